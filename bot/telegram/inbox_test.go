@@ -233,8 +233,7 @@ func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 func TestWebhookAnswersOnceJudged(t *testing.T) {
 	out := make(chan bot.Event, 4)
 	c, post := webhookReady(t, out)
-	answered := make(chan int, 1)
-	go func() { answered <- post(context.Background(), textUpdate(2, "spam")) }()
+	answered := posting(context.Background(), post, textUpdate(2, "spam"))
 	ev := testsync.Next(t, out)
 	select {
 	case code := <-answered:
@@ -242,14 +241,7 @@ func TestWebhookAnswersOnceJudged(t *testing.T) {
 	default:
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-answered:
-		if code != http.StatusOK {
-			t.Errorf("answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("not answered once the event was judged")
-	}
+	answeredOK(t, answered, "the update, once judged,")
 }
 
 // TestPollerInboxUnreadAtStart: what a poller before left, not read at the
@@ -290,16 +282,14 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 	c, post := webhookReady(t, out)
 	// The first delivery: its event queued, not judged; Telegram gives up.
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
+	first := posting(rctx, post, textUpdate(2, "spam"))
 	ev := testsync.Next(t, out)
 	giveUp()
 	if code := <-first; code == http.StatusOK {
 		t.Fatalf("the delivery given up on was answered %d", code)
 	}
 	// The retry.
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
+	retry := posting(context.Background(), post, textUpdate(2, "spam"))
 	select {
 	case again := <-out:
 		t.Fatalf("the update handed over again (%s) while its first delivery waits to be judged", again.Key())
@@ -308,14 +298,7 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-retry:
-		if code != http.StatusOK {
-			t.Errorf("the retry answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("the retry not answered once the event was judged")
-	}
+	answeredOK(t, retry, "the retry, once the event was judged,")
 	if len(out) != 0 {
 		t.Errorf("%d events handed over again", len(out))
 	}
@@ -331,8 +314,7 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 	out := make(chan bot.Event) // a full queue: nothing is taken until read
 	c, post := webhookReady(t, out)
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
+	first := posting(rctx, post, textUpdate(2, "spam"))
 	// The first delivery is open once it is blocked on the queue; the
 	// retry comes then, and Telegram gives up on the first.
 	testsync.Eventually(t, "the first delivery open", func() bool {
@@ -341,8 +323,7 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 		_, ok := c.judging.open[2]
 		return ok
 	})
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
+	retry := posting(context.Background(), post, textUpdate(2, "spam"))
 	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
 	giveUp()
 	if code := <-first; code == http.StatusOK {
@@ -357,12 +338,5 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 		t.Fatal("the retry did not hand the update over once the first delivery was cut")
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-retry:
-		if code != http.StatusOK {
-			t.Errorf("the retry answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("the retry not answered once the event was judged")
-	}
+	answeredOK(t, retry, "the retry, once the event was judged,")
 }
