@@ -23,14 +23,7 @@ func TestDecisionHandedOnIsCarriedOutOnce(t *testing.T) {
 	discord := &chat{recorder: recorder{name: "discord"}}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
-	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// the killed process: the case decided, nothing carried out
-	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", c.Opened); err != nil {
-		t.Fatal(err)
-	}
+	c := decidedByTheKilled(t, st)
 	if _, err := m.Decide(ctx, c.ID, "ban(1d)", "telegram:1"); !errors.Is(err, store.ErrDecided) {
 		t.Fatalf("a press not handed on: error %v, want ErrDecided", err)
 	}
@@ -52,10 +45,32 @@ func TestDecisionHandedOnIsCarriedOutOnce(t *testing.T) {
 			t.Errorf("case = %q by %q, want ban(1d) by telegram:1", got.Outcome, got.DecidedBy)
 		}
 	}
-	if want := []string{"ban(1d)"}; !slices.Equal(discord.Calls(), want) {
-		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
+	carriedOutOnce(t, st, c.ID, discord.Calls())
+}
+
+// decidedByTheKilled is a case decided ban(1d) by telegram:1 in a process
+// killed before it carried the decision out.
+func decidedByTheKilled(t *testing.T, st store.Store) store.Case {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	got, err := st.Case(ctx, c.ID)
+	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", c.Opened); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// carriedOutOnce checks that case id's ban(1d) was carried out, once: the
+// platform's calls are calls.
+func carriedOutOnce(t *testing.T, st store.Store, id string, calls []string) {
+	t.Helper()
+	if want := []string{"ban(1d)"}; !slices.Equal(calls, want) {
+		t.Fatalf("calls = %q, want %q (carried out once)", calls, want)
+	}
+	got, err := st.Case(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +102,7 @@ func TestDecisionHandedOnTwiceAtOnceIsCarriedOutOnce(t *testing.T) {
 	discord := &heldBans{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}, 2), release: make(chan struct{})}
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	m, _ := newModerator(t, st, nil, discord)
-	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// the killed process: the case decided, nothing carried out
-	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", c.Opened); err != nil {
-		t.Fatal(err)
-	}
+	c := decidedByTheKilled(t, st)
 	handed := bot.WithHandedOn(ctx)
 	errs := make(chan error, 2)
 	decide := func() {
@@ -128,14 +136,5 @@ func TestDecisionHandedOnTwiceAtOnceIsCarriedOutOnce(t *testing.T) {
 	if err := m.WaitDecisions(wctx); err != nil {
 		t.Error(err)
 	}
-	if want := []string{"ban(1d)"}; !slices.Equal(discord.Calls(), want) {
-		t.Fatalf("calls = %q, want %q (carried out once)", discord.Calls(), want)
-	}
-	got, err := st.Case(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Carried != store.CarriedDone {
-		t.Errorf("case carried = %q, want %q", got.Carried, store.CarriedDone)
-	}
+	carriedOutOnce(t, st, c.ID, discord.Calls())
 }

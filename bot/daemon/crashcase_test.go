@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,16 +37,7 @@ func TestCaseBeingTriedSurvivesKill(t *testing.T) {
 	// The case on the desk, its card recorded, while Discord holds the
 	// delete. (The journal names the case before the card is posted: it is
 	// written as the case is opened.)
-	var early store.Case
-	testsync.Eventually(t, "the case being tried, its card recorded", func() bool {
-		open, err := st.Cases(ctx, store.CaseOpen)
-		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
-			return false
-		}
-		early = open[0]
-		cards, err := st.CaseCards(ctx, early.ID)
-		return err == nil && len(cards) == 1
-	})
+	early := h.beingTried(t, true)
 	if f.Count("DELETE", deletes) != 1 {
 		t.Fatalf("the delete was not held: %s", f.Summary())
 	}
@@ -267,16 +256,7 @@ func TestKeepBeforeKillIsObeyed(t *testing.T) {
 	}
 	h := startHeldScam(t, "700000000000000302")
 	f, guild, deletes, release, first, st := h.f, h.guild, h.deletes, h.release, h.first, h.st
-	ctx := context.Background()
-	var early store.Case
-	testsync.Eventually(t, "the case being tried", func() bool {
-		open, err := st.Cases(ctx, store.CaseOpen)
-		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
-			return false
-		}
-		early = open[0]
-		return true
-	})
+	early := h.beingTried(t, false)
 	req, err := http.NewRequest("POST", "http://"+first.addr+"/v1/cases/"+early.ID+"/decision",
 		strings.NewReader(`{"outcome": "keep", "by": "ann"}`))
 	if err != nil {
@@ -335,12 +315,7 @@ func startHeldScam(t *testing.T, msgID string) *heldScam {
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
 
 	srv := redistest.Start(t)
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(discordFailingRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, config := vigieWith(t, discordFailingRules)
 	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + f.APIURL(),
@@ -356,6 +331,27 @@ func startHeldScam(t *testing.T, msgID string) *heldScam {
 	}
 	t.Cleanup(func() { st.Close() })
 	return &heldScam{f: f, guild: guild, deletes: deletes, release: release, srv: srv, first: first, st: st}
+}
+
+// beingTried waits for the one open case, its actions being tried (and,
+// withCard, its card recorded), and returns it.
+func (h *heldScam) beingTried(t *testing.T, withCard bool) store.Case {
+	t.Helper()
+	ctx := context.Background()
+	var early store.Case
+	testsync.Eventually(t, "the case being tried", func() bool {
+		open, err := h.st.Cases(ctx, store.CaseOpen)
+		if err != nil || len(open) != 1 || len(open[0].Trying) == 0 {
+			return false
+		}
+		early = open[0]
+		if !withCard {
+			return true
+		}
+		cards, err := h.st.CaseCards(ctx, early.ID)
+		return err == nil && len(cards) == 1
+	})
+	return early
 }
 
 // takeOver starts the in-process vigie that takes over from the killed

@@ -108,11 +108,12 @@ rules:
     do: [forward("scam")]
 `
 
-// TestCommunityDeskChatLost: vigie is removed from a community's desk chat
-// while the file's desk chat takes its cards. /-/ready names that chat, and
-// stays not ready while the other desk chat takes cards (a card taken there
-// says nothing of the community's chat); the file's cases are posted.
-func TestCommunityDeskChatLost(t *testing.T) {
+// communityDeskChatLost starts vigie with communityDeskRules on a fake
+// Telegram that refuses the community's desk chat (-100900: vigie was
+// removed from it), and waits for /-/ready to name it once a case of the
+// community's waits for it.
+func communityDeskChatLost(t *testing.T) (*tgfake.Server, *instance) {
+	t.Helper()
 	api := tgfake.New(t)
 	in := start(t, communityDeskRules, map[string]string{
 		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
@@ -133,6 +134,15 @@ func TestCommunityDeskChatLost(t *testing.T) {
 		rd := ready(t, in)
 		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) == 1 && strings.Contains(rd.Reasons[0], "-100900")
 	})
+	return api, in
+}
+
+// TestCommunityDeskChatLost: vigie is removed from a community's desk chat
+// while the file's desk chat takes its cards. /-/ready names that chat, and
+// stays not ready while the other desk chat takes cards (a card taken there
+// says nothing of the community's chat); the file's cases are posted.
+func TestCommunityDeskChatLost(t *testing.T) {
+	api, in := communityDeskChatLost(t)
 	// A case for the file's desk is posted there; the community's chat is
 	// still refused, and said so.
 	other := message("m-other", "u-10", "nitro other")
@@ -149,26 +159,7 @@ func TestCommunityDeskChatLost(t *testing.T) {
 // reloads. The case that waited is posted in the new chat, and vigie is
 // ready again: the old chat, no desk any more, is not named for ever.
 func TestCommunityDeskChatMoved(t *testing.T) {
-	api := tgfake.New(t)
-	in := start(t, communityDeskRules, map[string]string{
-		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
-		"VIGIE_WEBHOOK_SECRET": secret,
-	})
-	testsync.Eventually(t, "ready before the chat is lost", func() bool { return ready(t, in).code == http.StatusOK })
-	api.SetTrouble(func(method string, p url.Values) (int, string, bool) {
-		if method == "sendMessage" && p.Get("chat_id") == "-100900" {
-			return http.StatusForbidden, `{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the supergroup chat"}`, false
-		}
-		return 0, "", false
-	})
-	shop := message("m-shop", "u-9", "nitro shop")
-	shop["platform"], shop["space"] = "telegram", "-100111"
-	in.post(t, shop)
-	testsync.Eventually(t, "not ready, naming the community's desk chat", func() bool {
-		rd := ready(t, in)
-		return rd.code == http.StatusServiceUnavailable && len(rd.Reasons) == 1 && strings.Contains(rd.Reasons[0], "-100900")
-	})
+	api, in := communityDeskChatLost(t)
 
 	moved := strings.Replace(communityDeskRules, `telegram_chat: "-100900"`, `telegram_chat: "-100901"`, 1)
 	if err := os.WriteFile(in.file, []byte(moved), 0o600); err != nil {

@@ -18,6 +18,36 @@ import (
 // running the job.
 const carefulTake = "lease taken"
 
+// carefulOptions are owner's lease options, with a renewal period long
+// enough for a test to see a process wait in it.
+func carefulOptions(retry time.Duration) func(owner string) LeaseOptions {
+	return func(owner string) LeaseOptions {
+		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: retry, Owner: owner, Now: time.Now}
+	}
+}
+
+// handedOverOnce releases the renewal held of from, which then stops, and
+// waits for to to run the job: never both at once.
+func handedOverOnce(t *testing.T, release func(), from, to *runner, overlap *atomic.Bool, stops string) {
+	t.Helper()
+	release()
+	recv(t, from.stopped, stops)
+	recv(t, to.tokens, "the job to run after the renewal")
+	if overlap.Load() {
+		t.Error("the job ran in two processes at once")
+	}
+}
+
+// takenCarefully waits for r to take a free lease, from its log's since
+// (in bytes) on, and reports whether it runs the job already.
+func takenCarefully(t *testing.T, r *runner, since int) bool {
+	t.Helper()
+	testsync.Eventually(t, "the lease taken", func() bool {
+		return strings.Contains(r.logs.String()[since:], carefulTake) || r.running.Load() > 0
+	})
+	return r.running.Load() > 0
+}
+
 // TestLeaseFirstAskAfterRedisLostItsData: a runs a job on Redis, which loses
 // its data (FLUSHALL) while a's next renewal is under way; b starts then, and
 // its first ask finds the lease free. b does not run the job until a's
@@ -29,10 +59,7 @@ func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
 	defer c.Close()
 	var both atomic.Int32
 	var overlap atomic.Bool
-	// A renewal period long enough for the test to see b wait in it.
-	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: 50 * time.Millisecond, Owner: owner, Now: time.Now}
-	}
+	o := carefulOptions(50 * time.Millisecond)
 	aStore := &flakyLeaser{Leaser: st}
 	a := startRunnerWith(t, aStore, o("a"), "telegram", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -44,18 +71,10 @@ func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := startRunnerWith(t, st, o("b"), "telegram", &both, &overlap)
-	testsync.Eventually(t, "b to take the lease", func() bool {
-		return strings.Contains(b.logs.String(), carefulTake) || b.running.Load() > 0
-	})
-	if overlap.Load() || b.running.Load() > 0 {
+	if takenCarefully(t, b, 0) || overlap.Load() {
 		t.Fatal("b, started after Redis lost its data, ran the job at once while a still ran it")
 	}
-	release()
-	recv(t, a.stopped, "a to stop once its renewal says it lost the job")
-	recv(t, b.tokens, "b to run the job after a's renewal")
-	if overlap.Load() {
-		t.Error("the job ran in a and b at once")
-	}
+	handedOverOnce(t, release, a, b, &overlap, "a to stop once its renewal says it lost the job")
 }
 
 // TestLeaseLostThenFoundFree: a runs a job, is cut from Redis past the
@@ -70,9 +89,7 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 	defer c.Close()
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
-	}
+	o := carefulOptions(20 * time.Millisecond)
 	aStore := &flakyLeaser{Leaser: st}
 	a := startRunnerWith(t, aStore, o("a"), "discord", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -93,18 +110,10 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 	aStore.setDown(false)
 	recv(t, a.stopped, "a to stop once its renewal says its lease is gone")
 	overlap.Store(false) // a and b ran the job at once while a was cut off
-	testsync.Eventually(t, "a to take the lease again", func() bool {
-		return strings.Contains(a.logs.String()[seen:], carefulTake) || a.running.Load() > 0
-	})
-	if a.running.Load() > 0 {
+	if takenCarefully(t, a, seen) {
 		t.Fatal("a, whose lease was gone, took the job again at once while b still ran it")
 	}
-	release()
-	recv(t, b.stopped, "b to stop once its renewal says it lost the job")
-	recv(t, a.tokens, "a to run the job after b's renewal")
-	if overlap.Load() {
-		t.Error("the job ran in a and b at once")
-	}
+	handedOverOnce(t, release, b, a, &overlap, "b to stop once its renewal says it lost the job")
 }
 
 // TestLeaseFirstAskAnsweredLate: a runs a job on Redis, which freezes
@@ -118,9 +127,7 @@ func TestLeaseFirstAskAnsweredLate(t *testing.T) {
 	srv, st := leaseRedis(t, "?read_timeout=10s")
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: 20 * time.Millisecond, Owner: owner, Now: time.Now}
-	}
+	o := carefulOptions(20 * time.Millisecond)
 	aStore := &flakyLeaser{Leaser: st}
 	a := startRunnerWith(t, aStore, o("a"), "discord", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -134,21 +141,14 @@ func TestLeaseFirstAskAnsweredLate(t *testing.T) {
 	testsync.Eventually(t, "b's first ask sent", func() bool { return bStore.asked.Load() > 0 })
 	time.Sleep(4 * time.Second) // past the TTL: the lease runs out in Redis
 	srv.Thaw()
-	testsync.Eventually(t, "b to take the lease", func() bool {
-		return strings.Contains(b.logs.String(), carefulTake) || b.running.Load() > 0
-	})
+	running := takenCarefully(t, b, 0)
 	if bStore.failed.Load() > 0 {
 		t.Fatal("b's first ask failed: it was to be answered late, without an error")
 	}
-	if overlap.Load() || b.running.Load() > 0 {
+	if running || overlap.Load() {
 		t.Fatal("b, whose first ask was answered late, ran the job at once while a still ran it")
 	}
-	release()
-	recv(t, a.stopped, "a to stop once its renewal says it lost the job")
-	recv(t, b.tokens, "b to run the job after a's renewal")
-	if overlap.Load() {
-		t.Error("the job ran in a and b at once")
-	}
+	handedOverOnce(t, release, a, b, &overlap, "a to stop once its renewal says it lost the job")
 }
 
 // askCounter counts a process's asks for a lease, and those that failed.

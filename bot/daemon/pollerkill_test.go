@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -200,12 +198,6 @@ func tgKillSetup(t *testing.T) (tg *tgfake.Server, bin, config, redisURL string)
 	t.Helper()
 	tg = tgfake.New(t)
 	tg.SetOwner(tgKillGroup, tgKillCM, false)
-	dir := t.TempDir()
-	bin = buildVigie(t, dir)
-	config = filepath.Join(dir, "rules.yaml")
-	rules := leasesRules + fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", tgKillCM)
-	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, config = vigieWith(t, leasesRules+fmt.Sprintf("desk:\n  cms: [\"telegram:%d\"]\n", tgKillCM))
 	return tg, bin, config, redistest.URL(t)
 }

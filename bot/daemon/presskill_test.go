@@ -2,8 +2,6 @@ package daemon_test
 
 import (
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -49,12 +47,7 @@ func TestPressKilledMidWork(t *testing.T) {
 	tg.SetTrouble(func(method string, _ url.Values) (int, string, bool) {
 		return 0, "", method == held.Load().(string)
 	})
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(pressKillRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, config := vigieWith(t, pressKillRules)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("presskill"),
 		"VIGIE_LEASE_TTL=3s",

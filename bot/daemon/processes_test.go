@@ -48,6 +48,19 @@ func buildVigie(t *testing.T, dir string) string {
 	return bin
 }
 
+// vigieWith builds the vigie command into a directory of the test's and
+// writes rules beside it: the command and the rule file.
+func vigieWith(t *testing.T, rules string) (bin, config string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin = buildVigie(t, dir)
+	config = filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return bin, config
+}
+
 // freeAddr returns a loopback address with a port nobody listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -199,12 +212,7 @@ func TestThreeInstances(t *testing.T) {
 		}
 	}
 	dc := discordfake.New(t, discordfake.Options{Shards: 2, Guilds: guilds, Announce: true})
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(leasesRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bin, config := vigieWith(t, leasesRules)
 	redisURL := redistest.URL(t)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=leases" + strconv.FormatInt(time.Now().UnixNano(), 36),

@@ -2,15 +2,11 @@ package daemon_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
@@ -30,38 +26,16 @@ func TestShardTakenOverCatchesUpTheGap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
-	guild := strconv.FormatUint(190_000_000_000<<22|1, 10)
-	channel := discordfake.Channel(guild)
-	dc := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(leasesRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL := redistest.URL(t)
-	prefix := redistest.Prefix("shardgap")
-	env := []string{
-		"VIGIE_REDIS_PREFIX=" + prefix,
-		"VIGIE_LEASE_TTL=3s",
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + dc.APIURL(),
-		"DISCORD_GUILDS=" + guild,
-	}
-	ins := []*vigieProcess{
-		startProcess(t, bin, "vigie-1", config, redisURL, env),
-		startProcess(t, bin, "vigie-2", config, redisURL, env),
-	}
-
-	w := newGapWorld(t, dc, guild)
-	live, gap, deleted, waitDeleted, id := w.live, w.gap, w.deleted, w.waitDeleted, gapID
+	w := newGapWorld(t, strconv.FormatUint(190_000_000_000<<22|1, 10), "shardgap")
+	ins := []*vigieProcess{w.start("vigie-1"), w.start("vigie-2")}
+	live, gap, waitDeleted, id := w.live, w.gap, w.waitDeleted, gapID
 
 	first := owner(t, "discord", ins)
 	var spam []map[string]any
 	spam = append(spam, live("FREE NITRO here"))
 	waitDeleted("before the kill", spam[0])
 	hello := live("hello")
-	waitMark(t, redisClient(t, redisURL), prefix, channel, id(hello))
+	w.waitMark(hello)
 	// Seen by the first, perhaps after its last write: the second reads it
 	// again, and the store drops it as a duplicate.
 	spam = append(spam, live("more FREE NITRO"))
@@ -83,58 +57,60 @@ func TestShardTakenOverCatchesUpTheGap(t *testing.T) {
 		return strings.Contains(second.logs.String(), "caught up after a gap in the shard's run")
 	})
 
-	for _, m := range append(append(spam, gapSpam...), after) {
-		if k := deleted(m); k != 1 {
-			t.Errorf("message %s (%q) deleted %d times, want once", id(m), m["content"], k)
-		}
-	}
-	for _, m := range []map[string]any{hello, quiet} {
-		if k := deleted(m); k != 0 {
-			t.Errorf("message %s (%q) deleted %d times", id(m), m["content"], k)
-		}
-	}
+	w.wantDeleted(1, append(append(spam, gapSpam...), after)...)
+	w.wantDeleted(0, hello, quiet)
 	// The history was read from the last message the first saw, as the
 	// store kept it.
-	calls := dc.Calls("GET", "/channels/"+channel+"/messages")
+	calls := w.dc.Calls("GET", "/channels/"+w.channel+"/messages")
 	if len(calls) == 0 {
 		t.Fatal("the channel's history was not read")
 	}
 	if a := calls[0].Query.Get("after"); a != id(hello) && a != id(spam[1]) {
 		t.Errorf("history read after %s; want after the last message the first process saw (%s or %s)", a, id(hello), id(spam[1]))
 	}
-	if n := dc.Overlaps(); n != 0 {
+	if n := w.dc.Overlaps(); n != 0 {
 		t.Errorf("Discord saw the shard identified twice at once %d times", n)
 	}
 }
 
-// redisClient is a client of the test's Redis, to look at what vigie keeps.
-func redisClient(t *testing.T, url string) *goredis.Client {
-	t.Helper()
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(fmt.Errorf("redis url %s: %w", url, err))
-	}
-	c := goredis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // gapWorld posts messages in a channel of a fake Discord, delivered on the
 // gateway or only kept in the channel's history (a gap), and watches them
-// deleted.
+// deleted; it starts vigie processes on the fake and the test's Redis.
 type gapWorld struct {
 	t              *testing.T
 	dc             *discordfake.Server
 	guild, channel string
 	base           int64
 	n              int
+
+	bin, config      string
+	redisURL, prefix string
+	env              []string
 }
 
-func newGapWorld(t *testing.T, dc *discordfake.Server, guild string) *gapWorld {
+// newGapWorld is a fake Discord of guild, one shard, and vigie built with
+// the leases' rules, to run on the test's Redis under a prefix named name.
+func newGapWorld(t *testing.T, guild, name string) *gapWorld {
+	dc := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	bin, config := vigieWith(t, leasesRules)
+	prefix := redistest.Prefix(name)
 	// Messages get ids of now, as Discord's: the catch-up reads the
 	// history of the last 10 minutes.
 	return &gapWorld{t: t, dc: dc, guild: guild, channel: discordfake.Channel(guild),
-		base: (time.Now().UnixMilli() - 1420070400000) << 22}
+		base: (time.Now().UnixMilli() - 1420070400000) << 22,
+		bin:  bin, config: config, redisURL: redistest.URL(t), prefix: prefix,
+		env: []string{
+			"VIGIE_REDIS_PREFIX=" + prefix,
+			"VIGIE_LEASE_TTL=3s",
+			"DISCORD_TOKEN=" + discordfake.Token,
+			"DISCORD_API_URL=" + dc.APIURL(),
+			"DISCORD_GUILDS=" + guild,
+		}}
+}
+
+// start starts a vigie process named name, with more in its environment.
+func (w *gapWorld) start(name string, more ...string) *vigieProcess {
+	return startProcess(w.t, w.bin, name, w.config, w.redisURL, append(slices.Clone(w.env), more...))
 }
 
 func gapID(m map[string]any) string { return m["id"].(string) }
@@ -178,6 +154,16 @@ func (w *gapWorld) deleted(m map[string]any) int {
 	return w.dc.Count("DELETE", "/channels/"+w.channel+"/messages/"+gapID(m))
 }
 
+// wantDeleted checks that each of ms was deleted times times.
+func (w *gapWorld) wantDeleted(times int, ms ...map[string]any) {
+	w.t.Helper()
+	for _, m := range ms {
+		if k := w.deleted(m); k != times {
+			w.t.Errorf("message %s (%q) deleted %d times, want %d", gapID(m), m["content"], k, times)
+		}
+	}
+}
+
 func (w *gapWorld) waitDeleted(what string, m map[string]any) {
 	w.t.Helper()
 	deadline := time.Now().Add(handover)
@@ -189,14 +175,15 @@ func (w *gapWorld) waitDeleted(what string, m map[string]any) {
 	}
 }
 
-// waitMark waits until the store has channel's mark at id: the shard
+// waitMark waits until the store has the channel's mark at m: the shard
 // writes its memory every 5s (the test waits three times that at most;
 // without it, the gap is not caught up, as the test finds).
-func waitMark(t *testing.T, rc *goredis.Client, prefix, channel, id string) {
-	t.Helper()
+func (w *gapWorld) waitMark(m map[string]any) {
+	w.t.Helper()
+	rc := redistest.Client(w.t, w.redisURL)
 	for wait := time.Now().Add(15 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
-		v, err := rc.HGet(context.Background(), prefix+":{channels}:discord", channel).Result()
-		if err == nil && strings.Contains(v, ":"+id+":") {
+		v, err := rc.HGet(context.Background(), w.prefix+":{channels}:discord", w.channel).Result()
+		if err == nil && strings.Contains(v, ":"+gapID(m)+":") {
 			return
 		}
 	}
@@ -221,52 +208,28 @@ func TestShardCountChangeCatchesUpTheGap(t *testing.T) {
 			guild = id
 		}
 	}
-	dc := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(leasesRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL := redistest.URL(t)
-	prefix := redistest.Prefix("shardcount")
-	env := []string{
-		"VIGIE_REDIS_PREFIX=" + prefix,
-		"VIGIE_LEASE_TTL=3s",
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + dc.APIURL(),
-		"DISCORD_GUILDS=" + guild,
-	}
-	w := newGapWorld(t, dc, guild)
+	w := newGapWorld(t, guild, "shardcount")
 
-	one := startProcess(t, bin, "vigie-1", config, redisURL, append(env, "DISCORD_SHARD_COUNT=1"))
+	one := w.start("vigie-1", "DISCORD_SHARD_COUNT=1")
 	owner(t, "discord", []*vigieProcess{one})
 	spam := w.live("FREE NITRO here")
 	w.waitDeleted("before the kill", spam)
 	hello := w.live("hello")
-	waitMark(t, redisClient(t, redisURL), prefix, w.channel, gapID(hello))
+	w.waitMark(hello)
 	one.kill()
 
 	gapSpam := []map[string]any{w.gap("FREE NITRO in the gap"), w.gap("free nitro, again")}
 	quiet := w.gap("good night")
-	two := startProcess(t, bin, "vigie-2", config, redisURL, append(env, "DISCORD_SHARD_COUNT=2"))
+	two := w.start("vigie-2", "DISCORD_SHARD_COUNT=2")
 	owner(t, "discord-shard-1-of-2", []*vigieProcess{two})
 	for _, m := range gapSpam {
 		w.waitDeleted("the gap, after the count of shards changed", m)
 	}
 	after := w.live("FREE NITRO after")
 	w.waitDeleted("after the count of shards changed", after)
-	for _, m := range append(gapSpam, spam, after) {
-		if k := w.deleted(m); k != 1 {
-			t.Errorf("message %s (%q) deleted %d times, want once", gapID(m), m["content"], k)
-		}
-	}
-	for _, m := range []map[string]any{hello, quiet} {
-		if k := w.deleted(m); k != 0 {
-			t.Errorf("message %s (%q) deleted %d times", gapID(m), m["content"], k)
-		}
-	}
-	calls := dc.Calls("GET", "/channels/"+w.channel+"/messages")
+	w.wantDeleted(1, append(gapSpam, spam, after)...)
+	w.wantDeleted(0, hello, quiet)
+	calls := w.dc.Calls("GET", "/channels/"+w.channel+"/messages")
 	if len(calls) == 0 || calls[0].Query.Get("after") != gapID(hello) {
 		t.Errorf("history read as %v; want after the last message the first process saw (%s)", calls, gapID(hello))
 	}

@@ -54,13 +54,8 @@ func TestSpoolOfAKilledInstanceTakenOverByARunningOne(t *testing.T) {
 		t.Skip("starts two processes")
 	}
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	dir := t.TempDir()
-	bin := buildVigie(t, dir)
-	config := filepath.Join(dir, "rules.yaml")
-	if err := os.WriteFile(config, []byte(rulesV1), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	spool := filepath.Join(dir, "spool")
+	bin, config := vigieWith(t, rulesV1)
+	spool := filepath.Join(filepath.Dir(config), "spool")
 	env := []string{"VIGIE_SPOOL_DIR=" + spool, "VIGIE_REDIS_PREFIX=takeover" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	dying := startProcess(t, bin, "dying", config, srv.URL(), env)
 	running := startProcess(t, bin, "running", config, srv.URL(), env)

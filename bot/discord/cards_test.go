@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +31,30 @@ type instance struct {
 }
 
 var cardPrefixes atomic.Int64
+
+// runDelivering runs in's client, and delivers its cases to the desk until
+// the test ends, with the context it returns.
+func (in *instance) runDelivering(t *testing.T, f *discordfake.Server) context.Context {
+	t.Helper()
+	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { in.mod.DeliverCases(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ctx
+}
+
+// handleScam has in's moderator carry out, in the background, a rule's
+// acts on bob's "FREE NITRO" (message msgID in general, at at): Handle's
+// answer comes on the channel.
+func (in *instance) handleScam(msgID string, at time.Time, acts ...bot.Action) <-chan error {
+	ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: at}
+	v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam", Actions: acts}}}
+	handled := make(chan error, 1)
+	go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+	return handled
+}
 
 // newInstances makes n desks on one Redis (their own keys in it) and one
 // fake Discord, wired as the daemon wires them; none is connected yet.

@@ -7,12 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -35,15 +31,7 @@ func TestJudgesWhatALostSessionMissed(t *testing.T) {
 	c, logs := newTestClient(t, f, Config{Registerer: reg, StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
-	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: desktest.Desk{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := desktest.Serve(t, rules.NewEngine(rs, st, rules.Options{}), moderator)
+	out := judged(t, c, st)
 	run(t, f, c, out, allPerms)
 
 	at := time.Now().UTC().Add(-time.Minute)

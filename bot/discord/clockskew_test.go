@@ -2,7 +2,6 @@ package discord
 
 import (
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestCatchUpOnDiscordsClock: the host's clock is 15 minutes off Discord's
@@ -38,71 +36,43 @@ func TestCatchUpOnDiscordsClock(t *testing.T) {
 			// messages, their edits and its answers' Date go by it.
 			f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID},
 				Now: func() time.Time { return time.Now().Add(-tc.skew) }})
-			url := redistest.URL(t)
-			prefix := redistest.Prefix("clockskew")
 			g := &gapTest{t: t, f: f}
 			cfg := Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}, ReportsJudged: true, Now: time.Now}
 
-			a, logsA := newTestClient(t, f, cfg)
-			stA := openRedis(t, url, prefix)
-			memA := &killableMemory{ChannelMemory: redisMemory{st: stA, name: "discord"}}
-			var hold atomic.Bool
-			outA, held := heldEvaluator(t, a, stA, &hold)
-			stopA := runShard(t, f, a, outA, allPerms, memA)
-			spam := g.live(general, "scam.example")
-			g.waitDeleted("the spam judged by the first", spam)
+			a, spam := g.heldRunner(cfg)
 			hello := g.live(general, "hello")
+			g.waitSeen(a.c, hello)
 			testsync.Eventually(t, "hello judged", func() bool {
-				a.cu.mu.Lock()
-				defer a.cu.mu.Unlock()
-				return a.cu.seen[general].last == hello["id"] && len(a.cu.unjudged) == 0
+				a.c.cu.mu.Lock()
+				defer a.c.cu.mu.Unlock()
+				return len(a.c.cu.unjudged) == 0
 			})
-
-			hold.Store(true)
 			backlog := []map[string]any{
-				g.live(general, "scam.example 1"),
-				g.live(threadID, "scam.example in the thread"),
-				g.live(general, "good morning"),
+				g.msg(general, "scam.example 1"),
+				g.msg(threadID, "scam.example in the thread"),
+				g.msg(general, "good morning"),
 			}
-			testsync.Eventually(t, "the backlog handed over, held", func() bool { return len(held()) == len(backlog) })
-			for n := memA.saves.Load() + 2; memA.saves.Load() < n; {
-				time.Sleep(20 * time.Millisecond)
-			}
-			memA.killed.Store(true)
-			stopA()
+			a.killWithBacklog(backlog...)
 
 			gapSpam := g.gap(general, "scam.example in the gap")
 			if !f.Edit(general, hello["id"].(string), "hello, see scam.example", f.Now()) {
 				t.Fatal("hello is not in the channel's history")
 			}
-			b, logsB := newTestClient(t, f, cfg)
-			stB := openRedis(t, url, prefix)
-			runShard(t, f, b, judged(t, b, stB), allPerms, redisMemory{st: stB, name: "discord"})
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Log("first:\n" + logsA.String() + "\nsecond:\n" + logsB.String())
-				}
-			})
-			testsync.Eventually(t, "the end of the catch-up", func() bool {
-				return strings.Contains(logsB.String(), "caught up after a gap in the shard's run")
-			})
+			b, logsB, outB, memB := g.runner(cfg)
+			logOnFailure(t, a.logs)
+			runShard(t, f, b, outB, allPerms, memB)
+			g.waitCaughtUp(logsB)
 			for _, m := range []map[string]any{backlog[0], backlog[1], gapSpam, hello} {
 				g.waitDeleted("the gap's spam judged by the second", m)
 			}
-			for _, m := range []map[string]any{spam, backlog[0], backlog[1], gapSpam, hello} {
-				if k := g.deleted(m); k != 1 {
-					t.Errorf("message %s (%s) deleted %d times, want once", m["id"], m["content"], k)
-				}
-			}
-			if k := g.deleted(backlog[2]); k != 0 {
-				t.Errorf("a quiet message deleted %d times", k)
-			}
-			if strings.Contains(logsA.String(), "let go") {
-				t.Errorf("the first let messages go unjudged:\n%s", logsA)
+			g.wantDeleted(1, spam, backlog[0], backlog[1], gapSpam, hello)
+			g.wantDeleted(0, backlog[2])
+			if strings.Contains(a.logs.String(), "let go") {
+				t.Errorf("the first let messages go unjudged:\n%s", a.logs)
 			}
 
 			// Told once, on /healthz and in the metric.
-			if n := strings.Count(logsA.String(), tc.says); n != 1 {
+			if n := strings.Count(a.logs.String(), tc.says); n != 1 {
 				t.Errorf("the first's log says %q %d times, want once", tc.says, n)
 			}
 			found := false

@@ -315,7 +315,7 @@ func (c *Client) interaction(i *discordgo.Interaction) {
 			default:
 				c.take(s.ctx, c.asks, i, func(ctx context.Context) {
 					c.handleVerifyPress(ctx, i, guild, user)
-					c.verifyWaveOver(ctx)
+					c.notAsked.Over(ctx)
 				})
 			}
 			return

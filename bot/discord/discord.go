@@ -205,13 +205,14 @@ type Client struct {
 	// work runs the desk's work, so that Run returns after it. interactions
 	// is the line where buttons pressed and commands wait for a worker, asks
 	// where new members wait to be asked to verify (and their presses wait);
-	// notAsked counts the members let in unasked during a raid (verify.go).
+	// notAsked is the wave of members let in unasked during a raid
+	// (verify.go).
 	// tells answers at once what needs no worker (a stranger's press, "too
 	// busy") (desk.go).
 	work         *deskwork.Pool
 	interactions *deskwork.Line
 	asks         *deskwork.Line
-	notAsked     deskwork.Overflow
+	notAsked     *deskwork.Unasked
 	tells        *deskwork.Pool
 	// verify is the verification of new members, when on (verify.go).
 	verify  atomic.Pointer[Verify]
@@ -353,6 +354,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.interactions = c.work.Line(maxInteractionsWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
+	c.notAsked = deskwork.NewUnasked(c.asks, "server", "guilds", c.log, func(ctx context.Context, text string) {
+		ctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellDesk(ctx, text)
+	})
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	c.clock = &discordClock{host: cfg.Now, log: log, skew: c.met.clockOffset}
 	hc := *cfg.HTTPClient

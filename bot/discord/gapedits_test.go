@@ -5,10 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestCatchUpJudgesTheGapsEdits: a message judged and kept before a gap in
@@ -20,31 +16,16 @@ import (
 // again as an edit. Before, the edit stayed.
 func TestCatchUpJudgesTheGapsEdits(t *testing.T) {
 	f := newFakeDiscord(t)
-	url := redistest.URL(t)
-	prefix := redistest.Prefix("gapedits")
 	g := &gapTest{t: t, f: f}
-	runner := func() (*Client, *testsync.Buffer, chan bot.Event, ChannelMemory) {
-		c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Log(logs.String())
-			}
-		})
-		st := openRedis(t, url, prefix)
-		return c, logs, judged(t, c, st), redisMemory{st: st, name: "discord"}
-	}
+	cfg := Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}}
 
-	a, _, outA, memA := runner()
+	a, _, outA, memA := g.runner(cfg)
 	stopA := runShard(t, f, a, outA, allPerms, memA)
 	spam := g.live(general, "scam.example")
 	g.waitDeleted("the spam judged by the first", spam)
 	older := g.live(general, "good morning")
 	hello := g.live(general, "hello")
-	testsync.Eventually(t, "the last message seen", func() bool {
-		a.cu.mu.Lock()
-		defer a.cu.mu.Unlock()
-		return a.cu.seen[general].last == hello["id"]
-	})
+	g.waitSeen(a, hello)
 	stopA()
 
 	if !f.Edit(general, hello["id"].(string), "hello, see scam.example", time.Now()) {
@@ -52,18 +33,13 @@ func TestCatchUpJudgesTheGapsEdits(t *testing.T) {
 	}
 	fresh := g.gap(general, "hi all")
 	f.Edit(general, fresh["id"].(string), "hi all, scam.example", time.Now())
-	b, logsB, outB, memB := runner()
+	b, logsB, outB, memB := g.runner(cfg)
 	runShard(t, f, b, outB, allPerms, memB)
 	g.waitDeleted("the message edited in the gap", hello)
 	g.waitDeleted("the message posted and edited in the gap", fresh)
-	testsync.Eventually(t, "the end of the catch-up", func() bool {
-		return strings.Contains(logsB.String(), "caught up after a gap in the shard's run")
-	})
-	for m, want := range map[*map[string]any]int{&spam: 1, &hello: 1, &fresh: 1, &older: 0} {
-		if k := g.deleted(*m); k != want {
-			t.Errorf("message %s (%s) deleted %d times, want %d", (*m)["id"], (*m)["content"], k, want)
-		}
-	}
+	g.waitCaughtUp(logsB)
+	g.wantDeleted(1, spam, hello, fresh)
+	g.wantDeleted(0, older)
 	if !strings.Contains(logsB.String(), "edits=1 ") {
 		t.Errorf("the catch-up's log does not say it judged one edit:\n%s", logsB)
 	}

@@ -36,11 +36,7 @@ func TestCardWhileActionsAreTried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
 			in := newInstances(t, f, 1)[0]
-			run(t, f, in.c, make(chan bot.Event, 10), allPerms)
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			wg.Go(func() { in.mod.DeliverCases(ctx) })
-			t.Cleanup(func() { cancel(); wg.Wait() })
+			ctx := in.runDelivering(t, f)
 
 			const msgID = "1500"
 			deletes := "/channels/" + general + "/messages/" + msgID
@@ -57,12 +53,11 @@ func TestCardWhileActionsAreTried(t *testing.T) {
 				return c.Method == "DELETE" && c.Path == deletes && (!tt.fail || tries.Add(1) > 1)
 			})
 
-			ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-				Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
-			v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-				Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}, {Kind: bot.ActForward, Text: "scam"}}}}}
-			handled := make(chan error, 1)
-			go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+			handled := in.handleScam(msgID, time.Now(),
+				bot.Action{Kind: bot.ActDelete},
+				bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute},
+				bot.Action{Kind: bot.ActForward, Text: "scam"},
+			)
 
 			// The card, while Discord holds the delete.
 			post := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
@@ -94,7 +89,7 @@ func TestCardWhileActionsAreTried(t *testing.T) {
 			if strings.Contains(content, bot.TryingMark) || !strings.Contains(buttons, ":delete") {
 				t.Errorf("card once the actions ended:\n%s\nbuttons %s\nwant nothing being tried, the case still open", content, buttons)
 			}
-			cases, err := in.st.Cases(context.Background(), store.CaseOpen)
+			cases, err := in.st.Cases(ctx, store.CaseOpen)
 			if err != nil || len(cases) != 1 {
 				t.Fatalf("open cases = %+v, %v; want one for the message", cases, err)
 			}
@@ -234,21 +229,16 @@ func TestEarlyCaseOnTheModeratorsClock(t *testing.T) {
 	// tests: the store beside it keeps its keys on the wall clock.
 	clk := &stepClock{at: time.Now().UTC().Truncate(time.Minute), set: make(chan struct{}, 1)}
 	in := newInstances(t, f, 1, func(o *handlers.Options) { o.Now, o.AfterFunc = clk.Now, clk.AfterFunc })[0]
-	run(t, f, in.c, make(chan bot.Event, 10), allPerms)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { in.mod.DeliverCases(ctx) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx := in.runDelivering(t, f)
 
 	const msgID = "1700"
 	deletes := "/channels/" + general + "/messages/" + msgID
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
-	ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: clk.Now()}
-	v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-		Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}, {Kind: bot.ActForward, Text: "scam"}}}}}
-	handled := make(chan error, 1)
-	go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+	handled := in.handleScam(msgID, clk.Now(),
+		bot.Action{Kind: bot.ActDelete},
+		bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute},
+		bot.Action{Kind: bot.ActForward, Text: "scam"},
+	)
 
 	f.WaitFor(t, "DELETE", deletes, 1, nil)
 	// The desk's rounds for the cards not posted wait 10s on the clock too.
@@ -310,12 +300,10 @@ func TestRetriesOnTheModeratorsClock(t *testing.T) {
 	deletes := "/channels/" + general + "/messages/" + msgID
 	f.FailWhen(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes },
 		http.StatusInternalServerError, `{"message": "500: Internal Server Error", "code": 0}`)
-	ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: clk.Now()}
-	v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-		Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActForward, Text: "scam"}}}}}
-	handled := make(chan error, 1)
-	go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+	handled := in.handleScam(msgID, clk.Now(),
+		bot.Action{Kind: bot.ActDelete},
+		bot.Action{Kind: bot.ActForward, Text: "scam"},
+	)
 
 	// The early case's second is set first; each pause after it.
 	testsync.Eventually(t, "the early case's wait and the first pause", func() bool { return len(clk.waits()) == 2 })

@@ -1,10 +1,8 @@
 package discord
 
 import (
-	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,11 +37,7 @@ func TestKeepWhileActionsAreTried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
 			in := newInstances(t, f, 1)[0]
-			run(t, f, in.c, make(chan bot.Event, 10), allPerms)
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			wg.Go(func() { in.mod.DeliverCases(ctx) })
-			t.Cleanup(func() { cancel(); wg.Wait() })
+			ctx := in.runDelivering(t, f)
 
 			const msgID = "1800"
 			deletes := "/channels/" + general + "/messages/" + msgID
@@ -57,12 +51,11 @@ func TestKeepWhileActionsAreTried(t *testing.T) {
 				return c.Method == "DELETE" && c.Path == deletes && (!tt.fail || tries.Add(1) == 2)
 			})
 
-			ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-				Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
-			v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam",
-				Actions: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}, {Kind: bot.ActForward, Text: "scam"}}}}}
-			handled := make(chan error, 1)
-			go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+			handled := in.handleScam(msgID, time.Now(),
+				bot.Action{Kind: bot.ActDelete},
+				bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute},
+				bot.Action{Kind: bot.ActForward, Text: "scam"},
+			)
 
 			f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 			id := caseIDOf(t, in.st)
@@ -143,11 +136,7 @@ func TestMilderDecisionWhileActionsAreTried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeDiscord(t)
 			in := newInstances(t, f, 1)[0]
-			run(t, f, in.c, make(chan bot.Event, 10), allPerms)
-			ctx, cancel := context.WithCancel(context.Background())
-			var wg sync.WaitGroup
-			wg.Go(func() { in.mod.DeliverCases(ctx) })
-			t.Cleanup(func() { cancel(); wg.Wait() })
+			ctx := in.runDelivering(t, f)
 
 			const msgID = "1801"
 			deletes := "/channels/" + general + "/messages/" + msgID
@@ -168,11 +157,7 @@ func TestMilderDecisionWhileActionsAreTried(t *testing.T) {
 				})
 			}
 
-			ev := bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-				Author: bot.Author{ID: bob.id, Name: "Bob"}, Text: "FREE NITRO", At: time.Now()}
-			v := bot.Verdict{EventID: ev.ID, Platform: "discord", At: ev.At, Matches: []bot.Match{{Rule: "scam", Category: "spam", Actions: acts}}}
-			handled := make(chan error, 1)
-			go func() { handled <- in.mod.Handle(context.Background(), ev, v) }()
+			handled := in.handleScam(msgID, time.Now(), acts...)
 
 			f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, nil)
 			id := caseIDOf(t, in.st)

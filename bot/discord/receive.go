@@ -142,7 +142,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	c.cu.ending(c.discordNow())
 	c.work.Wait()
 	c.tells.Wait()
-	c.verifyWaveAtStop()
+	c.notAsked.AtStop()
 	if err != nil {
 		c.log.Debug("gateway close", "err", err)
 	}

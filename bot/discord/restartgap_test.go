@@ -18,9 +18,9 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// judged serves c's events to the real engine and moderator on st, with
-// catchupRules.
-func judged(t *testing.T, c *Client, st store.Store) chan bot.Event {
+// judge is the real engine, with catchupRules, and moderator of c's events
+// on st.
+func judge(t *testing.T, c *Client, st store.Store) (*rules.Engine, *handlers.Moderator) {
 	t.Helper()
 	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})
 	if err != nil {
@@ -30,14 +30,35 @@ func judged(t *testing.T, c *Client, st store.Store) chan bot.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return desktest.Serve(t, rules.NewEngine(rs, st, rules.Options{}), moderator)
+	return rules.NewEngine(rs, st, rules.Options{}), moderator
 }
 
-// gapTest is a fake Discord and the messages of a test of a gap.
+// judged serves c's events to the real engine and moderator on st, with
+// catchupRules.
+func judged(t *testing.T, c *Client, st store.Store) chan bot.Event {
+	t.Helper()
+	engine, moderator := judge(t, c, st)
+	return desktest.Serve(t, engine, moderator)
+}
+
+// logOnFailure shows the clients' logs once the test has failed.
+func logOnFailure(t *testing.T, logs ...*testsync.Buffer) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range logs {
+				t.Log(l.String())
+			}
+		}
+	})
+}
+
+// gapTest is a fake Discord and the messages of a test of a gap, and the
+// Redis store the shard's runners share, started at the first one on it.
 type gapTest struct {
-	t *testing.T
-	f *discordfake.Server
-	n int
+	t           *testing.T
+	f           *discordfake.Server
+	n           int
+	url, prefix string
 }
 
 // msg is a message of bob's in channel, posted now on Discord's clock.
@@ -71,6 +92,61 @@ func (g *gapTest) waitDeleted(what string, m map[string]any) {
 	testsync.Eventually(g.t, what, func() bool { return g.deleted(m) > 0 })
 }
 
+// wantDeleted checks that each of ms was deleted times times.
+func (g *gapTest) wantDeleted(times int, ms ...map[string]any) {
+	g.t.Helper()
+	for _, m := range ms {
+		if k := g.deleted(m); k != times {
+			g.t.Errorf("message %s (%s) deleted %d times, want %d", m["id"], m["content"], k, times)
+		}
+	}
+}
+
+// waitSeen waits for c to have seen m last in its channel.
+func (g *gapTest) waitSeen(c *Client, m map[string]any) {
+	g.t.Helper()
+	testsync.Eventually(g.t, "the last message seen", func() bool {
+		c.cu.mu.Lock()
+		defer c.cu.mu.Unlock()
+		return c.cu.seen[m["channel_id"].(string)].last == m["id"]
+	})
+}
+
+// waitCaughtUp waits for the end of a catch-up in logs.
+func (g *gapTest) waitCaughtUp(logs *testsync.Buffer) {
+	g.t.Helper()
+	testsync.Eventually(g.t, "the end of the catch-up", func() bool {
+		return strings.Contains(logs.String(), "caught up after a gap in the shard's run")
+	})
+}
+
+// store opens the test's Redis store, closed with the test.
+func (g *gapTest) store() *redis.Store {
+	g.t.Helper()
+	if g.url == "" {
+		g.url, g.prefix = redistest.URL(g.t), redistest.Prefix("gap")
+	}
+	return redistest.Open(g.t, g.url, redis.WithPrefix(g.prefix))
+}
+
+// client is a client of the fake with cfg, its log shown if the test fails.
+func (g *gapTest) client(cfg Config) (*Client, *testsync.Buffer) {
+	g.t.Helper()
+	c, logs := newTestClient(g.t, g.f, cfg)
+	logOnFailure(g.t, logs)
+	return c, logs
+}
+
+// runner is a process that runs the shard on the test's Redis store: a
+// client with cfg, its events judged on the store, and the shard's memory
+// there.
+func (g *gapTest) runner(cfg Config) (*Client, *testsync.Buffer, chan bot.Event, ChannelMemory) {
+	g.t.Helper()
+	c, logs := g.client(cfg)
+	st := g.store()
+	return c, logs, judged(g.t, c, st), redisMemory{st: st, name: "discord"}
+}
+
 // spamAndThread delivers a spam in general and waits for it to be deleted
 // (judged by c, as by says), then a hello in the thread, and waits for c to
 // have seen it: the messages a catch-up reads the history after.
@@ -97,14 +173,8 @@ func (g *gapTest) caughtUpOnce(logs *testsync.Buffer, by string, gapSpam []map[s
 	for _, m := range gapSpam {
 		g.waitDeleted("the gap's spam judged"+by, m)
 	}
-	testsync.Eventually(g.t, "the end of the catch-up", func() bool {
-		return strings.Contains(logs.String(), "caught up after a gap in the shard's run")
-	})
-	for _, m := range append(gapSpam, spam) {
-		if k := g.deleted(m); k != 1 {
-			g.t.Errorf("message %s (%s) deleted %d times, want once\n%s", m["id"], m["content"], k, logs)
-		}
-	}
+	g.waitCaughtUp(logs)
+	g.wantDeleted(1, append(gapSpam, spam)...)
 	for channel, after := range map[string]string{general: spam["id"].(string), threadID: hello["id"].(string)} {
 		calls := g.f.Calls("GET", "/channels/"+channel+"/messages")
 		if len(calls) == 0 || calls[0].Query.Get("after") != after {
@@ -122,16 +192,11 @@ func (g *gapTest) caughtUpOnce(logs *testsync.Buffer, by string, gapSpam []map[s
 // was never judged.
 func TestRestartedShardCatchesUpItsGap(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	})
+	g := &gapTest{t: t, f: f}
+	c, logs := g.client(Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	out := judged(t, c, st)
-	g := &gapTest{t: t, f: f}
 
 	_, stop := start(t, f, c, out, allPerms, nil)
 	spam, hello := g.spamAndThread(c, "")
@@ -141,9 +206,7 @@ func TestRestartedShardCatchesUpItsGap(t *testing.T) {
 	quiet := g.gap(general, "good night")
 	start(t, f, c, out, allPerms, nil)
 	g.caughtUpOnce(logs, "", gapSpam, spam, hello)
-	if k := g.deleted(quiet); k != 0 {
-		t.Errorf("a quiet message deleted %d times", k)
-	}
+	g.wantDeleted(0, quiet)
 }
 
 // redisMemory is a shard's memory in the Redis store, as the daemon gives
@@ -176,17 +239,6 @@ func (m redisMemory) ChannelMarks(ctx context.Context) ([]ChannelMark, time.Time
 	return out, saved, err
 }
 
-// openRedis opens the Redis store at url under prefix, closed with the test.
-func openRedis(t *testing.T, url, prefix string) *redis.Store {
-	t.Helper()
-	st, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // TestShardTakenOverReadsTheMemoryInTheStore: two runners of one shard
 // (two processes) on one Redis. The first judges messages and stops; what is
 // posted before the second takes the shard is read from the channels'
@@ -195,27 +247,16 @@ func openRedis(t *testing.T, url, prefix string) *redis.Store {
 // already.
 func TestShardTakenOverReadsTheMemoryInTheStore(t *testing.T) {
 	f := newFakeDiscord(t)
-	url := redistest.URL(t)
-	prefix := redistest.Prefix("takeover")
 	g := &gapTest{t: t, f: f}
-	runner := func() (*Client, *testsync.Buffer, chan bot.Event, ChannelMemory) {
-		c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Log(logs.String())
-			}
-		})
-		st := openRedis(t, url, prefix)
-		return c, logs, judged(t, c, st), redisMemory{st: st, name: "discord"}
-	}
+	cfg := Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}}
 
-	a, _, outA, memA := runner()
+	a, _, outA, memA := g.runner(cfg)
 	stopA := runShard(t, f, a, outA, allPerms, memA)
 	spam, hello := g.spamAndThread(a, " by the first")
 	stopA()
 
 	gapSpam := []map[string]any{g.gap(general, "scam.example in the gap"), g.gap(threadID, "scam.example in the thread")}
-	b, logsB, outB, memB := runner()
+	b, logsB, outB, memB := g.runner(cfg)
 	runShard(t, f, b, outB, allPerms, memB)
 	g.caughtUpOnce(logsB, " by the second", gapSpam, spam, hello)
 }
@@ -225,7 +266,7 @@ func TestShardTakenOverReadsTheMemoryInTheStore(t *testing.T) {
 // from: the log says the gap is not judged.
 func TestShardMemoryTooOldIsNotCaughtUp(t *testing.T) {
 	f := newFakeDiscord(t)
-	st := openRedis(t, redistest.URL(t), redistest.Prefix("tooold"))
+	st := redistest.Open(t, redistest.URL(t), redis.WithPrefix(redistest.Prefix("tooold")))
 	g := &gapTest{t: t, f: f}
 	old := time.Now().Add(-catchupWindow - time.Minute)
 	if err := st.SaveChannelMarks(context.Background(), "discord", "0/1", []store.ChannelMark{
@@ -250,23 +291,14 @@ func TestShardMemoryTooOldIsNotCaughtUp(t *testing.T) {
 func TestShardMemoryWhileRedisIsAway(t *testing.T) {
 	f := newFakeDiscord(t)
 	srv := redistest.Start(t)
-	st := openRedis(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redistest.Prefix("away"))
+	st := redistest.Open(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(redistest.Prefix("away")))
 	mem := redisMemory{st: st, name: "discord"}
 	g := &gapTest{t: t, f: f}
-	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(logs.String())
-		}
-	})
+	c, logs := g.client(Config{Guilds: []string{guildID}})
 	out := judged(t, c, memory.New())
 	stop := runShard(t, f, c, out, allPerms, mem)
 	hello := g.live(general, "hello")
-	testsync.Eventually(t, "the message seen", func() bool {
-		c.cu.mu.Lock()
-		defer c.cu.mu.Unlock()
-		return c.cu.seen[general].last == hello["id"]
-	})
+	g.waitSeen(c, hello)
 	stop()
 	srv.Stop()
 
@@ -289,33 +321,20 @@ func TestShardMemoryWhileRedisIsAway(t *testing.T) {
 // said the runner had seen them, and they were never judged.
 func TestShardStoppedWithMessagesUndrainedLeavesThemToTheNext(t *testing.T) {
 	f := newFakeDiscord(t)
-	url := redistest.URL(t)
-	prefix := redistest.Prefix("undrained")
 	g := &gapTest{t: t, f: f}
 
 	a, logsA := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}, DrainTimeout: time.Millisecond})
 	stalled := make(chan bot.Event) // nobody judges: the queue stays
-	stopA := runShard(t, f, a, stalled, allPerms, redisMemory{st: openRedis(t, url, prefix), name: "discord"})
+	stopA := runShard(t, f, a, stalled, allPerms, redisMemory{st: g.store(), name: "discord"})
 	spam := []map[string]any{g.live(general, "scam.example"), g.live(general, "scam.example again")}
-	last := spam[len(spam)-1]["id"].(string)
-	testsync.Eventually(t, "the messages seen", func() bool {
-		a.cu.mu.Lock()
-		defer a.cu.mu.Unlock()
-		return a.cu.seen[general].last == last
-	})
+	g.waitSeen(a, spam[len(spam)-1])
 	stopA()
 	if !strings.Contains(logsA.String(), "not evaluated before shutdown") {
 		t.Fatalf("the messages were not left undrained:\n%s", logsA)
 	}
 
-	b, logsB := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(logsB.String())
-		}
-	})
-	st := openRedis(t, url, prefix)
-	runShard(t, f, b, judged(t, b, st), allPerms, redisMemory{st: st, name: "discord"})
+	b, _, outB, memB := g.runner(Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
+	runShard(t, f, b, outB, allPerms, memB)
 	for _, m := range spam {
 		g.waitDeleted("the undrained spam judged by the next runner", m)
 	}

@@ -3,19 +3,14 @@ package discord
 import (
 	"context"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // killableMemory is a shard's memory in the store that a test kills: from
@@ -41,15 +36,7 @@ func (m *killableMemory) SaveChannelMarks(ctx context.Context, marks []ChannelMa
 // backlog). It returns Run's out and the events it keeps.
 func heldEvaluator(t *testing.T, c *Client, st store.Store, hold *atomic.Bool) (chan bot.Event, func() []bot.Event) {
 	t.Helper()
-	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: desktest.Desk{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine := rules.NewEngine(rs, st, rules.Options{})
+	engine, moderator := judge(t, c, st)
 	out := make(chan bot.Event)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
@@ -87,6 +74,53 @@ func heldEvaluator(t *testing.T, c *Client, st store.Store, hold *atomic.Bool) (
 	}
 }
 
+// heldRunner is a process that runs the shard on the test's Redis store,
+// its events judged by a heldEvaluator, and is killed with a backlog held.
+type heldRunner struct {
+	g    *gapTest
+	c    *Client
+	logs *testsync.Buffer
+	mem  *killableMemory
+	hold atomic.Bool
+	held func() []bot.Event
+	stop func()
+}
+
+// heldRunner starts a runner with cfg, and waits for it to judge and delete
+// a first spam, which it returns.
+func (g *gapTest) heldRunner(cfg Config) (*heldRunner, map[string]any) {
+	g.t.Helper()
+	r := &heldRunner{g: g}
+	r.c, r.logs = newTestClient(g.t, g.f, cfg)
+	st := g.store()
+	r.mem = &killableMemory{ChannelMemory: redisMemory{st: st, name: "discord"}}
+	var out chan bot.Event
+	out, r.held = heldEvaluator(g.t, r.c, st, &r.hold)
+	r.stop = runShard(g.t, g.f, r.c, out, allPerms, r.mem)
+	spam := g.live(general, "scam.example")
+	g.waitDeleted("the spam judged by the first", spam)
+	return r, spam
+}
+
+// killWithBacklog holds the judging, delivers the backlog and waits for it
+// handed over, held; then, two writes of the memory after (the backlog was
+// received more than a write period before), it kills the runner: nothing
+// written as it stops, and the backlog it holds is never judged.
+func (r *heldRunner) killWithBacklog(backlog ...map[string]any) {
+	r.g.t.Helper()
+	r.hold.Store(true)
+	for _, m := range backlog {
+		r.g.f.Post(m)
+		r.g.f.Dispatch("MESSAGE_CREATE", m)
+	}
+	testsync.Eventually(r.g.t, "the backlog handed over, held", func() bool { return len(r.held()) == len(backlog) })
+	for n := r.mem.saves.Load() + 2; r.mem.saves.Load() < n; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.mem.killed.Store(true)
+	r.stop()
+}
+
 // TestShardKilledWithMessagesUnjudged: a shard's runner receives a
 // backlog (a raid) that waits, unjudged, in its queues for longer than its
 // memory's writes, and is killed: nothing written as it dies. The runner
@@ -97,58 +131,27 @@ func heldEvaluator(t *testing.T, c *Client, st store.Store, hold *atomic.Bool) (
 // the backlog was in the store as seen, and never judged.
 func TestShardKilledWithMessagesUnjudged(t *testing.T) {
 	f := newFakeDiscord(t)
-	url := redistest.URL(t)
-	prefix := redistest.Prefix("unjudged")
 	g := &gapTest{t: t, f: f}
 	cfg := Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}, ReportsJudged: true}
 
-	a, logsA := newTestClient(t, f, cfg)
-	stA := openRedis(t, url, prefix)
-	memA := &killableMemory{ChannelMemory: redisMemory{st: stA, name: "discord"}}
-	var hold atomic.Bool
-	outA, held := heldEvaluator(t, a, stA, &hold)
-	stopA := runShard(t, f, a, outA, allPerms, memA)
-	spam := g.live(general, "scam.example")
-	g.waitDeleted("the spam judged by the first", spam)
-
-	hold.Store(true)
+	a, spam := g.heldRunner(cfg)
 	backlog := []map[string]any{
-		g.live(general, "scam.example 1"),
-		g.live(threadID, "scam.example in the thread"),
-		g.live(general, "hello"),
-		g.live(general, "scam.example 2"),
+		g.msg(general, "scam.example 1"),
+		g.msg(threadID, "scam.example in the thread"),
+		g.msg(general, "hello"),
+		g.msg(general, "scam.example 2"),
 	}
-	testsync.Eventually(t, "the backlog handed over, held", func() bool { return len(held()) == len(backlog) })
-	// Two writes of the memory after: the backlog was received more than a
-	// write period before the kill.
-	for n := memA.saves.Load() + 2; memA.saves.Load() < n; {
-		time.Sleep(20 * time.Millisecond)
-	}
-	memA.killed.Store(true)
-	stopA() // the backlog it holds is never judged
+	a.killWithBacklog(backlog...)
 
-	b, logsB := newTestClient(t, f, cfg)
-	stB := openRedis(t, url, prefix)
-	runShard(t, f, b, judged(t, b, stB), allPerms, redisMemory{st: stB, name: "discord"})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log("first:\n" + logsA.String() + "\nsecond:\n" + logsB.String())
-		}
-	})
-	testsync.Eventually(t, "the end of the catch-up", func() bool {
-		return strings.Contains(logsB.String(), "caught up after a gap in the shard's run")
-	})
+	b, logsB, outB, memB := g.runner(cfg)
+	logOnFailure(t, a.logs)
+	runShard(t, f, b, outB, allPerms, memB)
+	g.waitCaughtUp(logsB)
 	for _, m := range []map[string]any{backlog[0], backlog[1], backlog[3]} {
 		g.waitDeleted("the backlog's spam judged by the second", m)
 	}
-	for _, m := range []map[string]any{spam, backlog[0], backlog[1], backlog[3]} {
-		if k := g.deleted(m); k != 1 {
-			t.Errorf("message %s (%s) deleted %d times, want once", m["id"], m["content"], k)
-		}
-	}
-	if k := g.deleted(backlog[2]); k != 0 {
-		t.Errorf("a quiet message deleted %d times", k)
-	}
+	g.wantDeleted(1, spam, backlog[0], backlog[1], backlog[3])
+	g.wantDeleted(0, backlog[2])
 	// Read from just before the first message not judged: not again from
 	// before the spam the first judged.
 	calls := f.Calls("GET", "/channels/"+general+"/messages")

@@ -106,7 +106,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name s
 	asked := c.asks.Go(ctx, deskwork.Job{
 		Work: func(ctx context.Context) {
 			c.askVerify(ctx, v, guild, user, name)
-			c.verifyWaveOver(ctx)
+			c.notAsked.Over(ctx)
 		},
 		Dropped: func() {
 			c.met.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
@@ -120,41 +120,8 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, guild, user, name s
 	c.met.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
 	c.log.Warn("verify: new member not asked, too many waiting", "audit", true, "guild", guild, "user", user, "name", name,
 		"waiting", maxAsksWaiting, "not_asked", n)
-	if n > 1 {
-		return
-	}
-	// The wave begins: the desk hears of it now (a CM may want a lockdown).
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer c.guard.Recover("discord desk")
-		ctx, cancel := reportContext(ctx)
-		defer cancel()
-		c.tellDesk(ctx, bot.VerifyWaveBegins(maxAsksWaiting, "server "+guild))
-	}()
-}
-
-// verifyWaveOver tells the desk how many members were let in unasked, once
-// the line of those to ask (and of their presses) has drained: each piece
-// of its work calls it when done.
-func (c *Client) verifyWaveOver(ctx context.Context) {
-	if c.asks.Waiting() > 0 {
-		return
-	}
-	guilds, n := c.notAsked.End("server")
-	if n == 0 {
-		return
-	}
-	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "guilds", guilds)
-	ctx, cancel := reportContext(ctx)
-	defer cancel()
-	c.tellDesk(ctx, bot.VerifyWaveOver(n, guilds))
-}
-
-// verifyWaveAtStop logs a wave still going on when vigie stops.
-func (c *Client) verifyWaveAtStop() {
-	if guilds, n := c.notAsked.End("server"); n > 0 {
-		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "guilds", guilds)
+	if n == 1 {
+		c.notAsked.Begins(ctx, guild)
 	}
 }
 

@@ -2,10 +2,10 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,16 +29,14 @@ func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
 	join := joins(carol, t0)
 	join["update_id"] = 2
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, join) }()
+	first := posting(rctx, post, join)
 	joined := testsync.Next(t, out)
 	if joined.Kind != bot.KindJoin {
 		t.Fatalf("first event %s, want the join", joined.Kind)
 	}
 	// The profile waits for room in the queue; the retry comes, and
 	// Telegram gives up on the first delivery.
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), join) }()
+	retry := posting(context.Background(), post, join)
 	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
 	giveUp()
 	if code := <-first; code == http.StatusOK {
@@ -62,14 +60,7 @@ func TestWebhookRetryOfACutJoinHandsOverItsRest(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	c.Judged(&joined)
-	select {
-	case code := <-retry:
-		if code != http.StatusOK {
-			t.Errorf("the retry answered %d once all was judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("the retry not answered once the join and the profile were judged")
-	}
+	answeredOK(t, retry, "the retry, once the join and the profile were judged,")
 	select {
 	case ev := <-out:
 		t.Errorf("%s handed over again", ev.Key())
@@ -105,22 +96,15 @@ func (p *samePoller) run(out chan bot.Event) (stop func()) {
 	if !ok || err != nil {
 		t.Fatalf("AcquireLease = %v, %v", ok, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.c.RunPoller(ctx, out, redisInbox{st: p.st, l: l}) }()
-	stopped := false
+	stopPoller := runPoller(t, p.c, out, redisInbox{st: p.st, l: l})
+	var once sync.Once
 	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunPoller: %v", err)
-		}
-		if err := p.st.ReleaseLease(context.Background(), l); err != nil {
-			t.Error(err)
-		}
+		once.Do(func() {
+			stopPoller()
+			if err := p.st.ReleaseLease(context.Background(), l); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	t.Cleanup(stop)
 	return stop
@@ -226,14 +210,12 @@ func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
 	renamed.first = "Support"
 	upd := map[string]any{"update_id": 2, "message": message(group, 2, renamed, t0, "hello")}
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, upd) }()
+	first := posting(rctx, post, upd)
 	profile := testsync.Next(t, out)
 	if profile.Kind != bot.KindProfile {
 		t.Fatalf("first event %s, want the profile", profile.Kind)
 	}
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), upd) }()
+	retry := posting(context.Background(), post, upd)
 	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
 	giveUp()
 	<-first
@@ -246,8 +228,7 @@ func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
 	if code := <-retry; code != http.StatusOK {
 		t.Fatalf("the retry answered %d once all was judged", code)
 	}
-	again := make(chan int, 1)
-	go func() { again <- post(context.Background(), upd) }()
+	again := posting(context.Background(), post, upd)
 	select {
 	case ev := <-out:
 		t.Fatalf("%s handed over again", ev.Key())
@@ -266,29 +247,8 @@ func TestWebhookUpdateTakenOverIsSeen(t *testing.T) {
 // the failure was silent: the updates stayed in the inbox for a next
 // poller, which the log did not tell.
 func TestPollerDrainRemovalFailureIsLogged(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	inbox := &sharedInbox{offset: 4000, kept: map[int]json.RawMessage{}}
-	const n = 3
-	for i := range n {
-		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
-	}
-	out := make(chan bot.Event, n)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	var evs []bot.Event
-	for range n {
-		evs = append(evs, testsync.Next(t, out))
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
-	inbox.mu.Lock()
-	inbox.down = true
-	inbox.mu.Unlock()
+	c, logs, inbox, evs := drained(t, 3)
+	inbox.setDown(true)
 	for i := range evs {
 		c.Judged(&evs[i])
 	}

@@ -324,7 +324,7 @@ func (c *Client) deskUpdate(ctx context.Context, u update) bool {
 			c.takePress(ctx, c.asks, &u, cb, func() (string, bool, bool) { return c.verifyPressAnswer(cb, chat, user) },
 				func(ctx context.Context) {
 					c.handleVerifyPress(ctx, cb, chat, user)
-					c.verifyWaveOver(ctx)
+					c.notAsked.Over(ctx)
 				})
 			return true
 		}

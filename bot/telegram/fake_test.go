@@ -148,6 +148,31 @@ func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 	return stop
 }
 
+// runPoller starts c.RunPoller on offsets and stops it when the test ends;
+// stop cancels it and waits until it returned, checking it returned nil.
+func runPoller(t *testing.T, c *Client, out chan bot.Event, offsets Offsets) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.RunPoller(ctx, out, offsets) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("RunPoller: %v", err)
+				}
+			case <-time.After(testsync.Patience):
+				t.Errorf("RunPoller did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
 // Builders for updates as Telegram sends them.
 
 type tgUser struct {

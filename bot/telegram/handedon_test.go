@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -29,14 +28,12 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	a, _ := newTestClient(t, f, cfg)
 	knowAdmins(t, a, group.id)
 	verify(a)
-	inbox := &sharedInbox{offset: 3000, kept: map[int]json.RawMessage{}}
+	inbox := newSharedInbox(3000)
 	join := joins(bob, t0)
 	join["update_id"] = 3000
 	f.push(join)
 	out := make(chan bot.Event) // judging held: the join taken, its profile not
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.RunPoller(ctx, out, inbox) }()
+	stop := runPoller(t, a, out, inbox)
 	first := testsync.Next(t, out)
 	if first.Kind != bot.KindJoin {
 		t.Fatalf("first event %+v, want the join", first)
@@ -47,10 +44,7 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	if err := st.PutPending(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
+	stop()
 	if got := inbox.ids(); got != "[3000]" {
 		t.Fatalf("inbox %s after the poller stopped with the join not judged", got)
 	}
@@ -60,13 +54,7 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 	knowAdmins(t, b, group.id)
 	verify(b)
 	out2 := make(chan bot.Event, 8)
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan error, 1)
-	go func() { done2 <- b.RunPoller(ctx2, out2, inbox) }()
-	defer func() {
-		cancel2()
-		<-done2
-	}()
+	runPoller(t, b, out2, inbox)
 	ev := testsync.Next(t, out2)
 	if ev.Kind != bot.KindJoin || !ev.Author.Unverified {
 		t.Fatalf("handed on %+v, want the unverified join", ev)
@@ -99,26 +87,8 @@ func TestPollerHandsOnAJoinAskedOnce(t *testing.T) {
 // the poller stopped (a SIGTERM's drain) leave the inbox together, not
 // each in a call of its own. Before, twelve updates cost twelve calls.
 func TestPollerDrainRemovesTogether(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
-	knowAdmins(t, c, group.id)
-	inbox := &sharedInbox{offset: 4000, kept: map[int]json.RawMessage{}}
 	const n = 12
-	for i := range n {
-		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
-	}
-	out := make(chan bot.Event, n)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	var evs []bot.Event
-	for range n {
-		evs = append(evs, testsync.Next(t, out))
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
+	c, _, inbox, evs := drained(t, n)
 	inbox.mu.Lock()
 	before := inbox.removals
 	inbox.mu.Unlock()

@@ -109,6 +109,41 @@ func (s *sharedInbox) ids() string {
 	return fmt.Sprint(slices.Sorted(maps.Keys(s.kept)))
 }
 
+// newSharedInbox is an empty inbox whose next update is offset.
+func newSharedInbox(offset int) *sharedInbox {
+	return &sharedInbox{offset: offset, kept: map[int]json.RawMessage{}}
+}
+
+// setDown has the store not answer, or answer again.
+func (s *sharedInbox) setDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// drained has a poller take n updates (messages from offset 4000) into an
+// inbox, hand their events over and stop before any is judged: what a
+// SIGTERM's drain judges. It returns the poller's client, its log, the
+// inbox and the events.
+func drained(t *testing.T, n int) (*Client, *testsync.Buffer, *sharedInbox, []bot.Event) {
+	t.Helper()
+	f := newFakeBotAPI(t)
+	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
+	knowAdmins(t, c, group.id)
+	inbox := newSharedInbox(4000)
+	for i := range n {
+		f.push(map[string]any{"update_id": 4000 + i, "message": message(group, 40+i, bob, t0, "queued")})
+	}
+	out := make(chan bot.Event, n)
+	stop := runPoller(t, c, out, inbox)
+	var evs []bot.Event
+	for range n {
+		evs = append(evs, testsync.Next(t, out))
+	}
+	stop()
+	return c, logs, inbox, evs
+}
+
 // TestPollerInboxHandsOnWhatWasNotJudged: a poller whose updates are taken
 // from it but not judged (its context cut in the middle of a batch, as a
 // kill would, with the first event handed over and still in a queue) leaves
@@ -120,22 +155,17 @@ func TestPollerInboxHandsOnWhatWasNotJudged(t *testing.T) {
 	cfg := Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond}
 	a, _ := newTestClient(t, f, cfg)
 	knowAdmins(t, a, group.id)
-	inbox := &sharedInbox{offset: 2000, kept: map[int]json.RawMessage{}}
+	inbox := newSharedInbox(2000)
 	for i := range 3 {
 		f.push(map[string]any{"update_id": 2000 + i, "message": message(group, 10+i, bob, t0, fmt.Sprint("raid ", i))})
 	}
 	out := make(chan bot.Event) // judging held: one event taken, no more
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.RunPoller(ctx, out, inbox) }()
+	stop := runPoller(t, a, out, inbox)
 	first := testsync.Next(t, out)
 	if first.Text != "raid 0" {
 		t.Fatalf("first event %q", first.Text)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("RunPoller: %v", err)
-	}
+	stop()
 	if got := inbox.ids(); got != "[2000 2001 2002]" {
 		t.Fatalf("inbox %s after the poller stopped with nothing judged, want the batch", got)
 	}
@@ -144,16 +174,7 @@ func TestPollerInboxHandsOnWhatWasNotJudged(t *testing.T) {
 	knowAdmins(t, b, group.id)
 	f.push(map[string]any{"update_id": 2003, "message": message(group, 13, bob, t0, "after")})
 	out2 := make(chan bot.Event, 8)
-	run := func(c *Client) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.RunPoller(ctx, out2, inbox) }()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-		})
-	}
-	run(b)
+	runPoller(t, b, out2, inbox)
 	var texts []string
 	var evs []bot.Event
 	for range 4 {
@@ -184,36 +205,24 @@ func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 	f := newFakeBotAPI(t)
 	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true})
 	knowAdmins(t, c, group.id)
-	inbox := &sharedInbox{offset: 1, kept: map[int]json.RawMessage{}, down: true}
+	inbox := newSharedInbox(1)
+	inbox.setDown(true)
 	out := make(chan bot.Event, 8)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runPoller(t, c, out, inbox)
 	f.push(map[string]any{"update_id": 1, "message": message(group, 1, bob, t0, "judged during the outage")})
 	f.push(map[string]any{"update_id": 2, "message": message(group, 2, bob, t0, "not judged yet")})
 	one, two := testsync.Next(t, out), testsync.Next(t, out)
 	c.Judged(&one)
-	inbox.mu.Lock()
-	inbox.down = false
-	inbox.mu.Unlock()
+	inbox.setDown(false)
 	f.push(map[string]any{"update_id": 3, "message": message(group, 3, bob, t0, "after")})
 	three := testsync.Next(t, out)
 	if got := inbox.ids(); got != "[2 3]" {
 		t.Errorf("inbox %s once the store answers, want the update not judged and the new one", got)
 	}
-	setDown := func(down bool) {
-		inbox.mu.Lock()
-		inbox.down = down
-		inbox.mu.Unlock()
-	}
-	setDown(true)
+	inbox.setDown(true)
 	c.Judged(&two)
 	testsync.Eventually(t, "the removal tried", func() bool { return strings.Contains(logs.String(), "not removed from the poller's inbox") })
-	setDown(false)
+	inbox.setDown(false)
 	c.Judged(&three)
 	testsync.Eventually(t, "the inbox emptied once all is judged", func() bool { return inbox.ids() == "[]" })
 }
@@ -224,8 +233,7 @@ func TestPollerInboxWhileTheStoreIsDown(t *testing.T) {
 func TestWebhookAnswersOnceJudged(t *testing.T) {
 	out := make(chan bot.Event, 4)
 	c, post := webhookReady(t, out)
-	answered := make(chan int, 1)
-	go func() { answered <- post(context.Background(), textUpdate(2, "spam")) }()
+	answered := posting(context.Background(), post, textUpdate(2, "spam"))
 	ev := testsync.Next(t, out)
 	select {
 	case code := <-answered:
@@ -233,14 +241,7 @@ func TestWebhookAnswersOnceJudged(t *testing.T) {
 	default:
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-answered:
-		if code != http.StatusOK {
-			t.Errorf("answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("not answered once the event was judged")
-	}
+	answeredOK(t, answered, "the update, once judged,")
 }
 
 // TestPollerInboxUnreadAtStart: what a poller before left, not read at the
@@ -253,13 +254,7 @@ func TestPollerInboxUnreadAtStart(t *testing.T) {
 	left, _ := json.Marshal(map[string]any{"update_id": 5, "message": message(group, 5, bob, t0, "left by a poller killed")})
 	inbox := &sharedInbox{offset: 6, kept: map[int]json.RawMessage{5: left}, leftDown: true}
 	out := make(chan bot.Event, 8)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, inbox) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runPoller(t, c, out, inbox)
 	testsync.Eventually(t, "the inbox asked at the start", func() bool {
 		inbox.mu.Lock()
 		defer inbox.mu.Unlock()
@@ -287,16 +282,14 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 	c, post := webhookReady(t, out)
 	// The first delivery: its event queued, not judged; Telegram gives up.
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
+	first := posting(rctx, post, textUpdate(2, "spam"))
 	ev := testsync.Next(t, out)
 	giveUp()
 	if code := <-first; code == http.StatusOK {
 		t.Fatalf("the delivery given up on was answered %d", code)
 	}
 	// The retry.
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
+	retry := posting(context.Background(), post, textUpdate(2, "spam"))
 	select {
 	case again := <-out:
 		t.Fatalf("the update handed over again (%s) while its first delivery waits to be judged", again.Key())
@@ -305,14 +298,7 @@ func TestWebhookRetryWaitsForTheFirstDelivery(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-retry:
-		if code != http.StatusOK {
-			t.Errorf("the retry answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("the retry not answered once the event was judged")
-	}
+	answeredOK(t, retry, "the retry, once the event was judged,")
 	if len(out) != 0 {
 		t.Errorf("%d events handed over again", len(out))
 	}
@@ -328,8 +314,7 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 	out := make(chan bot.Event) // a full queue: nothing is taken until read
 	c, post := webhookReady(t, out)
 	rctx, giveUp := context.WithCancel(context.Background())
-	first := make(chan int, 1)
-	go func() { first <- post(rctx, textUpdate(2, "spam")) }()
+	first := posting(rctx, post, textUpdate(2, "spam"))
 	// The first delivery is open once it is blocked on the queue; the
 	// retry comes then, and Telegram gives up on the first.
 	testsync.Eventually(t, "the first delivery open", func() bool {
@@ -338,8 +323,7 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 		_, ok := c.judging.open[2]
 		return ok
 	})
-	retry := make(chan int, 1)
-	go func() { retry <- post(context.Background(), textUpdate(2, "spam")) }()
+	retry := posting(context.Background(), post, textUpdate(2, "spam"))
 	time.Sleep(50 * time.Millisecond) // a chance for the retry to reach its wait
 	giveUp()
 	if code := <-first; code == http.StatusOK {
@@ -354,12 +338,5 @@ func TestWebhookRetryTakesOverACutDelivery(t *testing.T) {
 		t.Fatal("the retry did not hand the update over once the first delivery was cut")
 	}
 	c.Judged(&ev)
-	select {
-	case code := <-retry:
-		if code != http.StatusOK {
-			t.Errorf("the retry answered %d once judged, want 200", code)
-		}
-	case <-time.After(testsync.Patience):
-		t.Fatal("the retry not answered once the event was judged")
-	}
+	answeredOK(t, retry, "the retry, once the event was judged,")
 }

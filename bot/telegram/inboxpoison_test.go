@@ -140,19 +140,14 @@ func (p *pollers) runKillable(now time.Time) (<-chan bot.Event, *testsync.Buffer
 	knowAdmins(t, c, group.id)
 	c.inboxNow = func() time.Time { return now }
 	out := make(chan bot.Event) // judging held: what is taken is never judged
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, redisInbox{st: own, l: l}) }()
+	stop := runPoller(t, c, out, redisInbox{st: own, l: l})
 	stopped := false
 	end := func() {
 		if stopped {
 			return
 		}
 		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("RunPoller: %v", err)
-		}
+		stop()
 		// the lease runs out, or is given up
 		if err := p.st.ReleaseLease(context.Background(), l); err != nil {
 			t.Error(err)

@@ -116,7 +116,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	// Before the first update: a group named by its old id that moved
 	// while no vigie ran is followed from the start.
 	c.askMoves(ctx)
-	defer c.verifyWaveAtStop()
+	defer c.notAsked.AtStop()
 	defer c.tells.Wait()
 	defer c.work.Wait()
 	c.running.Store(&ctx)

@@ -157,15 +157,15 @@ type Client struct {
 	kicks kickRestrictions
 	// cmdLine and presses are the lines where the desk's commands and
 	// button presses wait for a worker, asks where new members wait to be
-	// asked to verify (and their presses wait); notAsked counts the members
-	// let in unasked during a raid (verify.go). tells answers at once what
+	// asked to verify (and their presses wait); notAsked is the wave of
+	// members let in unasked during a raid (verify.go). tells answers at once what
 	// needs no worker (a stranger's press, "too busy"); busyTold are the
 	// senders lately told a command was too many; held counts what each
 	// sender has in the lines or under way (takecmd.go).
 	cmdLine  *deskwork.Line
 	presses  *deskwork.Line
 	asks     *deskwork.Line
-	notAsked deskwork.Overflow
+	notAsked *deskwork.Unasked
 	tells    *deskwork.Pool
 	busyTold *refusals
 	held     senderHolds
@@ -309,6 +309,11 @@ func New(cfg Config) (*Client, error) {
 	c.cmdLine = c.work.Line(maxCommandsWaiting)
 	c.presses = c.work.Line(maxPressesWaiting)
 	c.asks = c.work.Line(maxAsksWaiting)
+	c.notAsked = deskwork.NewUnasked(c.asks, "chat", "chats", c.log, func(ctx context.Context, text string) {
+		ctx, cancel := reportContext(c.runContext(ctx))
+		defer cancel()
+		c.tellDesk(ctx, text)
+	})
 	c.metrics = newMetrics(cfg.Registerer, c.log)
 	c.admins.forgotten = func(listed bool) {
 		if listed {

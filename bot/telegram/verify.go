@@ -110,7 +110,7 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, n
 	asked := c.asks.Go(c.runContext(ctx), deskwork.Job{
 		Work: func(ctx context.Context) {
 			c.askVerify(ctx, v, chat, user, name, join)
-			c.verifyWaveOver(ctx)
+			c.notAsked.Over(ctx)
 		},
 		Dropped: func() {
 			c.metrics.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
@@ -124,41 +124,8 @@ func (c *Client) startVerify(ctx context.Context, v *Verify, chat, user int64, n
 	c.metrics.verify.WithLabelValues(bot.VerifyNotAsked).Inc()
 	c.log.Warn("verify: new member not asked, too many waiting", "audit", true, "chat", chat, "user", user, "name", name,
 		"waiting", maxAsksWaiting, "not_asked", n)
-	if n > 1 {
-		return
-	}
-	// The wave begins: the desk hears of it now (a CM may want a lockdown).
-	c.work.Add()
-	go func() {
-		defer c.work.Done()
-		defer c.guard.Recover("telegram desk")
-		ctx, cancel := reportContext(c.runContext(ctx))
-		defer cancel()
-		c.tellDesk(ctx, bot.VerifyWaveBegins(maxAsksWaiting, "chat "+itoa(chat)))
-	}()
-}
-
-// verifyWaveOver tells the desk how many members were let in unasked, once
-// the line of those to ask (and of their presses) has drained: each piece
-// of its work calls it when done.
-func (c *Client) verifyWaveOver(ctx context.Context) {
-	if c.asks.Waiting() > 0 {
-		return
-	}
-	chats, n := c.notAsked.End("chat")
-	if n == 0 {
-		return
-	}
-	c.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, "chats", chats)
-	ctx, cancel := reportContext(ctx)
-	defer cancel()
-	c.tellDesk(ctx, bot.VerifyWaveOver(n, chats))
-}
-
-// verifyWaveAtStop logs a wave still going on when vigie stops.
-func (c *Client) verifyWaveAtStop() {
-	if chats, n := c.notAsked.End("chat"); n > 0 {
-		c.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, "chats", chats)
+	if n == 1 {
+		c.notAsked.Begins(ctx, itoa(chat))
 	}
 }
 

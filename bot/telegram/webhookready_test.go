@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // webhookReady starts a client in webhook mode (the fixture chats, their
@@ -34,8 +35,7 @@ func webhookReady(t *testing.T, out chan bot.Event) (*Client, func(ctx context.C
 	}
 	run(t, c, out)
 	for code := http.StatusServiceUnavailable; code != http.StatusOK; {
-		answer := make(chan int, 1)
-		go func() { answer <- post(context.Background(), textUpdate(1, "ready?")) }()
+		answer := posting(context.Background(), post, textUpdate(1, "ready?"))
 		select {
 		case code = <-answer:
 			time.Sleep(10 * time.Millisecond)
@@ -50,4 +50,26 @@ func webhookReady(t *testing.T, out chan bot.Event) (*Client, func(ctx context.C
 // textUpdate is update id: bob's message id in the group, saying text.
 func textUpdate(id int, text string) map[string]any {
 	return map[string]any{"update_id": id, "message": message(group, id, bob, t0, text)}
+}
+
+// posting posts update with post in the background: the answer's code comes
+// on the channel.
+func posting(ctx context.Context, post func(context.Context, map[string]any) int, update map[string]any) <-chan int {
+	answer := make(chan int, 1)
+	go func() { answer <- post(ctx, update) }()
+	return answer
+}
+
+// answeredOK waits for the answer to a post (what says which), which must
+// be 200.
+func answeredOK(t *testing.T, answer <-chan int, what string) {
+	t.Helper()
+	select {
+	case code := <-answer:
+		if code != http.StatusOK {
+			t.Errorf("%s answered %d, want 200", what, code)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatalf("%s not answered", what)
+	}
 }

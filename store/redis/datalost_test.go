@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,18 +27,8 @@ func TestDataLossTold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return logs.Write(p)
-	}), nil))
-	logged := func() string {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return logs.String()
-	}
+	var logs testLogs
+	logger := logs.logger()
 	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, RetryEvery: 10 * time.Millisecond})
 	t.Cleanup(func() { f.Close() })
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
@@ -48,19 +36,19 @@ func TestDataLossTold(t *testing.T) {
 	marker := prefix + ":{probe}:marker"
 
 	waitFor(t, "the marker set", func() bool { return c.Exists(ctx, marker).Val() == 1 })
-	if n := f.DataLost(); n != 0 || strings.Contains(logged(), "lost its data") {
-		t.Fatalf("a loss told (%d) when the marker was first set:\n%s", n, logged())
+	if n := f.DataLost(); n != 0 || strings.Contains(logs.String(), "lost its data") {
+		t.Fatalf("a loss told (%d) when the marker was first set:\n%s", n, logs.String())
 	}
 	if err := c.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the loss told", func() bool { return f.DataLost() == 1 })
 	waitFor(t, "the marker set again", func() bool { return c.Exists(ctx, marker).Val() == 1 })
-	if !strings.Contains(logged(), "level=ERROR") || !strings.Contains(logged(), "redis lost its data") {
-		t.Errorf("the loss is not logged as an error:\n%s", logged())
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "redis lost its data") {
+		t.Errorf("the loss is not logged as an error:\n%s", logs.String())
 	}
-	if n := strings.Count(logged(), "redis lost its data"); n != 1 {
-		t.Errorf("the loss logged %d times, want once:\n%s", n, logged())
+	if n := strings.Count(logs.String(), "redis lost its data"); n != 1 {
+		t.Errorf("the loss logged %d times, want once:\n%s", n, logs.String())
 	}
 	if n := f.DataLost(); n != 1 {
 		t.Errorf("DataLost = %d after one loss, want 1", n)
@@ -79,12 +67,7 @@ func TestDataMarkerLastsAsTheData(t *testing.T) {
 	ctx := context.Background()
 	prefix := newPrefix()
 	f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond}, redis.WithPrefix(prefix))
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	defer c.Close()
+	c := redistest.Client(t, url)
 	marker := prefix + ":{probe}:marker"
 	ttl := func() time.Duration { return c.PTTL(ctx, marker).Val() }
 	// Bounds on the TTLs asked for, not on time: Redis counts down from
@@ -127,12 +110,7 @@ func TestDataMarkerEndsWithTheHistory(t *testing.T) {
 	ctx := context.Background()
 	prefix := newPrefix()
 	f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond}, redis.WithPrefix(prefix))
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opt)
-	defer c.Close()
+	c := redistest.Client(t, url)
 	ev := bot.Event{ID: "m1", Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}, Text: "hello",
 		At: time.Date(2026, 2, 3, 10, 0, 0, 0, time.UTC)}
 	if err := f.RememberEvents(ctx, []bot.Event{ev}, 100); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -66,13 +65,8 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs testLogs
+	logger := logs.logger()
 	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
 	reg := prometheus.NewRegistry()
@@ -260,9 +254,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if len(entries) < len(audited) || len(entries) > len(audited)+flushBatchHint {
 		t.Errorf("%d audit entries in Redis, want %d, or a few more", len(entries), len(audited))
 	}
-	logMu.Lock()
 	got := logs.String()
-	logMu.Unlock()
 	if n := strings.Count(got, "redis unreachable"); n != 1 {
 		t.Errorf("degraded logged %d times, want once:\n%s", n, got)
 	}
@@ -440,10 +432,6 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("no metric %s", name)
 	return 0
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 // TestFallbackContract runs the contract on the fallback with Redis there. With
 // Redis away it differs on purpose: an id it does not hold may be in Redis, so

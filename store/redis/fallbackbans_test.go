@@ -82,12 +82,7 @@ func TestFallbackDropsABanRedisRefuses(t *testing.T) {
 	prefix := newPrefix()
 	f := redistest.OpenFallback(t, url, redis.FallbackOptions{}, redis.WithPrefix(prefix))
 	ctx := context.Background()
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewClient(opt)
-	t.Cleanup(func() { raw.Close() })
+	raw := redistest.Client(t, url)
 	book := prefix + ":{bans}:all"
 	if err := raw.Set(ctx, book, "not a hash", 0).Err(); err != nil {
 		t.Fatal(err)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,13 +29,8 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs testLogs
+	logger := logs.logger()
 	// Kept in memory past Redis's cap of 2 (MaxCases), for Redis to refuse.
 	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	defer f.Close()
@@ -91,8 +84,6 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 		}
 		t.Errorf("%d open cases after the write-back (%v), want the cap's 2", len(opened), ids)
 	}
-	logMu.Lock()
-	defer logMu.Unlock()
 	if n := strings.Count(logs.String(), "too many open cases"); n != 1 {
 		t.Errorf("the cap's refusals are logged %d times, want once:\n%s", n, logs.String())
 	}

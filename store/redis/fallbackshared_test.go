@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,13 +21,8 @@ func TestFallbackSharedWhileAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs strings.Builder
-	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs testLogs
+	logger := logs.logger()
 	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logger})
 	defer f.Close()
 	ctx := context.Background()
@@ -53,8 +46,6 @@ func TestFallbackSharedWhileAway(t *testing.T) {
 	if r, ok, err := f.Call(ctx, "reply 1_2 abc"); err != nil || !ok || !r.Done {
 		t.Errorf("Call = %+v, %v, %v; want the answer kept in memory", r, ok, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if !strings.Contains(logs.String(), "redis away: the desk's cause cards kept in this process's memory") {
 		t.Errorf("the log does not say the cause cards are kept in memory:\n%s", logs.String())
 	}

@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,14 +28,8 @@ func TestFallbackFullRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var logs strings.Builder
-	logged := func() string { mu.Lock(); defer mu.Unlock(); return logs.String() }
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	var logs testLogs
+	logger := logs.logger()
 	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond, Logger: logger})
 	defer f.Close()
 	if err := admin.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
@@ -58,17 +50,17 @@ func TestFallbackFullRedis(t *testing.T) {
 		!strings.Contains(p, "OOM command not allowed") {
 		t.Errorf("Problem() = %q, want it to say Redis refuses writes, with its answer", p)
 	}
-	if !strings.Contains(logged(), "redis refuses writes") {
-		t.Errorf("the switch is not logged as a refusal of writes:\n%s", logged())
+	if !strings.Contains(logs.String(), "redis refuses writes") {
+		t.Errorf("the switch is not logged as a refusal of writes:\n%s", logs.String())
 	}
 	// Many pings later, Redis still full: the memory still counts.
 	time.Sleep(200 * time.Millisecond)
 	if res, err := observe("m-2"); err != nil || len(res.Counts) != 1 || res.Counts[0] != 2 {
 		t.Errorf("second Observe on a full Redis = %+v, %v; want 2, counted in memory since the first", res, err)
 	}
-	if n := strings.Count(logged(), "redis refuses writes"); n != 1 || strings.Contains(logged(), "redis is back") {
+	if n := strings.Count(logs.String(), "redis refuses writes"); n != 1 || strings.Contains(logs.String(), "redis is back") {
 		t.Errorf("while Redis is full, the switch is logged %d times (want once) and Redis back %v:\n%s",
-			n, strings.Contains(logged(), "redis is back"), logged())
+			n, strings.Contains(logs.String(), "redis is back"), logs.String())
 	}
 	c, err := f.OpenCase(ctx, store.Case{Reason: "insult", Opened: time.Now()})
 	if err != nil || !strings.HasPrefix(c.ID, "l-") {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -163,12 +161,7 @@ func TestInboxHandOnsAndAge(t *testing.T) {
 	}
 	// The layout an earlier build reads: the items in the sorted set, as
 	// before, scored by id.
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewClient(opt)
-	defer raw.Close()
+	raw := redistest.Client(t, url)
 	members, err := raw.ZRangeWithScores(ctx, prefix+":{lease:telegram}:inbox", 0, -1).Result()
 	if err != nil || len(members) != 3 || members[1].Member != `{"update_id":2}` || members[1].Score != 2 {
 		t.Errorf("the inbox's sorted set %+v, %v; want the 3 items, by id", members, err)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -22,12 +20,7 @@ func TestMemberLockOfADeadHolderRunsOut(t *testing.T) {
 	prefix := newPrefix()
 	s := otherProcess(t, url, prefix)
 	other := otherProcess(t, url, prefix)
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewClient(opt)
-	t.Cleanup(func() { raw.Close() })
+	raw := redistest.Client(t, url)
 	ctx := context.Background()
 	member := "discord|g1|u1"
 	key := s.MemberLockKey(member)

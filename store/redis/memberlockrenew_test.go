@@ -2,9 +2,7 @@ package redis_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,40 +13,61 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// lockLogs is a Fallback's log, read as it grows.
-type lockLogs struct {
-	mu   sync.Mutex
-	text strings.Builder
+// lockHolder is a Fallback on primary, as a process holds members' locks
+// with it: renewed every 20ms (unless renew is 0), its log in logs and its
+// metrics in reg.
+type lockHolder struct {
+	primary *redis.Store
+	f       *redis.Fallback
+	logs    testLogs
+	reg     *prometheus.Registry
 }
 
-func (l *lockLogs) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		return l.text.Write(p)
-	}), nil))
-}
-
-func (l *lockLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.text.String()
-}
-
-// waitFor waits for a line with want in the log, for a bound far past the
-// renewals' pace: the test fails if it never comes.
-func (l *lockLogs) waitFor(t *testing.T, want string) string {
+func newLockHolder(t *testing.T, primary *redis.Store, renew time.Duration) *lockHolder {
 	t.Helper()
-	for range 500 {
-		for _, line := range strings.Split(l.String(), "\n") {
-			if strings.Contains(line, want) {
-				return line
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if renew > 0 {
+		primary.SetMemberRenew(renew)
 	}
-	t.Fatalf("no log line with %q; the log:\n%s", want, l.String())
-	return ""
+	h := &lockHolder{primary: primary, reg: prometheus.NewRegistry()}
+	h.f = redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: h.logs.logger()})
+	t.Cleanup(func() { h.f.Close() })
+	if err := h.f.Register(h.reg); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// onRedis is a lockHolder on the test's Redis, and a plain client of it.
+func onRedis(t *testing.T) (*lockHolder, *goredis.Client) {
+	url := redistest.URL(t)
+	return newLockHolder(t, redistest.Open(t, url, redis.WithPrefix(newPrefix())), 20*time.Millisecond), redistest.Client(t, url)
+}
+
+// onRedisAway is a lockHolder on a Redis of its own, which the test stops,
+// with renew.
+func onRedisAway(t *testing.T, renew time.Duration) (*lockHolder, *redistest.Server) {
+	srv := redistest.Start(t)
+	primary := redistest.Open(t, srv.URL()+"?max_retries=-1&dial_timeout=200ms", redis.WithPrefix(newPrefix()))
+	return newLockHolder(t, primary, renew), srv
+}
+
+// lock takes member's lock for a second.
+func (h *lockHolder) lock(t *testing.T, member string) (unlock func()) {
+	t.Helper()
+	unlock, err := h.f.LockMember(context.Background(), member, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unlock
+}
+
+// takenByAnother has member's lock held by another holder in Redis, as if
+// it ran out while Redis did not answer and another took it.
+func (h *lockHolder) takenByAnother(t *testing.T, raw *goredis.Client, member string) {
+	t.Helper()
+	if err := raw.Set(context.Background(), h.primary.MemberLockKey(member), "another-holder", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A member's lock that its holder loses while holding it (it ran out and
@@ -56,71 +75,41 @@ func (l *lockLogs) waitFor(t *testing.T, want string) string {
 // holder's ban may now be decided beside another's, and nothing else would
 // show it.
 func TestMemberLockLostWhileHeldIsLogged(t *testing.T) {
-	url := redistest.URL(t)
-	primary := redistest.Open(t, url, redis.WithPrefix(newPrefix()))
-	primary.SetMemberRenew(20 * time.Millisecond)
-	var logs lockLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
-	t.Cleanup(func() { f.Close() })
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewClient(opt)
-	t.Cleanup(func() { raw.Close() })
-	ctx := context.Background()
+	h, raw := onRedis(t)
 	member := "discord|g1|u1"
 
-	unlock, err := f.LockMember(ctx, member, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// as if it ran out while Redis did not answer, and another holder took it
-	if err := raw.Set(ctx, primary.MemberLockKey(member), "another-holder", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
-	line := logs.waitFor(t, "member's lock lost")
+	unlock := h.lock(t, member)
+	h.takenByAnother(t, raw, member)
+	line := h.logs.waitFor(t, "member's lock lost")
 	if !strings.Contains(line, "level=ERROR") || !strings.Contains(line, member) {
 		t.Errorf("the loss said as %q, want an error naming the member", line)
 	}
 	unlock()
-	if v := raw.Get(ctx, primary.MemberLockKey(member)).Val(); v != "another-holder" {
+	if v := raw.Get(context.Background(), h.primary.MemberLockKey(member)).Val(); v != "another-holder" {
 		t.Errorf("after the release the lock is %q, want the other holder's", v)
 	}
-	if n := strings.Count(logs.String(), "member's lock lost"); n != 1 {
-		t.Errorf("the loss said %d times, want once:\n%s", n, logs.String())
+	if n := strings.Count(h.logs.String(), "member's lock lost"); n != 1 {
+		t.Errorf("the loss said %d times, want once:\n%s", n, h.logs.String())
 	}
 }
 
 // A renewal Redis does not answer is said, with when the lock runs out;
 // Redis back without it (restarted empty), the loss is said too.
 func TestMemberLockRenewalFailureIsLogged(t *testing.T) {
-	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=200ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	primary.SetMemberRenew(20 * time.Millisecond)
-	var logs lockLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
-	t.Cleanup(func() { f.Close() })
-	ctx := context.Background()
+	h, srv := onRedisAway(t, 20*time.Millisecond)
 	member := "discord|g1|u1"
 
-	unlock, err := f.LockMember(ctx, member, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := h.lock(t, member)
 	defer unlock()
 	srv.Stop()
-	line := logs.waitFor(t, "member's lock not renewed")
+	line := h.logs.waitFor(t, "member's lock not renewed")
 	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, member) {
 		t.Errorf("the failed renewal said as %q, want a warning naming the member", line)
 	}
 	srv.Restart()
-	logs.waitFor(t, "member's lock lost")
-	if n := strings.Count(logs.String(), "member's lock not renewed"); n != 1 {
-		t.Errorf("the failed renewals said %d times, want once for the run:\n%s", n, logs.String())
+	h.logs.waitFor(t, "member's lock lost")
+	if n := strings.Count(h.logs.String(), "member's lock not renewed"); n != 1 {
+		t.Errorf("the failed renewals said %d times, want once for the run:\n%s", n, h.logs.String())
 	}
 }
 
@@ -130,38 +119,17 @@ func TestMemberLockRenewalFailureIsLogged(t *testing.T) {
 // show at night. So is a lock held in this process only because Redis did
 // not answer its taking.
 func TestMemberLockLostIsCounted(t *testing.T) {
-	url := redistest.URL(t)
-	primary := redistest.Open(t, url, redis.WithPrefix(newPrefix()))
-	primary.SetMemberRenew(20 * time.Millisecond)
-	var logs lockLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
-	t.Cleanup(func() { f.Close() })
-	reg := prometheus.NewRegistry()
-	if err := f.Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	opt, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := goredis.NewClient(opt)
-	t.Cleanup(func() { raw.Close() })
-	ctx := context.Background()
+	h, raw := onRedis(t)
 	member := "discord|g1|u2"
 
-	unlock, err := f.LockMember(ctx, member, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := counted(reg); got != 0 {
+	unlock := h.lock(t, member)
+	if got := counted(h.reg); got != 0 {
 		t.Errorf("a lock held counted %v lost", got)
 	}
-	if err := raw.Set(ctx, primary.MemberLockKey(member), "another-holder", time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
-	logs.waitFor(t, "member's lock lost")
+	h.takenByAnother(t, raw, member)
+	h.logs.waitFor(t, "member's lock lost")
 	unlock() // finds another's: said once, counted once
-	if got := counted(reg); got != 1 {
+	if got := counted(h.reg); got != 1 {
 		t.Errorf("a lock lost while held counted %v times, want once", got)
 	}
 }
@@ -169,26 +137,11 @@ func TestMemberLockLostIsCounted(t *testing.T) {
 // A lock whose taking Redis did not answer, held in this process only, is
 // counted too.
 func TestMemberLockNotTakenInRedisIsCounted(t *testing.T) {
-	srv := redistest.Start(t)
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=200ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs lockLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: time.Hour, Logger: logs.logger()})
-	t.Cleanup(func() { f.Close() })
-	reg := prometheus.NewRegistry()
-	if err := f.Register(reg); err != nil {
-		t.Fatal(err)
-	}
+	h, srv := onRedisAway(t, 0)
 	srv.Stop()
-	unlock, err := f.LockMember(context.Background(), "discord|g1|u3", time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlock()
-	if got := counted(reg); got != 1 {
-		t.Errorf("a lock held in this process only counted %v times, want once:\n%s", got, logs.String())
+	h.lock(t, "discord|g1|u3")()
+	if got := counted(h.reg); got != 1 {
+		t.Errorf("a lock held in this process only counted %v times, want once:\n%s", got, h.logs.String())
 	}
 }
 

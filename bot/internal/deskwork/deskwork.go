@@ -8,11 +8,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
 )
 
@@ -212,4 +214,61 @@ func (o *Overflow) End(noun string) (places string, n int) {
 		parts[i] = fmt.Sprintf("%s %s: %d", noun, k, by[k])
 	}
 	return strings.Join(parts, ", "), n
+}
+
+// Unasked is the wave of new members a full line of verifications lets in
+// without asking them (a join raid), for a platform: counted by place, the
+// desk told once as the wave begins and once, with the counts, when the
+// line has drained, and the wave's end logged for the audit. Make one with
+// NewUnasked.
+type Unasked struct {
+	Overflow
+	line *Line
+	noun string
+	key  string
+	log  *slog.Logger
+	tell func(ctx context.Context, text string)
+}
+
+// NewUnasked follows the wave of the verifications waiting in line. noun
+// names a place in the desk's texts ("server", "chat"), key the places in
+// the log ("guilds", "chats"); tell tells the desk, with a context that
+// outlives the caller's, as Begins and Over get it.
+func NewUnasked(line *Line, noun, key string, log *slog.Logger, tell func(ctx context.Context, text string)) *Unasked {
+	return &Unasked{line: line, noun: noun, key: key, log: log, tell: tell}
+}
+
+// Begins tells the desk that a wave begins in place (a CM may want a
+// lockdown), in the background: the caller does not wait for the desk.
+// The telling is counted by the pool's Wait and its panics recovered.
+func (u *Unasked) Begins(ctx context.Context, place string) {
+	p := u.line.pool
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer p.guard.Recover(p.where)
+		u.tell(ctx, bot.VerifyWaveBegins(cap(u.line.places), u.noun+" "+place))
+	}()
+}
+
+// Over tells the desk how many members were let in unasked, once the line
+// of those to ask (and of their presses) has drained: each piece of its
+// work calls it when done.
+func (u *Unasked) Over(ctx context.Context) {
+	if u.line.Waiting() > 0 {
+		return
+	}
+	places, n := u.End(u.noun)
+	if n == 0 {
+		return
+	}
+	u.log.Warn("verify: the wave is over", "audit", true, "not_asked", n, u.key, places)
+	u.tell(ctx, bot.VerifyWaveOver(n, places))
+}
+
+// AtStop logs a wave still going on when vigie stops.
+func (u *Unasked) AtStop() {
+	if places, n := u.End(u.noun); n > 0 {
+		u.log.Warn("verify: vigie stopped during a wave", "audit", true, "not_asked", n, u.key, places)
+	}
 }

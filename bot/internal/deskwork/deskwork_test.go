@@ -2,11 +2,13 @@ package deskwork
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -231,5 +233,65 @@ func TestOverflowCountsAWave(t *testing.T) {
 	}
 	if n := o.Add("c"); n != 1 {
 		t.Errorf("the next wave begins at %d, want 1", n)
+	}
+}
+
+// An Unasked wave tells the desk as it begins and, with the counts, once
+// the line has drained (not while work still waits in it), and logs its end
+// for the audit, or a wave still going on when vigie stops.
+func TestUnaskedTellsAWave(t *testing.T) {
+	p := New(1, time.Hour, nil, "test")
+	line := p.Line(2)
+	var logs testsync.Buffer
+	var mu sync.Mutex
+	var told []string
+	u := NewUnasked(line, "chat", "chats", testsync.Logger(&logs), func(_ context.Context, text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, text)
+	})
+	toldNow := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), told...)
+	}
+
+	// The pool's one worker busy: a job waits in line.
+	release := make(chan struct{})
+	p.Go(context.Background(), func(context.Context) { <-release })
+	if !line.Go(context.Background(), Job{Work: func(context.Context) {}}) {
+		t.Fatal("no place in an empty line")
+	}
+	u.Add("42")
+	u.Begins(context.Background(), "42")
+	u.Add("7")
+	u.Add("42")
+	testsync.Eventually(t, "the wave's beginning told", func() bool { return len(toldNow()) == 1 })
+	if got, want := toldNow()[0], bot.VerifyWaveBegins(2, "chat 42"); got != want {
+		t.Errorf("told %q as the wave began, want %q", got, want)
+	}
+	testsync.Eventually(t, "the work waiting in line", func() bool { return line.Waiting() == 1 })
+	u.Over(context.Background())
+	if got := toldNow(); len(got) != 1 || strings.Contains(logs.String(), "the wave is over") {
+		t.Errorf("the wave told over with work still in line: %q\n%s", got, logs.String())
+	}
+	close(release)
+	p.Wait()
+	u.Over(context.Background())
+	if got, want := toldNow(), bot.VerifyWaveOver(3, "chat 42: 2, chat 7: 1"); len(got) != 2 || got[1] != want {
+		t.Errorf("told %q, want the wave over: %q", got, want)
+	}
+	if want := `msg="verify: the wave is over" audit=true not_asked=3 chats="chat 42: 2, chat 7: 1"`; !strings.Contains(logs.String(), want) {
+		t.Errorf("the wave's end not logged as %s:\n%s", want, logs.String())
+	}
+	u.Over(context.Background())
+	if got := toldNow(); len(got) != 2 {
+		t.Errorf("an ended wave told again: %q", got)
+	}
+
+	u.Add("7")
+	u.AtStop()
+	if want := `msg="verify: vigie stopped during a wave" audit=true not_asked=1 chats="chat 7: 1"`; !strings.Contains(logs.String(), want) {
+		t.Errorf("the wave at the stop not logged as %s:\n%s", want, logs.String())
 	}
 }

@@ -3,6 +3,8 @@ package redistest
 import (
 	"testing"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -17,6 +19,19 @@ func Open(t testing.TB, url string, opts ...redis.Option) *redis.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// Client is a plain client of the Redis at url, to look at or change what
+// a store keeps behind its back, closed when the test ends.
+func Client(t testing.TB, url string) *goredis.Client {
+	t.Helper()
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("redis url %s: %v", url, err)
+	}
+	c := goredis.NewClient(opt)
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // StoreKinds are the kinds of store vigie runs on, which must behave alike:
