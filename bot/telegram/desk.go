@@ -787,9 +787,39 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 }
 
 // say answers a message in its chat (plain text).
+//
+// In a group (the desk chat), an answer that Telegram's limits would hold
+// back past the command's time (a raid's cards took the chat's messages of
+// the minute) goes to its sender's private chat at once, saying why, rather
+// than being lost when that time is up.
 func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
-	c.sayWithin(ctx, m, thread, text, 0)
+	dl, ok := ctx.Deadline()
+	if !ok || m.Chat.IsPrivate() || m.From == nil || m.From.IsBot || m.From.ID == m.Chat.ID {
+		c.sayWithin(ctx, m, thread, text, 0)
+		return
+	}
+	// Time is kept for the private answer.
+	patience := max(time.Until(dl)-privateAnswerTime, time.Millisecond)
+	_, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text, patience: patience})
+	if err == nil {
+		return
+	}
+	if !Throttled(err) {
+		c.log.Warn("cannot answer a command", "chat", m.Chat.ID, "err", err)
+		return
+	}
+	private := "The desk chat is at Telegram's limit of messages for now (the cards take them): vigie answers here.\n\n" + text
+	if _, perr := c.sendMessage(ctx, "", outgoing{chat: m.From.ID, text: private}); perr != nil {
+		c.log.Warn("cannot answer a command: the desk chat is at Telegram's limit, and the sender's private chat refused it",
+			"chat", m.Chat.ID, "user", cmID(m.From), "err", err, "private_err", perr)
+		return
+	}
+	c.log.Info("answered a command in private: the desk chat is at Telegram's limit", "chat", m.Chat.ID, "user", cmID(m.From))
 }
+
+// privateAnswerTime is what an answer leaves of its command's time to go to
+// the sender's private chat instead.
+const privateAnswerTime = 3 * time.Second
 
 // sayWithin is say waiting for Telegram's limits patience at most (0: as
 // long as an answer does).
