@@ -790,17 +790,27 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 //
 // In a group (the desk chat), an answer that Telegram's limits would hold
 // back past the command's time (a raid's cards took the chat's messages of
-// the minute) goes to its sender's private chat at once, saying why, rather
-// than being lost when that time is up.
+// the minute, or Telegram answered 429 with a long retry_after) goes to its
+// sender's private chat at once, saying why, rather than being lost when that
+// time is up.
 func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
 	dl, ok := ctx.Deadline()
 	if !ok || m.Chat.IsPrivate() || m.From == nil || m.From.IsBot || m.From.ID == m.Chat.ID {
 		c.sayWithin(ctx, m, thread, text, 0)
 		return
 	}
-	// Time is kept for the private answer.
-	patience := max(time.Until(dl)-privateAnswerTime, time.Millisecond)
-	_, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text, patience: patience})
+	send := func() error {
+		// Time is kept for the private answer.
+		patience := max(time.Until(dl)-privateAnswerTime, time.Millisecond)
+		_, err := c.sendMessage(ctx, "", outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text, patience: patience})
+		return err
+	}
+	err := send()
+	if retryAfter(err) > 0 {
+		// Telegram's 429: the limiter holds the chat for as long as it
+		// asked, and the answer waits for it if the command's time allows.
+		err = send()
+	}
 	if err == nil {
 		return
 	}

@@ -29,3 +29,28 @@ func TestCommandAnsweredInPrivateWhenTheDeskChatIsFull(t *testing.T) {
 		t.Errorf("%d messages in the desk chat, want the first answer only", n)
 	}
 }
+
+// Telegram answers a command's answer 429 with retry_after: the answer is
+// sent again once that time is over, in the desk chat when it fits in the
+// command's time, in the CM's private chat when it does not. (It was once
+// not sent again: the CM got nothing.)
+func TestCommandAnswerAfterA429(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		retryAfter int
+		chat       int64
+	}{
+		{"in the desk chat after a short wait", 1, deskChat.id},
+		{"in private after a long one", 60, alice.id},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newStrangerWorld(t, limits{perChatGap: time.Millisecond, groupPerMinute: 1000, globalPerSecond: 1000})
+			w.f.fail("sendMessage", 429, "Too Many Requests: retry after "+strconv.Itoa(tt.retryAfter), tt.retryAfter)
+			w.say(deskChat, alice, "/help")
+			told := w.f.waitFor("sendMessage", 2, func(apiCall) bool { return true })
+			if chat := told.Params.Get("chat_id"); chat != strconv.FormatInt(tt.chat, 10) || !strings.Contains(told.Params.Get("text"), "vigie's desk commands") {
+				t.Errorf("told in %s:\n%s\nwant the answer in %d", chat, told.Params.Get("text"), tt.chat)
+			}
+		})
+	}
+}
