@@ -54,3 +54,19 @@ func TestCommandAnswerAfterA429(t *testing.T) {
 		})
 	}
 }
+
+// What a press comes to, when it is more than the card shows (a case the
+// store does not know, already decided, not carried out), is told in the
+// CM's private chat when the desk chat is at Telegram's limit, rather than
+// lost. (It once waited for the desk chat past its time, and was lost.)
+func TestPressToldInPrivateWhenTheDeskChatIsFull(t *testing.T) {
+	w := newStrangerWorld(t, limits{perChatGap: time.Millisecond, groupPerMinute: 1, globalPerSecond: 1000})
+	w.say(deskChat, alice, "/status")
+	w.f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	card := message(deskChat, 7, tgUser{id: botUserID, first: "vigie", bot: true}, time.Now().Unix(), "Case c-zzzzz-000009")
+	w.f.push(callback("cb-1", alice, card, "v1:c-zzzzz-000009:keep"))
+	told := w.f.waitFor("sendMessage", 1, inChat(alice.id))
+	if text := told.Params.Get("text"); !strings.Contains(text, "c-zzzzz-000009") || !strings.Contains(text, "limit") {
+		t.Errorf("told in private:\n%s\nwant what the press came to, and why it comes here", text)
+	}
+}
