@@ -37,6 +37,14 @@ type Replier interface {
 	Reply(ctx context.Context, ev Event, text string) error
 }
 
+// ReplyLimiter is a Replier whose replies have a length limit: MaxReply is the
+// most characters (code points) a reply to ev may have, 0 for none known. A
+// CM's reply longer than that is refused before the decision is recorded,
+// rather than cut where the member reads it.
+type ReplyLimiter interface {
+	MaxReply(ev Event) int
+}
+
 // Warner tells the author privately (a DM) when the platform allows it; platforms
 // without private messages are warned with a Replier instead.
 type Warner interface {

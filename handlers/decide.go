@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -231,6 +232,9 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 				caseID, ErrCannot, c.Event.Platform)
 		case !bot.CapableOn(p, c.Event, o.Kind):
 			return c, none, fmt.Errorf("case %s: %w: %s cannot %s%s", caseID, ErrCannot, c.Event.Platform, o.Kind, onWhat(p, c.Event, o.Kind))
+		}
+		if err := replyFits(p, c, o); err != nil {
+			return c, none, err
 		}
 	}
 	if o.Kind == bot.ActTimeout && o.Duration == 0 {
@@ -513,6 +517,21 @@ func capable(p bot.Platform, k bot.ActionKind) bool {
 		return ok
 	}
 	return bot.Capable(p, k)
+}
+
+// replyFits refuses a reply longer than c's platform takes (bot.ReplyLimiter),
+// with ErrCannot: a reply cut where the member reads it is not what the CM
+// wrote, and the case stays open for a shorter one.
+func replyFits(p bot.Platform, c store.Case, o Outcome) error {
+	l, ok := p.(bot.ReplyLimiter)
+	if o.Kind != bot.ActReply || !ok {
+		return nil
+	}
+	if most, n := l.MaxReply(c.Event), utf8.RuneCountInString(o.Text); most > 0 && n > most {
+		return fmt.Errorf("case %s: %w: the reply is %d characters long, and %s takes %d characters at most: nothing was sent, write a shorter one",
+			c.ID, ErrCannot, n, c.Event.Platform, most)
+	}
+	return nil
 }
 
 // suggestedReply is the reply a case suggests, if it suggests one.

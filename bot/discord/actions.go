@@ -321,6 +321,14 @@ const codeUnknownBan = 10026
 // noMentions keeps vigie's texts, which quote user names, from pinging anyone.
 var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 
+// maxContent is the most characters a Discord message may have.
+const maxContent = 2000
+
+var _ bot.ReplyLimiter = (*Client)(nil)
+
+// MaxReply is bot.ReplyLimiter's: a reply is one message.
+func (c *Client) MaxReply(bot.Event) int { return maxContent }
+
 // Reply answers the message in its channel, as a Discord reply to it.
 func (c *Client) Reply(ctx context.Context, ev bot.Event, text string) error {
 	return c.reply(ctx, bot.ActReply, ev, text)
@@ -331,7 +339,7 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 	if ch == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
 	}
-	m := &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}
+	m := &discordgo.MessageSend{Content: truncate(text, maxContent), AllowedMentions: noMentions}
 	switch {
 	case ev.Kind != bot.KindJoin && messageID(ev) != "":
 		m.Reference = &discordgo.MessageReference{MessageID: messageID(ev), ChannelID: ch, GuildID: ev.Space, FailIfNotExists: new(false)}

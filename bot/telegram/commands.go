@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -175,7 +176,11 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 		}
 		text, err = cmds.Stats(ctx, period, by)
 	case "reply":
-		caseID, reply, _ := strings.Cut(args, " ")
+		// The answer may begin on the next line, as it is written on a phone.
+		caseID, reply := args, ""
+		if i := strings.IndexFunc(args, unicode.IsSpace); i >= 0 {
+			caseID, reply = args[:i], args[i:]
+		}
 		if caseID == "" || strings.TrimSpace(reply) == "" {
 			usage()
 			return

@@ -497,8 +497,9 @@ func (c *Client) tellPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text
 	if cb.Message == nil || cb.Message.Chat == nil || cb.From == nil {
 		return
 	}
-	text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, cb.From.ID, html.EscapeString(fullName(cb.From)), html.EscapeString(text))
-	if _, err := c.sendMessage(ctx, "", outgoing{chat: cb.Message.Chat.ID, replyTo: cb.Message.MessageID, text: text, html: true}); err != nil {
+	named := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, cb.From.ID, html.EscapeString(fullName(cb.From)), html.EscapeString(text))
+	out := outgoing{chat: cb.Message.Chat.ID, replyTo: cb.Message.MessageID, text: named, html: true}
+	if err := c.answerCM(ctx, out, cb.From, upperFirst(text)); err != nil {
 		c.log.Warn("cannot tell how a button press went", "chat", cb.Message.Chat.ID, "err", err)
 	}
 }
@@ -638,6 +639,14 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	if !r.done {
 		tell(lowerFirst(r.text))
 	}
+}
+
+// upperFirst is s starting a sentence.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // lowerFirst is s after a name and a comma.
@@ -786,10 +795,56 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 	say(r.text)
 }
 
-// say answers a message in its chat (plain text).
+// say answers a message in its chat (plain text), see answerCM.
 func (c *Client) say(ctx context.Context, m *tgbotapi.Message, thread int, text string) {
-	c.sayWithin(ctx, m, thread, text, 0)
+	out := outgoing{chat: m.Chat.ID, thread: thread, replyTo: m.MessageID, text: text}
+	if err := c.answerCM(ctx, out, m.From, text); err != nil {
+		c.log.Warn("cannot answer a command", "chat", m.Chat.ID, "err", err)
+	}
 }
+
+// answerCM sends out, an answer to the CM to in a chat (the answer to a
+// command, what a press came to). Telegram's 429 is waited out once, as long
+// as ctx allows. In a group (the desk chat), an answer that Telegram's limits
+// would hold back past ctx's deadline (a raid's cards took the chat's messages
+// of the minute, or the 429's retry_after is longer) goes to the CM's private
+// chat at once, private saying it there, rather than being lost when that time
+// is up.
+func (c *Client) answerCM(ctx context.Context, out outgoing, to *tgbotapi.User, private string) error {
+	dl, ok := ctx.Deadline()
+	if !ok || out.chat > 0 || to == nil || to.IsBot {
+		// a private chat: Telegram's limits there are a message a second
+		_, err := c.sendMessage(ctx, "", out)
+		if retryAfter(err) > 0 {
+			_, err = c.sendMessage(ctx, "", out)
+		}
+		return err
+	}
+	send := func() error {
+		// Time is kept for the private answer.
+		out.patience = max(time.Until(dl)-privateAnswerTime, time.Millisecond)
+		_, err := c.sendMessage(ctx, "", out)
+		return err
+	}
+	err := send()
+	if retryAfter(err) > 0 {
+		// The limiter now holds the chat for as long as Telegram asked.
+		err = send()
+	}
+	if !Throttled(err) {
+		return err
+	}
+	note := "The desk chat is at Telegram's limit of messages for now (the cards take them): vigie answers here.\n\n"
+	if _, perr := c.sendMessage(ctx, "", outgoing{chat: to.ID, text: note + private}); perr != nil {
+		return fmt.Errorf("the desk chat is at Telegram's limit (%w), and the sender's private chat refused the answer: %w", err, perr)
+	}
+	c.log.Info("answered in private: the desk chat is at Telegram's limit", "chat", out.chat, "user", cmID(to))
+	return nil
+}
+
+// privateAnswerTime is what an answer leaves of its command's time to go to
+// the sender's private chat instead.
+const privateAnswerTime = 3 * time.Second
 
 // sayWithin is say waiting for Telegram's limits patience at most (0: as
 // long as an answer does).
