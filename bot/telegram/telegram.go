@@ -191,6 +191,9 @@ type Client struct {
 	// inboxNow is the clock of the poller's inbox: when an update was
 	// taken, how old one left there is.
 	inboxNow func() time.Time
+	// handOnWaits, when set, is told that the poller waits for the events
+	// of an update handed on to be judged (awaitHandedOn).
+	handOnWaits func(id int)
 	// troubles are the groups where vigie lacks what its work needs, as
 	// Telegram last said (Troubles).
 	troubles troubles
