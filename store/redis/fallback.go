@@ -127,7 +127,12 @@ type Fallback struct {
 	sentMu   sync.Mutex
 	sent     map[string]struct{}
 	sentLost bool
-	banWrite sync.Mutex
+	// settles are the pending marks settled while Redis was away, to be
+	// settled there too once it returns (settleLater); settlesLost counts
+	// those past maxSettles. Guarded by sentMu.
+	settles     map[store.SeenMark]struct{}
+	settlesLost int
+	banWrite    sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
 	// that cases taken back from it had in the process before (their
@@ -233,6 +238,11 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 // now would go.
 func (f *Fallback) takeOver(w lostWrite, err error) {
 	ctx := context.Background()
+	if w.settle != nil && unavailable(err) {
+		// kept before the outage is told, so that what waits for Redis
+		// counts it by then
+		f.settleLater(*w.settle)
+	}
 	if !f.outage(ctx, err) {
 		f.log.Error("redis refused a write", "err", err)
 		return
@@ -246,6 +256,8 @@ func (f *Fallback) takeOver(w lostWrite, err error) {
 		_ = f.local.Begin(ctx, *w.begin)
 	case w.done != "":
 		f.bufferDone(ctx, w.done)
+	case w.settle != nil:
+		_ = f.local.Settle(ctx, *w.settle)
 	}
 }
 
@@ -376,8 +388,8 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
-			Help: "Cases, audit entries and bans waiting for Redis to return."},
-			func() float64 { return float64(f.Buffered() + f.bansWaiting()) }),
+			Help: "Cases, audit entries, bans and events' pending marks settled waiting for Redis to return."},
+			func() float64 { return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
 			func() float64 { return float64(f.Dropped()) }),
@@ -926,7 +938,69 @@ func (f *Fallback) Settle(ctx context.Context, m store.SeenMark) error {
 			return err
 		}
 	}
+	f.settleLater(m)
 	return f.local.Settle(ctx, m)
+}
+
+// maxSettles bounds the marks kept for Redis (settleLater): an outage's
+// first, those whose ids were marked in Redis before it, are kept.
+const maxSettles = 10_000
+
+// settleLater keeps m, settled while Redis did not take it, to settle it
+// there once it returns: its id may have been marked pending there before
+// (seen just before the outage), and a mark left pending would have a retry
+// of the event after the hold judged again, its actions carried out twice.
+// A mark Redis never had is not written there (ZADD XX).
+func (f *Fallback) settleLater(m store.SeenMark) {
+	if m.ID == "" {
+		return
+	}
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if len(f.settles) >= maxSettles {
+		f.settlesLost++
+		return
+	}
+	if f.settles == nil {
+		f.settles = map[store.SeenMark]struct{}{}
+	}
+	f.settles[m] = struct{}{}
+}
+
+// settlesWaiting is how many marks wait to be settled in Redis.
+func (f *Fallback) settlesWaiting() int {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	return len(f.settles)
+}
+
+// writeSettles settles in Redis the marks settled while it was away, in
+// one round trip; those not written wait for the next try.
+func (f *Fallback) writeSettles(ctx context.Context) error {
+	f.sentMu.Lock()
+	marks := make([]store.SeenMark, 0, len(f.settles))
+	for m := range f.settles {
+		marks = append(marks, m)
+	}
+	lost := f.settlesLost
+	f.settlesLost = 0
+	f.sentMu.Unlock()
+	if lost > 0 {
+		f.log.Error("pending marks settled while redis was away and not kept for it: past the bound; a retry of those events after the pending hold is judged again",
+			"lost", lost, "max", maxSettles)
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	if err := f.primary.settleAll(ctx, marks); err != nil {
+		return err
+	}
+	f.sentMu.Lock()
+	for _, m := range marks {
+		delete(f.settles, m)
+	}
+	f.sentMu.Unlock()
+	return nil
 }
 
 // Renew renews in Redis, or in memory while it is away.
@@ -949,6 +1023,9 @@ func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
 		if !f.outage(ctx, err) {
 			return err
 		}
+	}
+	if e.Settle != nil {
+		f.settleLater(*e.Settle)
 	}
 	return f.local.Begin(ctx, e)
 }
@@ -1044,7 +1121,7 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
 				// A process beside this one that stopped or died
@@ -1130,6 +1207,9 @@ func (f *Fallback) flush(ctx context.Context) {
 	// The bans first: a process that reads the book once Redis is back
 	// must find them there.
 	if f.writeBans(ctx) != nil {
+		return
+	}
+	if f.writeSettles(ctx) != nil {
 		return
 	}
 	var lost writeLoss
@@ -1477,7 +1557,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1492,6 +1572,17 @@ func (f *Fallback) Close() error {
 				lost = append(lost, fmt.Sprintf("reminder %d of %s", k, id))
 			}
 			f.mu.Unlock()
+			var marks []string
+			f.sentMu.Lock()
+			for m := range f.settles {
+				marks = append(marks, m.Platform+":"+m.ID)
+			}
+			f.sentMu.Unlock()
+			if len(marks) > 0 {
+				slices.Sort(marks)
+				f.log.Error("redis unreachable at shutdown: the pending marks of events judged meanwhile are not settled there; a retry of those events after the pending hold is judged again",
+					"count", len(marks), "events", strings.Join(marks, "; "))
+			}
 			if len(lost) > 0 {
 				f.spool.Sync()
 				if f.spool != nil && f.spool.Written() {
