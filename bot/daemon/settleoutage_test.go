@@ -13,31 +13,39 @@ import (
 )
 
 // TestPendingMarkSettledAfterAnOutage: Redis stops (killed, its data kept
-// on disk) between the
-// pending mark of an event's id, written there, and its journal entry,
-// which would settle it: the entry goes to memory, the delete is carried
-// out from there, and once Redis runs again the mark is settled there too.
-// A retry of the event after the hold, on another vigie sharing Redis, is a
-// duplicate. Before, the mark stayed pending in Redis for the 72 hours of
-// the duplicate check, and any retry past the hold (a webhook delivered
-// again, a catch-up, an inbox handed on) was judged again and deleted the
-// message a second time.
+// on disk) between the pending mark of an event's id, written there, and
+// its journal entry, which would settle it; or before the event came, which
+// is then judged from memory alone. The delete is carried out from memory,
+// and once Redis runs again the mark is settled there too. A retry of the
+// event after the hold, on another vigie sharing Redis, is a duplicate.
+// Before, the mark stayed pending in Redis for the 72 hours of the
+// duplicate check, or Redis never heard of the id, and any retry past the
+// hold (a webhook delivered again, a catch-up, an inbox handed on after the
+// outage) was judged again and deleted the message a second time.
 func TestPendingMarkSettledAfterAnOutage(t *testing.T) {
+	t.Run("between the mark and the entry", func(t *testing.T) { testSettledAfterOutage(t, true) })
+	t.Run("judged from memory", func(t *testing.T) { testSettledAfterOutage(t, false) })
+}
+
+func testSettledAfterOutage(t *testing.T, marked bool) {
 	// Redis keeps its data across a restart, as one with an AOF does.
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	env := map[string]string{"VIGIE_REDIS_URL": srv.URL()}
 	const hold = 10 * time.Second
 	clk := &manualClock{t: time.Now().UTC().Truncate(time.Second)}
 	opts := func(c *daemon.Config) { c.Now, c.PendingHold = clk.now, hold }
-	var froze atomic.Bool
+	var stopped atomic.Bool
 	first := start(t, deleteAll, env, opts, func(c *daemon.Config) {
 		daemon.AfterJudging(c, func(ev *bot.Event) {
-			if ev.ID == "m-1" && froze.CompareAndSwap(false, true) {
+			if marked && ev.ID == "m-1" && stopped.CompareAndSwap(false, true) {
 				srv.Stop() // the mark written, the journal entry not yet
 			}
 		})
 	})
 	second := start(t, deleteAll, env, opts)
+	if !marked {
+		srv.Stop()
+	}
 	ev := map[string]any{"id": "m-1", "platform": "discord", "kind": "message", "space": "guild-1", "channel": "general",
 		"author": map[string]any{"id": "u-7", "name": "Bob"}, "text": "delete me", "at": clk.now().Format(time.RFC3339)}
 

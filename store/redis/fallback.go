@@ -949,8 +949,9 @@ const maxSettles = 10_000
 // settleLater keeps m, settled while Redis did not take it, to settle it
 // there once it returns: its id may have been marked pending there before
 // (seen just before the outage), and a mark left pending would have a retry
-// of the event after the hold judged again, its actions carried out twice.
-// A mark Redis never had is not written there (ZADD XX).
+// of the event after the hold judged again, its actions carried out twice;
+// or seen in memory only, and its retry on an instance that asks Redis (an
+// inbox handed on after the outage) would be judged as new.
 func (f *Fallback) settleLater(m store.SeenMark) {
 	if m.ID == "" {
 		return

@@ -2123,14 +2123,31 @@ func (s *Store) Settle(ctx context.Context, m store.SeenMark) error {
 	return nil
 }
 
-// settleAll settles marks in one round trip, and waits for Redis to say so.
+// settleBackSrc writes a settled mark: KEYS seen; ARGV its whole
+// milliseconds, the id, the ids' TTL in ms, given to the key when it has
+// none (one made here).
+const settleBackSrc = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 0
+`
+
+// settleAll writes marks settled, in one round trip, and waits for Redis
+// to say so: a mark pending there is settled, and the id of an event judged
+// from memory while Redis was away is known there as seen, so that its
+// retry is a duplicate on every instance.
 func (s *Store) settleAll(ctx context.Context, marks []store.SeenMark) error {
 	if err := s.settle(ctx); err != nil {
 		return err
 	}
 	pipe := s.c.Pipeline()
 	for i := range marks {
-		_ = pipe.Process(ctx, s.settleCmd(ctx, &marks[i]))
+		m := &marks[i]
+		ttl := m.TTL
+		if ttl <= 0 {
+			ttl = store.DefaultDedupeTTL
+		}
+		_ = pipe.Eval(ctx, settleBackSrc, []string{s.seenKey(m)}, m.At.UnixMilli(), m.ID, ttl.Milliseconds())
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis settle %d marks: %w", len(marks), err)
