@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,5 +73,43 @@ func testSettledAfterOutage(t *testing.T, marked bool) {
 	calls := append(first.chat.Calls(), second.chat.Calls()...)
 	if want := []string{"delete m-1"}; !slices.Equal(calls, want) {
 		t.Errorf("calls = %q, want %q: the delete once", calls, want)
+	}
+}
+
+// TestForgedEventPostedAgainIsADuplicate: an event posted over HTTP about a
+// platform whose connector is on, which the rule file does not let act
+// there (it may be forged), has its delete withheld: nothing to journal, so
+// its mark is never settled. Posted again after the pending hold, it is a
+// duplicate, as any event judged in full. Before, it was judged again each
+// time, logged as a judge that stopped before its journal entry and counted
+// in vigie_journal_recovered_total{result="judged_again"}: an alarm anyone
+// who can post could raise at will.
+func TestForgedEventPostedAgainIsADuplicate(t *testing.T) {
+	const hold = 10 * time.Second
+	const rules = `timezone: UTC
+rules:
+  - name: all
+    when: 'text == "delete me"'
+    do: [delete]
+`
+	clk := &manualClock{t: time.Now().UTC().Truncate(time.Second)}
+	in := start(t, rules, map[string]string{}, func(c *daemon.Config) { c.Now, c.PendingHold = clk.now, hold })
+	ev := map[string]any{"id": "m-9", "platform": "discord", "kind": "message", "space": "guild-1", "channel": "general",
+		"author": map[string]any{"id": "u-7", "name": "Bob"}, "text": "delete me", "at": clk.now().Format(time.RFC3339)}
+	if v := in.post(t, ev); v.Duplicate || v.Withheld == "" {
+		t.Fatalf("first posted = %+v, want judged, its delete withheld", v)
+	}
+	clk.add(hold + time.Second)
+	if v := in.post(t, ev); !v.Duplicate {
+		t.Errorf("posted again after the hold = %+v, want a duplicate", v)
+	}
+	if n := metric(t, in, `vigie_journal_recovered_total{result="judged_again"}`); n != 0 {
+		t.Errorf("judged_again = %v, want 0", n)
+	}
+	if strings.Contains(in.logs.String(), "event judged again") {
+		t.Errorf("the forged event posted again is logged as judged again:\n%s", in.logs)
+	}
+	if calls := in.chat.Calls(); len(calls) != 0 {
+		t.Errorf("calls = %q, want none", calls)
 	}
 }
