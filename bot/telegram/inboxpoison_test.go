@@ -104,8 +104,10 @@ type pollers struct {
 	st     *redis.Store
 	cfg    Config
 	n      int
-	// waits, when set, is each poller's handOnWaits.
+	// waits, when set, is each poller's handOnWaits; wait, when set, its
+	// handOnWait.
 	waits func(id int)
+	wait  time.Duration
 }
 
 func newPollers(t *testing.T) *pollers {
@@ -142,6 +144,9 @@ func (p *pollers) runKillable(now time.Time) (<-chan bot.Event, *testsync.Buffer
 	knowAdmins(t, c, group.id)
 	c.inboxNow = func() time.Time { return now }
 	c.handOnWaits = p.waits
+	if p.wait > 0 {
+		c.handOnWait = p.wait
+	}
 	out := make(chan bot.Event) // judging held: what is taken is never judged
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -341,7 +346,11 @@ func TestPollerInboxLetsGoAnUpdateTooOld(t *testing.T) {
 	testsync.Next(t, out)
 	stop()
 	p.f.push(map[string]any{"update_id": 6001, "message": message(group, 61, bob, t0, "younger")})
+	// the update handed on stays unjudged: the poller goes on after a
+	// moment, as it does after a judge that hangs
+	p.wait = time.Millisecond
 	out, _, _, stop = p.run(t1.Add(MaxInboxAge - time.Hour))
+	p.wait = 0
 	if ev := testsync.Next(t, out); ev.Text != "old" {
 		t.Fatalf("handed over %q, want the update left, younger than %s", ev.Text, MaxInboxAge)
 	}

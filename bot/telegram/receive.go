@@ -569,14 +569,14 @@ func (c *Client) awaitHandedOn(ctx context.Context, id int) {
 	if c.handOnWaits != nil {
 		c.handOnWaits(id)
 	}
-	t := time.NewTimer(handOnWait)
+	t := time.NewTimer(c.handOnWait)
 	defer t.Stop()
 	select {
 	case <-judged:
 	case <-ctx.Done():
 	case <-t.C:
 		c.log.Warn("an update handed on is not judged yet: the next one is handed on all the same, and a kill now counts both as in hand",
-			"update", id, "waited", handOnWait)
+			"update", id, "waited", c.handOnWait)
 	}
 }
 
