@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -132,7 +133,10 @@ type Fallback struct {
 	// those past maxSettles. Guarded by sentMu.
 	settles     map[store.SeenMark]struct{}
 	settlesLost int
-	banWrite    sync.Mutex
+	// carried are how decisions of cases in Redis were carried out, told
+	// while it was away, by case id (carryLater). Guarded by sentMu.
+	carried  map[string]string
+	banWrite sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
 	// that cases taken back from it had in the process before (their
@@ -388,8 +392,10 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
-			Help: "Cases, audit entries, bans and events' pending marks settled waiting for Redis to return."},
-			func() float64 { return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting()) }),
+			Help: "Cases, audit entries, bans, events' pending marks settled and decisions' ends waiting for Redis to return."},
+			func() float64 {
+				return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting() + f.carriedWaiting())
+			}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
 			func() float64 { return float64(f.Dropped()) }),
@@ -857,7 +863,59 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 // Redis in its JSON when it is written there.
 func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
-		func(id string) error { return f.primary.MarkCarried(ctx, id, result) })
+		func(id string) error {
+			if f.degraded.Load() {
+				f.carryLater(id, result)
+				return nil
+			}
+			err := f.primary.MarkCarried(ctx, id, result)
+			if unavailable(err) && ctx.Err() == nil {
+				f.carryLater(id, result)
+				f.outage(ctx, err)
+				return nil
+			}
+			return err
+		})
+}
+
+// carryLater keeps how the decision of case id (in Redis) was carried out,
+// told while Redis was away, to write it there once it returns: a press of
+// it handed on after the outage (its process killed, or the poller moved to
+// another instance) must find it carried out, not carry it out again.
+func (f *Fallback) carryLater(id, result string) {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if f.carried == nil {
+		f.carried = map[string]string{}
+	}
+	if len(f.carried) < maxSettles {
+		f.carried[id] = result
+	}
+}
+
+// writeCarried writes to Redis the decisions' ends kept by carryLater; one
+// whose case is gone there is forgotten.
+func (f *Fallback) writeCarried(ctx context.Context) error {
+	f.sentMu.Lock()
+	marks := maps.Clone(f.carried)
+	f.sentMu.Unlock()
+	for id, result := range marks {
+		err := f.primary.MarkCarried(ctx, id, result)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f.sentMu.Lock()
+		delete(f.carried, id)
+		f.sentMu.Unlock()
+	}
+	return nil
+}
+
+// carriedWaiting is how many decisions' ends wait to be written to Redis.
+func (f *Fallback) carriedWaiting() int {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	return len(f.carried)
 }
 
 var _ store.DecisionMarks = (*Fallback)(nil)
@@ -1122,7 +1180,7 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 && f.carriedWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
 				// A process beside this one that stopped or died
@@ -1210,7 +1268,7 @@ func (f *Fallback) flush(ctx context.Context) {
 	if f.writeBans(ctx) != nil {
 		return
 	}
-	if f.writeSettles(ctx) != nil {
+	if f.writeSettles(ctx) != nil || f.writeCarried(ctx) != nil {
 		return
 	}
 	var lost writeLoss
@@ -1558,7 +1616,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 || f.carriedWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1573,12 +1631,20 @@ func (f *Fallback) Close() error {
 				lost = append(lost, fmt.Sprintf("reminder %d of %s", k, id))
 			}
 			f.mu.Unlock()
-			var marks []string
+			var marks, carried []string
 			f.sentMu.Lock()
 			for m := range f.settles {
 				marks = append(marks, m.Platform+":"+m.ID)
 			}
+			for id := range f.carried {
+				carried = append(carried, id)
+			}
 			f.sentMu.Unlock()
+			if len(carried) > 0 {
+				slices.Sort(carried)
+				f.log.Error("redis unreachable at shutdown: how the decisions of these cases were carried out is not recorded there; a press of one handed on carries it out again",
+					"count", len(carried), "cases", strings.Join(carried, "; "))
+			}
 			if len(marks) > 0 {
 				slices.Sort(marks)
 				f.log.Error("redis unreachable at shutdown: the pending marks of events judged meanwhile are not settled there; a retry of those events after the pending hold is judged again",
