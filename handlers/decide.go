@@ -322,8 +322,12 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 	case o.Kind == OutcomeKeep || c.Carried == store.CarriedDone:
 		release()
 		m.log.Info("a decision taken again after a stop: carried out already", "case", c.ID, "outcome", o.String(), "by", by)
-		m.ShowDecision(ctx, c, "")
-		return c, none, nil
+		given := none
+		if o.Kind == bot.ActBan && c.Carried == store.CarriedDone {
+			given = m.givenBefore(ctx, c, o, by)
+		}
+		m.ShowDecision(ctx, c, m.banText(given))
+		return c, given, nil
 	case c.Carried != "":
 		release()
 		m.log.Info("a decision taken again after a stop: its carrying out ended already, and failed", "case", c.ID, "outcome", o.String(), "by", by)
@@ -337,6 +341,31 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
 		"case", c.ID, "outcome", o.String(), "by", by)
 	return m.carryDecided(ctx, c, o, by, release)
+}
+
+// givenBefore says, from the ban book, how the ban o of by on c, carried
+// out already, was given: the cards a press handed on shows it on say, as
+// the press's own did, when vigie lifts it, or that the member was banned
+// for longer already. What the book does not tell is said as nothing.
+func (m *Moderator) givenBefore(ctx context.Context, c store.Case, o Outcome, by string) banGiven {
+	bk, ok := m.store.(store.BanKeeper)
+	if !ok || o.Duration <= 0 {
+		return banGiven{}
+	}
+	sctx, cancel := m.storeContext(ctx)
+	kept, ok, err := bk.KeptBan(sctx, store.BanKey(c.Event))
+	cancel()
+	switch {
+	case err != nil || !ok || kept.Ends:
+		return banGiven{}
+	case kept.By == by && !kept.ForGood() && kept.Until.Sub(kept.Started) == o.Duration:
+		return banGiven{Until: kept.Until, Lifted: true}
+	case kept.ForGood():
+		return banGiven{Stays: true}
+	case !c.DecidedAt.IsZero() && kept.Until.After(c.DecidedAt.Add(o.Duration)):
+		return banGiven{Stays: true, StaysUntil: kept.Until}
+	}
+	return banGiven{}
 }
 
 // carryDecided carries out o, the decision of by recorded on c, and shows

@@ -138,3 +138,39 @@ func TestDecisionHandedOnTwiceAtOnceIsCarriedOutOnce(t *testing.T) {
 	}
 	carriedOutOnce(t, st, c.ID, discord.Calls())
 }
+
+// A press handed on after its decision was carried out (the process killed
+// before the press left the inbox) shows the decision on the case's cards
+// again, as the press first did: a timed ban's card still says when it
+// ends. Before, the card was edited again without it.
+func TestDecisionHandedOnAfterItsEndKeepsTheCardsNote(t *testing.T) {
+	ctx := context.Background()
+	discord := &chat{recorder: recorder{name: "discord"}}
+	st := memory.New(memory.WithCaseEpoch("tests"))
+	desk := &cardDesk{}
+	m, _ := newModerator(t, st, desk, discord)
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddCard(ctx, c.ID, bot.CardRef{Platform: "telegram", Chat: "-100", Message: "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Decide(ctx, c.ID, "ban(1d)", "telegram:1"); err != nil {
+		t.Fatal(err)
+	}
+	first := desk.edited()
+	if len(first) != 1 {
+		t.Fatalf("edits after the press = %q, want one", first)
+	}
+	if _, err := m.Decide(bot.WithHandedOn(ctx), c.ID, "ban(1d)", "telegram:1"); err != nil {
+		t.Fatalf("the press handed on: %v", err)
+	}
+	edits := desk.edited()
+	if len(edits) != 2 || edits[1] != edits[0] {
+		t.Errorf("edits = %q, want the press's edit twice", edits)
+	}
+	if want := []string{"ban(1d)"}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
+	}
+}

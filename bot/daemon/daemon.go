@@ -1291,7 +1291,10 @@ func (d *daemon) evaluate(ctx context.Context, ev bot.Event, overHTTP bool, seen
 		return v, l, unverified, fmt.Errorf("evaluate %s: %w", ev.Key(), err)
 	}
 	if v.Again {
-		if needsJournal(&ev, &v) {
+		// As it is carried out: an event that may be forged does not act
+		// on its platform, and with nothing else to journal its first
+		// judging ended with nothing to journal either.
+		if needsJournal(&ev, &v) && (!unverified || withheldNeedsJournal(&ev, &v)) {
 			d.metrics.recovered.WithLabelValues("judged_again").Inc()
 			d.log.Warn("event judged again: whoever judged it first stopped before its verdict was journaled", "event", ev.Key())
 		} else {

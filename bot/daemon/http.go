@@ -442,7 +442,7 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	if j.seen.ID != "" && needsJournal(ev, v) {
+	if j.seen.ID != "" && needsJournal(ev, v) && (!unverified || withheldNeedsJournal(ev, v)) {
 		defer d.judging.remove(d.judging.add(j.seen, j.seen.At))
 	}
 	if h := d.cfg.afterJudging; h != nil {
@@ -492,6 +492,14 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	d.writeVerdict(w, &answer)
 	d.carryOut(&j)
+}
+
+// withheldNeedsJournal reports whether v, its platform actions withheld
+// (an event posted over HTTP that may be forged), still has something to
+// journal: a case, an alert.
+func withheldNeedsJournal(ev *bot.Event, v *bot.Verdict) bool {
+	w := v.WithoutPlatformActions()
+	return needsJournal(ev, &w)
 }
 
 // staffFromPlatform sets whether the author of ev, an event posted over HTTP

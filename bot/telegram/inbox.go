@@ -60,8 +60,10 @@ type Taken struct {
 // every start and takeover for good. A poller that stops cleanly (a
 // shutdown, a drain) releases what it leaves (Inbox.Released): restarts
 // alone never let an update go. A hand-on is counted as the update's
-// handling begins: the updates of a backlog that no poller reached before
-// it died are not.
+// handling begins, and the next update is handed on once the last one's
+// events are judged (awaitHandedOn): the updates of a backlog that no
+// poller reached before it died, or that waited in the daemon's queues,
+// are not.
 const MaxHandOns = 2
 
 // MaxInboxAge is how old an update left in the inbox may be when it is
@@ -123,6 +125,10 @@ type openUpdate struct {
 	// seen already, gives none).
 	cut  bool
 	rest []bot.Event
+	// unjudged counts its events handed over and not judged yet; judged,
+	// when set (eventsJudged), is closed once none is left.
+	unjudged int
+	judged   chan struct{}
 }
 
 func newJudging(log *slog.Logger) *judging {
@@ -196,6 +202,32 @@ func (j *judging) expect(id int, evs []bot.Event) {
 		j.events[k] = append(j.events[k], id)
 		o.waiting++
 	}
+	o.unjudged += len(evs)
+}
+
+// eventsJudged returns what is closed once the events of update id handed
+// over are all judged; nil when none waits to be judged.
+func (j *judging) eventsJudged(id int) <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	o, ok := j.open[id]
+	if !ok || o.unjudged <= 0 {
+		return nil
+	}
+	if o.judged == nil {
+		o.judged = make(chan struct{})
+	}
+	return o.judged
+}
+
+// lessUnjudgedLocked counts n events of o judged, or not handed over after
+// all.
+func (o *openUpdate) lessUnjudgedLocked(n int) {
+	o.unjudged -= n
+	if o.unjudged <= 0 && o.judged != nil {
+		close(o.judged)
+		o.judged = nil
+	}
 }
 
 // judged is told that the event of key is judged.
@@ -211,6 +243,9 @@ func (j *judging) judged(key string) {
 		delete(j.events, key)
 	} else {
 		j.events[key] = ids[1:]
+	}
+	if o, ok := j.open[id]; ok {
+		o.lessUnjudgedLocked(1)
 	}
 	j.releaseLocked(id)
 	j.flushDirectUnlock()
@@ -320,6 +355,7 @@ func (j *judging) cut(id int, rest []bot.Event) {
 		}
 	}
 	o.waiting -= len(rest) + 1 // and the dispatch
+	o.lessUnjudgedLocked(len(rest))
 	o.cut, o.rest = true, slices.Clone(rest)
 	if o.cutShort != nil {
 		close(o.cutShort)
@@ -370,6 +406,7 @@ const maxParked = 1000
 // closeLocked forgets the open update id.
 func (j *judging) closeLocked(id int, o *openUpdate) {
 	delete(j.open, id)
+	o.lessUnjudgedLocked(o.unjudged)
 	if o.raw != nil {
 		j.unkeptN--
 	}

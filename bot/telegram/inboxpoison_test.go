@@ -104,6 +104,10 @@ type pollers struct {
 	st     *redis.Store
 	cfg    Config
 	n      int
+	// waits, when set, is each poller's handOnWaits; wait, when set, its
+	// handOnWait.
+	waits func(id int)
+	wait  time.Duration
 }
 
 func newPollers(t *testing.T) *pollers {
@@ -139,6 +143,10 @@ func (p *pollers) runKillable(now time.Time) (<-chan bot.Event, *testsync.Buffer
 	c, logs := newTestClient(t, p.f, p.cfg)
 	knowAdmins(t, c, group.id)
 	c.inboxNow = func() time.Time { return now }
+	c.handOnWaits = p.waits
+	if p.wait > 0 {
+		c.handOnWait = p.wait
+	}
 	out := make(chan bot.Event) // judging held: what is taken is never judged
 	stop := runPoller(t, c, out, redisInbox{st: own, l: l})
 	stopped := false
@@ -213,13 +221,14 @@ func TestPollerInboxLetsGoAPoisonUpdate(t *testing.T) {
 }
 
 // TestPollerInboxBacklogNotReachedIsNotPoison: a backlog of updates (a
-// raid's) whose handling kills the process each time, at its first updates
-// (out of memory): each poller after counts a hand-on only for the updates
-// it reaches, the one it hands over and the next, in hand as it dies, not
-// for the rest, never attempted. The poller after the last kill lets go
-// those two, and hands on all the others. Before, every update of the
-// backlog was counted at each start, and the whole backlog was let go
-// unjudged after two kills.
+// raid's) whose handling kills the process each time, at its first update
+// (out of memory): each poller after counts a hand-on for that update, in
+// hand as it dies, and hands on the next only once its events are judged,
+// so that no other is counted. The poller after the last kill lets that one
+// go, and hands on all the others. Before, the next update was counted as
+// it was handed over, while the first was still being judged (in the
+// daemon, while the first waited in its queues, every update handed over
+// meanwhile), and after two kills it was let go as poison, never judged.
 func TestPollerInboxBacklogNotReachedIsNotPoison(t *testing.T) {
 	p := newPollers(t)
 	now := time.Unix(t0, 0)
@@ -234,23 +243,29 @@ func TestPollerInboxBacklogNotReachedIsNotPoison(t *testing.T) {
 		}
 		return m
 	}
+	var waiting atomic.Int64
+	p.waits = func(id int) { waiting.Store(int64(id)) }
 	for i := range 1 + MaxHandOns {
+		waiting.Store(0)
 		out, logs, _, _, kill := p.runKillable(now)
 		if ev := testsync.Next(t, out); ev.Text != "raid 0" {
 			t.Fatalf("poller %d handed over %q, want the backlog's first", i+1, ev.Text)
 		}
 		if i > 0 {
-			// the next update's handling begins: it is counted, and waits
-			testsync.Eventually(t, "the next update's hand-on counted", func() bool { return handedOn()[first+1] == i })
+			// the poller goes no further until the first is judged (or, as
+			// before, counts the next as it hands it over)
+			testsync.Eventually(t, "the poller waiting, or the next update's hand-on counted", func() bool {
+				return waiting.Load() == first || handedOn()[first+1] == i
+			})
 		}
-		kill() // the process dies with them in hand
+		kill() // the process dies with the first in hand
 		got := handedOn()
 		if len(got) != n {
 			t.Fatalf("after poller %d: %d updates in the inbox, want %d\n%s", i+1, len(got), n, logs)
 		}
 		for id, h := range got {
 			want := 0
-			if id < first+2 {
+			if id == first {
 				want = i
 			}
 			if h != want {
@@ -260,14 +275,17 @@ func TestPollerInboxBacklogNotReachedIsNotPoison(t *testing.T) {
 		now = now.Add(time.Minute)
 	}
 	out, logs, c, _ := p.run(now)
-	for i := 2; i < n; i++ {
-		if ev := testsync.Next(t, out); ev.Text != fmt.Sprint("raid ", i) {
-			t.Fatalf("handed over %q after the kills, want %q: the backlog's updates never reached are handed on", ev.Text, fmt.Sprint("raid ", i))
+	for i := 1; i < n; i++ {
+		ev := testsync.Next(t, out)
+		if ev.Text != fmt.Sprint("raid ", i) {
+			t.Fatalf("handed over %q after the kills, want %q: the backlog's updates never judged are handed on", ev.Text, fmt.Sprint("raid ", i))
 		}
+		c.Judged(&ev)
 	}
-	if n := inboxCount(t, c, "poison"); n != 2 {
-		t.Errorf(`vigie_telegram_inbox_updates_total{result="poison"} = %v, want 2 (the updates in hand at each kill)`+"\n%s", n, logs)
+	if n := inboxCount(t, c, "poison"); n != 1 {
+		t.Errorf(`vigie_telegram_inbox_updates_total{result="poison"} = %v, want 1 (the update in hand at each kill)`+"\n%s", n, logs)
 	}
+	testsync.Eventually(t, "the backlog judged, out of the inbox", func() bool { return len(p.left()) == 0 })
 }
 
 // TestPollerInboxCleanStopsAreNotPoison: an update still waiting to be
@@ -323,7 +341,11 @@ func TestPollerInboxLetsGoAnUpdateTooOld(t *testing.T) {
 	testsync.Next(t, out)
 	stop()
 	p.f.push(map[string]any{"update_id": 6001, "message": message(group, 61, bob, t0, "younger")})
+	// the update handed on stays unjudged: the poller goes on after a
+	// moment, as it does after a judge that hangs
+	p.wait = time.Millisecond
 	out, _, _, stop = p.run(t1.Add(MaxInboxAge - time.Hour))
+	p.wait = 0
 	if ev := testsync.Next(t, out); ev.Text != "old" {
 		t.Fatalf("handed over %q, want the update left, younger than %s", ev.Text, MaxInboxAge)
 	}

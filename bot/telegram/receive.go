@@ -543,8 +543,41 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 			return i, false
 		}
 		c.judging.dispatched(u.UpdateID)
+		if counting != nil {
+			c.awaitHandedOn(bctx, u.UpdateID)
+		}
 	}
 	return len(batch), ctx.Err() == nil
+}
+
+// handOnWait bounds how long the poller waits for the events of an update
+// handed on to be judged before it hands on the next: a judge that hangs
+// holds up the backlog's hand-on that long, not the poller for good.
+const handOnWait = 30 * time.Second
+
+// awaitHandedOn waits until the events of update id, handed on, are judged
+// (or ctx ends, or handOnWait passes): the next update's hand-on is counted
+// only then, as its handling begins. Handed on while this one's events
+// still waited in the daemon's queues, the backlog's updates would all be
+// counted as in hand at a kill, and after two such kills let go as poison,
+// never judged.
+func (c *Client) awaitHandedOn(ctx context.Context, id int) {
+	judged := c.judging.eventsJudged(id)
+	if judged == nil {
+		return
+	}
+	if c.handOnWaits != nil {
+		c.handOnWaits(id)
+	}
+	t := time.NewTimer(c.handOnWait)
+	defer t.Stop()
+	select {
+	case <-judged:
+	case <-ctx.Done():
+	case <-t.C:
+		c.log.Warn("an update handed on is not judged yet: the next one is handed on all the same, and a kill now counts both as in hand",
+			"update", id, "waited", c.handOnWait)
+	}
 }
 
 // updateID reads the update_id of an update that does not decode, 0 when

@@ -191,6 +191,11 @@ type Client struct {
 	// inboxNow is the clock of the poller's inbox: when an update was
 	// taken, how old one left there is.
 	inboxNow func() time.Time
+	// handOnWaits, when set, is told that the poller waits for the events
+	// of an update handed on to be judged (awaitHandedOn), handOnWait at
+	// most.
+	handOnWaits func(id int)
+	handOnWait  time.Duration
 	// troubles are the groups where vigie lacks what its work needs, as
 	// Telegram last said (Troubles).
 	troubles troubles
@@ -305,6 +310,7 @@ func New(cfg Config) (*Client, error) {
 		busyTold:     newRefusals(time.Now),
 		pause:        sleep,
 		inboxNow:     time.Now,
+		handOnWait:   handOnWait,
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)
 	c.presses = c.work.Line(maxPressesWaiting)

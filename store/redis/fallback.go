@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -127,6 +128,14 @@ type Fallback struct {
 	sentMu   sync.Mutex
 	sent     map[string]struct{}
 	sentLost bool
+	// settles are the pending marks settled while Redis was away, to be
+	// settled there too once it returns (settleLater); settlesLost counts
+	// those past maxSettles. Guarded by sentMu.
+	settles     map[store.SeenMark]struct{}
+	settlesLost int
+	// carried are how decisions of cases in Redis were carried out, told
+	// while it was away, by case id (carryLater). Guarded by sentMu.
+	carried  map[string]string
 	banWrite sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
@@ -233,6 +242,11 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 // now would go.
 func (f *Fallback) takeOver(w lostWrite, err error) {
 	ctx := context.Background()
+	if w.settle != nil && unavailable(err) {
+		// kept before the outage is told, so that what waits for Redis
+		// counts it by then
+		f.settleLater(*w.settle)
+	}
 	if !f.outage(ctx, err) {
 		f.log.Error("redis refused a write", "err", err)
 		return
@@ -246,6 +260,8 @@ func (f *Fallback) takeOver(w lostWrite, err error) {
 		_ = f.local.Begin(ctx, *w.begin)
 	case w.done != "":
 		f.bufferDone(ctx, w.done)
+	case w.settle != nil:
+		_ = f.local.Settle(ctx, *w.settle)
 	}
 }
 
@@ -376,8 +392,10 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
-			Help: "Cases, audit entries and bans waiting for Redis to return."},
-			func() float64 { return float64(f.Buffered() + f.bansWaiting()) }),
+			Help: "Cases, audit entries, bans, events' pending marks settled and decisions' ends waiting for Redis to return."},
+			func() float64 {
+				return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting() + f.carriedWaiting())
+			}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
 			func() float64 { return float64(f.Dropped()) }),
@@ -845,7 +863,59 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 // Redis in its JSON when it is written there.
 func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
-		func(id string) error { return f.primary.MarkCarried(ctx, id, result) })
+		func(id string) error {
+			if f.degraded.Load() {
+				f.carryLater(id, result)
+				return nil
+			}
+			err := f.primary.MarkCarried(ctx, id, result)
+			if unavailable(err) && ctx.Err() == nil {
+				f.carryLater(id, result)
+				f.outage(ctx, err)
+				return nil
+			}
+			return err
+		})
+}
+
+// carryLater keeps how the decision of case id (in Redis) was carried out,
+// told while Redis was away, to write it there once it returns: a press of
+// it handed on after the outage (its process killed, or the poller moved to
+// another instance) must find it carried out, not carry it out again.
+func (f *Fallback) carryLater(id, result string) {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if f.carried == nil {
+		f.carried = map[string]string{}
+	}
+	if len(f.carried) < maxSettles {
+		f.carried[id] = result
+	}
+}
+
+// writeCarried writes to Redis the decisions' ends kept by carryLater; one
+// whose case is gone there is forgotten.
+func (f *Fallback) writeCarried(ctx context.Context) error {
+	f.sentMu.Lock()
+	marks := maps.Clone(f.carried)
+	f.sentMu.Unlock()
+	for id, result := range marks {
+		err := f.primary.MarkCarried(ctx, id, result)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f.sentMu.Lock()
+		delete(f.carried, id)
+		f.sentMu.Unlock()
+	}
+	return nil
+}
+
+// carriedWaiting is how many decisions' ends wait to be written to Redis.
+func (f *Fallback) carriedWaiting() int {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	return len(f.carried)
 }
 
 var _ store.DecisionMarks = (*Fallback)(nil)
@@ -926,7 +996,70 @@ func (f *Fallback) Settle(ctx context.Context, m store.SeenMark) error {
 			return err
 		}
 	}
+	f.settleLater(m)
 	return f.local.Settle(ctx, m)
+}
+
+// maxSettles bounds the marks kept for Redis (settleLater): an outage's
+// first, those whose ids were marked in Redis before it, are kept.
+const maxSettles = 10_000
+
+// settleLater keeps m, settled while Redis did not take it, to settle it
+// there once it returns: its id may have been marked pending there before
+// (seen just before the outage), and a mark left pending would have a retry
+// of the event after the hold judged again, its actions carried out twice;
+// or seen in memory only, and its retry on an instance that asks Redis (an
+// inbox handed on after the outage) would be judged as new.
+func (f *Fallback) settleLater(m store.SeenMark) {
+	if m.ID == "" {
+		return
+	}
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if len(f.settles) >= maxSettles {
+		f.settlesLost++
+		return
+	}
+	if f.settles == nil {
+		f.settles = map[store.SeenMark]struct{}{}
+	}
+	f.settles[m] = struct{}{}
+}
+
+// settlesWaiting is how many marks wait to be settled in Redis.
+func (f *Fallback) settlesWaiting() int {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	return len(f.settles)
+}
+
+// writeSettles settles in Redis the marks settled while it was away, in
+// one round trip; those not written wait for the next try.
+func (f *Fallback) writeSettles(ctx context.Context) error {
+	f.sentMu.Lock()
+	marks := make([]store.SeenMark, 0, len(f.settles))
+	for m := range f.settles {
+		marks = append(marks, m)
+	}
+	lost := f.settlesLost
+	f.settlesLost = 0
+	f.sentMu.Unlock()
+	if lost > 0 {
+		f.log.Error("pending marks settled while redis was away and not kept for it: past the bound; a retry of those events after the pending hold is judged again",
+			"lost", lost, "max", maxSettles)
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	if err := f.primary.settleAll(ctx, marks); err != nil {
+		return err
+	}
+	f.sentMu.Lock()
+	for _, m := range marks {
+		delete(f.settles, m)
+	}
+	f.sentMu.Unlock()
+	return nil
 }
 
 // Renew renews in Redis, or in memory while it is away.
@@ -949,6 +1082,9 @@ func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
 		if !f.outage(ctx, err) {
 			return err
 		}
+	}
+	if e.Settle != nil {
+		f.settleLater(*e.Settle)
 	}
 	return f.local.Begin(ctx, e)
 }
@@ -1044,7 +1180,7 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 && f.carriedWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
 				// A process beside this one that stopped or died
@@ -1130,6 +1266,9 @@ func (f *Fallback) flush(ctx context.Context) {
 	// The bans first: a process that reads the book once Redis is back
 	// must find them there.
 	if f.writeBans(ctx) != nil {
+		return
+	}
+	if f.writeSettles(ctx) != nil || f.writeCarried(ctx) != nil {
 		return
 	}
 	var lost writeLoss
@@ -1477,7 +1616,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 || f.carriedWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1492,6 +1631,25 @@ func (f *Fallback) Close() error {
 				lost = append(lost, fmt.Sprintf("reminder %d of %s", k, id))
 			}
 			f.mu.Unlock()
+			var marks, carried []string
+			f.sentMu.Lock()
+			for m := range f.settles {
+				marks = append(marks, m.Platform+":"+m.ID)
+			}
+			for id := range f.carried {
+				carried = append(carried, id)
+			}
+			f.sentMu.Unlock()
+			if len(carried) > 0 {
+				slices.Sort(carried)
+				f.log.Error("redis unreachable at shutdown: how the decisions of these cases were carried out is not recorded there; a press of one handed on carries it out again",
+					"count", len(carried), "cases", strings.Join(carried, "; "))
+			}
+			if len(marks) > 0 {
+				slices.Sort(marks)
+				f.log.Error("redis unreachable at shutdown: the pending marks of events judged meanwhile are not settled there; a retry of those events after the pending hold is judged again",
+					"count", len(marks), "events", strings.Join(marks, "; "))
+			}
 			if len(lost) > 0 {
 				f.spool.Sync()
 				if f.spool != nil && f.spool.Written() {

@@ -1158,6 +1158,7 @@ type lostWrite struct {
 	audit  *store.AuditEntry
 	begin  *store.JournalEntry
 	done   string
+	settle *store.SeenMark
 }
 
 // write runs a script whose answer nobody needs. With WithAutoPipeline it is
@@ -2116,8 +2117,40 @@ func (s *Store) Settle(ctx context.Context, m store.SeenMark) error {
 	if m.ID == "" {
 		return nil
 	}
-	if err := s.writeCmds(s.writeContext(ctx), lostWrite{}, nil, s.settleCmd(s.writeContext(ctx), &m)); err != nil {
+	if err := s.writeCmds(s.writeContext(ctx), lostWrite{settle: &m}, nil, s.settleCmd(s.writeContext(ctx), &m)); err != nil {
 		return fmt.Errorf("redis settle %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// settleBackSrc writes a settled mark: KEYS seen; ARGV its whole
+// milliseconds, the id, the ids' TTL in ms, given to the key when it has
+// none (one made here).
+const settleBackSrc = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 0
+`
+
+// settleAll writes marks settled, in one round trip, and waits for Redis
+// to say so: a mark pending there is settled, and the id of an event judged
+// from memory while Redis was away is known there as seen, so that its
+// retry is a duplicate on every instance.
+func (s *Store) settleAll(ctx context.Context, marks []store.SeenMark) error {
+	if err := s.settle(ctx); err != nil {
+		return err
+	}
+	pipe := s.c.Pipeline()
+	for i := range marks {
+		m := &marks[i]
+		ttl := m.TTL
+		if ttl <= 0 {
+			ttl = store.DefaultDedupeTTL
+		}
+		_ = pipe.Eval(ctx, settleBackSrc, []string{s.seenKey(m)}, m.At.UnixMilli(), m.ID, ttl.Milliseconds())
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("redis settle %d marks: %w", len(marks), err)
 	}
 	return nil
 }
@@ -2176,6 +2209,12 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)
 		calls[0].journal, calls[0].begin, calls[0].buf = e.Key, true, buf
 		calls[1].journal, calls[1].begin = e.Key, true
+		if e.Settle != nil && e.Settle.ID != "" {
+			// Its own: the entry, finished in the same batch, is not
+			// written (finishedBegins), and its loss not told, while the
+			// settling is sent and may be lost.
+			calls[2].lost = s.lostFunc(lostWrite{settle: e.Settle})
+		}
 		s.b.push(calls...)
 		return nil
 	}
