@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -134,9 +135,15 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 		case <-rs[1].tokens:
 		case <-rs[2].tokens:
 		case <-time.After(testsync.Patience):
+			for _, r := range rs {
+				t.Logf("%s", r.logs)
+			}
 			t.Fatalf("round %d: nobody runs the job after Redis froze", round)
 		}
 		if overlap.Load() {
+			for _, r := range rs {
+				t.Logf("%s", r.logs)
+			}
 			t.Fatalf("round %d: the job ran in two processes at once after Redis froze past the lease's TTL", round)
 		}
 	}
@@ -155,4 +162,43 @@ func leaseRedis(t *testing.T, query string) (*redistest.Server, *redis.Store) {
 	t.Cleanup(func() { st.Close() })
 	t.Cleanup(srv.Thaw)
 	return srv, st
+}
+
+// TestLeaseTakenOnASlowStoreRuns: a process takes a free lease on a Redis
+// that answers its renewals later than a renewal period (a loaded machine,
+// a distant Redis), but well within the TTL. The job starts there once the
+// careful wait is past: the renewal that ends it is waited for, not taken
+// for a lost lease. Before, it was cut after a renewal period: the process
+// took its own lease back at each ask, kept it renewed, and never ran the
+// job, nor could any other process (make test on a loaded machine: "nobody
+// runs the job after Redis froze").
+func TestLeaseTakenOnASlowStoreRuns(t *testing.T) {
+	_, rst := leaseRedis(t, "")
+	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := LeaseOptions{TTL: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
+	a := startRunnerWith(t, st, o, "discord", &both, &overlap)
+	recv(t, a.tokens, "the job to start on a store slower than a renewal period")
+	if logs := a.logs.String(); strings.Contains(logs, "lease lost before the job started here") {
+		t.Errorf("a renewal that came late was taken for a lost lease:\n%s", logs)
+	}
+}
+
+// slowRenewals answers renewals after by, as a slow store does, or not at
+// all when the caller gives up first.
+type slowRenewals struct {
+	store.Leaser
+	by time.Duration
+}
+
+func (s *slowRenewals) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (bool, error) {
+	t := time.NewTimer(s.by)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return s.Leaser.RenewLease(ctx, l, ttl)
 }

@@ -230,16 +230,27 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 
 // await holds lease, taken without knowing that nobody runs its job, for a
 // renewal period and an ask's before its job starts, and reports whether it
-// still holds it.
+// still holds it. The renewal that says so may take up to the TTL: a store
+// that answers, however late, says whether the lease is still this
+// process's. Before, it was cut after a renewal period and taken for a
+// lost lease; on a store slower than that (a loaded machine, a distant
+// Redis) each ask took the lease back, renewed it, and the job never
+// started, anywhere.
 func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease, msg string) (store.Lease, bool) {
 	l.info(log, msg, "token", lease.Token)
 	if !l.wait(ctx, l.o.RenewEvery+l.o.RetryEvery) {
 		return lease, false
 	}
-	rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+	rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
 	ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
 	cancel()
-	if err != nil || !ok {
+	switch {
+	case ctx.Err() != nil:
+		return lease, false
+	case err != nil && !errors.Is(err, store.ErrLeaseGone):
+		log.Warn("lease not renewed before the job started here: the store does not answer; asked for again", "token", lease.Token, "err", err)
+		return lease, false
+	case err != nil || !ok:
 		log.Warn("lease lost before the job started here", "token", lease.Token, "err", err)
 		return lease, false
 	}
