@@ -319,6 +319,14 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 // lease lost before until away: the store lost it with its data, or gave it
 // to another after that. gone says the store holds no lease of the job
 // (store.ErrLeaseGone), not another owner's.
+//
+// A renewal is waited for up to the TTL, not a renewal period: the answer,
+// however late, is what tells this process another took the job, and it
+// comes as soon as the store answers (a frozen Redis answers what it was
+// asked while frozen once it runs again). Cut after a renewal period, the
+// renewals of a loaded machine timed out one after the other once Redis
+// answered again, each on a new connection, and the job ran here beside the
+// process that had taken it over, for seconds, until one came back in time.
 func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away, gone bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
@@ -332,7 +340,7 @@ func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease,
 		case <-t.C:
 		}
 		start := l.o.Now()
-		rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+		rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
 		ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
 		cancel()
 		switch {
