@@ -190,11 +190,11 @@ func (w *gapWorld) waitDeleted(what string, m map[string]any) {
 }
 
 // waitMark waits until the store has channel's mark at id: the shard
-// writes its memory every 5s (the test waits three times that at most;
+// writes its memory every 5s (the test waits testsync.Patience at most;
 // without it, the gap is not caught up, as the test finds).
 func waitMark(t *testing.T, rc *goredis.Client, prefix, channel, id string) {
 	t.Helper()
-	for wait := time.Now().Add(15 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+	for wait := time.Now().Add(testsync.Patience); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
 		v, err := rc.HGet(context.Background(), prefix+":{channels}:discord", channel).Result()
 		if err == nil && strings.Contains(v, ":"+id+":") {
 			return
