@@ -166,6 +166,9 @@ type Client struct {
 	presses  *deskwork.Line
 	asks     *deskwork.Line
 	notAsked deskwork.Overflow
+	// asking are the members being asked now, for a press that comes
+	// before their ask is recorded (verify.go).
+	asking   asksUnderWay
 	tells    *deskwork.Pool
 	busyTold *refusals
 	held     senderHolds
