@@ -168,7 +168,7 @@ type Client struct {
 	notAsked deskwork.Overflow
 	// asking are the members being asked now, for a press that comes
 	// before their ask is recorded (verify.go).
-	asking   asksUnderWay
+	asking   deskwork.Asking
 	tells    *deskwork.Pool
 	busyTold *refusals
 	held     senderHolds

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -175,7 +174,7 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 // askVerify holds the member, posts the button and records them as pending,
 // once for the join of event id join.
 func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name, join string) {
-	defer c.asking.start(chat, user)()
+	defer c.asking.Start(itoa(chat) + ":" + itoa(user))()
 	log := c.log.With("chat", chat, "user", user, "name", name)
 	if !c.firstAsk(ctx, log, v, join) {
 		log.Info("verify: new member asked already on this join, its update handed on again: not asked twice", "join", join)
@@ -382,13 +381,13 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 	}
 	v = v.For(itoa(chat))
 	p, ok, err := v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
-	if err == nil && !ok && c.asking.under(chat, user) {
+	if err == nil && !ok && c.asking.Under(itoa(chat)+":"+itoa(user)) {
 		// Pressed as soon as the prompt was posted, before the ask was
 		// recorded: the press waits for it. Before, it found nothing to
 		// verify and was dropped, and the member who had pressed stayed
 		// held, then was kicked when their time ran out.
 		log.Info("verify: a press while the member's ask is being recorded: done once it is")
-		if !c.asking.wait(ctx, chat, user) {
+		if !c.asking.Wait(ctx, itoa(chat)+":"+itoa(user)) {
 			return
 		}
 		p, ok, err = v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
@@ -544,66 +543,4 @@ func (c *Client) lockMemberWithin(ctx context.Context, log *slog.Logger, pending
 	}
 	log.Warn("verify: the member's lock not had: done without it", "err", err)
 	return func() {}, nil
-}
-
-// asksUnderWay are the members whose ask (askVerify) is under way in this
-// process, by chat and user, each with a channel closed when the last of
-// their asks ends.
-type asksUnderWay struct {
-	mu sync.Mutex
-	m  map[[2]int64]*askUnderWay
-}
-
-type askUnderWay struct {
-	n    int
-	done chan struct{}
-}
-
-// start marks an ask of user in chat under way until the returned func is
-// called.
-func (a *asksUnderWay) start(chat, user int64) (end func()) {
-	key := [2]int64{chat, user}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.m == nil {
-		a.m = map[[2]int64]*askUnderWay{}
-	}
-	w := a.m[key]
-	if w == nil {
-		w = &askUnderWay{done: make(chan struct{})}
-		a.m[key] = w
-	}
-	w.n++
-	return func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if w.n--; w.n == 0 {
-			close(w.done)
-			delete(a.m, key)
-		}
-	}
-}
-
-// under reports whether an ask of user in chat is under way.
-func (a *asksUnderWay) under(chat, user int64) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.m[[2]int64{chat, user}] != nil
-}
-
-// wait waits for the asks of user in chat under way to end, and reports
-// whether they did before ctx ended.
-func (a *asksUnderWay) wait(ctx context.Context, chat, user int64) bool {
-	a.mu.Lock()
-	w := a.m[[2]int64{chat, user}]
-	a.mu.Unlock()
-	if w == nil {
-		return true
-	}
-	select {
-	case <-w.done:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
