@@ -119,9 +119,13 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 	// The holder has a renewal's and an ask's time, half a second, to hear
 	// that it lost the lease once Redis answers again, before another starts
 	// the job: a loaded machine (make test beside a benchmark) took more than
-	// the 200ms it had before.
+	// the 200ms it had before. The TTL is 2s: a holder starved of the CPU
+	// for longer than the TTL before the freeze is a paused process, whose
+	// lease runs out while Redis answers the others, which this test is not
+	// about (under nice -n 19 beside four CPU burners, with a 1s TTL, once
+	// in ten runs).
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: time.Second, RenewEvery: 250 * time.Millisecond, RetryEvery: 250 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 2 * time.Second, RenewEvery: 250 * time.Millisecond, RetryEvery: 250 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	a := startRunnerWith(t, st, o("a"), "discord", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -132,7 +136,7 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 		// b and c asked, and were told the job is held.
 		time.Sleep(600 * time.Millisecond)
 		srv.Freeze()
-		time.Sleep(1500 * time.Millisecond) // past the TTL
+		time.Sleep(2500 * time.Millisecond) // past the TTL
 		srv.Thaw()
 		select {
 		case <-rs[0].tokens:
