@@ -299,12 +299,13 @@ func TestRulesInABrowser(t *testing.T) {
 	}
 }
 
-// waitText waits up to 20 seconds for the text of sel to start with prefix,
-// across the page loads a click may bring, and returns the last text seen.
+// waitText waits up to testsync.Patience for the text of sel to start with
+// prefix, across the page loads a click may bring, and returns the last text
+// seen.
 func waitText(t *testing.T, ctx context.Context, sel, prefix string) string {
 	t.Helper()
 	var last string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(testsync.Patience); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		text, err := chromedp.Run(tctx, chromedp.Text(sel))
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/bot/telegram"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -59,7 +60,7 @@ func TestPollerInboxRemovalTriedAgainWhenQuiet(t *testing.T) {
 	var ev bot.Event
 	select {
 	case ev = <-out:
-	case <-time.After(30 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("no event")
 	}
 	inbox := func() int {

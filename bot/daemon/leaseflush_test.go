@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -115,8 +116,16 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 	srv, st := leaseRedis(t, "")
 	var both atomic.Int32
 	var overlap atomic.Bool
+	// The holder has a renewal's and an ask's time, half a second, to hear
+	// that it lost the lease once Redis answers again, before another starts
+	// the job: a loaded machine (make test beside a benchmark) took more than
+	// the 200ms it had before. The TTL is 2s: a holder starved of the CPU
+	// for longer than the TTL before the freeze is a paused process, whose
+	// lease runs out while Redis answers the others, which this test is not
+	// about (under nice -n 19 beside four CPU burners, with a 1s TTL, once
+	// in ten runs).
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 2 * time.Second, RenewEvery: 250 * time.Millisecond, RetryEvery: 250 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	a := startRunnerWith(t, st, o("a"), "discord", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -125,18 +134,24 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 		startRunnerWith(t, st, o("c"), "discord", &both, &overlap)}
 	for round := range 3 {
 		// b and c asked, and were told the job is held.
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond)
 		srv.Freeze()
-		time.Sleep(1500 * time.Millisecond) // past the TTL
+		time.Sleep(2500 * time.Millisecond) // past the TTL
 		srv.Thaw()
 		select {
 		case <-rs[0].tokens:
 		case <-rs[1].tokens:
 		case <-rs[2].tokens:
 		case <-time.After(testsync.Patience):
+			for _, r := range rs {
+				t.Logf("%s", r.logs)
+			}
 			t.Fatalf("round %d: nobody runs the job after Redis froze", round)
 		}
 		if overlap.Load() {
+			for _, r := range rs {
+				t.Logf("%s", r.logs)
+			}
 			t.Fatalf("round %d: the job ran in two processes at once after Redis froze past the lease's TTL", round)
 		}
 	}
@@ -155,4 +170,67 @@ func leaseRedis(t *testing.T, query string) (*redistest.Server, *redis.Store) {
 	t.Cleanup(func() { st.Close() })
 	t.Cleanup(srv.Thaw)
 	return srv, st
+}
+
+// TestLeaseTakenOnASlowStoreRuns: a process takes a free lease on a Redis
+// that answers its renewals later than a renewal period (a loaded machine,
+// a distant Redis), but well within the TTL. The job starts there once the
+// careful wait is past: the renewal that ends it is waited for, not taken
+// for a lost lease. Before, it was cut after a renewal period: the process
+// took its own lease back at each ask, kept it renewed, and never ran the
+// job, nor could any other process (make test on a loaded machine: "nobody
+// runs the job after Redis froze").
+func TestLeaseTakenOnASlowStoreRuns(t *testing.T) {
+	_, rst := leaseRedis(t, "")
+	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := LeaseOptions{TTL: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
+	a := startRunnerWith(t, st, o, "discord", &both, &overlap)
+	recv(t, a.tokens, "the job to start on a store slower than a renewal period")
+	if logs := a.logs.String(); strings.Contains(logs, "lease lost before the job started here") {
+		t.Errorf("a renewal that came late was taken for a lost lease:\n%s", logs)
+	}
+}
+
+// TestLeaseHolderOnASlowStoreHearsItLost: a process runs a job on a Redis
+// that answers its renewals later than a renewal period, but well within the
+// TTL, and the store loses the lease (FLUSHALL). The next renewal's answer,
+// late, tells the process, which stops the job. Before, each renewal was cut
+// after a renewal period: the process never heard, and ran the job on
+// beside whichever took the lease next (three processes on a Redis thawed
+// on a loaded machine: the job in two of them for seconds).
+func TestLeaseHolderOnASlowStoreHearsItLost(t *testing.T) {
+	srv, rst := leaseRedis(t, "")
+	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := LeaseOptions{TTL: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
+	a := startRunnerWith(t, st, o, "discord", &both, &overlap)
+	recv(t, a.tokens, "the job to start on a store slower than a renewal period")
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	if err := c.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, a.stopped, "the job to stop once a late renewal said the lease was gone")
+	testsync.Eventually(t, "the loss told", func() bool { return strings.Contains(a.logs.String(), "lease lost: the store no longer holds it") })
+}
+
+// slowRenewals answers renewals after by, as a slow store does, or not at
+// all when the caller gives up first.
+type slowRenewals struct {
+	store.Leaser
+	by time.Duration
+}
+
+func (s *slowRenewals) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (bool, error) {
+	t := time.NewTimer(s.by)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return s.Leaser.RenewLease(ctx, l, ttl)
 }

@@ -230,16 +230,27 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 
 // await holds lease, taken without knowing that nobody runs its job, for a
 // renewal period and an ask's before its job starts, and reports whether it
-// still holds it.
+// still holds it. The renewal that says so may take up to the TTL: a store
+// that answers, however late, says whether the lease is still this
+// process's. Before, it was cut after a renewal period and taken for a
+// lost lease; on a store slower than that (a loaded machine, a distant
+// Redis) each ask took the lease back, renewed it, and the job never
+// started, anywhere.
 func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease, msg string) (store.Lease, bool) {
 	l.info(log, msg, "token", lease.Token)
 	if !l.wait(ctx, l.o.RenewEvery+l.o.RetryEvery) {
 		return lease, false
 	}
-	rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+	rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
 	ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
 	cancel()
-	if err != nil || !ok {
+	switch {
+	case ctx.Err() != nil:
+		return lease, false
+	case err != nil && !errors.Is(err, store.ErrLeaseGone):
+		log.Warn("lease not renewed before the job started here: the store does not answer; asked for again", "token", lease.Token, "err", err)
+		return lease, false
+	case err != nil || !ok:
 		log.Warn("lease lost before the job started here", "token", lease.Token, "err", err)
 		return lease, false
 	}
@@ -308,6 +319,14 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 // lease lost before until away: the store lost it with its data, or gave it
 // to another after that. gone says the store holds no lease of the job
 // (store.ErrLeaseGone), not another owner's.
+//
+// A renewal is waited for up to the TTL, not a renewal period: the answer,
+// however late, is what tells this process another took the job, and it
+// comes as soon as the store answers (a frozen Redis answers what it was
+// asked while frozen once it runs again). Cut after a renewal period, the
+// renewals of a loaded machine timed out one after the other once Redis
+// answered again, each on a new connection, and the job ran here beside the
+// process that had taken it over, for seconds, until one came back in time.
 func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away, gone bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
@@ -321,7 +340,7 @@ func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease,
 		case <-t.C:
 		}
 		start := l.o.Now()
-		rctx, cancel := context.WithTimeout(ctx, l.o.RenewEvery)
+		rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
 		ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
 		cancel()
 		switch {

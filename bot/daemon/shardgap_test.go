@@ -176,12 +176,12 @@ func (w *gapWorld) waitDeleted(what string, m map[string]any) {
 }
 
 // waitMark waits until the store has the channel's mark at m: the shard
-// writes its memory every 5s (the test waits three times that at most;
+// writes its memory every 5s (the test waits testsync.Patience at most;
 // without it, the gap is not caught up, as the test finds).
 func (w *gapWorld) waitMark(m map[string]any) {
 	w.t.Helper()
 	rc := redistest.Client(w.t, w.redisURL)
-	for wait := time.Now().Add(15 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
+	for wait := time.Now().Add(testsync.Patience); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
 		v, err := rc.HGet(context.Background(), w.prefix+":{channels}:discord", w.channel).Result()
 		if err == nil && strings.Contains(v, ":"+gapID(m)+":") {
 			return

@@ -214,6 +214,9 @@ type Client struct {
 	asks         *deskwork.Line
 	notAsked     *deskwork.Unasked
 	tells        *deskwork.Pool
+	// asking are the members being asked now, for a press that comes
+	// before their ask is recorded (verify.go).
+	asking deskwork.Asking
 	// verify is the verification of new members, when on (verify.go).
 	verify  atomic.Pointer[Verify]
 	running atomic.Bool

@@ -137,6 +137,7 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 }
 
 func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name string) {
+	defer c.asking.Start(guild + ":" + user)()
 	log := c.log.With("guild", guild, "user", user, "name", name)
 	target := bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}
 	if err := c.hold(ctx, v, target); err != nil {
@@ -274,6 +275,16 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 	}
 	v = v.For(guild)
 	p, ok, err := v.Pending.TakePending(ctx, Platform, guild, user)
+	if err == nil && !ok && c.asking.Under(guild+":"+user) {
+		// Pressed as soon as the prompt was posted, before the ask was
+		// recorded: the press waits for it. Before, the member was told
+		// there was nothing to verify, and stayed held.
+		log.Info("verify: a press while the member's ask is being recorded: done once it is")
+		if !c.asking.Wait(ctx, guild+":"+user) {
+			return
+		}
+		p, ok, err = v.Pending.TakePending(ctx, Platform, guild, user)
+	}
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
 		c.answer(ctx, i, "Something went wrong, try again in a moment.")

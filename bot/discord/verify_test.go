@@ -234,3 +234,37 @@ func TestVerifyPressKeepsALongerTimeout(t *testing.T) {
 		t.Errorf("the timeout kept is not said:\n%s", logs)
 	}
 }
+
+// TestVerifyPressBeforeTheAskIsRecorded: a new member presses their button
+// as soon as the prompt is posted, before vigie has recorded that it asked
+// them (Discord slow to answer the prompt's post). The press waits for the
+// ask to be recorded, and lets them speak. Before, they were told there was
+// nothing to verify, and stayed held.
+func TestVerifyPressBeforeTheAskIsRecorded(t *testing.T) {
+	f, _, st, _, _, logs := newVerifyClient(t, "")
+	release := f.Hold(func(c discordfake.Call) bool {
+		return c.Method == "POST" && c.Path == "/channels/"+general+"/messages"
+	})
+	defer release()
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, nil)
+	custom := "vf:" + guildID + ":" + newbie.id
+	const id = "960000000000000103"
+	f.Dispatch("INTERACTION_CREATE", verifyPress(id, newbie, "900000000000000001", custom))
+	const waits = "verify: a press while the member's ask is being recorded"
+	testsync.Eventually(t, "the press looked at", func() bool {
+		return strings.Contains(logs.String(), waits) || len(f.Calls("POST", "/webhooks/"+appID+"/tok-"+id)) > 0
+	})
+	if !strings.Contains(logs.String(), waits) {
+		t.Fatalf("the press before the ask was recorded was answered at once (%s), not done once recorded", told(t, f, id))
+	}
+	release()
+	if got := told(t, f, id); got != "Thanks, welcome!" {
+		t.Errorf("answer to the new member = %s", got)
+	}
+	lifted := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 2, nil)
+	if v, ok := lifted.Body["communication_disabled_until"]; !ok || v != nil {
+		t.Errorf("lift = %s", lifted.Raw)
+	}
+	pendingIs(t, st, newbie.id, false)
+}

@@ -36,7 +36,7 @@ func TestStartWaitsAsTelegramAsks(t *testing.T) {
 			if err != nil {
 				t.Errorf("Run returned %v after cancel", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Errorf("Run did not return after cancel")
 		}
 	})
@@ -48,7 +48,7 @@ func TestStartWaitsAsTelegramAsks(t *testing.T) {
 	case err := <-done:
 		done <- nil // for the cleanup
 		t.Fatalf("Run returned %v, want it to wait and ask again", err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(testsync.Patience):
 		t.Fatal("no wait after the 429")
 	}
 	f.waitFor("getMe", 2, nil)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 var tags = regexp.MustCompile(`<[^>]*>`)
@@ -60,7 +61,7 @@ func TestHostileMessagesReachTheDesk(t *testing.T) {
 		for ev.Kind != bot.KindMessage { // past the profile event of a new name
 			select {
 			case ev = <-out:
-			case <-time.After(10 * time.Second):
+			case <-time.After(testsync.Patience):
 				t.Fatalf("%s: no event", tt.name)
 			}
 		}

@@ -41,7 +41,7 @@ func TestServerThatDoesNotHoldLongPolls(t *testing.T) {
 			if d < time.Second {
 				t.Errorf("pause %d after an empty answer: %s, want 1s at least", i, d)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(testsync.Patience):
 			t.Fatalf("no pause after an empty answer given at once: %d getUpdates so far", f.Count("getUpdates", nil))
 		}
 		// While vigie pauses, it does not poll.

@@ -166,6 +166,9 @@ type Client struct {
 	presses  *deskwork.Line
 	asks     *deskwork.Line
 	notAsked *deskwork.Unasked
+	// asking are the members being asked now, for a press that comes
+	// before their ask is recorded (verify.go).
+	asking   deskwork.Asking
 	tells    *deskwork.Pool
 	busyTold *refusals
 	held     senderHolds

@@ -141,6 +141,7 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 // askVerify holds the member, posts the button and records them as pending,
 // once for the join of event id join.
 func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name, join string) {
+	defer c.asking.Start(itoa(chat) + ":" + itoa(user))()
 	log := c.log.With("chat", chat, "user", user, "name", name)
 	if !c.firstAsk(ctx, log, v, join) {
 		log.Info("verify: new member asked already on this join, its update handed on again: not asked twice", "join", join)
@@ -347,6 +348,17 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 	}
 	v = v.For(itoa(chat))
 	p, ok, err := v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
+	if err == nil && !ok && c.asking.Under(itoa(chat)+":"+itoa(user)) {
+		// Pressed as soon as the prompt was posted, before the ask was
+		// recorded: the press waits for it. Before, it found nothing to
+		// verify and was dropped, and the member who had pressed stayed
+		// held, then was kicked when their time ran out.
+		log.Info("verify: a press while the member's ask is being recorded: done once it is")
+		if !c.asking.Wait(ctx, itoa(chat)+":"+itoa(user)) {
+			return
+		}
+		p, ok, err = v.Pending.TakePending(ctx, Platform, itoa(chat), itoa(user))
+	}
 	if err != nil {
 		log.Warn("verify: cannot read the pending verification", "err", err)
 		tell("something went wrong, press again in a moment.")

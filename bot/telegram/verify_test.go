@@ -3,6 +3,8 @@ package telegram
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -172,13 +175,10 @@ func TestVerifyForbidden(t *testing.T) {
 // verification runs in the connector's workers.
 func waitPending(t *testing.T, st *memory.Store, user string, want bool) {
 	t.Helper()
-	for range 500 {
-		if ok, _ := st.IsPending(context.Background(), Platform, itoa(group.id), user); ok == want {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("member %s pending: want %v", user, want)
+	testsync.Eventually(t, fmt.Sprintf("member %s pending: %v", user, want), func() bool {
+		ok, _ := st.IsPending(context.Background(), Platform, itoa(group.id), user)
+		return ok == want
+	})
 }
 
 // TestVerifyTurnedOff: once verify: is taken out, no one new is asked, and
@@ -261,4 +261,46 @@ func TestVerifyPlaces(t *testing.T) {
 	if n := f.count("restrictChatMember", func(c apiCall) bool { return c.Params.Get("user_id") == "7" }); n != 0 {
 		t.Errorf("the member who joined while verification was off there was held %d times", n)
 	}
+}
+
+// TestVerifyPressBeforeTheAskIsRecorded: a new member presses their button
+// as soon as the prompt is posted, before vigie has recorded that it asked
+// them (Telegram's answer to the prompt is slow to come back). The press
+// waits for the ask to be recorded, and lets them speak. Before, it found
+// nothing to verify and was dropped: the member who had pressed stayed
+// held, and was kicked when their time ran out (the daemon's
+// TestVerifyJoinSentAgainAskedOnce under load: "gave up waiting for the
+// lift").
+func TestVerifyPressBeforeTheAskIsRecorded(t *testing.T) {
+	f, _, st, _, _, logs := newVerifyClient(t)
+	// The prompt's answer waits until the test lets it go.
+	answer := make(chan struct{})
+	var once sync.Once
+	let := func() { once.Do(func() { close(answer) }) }
+	defer let()
+	f.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method == "sendMessage" && strings.Contains(p.Get("reply_markup"), `"callback_data":"vf:`) {
+			<-answer
+		}
+		return 0, "", false
+	})
+	f.push(joins(bob, t0))
+	prompt := f.waitFor("sendMessage", 1, inChat(group.id))
+	promptMsg := map[string]any{"message_id": prompt.MsgID, "from": vigieUser.json(), "chat": group.json(), "date": t0, "text": "Welcome"}
+	f.push(callback("q-bob", bob, promptMsg, "vf:-1001234567890:7"))
+	f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-bob" })
+	const dropped, waits = "verify: a press with nothing to verify", "verify: a press while the member's ask is being recorded"
+	testsync.Eventually(t, "the press looked at", func() bool {
+		return strings.Contains(logs.String(), dropped) || strings.Contains(logs.String(), waits)
+	})
+	if strings.Contains(logs.String(), dropped) {
+		t.Fatalf("the press before the ask was recorded was dropped:\n%s", logs)
+	}
+	let()
+	lifted := f.waitFor("restrictChatMember", 2, nil)
+	if lifted.Params.Get("user_id") != "7" || !permission(t, lifted, "can_send_messages") {
+		t.Errorf("lift = %v", lifted.Params)
+	}
+	f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(prompt.MsgID) })
+	waitPending(t, st, "7", false)
 }

@@ -68,8 +68,9 @@ func TestCallerDeadlineOnAHungRedis(t *testing.T) {
 			if err == nil {
 				t.Fatal("a call on a hung Redis succeeded")
 			}
-			// Generous: the deadline is 200 ms, the read timeout 30 s.
-			if took > 2*time.Second {
+			// The deadline is 200 ms, the read timeout 30 s: half of it
+			// tells one from the other, however loaded the machine.
+			if took > 15*time.Second {
 				t.Errorf("returned after %v (%v), want about its 200 ms deadline", took.Round(time.Millisecond), err)
 			}
 		})

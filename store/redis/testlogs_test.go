@@ -29,11 +29,12 @@ func (l *testLogs) String() string {
 	return l.text.String()
 }
 
-// waitFor waits for a line with want in the log, for a bound far past the
-// renewals' pace: the test fails if it never comes.
+// waitFor waits for a line with want in the log, for a minute, far past the
+// renewals' pace and what a loaded machine takes: the test fails if it never
+// comes.
 func (l *testLogs) waitFor(t *testing.T, want string) string {
 	t.Helper()
-	for range 500 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		for _, line := range strings.Split(l.String(), "\n") {
 			if strings.Contains(line, want) {
 				return line
