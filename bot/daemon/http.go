@@ -22,6 +22,7 @@ import (
 
 	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/handlers/report"
@@ -429,6 +430,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	// Its ids go into Discord's REST paths as they are (a member's roles
+	// read, an action, a CM's button): "../.." or "123?x=" must never
+	// reach Discord. Without the connector, nothing of it does.
+	if ev.Platform == discord.Platform && d.connected[discord.Platform] {
+		if err := discord.CheckIDs(*ev); err != nil {
+			writeError(w, http.StatusBadRequest, "discord event: "+err.Error())
+			return
+		}
 	}
 	if d.resolvers[ev.Platform] != nil && slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
 		d.staffFromPlatform(r.Context(), ev)
