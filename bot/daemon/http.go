@@ -22,7 +22,6 @@ import (
 
 	"github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
 	"github.com/vigie-bot/vigie/handlers/report"
@@ -431,12 +430,13 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	// Its ids go into Discord's REST paths as they are (a member's roles
-	// read, an action, a CM's button): "../.." or "123?x=" must never
-	// reach Discord. Without the connector, nothing of it does.
-	if ev.Platform == discord.Platform && d.connected[discord.Platform] {
-		if err := discord.CheckIDs(*ev); err != nil {
-			writeError(w, http.StatusBadRequest, "discord event: "+err.Error())
+	// Its ids go into the platform's API paths as they are (a member's
+	// roles read, an action, a CM's button): on Discord, "../.." or
+	// "123?x=" must never reach it. Without the connector, nothing of the
+	// event does.
+	if c := d.idCheckers[ev.Platform]; c != nil {
+		if err := c.CheckIDs(*ev); err != nil {
+			writeError(w, http.StatusBadRequest, ev.Platform+" event: "+err.Error())
 			return
 		}
 	}

@@ -47,6 +47,11 @@ func placeIDs(ev bot.Event) error {
 	return nil
 }
 
+var _ bot.IDChecker = (*Client)(nil)
+
+// CheckIDs is the package's CheckIDs, for the daemon's /v1/events.
+func (c *Client) CheckIDs(ev bot.Event) error { return CheckIDs(ev) }
+
 // namesMessage reports whether an event of kind k has a Discord message's
 // id as its id (before an "@", for an edit).
 func namesMessage(k bot.Kind) bool {
