@@ -90,6 +90,13 @@ type Untimeouter interface {
 	Untimeout(ctx context.Context, ev Event) error
 }
 
+// IDChecker is a platform whose ids have a form of their own, which it
+// puts into its API's paths: CheckIDs says which of an event's ids (posted
+// over HTTP) is not of that form, naming its field as the event JSON does.
+type IDChecker interface {
+	CheckIDs(ev Event) error
+}
+
 // RoleResolver finds out, when an event went out with Author.RolesUnknown,
 // whether its author is staff, waiting for the platform (bounded by ctx) if it
 // must. known is false when it still cannot tell.

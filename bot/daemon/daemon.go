@@ -260,6 +260,9 @@ type daemon struct {
 	// is staff: the word an event posted over HTTP that acts there is taken
 	// on, not the event's own (staffFromPlatform).
 	resolvers map[string]bot.RoleResolver
+	// idCheckers are the platforms on whose API paths the ids of events
+	// posted over HTTP go, and which check them first (bot.IDChecker).
+	idCheckers map[string]bot.IDChecker
 	// staffMisses are the places where a resolver did not answer in time
 	// lately (staffFromPlatform).
 	staffMisses staffMisses
@@ -536,8 +539,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.connected = map[string]bool{}
 	d.resolvers = map[string]bot.RoleResolver{}
+	d.idCheckers = map[string]bot.IDChecker{}
 	for name, p := range byName {
 		d.connected[name] = true
+		if c, ok := p.(bot.IDChecker); ok {
+			d.idCheckers[name] = c
+		}
 		if r, ok := p.(bot.RoleResolver); ok {
 			d.resolvers[name] = r
 		}

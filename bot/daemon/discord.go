@@ -288,6 +288,10 @@ func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (staff, 
 	return s.of(ev).ResolveRoles(ctx, ev)
 }
 
+// CheckIDs checks the ids before a shard is picked: the guild that picks
+// it is one of them.
+func (s *discordShards) CheckIDs(ev bot.Event) error { return discord.CheckIDs(ev) }
+
 // The mod-log's lines are REST calls to a channel, which any shard's Client
 // makes: the first one posts them.
 func (s *discordShards) PostLog(ctx context.Context, to, text string) (string, error) {

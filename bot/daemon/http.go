@@ -430,6 +430,16 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	// Its ids go into the platform's API paths as they are (a member's
+	// roles read, an action, a CM's button): on Discord, "../.." or
+	// "123?x=" must never reach it. Without the connector, nothing of the
+	// event does.
+	if c := d.idCheckers[ev.Platform]; c != nil {
+		if err := c.CheckIDs(*ev); err != nil {
+			writeError(w, http.StatusBadRequest, ev.Platform+" event: "+err.Error())
+			return
+		}
+	}
 	if d.resolvers[ev.Platform] != nil && slices.Contains(d.current.Load().engine.Ruleset().HTTPActOn, ev.Platform) {
 		d.staffFromPlatform(r.Context(), ev)
 	}

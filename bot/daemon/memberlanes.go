@@ -3,12 +3,15 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/handlers"
 )
 
 // A verdict that bans, kicks or times out a member whose lock is held (a
@@ -23,9 +26,25 @@ import (
 // out (finish), so a stop loses none: the next start carries it out again.
 // The lanes are bounded (maxMemberJobs verdicts at once); past it, a
 // verdict waits in its place's lane as before, counted and logged.
+//
+// One raider must not take all the room, nor keep their lane busy for
+// hours when the platform's ban endpoint hangs and each verdict waits for
+// its own attempt. A verdict of a member whose lane holds a ban already
+// (one that lasts at least as long, for a ban) is folded: that ban removes
+// them, so its ban, kick or timeout is dropped, and the rest (the
+// message's delete, a warning, a strike, a case) is carried out at once in
+// the place's lane, nothing of it waiting for the member's lock. And a
+// member's lane holds at most maxMemberShare verdicts: past it, those that
+// cannot be folded become cases, counted and logged once per lane.
 
 // maxMemberJobs bounds the verdicts waiting in members' own lanes.
 const maxMemberJobs = 1024
+
+// maxMemberShare bounds the verdicts waiting in one member's lane.
+const maxMemberShare = 16
+
+// laneTold is what a member's lane logged once already.
+type laneTold struct{ folded, full bool }
 
 type memberLanes struct {
 	run func(*job)
@@ -41,24 +60,28 @@ type memberLanes struct {
 	// lanes do: the member's lane goes on, the verdict kept in the journal.
 	guard *guard.Guard
 
-	mu      sync.Mutex
-	lanes   map[string][]*job // by member (bot.MemberKey), the first one running
-	jobs    int
-	closed  bool
-	full    bool // the bound was reached and said so, not yet left
+	mu     sync.Mutex
+	lanes  map[string][]*job // by member (bot.MemberKey), the first one running
+	jobs   int
+	closed bool
+	full   bool // the bound was reached and said so, not yet left
+	// told keeps, by member, what their lane said once already: a fold,
+	// its share used up.
+	told    map[string]laneTold
 	wg      sync.WaitGroup
 	counted *prometheus.CounterVec
 }
 
 func newMemberLanes(ctx context.Context, run, overflow func(*job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
-	ml := &memberLanes{run: run, overflow: overflow, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{},
+	ml := &memberLanes{run: run, overflow: overflow, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_busy_member_verdicts_total",
-			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full).",
+			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full, all lanes' 1,024 or its own 16), folded (a ban waiting in the member's lane covers it: its ban, kick or timeout dropped, the rest carried out at once in the place's lane).",
 		}, []string{"where"})}
 	ml.counted.WithLabelValues("apart")
 	ml.counted.WithLabelValues("place")
 	ml.counted.WithLabelValues("desk")
+	ml.counted.WithLabelValues("folded")
 	return ml
 }
 
@@ -66,8 +89,10 @@ func newMemberLanes(ctx context.Context, run, overflow func(*job), hold func(con
 // and reports whether it did (apart): the caller then leaves it, finished
 // or not. Otherwise the caller carries it out in held, the work context
 // holding the member's lock, taken here for its first action that asks for
-// it (handlers.Moderator.HoldMember), and calls release once done. The
-// lock is tried at once, not looked at first: a verdict of a member not
+// it (handlers.Moderator.HoldMember), and calls release once done; or, when
+// held is nil, as it is (a verdict folded into a ban waiting in the
+// member's lane has its ban, kick and timeout dropped, and needs no lock).
+// The lock is tried at once, not looked at first: a verdict of a member not
 // busy costs the store one round trip for its lock, not two.
 func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release func(), apart bool) {
 	if ml == nil || !locks {
@@ -79,19 +104,22 @@ func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release f
 		ml.mu.Unlock()
 		return nil, nil, false
 	}
-	if ml.queue(key, j) {
-		return nil, nil, true
+	if apart, ok := ml.queue(key, j); ok {
+		return nil, nil, apart
 	}
 	ml.mu.Unlock()
 	held, release, busy := ml.hold(ml.ctx, j.ev)
 	if !busy {
 		// A lane made for the member while the lock was tried (another
 		// place's verdict of theirs found it held) has its verdicts waiting
-		// for it: this one goes behind them rather than before.
+		// for it: this one goes behind them rather than before, or is
+		// folded into a ban waiting there.
 		ml.mu.Lock()
-		if !ml.closed && ml.queue(key, j) {
-			release() // for the lane's first verdict, which waits for it
-			return nil, nil, true
+		if !ml.closed {
+			if apart, ok := ml.queue(key, j); ok {
+				release() // for the lane's first verdict, which waits for it
+				return nil, nil, apart
+			}
 		}
 		ml.mu.Unlock()
 		return held, release, false
@@ -101,14 +129,10 @@ func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release f
 		ml.mu.Unlock()
 		return nil, nil, ml.place(j)
 	}
-	c := *j
-	if q, ok := ml.lanes[key]; ok {
-		ml.lanes[key] = append(q, &c)
-		ml.jobs++
-		ml.mu.Unlock()
-		ml.counted.WithLabelValues("apart").Inc()
-		return nil, nil, true
+	if apart, ok := ml.queue(key, j); ok {
+		return nil, nil, apart
 	}
+	c := *j
 	ml.lanes[key] = []*job{&c}
 	ml.jobs++
 	if ml.jobs < maxMemberJobs/2 {
@@ -124,29 +148,138 @@ func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release f
 }
 
 // queue, called with mu held, puts j in its member's lane when the member
-// has one, and then reports true with mu let go: the verdict is carried out
-// apart, or made a case when the lanes are full. Without a lane it reports
-// false, mu still held.
-func (ml *memberLanes) queue(key string, j *job) bool {
+// has one, and then reports ok with mu let go: apart when j is carried out
+// there, or made a case because the lanes or the member's share are full;
+// not apart when a ban waiting there covers it (folded: the caller carries
+// out the rest). Without a lane it reports not ok, mu still held.
+func (ml *memberLanes) queue(key string, j *job) (apart, ok bool) {
 	q, ok := ml.lanes[key]
 	if !ok {
-		return false
+		return false, false
 	}
-	if ml.jobs >= maxMemberJobs {
-		ml.mu.Unlock()
+	if folded(q, j) {
+		return ml.fold(key, j), true
+	}
+	if ml.jobs >= maxMemberJobs || len(q) >= maxMemberShare {
+		ml.shareFull(key, j, len(q) >= maxMemberShare)
 		// Carried out in the place's lane, it would pass the member's
 		// verdicts before it: the CMs decide it from its case.
 		ml.counted.WithLabelValues("desk").Inc()
 		c := *j
 		ml.overflow(&c)
-		return true
+		return true, true
 	}
 	c := *j
 	ml.lanes[key] = append(q, &c)
 	ml.jobs++
 	ml.mu.Unlock()
 	ml.counted.WithLabelValues("apart").Inc()
-	return true
+	return true, true
+}
+
+// fold drops j's ban, kick and timeout, which a ban waiting in the
+// member's lane covers, and has the caller carry out the rest at once in
+// the place's lane. Called with ml.mu held, which it lets go.
+func (ml *memberLanes) fold(key string, j *job) bool {
+	t := ml.told[key]
+	first := !t.folded
+	t.folded = true
+	ml.told[key] = t
+	ml.mu.Unlock()
+	j.v = withoutMemberActions(j.v)
+	ml.counted.WithLabelValues("folded").Inc()
+	if first {
+		ml.log.Info("the member's ban waits in their lane already: their next verdicts' bans, kicks and timeouts are folded into it, the rest carried out at once",
+			"event", j.ev.Key(), "platform", j.ev.Platform, "space", j.ev.Space, "author", j.ev.Author.ID)
+	}
+	return false
+}
+
+// shareFull says once per lane that the member's share is used up (or
+// all the lanes' room, when share is false). Called with ml.mu held,
+// which it lets go.
+func (ml *memberLanes) shareFull(key string, j *job, share bool) {
+	t := ml.told[key]
+	first := !t.full
+	t.full = true
+	ml.told[key] = t
+	ml.mu.Unlock()
+	if !first {
+		return
+	}
+	if share {
+		ml.log.Warn("too many verdicts wait in the busy member's lane: those no ban of theirs covers become cases",
+			"event", j.ev.Key(), "platform", j.ev.Platform, "space", j.ev.Space, "author", j.ev.Author.ID, "waiting", maxMemberShare)
+		return
+	}
+	ml.log.Warn("too many verdicts wait for busy members: this member's next ones become cases",
+		"event", j.ev.Key(), "platform", j.ev.Platform, "space", j.ev.Space, "author", j.ev.Author.ID, "waiting", maxMemberJobs)
+}
+
+// folded reports whether a ban waiting (or under way) in the member's
+// lane q covers everything j would do to the member: a ban for good covers
+// any ban, a timed ban a shorter one; any ban covers a kick or a timeout
+// (a member banned is out; a timeout of theirs would find nobody).
+func folded(q []*job, j *job) bool {
+	later, ok := memberActions(j.v)
+	if !ok {
+		return false
+	}
+	for _, e := range q {
+		if e == nil {
+			continue
+		}
+		for _, a := range e.v.Actions() {
+			if a.Kind != bot.ActBan {
+				continue
+			}
+			if !later.ban || a.Duration == 0 || later.banFor != 0 && later.banFor <= a.Duration {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// memberDo is what a verdict does to its member: whether it bans (and for
+// how long at most, 0 for good).
+type memberDo struct {
+	ban    bool
+	banFor time.Duration
+}
+
+// memberActions is what v does to its member; ok is false when it does
+// nothing to them.
+func memberActions(v bot.Verdict) (do memberDo, ok bool) {
+	for _, a := range v.Actions() {
+		switch {
+		case a.Kind == bot.ActBan:
+			ok = true
+			if !do.ban || a.Duration == 0 || do.banFor != 0 && a.Duration > do.banFor {
+				do.banFor = a.Duration
+			}
+			do.ban = true
+		case handlers.LocksMember(bot.Verdict{Matches: []bot.Match{{Actions: []bot.Action{a}}}}):
+			ok = true
+		}
+	}
+	return do, ok
+}
+
+// withoutMemberActions is v without the enforced actions that lock its
+// member (ban, kick, timeout).
+func withoutMemberActions(v bot.Verdict) bot.Verdict {
+	out := v
+	out.Matches = make([]bot.Match, len(v.Matches))
+	for i, m := range v.Matches {
+		if !m.Shadow {
+			m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool {
+				return handlers.LocksMember(bot.Verdict{Matches: []bot.Match{{Actions: []bot.Action{a}}}})
+			})
+		}
+		out.Matches[i] = m
+	}
+	return out
 }
 
 // place counts j carried out in its place's lane for the bound, and says
@@ -173,6 +306,7 @@ func (ml *memberLanes) serve(key string) {
 		q := ml.lanes[key]
 		if len(q) == 0 {
 			delete(ml.lanes, key)
+			delete(ml.told, key)
 			ml.mu.Unlock()
 			return
 		}

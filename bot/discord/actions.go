@@ -34,6 +34,9 @@ func channelOf(ev bot.Event) string {
 }
 
 func needGuild(op bot.ActionKind, ev bot.Event) error {
+	if err := checkIDs(op, ev); err != nil {
+		return err
+	}
 	if ev.Space == "" || ev.Author.ID == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no guild or author", ev.ID)}
 	}
@@ -41,6 +44,9 @@ func needGuild(op bot.ActionKind, ev bot.Event) error {
 }
 
 func needMessage(op bot.ActionKind, ev bot.Event) error {
+	if err := checkMessageID(op, ev); err != nil {
+		return err
+	}
 	if channelOf(ev) == "" || ev.Kind == bot.KindJoin || messageID(ev) == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s is not a message", ev.ID)}
 	}
@@ -298,7 +304,7 @@ var _ bot.BanReader = (*Client)(nil)
 // no end: vigie lifts the timed ones, whose ends the store keeps.
 func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error) {
 	if err := needGuild(bot.ActBan, ev); err != nil {
-		return bot.BanStatus{}, nil
+		return bot.BanStatus{}, nil // not known
 	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
@@ -335,6 +341,9 @@ func (c *Client) Reply(ctx context.Context, ev bot.Event, text string) error {
 }
 
 func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, text string) error {
+	if err := checkIDs(op, ev); err != nil {
+		return err
+	}
 	ch := channelOf(ev)
 	if ch == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
@@ -361,6 +370,9 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 // Warn tells the author: by direct message when WarnByDM is set and the member
 // accepts DMs from the guild's members, otherwise as a reply to the message.
 func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
+	if err := checkIDs(bot.ActWarn, ev); err != nil {
+		return err
+	}
 	if c.cfg.WarnByDM && ev.Author.ID != "" {
 		err := c.dm(ctx, ev.Author.ID, text)
 		if err == nil {
@@ -389,6 +401,9 @@ func (c *Client) dm(ctx context.Context, userID, text string) error {
 // away. A tag that names no role of the guild is a reaction on the message
 // instead: a Unicode emoji, or a custom one as name:id.
 func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
+	if err := checkIDs(bot.ActTag, ev); err != nil {
+		return err
+	}
 	tag = strings.TrimSpace(tag)
 	if tag == "" {
 		return &bot.ActionError{Op: bot.ActTag, Err: errors.New("discord: empty tag")}
@@ -414,6 +429,9 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 	}
 	if remove {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}
+	}
+	if err := checkMessageID(bot.ActTag, ev); err != nil {
+		return err
 	}
 	if err := needMessage(bot.ActTag, ev); err != nil {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s, and no message to react to", tag, ev.Space)}

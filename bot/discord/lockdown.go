@@ -41,6 +41,9 @@ type lockState struct {
 // Server) and, when the event has a channel, puts LockdownSlowmode on it
 // (Manage Channels). A level already as high is left as it is.
 func (c *Client) Lock(ctx context.Context, ev bot.Event) (string, error) {
+	if err := checkIDs(bot.ActLockdown, ev); err != nil {
+		return "", err
+	}
 	if ev.Space == "" {
 		return "", &bot.ActionError{Op: bot.ActLockdown, Err: fmt.Errorf("discord: event %s has no guild", ev.ID)}
 	}
@@ -73,6 +76,9 @@ func (c *Client) Lock(ctx context.Context, ev bot.Event) (string, error) {
 
 // Unlock puts back the verification level, and the slow mode, Lock found.
 func (c *Client) Unlock(ctx context.Context, ev bot.Event, prev string) error {
+	if err := checkIDs(bot.ActLockdown, ev); err != nil {
+		return err
+	}
 	var st lockState
 	if err := json.Unmarshal([]byte(prev), &st); err != nil {
 		return &bot.ActionError{Op: bot.ActLockdown, Err: fmt.Errorf("discord: settings before the lockdown %q: %w", prev, err)}
@@ -98,6 +104,9 @@ func (c *Client) Unlock(ctx context.Context, ev bot.Event, prev string) error {
 // messages (rate_limit_per_user, at most 6 hours; Manage Channels), and
 // returns the slow mode it had in seconds.
 func (c *Client) SlowMode(ctx context.Context, ev bot.Event, d time.Duration) (string, error) {
+	if err := checkIDs(bot.ActSlowmode, ev); err != nil {
+		return "", err
+	}
 	ch := channelOf(ev)
 	if ch == "" {
 		return "", &bot.ActionError{Op: bot.ActSlowmode, Err: fmt.Errorf("discord: event %s has no channel", ev.ID)}
@@ -113,6 +122,9 @@ func (c *Client) SlowMode(ctx context.Context, ev bot.Event, d time.Duration) (s
 
 // RestoreSlowMode puts back the slow mode SlowMode found.
 func (c *Client) RestoreSlowMode(ctx context.Context, ev bot.Event, prev string) error {
+	if err := checkIDs(bot.ActSlowmode, ev); err != nil {
+		return err
+	}
 	var secs int
 	if _, err := fmt.Sscan(prev, &secs); err != nil {
 		return &bot.ActionError{Op: bot.ActSlowmode, Err: fmt.Errorf("discord: slow mode before %q: %w", prev, err)}

@@ -56,6 +56,10 @@ type rateGate struct {
 	global  time.Time
 	buckets map[string]time.Time // by route
 	refused map[string]refusal   // by route for channels, by method and path otherwise
+	// tokenRefusals counts the 401s kept: a call answered well lifts the
+	// token's refusal only if it was sent after the last one, not if it
+	// was under way while Discord began refusing the token.
+	tokenRefusals uint64
 }
 
 // refusal is a 403 Discord gave, answered again until the hold ends.
@@ -115,6 +119,9 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 		return answer(req, http.StatusTooManyRequests, raw), nil
 	}
+	g.mu.Lock()
+	refusalsBefore := g.tokenRefusals
+	g.mu.Unlock()
 	resp, err := g.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -126,7 +133,11 @@ func (g *rateGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		g.observeTokenRefusal(resp)
 	case resp.StatusCode < 400 && tokenCall:
 		g.mu.Lock()
-		delete(g.refused, tokenRefused)
+		// A call sent before the refusal (a registration under way while
+		// the token was reset) says nothing of the token now.
+		if g.tokenRefusals == refusalsBefore {
+			delete(g.refused, tokenRefused)
+		}
 		g.mu.Unlock()
 	}
 	g.observe(route, resp)
@@ -164,6 +175,7 @@ func (g *rateGate) observeTokenRefusal(resp *http.Response) {
 	defer g.mu.Unlock()
 	_, held := g.refused[tokenRefused]
 	g.refused[tokenRefused] = refusal{until: now.Add(refusalHold), body: raw}
+	g.tokenRefusals++
 	if !held {
 		g.log.Warn("Discord refused the token (401): calls are refused without asking Discord for " + refusalHold.String() +
 			", but the token checks")

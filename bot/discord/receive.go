@@ -586,7 +586,7 @@ func (c *Client) messageEvent(m *wireMessage, kind bot.Kind) (bot.Event, bool) {
 // it waits for the guild's GUILD_CREATE, bounded by ctx, then reads the
 // member from the state, or from Discord.
 func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
-	if ev.Platform != Platform || ev.Space == "" || ev.Author.ID == "" || !c.waitGuild(ctx, ev.Space) {
+	if ev.Platform != Platform || ev.Space == "" || ev.Author.ID == "" || placeIDs(ev) != nil || !c.waitGuild(ctx, ev.Space) {
 		return false, false
 	}
 	member, ok := c.stateMember(ev.Space, ev.Author.ID)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -136,6 +137,11 @@ func TestTokenRefusedCallsHeld(t *testing.T) {
 	f := newFakeDiscord(t)
 	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
 	run(t, f, c, make(chan bot.Event, 10), allPerms)
+	// The start's own calls taken by Discord first: sent while the token
+	// is refused, at the same moment as the first delete, they would be
+	// refused as well, before any 401 is heard.
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
 	f.RevokeToken()
 	for i := range 30 {
 		ev := bot.Event{ID: snowflake(t0, 100+i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
@@ -143,6 +149,53 @@ func TestTokenRefusedCallsHeld(t *testing.T) {
 		err := c.Delete(context.Background(), ev)
 		if !strings.Contains(fmt.Sprint(err), "401") || bot.Retryable(err) {
 			t.Fatalf("Delete %d with the token refused = %v (retryable %v), want Discord's 401, not retryable", i, err, bot.Retryable(err))
+		}
+	}
+	if _, rest := f.TokenRefusals(); rest != 1 {
+		t.Errorf("%d calls reached Discord with the token refused, want 1", rest)
+	}
+	if n := strings.Count(logs.String(), "calls are refused without asking Discord"); n != 1 {
+		t.Errorf("the hold logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+// TestTokenRefusedNotLiftedByACallUnderWay: a timeout sent just before the
+// token is reset, which Discord takes but is slow to answer, is answered
+// after the first 401: its success says nothing of the token now, and the
+// calls after it are still answered by vigie, without asking Discord.
+// Before, that answer lifted the hold, and the next call earned another 401.
+func TestTokenRefusedNotLiftedByACallUnderWay(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	run(t, f, c, make(chan bot.Event, 10), allPerms)
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/guilds/"+guildID+"/commands", 1, nil)
+	f.WaitFor(t, "PUT", "/applications/"+appID+"/commands", 1, nil)
+	msg := func(i int) bot.Event {
+		return bot.Event{ID: snowflake(t0, 200+i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: bot.Author{ID: bob.id, Name: "Bob"}}
+	}
+	member := "/guilds/" + guildID + "/members/" + bob.id
+	release := f.Hold(func(call discordfake.Call) bool { return call.Method == "PATCH" && call.Path == member })
+	done := make(chan error, 1)
+	go func() { done <- c.Timeout(context.Background(), msg(0), 10*time.Minute) }()
+	f.WaitFor(t, "PATCH", member, 1, nil)
+
+	f.RevokeToken()
+	if err := c.Delete(context.Background(), msg(1)); !strings.Contains(fmt.Sprint(err), "401") {
+		t.Fatalf("Delete with the token refused = %v, want Discord's 401", err)
+	}
+	release()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the timeout Discord took before the reset = %v", err)
+		}
+	case <-time.After(testsync.Patience):
+		t.Fatal("the timeout Discord took before the reset never returned")
+	}
+	for i := 2; i < 5; i++ {
+		if err := c.Delete(context.Background(), msg(i)); !strings.Contains(fmt.Sprint(err), "401") || bot.Retryable(err) {
+			t.Fatalf("Delete %d after the slow answer = %v, want the 401 held, not retryable", i, err)
 		}
 	}
 	if _, rest := f.TokenRefusals(); rest != 1 {

@@ -1,0 +1,167 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+const discordBanRules = `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete, ban]
+`
+
+// TestBusyMemberVerdictsFolded: a raider's lock is held (another
+// instance's ban of them) as they post scam after scam, and once it is
+// let go Discord's ban endpoint hangs on their first verdict's ban. Their
+// first verdict waits apart, in their lane; the later ones are folded into
+// its ban: their messages deleted at once, while the lock is held and then
+// while the ban hangs, no ban of theirs asked, counted and logged once.
+// Before, each waited in the raider's lane for its own ban's turn, its
+// message left up, the lane holding a verdict per scam.
+func TestBusyMemberVerdictsFolded(t *testing.T) {
+	srv := redistest.Start(t)
+	guild := fmt.Sprint(uint64(192_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startOnly(t, discordBanRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+
+	const raider = "600000000000000009"
+	var ml store.MemberLocker = redistest.Open(t, srv.URL())
+	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: guild, Author: bot.Author{ID: raider}}), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	banPath := "/guilds/" + guild + "/bans/" + raider
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath })
+	deleted := func(id string) bool {
+		return len(f.Calls("DELETE", "/channels/"+channel+"/messages/"+id)) > 0
+	}
+	scam := func(n int) string {
+		id := fmt.Sprint(700000000000000300 + n)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
+		return id
+	}
+	first := scam(1)
+	testsync.Eventually(t, "the first verdict waiting apart", func() bool {
+		return metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`) == 1
+	})
+	var later []string
+	for n := 2; n <= 5; n++ {
+		later = append(later, scam(n))
+	}
+	allDeleted := func(ids []string) func() bool {
+		return func() bool {
+			for _, id := range ids {
+				if !deleted(id) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	testsync.Eventually(t, "the later scams deleted while the raider's lock is held", allDeleted(later))
+
+	unlock()
+	testsync.Eventually(t, "the first ban asked, and hanging", func() bool { return f.Count("PUT", banPath) >= 1 })
+	last := scam(6)
+	testsync.Eventually(t, "the last scam deleted while the first ban hangs", allDeleted([]string{last}))
+	if f.Banned(guild, raider) {
+		t.Fatalf("the raider banned while the ban hangs")
+	}
+	later = append(later, last)
+	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="folded"}`); v != float64(len(later)) {
+		t.Errorf("verdicts folded = %v, want %d", v, len(later))
+	}
+	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`); v != 1 {
+		t.Errorf("verdicts waiting apart = %v, want the first only", v)
+	}
+	if n := strings.Count(in.logs.String(), "are folded into it"); n != 1 {
+		t.Errorf("the folds logged %d times, want once:\n%s", n, in.logs)
+	}
+
+	release()
+	testsync.Eventually(t, "the raider banned, the first scam deleted", func() bool {
+		return f.Banned(guild, raider) && deleted(first)
+	})
+	for _, id := range later {
+		if strings.Contains(in.logs.String(), "event=discord:"+id+" action=ban") {
+			t.Errorf("a folded verdict's ban carried out (%s):\n%s", id, in.logs)
+		}
+	}
+}
+
+// TestBusyMemberShare: a raider whose lock is held posts more scams than
+// their lane may hold, each a timeout no ban covers. Sixteen wait in their
+// lane; the rest become cases, said once; the place goes on. Before, every
+// one of them waited in the raider's lane, their share unbounded.
+func TestBusyMemberShare(t *testing.T) {
+	srv := redistest.Start(t)
+	guild := fmt.Sprint(uint64(193_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startOnly(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+
+	const raider, other = "600000000000000011", "600000000000000012"
+	var ml store.MemberLocker = redistest.Open(t, srv.URL())
+	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: guild, Author: bot.Author{ID: raider}}), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	const share, over = 16, 3
+	for n := range share + over {
+		id := fmt.Sprint(700000000000000400 + n)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
+	}
+	testsync.Eventually(t, "the raider's verdicts past their share made cases", func() bool {
+		return metric(t, in, `vigie_busy_member_verdicts_total{where="desk"}`) == over
+	})
+	if v := metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`); v != share {
+		t.Errorf("verdicts waiting apart = %v, want %d", v, share)
+	}
+	if n := strings.Count(in.logs.String(), "too many verdicts wait in the busy member's lane"); n != 1 {
+		t.Errorf("the share used up logged %d times, want once:\n%s", n, in.logs)
+	}
+	// The place goes on: another member's scam is carried out at once.
+	testsync.Eventually(t, "the gateway taking the other's scam", func() bool {
+		return f.Message(guild, channel, "700000000000000499", other, "FREE NITRO there")
+	})
+	testsync.Eventually(t, "the other member's scam deleted", func() bool {
+		return len(f.Calls("DELETE", "/channels/"+channel+"/messages/700000000000000499")) > 0
+	})
+	unlock()
+	testsync.Eventually(t, "the raider's lane drained", func() bool {
+		return len(f.Calls("PATCH", "/guilds/"+guild+"/members/"+raider)) >= 1
+	})
+}
