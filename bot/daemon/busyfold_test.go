@@ -1,21 +1,12 @@
 package daemon_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 const discordBanRules = `timezone: UTC
@@ -35,25 +26,11 @@ rules:
 // Before, each waited in the raider's lane for its own ban's turn, its
 // message left up, the lane holding a verdict per scam.
 func TestBusyMemberVerdictsFolded(t *testing.T) {
-	srv := redistest.Start(t)
-	guild := fmt.Sprint(uint64(192_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := startOnly(t, discordBanRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
-	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	w := discordOnRedis(t, discordBanRules, 192_000_000_000)
+	guild, channel, f, in := w.guild, w.channel, w.f, w.in
 
 	const raider = "600000000000000009"
-	var ml store.MemberLocker = redistest.Open(t, srv.URL())
-	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: guild, Author: bot.Author{ID: raider}}), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := w.holdLock(t, raider)
 	defer unlock()
 	banPath := "/guilds/" + guild + "/bans/" + raider
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath })
@@ -119,25 +96,11 @@ func TestBusyMemberVerdictsFolded(t *testing.T) {
 // lane; the rest become cases, said once; the place goes on. Before, every
 // one of them waited in the raider's lane, their share unbounded.
 func TestBusyMemberShare(t *testing.T) {
-	srv := redistest.Start(t)
-	guild := fmt.Sprint(uint64(193_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := startOnly(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
-	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	w := discordOnRedis(t, discordFailingRules, 193_000_000_000)
+	guild, channel, f, in := w.guild, w.channel, w.f, w.in
 
 	const raider, other = "600000000000000011", "600000000000000012"
-	var ml store.MemberLocker = redistest.Open(t, srv.URL())
-	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: guild, Author: bot.Author{ID: raider}}), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := w.holdLock(t, raider)
 	defer unlock()
 	const share, over = 16, 3
 	for n := range share + over {

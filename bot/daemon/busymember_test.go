@@ -30,27 +30,11 @@ import (
 // timed out again. Before, the other member's scam waited in the lane
 // behind the busy member's, up to four tries of 30 seconds each.
 func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
-	srv := redistest.Start(t)
-	guild := fmt.Sprint(uint64(191_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := &desktest.Commands{}
-	in := startOnly(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
-	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	w := discordOnRedis(t, discordFailingRules, 191_000_000_000)
+	guild, channel, f, in := w.guild, w.channel, w.f, w.in
 
 	const busy, other = "600000000000000007", "600000000000000008"
-	other2 := redistest.Open(t, srv.URL())
-	var ml store.MemberLocker = other2
-	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: guild, Author: bot.Author{ID: busy}}), time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unlock := w.holdLock(t, busy)
 	defer unlock()
 
 	deleted := func(id string) bool {
@@ -99,19 +83,8 @@ func TestBusyMemberDoesNotStallThePlace(t *testing.T) {
 // whether the member is busy is the take the timeout uses. Before, the
 // verdict asked twice: a take let go at once to look, then the timeout's.
 func TestMemberLockAskedOnceForAVerdict(t *testing.T) {
-	srv := redistest.Start(t)
-	guild := fmt.Sprint(uint64(192_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := &desktest.Commands{}
-	in := startOnly(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
-	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
+	w := discordOnRedis(t, discordFailingRules, 192_000_000_000)
+	srv, guild, channel, f := w.srv, w.guild, w.channel, w.f
 
 	mon := monitor(t, srv.Addr())
 	const member = "600000000000000009"
@@ -194,4 +167,41 @@ func (m *monitorLog) lines(what string) string {
 		}
 	}
 	return b.String()
+}
+
+// discordWorld is a vigie on a redis-server of its own, with Discord's
+// fake for a guild of its own (made from seq), the busy-member tests' world.
+type discordWorld struct {
+	srv            *redistest.Server
+	guild, channel string
+	f              *discordfake.Server
+	in             *instance
+}
+
+func discordOnRedis(t *testing.T, rules string, seq uint64) *discordWorld {
+	t.Helper()
+	w := &discordWorld{srv: redistest.Start(t), guild: fmt.Sprint(seq<<22 | 1)}
+	w.channel = discordfake.Channel(w.guild)
+	w.f = discordfake.New(t, discordfake.Options{Guilds: []string{w.guild}, Announce: true})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{w.guild},
+		HTTPClient: w.f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.in = startOnly(t, rules, map[string]string{"VIGIE_REDIS_URL": w.srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	testsync.Eventually(t, "ready", func() bool { return ready(t, w.in).code == http.StatusOK })
+	return w
+}
+
+// holdLock holds member's lock on the world's Redis, as another instance's
+// ban of them would (renewed while held), until unlock.
+func (w *discordWorld) holdLock(t *testing.T, member string) (unlock func()) {
+	t.Helper()
+	var ml store.MemberLocker = redistest.Open(t, w.srv.URL())
+	unlock, err := ml.LockMember(context.Background(), store.BanKey(bot.Event{Platform: "discord", Space: w.guild, Author: bot.Author{ID: member}}), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unlock
 }
