@@ -292,6 +292,10 @@ func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (staff, 
 // it is one of them.
 func (s *discordShards) CheckIDs(ev bot.Event) error { return discord.CheckIDs(ev) }
 
+// MaxReply is bot.ReplyLimiter's: a reply is one message, whichever shard
+// sends it.
+func (s *discordShards) MaxReply(ev bot.Event) int { return s.all[0].MaxReply(ev) }
+
 // The mod-log's lines are REST calls to a channel, which any shard's Client
 // makes: the first one posts them.
 func (s *discordShards) PostLog(ctx context.Context, to, text string) (string, error) {
