@@ -127,34 +127,22 @@ func noMoreEvents(t *testing.T, out chan bot.Event) {
 // run starts c.Run and stops it when the test ends, checking it returned nil.
 func run(t *testing.T, c *Client, out chan bot.Event) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, out) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run returned %v, want nil after cancel", err)
-				}
-			case <-time.After(testsync.Patience):
-				t.Errorf("Run did not return after cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return runUntilStopped(t, "Run", func(ctx context.Context) error { return c.Run(ctx, out) })
 }
 
 // runPoller starts c.RunPoller on offsets and stops it when the test ends;
 // stop cancels it and waits until it returned, checking it returned nil.
 func runPoller(t *testing.T, c *Client, out chan bot.Event, offsets Offsets) (stop func()) {
 	t.Helper()
+	return runUntilStopped(t, "RunPoller", func(ctx context.Context) error { return c.RunPoller(ctx, out, offsets) })
+}
+
+// runUntilStopped runs f (named what) until stop or the test's end; stop
+// cancels it and waits until it returned, checking it returned nil.
+func runUntilStopped(t *testing.T, what string, f func(context.Context) error) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.RunPoller(ctx, out, offsets) }()
+	go func() { done <- f(ctx) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -162,10 +150,10 @@ func runPoller(t *testing.T, c *Client, out chan bot.Event, offsets Offsets) (st
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Errorf("RunPoller: %v", err)
+					t.Errorf("%s returned %v, want nil after cancel", what, err)
 				}
 			case <-time.After(testsync.Patience):
-				t.Errorf("RunPoller did not return after cancel")
+				t.Errorf("%s did not return after cancel", what)
 			}
 		})
 	}
