@@ -451,3 +451,59 @@ func TestObserveInto(t *testing.T) {
 		t.Errorf("with too little room lent: counts %v, want [3 0] in a slice of its own", res.Counts)
 	}
 }
+
+// TestStrikeSweepEvery: with WithStrikeSweepEvery, the sweeps drop the
+// counters every WithSweepEvery, and visit the strikes at most once in
+// that longer period; an expired strike kept meanwhile is never read.
+func TestStrikeSweepEvery(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	st := memory.New(memory.WithShards(1), memory.WithSweepEvery(time.Minute), memory.WithStrikeSweepEvery(time.Hour))
+	strikes := func(at time.Time, prefix string) {
+		t.Helper()
+		for i := range 10 {
+			if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: fmt.Sprint(prefix, i), At: at, Rule: "r", TTL: time.Minute}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	observe := func(at time.Time, author string) store.Result {
+		t.Helper()
+		res, err := st.Observe(ctx, store.Observation{At: at, Platform: "p", Space: "s", Author: author, StrikeWindow: 24 * time.Hour,
+			Counters: []store.CounterOp{{Name: "n", Key: author, Window: 10 * time.Second, Incr: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	entries := func(when string, want int) {
+		t.Helper()
+		if n := st.Len(); n != want {
+			t.Fatalf("%s: %d entries, want %d", when, n, want)
+		}
+	}
+	strikes(t0, "a") // expire at t0+1m
+	if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: "k", At: t0, Rule: "r", TTL: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	// A shard sweeps at the clock of the first event after its last sweep,
+	// less a minute (memory.clockSpread).
+	if res := observe(t0.Add(30*time.Second), "a0"); len(res.Strikes) != 1 {
+		t.Fatalf("a0 has %d strikes before they expire, want 1", len(res.Strikes))
+	}
+	observe(t0.Add(2*time.Minute), "x2") // sweeps at t0-30s
+	entries("minute 2", 13)              // 11 strikes, 2 counters
+	// sweeps at t0+1m: visits the strikes, drops a's; the next visit is an
+	// hour on, however soon the strikes given now expire
+	observe(t0.Add(4*time.Minute), "x4")
+	entries("minute 4", 3)              // k's strike, 2 counters
+	strikes(t0.Add(4*time.Minute), "c") // expire at t0+5m
+	for m := 6; m <= 62; m += 2 {
+		if res := observe(t0.Add(time.Duration(m)*time.Minute), fmt.Sprint("c", m%10)); len(res.Strikes) != 0 {
+			t.Fatalf("minute %d: %d strikes read, expired at minute 5, want none", m, len(res.Strikes))
+		}
+		entries(fmt.Sprintf("minute %d (swept at %d)", m, m-3), 13) // c's strikes kept
+	}
+	observe(t0.Add(64*time.Minute), "x64") // sweeps at t0+61m
+	entries("minute 64", 3)
+}
