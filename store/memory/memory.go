@@ -65,12 +65,9 @@ type config struct {
 	noGroups   bool
 	roomy      bool
 	sweepEvery time.Duration
-	// strikeSweep is how often, at most, a sweep visits the strikes (0:
-	// at each sweep that has one to drop).
-	strikeSweep time.Duration
-	casePrefix  string
-	caseEpoch   string
-	clock       func() time.Time
+	casePrefix string
+	caseEpoch  string
+	clock      func() time.Time
 }
 
 // WithShards sets the number of shards (rounded up to a power of two).
@@ -114,15 +111,6 @@ func WithRoomyTables() Option { return func(c *config) { c.roomy = true } }
 
 // WithSweepEvery sets how often, on the events' clock, expired state is dropped.
 func WithSweepEvery(d time.Duration) Option { return func(c *config) { c.sweepEvery = d } }
-
-// WithStrikeSweepEvery has a sweep visit the authors' strikes at most this
-// often, on the events' clock, where the counters' windows are swept every
-// WithSweepEvery. A store whose windows are short and its strikes long (a
-// replay's: minutes and days) sweeps its windows often, so that their
-// tables stay small, without reading every author's strikes as often: an
-// expired strike stays in memory until the next sweep of the strikes,
-// where reads ignore it, as they do any expired entry between two sweeps.
-func WithStrikeSweepEvery(d time.Duration) Option { return func(c *config) { c.strikeSweep = d } }
 
 // WithCaseIDPrefix sets what case ids start with ("c-"), before the store's
 // epoch; a store standing in for another one while it is away uses its own,
@@ -329,14 +317,10 @@ type shard struct {
 	// strikesExp is no later than the first expiry of the shard's strikes: a
 	// sweep before it has no strike to drop and does not visit them.
 	strikesExp int64
-	// strikeEvery is WithStrikeSweepEvery's period in milliseconds: a sweep
-	// that visits the strikes puts off the next visit until strikesGate,
-	// that long after it, whatever expires before.
-	strikeEvery, strikesGate int64
 	// low is the earliest time of the events that came to the shard since
 	// its last sweep on their clock, which it sweeps at (lock).
 	low int64
-	_   [144]byte // to 1,024 bytes: the next shard's lock begins a line
+	_   [160]byte // to 1,024 bytes: the next shard's lock begins a line
 }
 
 type caseRec struct {
@@ -433,7 +417,6 @@ func New(opts ...Option) *Store {
 			}
 		}
 		sh.strikesExp = math.MaxInt64
-		sh.strikeEvery = cfg.strikeSweep.Milliseconds()
 		sh.low = math.MaxInt64
 		sh.maxSeen = cfg.maxSeen / n
 		sh.maxAuthors = cfg.maxAuthors / n
@@ -804,7 +787,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		return 1
 	})
 	list = slices.Insert(list, i, strike{at: at, exp: exp})
-	sh.strikesExp = min(sh.strikesExp, max(exp, sh.strikesGate))
+	sh.strikesExp = min(sh.strikesExp, exp)
 	if over := len(list) - s.cfg.maxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
@@ -988,8 +971,7 @@ func (sh *shard) sweep(at int64) {
 		first = min(first, sh.strikeLists.first(i))
 		return false
 	})
-	sh.strikesGate = at + sh.strikeEvery
-	sh.strikesExp = max(first, sh.strikesGate)
+	sh.strikesExp = first
 }
 
 // dropSeen forgets an id unless it was seen again since it was queued.
