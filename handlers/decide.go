@@ -449,15 +449,25 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 			m.log.Info("a decision taken again while it is being carried out here: not carried out twice", "case", c.ID, "outcome", o.String(), "by", by)
 			return c, none, nil
 		case err != nil:
-			return m.awaitClaim(ctx, c, o, by, err)
-		}
-		// read again under the claim: a carrying out here may have ended
-		// since the case was read
-		sctx, cancel := m.storeContext(ctx)
-		cur, err := m.store.Case(sctx, c.ID)
-		cancel()
-		if err == nil {
-			c = cur
+			// Its end recorded already needs no claim to be shown (a
+			// claim whose release the store did not answer runs out on
+			// its own); otherwise it waits for its claim.
+			sctx, cancel := m.storeContext(ctx)
+			cur, rerr := m.store.Case(sctx, c.ID)
+			cancel()
+			if rerr != nil || cur.Carried == "" {
+				return m.awaitClaim(ctx, c, o, by, err)
+			}
+			c, claimed = cur, carryClaim{release: func() {}, lost: func() bool { return false }}
+		default:
+			// read again under the claim: a carrying out here may have
+			// ended since the case was read
+			sctx, cancel := m.storeContext(ctx)
+			cur, err := m.store.Case(sctx, c.ID)
+			cancel()
+			if err == nil {
+				c = cur
+			}
 		}
 	}
 	switch {
