@@ -265,34 +265,171 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 		m.ShowDecision(ctx, c, "")
 		return c, none, nil
 	}
-	release, ok := m.claimCarrying(c.ID)
-	if !ok {
+	claimed, err := m.claimCarrying(ctx, c.ID)
+	switch {
+	case errors.Is(err, errCarryingHere):
 		// a hand-on of the same press came first: it carries it out
 		m.log.Info("a decision already being carried out here: not carried out twice", "case", c.ID, "outcome", o.String(), "by", by)
 		return c, none, nil
+	case err != nil:
+		return m.awaitClaim(ctx, c, o, by, err)
 	}
-	return m.carryDecided(ctx, c, o, by, release)
+	return m.carryDecided(ctx, c, o, by, claimed)
 }
 
-// claimCarrying claims the carrying out of case id's decision in this
-// process: false when it is under way already (the same press handed on
-// twice at once, or a hand-on racing the press still carried out). release
-// ends the claim, once the case says how its carrying out ended.
-func (m *Moderator) claimCarrying(id string) (release func(), ok bool) {
+// errCarryingHere is what claimCarrying wraps when the case's decision is
+// being carried out in this process already.
+var errCarryingHere = errors.New("its decision is being carried out here already")
+
+// errClaimLost is what a decision's try ends with, untried, when the claim
+// of its carrying out was lost: another process may have taken it since,
+// and the decision is left to whoever holds it (awaitClaim).
+var errClaimLost = errors.New("the claim of its carrying out was lost (the store did not answer its renewals): another vigie may be carrying it out")
+
+// carryClaim is the claim of a case's decision's carrying out: release
+// ends it, once the case says how the carrying out ended; lost says
+// whether the store lost it meanwhile.
+type carryClaim struct {
+	release func()
+	lost    func() bool
+}
+
+// claimCarrying claims the carrying out of case id's decision: in this
+// process first (an error wrapping errCarryingHere when it is under way
+// here already: the same press handed on twice at once, or a hand-on
+// racing the press still carried out), then in the store, for every
+// process sharing it (store.CarryClaims: an error wrapping
+// store.ErrClaimed when another holds it, any other when the store did not
+// answer).
+func (m *Moderator) claimCarrying(ctx context.Context, id string) (carryClaim, error) {
 	m.carryingMu.Lock()
-	defer m.carryingMu.Unlock()
 	if m.carrying[id] {
-		return nil, false
+		m.carryingMu.Unlock()
+		return carryClaim{}, fmt.Errorf("case %s: %w", id, errCarryingHere)
 	}
 	if m.carrying == nil {
 		m.carrying = map[string]bool{}
 	}
 	m.carrying[id] = true
-	return sync.OnceFunc(func() {
+	m.carryingMu.Unlock()
+	here := func() {
 		m.carryingMu.Lock()
 		delete(m.carrying, id)
 		m.carryingMu.Unlock()
-	}), true
+	}
+	cl, ok := m.store.(store.CarryClaims)
+	if !ok {
+		return carryClaim{release: sync.OnceFunc(here), lost: func() bool { return false }}, nil
+	}
+	sctx, cancel := m.storeContext(ctx)
+	release, lost, err := cl.ClaimCarrying(sctx, id)
+	cancel()
+	if err != nil {
+		here()
+		return carryClaim{}, err
+	}
+	return carryClaim{release: sync.OnceFunc(func() { release(); here() }), lost: lost}, nil
+}
+
+// stopping is closed once a shutdown waits for the decisions
+// (WaitDecisions): those waiting for their claim stop waiting.
+func (m *Moderator) stopping() <-chan struct{} { return m.stoppingCh() }
+
+func (m *Moderator) stoppingCh() chan struct{} {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	if m.stop == nil {
+		m.stop = make(chan struct{})
+	}
+	return m.stop
+}
+
+// claimPoll is how often a decision waiting for its claim asks for it
+// again (awaitClaim), on the moderator's clock.
+const claimPoll = time.Second
+
+// awaitClaim finishes, in the background, the decision o of by on c whose
+// claim was not had (why): another process carries it out (store.ErrClaimed:
+// a press handed on while the first is still at it, or paused), or the
+// store did not answer (Redis away). Not carried out now, so that it is
+// carried out once at most; not lost either: the press or command that
+// asked stays unfinished (bot.Hold), for the next process to hand it on
+// should this one stop, and the claim is asked for again every claimPoll
+// until had. Had, the case says whether the holder before finished it
+// (shown on the cards, not done again), or it is carried out now.
+func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by string, why error) (store.Case, banGiven, error) {
+	var none banGiven
+	if errors.Is(why, store.ErrClaimed) {
+		m.log.Info("a decision being carried out by another vigie: waiting for its end, to finish it should that vigie stop", "case", c.ID, "outcome", o.String(), "by", by)
+	} else {
+		m.log.Warn("a decision not carried out yet: the store did not answer its claim, without which another vigie could carry it out too; carried out once it answers", "audit", true,
+			"case", c.ID, "outcome", o.String(), "by", by, "err", why)
+		m.ShowDecision(ctx, c, "⏳ Recorded, not carried out yet: vigie's store does not answer. It will be once it does; this card will say how it ends.")
+	}
+	hold := bot.Hold(ctx)
+	m.decisions.Add(1)
+	go func() {
+		defer m.decisions.Done()
+		for {
+			tick := make(chan struct{})
+			stop := m.afterFunc(claimPoll, func() { close(tick) })
+			select {
+			case <-tick:
+			case <-m.stopping():
+				stop()
+				// A stop: the press stays unfinished (not released), for the
+				// next process to hand it on.
+				m.log.Info("a decision waiting for its claim left for the next process: vigie is stopping", "case", c.ID, "outcome", o.String(), "by", by)
+				return
+			}
+			claimed, err := m.claimCarrying(ctx, c.ID)
+			switch {
+			case errors.Is(err, errCarryingHere):
+				// this process carries it out already, under a hold of its own
+				hold()
+				return
+			case err != nil:
+				continue
+			}
+			sctx, cancel := m.storeContext(ctx)
+			cur, err := m.store.Case(sctx, c.ID)
+			cancel()
+			if err != nil {
+				claimed.release()
+				continue
+			}
+			m.finishClaimed(context.WithoutCancel(ctx), cur, o, by, claimed)
+			hold()
+			return
+		}
+	}()
+	return c, none, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, bot.ErrStillTrying)
+}
+
+// finishClaimed finishes, under its claim, the decision o of by on c, as c
+// was read under it: shown when its carrying out ended already, carried out
+// otherwise.
+func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, by string, claimed carryClaim) {
+	switch {
+	case c.Carried == store.CarriedDone:
+		claimed.release()
+		m.log.Info("a decision carried out by another vigie: shown, not carried out again", "case", c.ID, "outcome", o.String(), "by", by)
+		given := banGiven{}
+		if o.Kind == bot.ActBan {
+			given = m.givenBefore(ctx, c, o, by)
+		}
+		m.ShowDecision(ctx, c, m.banText(given))
+	case c.Carried != "":
+		claimed.release()
+		m.log.Info("a decision whose carrying out ended already, and failed, on another vigie", "case", c.ID, "outcome", o.String(), "by", by, "err", c.Carried)
+	default:
+		m.log.Warn("a decision recorded but not carried out by the vigie that held it: carried out now", "audit", true,
+			"case", c.ID, "outcome", o.String(), "by", by)
+		_, _, err := m.carryDecided(ctx, c, o, by, claimed)
+		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
+			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		}
+	}
 }
 
 // handedOn finishes the decision o of by on c, recorded already by a
@@ -302,20 +439,35 @@ func (m *Moderator) claimCarrying(id string) (release func(), ok bool) {
 // shown on the case's cards either way.
 func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by string) (store.Case, banGiven, error) {
 	var none banGiven
-	release := func() {}
+	claimed := carryClaim{release: func() {}, lost: func() bool { return false }}
+	release := func() { claimed.release() }
 	if o.Kind != OutcomeKeep {
-		var ok bool
-		if release, ok = m.claimCarrying(c.ID); !ok {
+		var err error
+		claimed, err = m.claimCarrying(ctx, c.ID)
+		switch {
+		case errors.Is(err, errCarryingHere):
 			m.log.Info("a decision taken again while it is being carried out here: not carried out twice", "case", c.ID, "outcome", o.String(), "by", by)
 			return c, none, nil
-		}
-		// read again under the claim: a carrying out here may have ended
-		// since the case was read
-		sctx, cancel := m.storeContext(ctx)
-		cur, err := m.store.Case(sctx, c.ID)
-		cancel()
-		if err == nil {
-			c = cur
+		case err != nil:
+			// Its end recorded already needs no claim to be shown (a
+			// claim whose release the store did not answer runs out on
+			// its own); otherwise it waits for its claim.
+			sctx, cancel := m.storeContext(ctx)
+			cur, rerr := m.store.Case(sctx, c.ID)
+			cancel()
+			if rerr != nil || cur.Carried == "" {
+				return m.awaitClaim(ctx, c, o, by, err)
+			}
+			c, claimed = cur, carryClaim{release: func() {}, lost: func() bool { return false }}
+		default:
+			// read again under the claim: a carrying out here may have
+			// ended since the case was read
+			sctx, cancel := m.storeContext(ctx)
+			cur, err := m.store.Case(sctx, c.ID)
+			cancel()
+			if err == nil {
+				c = cur
+			}
 		}
 	}
 	switch {
@@ -340,7 +492,7 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 	}
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
 		"case", c.ID, "outcome", o.String(), "by", by)
-	return m.carryDecided(ctx, c, o, by, release)
+	return m.carryDecided(ctx, c, o, by, claimed)
 }
 
 // givenBefore says, from the ban book, how the ban o of by on c, carried
@@ -370,9 +522,12 @@ func (m *Moderator) givenBefore(ctx context.Context, c store.Case, o Outcome, by
 
 // carryDecided carries out o, the decision of by recorded on c, and shows
 // how it went on the case's cards; claimed is the claim of its carrying
-// out (claimCarrying), released once the case says how it ended.
-func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, by string, claimed func()) (store.Case, banGiven, error) {
+// out (claimCarrying), released once the case says how it ended. A claim
+// lost on the way stops the tries, and the decision waits for its claim
+// again (awaitClaim): whoever holds it since finishes it, once.
+func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, by string, claim carryClaim) (store.Case, banGiven, error) {
 	var none banGiven
+	claimed := claim.release
 	p := m.platforms[c.Event.Platform]
 	if p == nil {
 		defer claimed()
@@ -400,10 +555,15 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 		defer m.decisions.Done()
 		defer release()
 		defer cancelAct()
-		given, err := m.carryDecision(actx, p, c, o, by)
+		given, err := m.carryDecision(actx, p, c, o, by, claim.lost)
 		select {
 		case done <- carried{given, err}:
 		case <-gone:
+			if errors.Is(err, errClaimLost) {
+				claimed()
+				m.awaitClaim(context.WithoutCancel(ctx), c, o, by, err)
+				return
+			}
 			// No caller is left to be told: the card says it, and so does
 			// the log (all of it when the case saying so did not open).
 			err := m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
@@ -418,6 +578,10 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 	defer stop()
 	select {
 	case r := <-done:
+		if errors.Is(r.err, errClaimLost) {
+			claimed()
+			return m.awaitClaim(ctx, c, o, by, r.err)
+		}
 		defer claimed()
 		return c, r.given, m.decided(ctx, c, o, by, r.given, r.err)
 	case <-waited:
@@ -440,19 +604,39 @@ const DefaultDecisionWait = 3 * time.Second
 
 // carryDecision carries the decision o on c out on p, through the retry
 // stage, and counts, audits and logs it; given says how long a ban lasts.
-func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string) (given banGiven, err error) {
+// lost says whether the claim of its carrying out was lost: each try asks
+// it first, and one lost ends the tries with errClaimLost, nothing asked of
+// the platform (the tries before failed), and nothing recorded.
+func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string, lost func() bool) (given banGiven, err error) {
+	held := func() error {
+		if lost() {
+			return &bot.ActionError{Op: o.Kind, Err: errClaimLost}
+		}
+		return nil
+	}
 	if placeAction(o.Kind) {
 		// a lockdown held while paused: locked, kept and lifted as a rule's
 		a := bot.Action{Kind: o.Kind, Duration: o.Duration}
 		err = m.retry.Do(actx, func(ctx context.Context) error {
+			if err := held(); err != nil {
+				return err
+			}
 			return m.lock(ctx, m.communities.Load(), p, c.Event, a, bot.Match{Rule: c.Rule})
 		})
 	} else {
 		err = m.retry.Do(actx, func(ctx context.Context) error {
+			if err := held(); err != nil {
+				return err
+			}
 			var cerr error
 			given, cerr = m.carryOut(ctx, p, c.Event, o, cmp.Or(c.Rule, ManualRule), by)
 			return cerr
 		})
+	}
+	if errors.Is(err, errClaimLost) {
+		m.log.Warn("a decision's tries stopped: "+errClaimLost.Error()+"; left to the vigie that holds it, or to this one once it has it again",
+			"case", c.ID, "outcome", o.String(), "by", by)
+		return given, err
 	}
 	m.count(m.Label(c.Event.Platform), o.Kind, resultOf(err))
 	m.acted(actx, c.Event.Platform, err)
@@ -513,8 +697,10 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 
 // WaitDecisions waits, until ctx ends, for the decisions still being
 // carried out in the background (Decide) to end; a shutdown calls it
-// before the store closes.
+// before the store closes. Those waiting for their claim (awaitClaim) stop
+// waiting, their press or command left unfinished for the next process.
 func (m *Moderator) WaitDecisions(ctx context.Context) error {
+	m.stopOnce.Do(func() { close(m.stoppingCh()) })
 	done := make(chan struct{})
 	go func() { m.decisions.Wait(); close(done) }()
 	select {

@@ -172,6 +172,9 @@ type Moderator struct {
 	// (claimCarrying): each is carried out once, whatever presses come.
 	carryingMu sync.Mutex
 	carrying   map[string]bool
+	// stop is closed as a shutdown waits for the decisions (stopping).
+	stop     chan struct{}
+	stopOnce sync.Once
 	// earlyOpened is Options.EarlyOpened, or nil.
 	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
 	// liftsFailing are the timed bans, by key, whose lift failed at a check

@@ -323,6 +323,28 @@ type DecisionMarks interface {
 	MarkCarried(ctx context.Context, id, result string) error
 }
 
+// CarryClaims is offered by a store that lets one holder at a time carry
+// out a case's decision, whichever process shares the store: a press or a
+// command handed on to another process (its poller taken over while the
+// first was paused, or a webhook's retry) while the first still carries
+// the decision out finds it claimed, and waits for the case to say how it
+// ended (MarkCarried) rather than carrying it out a second time.
+type CarryClaims interface {
+	// ClaimCarrying claims the carrying out of case id's decision. Held,
+	// the claim is renewed until release is called (once the case records
+	// how its carrying out ended), and lost says whether it was lost
+	// meanwhile (it ran out while the store did not answer its renewals):
+	// another may hold it since. A holder that dies loses it within the
+	// store's bound (Redis: CarryClaimTTL). It wraps ErrClaimed, having
+	// taken nothing, when another holds it; any other error is the
+	// store's not answering, and nothing is known.
+	ClaimCarrying(ctx context.Context, id string) (release func(), lost func() bool, err error)
+}
+
+// ErrClaimed is what CarryClaims.ClaimCarrying wraps when another holder
+// carries the case's decision out.
+var ErrClaimed = errors.New("its decision is being carried out by another holder")
+
 // CarriedDone is Case.Carried for a decision carried out.
 const CarriedDone = "done"
 

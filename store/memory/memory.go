@@ -198,12 +198,18 @@ type Store struct {
 
 	journalMu sync.Mutex
 	journal   map[string]store.JournalEntry
+
+	// claims are the cases whose decision is being carried out
+	// (ClaimCarrying).
+	claimsMu sync.Mutex
+	claims   map[string]bool
 }
 
 var (
 	_ store.Store         = (*Store)(nil)
 	_ store.CaseIndex     = (*Store)(nil)
 	_ store.DecisionMarks = (*Store)(nil)
+	_ store.CarryClaims   = (*Store)(nil)
 	_ store.SumKeyed      = (*Store)(nil)
 )
 
@@ -1425,6 +1431,25 @@ func (s *Store) changeCase(id string, change func(r *caseRec)) error {
 // MarkCarried records how the case's decision was carried out.
 func (s *Store) MarkCarried(_ context.Context, id, result string) error {
 	return s.changeCase(id, func(r *caseRec) { r.c.Carried = result })
+}
+
+// ClaimCarrying claims the carrying out of case id's decision in this
+// store, which one process has: held until released, never lost.
+func (s *Store) ClaimCarrying(_ context.Context, id string) (release func(), lost func() bool, err error) {
+	s.claimsMu.Lock()
+	defer s.claimsMu.Unlock()
+	if s.claims[id] {
+		return nil, nil, fmt.Errorf("case %s: %w", id, store.ErrClaimed)
+	}
+	if s.claims == nil {
+		s.claims = map[string]bool{}
+	}
+	s.claims[id] = true
+	return sync.OnceFunc(func() {
+		s.claimsMu.Lock()
+		delete(s.claims, id)
+		s.claimsMu.Unlock()
+	}), func() bool { return false }, nil
 }
 
 // AckCase marks a case as accepted by the desk.

@@ -74,3 +74,7 @@ func (s *Store) BanKeys() []string { return s.banKeys() }
 // SetMemberRenew has the member's locks taken after it renewed every d,
 // rather than every third of MemberLockTTL.
 func (s *Store) SetMemberRenew(d time.Duration) { s.memberRenew.Store(int64(d)) }
+
+// ClaimKey is the key of the claim of case id's decision, for the tests
+// that look at it in Redis.
+func (s *Store) ClaimKey(id string) string { return s.claimKey(id) }

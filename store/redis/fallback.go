@@ -92,6 +92,9 @@ type Fallback struct {
 	// locksLost counts the members' locks lost while held, or held in this
 	// process only because Redis did not answer their taking (LockMember).
 	locksLost atomic.Int64
+	// claimsLost counts the claims of decisions' carrying out lost while
+	// held; claimsUnanswered, those Redis did not answer (ClaimCarrying).
+	claimsLost, claimsUnanswered atomic.Int64
 
 	mu sync.Mutex
 	// problem says why the memory stands in for Redis, set when it starts to
@@ -408,6 +411,12 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_member_locks_lost_total",
 			Help: "Members' locks this vigie lost while it held them (they ran out while Redis did not answer, or Redis lost them), or held in this process only because Redis did not answer their taking: a ban, kick or lift of the member may have been decided beside another instance's."},
 			func() float64 { return float64(f.locksLost.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_decision_claims_unanswered_total",
+			Help: "Claims of a CM's decision's carrying out that Redis did not answer (it was away): the decision waited, not carried out, for Redis to return or for the next hand-on of its press."},
+			func() float64 { return float64(f.claimsUnanswered.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_decision_claims_lost_total",
+			Help: "Claims of a CM's decision's carrying out this vigie lost while it held them (they ran out while Redis did not answer their renewals): its tries stopped, for the holder after it to finish the decision."},
+			func() float64 { return float64(f.claimsLost.Load()) }),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("store metrics: %w", err)

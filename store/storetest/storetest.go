@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
 	t.Run("CaseAmended", func(t *testing.T) { testCaseAmended(t, newStore) })
 	t.Run("DecisionCarried", func(t *testing.T) { testDecisionCarried(t, newStore) })
+	t.Run("CarryClaims", func(t *testing.T) { testCarryClaims(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore) })
 	t.Run("Journal", func(t *testing.T) { testJournal(t, newStore) })
@@ -763,6 +764,56 @@ func testCaseCards(t *testing.T, newStore func(*testing.T) store.Store) {
 	if got := cards(a.ID); !slices.Equal(got, []bot.CardRef{dc, late, tg, queue}) {
 		t.Errorf("cards of %s with a late one = %v", a.ID, got)
 	}
+}
+
+// testCarryClaims: a store that claims decisions' carrying out
+// (store.CarryClaims) gives a case's claim to one holder at a time, the
+// others told ErrClaimed, until it is released; a release called twice lets
+// go once; claims of two cases are apart.
+func testCarryClaims(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	cl, ok := st.(store.CarryClaims)
+	if !ok {
+		t.Skip("the store claims no decisions")
+	}
+	c, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.OpenCase(ctx, newCase("m-2", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, lost, err := cl.ClaimCarrying(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("first claim: %v", err)
+	}
+	if lost() {
+		t.Error("a claim just taken says it was lost")
+	}
+	if _, _, err := cl.ClaimCarrying(ctx, c.ID); !errors.Is(err, store.ErrClaimed) {
+		t.Errorf("second claim of a held case: %v, want ErrClaimed", err)
+	}
+	other, _, err := cl.ClaimCarrying(ctx, d.ID)
+	if err != nil {
+		t.Fatalf("claim of another case: %v", err)
+	}
+	release()
+	release()
+	again, lost, err := cl.ClaimCarrying(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("claim after the release: %v", err)
+	}
+	if lost() {
+		t.Error("a claim taken again says it was lost")
+	}
+	release() // the first holder's, again: not the second's
+	if _, _, err := cl.ClaimCarrying(ctx, c.ID); !errors.Is(err, store.ErrClaimed) {
+		t.Errorf("claim while the second holder holds it: %v, want ErrClaimed", err)
+	}
+	again()
+	other()
 }
 
 // testDecisionCarried: a store that marks decisions (store.DecisionMarks)

@@ -1,0 +1,243 @@
+package daemon_test
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// pause stops the process (SIGSTOP): it holds its connections, and does
+// nothing with them, as a process the host froze does.
+func (in *vigieProcess) pause(t *testing.T) {
+	t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resume lets a paused process go on (SIGCONT).
+func (in *vigieProcess) resume(t *testing.T) {
+	t.Helper()
+	if err := in.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logged counts the lines of the process's log that hold every one of parts.
+func (in *vigieProcess) logged(parts ...string) int {
+	n := 0
+	for _, line := range strings.Split(in.logs.String(), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDecisionClaimedAcrossInstances: two vigie processes on one Redis, a
+// CM presses Ban on a case's card, and Telegram holds the ban open. The
+// process carrying it out is paused (SIGSTOP) past its poller's lease: the
+// other takes the poller over and is handed the press from the inbox. It
+// must not ban again while the first still carries the ban out: it waits
+// for the claim of the case's decision, and once the first, resumed, has
+// banned the member and let the claim go, it shows the decision and bans
+// no more. Then again, with the first killed (SIGKILL) while paused mid-ban:
+// its claim runs out, and the other finishes the ban, once. Before the
+// claim lived in the store, the process handed the press banned the member
+// a second time while the first was paused.
+func TestDecisionClaimedAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	const group, desk, cm = -1001234567890, -100500, 42
+	tg := tgfake.New(t)
+	tg.SetOwner(group, cm, false)
+	// gates hold the first ban of a member open (by user id) until closed;
+	// the test's end closes those left, before the fake closes.
+	var mu sync.Mutex
+	gates := map[string]chan struct{}{}
+	tg.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if method != "banChatMember" {
+			return 0, "", false
+		}
+		mu.Lock()
+		g, ok := gates[p.Get("user_id")]
+		delete(gates, p.Get("user_id"))
+		mu.Unlock()
+		if ok {
+			<-g
+		}
+		return 0, "", false
+	})
+	var all []chan struct{}
+	gate := func(user int64) chan struct{} {
+		g := make(chan struct{})
+		mu.Lock()
+		gates[strconv.FormatInt(user, 10)] = g
+		all = append(all, g)
+		mu.Unlock()
+		return g
+	}
+	var closeOnce sync.Map
+	open := func(g chan struct{}) {
+		if _, done := closeOnce.LoadOrStore(g, true); !done {
+			close(g)
+		}
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, g := range all {
+			open(g)
+		}
+	})
+
+	bin, config := vigieWith(t, pressKillRules)
+	env := []string{
+		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("claim"),
+		"VIGIE_LEASE_TTL=3s",
+		"TELEGRAM_TOKEN=" + tgfake.Token,
+		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_CHATS=" + strconv.Itoa(group),
+	}
+	redisURL := redistest.URL(t)
+	ins := []*vigieProcess{
+		startProcess(t, bin, "vigie-1", config, redisURL, env),
+		startProcess(t, bin, "vigie-2", config, redisURL, env),
+	}
+	other := func(p *vigieProcess) *vigieProcess {
+		if p == ins[0] {
+			return ins[1]
+		}
+		return ins[0]
+	}
+	// A decision killed with the member's lock and its claim held waits
+	// for them to run out (30 s) before the other carries it out.
+	deadline := time.Now().Add(3 * handover)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not after %s; calls: %v", what, 3*handover, tg.Methods())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	msgID := 0
+	scam := func(user int64, name string) (caseID string, card int) {
+		t.Helper()
+		msgID++
+		tg.Push(map[string]any{"message": map[string]any{
+			"message_id": msgID, "date": time.Now().Unix(), "text": "FREE NITRO here",
+			"from": map[string]any{"id": user, "is_bot": false, "first_name": name},
+			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
+		}})
+		var call tgfake.Call
+		waitFor(name+"'s card", func() bool {
+			for _, c := range tg.CallsOf("sendMessage") {
+				if c.Params.Get("chat_id") == strconv.Itoa(desk) && strings.Contains(c.Params.Get("text"), name) &&
+					strings.Contains(c.Params.Get("reply_markup"), "callback_data") {
+					call = c
+					return true
+				}
+			}
+			return false
+		})
+		f := strings.Fields(call.Params.Get("text")) // <b>Case c-000001</b> ·
+		if len(f) < 2 {
+			t.Fatalf("card %q", call.Params.Get("text"))
+		}
+		return strings.TrimSuffix(f[1], "</b>"), call.MsgID
+	}
+	press := func(id, caseID string, card int) {
+		tg.Push(map[string]any{"callback_query": map[string]any{
+			"id": id, "data": "v1:" + caseID + ":ban", "chat_instance": "x",
+			"from":    map[string]any{"id": cm, "is_bot": false, "first_name": "Ann"},
+			"message": map[string]any{"message_id": card, "date": time.Now().Unix(), "chat": map[string]any{"id": desk, "type": "supergroup"}},
+		}})
+	}
+	bans := func(user int64) int {
+		return tg.Count("banChatMember", func(c tgfake.Call) bool {
+			return c.Params.Get("chat_id") == strconv.Itoa(group) && c.Params.Get("user_id") == strconv.FormatInt(user, 10)
+		})
+	}
+	shown := func(card int) bool {
+		return tg.Count("editMessageText", func(c tgfake.Call) bool {
+			return c.Params.Get("message_id") == strconv.Itoa(card) && strings.Contains(c.Params.Get("text"), "Banned") &&
+				strings.Contains(c.Params.Get("text"), "decided by")
+		}) > 0
+	}
+	stillTrying := func() int {
+		return tg.Count("sendMessage", func(c tgfake.Call) bool { return strings.Contains(c.Params.Get("text"), "still being tried") })
+	}
+	const waiting = "a decision being carried out by another vigie: waiting for its end"
+	// pauseOwner pauses the poller's owner, with a ban of user held open,
+	// and waits for the other to take the poller over and be handed the
+	// press: it must wait for the claim, not ban again.
+	pauseOwner := func(user int64, caseID string) (paused, next *vigieProcess) {
+		t.Helper()
+		paused = owner(t, "telegram", ins)
+		paused.pause(t)
+		next = owner(t, "telegram", []*vigieProcess{other(paused)})
+		waitFor("the press handed on to "+next.name, func() bool {
+			if n := bans(user); n > 1 {
+				t.Fatalf("user %d asked to be banned %d times while the vigie carrying the ban out was paused, want once", user, n)
+			}
+			return next.logged(waiting, caseID) > 0
+		})
+		return paused, next
+	}
+
+	// Paused with Eve's ban in flight, then resumed: the ban answers.
+	eveCase, eveCard := scam(7, "Eve")
+	eveGate := gate(7)
+	press("cb-eve", eveCase, eveCard)
+	tg.WaitFor("banChatMember", 1, nil)
+	waitFor("the CM told Eve's ban is still being tried", func() bool { return stillTrying() >= 1 })
+	first, second := pauseOwner(7, eveCase)
+	first.resume(t)
+	open(eveGate)
+	waitFor("Eve's card showing the ban", func() bool { return shown(eveCard) })
+	waitFor(second.name+" finding Eve's ban carried out", func() bool {
+		return second.logged("a decision carried out by another vigie: shown, not carried out again", eveCase) > 0
+	})
+	if n := bans(7); n != 1 {
+		t.Errorf("Eve asked to be banned %d times, want once", n)
+	}
+
+	// Paused with Frank's ban in flight, then killed: the other finishes it.
+	frankCase, frankCard := scam(9, "Frank")
+	gate(9) // held open until the test ends
+	press("cb-frank", frankCase, frankCard)
+	tg.WaitFor("banChatMember", 2, nil)
+	waitFor("the CM told Frank's ban is still being tried", func() bool { return stillTrying() >= 2 })
+	killed, last := pauseOwner(9, frankCase)
+	killed.kill()
+	waitFor("Frank banned by "+last.name, func() bool { return bans(9) == 2 }) // the one killed, then the one done
+	waitFor("Frank's card showing the ban", func() bool { return shown(frankCard) })
+	waitFor(last.name+" finishing Frank's ban", func() bool {
+		return last.logged("a decision recorded but not carried out by the vigie that held it: carried out now", frankCase) > 0
+	})
+	if n := bans(9); n != 2 {
+		t.Errorf("Frank asked to be banned %d times, want twice (the call killed, then the one done)", n)
+	}
+	if n := bans(7); n != 1 {
+		t.Errorf("Eve asked to be banned %d times, want once", n)
+	}
+	for _, c := range tg.CallsOf("sendMessage") {
+		if text := c.Params.Get("text"); strings.Contains(text, "already decided") || strings.Contains(text, "Not carried out") {
+			t.Errorf("the CM was told: %q", text)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestHandedOnWaitsForTheClaimThroughAnOutage: a CM's ban is recorded, and
+// another process holds the claim of its carrying out (its key in Redis, as
+// that process took it). The press handed on here is not carried out while
+// the claim is the other's, nor while Redis is away (the claim cannot be
+// asked), and is not lost either: once Redis is back and the other lets the
+// claim go without the case saying the ban was done, it is carried out
+// here, once. Before, the hand-on banned at once, beside the other process.
+func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	prefix := redistest.Prefix("claimwait")
+	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
+	ctx := context.Background()
+	discord := &chat{recorder: recorder{name: "discord"}}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: f,
+		Now: func() time.Time { return at }, Retry: handlers.Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other process: it recorded the decision and claimed its carrying
+	// out (the claim's key, as redis.Store.ClaimCarrying writes it).
+	if _, err := f.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
+		t.Fatal(err)
+	}
+	raw := redistest.Client(t, srv.URL())
+	claimKey := prefix + ":{cases}:claim:" + c.ID
+	if err := raw.Set(ctx, claimKey, "another-process", 10*time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
+	if len(discord.Calls()) != 0 {
+		t.Fatalf("the hand-on carried the ban out while another process held its claim: calls %q", discord.Calls())
+	}
+	if !errors.Is(err, bot.ErrStillTrying) {
+		t.Errorf("the hand-on: %v, want it still being tried", err)
+	}
+
+	srv.Stop()
+	redistest.Eventually(t, 10*time.Second, "the claim's asks finding Redis away", f.Degraded)
+	srv.Restart()
+	redistest.Eventually(t, 10*time.Second, "redis back", func() bool { return !f.Degraded() })
+	if len(discord.Calls()) != 0 {
+		t.Fatalf("carried out through the outage, the claim another's: calls %q", discord.Calls())
+	}
+	// The other process lets the claim go, the ban not done.
+	if err := raw.Del(ctx, claimKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Eventually(t, 10*time.Second, "the ban carried out here", func() bool {
+		got, err := f.Case(ctx, c.ID)
+		return err == nil && got.Carried == store.CarriedDone
+	})
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.WaitDecisions(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
+	}
+	if n := raw.Exists(ctx, claimKey).Val(); n != 0 {
+		t.Errorf("the claim left in Redis after the decision's end")
+	}
+}
