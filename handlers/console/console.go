@@ -639,10 +639,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
-		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	device := now.Add(knownFor)
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a, device), Path: "/login", Expires: device,
-		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+		MaxAge: int(knownFor / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
