@@ -31,6 +31,50 @@ func (st *evalState) charge(n int) error {
 	return nil
 }
 
+// loopBudget bounds the turns the loops of one run of an expression may take
+// (any, all, filter, map, count, reduce, ... over a list): expr's VM counts
+// the memory of the lists it builds but not the turns of a loop, so
+// any(links, {any(links, {any(links, {...})})}) on a message of 4,000 links
+// ran for hours and held every event behind it. Past the budget the run
+// fails, which the engine counts as the rule's error.
+const loopBudget = 100_000
+
+// errLoopBudget says an expression's loops took too many turns.
+var errLoopBudget = fmt.Errorf("the expression's loops take more than %d turns (loop budget exceeded)", loopBudget)
+
+// stepFn counts one turn of a loop of the running expression.
+func stepFn(p ...any) (any, error) {
+	st := p[0].(*evalState)
+	st.turns++
+	if st.turns > loopBudget {
+		return nil, errLoopBudget
+	}
+	return true, nil
+}
+
+// stepNode makes each loop of a builtin (the body of its closure) count its
+// turns against the loop budget: {BODY} becomes {__step(__state); BODY}.
+func (p *patcher) stepNode(n *ast.BuiltinNode) {
+	for _, a := range n.Arguments {
+		pr, ok := a.(*ast.PredicateNode)
+		if !ok || p.patched[pr] || pr.Node == nil {
+			continue
+		}
+		p.markPatched(pr)
+		at := pr.Node.Location()
+		state := &ast.IdentifierNode{Value: stateName}
+		state.SetLocation(at)
+		p.markPatched(state)
+		callee := &ast.IdentifierNode{Value: stepFunc}
+		callee.SetLocation(at)
+		call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state}}
+		call.SetLocation(at)
+		seq := &ast.SequenceNode{Nodes: []ast.Node{call, pr.Node}}
+		seq.SetLocation(at)
+		pr.Node = seq
+	}
+}
+
 // budgetFuncs are the functions that replace expr's builtins building text
 // whose length the arguments do not bound (repeat, replace, join): they check
 // the budget before building. concatFunc and chargeFunc are what the patcher
@@ -39,10 +83,12 @@ const (
 	concatFunc = "__concat"
 	addFunc    = "__add"
 	chargeFunc = "__charge"
+	stepFunc   = "__step"
 )
 
 func budgetFunctions() []expr.Option {
 	return []expr.Option{
+		expr.Function(stepFunc, stepFn, new(func(*evalState) bool)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
