@@ -76,6 +76,8 @@ func TestLoopBudget(t *testing.T) {
 		{`any(links, {any(links, {any(links, {false})})})`, links(100), false},
 		{`any(links, {let l = #; count(links, {# == l}) > 1})`, links(400), false},
 		{`len(map(split(text, ""), {upper(#)})) < 0`, strings.Repeat("x", 200_000), false},
+		{`any(split(text, ""), {len(split(text, "")) < 0})`, strings.Repeat("x", 8000), false},
+		{`len(split(text, " ")) == 3`, "a b c", true},
 		{`any(links, {let l = #; count(links, {# == l}) > 1})`, links(5) + "https://s1.example.com/", true},
 		{`any(links, {any(links, {any(links, {# == "https://s3.example.com/"})})})`, links(20), true},
 		{`len(filter(split(text, ""), {# == "x"})) == 3`, "xaxbx", true},
