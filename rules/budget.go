@@ -31,6 +31,62 @@ func (st *evalState) charge(n int) error {
 	return nil
 }
 
+// loopBudget bounds the turns the loops of one run of an expression may take
+// (any, all, filter, map, count, reduce, ... over a list): expr's VM counts
+// the memory of the lists it builds but not the turns of a loop, so
+// any(links, {any(links, {any(links, {...})})}) on a message of 4,000 links
+// ran for hours and held every event behind it. Past the budget the run
+// fails, which the engine counts as the rule's error.
+const loopBudget = 100_000
+
+// errLoopBudget says an expression's loops took too many turns.
+var errLoopBudget = fmt.Errorf("the expression's loops take more than %d turns (loop budget exceeded)", loopBudget)
+
+// stepFn counts one turn of a loop of the running expression.
+func stepFn(p ...any) (any, error) {
+	st := p[0].(*evalState)
+	st.turns++
+	if st.turns > loopBudget {
+		return nil, errLoopBudget
+	}
+	return true, nil
+}
+
+// partsFn counts the parts split made as turns of a loop: split(text, "")
+// in a loop over the text's own parts made a list of the whole text at each
+// turn, a gigabyte on a message of 8,000 letters, in few turns.
+func partsFn(p ...any) (any, error) {
+	st, parts := p[0].(*evalState), p[1].([]string)
+	st.turns += len(parts)
+	if st.turns > loopBudget {
+		return nil, errLoopBudget
+	}
+	return parts, nil
+}
+
+// stepNode makes each loop of a builtin (the body of its closure) count its
+// turns against the loop budget: {BODY} becomes {__step(__state); BODY}.
+func (p *patcher) stepNode(n *ast.BuiltinNode) {
+	for _, a := range n.Arguments {
+		pr, ok := a.(*ast.PredicateNode)
+		if !ok || p.patched[pr] || pr.Node == nil {
+			continue
+		}
+		p.markPatched(pr)
+		at := pr.Node.Location()
+		state := &ast.IdentifierNode{Value: stateName}
+		state.SetLocation(at)
+		p.markPatched(state)
+		callee := &ast.IdentifierNode{Value: stepFunc}
+		callee.SetLocation(at)
+		call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state}}
+		call.SetLocation(at)
+		seq := &ast.SequenceNode{Nodes: []ast.Node{call, pr.Node}}
+		seq.SetLocation(at)
+		pr.Node = seq
+	}
+}
+
 // budgetFuncs are the functions that replace expr's builtins building text
 // whose length the arguments do not bound (repeat, replace, join): they check
 // the budget before building. concatFunc and chargeFunc are what the patcher
@@ -39,10 +95,14 @@ const (
 	concatFunc = "__concat"
 	addFunc    = "__add"
 	chargeFunc = "__charge"
+	stepFunc   = "__step"
+	partsFunc  = "__parts"
 )
 
 func budgetFunctions() []expr.Option {
 	return []expr.Option{
+		expr.Function(stepFunc, stepFn, new(func(*evalState) bool)),
+		expr.Function(partsFunc, partsFn, new(func(*evalState, []string) []string)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
@@ -194,11 +254,18 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 		}
 		call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: name}, Arguments: []ast.Node{n.Left, n.Right}}
 	case *ast.BuiltinNode:
-		if p.patched[n] || n.Type() != stringType {
+		if p.patched[n] {
+			return false
+		}
+		switch {
+		case n.Name == "split" || n.Name == "splitAfter":
+			call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: partsFunc}, Arguments: []ast.Node{n}}
+		case n.Type() == stringType:
+			call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: chargeFunc}, Arguments: []ast.Node{n}}
+		default:
 			return false
 		}
 		p.markPatched(n)
-		call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: chargeFunc}, Arguments: []ast.Node{n}}
 	default:
 		return false
 	}

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,52 @@ func TestTextBudget(t *testing.T) {
 			}
 			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "memory budget exceeded")) {
 				t.Errorf("errors %v, want the rule's budget error", a.Errors)
+			}
+		})
+	}
+}
+
+// Loops over what the member wrote stop after loopBudget turns: a rule that
+// compares every link with every other took hours on a message of thousands
+// of links, and held every event behind it. The same loops on a few links
+// still work.
+func TestLoopBudget(t *testing.T) {
+	links := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "https://s%d.example.com/ ", i)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		when  string
+		text  string
+		match bool
+	}{
+		{`any(links, {any(links, {false})})`, links(1000), false},
+		{`any(links, {any(links, {any(links, {false})})})`, links(100), false},
+		{`any(links, {let l = #; count(links, {# == l}) > 1})`, links(400), false},
+		{`len(map(split(text, ""), {upper(#)})) < 0`, strings.Repeat("x", 200_000), false},
+		{`any(split(text, ""), {len(split(text, "")) < 0})`, strings.Repeat("x", 8000), false},
+		{`len(split(text, " ")) == 3`, "a b c", true},
+		{`any(links, {let l = #; count(links, {# == l}) > 1})`, links(5) + "https://s1.example.com/", true},
+		{`any(links, {any(links, {any(links, {# == "https://s3.example.com/"})})})`, links(20), true},
+		{`len(filter(split(text, ""), {# == "x"})) == 3`, "xaxbx", true},
+		{`reduce(links, #acc + 1, 0) == 10`, links(10), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
+			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.Verdict.Matches) == 1; got != tc.match {
+				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
+			}
+			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
+				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
 			}
 		})
 	}

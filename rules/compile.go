@@ -844,13 +844,17 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 }
 
 // dryRun runs a condition once on an empty event so that an expression that
-// blows the memory budget whatever the event is refused at load.
+// blows the memory or loop budget whatever the event is refused at load.
 func dryRun(prog *vm.Program, nCounters int) error {
 	env := exprEnv{Counters: make([]int, nCounters), State: &evalState{analysis: text.Analyze(""), now: time.Unix(0, 0)}}
 	machine := vm.VM{MemoryBudget: exprMemoryLimit}
 	_, err := machine.Run(prog, env)
-	if err != nil && strings.Contains(err.Error(), "memory budget exceeded") {
+	switch {
+	case err == nil:
+	case strings.Contains(err.Error(), "memory budget exceeded"):
 		return errors.New("the expression uses too much memory (memory budget exceeded)")
+	case strings.Contains(err.Error(), "loop budget exceeded"):
+		return errLoopBudget
 	}
 	return nil
 }

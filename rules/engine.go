@@ -264,7 +264,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 				ops[i].Key = c.keyFn(&s.env)
 				ops[i].Incr = ops[i].Key != ""
 			default:
-				st.built = 0
+				st.built, st.turns = 0, 0
 				key, err := s.machine.Run(c.key, box())
 				if err != nil {
 					errs = e.failed(errs, i, "counters."+c.name, c.keyAt, ev.ID, err)
@@ -278,7 +278,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 					ops[i].Incr = c.whenFn(&s.env)
 					continue
 				}
-				st.built = 0
+				st.built, st.turns = 0, 0
 				ok, err := s.machine.Run(c.when, box())
 				if err != nil {
 					errs = e.failed(errs, i, "counters."+c.name, c.whenAt, ev.ID, err)
@@ -378,7 +378,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 		r := &rs.rules[i]
 		if run.when[j] == nil {
 			st.hits = st.hits[:0]
-			st.built = 0
+			st.built, st.turns = 0, 0
 			out, err := s.machine.Run(r.when, box())
 			if err != nil {
 				errs = e.failed(errs, len(rs.counters)+i, r.name, r.whenAt, ev.ID, err)

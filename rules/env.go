@@ -136,6 +136,9 @@ type evalState struct {
 	// built is the bytes of text the running expression has built so far
 	// (budget.go); the engine sets it to 0 before each run.
 	built int
+	// turns are the turns the running expression's loops have taken so far
+	// (budget.go), reset with built.
+	turns int
 }
 
 // forwardEnv is the message an event forwards: empty strings when it forwards none.

@@ -487,6 +487,7 @@ func (p *patcher) Visit(node *ast.Node) {
 		}
 		p.compareDuration(n)
 	case *ast.BuiltinNode:
+		p.stepNode(n)
 		p.budgetNode(node)
 	}
 }
@@ -814,7 +815,7 @@ func runProbe(prog *vm.Program, fn func(*exprEnv) any, env *exprEnv, box func() 
 	if fn != nil {
 		return fn(env), nil
 	}
-	env.State.built = 0
+	env.State.built, env.State.turns = 0, 0
 	return machine.Run(prog, box())
 }
 
@@ -880,7 +881,7 @@ func explain(dst []byte, r *rule, env *exprEnv, box func() any, st *evalState, m
 				continue
 			}
 		} else {
-			st.built = 0
+			st.built, st.turns = 0, 0
 			if ok, err := machine.Run(pr.cond, box()); err != nil || ok != true {
 				continue
 			}

@@ -310,6 +310,8 @@ func TestHostileFiles(t *testing.T) {
 			[]string{`1:9: rules[0]: expected a mapping, got a number`, `1:306: and 50 more problems`}},
 		{"memory", "rules:\n  - name: m\n    when: 'len(repeat(\"x\", 100000000)) > 0'\n",
 			[]string{`3:11: rule "m": when: the expression uses too much memory (memory budget exceeded)`}},
+		{"loops", "rules:\n  - name: l\n    when: 'let r = 1..99; any(r, {any(r, {any(r, {false})})})'\n",
+			[]string{`3:11: rule "l": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

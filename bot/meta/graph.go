@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -484,7 +485,13 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 		ge = wrapper.Error
 	}
 	if len(ge.Message) > 300 {
-		ge.Message = ge.Message[:300] + "…"
+		// cut between letters: a reason that is not UTF-8 is refused by
+		// Telegram in the desk's card
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(ge.Message[cut]) {
+			cut--
+		}
+		ge.Message = ge.Message[:cut] + "…"
 	}
 	ge.Status = resp.StatusCode
 	ae := &bot.ActionError{Op: op, Err: ge}

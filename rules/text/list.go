@@ -445,14 +445,14 @@ func (l *List) LookalikeOwned(s string, extra *Owners) (host string, ok bool) {
 		return "", false
 	}
 	h, shown := lookalikeHost(s)
-	if !isHostName(h) || l.Contains(h) {
+	if !isHostName(h) || overlong(h) || l.Contains(h) {
 		return "", false
 	}
 	if hasUpper(h) {
 		h = strings.ToLower(h)
 	}
 	h = unicodeHost(h)
-	if isHostName(shown) {
+	if isHostName(shown) && !overlong(shown) {
 		if e, found := l.imitated(unicodeHost(shown)); found {
 			return e, true
 		}
@@ -486,6 +486,17 @@ func (l *List) LookalikeOwned(s string, extra *Owners) (host string, ok bool) {
 		return e, true
 	}
 	return l.brandGlued(r)
+}
+
+// maxHostName is the longest a host name can be, in characters: DNS allows
+// 253 in its ASCII form, where each letter of a Unicode name is one or more.
+const maxHostName = 253
+
+// overlong reports whether h is longer than a host name can be: such a link
+// leads nowhere, and reading it as a look-alike costs one skeleton per pair
+// of its dots (https://a.a.a…a.com of 4,000 characters took a minute).
+func overlong(h string) bool {
+	return len(h) > maxHostName && utf8.RuneCountInString(h) > maxHostName
 }
 
 // lookalikeHost reads s, a host or a link as written, as the host it leads to

@@ -470,3 +470,32 @@ func TestNodeTable(t *testing.T) {
 		t.Fatalf("%d nodes checked", nodes)
 	}
 }
+
+// A host longer than a host name can be (253 characters) is no look-alike,
+// and is not read as one: https://a.a.a…a.com of 1,000 characters took one
+// skeleton per pair of dots, a second of CPU for one link (a minute at 4,000
+// characters, a Discord message), and every event behind it waited. The
+// work is counted in allocations, which do not depend on the machine.
+func TestLookalikeLongHost(t *testing.T) {
+	l, err := NewList([]string{"discord.com", "paypal.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []string{
+		"https://" + strings.Repeat("a.", 500) + "com/",
+		"https://" + strings.Repeat("a-", 250) + strings.Repeat("a.", 250) + "com/",
+		"https://" + strings.Repeat("a.", 500) + "com@evil.example/",
+		"https://discord.com." + strings.Repeat("a.", 500) + "ru/",
+	} {
+		var got string
+		allocs := testing.AllocsPerRun(1, func() { got, _ = l.Lookalike(link) })
+		if got != "" || allocs > 100 {
+			t.Errorf("%.30s… (%d bytes): look-alike of %q, %v allocations; want none, a few", link, len(link), got, allocs)
+		}
+	}
+	// the longest host name still is one
+	long := "discord.com." + strings.Repeat("a.", 118) + "ru"
+	if got, _ := l.Lookalike("https://" + long + "/"); got != "discord.com" {
+		t.Errorf("%d characters: got %q, want discord.com", len(long), got)
+	}
+}

@@ -437,6 +437,9 @@ func phoneLen(s string) int {
 			break
 		}
 		digits += j - i
+		if digits > 15 {
+			return 0 // too long for a phone number, whatever follows
+		}
 		groups++
 		if groups > 1 && j-i != 3 {
 			thousands = false

@@ -311,11 +311,17 @@ func (z *tokenizer) rejoin() {
 			}
 		}
 		if j-i < rejoinMin || letters == 0 {
-			if w != i {
-				z.toks[w] = z.toks[i]
+			// A run begun inside this one ends where it does, with its gap,
+			// fewer tokens and no more letters: it is not joined either.
+			// Only its last token may begin a run of another gap. Read
+			// again from each, "1 1 1 …" took time in the square of its
+			// length.
+			for next := max(j-1, i+1); i < next; i++ {
+				if w != i {
+					z.toks[w] = z.toks[i]
+				}
+				w++
 			}
-			w++
-			i++
 			continue
 		}
 		t := token{src: span{z.toks[i].src.lo, z.toks[j-1].src.hi}, form: [2]span{{lo: int32(len(z.buf))}}}

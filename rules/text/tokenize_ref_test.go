@@ -124,7 +124,7 @@ func TestTokenizeRuneByRune(t *testing.T) {
 }
 
 func FuzzTokenize(f *testing.F) {
-	for _, s := range []string{"nuuuul", "C0NNARD", "a&#98;c", "x\x7fy", "漢a", "f**k you", "s.p.a.m", "a b c d e x y z w", "va c o n n a r d et i.d.i.o.t"} {
+	for _, s := range []string{"nuuuul", "C0NNARD", "a&#98;c", "x\x7fy", "漢a", "f**k you", "s.p.a.m", "a b c d e x y z w", "va c o n n a r d et i.d.i.o.t", "1 2 3 a.b.c", "a b.c.d.e", "x 1 2 3 4 y", "1 1 1.a.b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
