@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	vigie "github.com/vigie-bot/vigie"
 	dto "github.com/prometheus/client_model/go"
 	goredis "github.com/redis/go-redis/v9"
+	vigie "github.com/vigie-bot/vigie"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
