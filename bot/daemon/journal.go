@@ -287,8 +287,12 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 // written there at once only while the verdict's case is open being tried
 // (earlyOpened named it): those actions are slow or failing, and a kill
 // would cut them short; otherwise finish writes it if the carrying out is
-// cut short while the process lives on.
+// cut short while the process lives on. A ban tells the members' lanes
+// too: the verdicts folded into it are covered.
 func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
+	if a.Kind == bot.ActBan {
+		d.members.banned(&ev)
+	}
 	e, ok := d.held.carried(&ev, a)
 	if !ok || e.Case == "" {
 		return
