@@ -109,7 +109,13 @@ type config struct {
 	claimIdle     time.Duration
 	cluster       *bool
 	autoPipeline  bool
+	memberRenew   time.Duration
 }
+
+// WithMemberLockRenewal sets how often a member's lock held is renewed
+// (MemberLockTTL/3 by default): a holder learns that it lost the lock at
+// its next renewal.
+func WithMemberLockRenewal(d time.Duration) Option { return func(c *config) { c.memberRenew = d } }
 
 // WithPrefix sets the prefix of every key (DefaultPrefix). It may not contain
 // braces, which Redis Cluster reads as a hash tag.
