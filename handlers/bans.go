@@ -394,11 +394,14 @@ func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) err
 	}
 	// A ban given between the unban and the book's forgetting would have
 	// its end forgotten.
-	unlock, err := m.lockMember(ctx, ev, OutcomeUnban)
+	unlock, still, err := m.lockMemberHeld(ctx, ev, OutcomeUnban, memberWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if err := still(); err != nil {
+		return err
+	}
 	err = b.Unban(ctx, ev)
 	if err == nil || errors.Is(err, bot.ErrNotBanned) {
 		m.forgetBan(ctx, ev)
@@ -621,7 +624,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		// The lift reads the book, unbans and forgets the end with the
 		// member's lock held: a ban given meanwhile waits for it, and
 		// reads the member unbanned.
-		unlock, lerr := m.lockMemberWithin(ctx, ev, OutcomeUnban, liftWait)
+		unlock, holds, lerr := m.lockMemberHeld(ctx, ev, OutcomeUnban, liftWait)
 		if lerr != nil {
 			m.log.Info("timed ban not lifted yet: the member's lock not had; again at the next check",
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", tb.Until, "err", lerr)
@@ -648,6 +651,11 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				return ""
 			}
 			actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
+			if err := holds(); err != nil {
+				// again at the next check, with the lock taken anew
+				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
+				return ""
+			}
 			err := m.retry.Do(actx, func(ctx context.Context) error {
 				if b, ok := p.(bot.Banner); ok {
 					return b.Unban(ctx, ev)
