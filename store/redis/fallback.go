@@ -871,30 +871,30 @@ func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 		func(id string) error {
 			err := f.primary.MarkCarried(ctx, id, result)
 			if unavailable(err) && ctx.Err() == nil {
-				f.carryLater(id, result)
+				kerr := f.carryLater(id, result)
 				f.outage(ctx, err)
-				return nil
+				return kerr
 			}
 			return err
-		}, func(id string) error {
-			f.carryLater(id, result)
-			return nil
-		})
+		}, func(id string) error { return f.carryLater(id, result) })
 }
 
 // carryLater keeps how the decision of case id (in Redis) was carried out,
 // told while Redis was away, to write it there once it returns: a press of
 // it handed on after the outage (its process killed, or the poller moved to
 // another instance) must find it carried out, not carry it out again.
-func (f *Fallback) carryLater(id, result string) {
+// Past maxSettles waiting it keeps none, and says so: the caller counts it.
+func (f *Fallback) carryLater(id, result string) error {
 	f.sentMu.Lock()
 	defer f.sentMu.Unlock()
 	if f.carried == nil {
 		f.carried = map[string]string{}
 	}
-	if len(f.carried) < maxSettles {
-		f.carried[id] = result
+	if _, ok := f.carried[id]; !ok && len(f.carried) >= maxSettles {
+		return fmt.Errorf("case %s: its decision's end not kept for redis, %d wait already: %w", id, maxSettles, ErrUnavailable)
 	}
+	f.carried[id] = result
+	return nil
 }
 
 // writeCarried writes to Redis the decisions' ends kept by carryLater; one
