@@ -283,16 +283,23 @@ func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.A
 // lockMemberHeld is lockMemberWithin, with still, to be called before each
 // call to the platform made under the lock: nil while the lock holds; once
 // it is lost (it ran out while Redis did not answer, or Redis lost it, and
-// another instance may hold it now), an error worth another try, which
-// takes the lock anew and reads the member's state again: the call is not
-// made, beside another instance's. Counted and logged.
+// another instance may hold it now), an error: the call is not made,
+// beside another instance's. Counted and logged. The error is worth
+// another try, which takes the lock anew and reads the member's state
+// again, unless the lock was the one a verdict took before its carrying
+// out in its place's lane (HoldMember): that verdict's case goes to the
+// desk rather than hold the place's lane for another instance's lock.
 func (m *Moderator) lockMemberHeld(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (unlock func(), still func() error, err error) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
 		return func() {}, stillHeld, nil
 	}
 	key := store.BanKey(ev)
-	check := func(held func() bool) func() error {
+	// again says whether the action is worth another try once the lock
+	// is lost: not for a verdict in its place's lane (HoldMember took the
+	// lock), which would wait there for another instance's lock, holding
+	// the place's next events: its case goes to the desk at once.
+	check := func(held func() bool, again bool) func() error {
 		if held == nil {
 			return stillHeld
 		}
@@ -302,13 +309,13 @@ func (m *Moderator) lockMemberHeld(ctx context.Context, ev bot.Event, op bot.Act
 			}
 			m.lockLost.WithLabelValues(string(op)).Inc()
 			m.log.Warn("the member's lock lost before the platform's call: not made, tried again with the lock taken anew or left to the desk",
-				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "action", op)
-			return &bot.ActionError{Op: op, Retryable: true, Err: &storeFailure{fmt.Errorf("not done: %w", store.ErrMemberLockLost)}}
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "action", op, "again", again)
+			return &bot.ActionError{Op: op, Retryable: again, Err: &storeFailure{fmt.Errorf("not done: %w", store.ErrMemberLockLost)}}
 		}
 	}
 	if h := heldOf(ctx); h != nil {
 		if unlock, ok := h.take(key); ok {
-			return unlock, check(h.held), nil // taken before the verdict's carrying out (HoldMember)
+			return unlock, check(h.held, false), nil // taken before the verdict's carrying out (HoldMember)
 		}
 	}
 	var held func() bool
@@ -319,7 +326,7 @@ func (m *Moderator) lockMemberHeld(ctx context.Context, ev bot.Event, op bot.Act
 	}
 	switch {
 	case err == nil:
-		return unlock, check(held), nil
+		return unlock, check(held, true), nil
 	case errors.Is(err, store.ErrMemberBusy), ctx.Err() != nil:
 		return nil, nil, &bot.ActionError{Op: op, Retryable: true,
 			Err: &storeFailure{fmt.Errorf("not done: %w", err)}}
