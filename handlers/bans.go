@@ -43,11 +43,12 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	// One decision on the member's ban at a time, in every process that
 	// shares the store: two bans at once would both read no ban, and the
 	// shorter one, given last, replace the longer one's end.
-	unlock, err := m.lockMember(ctx, ev, bot.ActBan)
+	unlock, still, err := m.lockMemberHeld(ctx, ev, bot.ActBan, memberWait)
 	if err != nil {
 		return banGiven{}, err
 	}
 	defer unlock()
+	b = stillBanner{b, still}
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
 	if d > 0 {
@@ -275,20 +276,59 @@ func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionK
 
 // lockMemberWithin is lockMember, waiting wait at most for the lock.
 func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (func(), error) {
+	unlock, _, err := m.lockMemberHeld(ctx, ev, op, wait)
+	return unlock, err
+}
+
+// lockMemberHeld is lockMemberWithin, with still, to be called before each
+// call to the platform made under the lock: nil while the lock holds; once
+// it is lost (it ran out while Redis did not answer, or Redis lost it, and
+// another instance may hold it now), an error: the call is not made,
+// beside another instance's. Counted and logged. The error is worth
+// another try, which takes the lock anew and reads the member's state
+// again, unless the lock was the one a verdict took before its carrying
+// out in its place's lane (HoldMember): that verdict's case goes to the
+// desk rather than hold the place's lane for another instance's lock.
+func (m *Moderator) lockMemberHeld(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (unlock func(), still func() error, err error) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
-		return func() {}, nil
+		return func() {}, stillHeld, nil
 	}
 	key := store.BanKey(ev)
-	if unlock, ok := heldOf(ctx).take(key); ok {
-		return unlock, nil // taken before the verdict's carrying out (HoldMember)
+	// again says whether the action is worth another try once the lock
+	// is lost: not for a verdict in its place's lane (HoldMember took the
+	// lock), which would wait there for another instance's lock, holding
+	// the place's next events: its case goes to the desk at once.
+	check := func(held func() bool, again bool) func() error {
+		if held == nil {
+			return stillHeld
+		}
+		return func() error {
+			if held() {
+				return nil
+			}
+			m.lockLost.WithLabelValues(string(op)).Inc()
+			m.log.Warn("the member's lock lost before the platform's call: not made, tried again with the lock taken anew or left to the desk",
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "action", op, "again", again)
+			return &bot.ActionError{Op: op, Retryable: again, Err: &storeFailure{fmt.Errorf("not done: %w", store.ErrMemberLockLost)}}
+		}
 	}
-	unlock, err := ml.LockMember(ctx, key, wait)
+	if h := heldOf(ctx); h != nil {
+		if unlock, ok := h.take(key); ok {
+			return unlock, check(h.held, false), nil // taken before the verdict's carrying out (HoldMember)
+		}
+	}
+	var held func() bool
+	if w, ok := ml.(store.MemberLockWatcher); ok {
+		unlock, held, err = w.LockMemberWatched(ctx, key, wait)
+	} else {
+		unlock, err = ml.LockMember(ctx, key, wait)
+	}
 	switch {
 	case err == nil:
-		return unlock, nil
+		return unlock, check(held, true), nil
 	case errors.Is(err, store.ErrMemberBusy), ctx.Err() != nil:
-		return nil, &bot.ActionError{Op: op, Retryable: true,
+		return nil, nil, &bot.ActionError{Op: op, Retryable: true,
 			Err: &storeFailure{fmt.Errorf("not done: %w", err)}}
 	}
 	// The store did not answer: it cannot keep the ban book either, and
@@ -296,7 +336,24 @@ func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.A
 	// ban is refused, a ban for good given and kept when it answers).
 	m.log.Warn("the member's lock not taken, the store did not answer: done without it",
 		"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "action", op, "err", err)
-	return func() {}, nil
+	return func() {}, stillHeld, nil
+}
+
+// stillHeld is lockMemberHeld's still for a lock that cannot be lost.
+func stillHeld() error { return nil }
+
+// stillBanner is a Banner whose bans are asked only while still says the
+// member's lock holds.
+type stillBanner struct {
+	bot.Banner
+	still func() error
+}
+
+func (b stillBanner) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	if err := b.still(); err != nil {
+		return err
+	}
+	return b.Banner.Ban(ctx, ev, d)
 }
 
 // locksMember says whether an action of kind changes what the member is
@@ -314,11 +371,14 @@ func (m *Moderator) withMemberLock(ctx context.Context, ev bot.Event, kind bot.A
 	if !locksMember(kind) {
 		return f()
 	}
-	unlock, err := m.lockMember(ctx, ev, kind)
+	unlock, still, err := m.lockMemberHeld(ctx, ev, kind, memberWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if err := still(); err != nil {
+		return err
+	}
 	return f()
 }
 
@@ -341,11 +401,14 @@ func (m *Moderator) unban(ctx context.Context, p bot.Platform, ev bot.Event) err
 	}
 	// A ban given between the unban and the book's forgetting would have
 	// its end forgotten.
-	unlock, err := m.lockMember(ctx, ev, OutcomeUnban)
+	unlock, still, err := m.lockMemberHeld(ctx, ev, OutcomeUnban, memberWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if err := still(); err != nil {
+		return err
+	}
 	err = b.Unban(ctx, ev)
 	if err == nil || errors.Is(err, bot.ErrNotBanned) {
 		m.forgetBan(ctx, ev)
@@ -568,7 +631,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 		// The lift reads the book, unbans and forgets the end with the
 		// member's lock held: a ban given meanwhile waits for it, and
 		// reads the member unbanned.
-		unlock, lerr := m.lockMemberWithin(ctx, ev, OutcomeUnban, liftWait)
+		unlock, holds, lerr := m.lockMemberHeld(ctx, ev, OutcomeUnban, liftWait)
 		if lerr != nil {
 			m.log.Info("timed ban not lifted yet: the member's lock not had; again at the next check",
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", tb.Until, "err", lerr)
@@ -595,6 +658,11 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 				return ""
 			}
 			actx := bot.WithAuditReason(ctx, "vigie: end of ban("+given+") by "+cmp.Or(tb.By, "rule "+tb.Rule))
+			if err := holds(); err != nil {
+				// again at the next check, with the lock taken anew
+				errs = append(errs, fmt.Errorf("lift ban %s: %w", tb.Key(), err))
+				return ""
+			}
 			err := m.retry.Do(actx, func(ctx context.Context) error {
 				if b, ok := p.(bot.Banner); ok {
 					return b.Unban(ctx, ev)

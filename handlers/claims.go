@@ -19,6 +19,10 @@ const (
 	ClaimWarned = "warned" // the author warned, by any instance
 	ClaimStruck = "struck" // the message struck by a rule (the rules engine)
 	ClaimForget = "forget" // a claim given back, its action not done
+	// ClaimCarried is no claim asked, but the record that a CM's decision
+	// was carried out (Moderator.markCarried): not kept, a press of it
+	// handed on after a stop carries it out again.
+	ClaimCarried = "carried"
 )
 
 // claimFailures logs the claims the store did not answer, at most once per
@@ -35,9 +39,9 @@ type claimFailures struct {
 func newClaimFailures() *claimFailures {
 	c := &claimFailures{counter: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_claim_failures_total",
-		Help: "Claims the store did not answer, by claim (said, cased, warned, struck, forget): whether a message's edit was answered, warned, sent to the desk or struck already. Each one failed may be done twice.",
+		Help: "Claims the store did not answer, by claim (said, cased, warned, struck, forget): whether a message's edit was answered, warned, sent to the desk or struck already; carried: the record that a CM's decision was carried out, not kept (a press of it handed on after a stop carries it out again). Each one failed may be done twice.",
 	}, []string{"claim"})}
-	for _, claim := range []string{ClaimSaid, ClaimCased, ClaimWarned, ClaimStruck, ClaimForget} {
+	for _, claim := range []string{ClaimSaid, ClaimCased, ClaimWarned, ClaimStruck, ClaimForget, ClaimCarried} {
 		c.counter.WithLabelValues(claim)
 	}
 	return c

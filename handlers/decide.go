@@ -652,7 +652,10 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 }
 
 // markCarried records on case id how its decision's carrying out ended
-// (err nil: done), for a press handed on after a kill to find it.
+// (err nil: done), for a press handed on after a kill to find it. The
+// store keeps it for Redis while Redis is away (redis.Fallback); one it
+// did not keep otherwise is counted in vigie_claim_failures_total{claim=
+// "carried"} and logged. A case gone meanwhile needs no mark.
 func (m *Moderator) markCarried(ctx context.Context, id string, err error) {
 	mk, ok := m.store.(store.DecisionMarks)
 	if !ok {
@@ -664,7 +667,8 @@ func (m *Moderator) markCarried(ctx context.Context, id string, err error) {
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	if merr := mk.MarkCarried(sctx, id, result); merr != nil {
+	if merr := mk.MarkCarried(sctx, id, result); merr != nil && !errors.Is(merr, store.ErrNotFound) {
+		m.claims.counter.WithLabelValues(ClaimCarried).Inc()
 		m.log.Warn("a decision's end not recorded on its case: a press of it handed on after a stop would carry it out again",
 			"case", id, "err", merr)
 	}

@@ -29,7 +29,10 @@ func LocksMember(v bot.Verdict) bool {
 type heldMember struct {
 	key    string
 	unlock func()
-	used   atomic.Bool // given to an action, or let go
+	// held says whether the lock is still this holder's (nil: it cannot
+	// be lost).
+	held func() bool
+	used atomic.Bool // given to an action, or let go
 }
 
 type heldMemberKey struct{}
@@ -68,11 +71,18 @@ func (m *Moderator) HoldMember(ctx context.Context, ev bot.Event) (held context.
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
 	key := store.BanKey(ev)
-	unlock, err := ml.LockMember(sctx, key, 0)
+	var unlock func()
+	var still func() bool
+	var err error
+	if w, ok := ml.(store.MemberLockWatcher); ok {
+		unlock, still, err = w.LockMemberWatched(sctx, key, 0)
+	} else {
+		unlock, err = ml.LockMember(sctx, key, 0)
+	}
 	if err != nil {
 		return ctx, func() {}, errors.Is(err, store.ErrMemberBusy)
 	}
-	h := &heldMember{key: key, unlock: unlock}
+	h := &heldMember{key: key, unlock: unlock, held: still}
 	return context.WithValue(ctx, heldMemberKey{}, h), h.release, false
 }
 

@@ -242,6 +242,9 @@ type Moderator struct {
 	// cardEdits counts the cards edited to show a decision, by the desk's
 	// platform and result (cards.go).
 	cardEdits *prometheus.CounterVec
+	// lockLost counts the platform calls not made, by action, because the
+	// member's lock was lost before them (lockMemberHeld).
+	lockLost *prometheus.CounterVec
 }
 
 // Results of an action, as the vigie_actions_total metric counts them.
@@ -319,6 +322,10 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_card_edits_total",
 			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
+		lockLost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_member_lock_lost_total",
+			Help: "Bans, kicks and timeouts not asked of the platform, by action, because the member's lock was lost before the call (it ran out while Redis did not answer, or Redis lost it: another instance may be acting on the member): tried again with the lock taken anew, or left to the desk.",
+		}, []string{"action"}),
 	}
 	m.actionsBy, m.shiftHitsBy = countervec.Of3(m.actions), countervec.Of2(m.shiftHits)
 	if m.log == nil {
@@ -352,7 +359,7 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_warned_places_dropped_total",
 			Help: "Places whose budget of warnings for the minute was forgotten because too many places were warned in it (they may be warned again sooner).",
 		}, func() float64 { _, n := m.warned.droppedCount(); return float64(n) })
-		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, warnedDropped, placesDropped} {
+		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, m.lockLost, warnedDropped, placesDropped} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -25,6 +26,22 @@ type MemberLocker interface {
 	// store's bound (Redis: MemberLockTTL). It returns the release, to be
 	// called once, or an error wrapping ErrMemberBusy when the wait ran out.
 	LockMember(ctx context.Context, key string, wait time.Duration) (unlock func(), err error)
+}
+
+// ErrMemberLockLost is what an action wraps when the member's lock it held
+// was lost before its call to the platform (it ran out while Redis did not
+// answer, or Redis lost it: another instance may hold it now). The call is
+// not made: the action is tried again with the lock taken anew, or left
+// to the desk.
+var ErrMemberLockLost = errors.New("the member's lock was lost before the platform's call: another instance may be acting on the member")
+
+// MemberLockWatcher is offered by a MemberLocker whose locks may be lost
+// while held (Redis's run out unless renewed). LockMemberWatched is
+// LockMember, with held, which says from the lock's renewals alone (no
+// round trip) whether the lock is still this holder's: asked before each
+// call to the platform made under it.
+type MemberLockWatcher interface {
+	LockMemberWatched(ctx context.Context, key string, wait time.Duration) (unlock func(), held func() bool, err error)
 }
 
 // KeyedLock is a lock per key within one process, waited for with a bound.

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -126,5 +127,61 @@ func TestBusyMemberShare(t *testing.T) {
 	unlock()
 	testsync.Eventually(t, "the raider's lane drained", func() bool {
 		return len(f.Calls("PATCH", "/guilds/"+guild+"/members/"+raider)) >= 1
+	})
+}
+
+// TestFoldedVerdictsCasedWhenTheirBanFails: a raider's later scams are
+// folded into the ban of their first, waiting in their lane; then Discord
+// refuses that ban for good (403). Each folded scam becomes a case with
+// the ban it dropped, counted and logged: the CMs see every message, and
+// the raider, who stays, is not covered by one case alone. Before, the
+// folded verdicts' bans were lost with the first one's.
+func TestFoldedVerdictsCasedWhenTheirBanFails(t *testing.T) {
+	w := discordOnRedis(t, discordBanRules, 194_000_000_000)
+	guild, channel, f, in := w.guild, w.channel, w.f, w.in
+
+	const raider = "600000000000000013"
+	unlock := w.holdLock(t, raider)
+	defer unlock()
+	banPath := "/guilds/" + guild + "/bans/" + raider
+	f.FailWhen(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath },
+		http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`)
+	scam := func(n int) string {
+		id := fmt.Sprint(700000000000000500 + n)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
+		return id
+	}
+	scam(1)
+	testsync.Eventually(t, "the first verdict waiting apart", func() bool {
+		return metric(t, in, `vigie_busy_member_verdicts_total{where="apart"}`) == 1
+	})
+	later := []string{scam(2), scam(3)}
+	testsync.Eventually(t, "the later scams folded", func() bool {
+		return metric(t, in, `vigie_busy_member_verdicts_total{where="folded"}`) == 2
+	})
+	unlock()
+	testsync.Eventually(t, "the folded verdicts made cases once the first ban is refused", func() bool {
+		return metric(t, in, `vigie_busy_member_verdicts_total{where="unfolded"}`) == 2
+	})
+	if f.Banned(guild, raider) {
+		t.Fatalf("the raider banned though Discord refused it")
+	}
+	// The second folded scam's case is the first's, a hit added to it
+	// (same author and rule).
+	for _, id := range later {
+		testsync.Eventually(t, "the case of folded scam "+id, func() bool {
+			logs := in.logs.String()
+			return strings.Contains(logs, `msg="actions deferred to the desk" event=discord:`+id) &&
+				(strings.Contains(logs, `msg="case opened" case=`) && strings.Contains(logs, `event=discord:`+id+` rule=scam reason="not carried out: folded into the ban`) ||
+					strings.Contains(logs, `msg="hit added to a case"`) && strings.Contains(logs, `event=discord:`+id+` rule=scam count=2`))
+		})
+	}
+	testsync.Eventually(t, "the desk shown the folded scams' case", func() bool {
+		for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+			if strings.Contains(string(c.Raw), "FREE NITRO "+later[0]) && strings.Contains(string(c.Raw), "folded into the ban") {
+				return true
+			}
+		}
+		return false
 	})
 }

@@ -551,7 +551,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
@@ -1430,6 +1430,13 @@ func (d *daemon) act(j *job) {
 // memberLaneFull makes a case of a verdict whose member's lane is full.
 func (d *daemon) memberLaneFull(j *job) {
 	d.overflow(j, "not carried out: too many actions waiting for busy members")
+}
+
+// unfolded makes a case of the ban, kick or timeout of a verdict folded
+// into cover's ban, which was not carried out: the member would stay, and
+// only cover's case would say so.
+func (d *daemon) unfolded(j, cover *job) {
+	d.overflow(j, "not carried out: folded into the ban of "+cover.ev.Key()+" (an earlier verdict of the member), which was not carried out")
 }
 
 // actNow is act, in the caller's lane.

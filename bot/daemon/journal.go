@@ -287,8 +287,12 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 // written there at once only while the verdict's case is open being tried
 // (earlyOpened named it): those actions are slow or failing, and a kill
 // would cut them short; otherwise finish writes it if the carrying out is
-// cut short while the process lives on.
+// cut short while the process lives on. A ban tells the members' lanes
+// too: the verdicts folded into it are covered.
 func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
+	if a.Kind == bot.ActBan {
+		d.members.banned(&ev)
+	}
 	e, ok := d.held.carried(&ev, a)
 	if !ok || e.Case == "" {
 		return
@@ -354,30 +358,59 @@ func (g *judging) remove(n uint64) {
 	g.mu.Unlock()
 }
 
-// stale returns the marks stamped before t, stamped now.
-func (g *judging) stale(t, now time.Time) []store.SeenMark {
+// stale returns the marks stamped before t, stamped now, with their
+// numbers and when they were stamped before, for unstamp.
+func (g *judging) stale(t, now time.Time) []staleMark {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var out []store.SeenMark
+	var out []staleMark
 	for k, j := range g.m {
 		if j.at.Before(t) {
+			out = append(out, staleMark{n: k, mark: j.mark, was: j.at})
 			j.at = now
 			g.m[k] = j
-			out = append(out, j.mark)
 		}
 	}
 	return out
 }
 
+// staleMark is a mark stale returned: its number, and when it was stamped
+// before.
+type staleMark struct {
+	n    uint64
+	mark store.SeenMark
+	was  time.Time
+}
+
+// unstamp gives mark s back the stamp it had before stale, its renewal
+// having failed: the next round tries it again rather than half a hold
+// later, past its hold.
+func (g *judging) unstamp(s staleMark) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if j, ok := g.m[s.n]; ok {
+		j.at = s.was
+		g.m[s.n] = j
+	}
+}
+
 // renewSeen renews the pending marks of the events judged for longer than
 // half the hold: a slow judge (a platform slow to say who is staff, the
 // FAQ's store) is not taken for a dead one by a retry on another instance.
+// A renewal that fails (Redis away is no failure: the mark is renewed in
+// memory) is counted in vigie_journal_errors_total, logged, and tried
+// again on the next round, a quarter of the hold later.
 func (d *daemon) renewSeen(ctx context.Context) {
 	hold := d.pendingHold()
 	now := d.now()
-	for _, m := range d.judging.stale(now.Add(-hold/2), now) {
-		if err := d.store.Renew(ctx, m, now, hold); err != nil {
-			d.log.Warn("pending mark of an event being judged not renewed: a retry on another instance may judge it too", "event", m.Platform+":"+m.ID, "err", err)
+	for _, s := range d.judging.stale(now.Add(-hold/2), now) {
+		if err := d.store.Renew(ctx, s.mark, now, hold); err != nil {
+			d.judging.unstamp(s)
+			if ctx.Err() != nil {
+				return // stopping: nothing is judged any more
+			}
+			d.metrics.journalErrors.Inc()
+			d.log.Warn("pending mark of an event being judged not renewed (tried again in a quarter of the hold): a retry on another instance may judge it too", "event", s.mark.Platform+":"+s.mark.ID, "err", err)
 		}
 	}
 }

@@ -36,6 +36,13 @@ import (
 // the place's lane, nothing of it waiting for the member's lock. And a
 // member's lane holds at most maxMemberShare verdicts: past it, those that
 // cannot be folded become cases, counted and logged once per lane.
+//
+// A folded verdict depends on the ban it was folded into: if that ban is
+// not carried out in the end (the platform refuses it, its tries run out,
+// a CM's decision overrules it), each verdict folded into it becomes a
+// case of its own with the ban, kick or timeout it dropped, counted
+// (unfolded) and logged, so that the CMs see every message and the member
+// does not stay unseen.
 
 // maxMemberJobs bounds the verdicts waiting in members' own lanes.
 const maxMemberJobs = 1024
@@ -52,6 +59,9 @@ type memberLanes struct {
 	// when the bound is reached: carried out in the place's lane, it would
 	// pass the member's earlier ones.
 	overflow func(*job)
+	// unfold makes a case of a verdict folded into the ban of cover, which
+	// was not carried out: j holds the actions the fold dropped.
+	unfold func(j, cover *job)
 	// hold tries the member's lock once (handlers.Moderator.HoldMember).
 	hold func(ctx context.Context, ev bot.Event) (context.Context, func(), bool)
 	log  *slog.Logger
@@ -67,21 +77,31 @@ type memberLanes struct {
 	full   bool // the bound was reached and said so, not yet left
 	// told keeps, by member, what their lane said once already: a fold,
 	// its share used up.
-	told    map[string]laneTold
+	told map[string]laneTold
+	// covers are the bans in members' lanes that verdicts were folded
+	// into, or that were carried out (banned), by job.
+	covers  map[*job]*cover
 	wg      sync.WaitGroup
 	counted *prometheus.CounterVec
 }
 
-func newMemberLanes(ctx context.Context, run, overflow func(*job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
-	ml := &memberLanes{run: run, overflow: overflow, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
+// cover is what a ban waiting in a member's lane covers: the verdicts
+// folded into it (their dropped actions), and whether it was carried out.
+type cover struct {
+	folded []*job
+	banned bool
+}
+
+func newMemberLanes(ctx context.Context, run, overflow func(*job), unfold func(j, cover *job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
+	ml := &memberLanes{run: run, overflow: overflow, unfold: unfold, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
+		covers: map[*job]*cover{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_busy_member_verdicts_total",
-			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full, all lanes' 1,024 or its own 16), folded (a ban waiting in the member's lane covers it: its ban, kick or timeout dropped, the rest carried out at once in the place's lane).",
+			Help: "Verdicts banning, kicking or timing out a member whose lock was held (another action of theirs under way), by where they were carried out: apart (in the member's own lane, the place's going on) or place (in the place's lane, waiting for the lock, because 1,024 such verdicts were waiting already), desk (made a case: the member's lane was there and full, all lanes' 1,024 or its own 16), folded (a ban waiting in the member's lane covers it: its ban, kick or timeout dropped, the rest carried out at once in the place's lane), unfolded (folded, and the ban that covered it was not carried out: its ban, kick or timeout made a case).",
 		}, []string{"where"})}
-	ml.counted.WithLabelValues("apart")
-	ml.counted.WithLabelValues("place")
-	ml.counted.WithLabelValues("desk")
-	ml.counted.WithLabelValues("folded")
+	for _, where := range []string{"apart", "place", "desk", "folded", "unfolded"} {
+		ml.counted.WithLabelValues(where)
+	}
 	return ml
 }
 
@@ -157,8 +177,8 @@ func (ml *memberLanes) queue(key string, j *job) (apart, ok bool) {
 	if !ok {
 		return false, false
 	}
-	if folded(q, j) {
-		return ml.fold(key, j), true
+	if c := covering(q, j); c != nil {
+		return ml.fold(key, j, c), true
 	}
 	if ml.jobs >= maxMemberJobs || len(q) >= maxMemberShare {
 		ml.shareFull(key, j, len(q) >= maxMemberShare)
@@ -177,14 +197,27 @@ func (ml *memberLanes) queue(key string, j *job) (apart, ok bool) {
 	return true, true
 }
 
-// fold drops j's ban, kick and timeout, which a ban waiting in the
-// member's lane covers, and has the caller carry out the rest at once in
-// the place's lane. Called with ml.mu held, which it lets go.
-func (ml *memberLanes) fold(key string, j *job) bool {
+// fold drops j's ban, kick and timeout, which the ban waiting in the
+// member's lane in job c covers, and has the caller carry out the rest at
+// once in the place's lane; what it dropped waits with c, to be made a
+// case if c's ban is not carried out. Called with ml.mu held, which it
+// lets go.
+func (ml *memberLanes) fold(key string, j, c *job) bool {
 	t := ml.told[key]
 	first := !t.folded
 	t.folded = true
 	ml.told[key] = t
+	cv := ml.covers[c]
+	if cv == nil {
+		cv = &cover{}
+		ml.covers[c] = cv
+	}
+	if !cv.banned {
+		// Not journaled: the verdict's own entry is finished with the
+		// rest; a case holds it if it is made one.
+		dropped := &job{ev: j.ev, v: onlyMemberActions(j.v), queued: j.queued, rules: j.rules}
+		cv.folded = append(cv.folded, dropped)
+	}
 	ml.mu.Unlock()
 	j.v = withoutMemberActions(j.v)
 	ml.counted.WithLabelValues("folded").Inc()
@@ -216,14 +249,15 @@ func (ml *memberLanes) shareFull(key string, j *job, share bool) {
 		"event", j.ev.Key(), "platform", j.ev.Platform, "space", j.ev.Space, "author", j.ev.Author.ID, "waiting", maxMemberJobs)
 }
 
-// folded reports whether a ban waiting (or under way) in the member's
-// lane q covers everything j would do to the member: a ban for good covers
-// any ban, a timed ban a shorter one; any ban covers a kick or a timeout
-// (a member banned is out; a timeout of theirs would find nobody).
-func folded(q []*job, j *job) bool {
+// covering returns the job whose ban, waiting (or under way) in the
+// member's lane q, covers everything j would do to the member: a ban for
+// good covers any ban, a timed ban a shorter one; any ban covers a kick
+// or a timeout (a member banned is out; a timeout of theirs would find
+// nobody). Nil when none does.
+func covering(q []*job, j *job) *job {
 	later, ok := memberActions(j.v)
 	if !ok {
-		return false
+		return nil
 	}
 	for _, e := range q {
 		if e == nil {
@@ -234,11 +268,34 @@ func folded(q []*job, j *job) bool {
 				continue
 			}
 			if !later.ban || a.Duration == 0 || later.banFor != 0 && later.banFor <= a.Duration {
-				return true
+				return e
 			}
 		}
 	}
-	return false
+	return nil
+}
+
+// banned tells the lanes that ev's verdict's ban was carried out (or
+// found carried out already): when that verdict is the one running in its
+// member's lane, the verdicts folded into its ban are covered for good.
+func (ml *memberLanes) banned(ev *bot.Event) {
+	if ml == nil {
+		return
+	}
+	key := bot.MemberKey(*ev)
+	ml.mu.Lock()
+	defer ml.mu.Unlock()
+	q := ml.lanes[key]
+	if len(q) == 0 || q[0] == nil || q[0].ev.ID != ev.ID || q[0].ev.Platform != ev.Platform {
+		return
+	}
+	cv := ml.covers[q[0]]
+	if cv == nil {
+		cv = &cover{}
+		ml.covers[q[0]] = cv
+	}
+	cv.banned = true
+	cv.folded = nil
 }
 
 // memberDo is what a verdict does to its member: whether it bans (and for
@@ -264,6 +321,25 @@ func memberActions(v bot.Verdict) (do memberDo, ok bool) {
 		}
 	}
 	return do, ok
+}
+
+// onlyMemberActions is v with only its enforced actions that lock its
+// member (ban, kick, timeout): what a fold drops of it.
+func onlyMemberActions(v bot.Verdict) bot.Verdict {
+	out := v
+	out.Matches = make([]bot.Match, 0, len(v.Matches))
+	for _, m := range v.Matches {
+		if m.Shadow {
+			continue
+		}
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool {
+			return !handlers.LocksMember(bot.Verdict{Matches: []bot.Match{{Actions: []bot.Action{a}}}})
+		})
+		if len(m.Actions) > 0 {
+			out.Matches = append(out.Matches, m)
+		}
+	}
+	return out
 }
 
 // withoutMemberActions is v without the enforced actions that lock its
@@ -320,7 +396,15 @@ func (ml *memberLanes) serve(key string) {
 		q[0] = nil
 		ml.lanes[key] = q[1:]
 		ml.jobs--
+		cv := ml.covers[j]
+		delete(ml.covers, j)
 		ml.mu.Unlock()
+		if cv != nil && !cv.banned {
+			for _, f := range cv.folded {
+				ml.counted.WithLabelValues("unfolded").Inc()
+				ml.unfold(f, j)
+			}
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 		}, []string{"result"}),
 		journalErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_journal_errors_total",
-			Help: "Journal writes and reads that failed: a verdict not journaled, not removed, or not renewed.",
+			Help: "Journal writes and reads that failed: a verdict not journaled, not removed, or not renewed; the pending mark of an event being judged not renewed (tried again on the next round).",
 		}),
 		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_config_last_reload_success_timestamp_seconds",

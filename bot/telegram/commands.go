@@ -218,12 +218,13 @@ func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int,
 		return
 	}
 	c.say(ctx, m, thread, fmt.Sprintf("%d open case(s), oldest first:", len(cards)))
+	q := queueCards{c: c, m: m, chat: m.Chat.ID, thread: thread}
 	for i, card := range cards {
 		if i == maxQueueCards {
 			c.say(ctx, m, thread, fmt.Sprintf("…and %d more: decide these first.", len(cards)-maxQueueCards))
 			break
 		}
-		if err := c.postCard(ctx, m.Chat.ID, thread, card); err != nil {
+		if err := q.post(ctx, card, min(len(cards), maxQueueCards)-i); err != nil {
 			c.log.Warn("cannot post a case card", "case", card.ID, "err", err)
 			// The CM was told how many cases there are: say why fewer came.
 			rctx, cancel := reportContext(ctx)
@@ -233,6 +234,47 @@ func (c *Client) postQueue(ctx context.Context, m *tgbotapi.Message, thread int,
 			return
 		}
 	}
+}
+
+// queueCards posts /queue's cards where it was sent, or, once a desk
+// chat is at Telegram's limit of messages (a raid's cards took the
+// chat's twenty a minute), in the private chat of the CM who sent it,
+// saying why there, as the answers to the other commands (answerCM):
+// rather than wait past the command's time and be lost.
+type queueCards struct {
+	c       *Client
+	m       *tgbotapi.Message
+	chat    int64
+	thread  int
+	private bool
+}
+
+// post posts card, one of left cards still to post.
+func (q *queueCards) post(ctx context.Context, card bot.Card, left int) error {
+	dl, ok := ctx.Deadline() // the time the command has
+	if !ok || q.private || q.chat > 0 || q.m.From == nil || q.m.From.IsBot {
+		return q.c.postCard(ctx, q.chat, q.thread, card)
+	}
+	// Time is kept for the cards left to go to the private chat, where
+	// Telegram allows a message a second.
+	patience := func() time.Duration {
+		return max(time.Until(dl)-privateAnswerTime-time.Duration(left)*time.Second, time.Millisecond)
+	}
+	err := q.c.postCardWithin(ctx, q.chat, q.thread, card, patience())
+	if retryAfter(err) > 0 {
+		// The limiter now holds the chat for as long as Telegram asked.
+		err = q.c.postCardWithin(ctx, q.chat, q.thread, card, patience())
+	}
+	if !Throttled(err) {
+		return err
+	}
+	note := fmt.Sprintf("The desk chat is at Telegram's limit of messages for now (the cards take them): vigie posts the %d card(s) left of your /queue here.", left)
+	if _, perr := q.c.sendMessage(ctx, "", outgoing{chat: q.m.From.ID, text: note}); perr != nil {
+		return fmt.Errorf("the desk chat is at Telegram's limit (%w), and your private chat refused the cards: %w", err, perr)
+	}
+	q.c.log.Info("desk: /queue's cards posted in the CM's private chat, the desk chat at Telegram's limit", "chat", q.chat, "user", cmID(q.m.From), "cards", left)
+	q.chat, q.thread, q.private = q.m.From.ID, 0, true
+	return q.c.postCard(ctx, q.chat, 0, card)
 }
 
 // registerCommands shows the commands in Telegram's menu, only where CMs command

@@ -80,7 +80,13 @@ func (d *Desk) Alert(ctx context.Context, text string) error {
 }
 
 func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.Card) error {
-	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "", "")}
+	return c.postCardWithin(ctx, chat, thread, card, 0)
+}
+
+// postCardWithin is postCard waiting for Telegram's limits patience at
+// most (0: as long as a card does).
+func (c *Client) postCardWithin(ctx context.Context, chat int64, thread int, card bot.Card, patience time.Duration) error {
+	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "", ""), patience: patience}
 	if kb, ok := keyboard(card); ok {
 		m.markup = kb
 	}

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // A CM's command in a desk chat that Telegram's limits leave no room in
@@ -68,5 +71,36 @@ func TestPressToldInPrivateWhenTheDeskChatIsFull(t *testing.T) {
 	told := w.f.waitFor("sendMessage", 1, inChat(alice.id))
 	if text := told.Params.Get("text"); !strings.Contains(text, "c-zzzzz-000009") || !strings.Contains(text, "limit") {
 		t.Errorf("told in private:\n%s\nwant what the press came to, and why it comes here", text)
+	}
+}
+
+// /queue's cards in a desk chat that Telegram's limits leave no room in
+// go to the CM's private chat once the chat is full, saying why there,
+// as the answers to the other commands do: every card reaches the CM.
+// (They once waited for the desk chat past the command's time, and the CM
+// was only told, in private, to send /queue again: which the same limit
+// held back.)
+func TestQueueCardsInPrivateWhenTheDeskChatIsFull(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	// Two messages a minute in a group: the count and the first card.
+	c.limiter = newLimiter(limits{perChatGap: time.Millisecond, groupPerMinute: 2, globalPerSecond: 1000}, time.Now)
+	c.Desk(newCaseBook(sampleCard("q1", at(t0)), sampleCard("q2", at(t0+1)), sampleCard("q3", at(t0+2))))
+	run(t, c, make(chan bot.Event, 10))
+	cards := func(chat int64) int {
+		return f.count("sendMessage", func(call apiCall) bool {
+			return inChat(chat)(call) && strings.HasPrefix(call.Params.Get("text"), "<b>Case ")
+		})
+	}
+	f.push(map[string]any{"message": message(deskChat, 40, alice, t0+10, "/queue")})
+	testsync.Eventually(t, "the three cards posted", func() bool { return cards(deskChat.id)+cards(alice.id) == 3 })
+	if got := cards(deskChat.id); got != 1 {
+		t.Errorf("%d cards in the desk chat, want the one its limit left room for", got)
+	}
+	note := f.waitFor("sendMessage", 1, func(call apiCall) bool {
+		return inChat(alice.id)(call) && !strings.HasPrefix(call.Params.Get("text"), "<b>Case ")
+	})
+	if text := note.Params.Get("text"); !strings.Contains(text, "limit") || !strings.Contains(text, "2 card(s)") {
+		t.Errorf("told in private:\n%s\nwant why the 2 cards left come here", text)
 	}
 }

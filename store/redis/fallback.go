@@ -870,36 +870,40 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 
 // MarkCarried marks the case where it is; a local case carries the mark to
 // Redis in its JSON when it is written there.
+//
+// A case in Redis is marked there once Redis is back when it is away now,
+// or was found away already (carryLater): a decision is carried out while
+// Redis is away as at any time, and its end must not be lost with the
+// outage.
 func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
-	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
+	return f.onCaseOr(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
 		func(id string) error {
-			if f.degraded.Load() {
-				f.carryLater(id, result)
-				return nil
-			}
 			err := f.primary.MarkCarried(ctx, id, result)
 			if unavailable(err) && ctx.Err() == nil {
-				f.carryLater(id, result)
+				kerr := f.carryLater(id, result)
 				f.outage(ctx, err)
-				return nil
+				return kerr
 			}
 			return err
-		})
+		}, func(id string) error { return f.carryLater(id, result) })
 }
 
 // carryLater keeps how the decision of case id (in Redis) was carried out,
 // told while Redis was away, to write it there once it returns: a press of
 // it handed on after the outage (its process killed, or the poller moved to
 // another instance) must find it carried out, not carry it out again.
-func (f *Fallback) carryLater(id, result string) {
+// Past maxSettles waiting it keeps none, and says so: the caller counts it.
+func (f *Fallback) carryLater(id, result string) error {
 	f.sentMu.Lock()
 	defer f.sentMu.Unlock()
 	if f.carried == nil {
 		f.carried = map[string]string{}
 	}
-	if len(f.carried) < maxSettles {
-		f.carried[id] = result
+	if _, ok := f.carried[id]; !ok && len(f.carried) >= maxSettles {
+		return fmt.Errorf("case %s: its decision's end not kept for redis, %d wait already: %w", id, maxSettles, ErrUnavailable)
 	}
+	f.carried[id] = result
+	return nil
 }
 
 // writeCarried writes to Redis the decisions' ends kept by carryLater; one
@@ -946,6 +950,12 @@ func (f *Fallback) AmendCase(ctx context.Context, id string, a store.CaseAmendme
 // between this look and the write and copy it without what local adds;
 // remote, with the case's id in Redis, for the others.
 func (f *Fallback) onCase(ctx context.Context, id string, local func(string, *localCase) error, remote func(id string) error) error {
+	return f.onCaseOr(ctx, id, local, remote, f.unavailableFor)
+}
+
+// onCaseOr is onCase, with away called instead of ErrUnavailable for a
+// case in Redis while Redis is away.
+func (f *Fallback) onCaseOr(ctx context.Context, id string, local func(string, *localCase) error, remote, away func(id string) error) error {
 	f.mu.Lock()
 	id = f.resolve(id)
 	lc := f.cases[id]
@@ -967,7 +977,7 @@ func (f *Fallback) onCase(ctx context.Context, id string, local func(string, *lo
 		}
 	}
 	if f.degraded.Load() {
-		return f.unavailableFor(id)
+		return away(id)
 	}
 	err := remote(id)
 	f.outage(ctx, err)

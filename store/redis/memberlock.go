@@ -52,6 +52,9 @@ func (s *Store) memberRenewEvery() time.Duration {
 	if d := time.Duration(s.memberRenew.Load()); d > 0 {
 		return d
 	}
+	if s.cfg.memberRenew > 0 {
+		return s.cfg.memberRenew
+	}
 	return MemberLockTTL / 3
 }
 
@@ -70,13 +73,22 @@ const memberPoll = 200 * time.Millisecond
 // fails, and a lock lost while held, are told to the Fallback's log; a
 // Store alone keeps them to itself.
 func (s *Store) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	unlock, _, err := s.lockMember(ctx, key, wait, nil, nil)
+	return unlock, err
+}
+
+var _ store.MemberLockWatcher = (*Store)(nil)
+
+// LockMemberWatched is LockMember, with held: false once a renewal found
+// the lock another's (or gone), or none got through for MemberLockTTL.
+func (s *Store) LockMemberWatched(ctx context.Context, key string, wait time.Duration) (func(), func() bool, error) {
 	return s.lockMember(ctx, key, wait, nil, nil)
 }
 
-// lockMember is LockMember, telling log (when not nil) of the renewals
-// that fail and of a lock lost while held, and lost (when not nil) of the
-// loss.
-func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, log *slog.Logger, lost func()) (func(), error) {
+// lockMember is LockMemberWatched, telling log (when not nil) of the
+// renewals that fail and of a lock lost while held, and lost (when not
+// nil) of the loss.
+func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, log *slog.Logger, lost func()) (func(), func() bool, error) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	token := hex.EncodeToString(b[:])
@@ -110,26 +122,33 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), memberDropWait)
 			_ = memberUnlockScript.Run(c, s.c, []string{k}, token).Err()
 			cancel()
-			return nil, fmt.Errorf("redis lock member %s: %w", key, err)
+			return nil, nil, fmt.Errorf("redis lock member %s: %w", key, err)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return nil, fmt.Errorf("redis lock member %s: %w", key, store.ErrMemberBusy)
+			return nil, nil, fmt.Errorf("redis lock member %s: %w", key, store.ErrMemberBusy)
 		}
 		t := time.NewTimer(min(pause, left))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		pause = min(2*pause, memberPoll)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// said is set once the loss was said, by the renewals or the release.
+	// said is set once the loss was said, by the renewals or the release;
+	// renewedAt is when the lock was last made to run MemberLockTTL more
+	// (unix ns): held reads both, no round trip.
 	var said atomic.Bool
+	var renewedAt atomic.Int64
+	renewedAt.Store(time.Now().UnixNano())
+	held := func() bool {
+		return !said.Load() && time.Since(time.Unix(0, renewedAt.Load())) < MemberLockTTL
+	}
 	sayLost := func(why string) {
 		if said.CompareAndSwap(false, true) {
 			if lost != nil {
@@ -166,6 +185,7 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 					log.Info("the member's lock renewed again", "member", key, "failing", time.Since(failing).Round(time.Millisecond))
 				}
 				renewed, failing = time.Now(), time.Time{}
+				renewedAt.Store(renewed.UnixNano())
 			case time.Since(renewed) >= MemberLockTTL:
 				sayLost("not renewed for " + bot.FormatDuration(MemberLockTTL))
 				return
@@ -192,7 +212,7 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 		case n == 0:
 			sayLost("found another's, or none, when let go")
 		}
-	}), nil
+	}), held, nil
 }
 
 var _ store.MemberLocker = (*Fallback)(nil)
@@ -206,26 +226,38 @@ var _ store.MemberLocker = (*Fallback)(nil)
 // timed ban is refused till it answers; a ban for good is given, and
 // written when it does: store.BanWriteBack).
 func (f *Fallback) LockMember(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	unlock, _, err := f.LockMemberWatched(ctx, key, wait)
+	return unlock, err
+}
+
+var _ store.MemberLockWatcher = (*Fallback)(nil)
+
+// always is held for a lock of this process alone, which it cannot lose.
+func always() bool { return true }
+
+// LockMemberWatched is LockMember, with held: for a lock taken in Redis,
+// false once its renewals found it lost (and counted and logged it).
+func (f *Fallback) LockMemberWatched(ctx context.Context, key string, wait time.Duration) (func(), func() bool, error) {
 	start := time.Now()
 	unlock, err := f.members.Lock(ctx, key, wait)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f.degraded.Load() {
-		return unlock, nil
+		return unlock, always, nil
 	}
 	// Not bounded by EventTimeout: another process's ban may hold the lock
 	// longer, and a wait for it is no outage. An outage is the error of a
 	// call Redis did not answer, within the client's own timeouts.
-	remote, err := f.primary.lockMember(ctx, key, max(wait-time.Since(start), 0), f.log, func() { f.locksLost.Add(1) })
+	remote, held, err := f.primary.lockMember(ctx, key, max(wait-time.Since(start), 0), f.log, func() { f.locksLost.Add(1) })
 	switch {
 	case err == nil:
-		return func() { remote(); unlock() }, nil
+		return func() { remote(); unlock() }, held, nil
 	case errors.Is(err, store.ErrMemberBusy), ctx.Err() != nil:
 		unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	f.locksLost.Add(1)
 	f.log.Warn("the member's lock not taken in redis: held in this process only", "member", key, "err", err)
-	return unlock, nil
+	return unlock, always, nil
 }

@@ -109,7 +109,13 @@ type config struct {
 	claimIdle     time.Duration
 	cluster       *bool
 	autoPipeline  bool
+	memberRenew   time.Duration
 }
+
+// WithMemberLockRenewal sets how often a member's lock held is renewed
+// (MemberLockTTL/3 by default): a holder learns that it lost the lock at
+// its next renewal.
+func WithMemberLockRenewal(d time.Duration) Option { return func(c *config) { c.memberRenew = d } }
 
 // WithPrefix sets the prefix of every key (DefaultPrefix). It may not contain
 // braces, which Redis Cluster reads as a hash tag.
@@ -2155,12 +2161,15 @@ func (s *Store) settleAll(ctx context.Context, marks []store.SeenMark) error {
 	return nil
 }
 
-// Renew is store.Store's: the mark's score is pending at now.
+// Renew is store.Store's: the mark's score is pending at now. Its answer
+// is waited for, not queued as a write nobody needs: a renewal is rare (a
+// judge slower than half the hold), and the caller counts one that failed
+// and tries it again.
 func (s *Store) Renew(ctx context.Context, m store.SeenMark, now time.Time, pending time.Duration) error {
 	if m.ID == "" || pending <= 0 {
 		return nil
 	}
-	if err := s.write(ctx, lostWrite{}, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(now.UnixMilli(), pending), m.ID); err != nil {
+	if err := s.script(ctx, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(now.UnixMilli(), pending), m.ID).Err(); err != nil {
 		return fmt.Errorf("redis renew %s: %w", m.ID, err)
 	}
 	return nil
