@@ -95,7 +95,7 @@ var byPlaceWords = set(`acceptez achete acheter adresse adresser adressez ago ap
 	conseil conseille conseillent conseiller conseillere conseilleres
 	conseillers conseillez conseils cours days email embauchez envoie envoient
 	envoyer envoyez envoyons etudiantes etudiants heures hire hiring hold hours
-	jeunes jours ligne lignes location locations long lyceens mail manquaient
+	jeunes jours ligne lignes location locations long lyceens mail manquaient marche marchent fonctionne fonctionnent works working
 	manquait manquant manquante manquantes manquants manque manquent manquer
 	manquerai manquerez manques manquez message messages minutes mois monde
 	months much news nouvelle nouvelles opened order ou ouvert ouverte ouvertes

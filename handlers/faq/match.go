@@ -753,7 +753,9 @@ func (m *Matcher) compileSynonyms() {
 
 func (m *Matcher) learnSurface(q string) {
 	for _, w := range words(q) {
-		if w.stem == "" {
+		if w.stem == "" || w.stem == notWorkingTerm {
+			// "marche" is out of order only beside a negation: a
+			// "marche" met alone is not corrected to it
 			continue
 		}
 		if _, ok := m.surface[w.folded]; !ok {
