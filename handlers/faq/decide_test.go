@@ -439,3 +439,26 @@ func TestDisputedGoesToTheDesk(t *testing.T) {
 		}
 	}
 }
+
+// "avant", "après" and "pendant" say when, never what is asked: "vous pouvez
+// installer avant l'été ?" asks the delay, not the price whose answer is
+// given "avant remise".
+func TestTimePrepositionsAskNothing(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "price", Questions: []string{"combien coûte une cuisine installée ?", "quel est le prix de l'installation ?", "how much is a fitted kitchen?"},
+			Answer: map[string]string{"fr": "À partir de 6 000 € posée, avant la remise de bienvenue.", "en": "From €6,000 fitted, before the welcome discount."}},
+		{ID: "delay", Questions: []string{"combien de temps pour l'installation ?", "quel délai entre la commande et la pose ?", "how long until the kitchen is installed?"},
+			Answer: map[string]string{"fr": "Pose en deux jours, 6 semaines après la commande.", "en": "Fitted in two days, 6 weeks after the order."}},
+		{ID: "showroom", Questions: []string{"où est votre showroom ?", "where can I see your kitchens?"},
+			Answer: map[string]string{"fr": "Showroom 12 rue des Lilas, du mardi au samedi.", "en": "Showroom at 12 rue des Lilas, Tuesday to Saturday."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	d := m.DecideText("vous pouvez installer avant l'été ?", at)
+	if d.Kind == Answer && d.Entry != "delay" || len(d.Candidates) > 0 && d.Candidates[0].ID != "delay" {
+		t.Errorf("%s %s %v %v, want the delay first and no other answer", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+}

@@ -67,7 +67,7 @@ var stopWords = set(`
 	propose proposez proposent proposer offrez sert servez servent servir servi
 	facile facilement difficile complique compliquee prend prends prendre prenez prennent prenons
 	dois doit doivent devez devons devoir devrais devrait
-	probleme problemes souci soucis depuis autre autres cas
+	probleme problemes souci soucis depuis autre autres cas avant apres pendant
 	the a an and or of to in on at for from by with about is are was were be been am
 	do does did doing have has had i me my we our us you your he she it its they them
 	their this that these those what which who whom whose when where why how can could
