@@ -121,7 +121,7 @@ func TestFAQLearnsFromTheDesk(t *testing.T) {
 	const token = "t0ken"
 	in := start(t, rulesFAQLearn, map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token})
 	auth := map[string]string{"Authorization": "Bearer " + token}
-	const q = "la boutique du centre commercial ouvre pendant les travaux de la galerie ?"
+	const q = "la boutique du centre commercial ouvre durant les travaux de la galerie ?"
 	in.post(t, message("q-1", "u-1", q))
 	var id string
 	testsync.Eventually(t, "the near miss's case", func() bool {

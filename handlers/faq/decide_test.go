@@ -261,6 +261,42 @@ func TestAnswerWordsAnswer(t *testing.T) {
 	}
 }
 
+// One word of an entry's answer alone, beside a context that entry has too
+// ("acceptés": what is allowed), is answered by that entry: the answer lists
+// what the examples only ask about. Without the context, with a context the
+// entry does not have, or with a word of another entry, it is not.
+func TestAnswerWordWithContext(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "rules", Questions: []string{"qu'est-ce qui est interdit sur le site ?", "on peut amener sa gourde ?", "can I bring food and drinks?"},
+			Answer: map[string]string{"fr": "Gourdes vides et nourriture acceptées ; interdits : verre, bouteilles pleines, parasols et animaux.", "en": "Empty water bottles and food are allowed; no glass, full bottles, parasols or animals."}},
+		{ID: "tickets", Questions: []string{"combien coûte le pass 3 jours ?", "où acheter les billets ?", "how much is a day ticket?"},
+			Answer: map[string]string{"fr": "Pass 3 jours 119 €, billet journée 55 €, sur festival.fr.", "en": "3-day pass €119, day ticket €55, on festival.fr."}},
+		{ID: "camping", Questions: []string{"le camping est inclus ?", "can we pitch a tent?"},
+			Answer: map[string]string{"fr": "Camping gratuit avec le pass 3 jours, ouvert du jeudi midi au lundi midi.", "en": "Camping is free with the 3-day pass, open Thursday noon to Monday noon."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		text   string
+		answer bool
+		entry  string
+	}{
+		{"les parasols sont acceptés ?", true, "rules"},
+		{"parasols autorisés sur le site ?", true, "rules"},
+		{"parasols ?", false, ""},
+		{"les parasols sont acceptés jeudi ?", false, ""},
+		{"les parasols sont acceptés avec le pass ?", false, ""},
+	} {
+		d := m.DecideText(c.text, at)
+		if (d.Kind == Answer) != c.answer || (c.entry != "" && d.Entry != c.entry) {
+			t.Errorf("%q: %s %s %v %v, want answered %v %s", c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.answer, c.entry)
+		}
+	}
+}
+
 // A message whose words are all in one entry's examples and answer, one of
 // them a noun of that entry's own examples alone, is answered by that entry
 // as by a word of its answer alone: the CM's examples name the trade's
@@ -401,5 +437,28 @@ func TestDisputedGoesToTheDesk(t *testing.T) {
 		if d.Kind != c.kind || d.Why != c.why || d.Entry != c.entry {
 			t.Errorf("%q: %s (%s) %s %v %v, want %s (%s) %s", c.text, d.Kind, d.Why, d.Entry, d.Candidates, d.Terms, c.kind, c.why, c.entry)
 		}
+	}
+}
+
+// "avant", "après" and "pendant" say when, never what is asked: "vous pouvez
+// installer avant l'été ?" asks the delay, not the price whose answer is
+// given "avant remise".
+func TestTimePrepositionsAskNothing(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "price", Questions: []string{"combien coûte une cuisine installée ?", "quel est le prix de l'installation ?", "how much is a fitted kitchen?"},
+			Answer: map[string]string{"fr": "À partir de 6 000 € posée, avant la remise de bienvenue.", "en": "From €6,000 fitted, before the welcome discount."}},
+		{ID: "delay", Questions: []string{"combien de temps pour l'installation ?", "quel délai entre la commande et la pose ?", "how long until the kitchen is installed?"},
+			Answer: map[string]string{"fr": "Pose en deux jours, 6 semaines après la commande.", "en": "Fitted in two days, 6 weeks after the order."}},
+		{ID: "showroom", Questions: []string{"où est votre showroom ?", "where can I see your kitchens?"},
+			Answer: map[string]string{"fr": "Showroom 12 rue des Lilas, du mardi au samedi.", "en": "Showroom at 12 rue des Lilas, Tuesday to Saturday."}},
+	}}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	d := m.DecideText("vous pouvez installer avant l'été ?", at)
+	if d.Kind == Answer && d.Entry != "delay" || len(d.Candidates) > 0 && d.Candidates[0].ID != "delay" {
+		t.Errorf("%s %s %v %v, want the delay first and no other answer", d.Kind, d.Entry, d.Candidates, d.Terms)
 	}
 }

@@ -209,6 +209,7 @@ var problemConcepts = map[string]bool{
 	"~lost": true, "~receive": true, "~forgot": true, "~bug": true, "~server": true, "~hacked": true,
 	"~damaged": true, "~refund": true, "~cancel": true, "~password": true, "~login": true,
 	"~late": true, "~disruption": true, "~blocked": true, "~repair": true, "~urgent": true, "~breakdown": true,
+	"~notworking": true,
 }
 
 // intents are the questions customer service is asked: each a line with its

@@ -67,7 +67,7 @@ var stopWords = set(`
 	propose proposez proposent proposer offrez sert servez servent servir servi
 	facile facilement difficile complique compliquee prend prends prendre prenez prennent prenons
 	dois doit doivent devez devons devoir devrais devrait
-	probleme problemes souci soucis depuis autre autres cas
+	probleme problemes souci soucis depuis autre autres cas avant apres pendant
 	the a an and or of to in on at for from by with about is are was were be been am
 	do does did doing have has had i me my we our us you your he she it its they them
 	their this that these those what which who whom whose when where why how can could
@@ -95,7 +95,7 @@ var byPlaceWords = set(`acceptez achete acheter adresse adresser adressez ago ap
 	conseil conseille conseillent conseiller conseillere conseilleres
 	conseillers conseillez conseils cours days email embauchez envoie envoient
 	envoyer envoyez envoyons etudiantes etudiants heures hire hiring hold hours
-	jeunes jours ligne lignes location locations long lyceens mail manquaient
+	jeunes jours ligne lignes location locations long lyceens mail manquaient marche marchent fonctionne fonctionnent works working
 	manquait manquant manquante manquantes manquants manque manquent manquer
 	manquerai manquerez manques manquez message messages minutes mois monde
 	months much news nouvelle nouvelles opened order ou ouvert ouverte ouvertes

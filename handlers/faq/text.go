@@ -587,6 +587,8 @@ func readAsks(ws []word) {
 			// work": a time of day, no job.
 			if i > 0 && afterWork[ws[i-1].folded] || i > 1 && (ws[i-1].folded == "le" || ws[i-1].folded == "du") && afterWork[ws[i-2].folded] {
 				ws[i].stem = ""
+			} else if ws[i].folded == "work" && notWorking(ws, i) {
+				ws[i].stem = notWorkingTerm
 			}
 		case "conseil", "conseils", "conseille", "conseillent", "conseillez", "conseiller", "conseillere", "conseilleres", "conseillers":
 			// "un conseiller", "mon conseiller" is someone to reach; "des
@@ -598,6 +600,14 @@ func readAsks(ws []word) {
 		case "recommande", "recommandez", "recommander", "recommend", "recommends", "recommendation", "recommendations", "suggest", "suggestion", "suggestions", "suggerez", "suggerer":
 			// "what do you recommend for dry skin?" asks advice.
 			ws[i].stem = adviceTerm
+		case "marche", "marchent", "fonctionne", "fonctionnent", "works", "working":
+			// "ça marche plus", "il ne fonctionne pas", "my charger stopped
+			// working", "it doesn't work": the thing is out of order, in
+			// any trade; negation is otherwise made of stop words. "comment
+			// ça marche" asks how, and "I'm not working tomorrow" tells.
+			if notWorking(ws, i) {
+				ws[i].stem = notWorkingTerm
+			}
 		case "broken":
 			// "one of the drawers is broken" is damaged goods; a broken
 			// app or game is a bug.
@@ -738,10 +748,13 @@ const (
 	contactTerm = "~contact"
 	chatTerm    = "~chat"
 	damagedTerm = "~damaged"
-	trackTerm   = "~track"
-	jobTerm     = "~job"
-	openTerm    = "~open"
-	classTerm   = "~class"
+	// notWorkingTerm is a thing that does not work ("ne marche plus",
+	// "stopped working").
+	notWorkingTerm = "~notworking"
+	trackTerm      = "~track"
+	jobTerm        = "~job"
+	openTerm       = "~open"
+	classTerm      = "~class"
 	// publishTerm is posting in a channel, which no intent asks.
 	publishTerm  = "~publish"
 	takeawayTerm = "~takeaway"
@@ -750,6 +763,36 @@ const (
 	// ("vous pouvez me conseiller une crème ?").
 	adviceTerm = "~advice"
 )
+
+// notWorking reports whether ws[i], a verb of working, is negated: "ne
+// marche pas", "marche plus", "fonctionne pas", "not working", "doesn't work",
+// "stopped working", "no longer works", "won't work"; in English, not after a
+// person ("I'm not working today", "we don't work on Sundays").
+func notWorking(ws []word, i int) bool {
+	next := ""
+	if i+1 < len(ws) {
+		next = ws[i+1].folded
+	}
+	prev := ""
+	if i > 0 {
+		prev = ws[i-1].folded
+	}
+	english := strings.HasPrefix(ws[i].folded, "work")
+	if !english {
+		return next == "pas" || next == "plus" || next == "jamais" || prev == "ne" || prev == "n"
+	}
+	for j := max(0, i-3); j < i; j++ {
+		switch ws[j].folded {
+		case "i", "m", "we", "you", "re", "they", "he", "she", "am":
+			return false
+		}
+	}
+	switch prev {
+	case "not", "t", "never", "stopped", "stop", "stops", "longer":
+		return true
+	}
+	return next == "anymore"
+}
 
 // digitalWords make "broken" a bug rather than damaged goods.
 var digitalWords = set(`app appli application site website game jeu jeux link lien server serveur login page update patch code mdp password`)

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/rules"
 )
 
 func TestFold(t *testing.T) {
@@ -340,5 +343,65 @@ func TestByPlaceWords(t *testing.T) {
 		if !cases[w] {
 			t.Errorf("%q is in byPlaceWords, no case of readAsks", w)
 		}
+	}
+}
+
+// A verb of working beside a negation says the thing is out of order,
+// whichever verb and negation ("ne marche plus", "fonctionne pas", "stopped
+// working", "doesn't work"); alone, asking how, or of a person, it does not.
+func TestNotWorking(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"le chargeur marche plus", true},
+		{"mon appareil ne fonctionne pas", true},
+		{"ça marche pas depuis hier", true},
+		{"my charger stopped working", true},
+		{"the app doesn't work", true},
+		{"it's not working anymore", true},
+		{"comment ça marche ?", false},
+		{"ça marche, merci", false},
+		{"I'm not working tomorrow", false},
+		{"we don't work on Sundays", false},
+		{"how does that work?", false},
+	} {
+		got := slices.ContainsFunc(words(c.text), func(w word) bool { return w.stem == notWorkingTerm })
+		if got != c.want {
+			t.Errorf("%q: out of order %v, want %v", c.text, got, c.want)
+		}
+	}
+}
+
+// A message that says a thing no longer works meets the entry whose example
+// says it in other words; a "marche" of another sense is not corrected to it.
+func TestNotWorkingMatches(t *testing.T) {
+	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: notWorkingEntries()}
+	m, err := NewMatcher(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	d := m.DecideText("ma tablette fonctionne plus, vous pouvez faire quoi ?", at)
+	if len(d.Candidates) == 0 || d.Candidates[0].ID != "repair" {
+		t.Errorf("out of order: %s %s %v %v, want repair first", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+	d = m.DecideText("the tablet doesn't work anymore, what can you do?", at)
+	if len(d.Candidates) == 0 || d.Candidates[0].ID != "repair" {
+		t.Errorf("out of order, English: %s %s %v %v, want repair first", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+	if d := m.DecideText("ça marche comment la carte ?", at); slices.Contains(d.Terms, notWorkingTerm) {
+		t.Errorf("how it works read as out of order: %v", d.Terms)
+	}
+}
+
+func notWorkingEntries() []rules.FAQEntry {
+	return []rules.FAQEntry{
+		{ID: "repair", Questions: []string{"mon appareil ne marche plus, que faire ?", "my device stopped working"},
+			Answer: map[string]string{"fr": "Apportez-le en boutique : diagnostic gratuit sous 48 heures.", "en": "Bring it to the shop: free diagnosis within 48 hours."}},
+		{ID: "hours", Questions: []string{"vous ouvrez à quelle heure ?", "what are your opening hours?"},
+			Answer: map[string]string{"fr": "Du mardi au samedi, 9h-19h.", "en": "Tuesday to Saturday, 9am-7pm."}},
+		{ID: "howto", Questions: []string{"comment fonctionne la carte de fidélité ?", "how does the loyalty card work?"},
+			Answer: map[string]string{"fr": "Un point par euro, 10 € offerts tous les 200 points.", "en": "One point per euro, €10 off every 200 points."}},
 	}
 }
