@@ -72,6 +72,54 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
 }
 
+// NeutralNick is the nickname RemoveName gives a member whose name the rules
+// or a CM took off the server. It names no staff, brand or link, so that the
+// starter pack's rules find nothing in it.
+const NeutralNick = "renamed member"
+
+var _ bot.NameRemover = (*Client)(nil)
+
+// RemoveName takes the member's name off the server, what a delete does to a
+// profile event: their nickname becomes NeutralNick, which the server shows
+// instead of their display name too (a username stays on their profile). A
+// member who left counts as done. Without Manage Nicknames in the server it
+// fails without asking Discord: a refusal would hold every member's PATCH,
+// timeouts included, for a while (rateGate).
+func (c *Client) RemoveName(ctx context.Context, ev bot.Event) error {
+	if err := needGuild(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	if why := c.lacksInGuild(ev.Space, discordgo.PermissionManageNicknames, "Manage Nicknames"); why != "" {
+		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf("discord: cannot take the name off: %s", why)}
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	err := c.outranked(c.classify(ctx, bot.ActDelete, c.sess.GuildMemberNickname(ev.Space, ev.Author.ID, NeutralNick,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionManageNicknames)
+	if apiCode(err) == codeUnknownMember {
+		return nil
+	}
+	return err
+}
+
+var _ bot.EventLimiter = (*Client)(nil)
+
+// CanOn says what vigie can do on ev, for the desk's buttons: a join has no
+// message to delete or answer; a profile has its name, which a delete takes
+// off (RemoveName), and nothing to answer.
+func (c *Client) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	if ev.Kind != bot.KindJoin && ev.Kind != bot.KindProfile {
+		return true
+	}
+	switch k {
+	case bot.ActDelete:
+		return ev.Kind == bot.KindProfile
+	case bot.ActReply, bot.ActHide:
+		return false
+	}
+	return true
+}
+
 // Timeout silences the member for d (communication_disabled_until), at most
 // MaxTimeout, within Discord's limit of 28 days. A member already timed out
 // until later keeps that timeout, nothing asked of Discord, unless a person

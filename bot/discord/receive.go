@@ -733,6 +733,11 @@ func (c *Client) renameEvent(m *discordgo.GuildMemberUpdate) (bot.Event, bool) {
 		displayName(b.User, b) == displayName(m.User, m.Member) && b.User.Username == m.User.Username {
 		return bot.Event{}, false
 	}
+	if m.Member.Nick == NeutralNick {
+		// The name vigie gave when it took theirs off: judging the names
+		// under it again would sanction the member twice for one name.
+		return bot.Event{}, false
+	}
 	return profileEvent(bot.Event{Space: m.GuildID, Author: c.author(m.GuildID, m.User, m.Member), At: c.discordNow()}), true
 }
 
