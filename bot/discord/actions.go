@@ -62,6 +62,9 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	if err := needMessage(bot.ActDelete, ev); err != nil {
 		return err
 	}
+	if c.isForumPost(ev) {
+		return c.deletePost(ctx, ev)
+	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.classify(ctx, bot.ActDelete, c.sess.ChannelMessageDelete(channelOf(ev), messageID(ev),
@@ -70,6 +73,40 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		return nil
 	}
 	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
+}
+
+// isForumPost reports whether ev is a forum (or media) post as it was
+// created: its starter message, which has the post's id, where the post's
+// title is read too.
+func (c *Client) isForumPost(ev bot.Event) bool {
+	if ev.Kind != bot.KindMessage || ev.Thread == "" || messageID(ev) != ev.Thread {
+		return false
+	}
+	parent, ok := c.stateChannel(ev.Channel)
+	return ok && parent.posts
+}
+
+// deletePost deletes a forum post whole: deleting its starter message alone
+// would leave its title, where a scam or a slur may be, at the top of the
+// forum. A post already gone counts as deleted. Needs Manage Threads.
+func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
+	err = c.classify(ctx, bot.ActDelete, err)
+	if apiCode(err) == codeUnknownChannel {
+		return nil
+	}
+	if apiCode(err) == codeMissingPermissions {
+		// Without Manage Threads, the body at least goes; the refusal, for
+		// the case, says that the title stays and what to give.
+		mctx, mcancel := callContext(ctx)
+		defer mcancel()
+		if merr := c.sess.ChannelMessageDelete(ev.Thread, messageID(ev), append(opts(mctx), auditReason(mctx))...); merr == nil || apiCode(merr) == codeUnknownMessage {
+			err = fmt.Errorf("the post's message deleted, not its title: %w", err)
+		}
+	}
+	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
 }
 
 // NeutralNick is the nickname RemoveName gives a member whose name the rules
