@@ -69,7 +69,9 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	defer cancel()
 	err := c.classify(ctx, bot.ActDelete, c.sess.ChannelMessageDelete(channelOf(ev), messageID(ev),
 		append(opts(ctx), auditReason(ctx))...))
-	if apiCode(err) == codeUnknownMessage {
+	if code := apiCode(err); code == codeUnknownMessage || code == codeUnknownChannel {
+		// Gone, alone or with its channel or thread (a forum post deleted
+		// whole, with a raid's replies in it).
 		return nil
 	}
 	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)

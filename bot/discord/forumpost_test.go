@@ -113,6 +113,11 @@ func TestForumPostDeleteTakesThePost(t *testing.T) {
 	if err := c.Delete(ctx, starter); err != nil {
 		t.Errorf("Delete(a post already gone) = %v, want done", err)
 	}
+	// A message of a post (or channel) deleted meanwhile is gone with it.
+	f.Fail("DELETE", "/channels/"+post+"/messages/"+reply, 404, `{"message": "Unknown Channel", "code": 10003}`, nil, 1)
+	if err := c.Delete(ctx, later); err != nil {
+		t.Errorf("Delete(a reply in a post gone) = %v, want done", err)
+	}
 	f.Fail("DELETE", "/channels/"+post, 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
 	before := f.Count("DELETE", "/channels/"+post+"/messages/"+post)
 	if err := c.Delete(ctx, starter); err == nil || bot.Retryable(err) || !strings.Contains(err.Error(), "not its title") {
