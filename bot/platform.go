@@ -25,6 +25,13 @@ type Deleter interface {
 	Delete(ctx context.Context, ev Event) error
 }
 
+// NameRemover takes a member's name off a space: what a delete does to a
+// profile event (a name that is a slur or passes for the staff), which has no
+// message. A platform without it skips a profile's delete.
+type NameRemover interface {
+	RemoveName(ctx context.Context, ev Event) error
+}
+
 // Hider hides a page comment from everyone but its author, and can undo it.
 type Hider interface {
 	Hide(ctx context.Context, ev Event) error

@@ -1340,6 +1340,9 @@ func resultOf(err error) string {
 func do(ctx context.Context, p bot.Platform, ev bot.Event, a bot.Action) error {
 	switch a.Kind {
 	case bot.ActDelete:
+		if r, ok := p.(bot.NameRemover); ok && ev.Kind == bot.KindProfile {
+			return r.RemoveName(ctx, ev)
+		}
 		if d, ok := p.(bot.Deleter); ok {
 			return d.Delete(ctx, ev)
 		}

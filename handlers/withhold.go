@@ -102,10 +102,13 @@ type placeWarnings struct {
 func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bot.Platform, failed []bot.Action, goesOut bool) (bot.Action, string) {
 	now := m.now()
 	if ev.Kind == bot.KindProfile {
-		// A name is not a message: nothing to delete or answer. What can be
-		// done to its member (timeout, kick, ban, a case) is.
-		switch a.Kind {
-		case bot.ActDelete, bot.ActHide, bot.ActReply, bot.ActWarn:
+		// A name is not a message: nothing to answer, nor to delete but the
+		// name itself where the platform can take it off (bot.NameRemover).
+		// What can be done to its member (timeout, kick, ban, a case) is.
+		_, renames := p.(bot.NameRemover)
+		switch {
+		case a.Kind == bot.ActDelete && renames:
+		case a.Kind == bot.ActDelete, a.Kind == bot.ActHide, a.Kind == bot.ActReply, a.Kind == bot.ActWarn:
 			return a, "a profile event has no message to " + string(a.Kind)
 		}
 	}

@@ -16,10 +16,16 @@ import (
 // platform's refusal for good by its code (a Discord 50013 or 50001, a
 // Telegram "not enough rights" or "message can't be deleted", a Graph
 // permission missing). A failure worth another try (an outage, a rate
-// limit) is no cause: its actions may yet be carried out, and the platform
-// watch (actionWatch) tells of an outage. Nor is one about the member (the
-// member above vigie) or about the event itself (no message to delete).
+// limit vigie waits out) is no cause: its actions may yet be carried out, and
+// the platform watch (actionWatch) tells of an outage. A rate limit longer
+// than vigie waits is one: every action behind it in the place is left as a
+// case at once, a scam wave's each, and one card counting them tells the CMs
+// more than a card each. Nor is one about the member (the member above vigie)
+// or about the event itself (no message to delete).
 func failureCause(err error) string {
+	if _, ok := longRateLimit(err); ok {
+		return "rate limited for longer than vigie waits"
+	}
 	var ae *bot.ActionError
 	if !errors.As(err, &ae) || ae.Retryable || errors.Is(err, bot.ErrOutranked) {
 		return ""

@@ -244,6 +244,10 @@ func (s *discordShards) Judged(ev *bot.Event) { s.of(*ev).Judged(ev) }
 func (s *discordShards) Delete(ctx context.Context, ev bot.Event) error {
 	return s.of(ev).Delete(ctx, ev)
 }
+func (s *discordShards) RemoveName(ctx context.Context, ev bot.Event) error {
+	return s.of(ev).RemoveName(ctx, ev)
+}
+func (s *discordShards) CanOn(ev bot.Event, k bot.ActionKind) bool { return s.of(ev).CanOn(ev, k) }
 func (s *discordShards) Reply(ctx context.Context, ev bot.Event, text string) error {
 	return s.of(ev).Reply(ctx, ev, text)
 }

@@ -62,14 +62,101 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	if err := needMessage(bot.ActDelete, ev); err != nil {
 		return err
 	}
+	if c.isForumPost(ev) {
+		return c.deletePost(ctx, ev)
+	}
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.classify(ctx, bot.ActDelete, c.sess.ChannelMessageDelete(channelOf(ev), messageID(ev),
 		append(opts(ctx), auditReason(ctx))...))
-	if apiCode(err) == codeUnknownMessage {
+	if code := apiCode(err); code == codeUnknownMessage || code == codeUnknownChannel {
+		// Gone, alone or with its channel or thread (a forum post deleted
+		// whole, with a raid's replies in it).
 		return nil
 	}
 	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
+}
+
+// isForumPost reports whether ev is a forum (or media) post as it was
+// created: its starter message, which has the post's id, where the post's
+// title is read too.
+func (c *Client) isForumPost(ev bot.Event) bool {
+	if ev.Kind != bot.KindMessage || ev.Thread == "" || messageID(ev) != ev.Thread {
+		return false
+	}
+	parent, ok := c.stateChannel(ev.Channel)
+	return ok && parent.posts
+}
+
+// deletePost deletes a forum post whole: deleting its starter message alone
+// would leave its title, where a scam or a slur may be, at the top of the
+// forum. A post already gone counts as deleted. Needs Manage Threads.
+func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
+	err = c.classify(ctx, bot.ActDelete, err)
+	if apiCode(err) == codeUnknownChannel {
+		return nil
+	}
+	if apiCode(err) == codeMissingPermissions {
+		// Without Manage Threads, the body at least goes; the refusal, for
+		// the case, says that the title stays and what to give.
+		mctx, mcancel := callContext(ctx)
+		defer mcancel()
+		if merr := c.sess.ChannelMessageDelete(ev.Thread, messageID(ev), append(opts(mctx), auditReason(mctx))...); merr == nil || apiCode(merr) == codeUnknownMessage {
+			err = fmt.Errorf("the post's message deleted, not its title: %w", err)
+		}
+	}
+	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+}
+
+// NeutralNick is the nickname RemoveName gives a member whose name the rules
+// or a CM took off the server. It names no staff, brand or link, so that the
+// starter pack's rules find nothing in it.
+const NeutralNick = "renamed member"
+
+var _ bot.NameRemover = (*Client)(nil)
+
+// RemoveName takes the member's name off the server, what a delete does to a
+// profile event: their nickname becomes NeutralNick, which the server shows
+// instead of their display name too (a username stays on their profile). A
+// member who left counts as done. Without Manage Nicknames in the server it
+// fails without asking Discord: a refusal would hold every member's PATCH,
+// timeouts included, for a while (rateGate).
+func (c *Client) RemoveName(ctx context.Context, ev bot.Event) error {
+	if err := needGuild(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	if why := c.lacksInGuild(ev.Space, discordgo.PermissionManageNicknames, "Manage Nicknames"); why != "" {
+		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf("discord: cannot take the name off: %s", why)}
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	err := c.outranked(c.classify(ctx, bot.ActDelete, c.sess.GuildMemberNickname(ev.Space, ev.Author.ID, NeutralNick,
+		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionManageNicknames)
+	if apiCode(err) == codeUnknownMember {
+		return nil
+	}
+	return err
+}
+
+var _ bot.EventLimiter = (*Client)(nil)
+
+// CanOn says what vigie can do on ev, for the desk's buttons: a join has no
+// message to delete or answer; a profile has its name, which a delete takes
+// off (RemoveName), and nothing to answer.
+func (c *Client) CanOn(ev bot.Event, k bot.ActionKind) bool {
+	if ev.Kind != bot.KindJoin && ev.Kind != bot.KindProfile {
+		return true
+	}
+	switch k {
+	case bot.ActDelete:
+		return ev.Kind == bot.KindProfile
+	case bot.ActReply, bot.ActHide:
+		return false
+	}
+	return true
 }
 
 // Timeout silences the member for d (communication_disabled_until), at most

@@ -14,6 +14,9 @@ import "github.com/bwmarrin/discordgo"
 type cachedChannel struct {
 	id, guildID, parentID, name string
 	thread                      bool
+	// posts marks a forum or media channel, whose threads are posts with a
+	// title.
+	posts bool
 }
 
 // stateChannel is the channel id as the state holds it, if it does.
@@ -25,7 +28,8 @@ func (c *Client) stateChannel(id string) (cachedChannel, bool) {
 	}
 	st.RLock()
 	defer st.RUnlock()
-	return cachedChannel{id: ch.ID, guildID: ch.GuildID, parentID: ch.ParentID, name: ch.Name, thread: ch.IsThread()}, true
+	return cachedChannel{id: ch.ID, guildID: ch.GuildID, parentID: ch.ParentID, name: ch.Name, thread: ch.IsThread(),
+		posts: ch.Type == discordgo.ChannelTypeGuildForum || ch.Type == discordgo.ChannelTypeGuildMedia}, true
 }
 
 // cachedGuild is what vigie reads of a guild the gateway described.

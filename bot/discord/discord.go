@@ -566,6 +566,7 @@ func fieldErrors(body []byte) string {
 // Discord's JSON error codes vigie reads.
 const (
 	codeUnknownMessage     = 10008
+	codeUnknownChannel     = 10003
 	codeUnknownMember      = 10007
 	codeCannotDMUser       = 50007
 	codeMissingPermissions = 50013

@@ -232,7 +232,7 @@ func start(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, p
 }
 
 // allPerms is what a well set-up vigie role may do.
-const allPerms = 1<<10 | 1<<11 | 1<<16 | 1<<38 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28
+const allPerms = 1<<10 | 1<<11 | 1<<16 | 1<<38 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28 | 1<<27 | 1<<34
 
 // told is what vigie told the author of interaction id, which only they
 // see: after the acknowledgement (a button's deferred update, a command's

@@ -71,7 +71,7 @@ func TestMissingPermissionNamed(t *testing.T) {
 		{"slow mode without Manage Channels", allPerms, nil,
 			func(c *Client) error { _, err := c.SlowMode(ctx, bobMsg, time.Minute); return err },
 			"vigie lacks Manage Channels in #general"},
-		{"slow mode of a thread without Manage Threads", allPerms, nil,
+		{"slow mode of a thread without Manage Threads", allPerms &^ discordgo.PermissionManageThreads, nil,
 			func(c *Client) error { _, err := c.SlowMode(ctx, inThread, time.Minute); return err },
 			"vigie lacks Manage Threads in #general"},
 		{"reply in a thread with Send Messages in Threads", allPerms | discordgo.PermissionReadMessageHistory | discordgo.PermissionSendMessagesInThreads, nil,

@@ -28,6 +28,8 @@ var needed = []struct {
 	{discordgo.PermissionKickMembers, "Kick Members", "kick will fail"},
 	{discordgo.PermissionBanMembers, "Ban Members", "ban and unban will fail"},
 	{discordgo.PermissionManageRoles, "Manage Roles", "tag with a role will fail"},
+	{discordgo.PermissionManageNicknames, "Manage Nicknames", "delete of a member's name will fail"},
+	{discordgo.PermissionManageThreads, "Manage Threads", "delete of a forum post will leave its title"},
 }
 
 // missingPermissions lists, for the guild-wide permissions of vigie's member, what
@@ -310,6 +312,27 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 		strings.Join(names, " and "), where, fix, ae.Err)}
 }
 
+// lacksInGuild says, when the state shows vigie without perm (named name) in
+// the whole guild, what is missing and how to fix it; "" when vigie holds
+// it, or the state does not tell.
+func (c *Client) lacksInGuild(guild string, perm int64, name string) string {
+	st := c.sess.State
+	g, err := st.Guild(guild)
+	me, ok := c.stateMember(guild, c.self())
+	if err != nil || !ok {
+		return ""
+	}
+	st.RLock()
+	defer st.RUnlock()
+	if len(g.Roles) == 0 {
+		return "" // not described yet
+	}
+	if p := guildPermissions(g, me); p&discordgo.PermissionAdministrator != 0 || p&perm != 0 {
+		return ""
+	}
+	return "vigie lacks " + name + " in the server " + guildLabel(g) + ": give it to vigie's role (Server Settings → Roles)"
+}
+
 // channelPermissions is what the member may do in ch: its guild-wide
 // permissions, then ch's overwrites for @everyone, its roles and itself, as
 // Discord computes them. The caller holds the state's read lock.
@@ -359,6 +382,7 @@ var permissionNames = []struct {
 	{discordgo.PermissionKickMembers, "Kick Members"},
 	{discordgo.PermissionBanMembers, "Ban Members"},
 	{discordgo.PermissionManageRoles, "Manage Roles"},
+	{discordgo.PermissionManageNicknames, "Manage Nicknames"},
 	{discordgo.PermissionManageServer, "Manage Server"},
 	{discordgo.PermissionManageChannels, "Manage Channels"},
 	{discordgo.PermissionManageThreads, "Manage Threads"},

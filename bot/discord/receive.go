@@ -551,6 +551,12 @@ func (c *Client) messageEvent(m *wireMessage, kind bot.Kind) (bot.Event, bool) {
 	}
 	if ch, ok := c.stateChannel(m.ChannelID); ok && ch.thread {
 		ev.Channel, ev.Thread = ch.parentID, ch.id
+		// A forum post's starter message has the post's id, and its title is
+		// the thread's name: what the member wrote too, where a scam or a slur
+		// would otherwise go unread.
+		if parent, ok := c.stateChannel(ch.parentID); ok && parent.posts && m.ID == ch.id && ch.name != "" {
+			ev.Text = strings.TrimSpace(ch.name + "\n" + ev.Text)
+		}
 	}
 	if r := m.MessageReference; r != nil {
 		switch {
@@ -725,6 +731,11 @@ func (c *Client) renameEvent(m *discordgo.GuildMemberUpdate) (bot.Event, bool) {
 	}
 	if b := m.BeforeUpdate; b != nil && b.User != nil &&
 		displayName(b.User, b) == displayName(m.User, m.Member) && b.User.Username == m.User.Username {
+		return bot.Event{}, false
+	}
+	if m.Member.Nick == NeutralNick {
+		// The name vigie gave when it took theirs off: judging the names
+		// under it again would sanction the member twice for one name.
 		return bot.Event{}, false
 	}
 	return profileEvent(bot.Event{Space: m.GuildID, Author: c.author(m.GuildID, m.User, m.Member), At: c.discordNow()}), true

@@ -237,7 +237,7 @@ func TestMissingPermissions(t *testing.T) {
 		{1 << 3, nil}, // Administrator
 		{allPerms &^ (1 << 13), []string{"Manage Messages"}},
 		{allPerms &^ (1 << 38), []string{"Send Messages in Threads"}},
-		{0, []string{"View Channels", "Send Messages", "Read Message History", "Send Messages in Threads", "Manage Messages", "Moderate Members", "Kick Members", "Ban Members", "Manage Roles"}},
+		{0, []string{"View Channels", "Send Messages", "Read Message History", "Send Messages in Threads", "Manage Messages", "Moderate Members", "Kick Members", "Ban Members", "Manage Roles", "Manage Nicknames", "Manage Threads"}},
 	}
 	for _, tt := range tests {
 		got, _ := missingPermissions(tt.perms)

@@ -38,7 +38,10 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 
 	timedOutFor := func(u user) time.Duration {
 		t.Helper()
-		mute := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+u.id, 1, nil)
+		mute := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+u.id, 1, func(c discordfake.Call) bool {
+			_, ok := c.Body["communication_disabled_until"]
+			return ok
+		})
 		until, err := time.Parse(time.RFC3339, fmt.Sprint(mute.Body["communication_disabled_until"]))
 		if err != nil {
 			t.Fatalf("timeout = %s", mute.Raw)
@@ -92,5 +95,42 @@ func TestStarterPackSeesWhatScamsHide(t *testing.T) {
 			t.Errorf("timed out for %s, want 1h", d)
 		}
 		card("name that passes for staff", "Server Admin")
+	})
+
+	// A slur taken as a nickname: the slur rule's delete takes the name off
+	// the server (a neutral nickname in its place), once, besides the
+	// timeout.
+	t.Run("a nickname changed to a slur", func(t *testing.T) {
+		zed := user{id: snowflake(t0.AddDate(-1, 0, 0), 62), name: "Zed"}
+		f.Dispatch("GUILD_MEMBER_ADD", memberObject(zed, nil, time.Now()))
+		f.Dispatch("GUILD_MEMBER_UPDATE", memberObject(zed, "dirty coon", time.Now()))
+		renamed := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+zed.id, 1, func(c discordfake.Call) bool { _, ok := c.Body["nick"]; return ok })
+		if nick := fmt.Sprint(renamed.Body["nick"]); nick != NeutralNick {
+			t.Errorf("the nickname was set to %q, want %q", nick, NeutralNick)
+		}
+		if d := timedOutFor(zed); d != time.Hour {
+			t.Errorf("timed out for %s, want 1h", d)
+		}
+		card("slur", "dirty coon")
+		n := 0
+		for _, c := range f.Calls("PATCH", "/guilds/"+guildID+"/members/"+zed.id) {
+			if _, ok := c.Body["nick"]; ok {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("the nickname was replaced %d times, want once", n)
+		}
+	})
+
+	// A CM is offered what Discord can do: a name can be taken off, not
+	// answered; a join has nothing to delete either.
+	t.Run("what a case of a name or a join offers", func(t *testing.T) {
+		for kind, want := range map[bot.Kind]string{bot.KindProfile: "[keep delete timeout ban kick untimeout unban]", bot.KindJoin: "[keep timeout ban kick untimeout unban]"} {
+			ev := bot.Event{ID: "x", Platform: Platform, Kind: kind, Space: guildID, Author: bot.Author{ID: bob.id, Name: "Bob"}}
+			if got := fmt.Sprint(mod.OutcomesFor(ev)); got != want {
+				t.Errorf("a case of a %s offers %s, want %s", kind, got, want)
+			}
+		}
 	})
 }

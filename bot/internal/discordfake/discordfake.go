@@ -1008,6 +1008,8 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			"joined_at": now, "communication_disabled_until": call.Body["communication_disabled_until"]})
 	case "GET guilds/*", "PATCH guilds/*":
 		json.NewEncoder(w).Encode(f.guild(p[1], call.Body))
+	case "DELETE channels/*":
+		json.NewEncoder(w).Encode(map[string]any{"id": p[1], "type": 11, "name": "deleted"})
 	case "GET channels/*", "PATCH channels/*":
 		f.mu.Lock()
 		if v, ok := call.Body["rate_limit_per_user"].(float64); ok {

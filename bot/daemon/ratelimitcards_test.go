@@ -1,0 +1,93 @@
+package daemon_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestLongRateLimitSharesOneCard: Discord holds a channel's deletes for ten
+// minutes (a 429 whose retry_after is past what vigie waits) while a scam
+// wave goes on there. Each scam's delete is left as a case at once, as the
+// docs say; their cases share one card on the desk, counted, as the actions
+// refused for one cause do, rather than a card each that would bury the
+// cases needing a human. Each case stays open.
+func TestLongRateLimitSharesOneCard(t *testing.T) {
+	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	f.Fail("DELETE", "/channels/"+channel+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 600, "global": false}`,
+		http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"600"},
+			"X-Ratelimit-Bucket": {"deletes"}, "Retry-After": {"600"}}, 1)
+	dlogs := &testsync.Buffer{}
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startOnly(t, `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete]
+`, nil, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("discord logs:\n%s", dlogs)
+		}
+	})
+	const wave = 5
+	for i := range wave {
+		id := fmt.Sprint(700000000000000201 + i)
+		author := fmt.Sprint(600000000000000101 + i)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, author, fmt.Sprintf("FREE NITRO wave %d", i))
+		})
+	}
+	open := func() int {
+		var r struct {
+			Cases []struct{ Event struct{ Text string } }
+		}
+		in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &r)
+		n := 0
+		for _, c := range r.Cases {
+			if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
+	cards := func() int {
+		n := 0
+		for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+			if s, _ := c.Body["content"].(string); strings.Contains(s, "FREE NITRO wave") {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "the first card", func() bool { return cards() >= 1 })
+	testsync.Eventually(t, "the shared card counting the wave", func() bool {
+		for _, l := range strings.Split(in.logs.String(), "\n") {
+			if strings.Contains(l, `msg="a cause's card counts its cases"`) && strings.Contains(l, fmt.Sprintf(" cases=%d ", wave)) &&
+				strings.Contains(l, "delete: rate limited for longer than vigie waits") {
+				return true
+			}
+		}
+		return false
+	})
+	if n := cards(); n != 1 {
+		t.Errorf("%d cards for %d deletes left as cases by one rate limit, want one shared card", n, wave)
+	}
+}
