@@ -58,7 +58,9 @@ func TestHostileWordsRunNoScript(t *testing.T) {
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
 			return st.DecideCase(ctx, id, outcome, by, at)
 		},
-		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActReply} },
+		Outcomes: func(bot.Event) []bot.ActionKind {
+			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActReply}
+		},
 	})
 	t.Cleanup(con.Close)
 	mux := http.NewServeMux()
