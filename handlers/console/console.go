@@ -702,6 +702,13 @@ type queueCase struct {
 	Notes []store.Note
 }
 
+// AuthorPath is the page of the case's author, each part of it escaped: an
+// id or a place may hold a slash, a '?' or a '#' (an event posted to
+// /v1/events names whom it likes).
+func (q queueCase) AuthorPath() string {
+	return person{Platform: q.Event.Platform, Space: q.Event.Space, ID: q.Event.Author.ID}.Path()
+}
+
 // NotCarriedOut reports whether the case suggests a and did not carry it out
 // (failed, or held): the queue says so after it.
 func (q queueCase) NotCarriedOut(a bot.Action) bool { return slices.Contains(q.NotDone, a) }
