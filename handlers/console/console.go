@@ -193,7 +193,7 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /queue":              c.guard(c.signedIn(RoleViewer, c.queue)),
 		"GET /queue/live":         c.guard(c.signedIn(RoleViewer, c.live)),
 		"POST /queue/{id}/decide": c.guard(c.signedIn(RoleModerator, c.decide)),
-		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
+		"GET /static/":            c.guard(staticFiles(static)),
 	}
 	routes["GET /people"] = c.guard(c.signedIn(RoleViewer, c.people))
 	routes["GET /people/{platform}/{space}/{author}"] = c.guard(c.signedIn(RoleViewer, c.personPage))
@@ -216,6 +216,21 @@ func (c *Console) Routes() map[string]http.Handler {
 		routes["POST /rules/rollback"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesRollback))
 	}
 	return routes
+}
+
+// staticFiles serves the console's own files. A path fs.FS cannot even
+// name (not UTF-8, a NUL) is a 404: http.FileServerFS answers it 500, which
+// anyone could ask for to make vigie look broken to an alert on its errors.
+func staticFiles(files fs.FS) http.HandlerFunc {
+	serve := http.StripPrefix("/static/", http.FileServerFS(files))
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if name != "" && !fs.ValidPath(strings.TrimSuffix(name, "/")) {
+			http.NotFound(w, r)
+			return
+		}
+		serve.ServeHTTP(w, r)
+	}
 }
 
 // guard serves the console only where a password and a session cookie cannot
