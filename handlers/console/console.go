@@ -308,17 +308,22 @@ func (c *Console) trusted(ip netip.Addr) bool {
 	return false
 }
 
-// client is the address failed logins are counted against: the trusted
-// proxy's X-Forwarded-For when there is one, else the peer.
+// client is the address failed logins are counted against: the last
+// address of the trusted proxy's X-Forwarded-For when there is one, else
+// the peer. The header's lines are one list (RFC 9110, 5.3): a proxy may
+// add its own line after the client's rather than append to it (HAProxy's
+// option forwardfor), and the client's first line is the client's to write.
 func (c *Console) client(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && c.trusted(ip.Unmap()) {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			parts := strings.Split(f, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			parts := strings.Split(lines[len(lines)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+				return last
+			}
 		}
 	}
 	return host
