@@ -288,7 +288,7 @@ func (c *Console) secure(r *http.Request) bool {
 	}
 	ip := addr.Addr().Unmap()
 	if c.trusted(ip) {
-		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+		return forwardedHTTPS(r)
 	}
 	// A reverse proxy on this machine connects from loopback too, and may
 	// serve the whole Internet over plain HTTP: the headers it adds tell it
@@ -297,6 +297,21 @@ func (c *Console) secure(r *http.Request) bool {
 	// another site whose name was pointed at 127.0.0.1 (DNS rebinding) would
 	// otherwise be served the console as its own, login form included.
 	return ip.IsLoopback() && !bot.Proxied(r) && bot.LocalHost(r.Host)
+}
+
+// forwardedHTTPS reports whether X-Forwarded-Proto says https, as its last
+// word: the header's lines are one list (RFC 9110, 5.3), and a proxy that
+// adds its own after the client's leaves the first to the client.
+func forwardedHTTPS(r *http.Request) bool {
+	lines := r.Header.Values("X-Forwarded-Proto")
+	if len(lines) == 0 {
+		return false
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {
@@ -656,7 +671,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.o.Log.Error("console: login not remembered for its address", "name", name, "addr", c.client(r), "err", err)
 		}
 	}
-	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	secure := r.TLS != nil || forwardedHTTPS(r)
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})

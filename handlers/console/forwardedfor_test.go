@@ -53,3 +53,38 @@ func TestForwardedForIsTheProxysLastWord(t *testing.T) {
 		t.Errorf("the sixth guess from 203.0.113.9, each with a new first X-Forwarded-For line: %d, want 429", code)
 	}
 }
+
+// Behind a trusted proxy, the console answers only when the proxy says the
+// client came over HTTPS: its own X-Forwarded-Proto, the last line when it
+// adds one after the client's. A client over plain HTTP that writes
+// "X-Forwarded-Proto: https" itself is not served the login form.
+func TestForwardedProtoIsTheProxysLastWord(t *testing.T) {
+	st := memory.New()
+	routes := console.New(console.Options{Store: st, Accounts: st,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Routes()
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  int
+	}{
+		{"the proxy's https", []string{"https"}, http.StatusOK},
+		{"the proxy's http", []string{"http"}, http.StatusForbidden},
+		{"the client's https, then the proxy's http", []string{"https", "http"}, http.StatusForbidden},
+		{"the client's http, then the proxy's https", []string{"http", "https"}, http.StatusOK},
+		{"one line, the client's then the proxy's", []string{"https, http"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/login", nil)
+			req.RemoteAddr = "10.0.0.2:4000"
+			req.Host = "vigie.example.org"
+			for _, l := range tc.lines {
+				req.Header.Add("X-Forwarded-Proto", l)
+			}
+			w := httptest.NewRecorder()
+			routes["GET /login"].ServeHTTP(w, req)
+			if w.Code != tc.want {
+				t.Errorf("X-Forwarded-Proto %q: %d, want %d", tc.lines, w.Code, tc.want)
+			}
+		})
+	}
+}
