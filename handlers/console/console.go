@@ -229,6 +229,7 @@ func staticFiles(files fs.FS) http.HandlerFunc {
 			http.NotFound(w, r)
 			return
 		}
+		w.Header().Del("Cache-Control") // the console's own files hold nobody's words
 		serve.ServeHTTP(w, r)
 	}
 }
@@ -257,6 +258,10 @@ func (c *Console) guardForm(limit int64, next http.HandlerFunc) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Content-Type-Options", "nosniff")
+		// Members' messages, names and the session's CSRF token: kept by no
+		// browser or proxy, so that the back button after a logout on a
+		// shared computer does not show them again.
+		h.Set("Cache-Control", "no-store")
 		if r.Method == http.MethodPost && !sameOrigin(r) {
 			http.Error(w, "cross-site request refused", http.StatusForbidden)
 			return
