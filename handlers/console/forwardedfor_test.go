@@ -88,3 +88,35 @@ func TestForwardedProtoIsTheProxysLastWord(t *testing.T) {
 		})
 	}
 }
+
+// Some proxies write the client's port in X-Forwarded-For (Azure's
+// Application Gateway: "203.0.113.9:51234"): each connection has a new
+// one, and the guesser's address must still be counted as one.
+func TestForwardedForWithAPort(t *testing.T) {
+	st := memory.New()
+	routes := console.New(console.Options{Store: st, Accounts: st,
+		Now:            (&clock{t: time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC)}).Now,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Routes()
+	for _, tc := range []struct{ name, format string }{
+		{"IPv4", "203.0.113.9:%d"},
+		{"IPv6", "[2001:db8::9]:%d"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := 0
+			for i := range 6 {
+				req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {fmt.Sprintf("n%d", i)}, "password": {"guess"}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.RemoteAddr = "10.0.0.2:4000"
+				req.Host = "vigie.example.org"
+				req.Header.Set("X-Forwarded-Proto", "https")
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf(tc.format, 50000+i))
+				w := httptest.NewRecorder()
+				routes["POST /login"].ServeHTTP(w, req)
+				code = w.Code
+			}
+			if code != http.StatusTooManyRequests {
+				t.Errorf("the sixth guess from one address, each from a new port: %d, want 429", code)
+			}
+		})
+	}
+}
