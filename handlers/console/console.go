@@ -262,9 +262,11 @@ func (c *Console) guardForm(limit int64, next http.HandlerFunc) http.Handler {
 		// browser or proxy, so that the back button after a logout on a
 		// shared computer does not show them again.
 		h.Set("Cache-Control", "no-store")
-		if r.Method == http.MethodPost && !sameOrigin(r) {
-			http.Error(w, "cross-site request refused", http.StatusForbidden)
-			return
+		if r.Method == http.MethodPost {
+			if src, host, ok := c.sameOrigin(r); !ok {
+				http.Error(w, c.crossSite(r, src, host), http.StatusForbidden)
+				return
+			}
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -308,15 +310,7 @@ func (c *Console) secure(r *http.Request) bool {
 // word: the header's lines are one list (RFC 9110, 5.3), and a proxy that
 // adds its own after the client's leaves the first to the client.
 func forwardedHTTPS(r *http.Request) bool {
-	lines := r.Header.Values("X-Forwarded-Proto")
-	if len(lines) == 0 {
-		return false
-	}
-	last := lines[len(lines)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	return strings.EqualFold(strings.TrimSpace(last), "https")
+	return strings.EqualFold(lastWord(r.Header.Values("X-Forwarded-Proto")), "https")
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {
@@ -349,18 +343,59 @@ func (c *Console) client(r *http.Request) string {
 	return host
 }
 
-// sameOrigin refuses what a page of another site posts: browsers send Origin
-// (or at least Referer) with a form's POST.
-func sameOrigin(r *http.Request) bool {
-	src := r.Header.Get("Origin")
+// sameOrigin refuses what a page of another site posts: browsers send
+// Origin (or at least Referer) with a form's POST, which must name this
+// site, the Host asked for. A trusted proxy may ask vigie for its own
+// address (nginx's proxy_pass sends Host 127.0.0.1:8080 unless told
+// otherwise): the Host the browser asked it for is then its
+// X-Forwarded-Host, believed from it only. It returns what was compared.
+func (c *Console) sameOrigin(r *http.Request) (src, host string, ok bool) {
+	src = r.Header.Get("Origin")
 	if src == "" {
 		src = r.Header.Get("Referer")
 	}
 	if src == "" {
-		return true // not a browser: the CSRF token still has to match
+		return "", "", true // not a browser: the CSRF token still has to match
+	}
+	host = r.Host
+	if fh := lastWord(r.Header.Values("X-Forwarded-Host")); fh != "" && c.fromTrustedProxy(r) {
+		host = fh
 	}
 	u, err := url.Parse(src)
-	return err == nil && u.Host == r.Host
+	return src, host, err == nil && strings.EqualFold(u.Host, host)
+}
+
+// crossSite says why a post was refused: from another site, or, from a
+// trusted proxy that sends neither the Host it was asked for nor
+// X-Forwarded-Host, what the operator must mend (the CM's own login is
+// refused until then).
+func (c *Console) crossSite(r *http.Request, src, host string) string {
+	msg := "cross-site request refused: it comes from " + strconv.Quote(src) + ", not from this site (" + host + ")"
+	if c.fromTrustedProxy(r) && r.Header.Get("X-Forwarded-Host") == "" {
+		msg += "; if that is the address of the proxy in front of vigie, have it pass the Host it was asked for " +
+			"(nginx: proxy_set_header Host $host) or set X-Forwarded-Host"
+	}
+	return msg
+}
+
+// fromTrustedProxy reports whether r's peer is in TrustedProxies.
+func (c *Console) fromTrustedProxy(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && c.trusted(ap.Addr().Unmap())
+}
+
+// lastWord is the last value of a header's lines, read as one list
+// (RFC 9110, 5.3): a proxy that adds its own line after the client's
+// leaves the first to the client.
+func lastWord(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
 }
 
 const cookieName = "vigie_session"
