@@ -511,7 +511,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
 		d.adminToken = []byte(s)
 	}
-	if err := exposed(cfg, d.secret != nil, d.adminToken != nil); err != nil {
+	if err := exposed(cfg, d.secret, d.adminToken); err != nil {
 		return nil, err
 	}
 	if d.adminToken == nil {
