@@ -25,8 +25,9 @@ COPY --from=build /out/vigie /usr/local/bin/vigie
 # tell without reading /etc/passwd.
 USER 65532:65532
 WORKDIR /etc/vigie
-# Listening beyond loopback needs VIGIE_WEBHOOK_SECRET and VIGIE_ADMIN_TOKEN:
-# without them vigie says which is missing and exits 2.
+# Listening beyond loopback needs VIGIE_WEBHOOK_SECRET and VIGIE_ADMIN_TOKEN, of
+# at least 16 characters each (openssl rand -hex 32): without them, or with a
+# shorter one, vigie says which and exits 2.
 ENV VIGIE_LISTEN=:8080
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/vigie"]

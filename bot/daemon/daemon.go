@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -510,7 +511,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if s := cfg.Getenv("VIGIE_ADMIN_TOKEN"); s != "" {
 		d.adminToken = []byte(s)
 	}
-	if err := exposed(cfg, d.secret != nil, d.adminToken != nil); err != nil {
+	if err := exposed(cfg, d.secret, d.adminToken); err != nil {
 		return nil, err
 	}
 	if d.adminToken == nil {
@@ -708,7 +709,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          stdlog.New(serverErrors{refusals: d.cfg.refusals, log: log}, "", 0),
 	}
 	if d.console != nil {
 		// Live views are streams that never end on their own: Shutdown

@@ -18,7 +18,12 @@ import (
 )
 
 // Beyond loopback, vigie does not start without the webhook secret and the admin
-// token, unless told --insecure.
+// token, nor with ones short enough to guess, unless told --insecure.
+const (
+	longSecret = "3f9c1e7a5b2d8f0c4a6e"
+	longToken  = "9b7d5f3a1c8e6b4d2f0a"
+)
+
 func TestListeningBeyondLoopbackNeedsSecrets(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(file, []byte(rulesV1), 0o600); err != nil {
@@ -34,7 +39,14 @@ func TestListeningBeyondLoopbackNeedsSecrets(t *testing.T) {
 		{"loopback, no secrets", "127.0.0.1:0", nil, false, ""},
 		{"everywhere, no secrets", "0.0.0.0:0", nil, false, "needs VIGIE_WEBHOOK_SECRET (POST /v1/events would act for anyone) and VIGIE_ADMIN_TOKEN"},
 		{"empty host is everywhere", ":0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s"}, false, "needs VIGIE_ADMIN_TOKEN"},
-		{"everywhere, both secrets", "0.0.0.0:0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s", "VIGIE_ADMIN_TOKEN": "a"}, false, ""},
+		{"everywhere, both secrets", "0.0.0.0:0", map[string]string{"VIGIE_WEBHOOK_SECRET": longSecret, "VIGIE_ADMIN_TOKEN": longToken}, false, ""},
+		// Anyone who reaches the port may guess at them as fast as HTTP goes.
+		{"everywhere, a short admin token", "0.0.0.0:0", map[string]string{"VIGIE_WEBHOOK_SECRET": longSecret, "VIGIE_ADMIN_TOKEN": "changeme"}, false,
+			"VIGIE_ADMIN_TOKEN is 8 characters long: beyond this machine"},
+		{"everywhere, a short webhook secret", ":0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s3cret", "VIGIE_ADMIN_TOKEN": longToken}, false,
+			"VIGIE_WEBHOOK_SECRET is 6 characters long: beyond this machine"},
+		{"loopback, short secrets", "127.0.0.1:0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s", "VIGIE_ADMIN_TOKEN": "a"}, false, ""},
+		{"everywhere, short secrets, --insecure", "0.0.0.0:0", map[string]string{"VIGIE_WEBHOOK_SECRET": "s", "VIGIE_ADMIN_TOKEN": "a"}, true, ""},
 		{"everywhere, --insecure", "0.0.0.0:0", nil, true, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"slices"
@@ -818,4 +819,27 @@ func (d *daemon) ruleFile() *console.RuleFile {
 		Running:  func() *rules.Ruleset { return d.current.Load().engine.Ruleset() },
 		Embedded: embedded,
 	}
+}
+
+// serverErrors is net/http's error log. A TLS handshake that fails (a port
+// scanner, plain HTTP sent to the HTTPS port, a client that does not trust
+// the certificate) is a stranger's doing, at the stranger's pace: it is a
+// refusal like the others, counted in vigie_refused_requests_total and
+// logged a few times a minute, not a line each. The rest (a panic in a
+// handler, an accept error) is logged as it comes.
+type serverErrors struct {
+	refusals *bot.Refusals
+	log      *slog.Logger
+}
+
+func (s serverErrors) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	if rest, ok := strings.CutPrefix(line, "http: TLS handshake error from "); ok {
+		addr, why, _ := strings.Cut(rest, ": ")
+		s.refusals.Refuse("TLS", "tls_handshake", "TLS handshake failed (not TLS, or a client that does not trust the certificate)",
+			"remote", addr, "err", why)
+		return len(p), nil
+	}
+	s.log.Warn(line)
+	return len(p), nil
 }

@@ -367,11 +367,17 @@ func waitFor(fs []time.Time, limit int, now time.Time) time.Duration {
 }
 
 // clientKey is the address failed logins are counted against: an IPv4
-// address, or an IPv6 address's /64.
+// address, or an IPv6 address's /64. A port after it is dropped: some
+// proxies write the client's in X-Forwarded-For ("203.0.113.9:51234",
+// Azure's Application Gateway), a new one for each connection.
 func clientKey(host string) string {
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		ap, err := netip.ParseAddrPort(host)
+		if err != nil {
+			return host
+		}
+		ip = ap.Addr()
 	}
 	ip = ip.Unmap()
 	if ip.Is6() {

@@ -193,7 +193,7 @@ func (c *Console) Routes() map[string]http.Handler {
 		"GET /queue":              c.guard(c.signedIn(RoleViewer, c.queue)),
 		"GET /queue/live":         c.guard(c.signedIn(RoleViewer, c.live)),
 		"POST /queue/{id}/decide": c.guard(c.signedIn(RoleModerator, c.decide)),
-		"GET /static/":            c.guard(http.StripPrefix("/static/", http.FileServerFS(static)).ServeHTTP),
+		"GET /static/":            c.guard(staticFiles(static)),
 	}
 	routes["GET /people"] = c.guard(c.signedIn(RoleViewer, c.people))
 	routes["GET /people/{platform}/{space}/{author}"] = c.guard(c.signedIn(RoleViewer, c.personPage))
@@ -216,6 +216,22 @@ func (c *Console) Routes() map[string]http.Handler {
 		routes["POST /rules/rollback"] = c.guardForm(maxDraft, c.signedIn(RoleAdmin, c.rulesRollback))
 	}
 	return routes
+}
+
+// staticFiles serves the console's own files. A path fs.FS cannot even
+// name (not UTF-8, a NUL) is a 404: http.FileServerFS answers it 500, which
+// anyone could ask for to make vigie look broken to an alert on its errors.
+func staticFiles(files fs.FS) http.HandlerFunc {
+	serve := http.StripPrefix("/static/", http.FileServerFS(files))
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if name != "" && !fs.ValidPath(strings.TrimSuffix(name, "/")) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Del("Cache-Control") // the console's own files hold nobody's words
+		serve.ServeHTTP(w, r)
+	}
 }
 
 // guard serves the console only where a password and a session cookie cannot
@@ -242,9 +258,15 @@ func (c *Console) guardForm(limit int64, next http.HandlerFunc) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Content-Type-Options", "nosniff")
-		if r.Method == http.MethodPost && !sameOrigin(r) {
-			http.Error(w, "cross-site request refused", http.StatusForbidden)
-			return
+		// Members' messages, names and the session's CSRF token: kept by no
+		// browser or proxy, so that the back button after a logout on a
+		// shared computer does not show them again.
+		h.Set("Cache-Control", "no-store")
+		if r.Method == http.MethodPost {
+			if src, host, ok := c.sameOrigin(r); !ok {
+				http.Error(w, c.crossSite(r, src, host), http.StatusForbidden)
+				return
+			}
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -273,7 +295,7 @@ func (c *Console) secure(r *http.Request) bool {
 	}
 	ip := addr.Addr().Unmap()
 	if c.trusted(ip) {
-		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+		return forwardedHTTPS(r)
 	}
 	// A reverse proxy on this machine connects from loopback too, and may
 	// serve the whole Internet over plain HTTP: the headers it adds tell it
@@ -282,6 +304,13 @@ func (c *Console) secure(r *http.Request) bool {
 	// another site whose name was pointed at 127.0.0.1 (DNS rebinding) would
 	// otherwise be served the console as its own, login form included.
 	return ip.IsLoopback() && !bot.Proxied(r) && bot.LocalHost(r.Host)
+}
+
+// forwardedHTTPS reports whether X-Forwarded-Proto says https, as its last
+// word: the header's lines are one list (RFC 9110, 5.3), and a proxy that
+// adds its own after the client's leaves the first to the client.
+func forwardedHTTPS(r *http.Request) bool {
+	return strings.EqualFold(lastWord(r.Header.Values("X-Forwarded-Proto")), "https")
 }
 
 func (c *Console) trusted(ip netip.Addr) bool {
@@ -293,34 +322,80 @@ func (c *Console) trusted(ip netip.Addr) bool {
 	return false
 }
 
-// client is the address failed logins are counted against: the trusted
-// proxy's X-Forwarded-For when there is one, else the peer.
+// client is the address failed logins are counted against: the last
+// address of the trusted proxy's X-Forwarded-For when there is one, else
+// the peer. The header's lines are one list (RFC 9110, 5.3): a proxy may
+// add its own line after the client's rather than append to it (HAProxy's
+// option forwardfor), and the client's first line is the client's to write.
 func (c *Console) client(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && c.trusted(ip.Unmap()) {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			parts := strings.Split(f, ",")
-			return strings.TrimSpace(parts[len(parts)-1])
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			parts := strings.Split(lines[len(lines)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+				return last
+			}
 		}
 	}
 	return host
 }
 
-// sameOrigin refuses what a page of another site posts: browsers send Origin
-// (or at least Referer) with a form's POST.
-func sameOrigin(r *http.Request) bool {
-	src := r.Header.Get("Origin")
+// sameOrigin refuses what a page of another site posts: browsers send
+// Origin (or at least Referer) with a form's POST, which must name this
+// site, the Host asked for. A trusted proxy may ask vigie for its own
+// address (nginx's proxy_pass sends Host 127.0.0.1:8080 unless told
+// otherwise): the Host the browser asked it for is then its
+// X-Forwarded-Host, believed from it only. It returns what was compared.
+func (c *Console) sameOrigin(r *http.Request) (src, host string, ok bool) {
+	src = r.Header.Get("Origin")
 	if src == "" {
 		src = r.Header.Get("Referer")
 	}
 	if src == "" {
-		return true // not a browser: the CSRF token still has to match
+		return "", "", true // not a browser: the CSRF token still has to match
+	}
+	host = r.Host
+	if fh := lastWord(r.Header.Values("X-Forwarded-Host")); fh != "" && c.fromTrustedProxy(r) {
+		host = fh
 	}
 	u, err := url.Parse(src)
-	return err == nil && u.Host == r.Host
+	return src, host, err == nil && strings.EqualFold(u.Host, host)
+}
+
+// crossSite says why a post was refused: from another site, or, from a
+// trusted proxy that sends neither the Host it was asked for nor
+// X-Forwarded-Host, what the operator must mend (the CM's own login is
+// refused until then).
+func (c *Console) crossSite(r *http.Request, src, host string) string {
+	msg := "cross-site request refused: it comes from " + strconv.Quote(src) + ", not from this site (" + host + ")"
+	if c.fromTrustedProxy(r) && r.Header.Get("X-Forwarded-Host") == "" {
+		msg += "; if that is the address of the proxy in front of vigie, have it pass the Host it was asked for " +
+			"(nginx: proxy_set_header Host $host) or set X-Forwarded-Host"
+	}
+	return msg
+}
+
+// fromTrustedProxy reports whether r's peer is in TrustedProxies.
+func (c *Console) fromTrustedProxy(r *http.Request) bool {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && c.trusted(ap.Addr().Unmap())
+}
+
+// lastWord is the last value of a header's lines, read as one list
+// (RFC 9110, 5.3): a proxy that adds its own line after the client's
+// leaves the first to the client.
+func lastWord(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	last := lines[len(lines)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.TrimSpace(last)
 }
 
 const cookieName = "vigie_session"
@@ -636,7 +711,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.o.Log.Error("console: login not remembered for its address", "name", name, "addr", c.client(r), "err", err)
 		}
 	}
-	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	secure := r.TLS != nil || forwardedHTTPS(r)
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
 		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
@@ -700,6 +775,13 @@ type queueCase struct {
 	Outcomes []bot.ActionKind
 	// Notes are the moderators' notes on the case's author (/note).
 	Notes []store.Note
+}
+
+// AuthorPath is the page of the case's author, each part of it escaped: an
+// id or a place may hold a slash, a '?' or a '#' (an event posted to
+// /v1/events names whom it likes).
+func (q queueCase) AuthorPath() string {
+	return person{Platform: q.Event.Platform, Space: q.Event.Space, ID: q.Event.Author.ID}.Path()
 }
 
 // NotCarriedOut reports whether the case suggests a and did not carry it out

@@ -2,7 +2,6 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/vigie-bot/vigie/handlers"
@@ -63,13 +62,9 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, a account) {
 	if !ok {
 		return
 	}
-	q := url.Values{"since": {since}}
-	if cm := r.FormValue("community"); cm != "" {
-		q.Set("community", cm)
-	}
 	c.render(w, http.StatusOK, "reports.html", map[string]any{
 		"Account": a, "Nav": "reports", "Report": rep, "Since": since, "Periods": periods,
-		"Query": q.Encode(), "Community": r.FormValue("community"), "Communities": c.communities(),
+		"Community": r.FormValue("community"), "Communities": c.communities(),
 	})
 }
 
