@@ -60,10 +60,7 @@ func withRule(name string) string {
 // all kept, none written over; the folder's own files are no version to
 // roll back to.
 func TestConsoleApplyOverAChangedFile(t *testing.T) {
-	// The test's browser (net/http/cookiejar) drops a cookie past its
-	// Expires on the machine's clock: the console's clock is set in years to
-	// come, so that its 12-hour sessions outlive the test whatever day it runs.
-	at := time.Date(2099, 12, 6, 9, 30, 0, 0, time.UTC)
+	at := time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
 	in := start(t, casesRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
 		func(c *daemon.Config) { c.Now = func() time.Time { return at } })
 	ada, bob := admin(t, in, "ada"), admin(t, in, "bob")
@@ -120,7 +117,7 @@ func TestConsoleApplyOverAChangedFile(t *testing.T) {
 
 	// A rollback from a page made before the operator's edit.
 	versions := in.file + ".versions"
-	code, _, h := ada.do("POST", "/rules/rollback", url.Values{"version": {"20991206T093000Z_ada.yaml"}, "csrf": {adaToken}, "base": {adaBase}}, nil)
+	code, _, h := ada.do("POST", "/rules/rollback", url.Values{"version": {"20261206T093000Z_ada.yaml"}, "csrf": {adaToken}, "base": {adaBase}}, nil)
 	if loc, _ := url.QueryUnescape(h.Get("Location")); code != http.StatusSeeOther ||
 		!strings.Contains(loc, "Not rolled back: the rule file changed since this page was loaded (it was changed outside the console") {
 		t.Errorf("a rollback from a page of an older text: %d → %q", code, loc)
@@ -144,10 +141,10 @@ func TestConsoleApplyOverAChangedFile(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"20991206T093000Z_ada.yaml":   casesRules,
-		"20991206T093000Z_bob.yaml":   withRule("ada"),
-		"20991206T093000Z-2_ada.yaml": withRule("op"),
-		"20991206T093000Z-3_ada.yaml": withRule("ada3"),
+		"20261206T093000Z_ada.yaml":   casesRules,
+		"20261206T093000Z_bob.yaml":   withRule("ada"),
+		"20261206T093000Z-2_ada.yaml": withRule("op"),
+		"20261206T093000Z-3_ada.yaml": withRule("ada3"),
 	}
 	for name, text := range want {
 		if b, err := os.ReadFile(filepath.Join(versions, name)); err != nil || string(b) != text {
@@ -161,12 +158,12 @@ func TestConsoleApplyOverAChangedFile(t *testing.T) {
 	for _, m := range listed {
 		names = append(names, m[1])
 	}
-	if wantOrder := []string{"20991206T093000Z-3_ada.yaml", "20991206T093000Z-2_ada.yaml", "20991206T093000Z_bob.yaml", "20991206T093000Z_ada.yaml"}; !slices.Equal(names, wantOrder) {
+	if wantOrder := []string{"20261206T093000Z-3_ada.yaml", "20261206T093000Z-2_ada.yaml", "20261206T093000Z_bob.yaml", "20261206T093000Z_ada.yaml"}; !slices.Equal(names, wantOrder) {
 		t.Errorf("the page lists the versions %q, want %q", names, wantOrder)
 	}
 	_, base := rulesForm(t, ada)
-	_, _, h = ada.do("POST", "/rules/rollback", url.Values{"version": {"20991206T093000Z-2_ada.yaml"}, "csrf": {adaToken}, "base": {base}}, nil)
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "Rules rolled back to 20991206T093000Z-2_ada.yaml and running") {
+	_, _, h = ada.do("POST", "/rules/rollback", url.Values{"version": {"20261206T093000Z-2_ada.yaml"}, "csrf": {adaToken}, "base": {base}}, nil)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "Rules rolled back to 20261206T093000Z-2_ada.yaml and running") {
 		t.Errorf("the rollback: → %q", loc)
 	}
 	fileIs(withRule("op"), "after the rollback")
