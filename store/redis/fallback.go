@@ -99,6 +99,8 @@ type Fallback struct {
 	evictedLast int64
 	evicted     atomic.Int64
 	evictLogged int64
+	// skewWarned is the clock's skew from Redis's last warned of (ns).
+	skewWarned int64
 	// locksLost counts the members' locks lost while held, or held in this
 	// process only because Redis did not answer their taking (LockMember).
 	locksLost atomic.Int64
@@ -1223,6 +1225,7 @@ func (f *Fallback) checkData() {
 	ctx, cancel := context.WithTimeout(f.ctx, f.opts.RetryEvery)
 	defer cancel()
 	evicted := f.checkEvictions(ctx)
+	f.checkSkew(ctx)
 	had, err := f.primary.markData(ctx)
 	if err != nil {
 		return
@@ -1286,6 +1289,22 @@ func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 	return n
 }
 
+// skewTold is the least skew of this machine's clock from Redis's that is
+// warned of, and listed on /healthz.
+const skewTold = 5 * time.Second
+
+// checkSkew measures this machine's clock against Redis's, and warns when
+// they differ by skewTold or more (again when the skew moved by as much).
+func (f *Fallback) checkSkew(ctx context.Context) {
+	skew, err := f.primary.measureSkew(ctx)
+	if err != nil || skew.Abs() < skewTold || (skew-time.Duration(f.skewWarned)).Abs() < skewTold {
+		return
+	}
+	f.skewWarned = int64(skew)
+	f.log.Warn("this machine's clock differs from Redis's: the journal of verdicts in flight follows Redis's clock, the rest follows this one's; synchronise the clocks (NTP)",
+		"store", "redis", "redis_ahead_by", skew.Round(time.Millisecond).String())
+}
+
 // evictPolicy is the eviction policy checkEvictions last found risky, or
 // "".
 func (f *Fallback) evictPolicy() string {
@@ -1309,6 +1328,13 @@ func (f *Fallback) Warnings() []string {
 	}
 	if n := f.evicted.Load(); n > 0 {
 		out = append(out, fmt.Sprintf("store: redis evicted %d keys since this vigie started: cases, leases, marks or counters may be among them", n))
+	}
+	if skew, ok := f.primary.Skew(); ok && skew.Abs() >= skewTold {
+		way := "behind"
+		if skew < 0 {
+			way = "ahead of"
+		}
+		out = append(out, fmt.Sprintf("clock: this machine's clock is %s %s Redis's: synchronise the clocks (NTP)", skew.Abs().Round(time.Second), way))
 	}
 	if n := f.dataLost.Load(); n > 0 {
 		times := "once"

@@ -109,6 +109,7 @@ type config struct {
 	claimIdle     time.Duration
 	cluster       *bool
 	autoPipeline  bool
+	wall          func() time.Time
 }
 
 // WithPrefix sets the prefix of every key (DefaultPrefix). It may not contain
@@ -183,6 +184,12 @@ type Store struct {
 	// longestStrike is the longest TTL of a strike this process wrote, for
 	// the data marker's (markerTTL).
 	longestStrike atomic.Int64
+	// skew is how far Redis's clock is ahead of this machine's (ms), as
+	// the journal's stamps correct it (0 under skewApplied); skewSeen the
+	// last measure (ns), skewKnown whether there was one (measureSkew).
+	skew      atomic.Int64
+	skewSeen  atomic.Int64
+	skewKnown atomic.Bool
 	// found says which counters only read were there when last read.
 	found found
 	trips atomic.Int64
@@ -388,6 +395,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		caseStreamCap: DefaultCaseStreamCap,
 		consumer:      consumerName(host),
 		claimIdle:     DefaultClaimIdle,
+		wall:          time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -2188,7 +2196,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	ctx = s.writeContext(ctx)
 	cmds := []goredis.Cmder{
 		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
-		goredis.NewIntCmd(ctx, "zadd", keys[1], e.At.UnixMilli(), e.Key),
+		goredis.NewIntCmd(ctx, "zadd", keys[1], s.onRedisClock(e.At), e.Key),
 	}
 	// The keys live DefaultJournalTTL after the last Begin: their expiry is
 	// pushed to that and an hour once a minute, not on every entry (keys that
@@ -2264,9 +2272,15 @@ func (s *Store) doneCmds(ctx context.Context, key string) []goredis.Cmder {
 }
 
 // Unfinished takes the journal's entries stamped before olderThan.
+// The stamps are on Redis's clock (onRedisClock): the first look measures
+// how far it is from this machine's, if nothing did yet.
 func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
+	if !s.skewKnown.Load() {
+		_, _ = s.measureSkew(ctx) // unmeasured, the stamps are this machine's
+	}
+	skew := s.skew.Load()
 	vals, err := s.script(ctx, unfinishedScript, s.journalKeys(),
-		"("+strconv.FormatInt(olderThan.UnixMilli(), 10), now.UnixMilli(), journalTake).Slice()
+		"("+strconv.FormatInt(olderThan.UnixMilli()+skew, 10), now.UnixMilli()+skew, journalTake).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redis journal: %w", err)
 	}
@@ -2279,7 +2293,7 @@ func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]sto
 		}
 		stamp, _ := vals[i+1].(string)
 		if n, err := strconv.ParseFloat(stamp, 64); err == nil {
-			e.At = time.UnixMilli(int64(n)).UTC()
+			e.At = time.UnixMilli(int64(n) - skew).UTC()
 		}
 		tries, _ := vals[i+2].(int64)
 		e.Tries = int(tries)
