@@ -1261,7 +1261,7 @@ func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 		policy = fmt.Sprintf("maxmemory-policy %s, maxmemory %d", m.policy, m.maxmemory)
 	}
 	if old := f.evicts.Load(); policy != "" && (old == nil || *old != policy) {
-		f.log.Warn("redis may evict vigie's keys when it is full: leases, cases, pending marks, members' locks and counters would vanish one by one, unsaid; set maxmemory-policy noeviction (vigie's own keys expire by themselves)",
+		f.log.Warn("redis may evict vigie's keys when it is full: leases, cases, pending marks, members' locks and counters would vanish one by one, unsaid; set maxmemory-policy noeviction, with room (most of vigie's keys expire by themselves)",
 			"store", "redis", "policy", policy)
 	}
 	if policy == "" {
