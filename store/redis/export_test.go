@@ -74,3 +74,6 @@ func (s *Store) BanKeys() []string { return s.banKeys() }
 // SetMemberRenew has the member's locks taken after it renewed every d,
 // rather than every third of MemberLockTTL.
 func (s *Store) SetMemberRenew(d time.Duration) { s.memberRenew.Store(int64(d)) }
+
+// MeasureSkew is measureSkew, for the tests of clocks apart.
+func (s *Store) MeasureSkew(ctx context.Context) (time.Duration, error) { return s.measureSkew(ctx) }

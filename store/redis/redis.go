@@ -675,7 +675,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	var dedupeTTL int64
 	seen := at // the ids' clock: when the event was seen
 	if !o.SeenAt.IsZero() {
-		seen = o.SeenAt.UnixMilli()
+		// On Redis's clock: a pending mark's hold (seconds) is compared
+		// with another instance's seen, whose machine's clock may be off.
+		seen = s.onRedisClock(o.SeenAt)
 	}
 	seens := strconv.FormatInt(seen, 10)
 	if o.EventID != "" && o.Pending > 0 {
@@ -2168,7 +2170,7 @@ func (s *Store) Renew(ctx context.Context, m store.SeenMark, now time.Time, pend
 	if m.ID == "" || pending <= 0 {
 		return nil
 	}
-	if err := s.write(ctx, lostWrite{}, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(now.UnixMilli(), pending), m.ID); err != nil {
+	if err := s.write(ctx, lostWrite{}, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(s.onRedisClock(now), pending), m.ID); err != nil {
 		return fmt.Errorf("redis renew %s: %w", m.ID, err)
 	}
 	return nil

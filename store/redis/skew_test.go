@@ -94,3 +94,51 @@ func TestClockSkewTold(t *testing.T) {
 		t.Errorf("Warnings = %q, want the machine 3m0s behind", w)
 	}
 }
+
+// TestPendingMarkClocksApart: an event being judged by one instance (its id
+// marked pending for 5 seconds) comes again to an instance whose clock is 3
+// minutes ahead (a Telegram update handed on, a Discord catch-up): it is a
+// duplicate while the first renews its mark. Before, the marks were stamped
+// on each machine's clock: the instance ahead found the mark 3 minutes old,
+// past its hold, and judged the event again (Again), its actions done twice.
+func TestPendingMarkClocksApart(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	const ahead = 3 * time.Minute
+	a, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	aheadClock := func() time.Time { return time.Now().Add(ahead) }
+	b, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, s := range []*redis.Store{a, b} {
+		if _, err := s.MeasureSkew(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().Add(-time.Second) // the platform's stamp
+	obs := func(seen time.Time) store.Observation {
+		return store.Observation{At: at, Platform: "telegram", Space: "g1", Author: "u1", EventID: "m-1",
+			SeenAt: seen, Pending: 5 * time.Second}
+	}
+	first, err := a.Observe(ctx, obs(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Duplicate || first.Again {
+		t.Fatalf("the first observation: %+v, want a new event", first)
+	}
+	again, err := b.Observe(ctx, obs(aheadClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Again {
+		t.Errorf("the retry on the instance 3 minutes ahead: duplicate %v, again %v; want a duplicate, the first still judging it", again.Duplicate, again.Again)
+	}
+}
