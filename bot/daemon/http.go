@@ -306,6 +306,11 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 			}
 		}
 	}
+	// A Redis that answers but loses vigie's data (evicts its keys, or lost
+	// them all) is no outage: /-/ready stays 200, and this says it.
+	if w, ok := d.store.(interface{ Warnings() []string }); ok {
+		rep.Degraded = append(rep.Degraded, w.Warnings()...)
+	}
 	// A restarting source is in both lists.
 	slices.Sort(rep.Degraded)
 	rep.Degraded = slices.Compact(rep.Degraded)

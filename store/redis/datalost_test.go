@@ -53,6 +53,10 @@ func TestDataLossTold(t *testing.T) {
 	if n := f.DataLost(); n != 1 {
 		t.Errorf("DataLost = %d after one loss, want 1", n)
 	}
+	// /healthz lists it (Warnings): a CM who looks in the morning sees it.
+	if w := strings.Join(f.Warnings(), "\n"); !strings.Contains(w, "redis lost its data once") {
+		t.Errorf("Warnings = %q, want the loss said", w)
+	}
 }
 
 // The data marker outlives the data it vouches for, not a fixed day: an

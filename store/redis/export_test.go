@@ -78,3 +78,6 @@ func (s *Store) SetMemberRenew(d time.Duration) { s.memberRenew.Store(int64(d)) 
 // ClaimKey is the key of the claim of case id's decision, for the tests
 // that look at it in Redis.
 func (s *Store) ClaimKey(id string) string { return s.claimKey(id) }
+
+// MeasureSkew is measureSkew, for the tests of clocks apart.
+func (s *Store) MeasureSkew(ctx context.Context) (time.Duration, error) { return s.measureSkew(ctx) }

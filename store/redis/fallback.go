@@ -89,6 +89,18 @@ type Fallback struct {
 	// the times it was found gone since (Redis lost its data).
 	marked   bool
 	dataLost atomic.Int64
+	// evicts is what INFO said of a Redis that may evict vigie's keys
+	// when full ("maxmemory-policy allkeys-lru, maxmemory 2097152"), nil
+	// for one that does not; evictedLast is Redis's evicted_keys at the
+	// last check (-1 before the first), evicted the keys it evicted since
+	// this process first looked, evictLogged when that was last logged
+	// (Unix ns). See checkEvictions.
+	evicts      atomic.Pointer[string]
+	evictedLast int64
+	evicted     atomic.Int64
+	evictLogged int64
+	// skewWarned is the clock's skew from Redis's last warned of (ns).
+	skewWarned int64
 	// locksLost counts the members' locks lost while held, or held in this
 	// process only because Redis did not answer their taking (LockMember).
 	locksLost atomic.Int64
@@ -220,14 +232,15 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 		primary: primary,
 		// Redis groups the local cases when they are written back; grouped
 		// here, a hit added to a case written back already would never reach it.
-		local:     memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
-		log:       opts.Logger,
-		opts:      opts,
-		cases:     make(map[string]*localCase),
-		maxMapped: maxMapped,
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
-		spool:     opts.Spool,
+		local:       memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
+		log:         opts.Logger,
+		opts:        opts,
+		cases:       make(map[string]*localCase),
+		maxMapped:   maxMapped,
+		stop:        make(chan struct{}),
+		done:        make(chan struct{}),
+		spool:       opts.Spool,
+		evictedLast: -1,
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	primary.lost = f.takeOver
@@ -405,6 +418,9 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_data_lost_total",
 			Help: "Times this vigie found that Redis had lost its data (restarted without persistence, FLUSHALL, an empty replica promoted): the open cases it held were lost."},
 			func() float64 { return float64(f.DataLost()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_evicted_keys_total",
+			Help: "Keys Redis evicted to make room (maxmemory under a policy other than noeviction) since this vigie started: vigie's cases, leases, marks or counters may be among them."},
+			func() float64 { return float64(f.Evicted()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_spool_errors_total",
 			Help: "Times the spool, which keeps on disk what waits for Redis, could not be written (a full or read-only disk): until it is, a stop loses what waits."},
 			func() float64 { return float64(f.spool.Errors()) }),
@@ -1227,16 +1243,126 @@ const markEvery = 5
 func (f *Fallback) checkData() {
 	ctx, cancel := context.WithTimeout(f.ctx, f.opts.RetryEvery)
 	defer cancel()
+	evicted := f.checkEvictions(ctx)
+	f.checkSkew(ctx)
 	had, err := f.primary.markData(ctx)
 	if err != nil {
 		return
 	}
-	if !had && f.marked {
+	if !had && f.marked && evicted > 0 {
+		// Redis evicted the marker itself (checkEvictions said so): no
+		// restart, but the same loss, key by key.
+		f.log.Error("redis evicted vigie's data marker to make room: vigie's other keys (cases, leases, marks, counters) are being evicted too; set maxmemory-policy noeviction, or give Redis more memory",
+			"store", "redis", "policy", f.evictPolicy())
+	} else if !had && f.marked {
 		f.dataLost.Add(1)
 		f.log.Error("redis lost its data (restarted without persistence, FLUSHALL, or a failover to an empty replica): the open cases, strikes and counters it held are gone; run Redis with appendonly yes",
 			"store", "redis")
 	}
 	f.marked = true
+}
+
+// checkEvictions reads Redis's eviction policy and evicted keys (INFO), and
+// says, as a warning once, that a Redis with a maxmemory under a policy
+// other than noeviction may remove vigie's keys when full (a lease, a case,
+// a pending mark, a member's lock, a counter: each one lost silently, the
+// Redis answering as if nothing happened), and, as an error at most once a
+// minute, each time it did evict keys. It returns how many keys Redis
+// evicted since the last check. A Redis that does not answer INFO (a
+// managed one that forbids it) says nothing.
+func (f *Fallback) checkEvictions(ctx context.Context) int64 {
+	m, err := f.primary.memoryInfo(ctx)
+	if err != nil {
+		return 0
+	}
+	var policy string
+	if m.evicts() {
+		policy = fmt.Sprintf("maxmemory-policy %s, maxmemory %d", m.policy, m.maxmemory)
+	}
+	if old := f.evicts.Load(); policy != "" && (old == nil || *old != policy) {
+		f.log.Warn("redis may evict vigie's keys when it is full: leases, cases, pending marks, members' locks and counters would vanish one by one, unsaid; set maxmemory-policy noeviction, with room (most of vigie's keys expire by themselves)",
+			"store", "redis", "policy", policy)
+	}
+	if policy == "" {
+		f.evicts.Store(nil)
+	} else {
+		f.evicts.Store(&policy)
+	}
+	var n int64
+	switch {
+	case f.evictedLast < 0:
+	case m.evicted >= f.evictedLast:
+		n = m.evicted - f.evictedLast
+	default:
+		n = m.evicted // Redis restarted: its count starts again
+	}
+	f.evictedLast = m.evicted
+	if n > 0 {
+		f.evicted.Add(n)
+		if now := time.Now().UnixNano(); now-f.evictLogged >= int64(time.Minute) {
+			f.evictLogged = now
+			f.log.Error("redis evicted keys to make room: vigie's cases, leases, pending marks, members' locks or counters may be among them, lost; set maxmemory-policy noeviction, or give Redis more memory",
+				"store", "redis", "evicted", n, "evicted_since_start", f.evicted.Load(), "policy", m.policy)
+		}
+	}
+	return n
+}
+
+// skewTold is the least skew of this machine's clock from Redis's that is
+// warned of, and listed on /healthz.
+const skewTold = 5 * time.Second
+
+// checkSkew measures this machine's clock against Redis's, and warns when
+// they differ by skewTold or more (again when the skew moved by as much).
+func (f *Fallback) checkSkew(ctx context.Context) {
+	skew, err := f.primary.measureSkew(ctx)
+	if err != nil || skew.Abs() < skewTold || (skew-time.Duration(f.skewWarned)).Abs() < skewTold {
+		return
+	}
+	f.skewWarned = int64(skew)
+	f.log.Warn("this machine's clock differs from Redis's: the journal of verdicts in flight follows Redis's clock, the rest follows this one's; synchronise the clocks (NTP)",
+		"store", "redis", "redis_ahead_by", skew.Round(time.Millisecond).String())
+}
+
+// evictPolicy is the eviction policy checkEvictions last found risky, or
+// "".
+func (f *Fallback) evictPolicy() string {
+	if p := f.evicts.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Evicted returns how many keys Redis evicted since this process first
+// looked (checkEvictions).
+func (f *Fallback) Evicted() int64 { return f.evicted.Load() }
+
+// Warnings says what /healthz lists of a Redis that answers but loses
+// vigie's data: one that may evict vigie's keys, one that did evict keys,
+// one that lost its data since this process started.
+func (f *Fallback) Warnings() []string {
+	var out []string
+	if p := f.evictPolicy(); p != "" {
+		out = append(out, "store: redis may evict vigie's keys when full ("+p+"): set maxmemory-policy noeviction")
+	}
+	if n := f.evicted.Load(); n > 0 {
+		out = append(out, fmt.Sprintf("store: redis evicted %d keys since this vigie started: cases, leases, marks or counters may be among them", n))
+	}
+	if skew, ok := f.primary.Skew(); ok && skew.Abs() >= skewTold {
+		way := "behind"
+		if skew < 0 {
+			way = "ahead of"
+		}
+		out = append(out, fmt.Sprintf("clock: this machine's clock is %s %s Redis's: synchronise the clocks (NTP)", skew.Abs().Round(time.Second), way))
+	}
+	if n := f.dataLost.Load(); n > 0 {
+		times := "once"
+		if n > 1 {
+			times = fmt.Sprintf("%d times", n)
+		}
+		out = append(out, "store: redis lost its data "+times+" since this vigie started (restarted without persistence, FLUSHALL, or an empty replica promoted): the open cases, strikes and counters it held then are gone")
+	}
+	return out
 }
 
 // retryOnce pings Redis and, when it answers, writes back what waited for it. A

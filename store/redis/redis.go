@@ -110,6 +110,7 @@ type config struct {
 	cluster       *bool
 	autoPipeline  bool
 	memberRenew   time.Duration
+	wall          func() time.Time
 }
 
 // WithMemberLockRenewal sets how often a member's lock held is renewed
@@ -189,6 +190,12 @@ type Store struct {
 	// longestStrike is the longest TTL of a strike this process wrote, for
 	// the data marker's (markerTTL).
 	longestStrike atomic.Int64
+	// skew is how far Redis's clock is ahead of this machine's (ms), as
+	// the journal's stamps correct it (0 under skewApplied); skewSeen the
+	// last measure (ns), skewKnown whether there was one (measureSkew).
+	skew      atomic.Int64
+	skewSeen  atomic.Int64
+	skewKnown atomic.Bool
 	// found says which counters only read were there when last read.
 	found found
 	trips atomic.Int64
@@ -394,6 +401,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		caseStreamCap: DefaultCaseStreamCap,
 		consumer:      consumerName(host),
 		claimIdle:     DefaultClaimIdle,
+		wall:          time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -673,7 +681,9 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	var dedupeTTL int64
 	seen := at // the ids' clock: when the event was seen
 	if !o.SeenAt.IsZero() {
-		seen = o.SeenAt.UnixMilli()
+		// On Redis's clock: a pending mark's hold (seconds) is compared
+		// with another instance's seen, whose machine's clock may be off.
+		seen = s.onRedisClock(o.SeenAt)
 	}
 	seens := strconv.FormatInt(seen, 10)
 	if o.EventID != "" && o.Pending > 0 {
@@ -2169,7 +2179,7 @@ func (s *Store) Renew(ctx context.Context, m store.SeenMark, now time.Time, pend
 	if m.ID == "" || pending <= 0 {
 		return nil
 	}
-	if err := s.script(ctx, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(now.UnixMilli(), pending), m.ID).Err(); err != nil {
+	if err := s.script(ctx, renewSeenScript, []string{s.seenKey(&m)}, pendingScore(s.onRedisClock(now), pending), m.ID).Err(); err != nil {
 		return fmt.Errorf("redis renew %s: %w", m.ID, err)
 	}
 	return nil
@@ -2197,7 +2207,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	ctx = s.writeContext(ctx)
 	cmds := []goredis.Cmder{
 		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
-		goredis.NewIntCmd(ctx, "zadd", keys[1], e.At.UnixMilli(), e.Key),
+		goredis.NewIntCmd(ctx, "zadd", keys[1], s.onRedisClock(e.At), e.Key),
 	}
 	// The keys live DefaultJournalTTL after the last Begin: their expiry is
 	// pushed to that and an hour once a minute, not on every entry (keys that
@@ -2273,9 +2283,15 @@ func (s *Store) doneCmds(ctx context.Context, key string) []goredis.Cmder {
 }
 
 // Unfinished takes the journal's entries stamped before olderThan.
+// The stamps are on Redis's clock (onRedisClock): the first look measures
+// how far it is from this machine's, if nothing did yet.
 func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
+	if !s.skewKnown.Load() {
+		_, _ = s.measureSkew(ctx) // unmeasured, the stamps are this machine's
+	}
+	skew := s.skew.Load()
 	vals, err := s.script(ctx, unfinishedScript, s.journalKeys(),
-		"("+strconv.FormatInt(olderThan.UnixMilli(), 10), now.UnixMilli(), journalTake).Slice()
+		"("+strconv.FormatInt(olderThan.UnixMilli()+skew, 10), now.UnixMilli()+skew, journalTake).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redis journal: %w", err)
 	}
@@ -2288,7 +2304,7 @@ func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]sto
 		}
 		stamp, _ := vals[i+1].(string)
 		if n, err := strconv.ParseFloat(stamp, 64); err == nil {
-			e.At = time.UnixMilli(int64(n)).UTC()
+			e.At = time.UnixMilli(int64(n) - skew).UTC()
 		}
 		tries, _ := vals[i+2].(int64)
 		e.Tries = int(tries)

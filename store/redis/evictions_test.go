@@ -1,0 +1,90 @@
+package redis_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestEvictionsTold: a Redis with a maxmemory under allkeys-lru (a cache's
+// settings) answers every write, and when full removes keys under vigie: a
+// lease, a case, a pending mark, a member's lock, each lost with nothing
+// said. vigie warns of the policy once, lists it on /healthz (Warnings),
+// and says each eviction as an error, counted. Before, nothing said
+// either: the keys vanished and the store looked healthy.
+func TestEvictionsTold(t *testing.T) {
+	srv := redistest.Start(t, "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru")
+	ctx := context.Background()
+	prefix := newPrefix()
+	primary, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs testLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+
+	waitFor(t, "the policy warned of", func() bool { return strings.Contains(logs.String(), "redis may evict vigie's keys") })
+	if w := strings.Join(f.Warnings(), "\n"); !strings.Contains(w, "maxmemory-policy allkeys-lru") {
+		t.Errorf("Warnings = %q, want the eviction policy named", w)
+	}
+	if f.Evicted() != 0 || strings.Contains(logs.String(), "redis evicted keys") {
+		t.Fatalf("evictions told before any:\n%s", logs.String())
+	}
+
+	// Another writer fills Redis: it evicts to make room.
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	val := strings.Repeat("x", 4096)
+	for i := 0; i < 4000; i++ {
+		p := c.Pipeline()
+		for j := 0; j < 10; j++ {
+			p.Set(ctx, "filler:"+strconv.Itoa(i*10+j), val, 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the evictions told", func() bool { return f.Evicted() > 0 })
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "redis evicted keys to make room") {
+		t.Errorf("the evictions are not logged as an error:\n%s", logs.String())
+	}
+	if w := strings.Join(f.Warnings(), "\n"); !strings.Contains(w, "redis evicted") {
+		t.Errorf("Warnings = %q, want the evictions said", w)
+	}
+	if n := strings.Count(logs.String(), "redis may evict vigie's keys"); n != 1 {
+		t.Errorf("the policy warned of %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// TestNoEvictionNotWarned: a Redis under noeviction (the default) or
+// without maxmemory is not warned of.
+func TestNoEvictionNotWarned(t *testing.T) {
+	srv := redistest.Start(t, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
+	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs testLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	// The check that sets the marker reads the policy first.
+	waitFor(t, "the marker set", func() bool { return hasMarker(c) })
+	if strings.Contains(logs.String(), "evict") || len(f.Warnings()) != 0 {
+		t.Errorf("a Redis under noeviction warned of: %q\n%s", f.Warnings(), logs.String())
+	}
+}
+
+func hasMarker(c *goredis.Client) bool {
+	keys, _ := c.Keys(context.Background(), "*:{probe}:marker").Result()
+	return len(keys) > 0
+}

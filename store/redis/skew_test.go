@@ -1,0 +1,144 @@
+package redis_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestJournalClocksMinutesApart: two instances on one Redis whose machines'
+// clocks differ by 3 minutes. The one ahead looks at the journal for
+// verdicts nobody answered for in 2 minutes (its clock's now less the
+// grace): the verdict the other has just begun is not one of them, and a
+// verdict begun 3 minutes before is. Before, the stamps were each
+// machine's clock: the instance ahead took the verdict begun a moment
+// before for an abandoned one, and carried it out a second time.
+func TestJournalClocksMinutesApart(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	const ahead = 3 * time.Minute
+	const grace = 2 * time.Minute
+	a, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	aheadClock := func() time.Time { return time.Now().Add(ahead) }
+	b, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	begin := func(s *redis.Store, key string, at time.Time) {
+		t.Helper()
+		ev := bot.Event{ID: key, Platform: "discord", Space: "g1", Author: bot.Author{ID: "u1"}, Text: "spam", At: at}
+		if err := s.Begin(ctx, store.JournalEntry{Key: key, Event: ev, At: at, Begun: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	begin(a, "fresh", now)
+	begin(a, "old", now.Add(-ahead))
+
+	bNow := aheadClock()
+	got, err := b.Unfinished(ctx, bNow.Add(-grace), bNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, e := range got {
+		keys = append(keys, e.Key)
+	}
+	if strings.Join(keys, ",") != "old" {
+		t.Fatalf("the instance 3 minutes ahead took %q, want only the verdict begun 3 minutes before", keys)
+	}
+	// Its stamp is told on the taker's clock: 3 minutes before its now.
+	if age := bNow.Sub(got[0].At); age < ahead-30*time.Second || age > ahead+30*time.Second {
+		t.Errorf("the entry taken is %v old on the taker's clock, want about %v", age, ahead)
+	}
+	if skew, ok := b.Skew(); !ok || skew > -ahead+30*time.Second {
+		t.Errorf("Skew = %v, %v: want about -%v (Redis behind the machine)", skew, ok, ahead)
+	}
+	// The instance behind, on its own clock, finds the fresh one fresh too.
+	got, err = a.Unfinished(ctx, now.Add(-grace), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("the instance on Redis's time took %d entries, want none", len(got))
+	}
+}
+
+// TestClockSkewTold: a machine whose clock is minutes off Redis's is
+// warned of, and listed on /healthz (Warnings).
+func TestClockSkewTold(t *testing.T) {
+	url := redistest.URL(t)
+	primary, err := redis.Open(url, redis.WithPrefix(newPrefix()),
+		redis.WithWallClock(func() time.Time { return time.Now().Add(-3 * time.Minute) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs testLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	waitFor(t, "the skew warned of", func() bool { return strings.Contains(logs.String(), "clock differs from Redis's") })
+	if w := strings.Join(f.Warnings(), "\n"); !strings.Contains(w, "clock is 3m0s behind Redis's") {
+		t.Errorf("Warnings = %q, want the machine 3m0s behind", w)
+	}
+}
+
+// TestPendingMarkClocksApart: an event being judged by one instance (its id
+// marked pending for 5 seconds) comes again to an instance whose clock is 3
+// minutes ahead (a Telegram update handed on, a Discord catch-up): it is a
+// duplicate while the first renews its mark. Before, the marks were stamped
+// on each machine's clock: the instance ahead found the mark 3 minutes old,
+// past its hold, and judged the event again (Again), its actions done twice.
+func TestPendingMarkClocksApart(t *testing.T) {
+	url := redistest.URL(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	const ahead = 3 * time.Minute
+	a, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	aheadClock := func() time.Time { return time.Now().Add(ahead) }
+	b, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, s := range []*redis.Store{a, b} {
+		if _, err := s.MeasureSkew(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().Add(-time.Second) // the platform's stamp
+	obs := func(seen time.Time) store.Observation {
+		return store.Observation{At: at, Platform: "telegram", Space: "g1", Author: "u1", EventID: "m-1",
+			SeenAt: seen, Pending: 5 * time.Second}
+	}
+	first, err := a.Observe(ctx, obs(time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Duplicate || first.Again {
+		t.Fatalf("the first observation: %+v, want a new event", first)
+	}
+	again, err := b.Observe(ctx, obs(aheadClock()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Again {
+		t.Errorf("the retry on the instance 3 minutes ahead: duplicate %v, again %v; want a duplicate, the first still judging it", again.Duplicate, again.Again)
+	}
+}
