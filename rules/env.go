@@ -269,8 +269,7 @@ func envFunctions() []expr.Option {
 		expr.Function("duration", durationFn, new(func(string) time.Duration)),
 		expr.Function(matchesFunc, matchesFn,
 			new(func(*evalState, string, *pattern) bool),
-			new(func(*evalState, string, string) bool),
-			new(func(*evalState, any, any) bool)),
+			new(func(*evalState, string, string) bool)),
 		expr.Operator("in", "in_list"),
 		scoreFunction(),
 	}, append(signalFunctions(), budgetFunctions()...)...)

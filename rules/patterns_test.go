@@ -51,6 +51,7 @@ func TestRuntimePatternKept(t *testing.T) {
 		`matches(text, split(text, " ")[0])`,
 		`text matches (split(text, " ")[0] + " free")`,
 		`matches(text, split(text, " ")[0] + " free")`,
+		`any(split(text, " ")[:1], {text matches #})`,
 	} {
 		if got := allocs(when, true); got > base+12 {
 			t.Errorf("%s: %.0f allocations an event, want about %.0f as for a constant pattern", when, got, base)
