@@ -100,3 +100,49 @@ func TestLoopBudget(t *testing.T) {
 		})
 	}
 }
+
+// A scan of the whole text (or of a list) in a loop counts against the loop
+// budget by the length it reads: text contains x at each of the 8,000 turns
+// of a loop over an 8 KB message's letters read 64 MB, a second of one rule
+// on one event, and stayed within the turns. A scan outside any loop, and
+// scans in a loop over a few words, still run.
+func TestScanBudget(t *testing.T) {
+	long := strings.Repeat("x", 8000)
+	words := strings.TrimSpace(strings.Repeat("ab ", 8000))
+	tests := []struct {
+		when  string
+		text  string
+		match bool
+	}{
+		{`any(split(text, ""), {text contains "zz"})`, long, false},
+		{`any(split(text, ""), {indexOf(text, "zz") > 0})`, long, false},
+		{`any(split(text, ""), {lastIndexOf(text, "zz") > 0})`, long, false},
+		{`any(split(text, ""), {len(split(text, "zz")) > 1})`, long, false},
+		{`any(split(text, ""), {matches(text, "zz")})`, long, false},
+		{`any(split(text, ""), {text matches "z{2}"})`, long, false},
+		{`let w = split(text, " "); any(w, {# == "q" or !(# in w)})`, words, false},
+		{`not (text contains "zz") and indexOf(text, "zz") < 0`, strings.Repeat("x", 1<<20), true},
+		{`none(split("a b c d e f g h", " "), {text contains "zz" + #})`, long, true},
+		{`any(split(text, ""), {# contains "x"})`, long, true},
+		{`any(split(text, " "), {text contains "b"})`, "a b c", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
+			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.Verdict.Matches) == 1; got != tc.match {
+				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
+			}
+			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
+				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
+			}
+			if tc.match && len(a.Errors) > 0 {
+				t.Errorf("errors %v, want none", a.Errors)
+			}
+		})
+	}
+}

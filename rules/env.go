@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -435,17 +434,22 @@ func durationFn(p ...any) (any, error) {
 }
 
 func matchesFn(p ...any) (any, error) {
-	st, s := p[0].(*evalState), p[1].(string)
+	st := p[0].(*evalState)
+	s, ok := p[1].(string)
+	if !ok {
+		return nil, fmt.Errorf("matches: %T is not text", p[1])
+	}
 	var pat *pattern
 	switch r := p[2].(type) {
 	case *pattern:
 		pat = r
 	case string:
-		re, err := regexp.Compile(r)
-		if err != nil {
-			return nil, fmt.Errorf("matches: %w", err)
+		var err error
+		if pat, err = runtimePattern(r); err != nil {
+			return nil, err
 		}
-		pat = &pattern{re: re}
+	default:
+		return nil, fmt.Errorf("matches: the pattern is %T, not text", p[2])
 	}
 	return st.matches(s, pat), nil
 }

@@ -492,14 +492,12 @@ func (p *patcher) Visit(node *ast.Node) {
 	}
 }
 
-// matchesOperator turns s matches "re" with a constant pattern into the function
-// form, which has the word prefilter and says what matched in reasons.
+// matchesOperator turns s matches "re" into the function form, which has
+// the word prefilter and says what matched in reasons when the pattern is
+// constant, and keeps a pattern built at run time compiled (expr's operator
+// compiled it at every call).
 func (p *patcher) matchesOperator(node *ast.Node, n *ast.BinaryNode) {
-	lit, ok := n.Right.(*ast.StringNode)
-	if !ok {
-		return
-	}
-	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: matchesFunc}, Arguments: []ast.Node{n.Left, lit}}
+	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: matchesFunc}, Arguments: []ast.Node{n.Left, n.Right}}
 	call.SetLocation(n.Location())
 	call.Callee.SetLocation(n.Location())
 	ast.Patch(node, call)

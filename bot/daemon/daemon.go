@@ -558,6 +558,17 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Name: "vigie_lanes",
 		Help: "Places (platform, chat or channel) whose actions have a lane running now.",
 	}, func() float64 { return float64(d.lanes.busy()) }))
+	for result, n := range map[string]func(rules.PatternStats) uint64{
+		"kept":     func(s rules.PatternStats) uint64 { return s.Hits },
+		"compiled": func(s rules.PatternStats) uint64 { return s.Compiled },
+		"refused":  func(s rules.PatternStats) uint64 { return s.Refused },
+	} {
+		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "vigie_rule_runtime_patterns_total",
+			Help:        "Patterns of matches() built while a rule runs: kept (found compiled), compiled, refused (too long, too big to compile, or no regular expression).",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 { return float64(n(rules.RuntimePatternStats())) }))
+	}
 	if ms, ok := d.store.(interface{ StrikeAuthorsDropped() int64 }); ok {
 		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "vigie_strike_authors_dropped_total",

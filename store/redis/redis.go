@@ -6,6 +6,7 @@ package redis
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -564,6 +565,7 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{PLATFORM:SPACE:AUTHOR}:seen       zset event id -> time (dedupe)
 //	PREFIX:{PLATFORM:SPACE:AUTHOR}:strikes    zset "expiry:nonce" -> time
 //	PREFIX:{PLATFORM:SPACE:KEY}:c:NAME        zset member -> time (sliding window)
+//	PREFIX:{PLATFORM:SPACE:sha256:HEX}:c:NAME  the same for a KEY past 64 bytes (counterKeyPart)
 //	PREFIX:{cases}:seq                        counter of case ids
 //	PREFIX:{cases}:epoch                      the epoch of the ids it counts
 //	PREFIX:{cases}:ID                         hash: one case's state
@@ -585,6 +587,31 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{channels}:JOB                     the same, one shard's alone, as vigie kept them before: read once, then dropped
 //	PREFIX:{probe}:writable                   written while Redis is away, to see it takes writes again
 //	PREFIX:{probe}:marker                     kept by every vigie: gone, Redis lost its data
+
+// longKeyAt is the length past which a counter's key is named in Redis by
+// its SHA-256 (counterKeyPart): a counter keyed by the text (same_text, the
+// near copies) would otherwise make a key as long as the message, 8 KB from
+// a platform, 1 MiB from /v1/events, sent, hashed for its slot and kept by
+// Redis at every event.
+const longKeyAt = 64
+
+// counterKeyPart is how a counter's key is written in its Redis key: as it
+// is up to longKeyAt bytes, "sha256:" and the hex of its SHA-256 past that.
+// The hashed form is 71 bytes long, longer than any key kept as it is, so
+// no short key reads as a long one's; and no one can build two long keys of
+// one SHA-256. Every instance names a key alike, since the hash has no
+// secret (a keyed hash would need one shared by the fleet).
+func counterKeyPart(key string) string {
+	if len(key) <= longKeyAt {
+		return key
+	}
+	h := sha256.New()
+	h.Write([]byte(key))
+	var sum [sha256.Size]byte
+	return "sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// tag is a key's hash tag {PLATFORM:SPACE:V}, under the prefix.
 func (s *Store) tag(platform, space, v string) string {
 	return s.cfg.prefix + ":{" + platform + ":" + space + ":" + v + "}"
 }
@@ -722,8 +749,19 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	if o.StrikeWindow > 0 {
 		size += tagLen + len(":strikes")
 	}
+	// the counters' keys as written (counterKeyPart); parts[i] is set
+	// for a long key only
+	var partBuf [16]string
+	parts := partBuf[:0]
 	for _, op := range o.Counters {
-		size += base + len(op.Key) + len(":c:") + len(op.Name)
+		part := ""
+		if len(op.Key) > longKeyAt {
+			part = counterKeyPart(op.Key)
+			size += base + len(part) + len(":c:") + len(op.Name)
+		} else {
+			size += base + len(op.Key) + len(":c:") + len(op.Name)
+		}
+		parts = append(parts, part)
 	}
 	var kb strings.Builder
 	kb.Grow(size)
@@ -745,9 +783,11 @@ func (s *Store) Observe(ctx context.Context, o store.Observation) (store.Result,
 	}
 	var spanBuf [16][2]int
 	spans := spanBuf[:0]
-	for _, op := range o.Counters {
+	for i, op := range o.Counters {
 		from := kb.Len()
-		if op.Key == o.Author {
+		if parts[i] != "" {
+			s.writeTag(&kb, o.Platform, o.Space, parts[i])
+		} else if op.Key == o.Author {
 			kb.WriteString(kb.String()[:tagLen])
 		} else {
 			s.writeTag(&kb, o.Platform, o.Space, op.Key)
@@ -994,7 +1034,7 @@ func (s *Store) counters(ctx context.Context, o store.Observation) (store.Result
 	counts := make([]*goredis.IntCmd, len(o.Counters))
 	cmds := make([]goredis.Cmder, 0, 4*len(o.Counters))
 	for i, op := range o.Counters {
-		key := s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + op.Key + "}:c:" + op.Name
+		key := s.cfg.prefix + ":{" + o.Platform + ":" + o.Space + ":" + counterKeyPart(op.Key) + "}:c:" + op.Name
 		w := max(ms(op.Window), 1)
 		from := "(" + strconv.FormatInt(at-w, 10)
 		keys[i], froms[i] = key, from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +23,16 @@ import (
 // audit entry, a journal entry begun and done, a case opened, a hit
 // grouped into an open case. Each runs
 // through the shared pipelines, inFlight at a time.
+// longTexts are 50 messages of 8 KB (a platform's longest), for counters
+// keyed by the text.
+var longTexts = func() []string {
+	out := make([]string, 50)
+	for i := range out {
+		out[i] = strings.Repeat("free nitro at discord-gift.example/"+strconv.Itoa(i)+" ", 8192/40)
+	}
+	return out
+}()
+
 func BenchmarkRedisWrites(b *testing.B) {
 	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	ev := func(n int64) bot.Event {
@@ -113,6 +124,24 @@ func BenchmarkRedisWrites(b *testing.B) {
 				{Name: "joins", Key: e.Space, Window: time.Minute},
 				{Name: "~hits:insult:10m", Key: e.Space, Window: w},
 				{Name: "~hits:slur:10m", Key: e.Space, Window: w},
+			}
+			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
+				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})
+			return err
+		}},
+		{"observe-text", func(ctx context.Context, st *redis.Store, n int64) error {
+			// same_text and copies keyed by the text itself, as a rule
+			// file may key them: messages of 8 KB, one of 50 texts, as a
+			// flood of long copies makes them
+			e := ev(n)
+			a := e.Author.ID
+			w := 10 * time.Minute
+			text := longTexts[n%int64(len(longTexts))]
+			ops := []store.CounterOp{
+				{Name: "msgs", Key: a, Window: 10 * time.Second, Incr: true},
+				{Name: "same_text", Key: a + "|" + text, Window: w, Incr: true},
+				{Name: "copies", Key: e.Space + "|" + text, Window: w, Incr: true},
+				{Name: "joins", Key: e.Space, Window: time.Minute},
 			}
 			_, err := st.Observe(ctx, store.Observation{At: e.At, Platform: e.Platform, Space: e.Space, Author: a,
 				EventID: e.ID, Counters: ops, StrikeWindow: 24 * time.Hour})

@@ -24,6 +24,7 @@ type Bench struct {
 	cpu    time.Duration
 	own    time.Duration
 	before int64
+	mem    int64
 }
 
 // NewBench gives a Redis to benchmark against (see URL).
@@ -45,6 +46,7 @@ func NewLocalBench(b *testing.B) *Bench { return &Bench{} }
 // Start resets the timer and the counts.
 func (r *Bench) Start(b *testing.B) {
 	r.cpu = r.serverCPU(b)
+	r.mem = r.serverMemory(b)
 	r.own = ProcessCPU()
 	if r.Trips != nil {
 		r.before = r.Trips()
@@ -52,7 +54,8 @@ func (r *Bench) Start(b *testing.B) {
 	b.ResetTimer()
 }
 
-// Report adds events/s, roundtrips/event and redis-cpu-µs/event.
+// Report adds events/s, roundtrips/event, redis-cpu-µs/event and
+// redis-bytes/event.
 func (r *Bench) Report(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
@@ -61,10 +64,31 @@ func (r *Bench) Report(b *testing.B) {
 	}
 	if r.Client != nil {
 		b.ReportMetric(float64((r.serverCPU(b)-r.cpu).Microseconds())/float64(b.N), "redis-cpu-µs/event")
+		b.ReportMetric(float64(r.serverMemory(b)-r.mem)/float64(b.N), "redis-bytes/event")
 	}
 	if own := ProcessCPU() - r.own; own > 0 {
 		b.ReportMetric(float64(own.Microseconds())/float64(b.N), "client-cpu-µs/event")
 	}
+}
+
+// serverMemory reads the bytes redis-server holds (used_memory, a cluster's
+// first node): what the events left there, windows and all, once divided.
+func (r *Bench) serverMemory(b *testing.B) int64 {
+	if r.Client == nil {
+		return 0
+	}
+	info, err := r.Client.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(info))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // serverCPU reads the CPU time redis-server used so far (a cluster's first node).
