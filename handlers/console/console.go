@@ -952,9 +952,12 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		return
 	}
 	cs, err := c.o.Decide(r.Context(), id, outcome, "console:"+a.Name)
+	var wait *bot.WaitError
 	switch {
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.As(err, &wait):
+		c.back(w, r, fmt.Sprintf("%s: %s, recorded, not carried out yet: %s. It will be, once.", id, cs.Outcome, wait.Why), false)
 	case errors.Is(err, bot.ErrStillTrying):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded; still being tried on %s, which is slow to answer: had it refused, a new case would say so.", id, cs.Outcome, cs.Event.Platform), false)
 	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
