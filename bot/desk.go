@@ -243,8 +243,9 @@ var ErrStillTrying = errors.New("still being tried: the platform is slow to answ
 // (so that it is carried out once, by one vigie): another vigie sharing the
 // store holds it (WaitOtherVigie), or the store does not answer
 // (WaitStore). It is ErrStillTrying too (errors.Is). Again says that the
-// CMs were told already of this decision's wait (a press handed on again
-// while it waits): a desk need not say it a second time.
+// CMs were told already how this decision goes (a press handed on again
+// while it waits, or handed on from the vigie carrying it out, which
+// answered it): a desk need not say it a second time.
 type WaitError struct {
 	Why   string
 	Again bool

@@ -372,7 +372,8 @@ type claimWait struct {
 // (shown on the cards, not done again), or it is carried out now.
 //
 // The CMs are told what it waits for once per decision (a *bot.WaitError,
-// Again for a press handed on while it waits), and the log says it once.
+// Again for a press handed on while it waits here, or from the vigie that
+// holds the claim, which answered it), and the log says it once.
 // A wait past claimWaitWarn is logged at error, counted and shown on the
 // case's cards, once; the decision goes on waiting.
 func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by string, why error) (store.Case, banGiven, error) {
@@ -392,8 +393,13 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 		m.awaiting[c.ID] = w
 	}
 	m.carryingMu.Unlock()
+	// A press handed on from the vigie that holds the claim was answered
+	// there: that vigie said how it goes, and its cards will say how it
+	// ends. Told again here, the CM would read it twice in the chat.
+	told := wait.Again
+	wait.Again = told || bot.HandedOn(ctx) && wait.Why == bot.WaitOtherVigie
 	switch {
-	case wait.Again:
+	case told:
 		m.log.Info("a decision taken again while it waits for the claim of its carrying out: still waiting, once", "case", c.ID, "outcome", o.String(), "by", by)
 	case wait.Why == bot.WaitOtherVigie:
 		// The cards are that vigie's to edit: one edited here could come
@@ -455,8 +461,8 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 					}
 					m.log.Error("a decision recorded and still not carried out: "+what+"; still waiting, it will be carried out once; a CM should check the case", "audit", true,
 						"case", c.ID, "outcome", o.String(), "by", by, "waited", long.Round(time.Second).String(), "err", err)
-					m.ShowDecision(context.WithoutCancel(ctx), c, fmt.Sprintf("⚠️ Recorded, still not carried out after %s: %s. vigie goes on waiting, and will carry it out once; check the case.",
-						long.Round(time.Minute), what))
+					m.ShowDecision(context.WithoutCancel(ctx), c, fmt.Sprintf("⚠️ Recorded, still not carried out after %d minutes: %s. vigie goes on waiting, and will carry it out once; check the case.",
+						int(long/time.Minute), what))
 				}
 				continue
 			}
