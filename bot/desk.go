@@ -238,6 +238,32 @@ var ErrDecided = errors.New("case already decided")
 // ended; one not carried out opens a case that says so.
 var ErrStillTrying = errors.New("still being tried: the platform is slow to answer; the case's cards will say how it ends")
 
+// WaitError is what DeskCommands.Decide wraps when the decision is recorded
+// and waits, before being carried out, for the claim of its carrying out
+// (so that it is carried out once, by one vigie): another vigie sharing the
+// store holds it (WaitOtherVigie), or the store does not answer
+// (WaitStore). It is ErrStillTrying too (errors.Is). Again says that the
+// CMs were told already how this decision goes (a press handed on again
+// while it waits, or handed on from the vigie carrying it out, which
+// answered it): a desk need not say it a second time.
+type WaitError struct {
+	Why   string
+	Again bool
+}
+
+// What a decision waits for (WaitError.Why).
+const (
+	WaitOtherVigie = "another vigie sharing the store is carrying it out"
+	WaitStore      = "vigie's store does not answer"
+)
+
+func (e *WaitError) Error() string {
+	return "recorded, not carried out yet: " + e.Why + "; it will be, once, and the case's cards will say how it ends"
+}
+
+// Is makes a WaitError ErrStillTrying.
+func (e *WaitError) Is(target error) bool { return target == ErrStillTrying }
+
 // ErrStaleCard is what DeskCommands.Decide wraps, having done nothing, when the
 // card whose button was pressed is another case's that had the same id: it was
 // posted before the case its button names was opened (WithCardPosted), as a

@@ -348,6 +348,19 @@ func (m *Moderator) stoppingCh() chan struct{} {
 // again (awaitClaim), on the moderator's clock.
 const claimPoll = time.Second
 
+// claimWaitWarn is how long, on the moderator's clock, a decision waits for
+// its claim before vigie warns, once, that it still does (awaitClaim): a
+// vigie carrying a decision out takes seconds, or the retry stage's
+// minutes; a store away that long, or a claim never let go, wants a human.
+const claimWaitWarn = 5 * time.Minute
+
+// claimWait is a decision's wait for its claim (awaitClaim): since when,
+// and whether it was warned of.
+type claimWait struct {
+	started time.Time
+	warned  bool
+}
+
 // awaitClaim finishes, in the background, the decision o of by on c whose
 // claim was not had (why): another process carries it out (store.ErrClaimed:
 // a press handed on while the first is still at it, or paused), or the
@@ -357,11 +370,43 @@ const claimPoll = time.Second
 // should this one stop, and the claim is asked for again every claimPoll
 // until had. Had, the case says whether the holder before finished it
 // (shown on the cards, not done again), or it is carried out now.
+//
+// The CMs are told what it waits for once per decision (a *bot.WaitError,
+// Again for a press handed on while it waits here, or from the vigie that
+// holds the claim, which answered it), and the log says it once.
+// A wait past claimWaitWarn is logged at error, counted and shown on the
+// case's cards, once; the decision goes on waiting.
 func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by string, why error) (store.Case, banGiven, error) {
 	var none banGiven
+	wait := &bot.WaitError{Why: bot.WaitStore}
 	if errors.Is(why, store.ErrClaimed) {
-		m.log.Info("a decision being carried out by another vigie: waiting for its end, to finish it should that vigie stop", "case", c.ID, "outcome", o.String(), "by", by)
-	} else {
+		wait.Why = bot.WaitOtherVigie
+	}
+	m.carryingMu.Lock()
+	w := m.awaiting[c.ID]
+	wait.Again = w != nil
+	if w == nil {
+		if m.awaiting == nil {
+			m.awaiting = map[string]*claimWait{}
+		}
+		w = &claimWait{started: m.now()}
+		m.awaiting[c.ID] = w
+	}
+	m.carryingMu.Unlock()
+	// A press handed on from the vigie that holds the claim was answered
+	// there: that vigie said how it goes, and its cards will say how it
+	// ends. Told again here, the CM would read it twice in the chat.
+	told := wait.Again
+	wait.Again = told || bot.HandedOn(ctx) && wait.Why == bot.WaitOtherVigie
+	switch {
+	case told:
+		m.log.Info("a decision taken again while it waits for the claim of its carrying out: still waiting, once", "case", c.ID, "outcome", o.String(), "by", by)
+	case wait.Why == bot.WaitOtherVigie:
+		// The cards are that vigie's to edit: one edited here could come
+		// after its own saying how it ended.
+		m.log.Info("a decision being carried out by another vigie: waiting for its end, to finish it should that vigie stop", "audit", true,
+			"case", c.ID, "outcome", o.String(), "by", by)
+	default:
 		m.log.Warn("a decision not carried out yet: the store did not answer its claim, without which another vigie could carry it out too; carried out once it answers", "audit", true,
 			"case", c.ID, "outcome", o.String(), "by", by, "err", why)
 		m.ShowDecision(ctx, c, "⏳ Recorded, not carried out yet: vigie's store does not answer. It will be once it does; this card will say how it ends.")
@@ -370,6 +415,25 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 	m.decisions.Add(1)
 	go func() {
 		defer m.decisions.Done()
+		waited := func() {
+			m.carryingMu.Lock()
+			if m.awaiting[c.ID] == w {
+				delete(m.awaiting, c.ID)
+			}
+			m.carryingMu.Unlock()
+		}
+		// warn says whether the wait is to be warned of now: once, past
+		// claimWaitWarn, by whichever of its presses asks first.
+		warn := func() (time.Duration, bool) {
+			m.carryingMu.Lock()
+			defer m.carryingMu.Unlock()
+			long := m.now().Sub(w.started)
+			if w.warned || long < claimWaitWarn {
+				return long, false
+			}
+			w.warned = true
+			return long, true
+		}
 		for {
 			tick := make(chan struct{})
 			stop := m.afterFunc(claimPoll, func() { close(tick) })
@@ -389,6 +453,17 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 				hold()
 				return
 			case err != nil:
+				if long, now := warn(); now {
+					m.claimWaitsLong.Inc()
+					what := "another vigie holds the claim of its carrying out and has not ended it"
+					if !errors.Is(err, store.ErrClaimed) {
+						what = "vigie's store does not answer"
+					}
+					m.log.Error("a decision recorded and still not carried out: "+what+"; still waiting, it will be carried out once; a CM should check the case", "audit", true,
+						"case", c.ID, "outcome", o.String(), "by", by, "waited", long.Round(time.Second).String(), "err", err)
+					m.ShowDecision(context.WithoutCancel(ctx), c, fmt.Sprintf("⚠️ Recorded, still not carried out after %d minutes: %s. vigie goes on waiting, and will carry it out once; check the case.",
+						int(long/time.Minute), what))
+				}
 				continue
 			}
 			sctx, cancel := m.storeContext(ctx)
@@ -398,12 +473,13 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 				claimed.release()
 				continue
 			}
+			waited()
 			m.finishClaimed(context.WithoutCancel(ctx), cur, o, by, claimed)
 			hold()
 			return
 		}
 	}()
-	return c, none, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, bot.ErrStillTrying)
+	return c, none, fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, wait)
 }
 
 // finishClaimed finishes, under its claim, the decision o of by on c, as c

@@ -172,6 +172,13 @@ type Moderator struct {
 	// (claimCarrying): each is carried out once, whatever presses come.
 	carryingMu sync.Mutex
 	carrying   map[string]bool
+	// awaiting are the cases whose decision waits here for the claim of
+	// its carrying out (awaitClaim): the CMs are told of the wait once,
+	// and warned of a long one once.
+	awaiting map[string]*claimWait
+	// claimWaitsLong counts the decisions that waited for their claim past
+	// claimWaitWarn (awaitClaim).
+	claimWaitsLong prometheus.Counter
 	// stop is closed as a shutdown waits for the decisions (stopping).
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -322,6 +329,10 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_card_edits_total",
 			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
+		claimWaitsLong: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_decision_claim_waits_long_total",
+			Help: "CMs' decisions recorded that waited past 5 minutes for the claim of their carrying out (another vigie holding it, or the store not answering): still waiting, neither dropped nor carried out twice; a CM should check the case.",
+		}),
 		lockLost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_member_lock_lost_total",
 			Help: "Bans, kicks and timeouts not asked of the platform, by action, because the member's lock was lost before the call (it ran out while Redis did not answer, or Redis lost it: another instance may be acting on the member): tried again with the lock taken anew, or left to the desk.",
@@ -359,7 +370,7 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_warned_places_dropped_total",
 			Help: "Places whose budget of warnings for the minute was forgotten because too many places were warned in it (they may be warned again sooner).",
 		}, func() float64 { _, n := m.warned.droppedCount(); return float64(n) })
-		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, m.lockLost, warnedDropped, placesDropped} {
+		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, m.lockLost, m.claimWaitsLong, warnedDropped, placesDropped} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}

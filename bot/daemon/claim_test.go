@@ -235,6 +235,16 @@ func TestDecisionClaimedAcrossInstances(t *testing.T) {
 	if n := bans(7); n != 1 {
 		t.Errorf("Eve asked to be banned %d times, want once", n)
 	}
+	// Each press was answered once, by the vigie it was first given to:
+	// the one handed on waits for the claim without telling the CM again,
+	// nor speaking of a slow platform.
+	told := tg.Count("sendMessage", func(c tgfake.Call) bool {
+		text := c.Params.Get("text")
+		return strings.Contains(text, "still being tried") || strings.Contains(text, "not carried out yet")
+	})
+	if told != 2 {
+		t.Errorf("the CM was told %d times that a ban goes on, want twice (once a press)", told)
+	}
 	for _, c := range tg.CallsOf("sendMessage") {
 		if text := c.Params.Get("text"); strings.Contains(text, "already decided") || strings.Contains(text, "Not carried out") {
 			t.Errorf("the CM was told: %q", text)

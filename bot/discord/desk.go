@@ -584,6 +584,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	var text string
 	var other *bot.CommunityError
+	var wait *bot.WaitError
 	switch {
 	case errors.As(err, &other):
 		// audited by the commands as a refusal; nothing was done
@@ -592,6 +593,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
 		text = renderCard(card, name, "")
 		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
+	case errors.As(err, &wait) && wait.Again:
+		// Told already when the press was first taken: nothing new.
+		return
+	case wait != nil:
+		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is not carried out yet: %s. It will be, once; the card will say how it ends.", outcomeLabel(card.Outcome), wait.Why))
+		text = renderCard(card, name, "⏳ Recorded, not carried out yet: "+wait.Why+".")
 	case errors.Is(err, bot.ErrStillTrying):
 		// The cards say it is being tried, and will say how it ends.
 		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)))

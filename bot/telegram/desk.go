@@ -642,7 +642,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			}
 		}
 	}
-	if !r.done {
+	if !r.done && !r.quiet {
 		tell(lowerFirst(r.text))
 	}
 }
@@ -673,6 +673,7 @@ func reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
 type decision struct {
 	text  string // the answer to the CM
 	done  bool   // decided and carried out
+	quiet bool   // nothing to tell: the CMs were told already
 	alert bool   // worth a dialog rather than a toast
 	show  bool   // html is the card as it now stands, to show on the card pressed
 	html  string
@@ -695,6 +696,7 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 	// pressed, which may not say it yet.
 	_, shown := cmds.(bot.CardBook)
 	var other *bot.CommunityError
+	var wait *bot.WaitError
 	switch {
 	case errors.As(err, &other):
 		// audited by the commands as a refusal; nothing was done
@@ -705,6 +707,12 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 			r.show, r.html = true, renderCard(card, name(), "")
 		}
 		return r
+	case errors.As(err, &wait) && wait.Again:
+		// Told already when the press was first taken: nothing new.
+		return decision{quiet: true}
+	case wait != nil:
+		return decision{text: fmt.Sprintf("Recorded: %s is not carried out yet: %s. It will be, once; the card will say how it ends.", outcomeLabel(card.Outcome), wait.Why),
+			show: !shown, html: renderCard(card, name(), "⏳ Recorded, not carried out yet: "+wait.Why+".")}
 	case errors.Is(err, bot.ErrStillTrying):
 		// The card says it is being tried, and will say how it ends.
 		return decision{text: fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)),
@@ -795,6 +803,9 @@ func (c *Client) decideReply(ctx context.Context, m *tgbotapi.Message, thread in
 	defer cancel()
 	if r.done {
 		r.text = fmt.Sprintf("Reply sent for case %s.", caseID)
+	}
+	if r.quiet {
+		return
 	}
 	// The cards of the case show the decision: the commands edited them all,
 	// wherever they were posted (bot.CardBook).

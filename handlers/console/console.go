@@ -398,7 +398,24 @@ func lastWord(lines []string) string {
 	return strings.TrimSpace(last)
 }
 
-const cookieName = "vigie_session"
+// The session cookie is named hostCookieName over HTTPS: a browser keeps a
+// __Host- cookie only when it is Secure, of Path=/ and of no Domain, so no
+// sibling subdomain can plant one (RFC 6265bis, 4.1.3.2). Over plain HTTP
+// it is cookieName, browsers refusing the prefix without Secure. Either is
+// read, the prefixed one first (sessionCookie).
+const (
+	cookieName     = "vigie_session"
+	hostCookieName = "__Host-" + cookieName
+)
+
+// sessionCookie is the session cookie of r: the __Host- one when there is
+// one, else the plain one.
+func sessionCookie(r *http.Request) (*http.Cookie, error) {
+	if ck, err := r.Cookie(hostCookieName); err == nil {
+		return ck, nil
+	}
+	return r.Cookie(cookieName)
+}
 
 // account is the CM a request comes from.
 type account struct {
@@ -484,7 +501,7 @@ func (e *storeError) Unwrap() error { return e.err }
 // who finds the account of the request's session: errSession when there is
 // none, a *storeError when the store cannot say.
 func (c *Console) who(r *http.Request) (account, error) {
-	ck, err := r.Cookie(cookieName)
+	ck, err := sessionCookie(r)
 	if err != nil {
 		return account{}, errSession
 	}
@@ -713,7 +730,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	secure := r.TLS != nil || forwardedHTTPS(r)
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.encode(key), Path: "/", Expires: s.expires,
+	sessionName := cookieName
+	if secure {
+		sessionName = hostCookieName
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionName, Value: s.encode(key), Path: "/", Expires: s.expires,
 		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	device := now.Add(knownFor)
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a, device), Path: "/login", Expires: device,
@@ -730,7 +751,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // A cookie that is no session any more (expired, or of another key) is
 // only cleared.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(cookieName); err == nil {
+	if ck, err := sessionCookie(r); err == nil {
 		key, err := c.sessionKey(r.Context())
 		if err != nil {
 			http.Error(w, "not logged out: accounts: "+err.Error(), http.StatusServiceUnavailable)
@@ -751,6 +772,11 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	if r.TLS != nil || forwardedHTTPS(r) {
+		// A browser takes a __Host- cookie, even one that ends it, only
+		// Secure: over plain HTTP there is none to clear.
+		http.SetCookie(w, &http.Cookie{Name: hostCookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -926,9 +952,12 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		return
 	}
 	cs, err := c.o.Decide(r.Context(), id, outcome, "console:"+a.Name)
+	var wait *bot.WaitError
 	switch {
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
+	case errors.As(err, &wait):
+		c.back(w, r, fmt.Sprintf("%s: %s, recorded, not carried out yet: %s. It will be, once.", id, cs.Outcome, wait.Why), false)
 	case errors.Is(err, bot.ErrStillTrying):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded; still being tried on %s, which is slow to answer: had it refused, a new case would say so.", id, cs.Outcome, cs.Event.Platform), false)
 	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
@@ -987,7 +1016,7 @@ func (c *Console) flashValues(r *http.Request, msg string, failed bool) url.Valu
 
 // flashSig signs a message for the session of r; "" without one.
 func (c *Console) flashSig(r *http.Request, msg string, failed bool) string {
-	ck, err := r.Cookie(cookieName)
+	ck, err := sessionCookie(r)
 	if err != nil {
 		return ""
 	}

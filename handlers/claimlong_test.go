@@ -1,0 +1,130 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/handlers/internal/stepclock"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestClaimWaitSaidOnceWarnedOnce: a CM's ban is recorded and another vigie
+// holds the claim of its carrying out, past any reasonable time. The press
+// handed on here answers what really happens (another vigie carries it
+// out, not a slow platform), as told already (by that vigie), and so does
+// a second hand-on of it while it waits; the log says it once. Once it has waited 5 minutes on the moderator's clock,
+// the wait is logged at error and counted, once, however long it goes on;
+// the ban is neither dropped nor carried out twice: done here, once, when
+// the other vigie lets the claim go.
+func TestClaimWaitSaidOnceWarnedOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := redistest.Prefix("claimlong")
+	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
+	ctx := context.Background()
+	clk := stepclock.New(at)
+	reg := prometheus.NewRegistry()
+	logs := &logLines{}
+	discord := &chat{recorder: recorder{name: "discord"}}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: f,
+		Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1}, Registerer: reg,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
+		t.Fatal(err)
+	}
+	raw := redistest.Client(t, srv.URL())
+	claimKey := prefix + ":{cases}:claim:" + c.ID
+	if err := raw.Set(ctx, claimKey, "another-process", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
+	var wait *bot.WaitError
+	// Handed on from the vigie carrying it out, the press was answered
+	// there: not told again here.
+	if !errors.As(err, &wait) || wait.Why != bot.WaitOtherVigie || !wait.Again || !errors.Is(err, bot.ErrStillTrying) {
+		t.Fatalf("the hand-on: %v, want it waiting for another vigie, told there", err)
+	}
+	if strings.Contains(err.Error(), "slow") {
+		t.Errorf("the hand-on's answer speaks of a slow platform: %v", err)
+	}
+	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
+	if !errors.As(err, &wait) || !wait.Again {
+		t.Fatalf("the second hand-on: %v, want it waiting, told already", err)
+	}
+	if n := len(logs.with("carried out by another vigie")); n != 1 {
+		t.Errorf("%d log lines say another vigie carries it out, want 1:\n%s", n, logs.with())
+	}
+	if l := logs.with("slow to answer"); len(l) != 0 {
+		t.Errorf("the log speaks of a slow platform: %q", l)
+	}
+
+	// The wait asks every second; the clock is moved on past the bound,
+	// three times, each step once it asked again.
+	long := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "vigie_decision_claim_waits_long_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	if got := long(); got != 0 {
+		t.Fatalf("waits counted long before the bound: %v", got)
+	}
+	redistest.Eventually(t, 10*time.Second, "the wait asking", func() bool { return clk.Pending() >= 1 })
+	clk.Step(5 * time.Minute)
+	redistest.Eventually(t, 10*time.Second, "the long wait counted", func() bool { return long() == 1 })
+	for range 2 {
+		redistest.Eventually(t, 10*time.Second, "the wait asking again", func() bool { return clk.Pending() >= 1 })
+		clk.Step(5 * time.Minute)
+	}
+	redistest.Eventually(t, 10*time.Second, "the wait asking again", func() bool { return clk.Pending() >= 1 })
+	if got := long(); got != 1 {
+		t.Errorf("vigie_decision_claim_waits_long_total = %v, want 1", got)
+	}
+	if l := logs.with("level=ERROR", "still not carried out", c.ID); len(l) != 1 {
+		t.Errorf("%d error lines for the long wait, want 1:\n%s", len(l), logs.with())
+	}
+	if len(discord.Calls()) != 0 {
+		t.Fatalf("carried out while another vigie held the claim: calls %q", discord.Calls())
+	}
+
+	if err := raw.Del(ctx, claimKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Step(time.Second)
+	redistest.Eventually(t, 10*time.Second, "the ban carried out here", func() bool {
+		got, err := f.Case(ctx, c.ID)
+		return err == nil && got.Carried == store.CarriedDone
+	})
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := m.WaitDecisions(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
+		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
+	}
+}
