@@ -401,18 +401,19 @@ func lastWord(lines []string) string {
 // The session cookie is named hostCookieName over HTTPS: a browser keeps a
 // __Host- cookie only when it is Secure, of Path=/ and of no Domain, so no
 // sibling subdomain can plant one (RFC 6265bis, 4.1.3.2). Over plain HTTP
-// it is cookieName, browsers refusing the prefix without Secure. Either is
-// read, the prefixed one first (sessionCookie).
+// it is cookieName, browsers refusing the prefix without Secure. A request
+// over HTTPS is read only by the prefixed name (sessionCookie), so that a
+// cookie planted under the plain name does not sign the CM in as another.
 const (
 	cookieName     = "vigie_session"
 	hostCookieName = "__Host-" + cookieName
 )
 
-// sessionCookie is the session cookie of r: the __Host- one when there is
-// one, else the plain one.
+// sessionCookie is the session cookie of r: over HTTPS the __Host- one
+// only, else the plain one.
 func sessionCookie(r *http.Request) (*http.Cookie, error) {
-	if ck, err := r.Cookie(hostCookieName); err == nil {
-		return ck, nil
+	if r.TLS != nil || forwardedHTTPS(r) {
+		return r.Cookie(hostCookieName)
 	}
 	return r.Cookie(cookieName)
 }
