@@ -214,7 +214,10 @@ func (c *Client) releaseHeld(ctx context.Context, log *slog.Logger, p bot.Pendin
 	target := bot.Event{Platform: Platform, Space: p.Space, Author: bot.Author{ID: p.User}}
 	hold := heldBy(p, v)
 	if hold == holdTimeout {
-		now := time.Now()
+		// The hold's end was set on Discord's clock (Timeout): compared on
+		// it, not on the host's, which may be behind by more than the
+		// member took to press.
+		now := c.discordNow()
 		if cur := c.currentTimeout(p.Space, p.User, now); cur.After(now.Add(v.holdFor())) {
 			log.Info("verify: the member was timed out for longer since the hold: that timeout is kept", "audit", true,
 				"until", cur.UTC().Format(time.RFC3339))

@@ -268,3 +268,39 @@ func TestVerifyPressBeforeTheAskIsRecorded(t *testing.T) {
 	}
 	pendingIs(t, st, newbie.id, false)
 }
+
+// TestVerifyPressOnDiscordsClock: the host's clock is 10 minutes behind
+// Discord's. The hold's end is set on Discord's clock; the new member who
+// presses at once is let speak. Before, the hold's end was compared with the
+// host's clock, looked longer than any hold given before, and was kept as a
+// timeout given since: the member stayed silenced after passing.
+func TestVerifyPressOnDiscordsClock(t *testing.T) {
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID},
+		Now: func() time.Time { return time.Now().Add(10 * time.Minute) }})
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID, Now: time.Now})
+	st := memory.New()
+	c.SetVerify(&Verify{Timeout: 5 * time.Minute, Kick: true, Button: "I'm not a robot", Channel: general,
+		Pending: st, Now: time.Now, Prompt: func(name string) string { return "Welcome " + name }})
+	out := make(chan bot.Event, 10)
+	run(t, f, c, out, allPerms)
+	// An answer of Discord's tells the client its clock before the join.
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(newbie, nil, t0))
+	<-out
+	<-out
+	held := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 1, nil)
+	until, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(held.Body["communication_disabled_until"]))
+	// The hold lasts 1h10m on Discord's clock, 1h20m on the host's.
+	if ahead := time.Until(until); ahead < time.Hour+15*time.Minute {
+		t.Fatalf("the hold ends %s from the host's now: not on Discord's clock", ahead)
+	}
+	pendingIs(t, st, newbie.id, true)
+	custom := "vf:" + guildID + ":" + newbie.id
+	f.Dispatch("INTERACTION_CREATE", verifyPress("960000000000000102", newbie, "900000000000000001", custom))
+	if got := told(t, f, "960000000000000102"); got != "Thanks, welcome!" {
+		t.Errorf("answer to the new member = %s", got)
+	}
+	lifted := f.WaitFor(t, "PATCH", "/guilds/"+guildID+"/members/"+newbie.id, 2, nil)
+	if v, ok := lifted.Body["communication_disabled_until"]; !ok || v != nil {
+		t.Errorf("lift = %s", lifted.Raw)
+	}
+}
