@@ -7,7 +7,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -60,7 +59,7 @@ func TestDecisionClaimedAcrossInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
-	const group, desk, cm = -1001234567890, -100500, 42
+	const group, desk, cm = pressGroup, pressDesk, pressCM
 	tg := tgfake.New(t)
 	tg.SetOwner(group, cm, false)
 	// gates hold the first ban of a member open (by user id) until closed;
@@ -124,60 +123,8 @@ func TestDecisionClaimedAcrossInstances(t *testing.T) {
 	}
 	// A decision killed with the member's lock and its claim held waits
 	// for them to run out (30 s) before the other carries it out.
-	deadline := time.Now().Add(3 * handover)
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not after %s; calls: %v", what, 3*handover, tg.Methods())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	msgID := 0
-	scam := func(user int64, name string) (caseID string, card int) {
-		t.Helper()
-		msgID++
-		tg.Push(map[string]any{"message": map[string]any{
-			"message_id": msgID, "date": time.Now().Unix(), "text": "FREE NITRO here",
-			"from": map[string]any{"id": user, "is_bot": false, "first_name": name},
-			"chat": map[string]any{"id": group, "type": "supergroup", "title": "Fans"},
-		}})
-		var call tgfake.Call
-		waitFor(name+"'s card", func() bool {
-			for _, c := range tg.CallsOf("sendMessage") {
-				if c.Params.Get("chat_id") == strconv.Itoa(desk) && strings.Contains(c.Params.Get("text"), name) &&
-					strings.Contains(c.Params.Get("reply_markup"), "callback_data") {
-					call = c
-					return true
-				}
-			}
-			return false
-		})
-		f := strings.Fields(call.Params.Get("text")) // <b>Case c-000001</b> ·
-		if len(f) < 2 {
-			t.Fatalf("card %q", call.Params.Get("text"))
-		}
-		return strings.TrimSuffix(f[1], "</b>"), call.MsgID
-	}
-	press := func(id, caseID string, card int) {
-		tg.Push(map[string]any{"callback_query": map[string]any{
-			"id": id, "data": "v1:" + caseID + ":ban", "chat_instance": "x",
-			"from":    map[string]any{"id": cm, "is_bot": false, "first_name": "Ann"},
-			"message": map[string]any{"message_id": card, "date": time.Now().Unix(), "chat": map[string]any{"id": desk, "type": "supergroup"}},
-		}})
-	}
-	bans := func(user int64) int {
-		return tg.Count("banChatMember", func(c tgfake.Call) bool {
-			return c.Params.Get("chat_id") == strconv.Itoa(group) && c.Params.Get("user_id") == strconv.FormatInt(user, 10)
-		})
-	}
-	shown := func(card int) bool {
-		return tg.Count("editMessageText", func(c tgfake.Call) bool {
-			return c.Params.Get("message_id") == strconv.Itoa(card) && strings.Contains(c.Params.Get("text"), "Banned") &&
-				strings.Contains(c.Params.Get("text"), "decided by")
-		}) > 0
-	}
+	play := newPressPlay(t, tg, 3*handover)
+	waitFor, scam, press, bans, shown := play.waitFor, play.scam, play.press, play.bans, play.shown
 	stillTrying := func() int {
 		return tg.Count("sendMessage", func(c tgfake.Call) bool { return strings.Contains(c.Params.Get("text"), "still being tried") })
 	}
