@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -74,70 +71,16 @@ func (s *Store) claimCarrying(ctx context.Context, id string, log *slog.Logger, 
 		cancel()
 		return nil, nil, fmt.Errorf("redis claim case %s: %w", id, err)
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	var lost atomic.Bool
-	sayLost := func(why string) {
-		if lost.CompareAndSwap(false, true) {
-			if onLost != nil {
-				onLost()
-			}
-			log.Error("the claim of a decision's carrying out lost while held ("+why+"): another vigie may carry it out; this one tries it no more",
-				"case", id)
-		}
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		every := s.claimRenewEvery()
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		renewed, failing := time.Now(), time.Time{}
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			rctx, cancel := context.WithTimeout(context.Background(), every)
-			n, err := s.script(rctx, memberRenewScript, []string{k}, token, ttl).Int64()
-			cancel()
-			switch {
-			case err == nil && n == 0:
-				sayLost("it ran out, or Redis lost it")
-				return
-			case err == nil:
-				if !failing.IsZero() {
-					log.Info("the claim of a decision's carrying out renewed again", "case", id, "failing", time.Since(failing).Round(time.Millisecond))
-				}
-				renewed, failing = time.Now(), time.Time{}
-			case time.Since(renewed) >= CarryClaimTTL:
-				sayLost("not renewed for " + bot.FormatDuration(CarryClaimTTL))
-				return
-			case failing.IsZero():
-				failing = time.Now()
-				log.Warn("the claim of a decision's carrying out not renewed: Redis did not answer; it runs out unless a renewal gets through",
-					"case", id, "runs_out", renewed.Add(CarryClaimTTL).UTC(), "err", err)
-			}
-		}
-	}()
-	rctx := context.WithoutCancel(ctx)
-	release := sync.OnceFunc(func() {
-		close(stop)
-		<-done
-		c, cancel := context.WithTimeout(rctx, 5*time.Second)
-		defer cancel()
-		n, err := s.script(c, memberUnlockScript, []string{k}, token).Int64()
-		switch {
-		case err != nil:
-			log.Warn("the claim of a decision's carrying out not let go: Redis did not answer; it runs out on its own",
-				"case", id, "within", bot.FormatDuration(CarryClaimTTL), "err", err)
-		case n == 0:
-			sayLost("found another's, or none, when let go")
-		}
-	})
-	return release, lost.Load, nil
+	release, lost, _ := s.hold(ctx, heldKey{
+		key: k, token: token, ttl: CarryClaimTTL, every: s.claimRenewEvery(),
+		renew: func(ctx context.Context) (int64, error) {
+			return s.script(ctx, memberRenewScript, []string{k}, token, ttl).Int64()
+		},
+		what: "the claim of a decision's carrying out", attrs: []any{"case", id},
+		lostSays:  "another vigie may carry it out; this one tries it no more",
+		stuckSays: "it runs out on its own",
+	}, log, onLost)
+	return release, lost, nil
 }
 
 // claimRenewEvery is how often a held claim is renewed: every third of

@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -137,82 +134,16 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 		}
 		pause = min(2*pause, memberPoll)
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	// said is set once the loss was said, by the renewals or the release;
-	// renewedAt is when the lock was last made to run MemberLockTTL more
-	// (unix ns): held reads both, no round trip.
-	var said atomic.Bool
-	var renewedAt atomic.Int64
-	renewedAt.Store(time.Now().UnixNano())
-	held := func() bool {
-		return !said.Load() && time.Since(time.Unix(0, renewedAt.Load())) < MemberLockTTL
-	}
-	sayLost := func(why string) {
-		if said.CompareAndSwap(false, true) {
-			if lost != nil {
-				lost()
-			}
-			log.Error("the member's lock lost while held ("+why+"): another ban, kick or lift of the member may be decided beside this one",
-				"member", key)
-		}
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		every := s.memberRenewEvery()
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		// renewed is when the lock was last made to run MemberLockTTL
-		// more; failing, since when the renewals fail.
-		renewed, failing := time.Now(), time.Time{}
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			rctx, cancel := context.WithTimeout(context.Background(), every)
-			n, err := memberRenewScript.Run(rctx, s.c, []string{k}, token, ttl).Int64()
-			cancel()
-			switch {
-			case err == nil && n == 0:
-				sayLost("it ran out, or Redis lost it")
-				return // renewing it no more
-			case err == nil:
-				if !failing.IsZero() {
-					log.Info("the member's lock renewed again", "member", key, "failing", time.Since(failing).Round(time.Millisecond))
-				}
-				renewed, failing = time.Now(), time.Time{}
-				renewedAt.Store(renewed.UnixNano())
-			case time.Since(renewed) >= MemberLockTTL:
-				sayLost("not renewed for " + bot.FormatDuration(MemberLockTTL))
-				return
-			case failing.IsZero():
-				failing = time.Now()
-				log.Warn("the member's lock not renewed: Redis did not answer; it runs out unless a renewal gets through",
-					"member", key, "runs_out", renewed.Add(MemberLockTTL).UTC(), "err", err)
-			}
-		}
-	}()
-	// The release outlives the holder's context (a shutdown that cut its
-	// call): a lock left behind holds the member's bans back for its TTL.
-	rctx := context.WithoutCancel(ctx)
-	return sync.OnceFunc(func() {
-		close(stop)
-		<-done
-		c, cancel := context.WithTimeout(rctx, 5*time.Second)
-		defer cancel()
-		n, err := s.script(c, memberUnlockScript, []string{k}, token).Int64()
-		switch {
-		case err != nil:
-			log.Warn("the member's lock not let go: Redis did not answer; the member's next ban waits for it to run out",
-				"member", key, "within", bot.FormatDuration(MemberLockTTL), "err", err)
-		case n == 0:
-			sayLost("found another's, or none, when let go")
-		}
-	}), held, nil
+	release, _, held := s.hold(ctx, heldKey{
+		key: k, token: token, ttl: MemberLockTTL, every: s.memberRenewEvery(),
+		renew: func(ctx context.Context) (int64, error) {
+			return memberRenewScript.Run(ctx, s.c, []string{k}, token, ttl).Int64()
+		},
+		what: "the member's lock", attrs: []any{"member", key},
+		lostSays:  "another ban, kick or lift of the member may be decided beside this one",
+		stuckSays: "the member's next ban waits for it to run out",
+	}, log, lost)
+	return release, held, nil
 }
 
 var _ store.MemberLocker = (*Fallback)(nil)
