@@ -223,23 +223,31 @@ func TestPhoneQueueFits(t *testing.T) {
 // whether it is shown as a failure.
 func flash(t *testing.T, ctx context.Context) (string, bool) {
 	t.Helper()
-	// Read in one step of the page's own, once shown. The press's page is
-	// still being left and the next one loaded (the decision's post, its
-	// redirect): a read that meets the change fails, and is tried again.
-	var err error
-	for range 10 {
-		var got []string
-		got, err = chromedp.Run(ctx, chromedp.Poll[[]string](`(() => { const f = document.querySelector('p.flash');
-			return f && f.getClientRects().length > 0 ? [f.innerText, String(f.classList.contains('failed'))] : null; })()`))
-		if err == nil {
-			return got[0], got[1] == "true"
-		}
-		if ctx.Err() != nil {
-			break
+	got, err := pollAcross[[]string](ctx, `(() => { const f = document.querySelector('p.flash');
+		return f && f.getClientRects().length > 0 ? [f.innerText, String(f.classList.contains('failed'))] : null; })()`)
+	if err != nil {
+		t.Fatalf("no message after the decision: %v", err)
+	}
+	return got[0], got[1] == "true"
+}
+
+// pollAcross waits for a page's expression to be truthy while the page may
+// be going elsewhere (a form's post, its redirect). A poll does not survive
+// a navigation: the page it ran in is gone ("Execution context was
+// destroyed", or "Cannot find context with specified id" when it began in
+// a page already leaving), so it is asked again, in the next page. A poll
+// that ran its whole time is not asked again.
+func pollAcross[T any](ctx context.Context, expression string) (T, error) {
+	var (
+		got T
+		err error
+	)
+	for range 100 {
+		if got, err = chromedp.Run(ctx, chromedp.Poll[T](expression)); err == nil || errors.Is(err, chromedp.ErrPollingTimeout) || ctx.Err() != nil {
+			return got, err
 		}
 	}
-	t.Fatalf("no message after the decision: %v", err)
-	return "", false
+	return got, err
 }
 
 // TestSessionEndedMidDecision: the CM's session ends while the queue is

@@ -65,7 +65,7 @@ func TestAnotherPortCannotDriveTheConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The form posted, and the console answered.
-		said, err := chromedp.Run(ctx, chromedp.Poll[string](`location.origin !== `+fmt.Sprintf("%q", evil.URL)+` && document.readyState === 'complete' ? document.body.innerText : null`))
+		said, err := pollAcross[string](ctx, `location.origin !== `+fmt.Sprintf("%q", evil.URL)+` && document.readyState === 'complete' ? document.body.innerText : null`)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

@@ -96,14 +96,8 @@ func TestQueuePageGoesToLoginWhenTheSessionEnds(t *testing.T) {
 	if err := n.st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("another horse")}); err != nil {
 		t.Fatal(err)
 	}
-	// The page goes by itself: asked again until it has (a navigation
-	// ends a poll under way).
-	var err error
-	for range 200 {
-		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](`location.pathname === "/login" && !!document.querySelector("input[name=name]")`)); err == nil {
-			break
-		}
-	}
+	// The page goes by itself (a navigation ends a poll under way).
+	_, err := pollAcross[bool](ctx, `location.pathname === "/login" && !!document.querySelector("input[name=name]")`)
 	if err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.body.innerText.slice(0, 300)`))
 		t.Fatalf("the page after the session ended: %s (%v)", body, err)
