@@ -98,6 +98,99 @@ func scanFn(p ...any) (any, error) {
 	return p[1], nil
 }
 
+// costKind says how a call in a loop counts against the loop budget: the
+// turns of the work it does on its argument, by the argument's length. A
+// turn is about what a loop's turn costs (some tens of nanoseconds: a scan
+// of 64 bytes); a call outside any loop is not counted, as it runs once a
+// run, linear in what it reads.
+type costKind int
+
+const (
+	// costAnalyze: the text is analysed as has_any does (tokenised,
+	// normalised, matched): about 2 turns a byte. The event's content is
+	// analysed once an event, and costs nothing.
+	costAnalyze costKind = iota
+)
+
+// costs are the turns a call counts for: perByte8 for each 8 bytes of its
+// text (of the strings of its list), perItem for each item of its list.
+var costs = [...]struct {
+	perByte8, perItem int
+	freeContent       bool
+}{
+	costAnalyze: {perByte8: 16, freeContent: true},
+}
+
+// costFn counts the work a call in a loop does on its argument (p[1]) by its
+// length, against the loop budget, as costs[p[2]] says, and returns the
+// argument unchanged.
+func costFn(p ...any) (any, error) {
+	st, kind := p[0].(*evalState), p[2].(int)
+	c := costs[kind]
+	bytes, items := 0, 0
+	switch v := p[1].(type) {
+	case string:
+		if c.freeContent && sameString(v, st.text) {
+			return v, nil
+		}
+		bytes = len(v)
+	case []string:
+		items = len(v)
+		for _, s := range v {
+			bytes += len(s)
+		}
+	case []any:
+		items = len(v)
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				bytes += len(s)
+			}
+		}
+	}
+	n := bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
+	if n < 0 || n > loopBudget-st.turns {
+		st.turns = loopBudget + 1
+		return nil, errLoopBudget
+	}
+	st.turns += n
+	return p[1], nil
+}
+
+// costArgs are vigie's functions whose work a loop counts: the argument at
+// (after the hidden state) and how it is counted.
+var costArgs = map[string]struct {
+	at   int
+	kind costKind
+}{
+	"has_any": {1, costAnalyze},
+}
+
+// costArg wraps *arg in __cost(__state, ARG, kind), once.
+func (p *patcher) costArg(arg *ast.Node, kind costKind) {
+	if c, ok := (*arg).(*ast.CallNode); ok {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == costFunc {
+			return
+		}
+	}
+	if isConstant(*arg) {
+		return
+	}
+	at := (*arg).Location()
+	state := &ast.IdentifierNode{Value: stateName}
+	state.SetLocation(at)
+	p.markPatched(state)
+	callee := &ast.IdentifierNode{Value: costFunc}
+	callee.SetLocation(at)
+	k := &ast.IntegerNode{Value: int(kind)}
+	k.SetLocation(at)
+	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state, *arg, k}}
+	call.SetLocation(at)
+	if t := (*arg).Type(); t != nil {
+		call.SetType(t)
+	}
+	*arg = call
+}
+
 // scanned are the builtins whose first argument is scanned whole.
 var scanned = map[string]bool{"indexOf": true, "lastIndexOf": true, "split": true, "splitAfter": true}
 
@@ -129,10 +222,24 @@ func (v scanVisitor) Visit(node *ast.Node) {
 			v.p.scanArg(&n.Arguments[0])
 		}
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == matchesFunc && len(n.Arguments) == 3 {
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return
+		}
+		if id.Value == matchesFunc && len(n.Arguments) == 3 {
 			v.p.scanArg(&n.Arguments[1])
 		}
+		// the hidden state is the first argument once the call is patched
+		if c, ok := costArgs[id.Value]; ok && len(n.Arguments) > c.at && isState(n.Arguments[0]) {
+			v.p.costArg(&n.Arguments[c.at], c.kind)
+		}
 	}
+}
+
+// isState reports whether n is the hidden state argument.
+func isState(n ast.Node) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == stateName
 }
 
 // scanArg wraps *arg in __scan(__state, ARG), once.
@@ -191,6 +298,7 @@ const (
 	stepFunc   = "__step"
 	partsFunc  = "__parts"
 	scanFunc   = "__scan"
+	costFunc   = "__cost"
 )
 
 func budgetFunctions() []expr.Option {
@@ -202,6 +310,11 @@ func budgetFunctions() []expr.Option {
 			new(func(*evalState, []string) []string),
 			new(func(*evalState, []any) []any),
 			new(func(*evalState, any) any)),
+		expr.Function(costFunc, costFn,
+			new(func(*evalState, string, int) string),
+			new(func(*evalState, []string, int) []string),
+			new(func(*evalState, []any, int) []any),
+			new(func(*evalState, any, int) any)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
