@@ -110,6 +110,10 @@ const (
 	// normalised, matched): about 2 turns a byte. The event's content is
 	// analysed once an event, and costs nothing.
 	costAnalyze costKind = iota
+	// costRead: text or items read through a list's normalisation
+	// (s in lists.x, any_in, all_in, none_in): a turn a byte, and 8 an
+	// item (a link is parsed for its host).
+	costRead
 )
 
 // costs are the turns a call counts for: perByte8 for each 8 bytes of its
@@ -119,6 +123,7 @@ var costs = [...]struct {
 	freeContent       bool
 }{
 	costAnalyze: {perByte8: 16, freeContent: true},
+	costRead:    {perByte8: 8, perItem: 8},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -163,6 +168,9 @@ var costArgs = map[string]struct {
 	kind costKind
 }{
 	"has_any": {1, costAnalyze},
+	"any_in":  {1, costRead},
+	"all_in":  {1, costRead},
+	"none_in": {1, costRead},
 }
 
 // costArg wraps *arg in __cost(__state, ARG, kind), once.
@@ -211,9 +219,13 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		case "contains":
 			v.p.scanArg(&n.Left)
 		case "in":
-			// a list only: an in on a word list (in_list) or a map is a
+			// a list is scanned; an in on a word list (in_list) reads the
+			// text through the list's normalisation; an in on a map is a
 			// lookup, and its operand's type must stay what it is
-			if t := n.Right.Type(); t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			switch t := n.Right.Type(); {
+			case t == wordListType || isWordList(n.Right):
+				v.p.costArg(&n.Left, costRead)
+			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
 				v.p.scanArg(&n.Right)
 			}
 		}
@@ -226,6 +238,9 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		if !ok {
 			return
 		}
+		if id.Value == "in_list" && len(n.Arguments) == 2 {
+			v.p.costArg(&n.Arguments[0], costRead)
+		}
 		if id.Value == matchesFunc && len(n.Arguments) == 3 {
 			v.p.scanArg(&n.Arguments[1])
 		}
@@ -234,6 +249,17 @@ func (v scanVisitor) Visit(node *ast.Node) {
 			v.p.costArg(&n.Arguments[c.at], c.kind)
 		}
 	}
+}
+
+// isWordList reports whether n is a list of the file, patched in while the
+// walk that checks its type is still going on.
+func isWordList(n ast.Node) bool {
+	c, ok := n.(*ast.ConstantNode)
+	if !ok {
+		return false
+	}
+	_, ok = c.Value.(*wordList)
+	return ok
 }
 
 // isState reports whether n is the hidden state argument.
@@ -422,7 +448,10 @@ func chargeFn(p ...any) (any, error) {
 	return s, nil
 }
 
-var stringType = reflect.TypeFor[string]()
+var (
+	stringType   = reflect.TypeFor[string]()
+	wordListType = reflect.TypeFor[*wordList]()
+)
 
 // textCalls are the functions that return text: their calls' type is not
 // known while the patcher runs, as the state argument is added in that walk.

@@ -208,3 +208,25 @@ func TestAnalysisBudget(t *testing.T) {
 		{when: `any(split(text, " "), {has_any(text, lists.w)})`, text: "a b idiot", forward: "x", match: true},
 	})
 }
+
+// any_in, all_in, none_in and in read each item through the list's
+// normalisation: in a loop over a message's links, any_in(links, ...) read
+// every link at every turn, 16 s on a message of 4,000 links. Each call in
+// a loop counts against the loop budget by the items and bytes it reads.
+func TestListBudget(t *testing.T) {
+	links := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "https://s%d.example.com/ ", i)
+		}
+		return b.String()
+	}
+	runBudgetCases(t, []budgetCase{
+		{when: `any(links, {any_in(links, lists.w)})`, text: links(600)},
+		{when: `all(links, {none_in(links, lists.w)})`, text: links(600)},
+		{when: `any(split(text, " "), {forward.text in lists.w})`, text: words(2000), forward: words(2000)},
+		{when: `any(links, {any_in(domains, lists.brands)})`, text: links(5) + " https://discord.gg/x", match: true},
+		{when: `all(links, {none_in(links, lists.w)})`, text: links(20), match: true},
+		{when: `any(split(text, " "), {# in lists.w})`, text: words(2000) + " abruti", match: true},
+	})
+}
