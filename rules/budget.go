@@ -114,6 +114,9 @@ const (
 	// (s in lists.x, any_in, all_in, none_in): a turn a byte, and 8 an
 	// item (a link is parsed for its host).
 	costRead
+	// costLookalike: items read for the hosts they imitate (lookalike):
+	// 4 turns a byte and 32 an item.
+	costLookalike
 )
 
 // costs are the turns a call counts for: perByte8 for each 8 bytes of its
@@ -122,8 +125,9 @@ var costs = [...]struct {
 	perByte8, perItem int
 	freeContent       bool
 }{
-	costAnalyze: {perByte8: 16, freeContent: true},
-	costRead:    {perByte8: 8, perItem: 8},
+	costAnalyze:   {perByte8: 16, freeContent: true},
+	costRead:      {perByte8: 8, perItem: 8},
+	costLookalike: {perByte8: 32, perItem: 32},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -167,10 +171,11 @@ var costArgs = map[string]struct {
 	at   int
 	kind costKind
 }{
-	"has_any": {1, costAnalyze},
-	"any_in":  {1, costRead},
-	"all_in":  {1, costRead},
-	"none_in": {1, costRead},
+	"has_any":   {1, costAnalyze},
+	"any_in":    {1, costRead},
+	"all_in":    {1, costRead},
+	"none_in":   {1, costRead},
+	"lookalike": {1, costLookalike},
 }
 
 // costArg wraps *arg in __cost(__state, ARG, kind), once.

@@ -230,3 +230,23 @@ func TestListBudget(t *testing.T) {
 		{when: `any(split(text, " "), {# in lists.w})`, text: words(2000) + " abruti", match: true},
 	})
 }
+
+// lookalike reads each item for the hosts it imitates (skeletons of every
+// suffix): in a loop over a message's links, lookalike(links, ...) read
+// every link at every turn, 70 s on a message of 4,000 links. Each call in
+// a loop counts against the loop budget by the items and bytes it reads.
+func TestLookalikeBudget(t *testing.T) {
+	links := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "https://s%d.example.com/ ", i)
+		}
+		return b.String()
+	}
+	runBudgetCases(t, []budgetCase{
+		{when: `any(links, {lookalike(links, lists.brands)})`, text: links(300)},
+		{when: `any(split(text, " "), {lookalike(links, lists.brands)})`, text: links(300)},
+		{when: `any(links, {lookalike(split(#, " "), lists.brands)})`, text: links(300) + " https://d1scord.gg/x", match: true},
+		{when: `any(links, {lookalike(links, lists.brands)})`, text: links(5) + " https://d1scord.gg/x", match: true},
+	})
+}
