@@ -250,3 +250,25 @@ func TestLookalikeBudget(t *testing.T) {
 		{when: `any(links, {lookalike(links, lists.brands)})`, text: links(5) + " https://d1scord.gg/x", match: true},
 	})
 }
+
+// uniq compared each item with every distinct one kept before it: on a
+// message of 50,000 distinct words, len(uniq(split(text, " "))) made a
+// billion comparisons, minutes of one rule, outside any loop. Text and
+// numbers are now told apart by a set; items of other kinds are compared as
+// before, each comparison a turn of the loop budget.
+func TestUniqBudget(t *testing.T) {
+	links := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "https://s%d.example.com/ ", i)
+		}
+		return b.String()
+	}
+	runBudgetCases(t, []budgetCase{
+		{when: `len(uniq(map(links, [#]))) > 0`, text: links(600)},
+		{when: `len(uniq(map(links, [#]))) == 3`, text: links(3) + links(3), match: true},
+		{when: `len(uniq(split(text, " "))) == 2001`, text: words(2000) + words(2000), match: true},
+		{when: `uniq([1, 2.0, 1.0, 2, "a", "a", true]) == [1, 2.0, "a", true]`, text: "x", match: true},
+		{when: `uniq(concat(1..4, 1..4)) == [1, 2, 3, 4]`, text: "x", match: true},
+	})
+}

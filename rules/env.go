@@ -234,7 +234,7 @@ var envFuncs = map[string]bool{
 	"has_any": true, "any_in": true, "all_in": true, "none_in": true,
 	"strikes": true, matchesFunc: true, "score": true,
 	"lookalike": true, "sketch": true, // signals.go
-	"repeat": true, "replace": true, "join": true, // budget.go
+	"repeat": true, "replace": true, "join": true, "uniq": true, // budget.go
 	concatFunc: true, addFunc: true, chargeFunc: true,
 }
 
