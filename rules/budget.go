@@ -117,17 +117,24 @@ const (
 	// costLookalike: items read for the hosts they imitate (lookalike):
 	// 4 turns a byte and 32 an item.
 	costLookalike
+	// costPattern: a regular expression built while the rule runs,
+	// compiled (or found among the kept ones: counted the same, so that
+	// the budget does not depend on the events before): 512 turns a call
+	// and 16 a byte.
+	costPattern
 )
 
 // costs are the turns a call counts for: perByte8 for each 8 bytes of its
-// text (of the strings of its list), perItem for each item of its list.
+// text (of the strings of its list), perItem for each item of its list,
+// perCall for the call.
 var costs = [...]struct {
-	perByte8, perItem int
-	freeContent       bool
+	perByte8, perItem, perCall int
+	freeContent                bool
 }{
 	costAnalyze:   {perByte8: 16, freeContent: true},
 	costRead:      {perByte8: 8, perItem: 8},
 	costLookalike: {perByte8: 32, perItem: 32},
+	costPattern:   {perByte8: 128, perCall: 512},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -156,7 +163,7 @@ func costFn(p ...any) (any, error) {
 			}
 		}
 	}
-	n := bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
+	n := c.perCall + bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
 	if n < 0 || n > loopBudget-st.turns {
 		st.turns = loopBudget + 1
 		return nil, errLoopBudget
@@ -176,6 +183,7 @@ var costArgs = map[string]struct {
 	"all_in":    {1, costRead},
 	"none_in":   {1, costRead},
 	"lookalike": {1, costLookalike},
+	matchesFunc: {2, costPattern},
 }
 
 // costArg wraps *arg in __cost(__state, ARG, kind), once.

@@ -272,3 +272,18 @@ func TestUniqBudget(t *testing.T) {
 		{when: `uniq(concat(1..4, 1..4)) == [1, 2, 3, 4]`, text: "x", match: true},
 	})
 }
+
+// A pattern built while the rule runs is compiled (then kept, 256 at most):
+// in a loop over a message's words, text matches # compiled a pattern at
+// each turn, tens of microseconds each. Each call in a loop with such a
+// pattern counts against the loop budget as a compile, by the pattern's
+// length, whether it was kept or not, so that the budget does not depend on
+// the events before.
+func TestPatternBudget(t *testing.T) {
+	runBudgetCases(t, []budgetCase{
+		{when: `any(split(text, " "), {"x" matches #})`, text: words(400)},
+		{when: `any(split(text, " "), {matches("x", "^" + # + "$")})`, text: words(400)},
+		{when: `any(split(text, " "), {"w7" matches #})`, text: words(10), match: true},
+		{when: `any(split(text, " "), {# matches "^w7$"})`, text: words(2000), match: true},
+	})
+}
