@@ -122,19 +122,29 @@ const (
 	// the budget does not depend on the events before): 512 turns a call
 	// and 16 a byte.
 	costPattern
+	// costParse: text parsed (fromJSON, float, int, date, duration): 4
+	// turns a byte and 8 a call.
+	costParse
+	// costZone: a time zone loaded (timezone): 512 turns a call, whatever
+	// its name.
+	costZone
 )
 
 // costs are the turns a call counts for: perByte8 for each 8 bytes of its
 // text (of the strings of its list), perItem for each item of its list,
 // perCall for the call.
+// freeContent says the event's content costs nothing (it is analysed once an
+// event); constant says a constant argument counts too (for perCall).
 var costs = [...]struct {
 	perByte8, perItem, perCall int
-	freeContent                bool
+	freeContent, constant      bool
 }{
 	costAnalyze:   {perByte8: 16, freeContent: true},
 	costRead:      {perByte8: 8, perItem: 8},
 	costLookalike: {perByte8: 32, perItem: 32},
 	costPattern:   {perByte8: 128, perCall: 512},
+	costParse:     {perByte8: 32, perCall: 8},
+	costZone:      {perCall: 512, constant: true},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -184,6 +194,19 @@ var costArgs = map[string]struct {
 	"none_in":   {1, costRead},
 	"lookalike": {1, costLookalike},
 	matchesFunc: {2, costPattern},
+	"duration":  {0, costParse},
+}
+
+// costBuiltins are expr's builtins whose work a loop counts, as costArgs.
+var costBuiltins = map[string]struct {
+	at   int
+	kind costKind
+}{
+	"fromJSON": {0, costParse},
+	"float":    {0, costParse},
+	"int":      {0, costParse},
+	"date":     {0, costParse},
+	"timezone": {0, costZone},
 }
 
 // costArg wraps *arg in __cost(__state, ARG, kind), once.
@@ -193,7 +216,13 @@ func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 			return
 		}
 	}
-	if isConstant(*arg) {
+	if isConstant(*arg) && !costs[kind].constant {
+		return
+	}
+	// what is not text (a number given to int, a time zone given to date)
+	// is not parsed, and its type must stay what it is
+	if t := textType(*arg); t != nil && t != stringType && t.Kind() != reflect.Interface &&
+		t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
 		return
 	}
 	at := (*arg).Location()
@@ -246,6 +275,9 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		if scanned[n.Name] && len(n.Arguments) > 0 {
 			v.p.scanArg(&n.Arguments[0])
 		}
+		if c, ok := costBuiltins[n.Name]; ok && len(n.Arguments) > c.at {
+			v.p.costArg(&n.Arguments[c.at], c.kind)
+		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -258,7 +290,7 @@ func (v scanVisitor) Visit(node *ast.Node) {
 			v.p.scanArg(&n.Arguments[1])
 		}
 		// the hidden state is the first argument once the call is patched
-		if c, ok := costArgs[id.Value]; ok && len(n.Arguments) > c.at && isState(n.Arguments[0]) {
+		if c, ok := costArgs[id.Value]; ok && len(n.Arguments) > c.at && (envFuncs[id.Value] == isState(n.Arguments[0])) {
 			v.p.costArg(&n.Arguments[c.at], c.kind)
 		}
 	}

@@ -287,3 +287,22 @@ func TestPatternBudget(t *testing.T) {
 		{when: `any(split(text, " "), {# matches "^w7$"})`, text: words(2000), match: true},
 	})
 }
+
+// fromJSON, float, int and date parse the text they are given,
+// timezone loads a time zone: in a loop over a message's words,
+// fromJSON(forward.text) parsed the forward at each turn, 7 s on 8,000
+// words, and timezone(...) took some 16 µs a call. Each call in a loop
+// counts against the loop budget by the text it parses, a time zone by the
+// call.
+func TestParseBudget(t *testing.T) {
+	list := `["` + strings.Repeat(`abcdefgh","`, 1100) + `"]`
+	number := "0." + strings.Repeat("0", 12000) + "1"
+	runBudgetCases(t, []budgetCase{
+		{when: `any(split(text, " "), {len(fromJSON(forward.text)) < 0})`, text: words(200), forward: list},
+		{when: `any(split(text, " "), {float(forward.text) < 0})`, text: words(200), forward: number},
+		{when: `any(split(text, " "), {timezone("Europe/Paris") == nil})`, text: words(2000)},
+		{when: `all(split(text, ","), {float(#) > 0 and int(#) > 0 and duration(# + "s") >= duration("1s")})`, text: "1,2,3", match: true},
+		{when: `len(fromJSON(forward.text)) == 1101`, text: "x", forward: list, match: true},
+		{when: `all(split(text, " "), {len(fromJSON(#)) == 1})`, text: "[1] [2]", match: true},
+	})
+}
