@@ -128,6 +128,16 @@ const (
 	// costZone: a time zone loaded (timezone): 512 turns a call, whatever
 	// its name.
 	costZone
+	// costList: a list walked or copied (concat, flatten, reverse, take,
+	// keys, values, toPairs, fromPairs, max, min, sum, mean): 2 turns an
+	// item.
+	costList
+	// costSort: a list sorted, grouped or made unique (sort, sortBy,
+	// median, groupBy, uniq): 16 turns an item and one each 8 bytes.
+	costSort
+	// costEncode: a list written as JSON (toJSON): 32 turns an item and 2
+	// a byte.
+	costEncode
 )
 
 // costs are the turns a call counts for: perByte8 for each 8 bytes of its
@@ -145,6 +155,9 @@ var costs = [...]struct {
 	costPattern:   {perByte8: 128, perCall: 512},
 	costParse:     {perByte8: 32, perCall: 8},
 	costZone:      {perCall: 512, constant: true},
+	costList:      {perItem: 2},
+	costSort:      {perItem: 16, perByte8: 1},
+	costEncode:    {perItem: 32, perByte8: 16},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -172,6 +185,11 @@ func costFn(p ...any) (any, error) {
 				bytes += len(s)
 			}
 		}
+	default:
+		switch r := reflect.ValueOf(v); r.Kind() {
+		case reflect.Slice, reflect.Array, reflect.Map:
+			items = r.Len()
+		}
 	}
 	n := c.perCall + bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
 	if n < 0 || n > loopBudget-st.turns {
@@ -195,6 +213,7 @@ var costArgs = map[string]struct {
 	"lookalike": {1, costLookalike},
 	matchesFunc: {2, costPattern},
 	"duration":  {0, costParse},
+	"uniq":      {1, costSort},
 }
 
 // costBuiltins are expr's builtins whose work a loop counts, as costArgs.
@@ -202,12 +221,33 @@ var costBuiltins = map[string]struct {
 	at   int
 	kind costKind
 }{
-	"fromJSON": {0, costParse},
-	"float":    {0, costParse},
-	"int":      {0, costParse},
-	"date":     {0, costParse},
-	"timezone": {0, costZone},
+	"fromJSON":  {0, costParse},
+	"float":     {0, costParse},
+	"int":       {0, costParse},
+	"date":      {0, costParse},
+	"timezone":  {0, costZone},
+	"concat":    {allArgs, costList},
+	"flatten":   {0, costList},
+	"reverse":   {0, costList},
+	"take":      {0, costList},
+	"keys":      {0, costList},
+	"values":    {0, costList},
+	"toPairs":   {0, costList},
+	"fromPairs": {0, costList},
+	"max":       {allArgs, costList},
+	"min":       {allArgs, costList},
+	"sum":       {0, costList},
+	"mean":      {allArgs, costList},
+	"median":    {allArgs, costSort},
+	"sort":      {0, costSort},
+	"sortBy":    {0, costSort},
+	"groupBy":   {0, costSort},
+	"toJSON":    {0, costEncode},
 }
+
+// allArgs, as the place of a builtin's argument in costBuiltins, says that
+// all its arguments are counted.
+const allArgs = -1
 
 // costArg wraps *arg in __cost(__state, ARG, kind), once.
 func (p *patcher) costArg(arg *ast.Node, kind costKind) {
@@ -260,6 +300,15 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		switch n.Operator {
 		case "contains":
 			v.p.scanArg(&n.Left)
+		case "startsWith", "endsWith":
+			v.p.scanOperand(&n.Right)
+		case "==", "!=", "<", ">", "<=", ">=":
+			// text and lists are compared item by item, byte by byte
+			if isConstant(n.Left) || isConstant(n.Right) {
+				return
+			}
+			v.p.scanOperand(&n.Left)
+			v.p.scanOperand(&n.Right)
 		case "in":
 			// a list is scanned; an in on a word list (in_list) reads the
 			// text through the list's normalisation; an in on a map is a
@@ -275,8 +324,15 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		if scanned[n.Name] && len(n.Arguments) > 0 {
 			v.p.scanArg(&n.Arguments[0])
 		}
-		if c, ok := costBuiltins[n.Name]; ok && len(n.Arguments) > c.at {
-			v.p.costArg(&n.Arguments[c.at], c.kind)
+		if c, ok := costBuiltins[n.Name]; ok {
+			for i := range n.Arguments {
+				if i == c.at || c.at == allArgs {
+					v.p.costArg(&n.Arguments[i], c.kind)
+				}
+			}
+		}
+		if (n.Name == "hasPrefix" || n.Name == "hasSuffix") && len(n.Arguments) == 2 {
+			v.p.scanOperand(&n.Arguments[1])
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
@@ -311,6 +367,18 @@ func isWordList(n ast.Node) bool {
 func isState(n ast.Node) bool {
 	id, ok := n.(*ast.IdentifierNode)
 	return ok && id.Value == stateName
+}
+
+// scanOperand scans *arg when it is text or a list, or may be one: what
+// else is compared in one step, and its type must stay what it is.
+func (p *patcher) scanOperand(arg *ast.Node) {
+	if isConstant(*arg) {
+		return
+	}
+	t := textType(*arg)
+	if t == nil || t == stringType || t.Kind() == reflect.Interface || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		p.scanArg(arg)
+	}
 }
 
 // scanArg wraps *arg in __scan(__state, ARG), once.

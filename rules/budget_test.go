@@ -306,3 +306,31 @@ func TestParseBudget(t *testing.T) {
 		{when: `all(split(text, " "), {len(fromJSON(#)) == 1})`, text: "[1] [2]", match: true},
 	})
 }
+
+// The builtins that walk, copy or sort a list (uniq, sort, concat, flatten,
+// reverse, take, keys, toPairs, toJSON, max, ...) and the comparisons of
+// text or lists (==, startsWith, hasPrefix, ...) do work by their
+// operands' length: in a loop over a message's links, uniq(links) made the
+// list unique at each turn, 20 s on 4,000 links; forward.text != text
+// compared two long texts at each turn of a loop as long as the budget. Each of them in a loop
+// counts against the loop budget by the items and bytes it reads.
+func TestListBuiltinBudget(t *testing.T) {
+	links := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "https://s%d.example.com/ ", i)
+		}
+		return b.String()
+	}
+	long := strings.Repeat("ab", 40_000)
+	runBudgetCases(t, []budgetCase{
+		{when: `any(links, {len(uniq(links)) < 0})`, text: links(800)},
+		{when: `any(links, {len(take(links, 1000)) < 0})`, text: links(800)},
+		{when: `any(split(text, " "), {forward.text != text})`, text: long + " " + words(400), forward: long + " " + words(400)},
+		{when: `any(split(text, " "), {not (text startsWith forward.text)})`, text: long + " " + words(400), forward: long + " " + words(400)},
+		{when: `any(split(text, " "), {not hasPrefix(text, forward.text)})`, text: long + " " + words(400), forward: long + " " + words(400)},
+		{when: `any(links, {len(uniq(links)) == 5 and last(sort(links)) == "https://s4.example.com/"})`, text: links(5) + links(5), match: true},
+		{when: `any(split(text, " "), {# == "w3" and text startsWith "w0" and hasSuffix(#, "3")})`, text: words(2000), match: true},
+		{when: `all(split(text, " "), {len(concat([#], links)) == 6 and max(map(links, len(#))) == 23})`, text: links(5), match: true},
+	})
+}
