@@ -312,6 +312,11 @@ func TestHostileFiles(t *testing.T) {
 			[]string{`3:11: rule "m": when: the expression uses too much memory (memory budget exceeded)`}},
 		{"loops", "rules:\n  - name: l\n    when: 'let r = 1..99; any(r, {any(r, {any(r, {false})})})'\n",
 			[]string{`3:11: rule "l": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+		// what a call in a loop costs counts on the empty event of the load
+		{"calls in a loop", "rules:\n  - name: z\n    when: 'any(1..999, {timezone(\"UTC\") == nil})'\n",
+			[]string{`3:11: rule "z": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+		{"uniq of lists", "rules:\n  - name: u\n    when: 'len(uniq(map(1..999, [#]))) > 0'\n",
+			[]string{`3:11: rule "u": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
