@@ -171,11 +171,30 @@ func (a *Analysis) analyze(extra *Owners) {
 	ls.countMasked(s, extra)
 	a.Links = ls.links
 	a.Domains = a.domArr[:0]
+	// a message's few domains are told apart by looking through those
+	// found before; past manyDomains, by a set: looked through, the
+	// 40,000 distinct links of a 1 MB message took 5 s
+	var seen map[string]struct{}
 	for _, h := range ls.hosts {
 		d := registrable(h)
-		if d != "" && !contains(a.Domains, d) {
-			a.Domains = append(a.Domains, d)
+		if d == "" {
+			continue
 		}
+		if seen == nil && len(a.Domains) >= manyDomains {
+			seen = make(map[string]struct{}, len(ls.hosts))
+			for _, x := range a.Domains {
+				seen[x] = struct{}{}
+			}
+		}
+		if seen != nil {
+			if _, dup := seen[d]; dup {
+				continue
+			}
+			seen[d] = struct{}{}
+		} else if contains(a.Domains, d) {
+			continue
+		}
+		a.Domains = append(a.Domains, d)
 	}
 	a.spans = ls.spans
 	a.MaskedLinks = ls.masked
@@ -195,6 +214,9 @@ func (a *Analysis) analyze(extra *Owners) {
 	}
 	a.Promo = promoCount(a)
 }
+
+// manyDomains is the number of domains past which they are told apart by a set.
+const manyDomains = 16
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

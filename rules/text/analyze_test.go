@@ -1,6 +1,7 @@
 package text
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -562,6 +563,26 @@ func TestOwnersAreRegistrable(t *testing.T) {
 	for d := range owners {
 		if r := registrable(d); r != d {
 			t.Errorf("owners[%q]: its registrable domain is %q", d, r)
+		}
+	}
+}
+
+// Domains are each once, in the order of their first link, whether the
+// message has a few or many (past manyDomains they are told apart by a
+// set).
+func TestDomainsOnceInOrder(t *testing.T) {
+	for _, n := range []int{3, manyDomains, manyDomains + 1, 200} {
+		var m strings.Builder
+		var want []string
+		for i := range n {
+			fmt.Fprintf(&m, "https://a.s%d.com/ https://www.s%d.com/x ", i, i)
+			want = append(want, fmt.Sprintf("s%d.com", i))
+		}
+		for i := range n {
+			fmt.Fprintf(&m, "http://s%d.com ", n-1-i)
+		}
+		if got := Analyze(m.String()).Domains; !slices.Equal(got, want) {
+			t.Errorf("%d domains: got %v, want %v", n, got, want)
 		}
 	}
 }

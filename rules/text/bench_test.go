@@ -1,6 +1,7 @@
 package text
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -99,6 +100,25 @@ func BenchmarkAnalyzeCodeSpans(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				Analyze(m.text)
+			}
+		})
+	}
+}
+
+// BenchmarkAnalyzeManyDomains is a message of distinct links, 2,000 and
+// 16,000 of them: each domain was looked for among those found before it
+// (1.2 s for 16,000). Eight times the links should take eight times the
+// time.
+func BenchmarkAnalyzeManyDomains(b *testing.B) {
+	for _, n := range []int{2000, 16000} {
+		var m strings.Builder
+		for i := range n {
+			fmt.Fprintf(&m, "https://s%d.example%d.com/ ", i, i)
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(m.String())
 			}
 		})
 	}
