@@ -334,3 +334,13 @@ func TestListBuiltinBudget(t *testing.T) {
 		{when: `all(split(text, " "), {len(concat([#], links)) == 6 and max(map(links, len(#))) == 23})`, text: links(5), match: true},
 	})
 }
+
+// has_any on a text other than the content answers for each list and each
+// text, the analysis of the last such text being kept for the next call.
+func TestHasAnyOtherTexts(t *testing.T) {
+	runBudgetCases(t, []budgetCase{
+		{when: `has_any(text, lists.w) and not has_any(text, lists.brands) and has_any(forward.text, lists.w)`, text: "t idiot", forward: "f abruti", match: true},
+		{when: `not has_any(text, lists.w) and has_any(forward.text, lists.w) and not has_any(text, lists.w)`, text: "t", forward: "f abruti", match: true},
+		{when: `not (has_any(forward.text, lists.w) or has_any(text, lists.w) or has_any(forward.text, lists.w))`, text: "t", forward: "f", match: true},
+	})
+}

@@ -106,6 +106,9 @@ type evalState struct {
 	// startsOf may start, once has_any asked (text.ListSet.Starts).
 	starts   []text.Start
 	startsOf *text.ListSet
+	// other is the analysis of the last text other than the content
+	// has_any was asked about (analysisOf).
+	other *text.Analysis
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
@@ -322,12 +325,23 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 		}
 		entry, ok = st.matched[i].entry, st.matched[i].ok
 	} else {
-		entry, ok = l.l.Match(text.Analyze(s))
+		entry, ok = l.l.Match(st.analysisOf(s))
 	}
 	if ok {
 		st.hits = append(st.hits, hit{kind: hitWord, list: l, item: entry})
 	}
 	return ok
+}
+
+// analysisOf is the analysis of s, a text other than the event's content,
+// kept for the next call with the same text: on a message that forwards
+// another, the content is more than the text, and the starter pack asks
+// has_any(text, ...) of four lists, which analysed the text four times.
+func (st *evalState) analysisOf(s string) *text.Analysis {
+	if st.other == nil || !sameString(s, st.other.Text) {
+		st.other = text.Analyze(s)
+	}
+	return st.other
 }
 
 // sameString is s == t, without a call to compare the bytes when both are
