@@ -262,7 +262,7 @@ func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 	// what is not text (a number given to int, a time zone given to date)
 	// is not parsed, and its type must stay what it is
 	if t := textType(*arg); t != nil && t != stringType && t.Kind() != reflect.Interface &&
-		t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+		t.Kind() != reflect.Slice && t.Kind() != reflect.Array && t.Kind() != reflect.Map {
 		return
 	}
 	at := (*arg).Location()

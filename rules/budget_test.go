@@ -329,6 +329,8 @@ func TestListBuiltinBudget(t *testing.T) {
 		{when: `any(split(text, " "), {forward.text != text})`, text: long + " " + words(400), forward: long + " " + words(400)},
 		{when: `any(split(text, " "), {not (text startsWith forward.text)})`, text: long + " " + words(400), forward: long + " " + words(400)},
 		{when: `any(split(text, " "), {not hasPrefix(text, forward.text)})`, text: long + " " + words(400), forward: long + " " + words(400)},
+		{when: `let g = groupBy(links, #); any(links, {len(keys(g)) + len(values(g)) + len(toPairs(g)) < 0})`, text: links(800)},
+		{when: `let g = groupBy(links, len(#)); any(links, {len(keys(g)) == 1 and len(g[23]) == 5})`, text: links(5), match: true},
 		{when: `any(links, {len(uniq(links)) == 5 and last(sort(links)) == "https://s4.example.com/"})`, text: links(5) + links(5), match: true},
 		{when: `any(split(text, " "), {# == "w3" and text startsWith "w0" and hasSuffix(#, "3")})`, text: words(2000), match: true},
 		{when: `all(split(text, " "), {len(concat([#], links)) == 6 and max(map(links, len(#))) == 23})`, text: links(5), match: true},
