@@ -106,9 +106,9 @@ type evalState struct {
 	// startsOf may start, once has_any asked (text.ListSet.Starts).
 	starts   []text.Start
 	startsOf *text.ListSet
-	// other is the analysis of the last text other than the content
+	// others are the analyses of the texts other than the content
 	// has_any was asked about (analysisOf).
-	other *text.Analysis
+	others []*text.Analysis
 	// hits are what the functions found (a word, a domain, a pattern) while the
 	// current rule ran; they make the match's Reason.
 	hits []hit
@@ -334,14 +334,21 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 }
 
 // analysisOf is the analysis of s, a text other than the event's content,
-// kept for the next call with the same text: on a message that forwards
-// another, the content is more than the text, and the starter pack asks
-// has_any(text, ...) of four lists, which analysed the text four times.
+// kept for the event: on a message that forwards another, the content is
+// more than the text, and the starter pack asks has_any(text, ...) of four
+// lists, which analysed the text four times; a rule asking has_any of
+// text and forward.text in turn, fifty times, analysed them fifty times. A
+// text is known by where its bytes are (a field of the event, or a text
+// the rule built, which the text budget bounds), not compared byte by byte.
 func (st *evalState) analysisOf(s string) *text.Analysis {
-	if st.other == nil || !sameString(s, st.other.Text) {
-		st.other = text.Analyze(s)
+	for _, a := range st.others {
+		if len(a.Text) == len(s) && unsafe.StringData(a.Text) == unsafe.StringData(s) {
+			return a
+		}
 	}
-	return st.other
+	a := text.Analyze(s)
+	st.others = append(st.others, a)
+	return a
 }
 
 // sameString is s == t, without a call to compare the bytes when both are
