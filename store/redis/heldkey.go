@@ -24,21 +24,31 @@ type heldKey struct {
 	stuckSays  string // what a key not let go holds back, in its log line
 }
 
-// hold renews h every h.every until released, and returns the release (a
-// compare-and-delete: never another holder's key; it outlives ctx), lost
-// (true once a renewal or the release found the key another's or gone, or
-// no renewal got through for h.ttl, said once in log and to onLost when not
-// nil) and held (false once lost, or h.ttl after the last renewal that got
-// through: no round trip).
-func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost func()) (release func(), lost, held func() bool) {
+// hold renews h, taken by a SET sent at took, every h.every until
+// released, and returns the release (a compare-and-delete: never another
+// holder's key; it outlives ctx), lost (true once a renewal or the release
+// found the key another's or gone, or no renewal got through for h.ttl,
+// said once in log and to onLost when not nil) and held (false once lost,
+// or h.ttl after the sending of the last renewal that got through: no
+// round trip). Times are the store's clock (WithWallClock).
+//
+// held is what a holder asks before each call the key guards: a process
+// paused longer than h.ttl (SIGSTOP, a long GC, a suspended machine) wakes
+// to a key that ran out in Redis, and maybe another's since, before any
+// renewal had the time to find it: held says so at once, by the clock. It
+// counts from a renewal's sending, not its answer: Redis set the key's new
+// expiry in between, so the key runs out h.ttl after the sending at the
+// latest, however slow the answer.
+func (s *Store) hold(ctx context.Context, h heldKey, took time.Time, log *slog.Logger, onLost func()) (release func(), lost, held func() bool) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	now := s.cfg.wall
 	var said atomic.Bool
 	var renewedAt atomic.Int64
-	renewedAt.Store(time.Now().UnixNano())
+	renewedAt.Store(took.UnixNano())
 	held = func() bool {
-		return !said.Load() && time.Since(time.Unix(0, renewedAt.Load())) < h.ttl
+		return !said.Load() && now().Sub(time.Unix(0, renewedAt.Load())) < h.ttl
 	}
 	sayLost := func(why string) {
 		if said.CompareAndSwap(false, true) {
@@ -55,13 +65,14 @@ func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost fu
 		defer tick.Stop()
 		// renewed is when the key was last made to run h.ttl more;
 		// failing, since when the renewals fail.
-		renewed, failing := time.Now(), time.Time{}
+		renewed, failing := took, time.Time{}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
+			sent := now()
 			rctx, cancel := context.WithTimeout(context.Background(), h.every)
 			n, err := h.renew(rctx)
 			cancel()
@@ -71,15 +82,15 @@ func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost fu
 				return // renewing it no more
 			case err == nil:
 				if !failing.IsZero() {
-					log.Info(h.what+" renewed again", append(h.attrs[:len(h.attrs):len(h.attrs)], "failing", time.Since(failing).Round(time.Millisecond))...)
+					log.Info(h.what+" renewed again", append(h.attrs[:len(h.attrs):len(h.attrs)], "failing", now().Sub(failing).Round(time.Millisecond))...)
 				}
-				renewed, failing = time.Now(), time.Time{}
+				renewed, failing = sent, time.Time{}
 				renewedAt.Store(renewed.UnixNano())
-			case time.Since(renewed) >= h.ttl:
+			case now().Sub(renewed) >= h.ttl:
 				sayLost("not renewed for " + bot.FormatDuration(h.ttl))
 				return
 			case failing.IsZero():
-				failing = time.Now()
+				failing = now()
 				log.Warn(h.what+" not renewed: Redis did not answer; it runs out unless a renewal gets through",
 					append(h.attrs[:len(h.attrs):len(h.attrs)], "runs_out", renewed.Add(h.ttl).UTC(), "err", err)...)
 			}
