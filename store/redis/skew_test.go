@@ -142,3 +142,30 @@ func TestPendingMarkClocksApart(t *testing.T) {
 		t.Errorf("the retry on the instance 3 minutes ahead: duplicate %v, again %v; want a duplicate, the first still judging it", again.Duplicate, again.Again)
 	}
 }
+
+// A measure of Redis's clock whose round trip was slow (Redis paused by
+// CLIENT PAUSE, a loaded machine, a far network) cannot tell the skew from
+// the latency: Redis read its clock somewhere in the round trip, up to half
+// of it from its middle. It is not taken, and the skew measured before
+// stays. Before, a TIME held 2.5 s by CLIENT PAUSE was taken for a clock
+// 1.25 s ahead, over skewApplied: the journal's stamps moved by it.
+func TestSkewNotMeasuredFromASlowRoundTrip(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	s := redistest.Open(t, srv.URL(), redis.WithPrefix(newPrefix()))
+	if _, err := s.MeasureSkew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Skew()
+	raw := redistest.Client(t, srv.URL())
+	if err := raw.Do(ctx, "client", "pause", "2500", "all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	skew, err := s.MeasureSkew(ctx)
+	if err == nil {
+		t.Errorf("a TIME held 2.5 s measured: skew %v, want an error saying the round trip was too slow", skew)
+	}
+	if after, ok := s.Skew(); !ok || after != before {
+		t.Errorf("Skew after a slow round trip = %v, %v; want the one measured before, %v", after, ok, before)
+	}
+}
