@@ -101,6 +101,9 @@ type Fallback struct {
 	evictLogged int64
 	// skewWarned is the clock's skew from Redis's last warned of (ns).
 	skewWarned int64
+	// infoRefused, timeRefused: Redis refused INFO, TIME (a managed one
+	// that forbids them), said once (checkEvictions, checkSkew).
+	infoRefused, timeRefused bool
 	// locksLost counts the members' locks lost while held, or held in this
 	// process only because Redis did not answer their taking (LockMember).
 	locksLost atomic.Int64
@@ -442,6 +445,13 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 }
 
 // unavailable tells an unreachable Redis from an error Redis answered.
+// refused says that Redis answered err, refusing the command itself (an
+// unknown or forbidden one), not that it is away.
+func refused(err error) bool {
+	var re goredis.Error
+	return errors.As(err, &re) && !unavailable(err)
+}
+
 func unavailable(err error) bool {
 	// ErrCaseCap: Redis answered, and refuses the case for the open cases'
 	// cap; taken for an outage, it switched a busy vigie to memory while
@@ -1268,11 +1278,17 @@ func (f *Fallback) checkData() {
 // a pending mark, a member's lock, a counter: each one lost silently, the
 // Redis answering as if nothing happened), and, as an error at most once a
 // minute, each time it did evict keys. It returns how many keys Redis
-// evicted since the last check. A Redis that does not answer INFO (a
-// managed one that forbids it) says nothing.
+// evicted since the last check. A Redis that refuses INFO (a managed one
+// that forbids it) is said once, as a warning: its evictions are not
+// watched; one that does not answer says nothing here (the events see it).
 func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 	m, err := f.primary.memoryInfo(ctx)
 	if err != nil {
+		if refused(err) && !f.infoRefused {
+			f.infoRefused = true
+			f.log.Warn("redis evictions not watched: it refuses INFO; if it may evict keys when full (a maxmemory under a policy other than noeviction), vigie's cases, leases, marks and counters would vanish unsaid: check its maxmemory-policy is noeviction",
+				"store", "redis", "err", err)
+		}
 		return 0
 	}
 	var policy string
@@ -1316,6 +1332,11 @@ const skewTold = 5 * time.Second
 // they differ by skewTold or more (again when the skew moved by as much).
 func (f *Fallback) checkSkew(ctx context.Context) {
 	skew, err := f.primary.measureSkew(ctx)
+	if err != nil && refused(err) && !f.timeRefused {
+		f.timeRefused = true
+		f.log.Warn("redis clock not measured: it refuses TIME; the journal of verdicts in flight follows this machine's clock: keep the clocks of the machines sharing this Redis synchronised (NTP)",
+			"store", "redis", "err", err)
+	}
 	if err != nil || skew.Abs() < skewTold || (skew-time.Duration(f.skewWarned)).Abs() < skewTold {
 		return
 	}

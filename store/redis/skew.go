@@ -2,8 +2,11 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // WithWallClock sets the machine's clock that the store measures against
@@ -34,8 +37,11 @@ func (s *Store) measureSkew(ctx context.Context) (time.Duration, error) {
 	t0 := s.cfg.wall()
 	rt, err := s.time(ctx)
 	if err != nil {
+		var re goredis.Error
+		s.timeRefused.Store(errors.As(err, &re))
 		return 0, fmt.Errorf("redis time: %w", err)
 	}
+	s.timeRefused.Store(false)
 	t1 := s.cfg.wall()
 	if rtt := t1.Sub(t0); rtt > skewRoundTrip {
 		return 0, fmt.Errorf("redis time: its round trip took %s, too long to tell a skew from it", rtt.Round(time.Millisecond))
