@@ -933,7 +933,8 @@ func (f *Fallback) carryLater(id, result string) error {
 }
 
 // writeCarried writes to Redis the decisions' ends kept by carryLater; one
-// whose case is gone there is forgotten.
+// whose case is gone there is forgotten. One told again while it was
+// written stays, to be written next.
 func (f *Fallback) writeCarried(ctx context.Context) error {
 	f.sentMu.Lock()
 	marks := maps.Clone(f.carried)
@@ -943,8 +944,11 @@ func (f *Fallback) writeCarried(ctx context.Context) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		// An end told again meanwhile waits for the next round.
 		f.sentMu.Lock()
-		delete(f.carried, id)
+		if f.carried[id] == result {
+			delete(f.carried, id)
+		}
 		f.sentMu.Unlock()
 	}
 	return nil
