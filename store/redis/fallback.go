@@ -1414,6 +1414,12 @@ func (f *Fallback) retryOnce() {
 		// the next event switch away again, every second.
 		err = f.primary.writable(ctx)
 	}
+	if err == nil {
+		// The Redis back may be another (a failover to a replica on
+		// another machine): its clock is measured before the journal is
+		// stamped on it again, not at the next quiet check.
+		f.checkSkew(ctx)
+	}
 	cancel()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)

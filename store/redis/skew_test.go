@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +168,40 @@ func TestSkewNotMeasuredFromASlowRoundTrip(t *testing.T) {
 	}
 	if after, ok := s.Skew(); !ok || after != before {
 		t.Errorf("Skew after a slow round trip = %v, %v; want the one measured before, %v", after, ok, before)
+	}
+}
+
+// TestSkewMeasuredAgainWhenRedisReturns: Redis away, then back on another
+// machine whose clock is minutes apart (a failover to a replica elsewhere):
+// the skew is measured again before what waited is written and the events
+// are judged in Redis again, not only at the next quiet check. Before, the
+// skew of the Redis before the outage stamped the journal until every
+// backlog was written and five more seconds.
+func TestSkewMeasuredAgainWhenRedisReturns(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	var behind atomic.Int64 // how far this machine's clock is behind Redis's
+	clock := func() time.Time { return time.Now().Add(-time.Duration(behind.Load())) }
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{RetryEvery: time.Hour, EventTimeout: 100 * time.Millisecond},
+		redis.WithPrefix(newPrefix()), redis.WithWallClock(clock))
+	if _, err := f.Unfinished(ctx, time.Now().Add(-time.Minute), time.Now()); err != nil { // the first look measures
+		t.Fatal(err)
+	}
+	raw := redistest.Client(t, srv.URL())
+	if err := raw.Do(ctx, "client", "pause", "300", "all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Probe(ctx)
+	if !f.Degraded() {
+		t.Fatal("the store did not find Redis away")
+	}
+	const apart = 3 * time.Minute
+	behind.Store(int64(apart))
+	redis.FlushNow(f)
+	if f.Degraded() {
+		t.Fatal("the store did not find Redis back")
+	}
+	if skew, ok := f.Skew(); !ok || skew < apart-30*time.Second {
+		t.Errorf("skew after Redis came back %v ahead: %v, %v", apart, skew, ok)
 	}
 }
