@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,5 +35,31 @@ func TestClaimLostWhenNotRenewedForItsTTL(t *testing.T) {
 	ahead.Store(int64(redis.CarryClaimTTL))
 	if !lost() {
 		t.Errorf("a claim not renewed for %s (its holder paused) is not lost: the woken holder would carry the decision out beside the vigie that took it", redis.CarryClaimTTL)
+	}
+}
+
+// A claim let go whose answer was lost on its way back (a network blip)
+// is asked again by the client, which finds the claim gone: it was this
+// holder's own release, not a loss. Before, that was said as a claim lost
+// while held, at error, and counted in
+// vigie_store_decision_claims_lost_total: a false alarm for each blip.
+func TestClaimReleaseWhoseAnswerWasLostIsNoLoss(t *testing.T) {
+	s, proxy, raw := lockThroughProxy(t, 3)
+	h := newLockHolder(t, s, time.Hour)
+	ctx := context.Background()
+	release, lost, err := h.f.ClaimCarrying(ctx, "c-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.LoseReply()
+	release()
+	if n := raw.Exists(ctx, s.ClaimKey("c-1")).Val(); n != 0 {
+		t.Fatal("the claim still there after its holder let it go")
+	}
+	if strings.Contains(h.logs.String(), "lost while held") || lost() {
+		t.Errorf("a release whose answer was lost said as a loss:\n%s", h.logs.String())
+	}
+	if got := countedAs(h.reg, "vigie_store_decision_claims_lost_total"); got != 0 {
+		t.Errorf("claims lost counted %v, want 0", got)
 	}
 }

@@ -26,8 +26,9 @@ type heldKey struct {
 
 // hold renews h, taken by a SET sent at took, every h.every until
 // released, and returns the release (a compare-and-delete: never another
-// holder's key; it outlives ctx), lost (true once a renewal or the release
-// found the key another's or gone, or no renewal got through for h.ttl,
+// holder's key; it outlives ctx), lost (true once a renewal found the key
+// another's or gone, the release found it another's, or no renewal got
+// through for h.ttl,
 // said once in log and to onLost when not nil) and held (false once lost,
 // or h.ttl after the sending of the last renewal that got through: no
 // round trip). Times are the store's clock (WithWallClock).
@@ -110,7 +111,13 @@ func (s *Store) hold(ctx context.Context, h heldKey, took time.Time, log *slog.L
 			log.Warn(h.what+" not let go: Redis did not answer; "+h.stuckSays,
 				append(h.attrs[:len(h.attrs):len(h.attrs)], "within", bot.FormatDuration(h.ttl), "err", err)...)
 		case n == 0:
-			sayLost("found another's, or none, when let go")
+			sayLost("found another's when let go")
+		case n < 0:
+			// None: this very release asked again by the client after
+			// its answer was lost (a blip), which found its own deletion;
+			// or it ran out unrenewed, which the clock and the renewals
+			// told already.
+			log.Debug(h.what+" found gone when let go", h.attrs...)
 		}
 	})
 	return release, said.Load, held

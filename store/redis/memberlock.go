@@ -36,8 +36,12 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 // memberUnlockScript: KEYS lock; ARGV token. Deletes the lock only if it is
 // still the holder's: one that ran out and was taken by another is theirs.
+// 1 when deleted, 0 when another's, -1 when there is none (it ran out, or
+// this very release asked again after its answer was lost).
 var memberUnlockScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v == false then return -1 end
+if v ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 `)
 
