@@ -39,3 +39,50 @@ func TestCarriedKeptForRedisIsBounded(t *testing.T) {
 		t.Errorf("an end past the %d kept: %v, want ErrUnavailable", kept, err)
 	}
 }
+
+// TestCarriedToldDuringWriteBackKept: a decision's end kept for Redis is
+// being written back when the same case's end is told again (Redis still
+// taken for away): the later one is written too, not dropped with the
+// one written. Before, the write-back removed the case from what waited
+// once its first end was written, and the later end was lost, Redis left
+// with the earlier one.
+func TestCarriedToldDuringWriteBackKept(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewHangProxy(t, srv.Addr())
+	f := redistest.OpenFallback(t, proxy.URL()+"?max_retries=-1", redis.FallbackOptions{RetryEvery: time.Hour, EventTimeout: 100 * time.Millisecond},
+		redis.WithPrefix(newPrefix()))
+	ctx := context.Background()
+	c, err := f.OpenCase(ctx, scamCase("m-1", "eve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := redistest.Client(t, srv.URL())
+	if err := raw.Do(ctx, "client", "pause", "500", "all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Probe(ctx)
+	if !f.Degraded() {
+		t.Fatal("the store did not find Redis away")
+	}
+	const first = "failed: the first end"
+	if err := f.MarkCarried(ctx, c.ID, first); err != nil {
+		t.Fatal(err)
+	}
+	proxy.HoldAt([]byte(first))
+	flushed := make(chan struct{})
+	go func() { redis.FlushNow(f); close(flushed) }()
+	<-proxy.Holding()
+	if err := f.MarkCarried(ctx, c.ID, store.CarriedDone); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Resume()
+	<-flushed
+	redis.FlushNow(f)
+	got, err := f.Case(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Carried != store.CarriedDone {
+		t.Errorf("the case's end in Redis is %q, want the later one, %q", got.Carried, store.CarriedDone)
+	}
+}

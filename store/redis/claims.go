@@ -50,6 +50,7 @@ func (s *Store) claimCarrying(ctx context.Context, id string, log *slog.Logger, 
 	token := hex.EncodeToString(b[:])
 	k := s.claimKey(id)
 	ttl := fmt.Sprint(CarryClaimTTL.Milliseconds())
+	took := s.cfg.wall()
 	set := goredis.NewStatusCmd(ctx, "set", k, token, "px", ttl, "nx")
 	err := s.runCmds(ctx, []goredis.Cmder{set})
 	switch {
@@ -71,7 +72,7 @@ func (s *Store) claimCarrying(ctx context.Context, id string, log *slog.Logger, 
 		cancel()
 		return nil, nil, fmt.Errorf("redis claim case %s: %w", id, err)
 	}
-	release, lost, _ := s.hold(ctx, heldKey{
+	release, _, held := s.hold(ctx, heldKey{
 		key: k, token: token, ttl: CarryClaimTTL, every: s.claimRenewEvery(),
 		renew: func(ctx context.Context) (int64, error) {
 			return s.script(ctx, memberRenewScript, []string{k}, token, ttl).Int64()
@@ -79,8 +80,10 @@ func (s *Store) claimCarrying(ctx context.Context, id string, log *slog.Logger, 
 		what: "the claim of a decision's carrying out", attrs: []any{"case", id},
 		lostSays:  "another vigie may carry it out; this one tries it no more",
 		stuckSays: "it runs out on its own",
-	}, log, onLost)
-	return release, lost, nil
+	}, took, log, onLost)
+	// Lost is the clock's word too, not only a renewal's: a holder paused
+	// past CarryClaimTTL asks it before its next platform call.
+	return release, func() bool { return !held() }, nil
 }
 
 // claimRenewEvery is how often a held claim is renewed: every third of

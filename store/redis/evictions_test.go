@@ -84,7 +84,47 @@ func TestNoEvictionNotWarned(t *testing.T) {
 	}
 }
 
+func markerKeys(c *goredis.Client) []string {
+	keys, _ := c.Keys(context.Background(), "*:{probe}:marker").Result()
+	return keys
+}
+
 func hasMarker(c *goredis.Client) bool {
 	keys, _ := c.Keys(context.Background(), "*:{probe}:marker").Result()
 	return len(keys) > 0
+}
+
+// TestManagedRedisRefusingInfoAndTime: a managed Redis that refuses INFO
+// and TIME (renamed away, as some hosted ones do with their admin
+// commands) still serves vigie, and vigie says once that it cannot watch
+// its evictions nor its clock, rather than watching nothing in silence.
+// Before, nothing was said: a cache's eviction policy went unseen.
+func TestManagedRedisRefusingInfoAndTime(t *testing.T) {
+	srv := redistest.Start(t, "--rename-command", "INFO", "", "--rename-command", "TIME", "")
+	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs testLogs
+	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	waitFor(t, "the marker set", func() bool { return hasMarker(c) })
+	waitFor(t, "the refusals said", func() bool {
+		return strings.Contains(logs.String(), "evictions not watched") && strings.Contains(logs.String(), "clock not measured")
+	})
+	// one more check, after the marker taken away
+	if err := c.Del(context.Background(), markerKeys(c)...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker set again", func() bool { return hasMarker(c) })
+	if p := f.Problem(); p != "" {
+		t.Fatalf("a Redis refusing INFO and TIME taken for away: %s\n%s", p, logs.String())
+	}
+	for _, want := range []string{"evictions not watched", "clock not measured"} {
+		if n := strings.Count(logs.String(), want); n != 1 {
+			t.Errorf("%q said %d times, want once:\n%s", want, n, logs.String())
+		}
+	}
 }

@@ -81,3 +81,6 @@ func (s *Store) ClaimKey(id string) string { return s.claimKey(id) }
 
 // MeasureSkew is measureSkew, for the tests of clocks apart.
 func (s *Store) MeasureSkew(ctx context.Context) (time.Duration, error) { return s.measureSkew(ctx) }
+
+// Skew is the skew f's Redis store measured last.
+func (f *Fallback) Skew() (time.Duration, bool) { return f.primary.Skew() }

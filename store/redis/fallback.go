@@ -101,6 +101,9 @@ type Fallback struct {
 	evictLogged int64
 	// skewWarned is the clock's skew from Redis's last warned of (ns).
 	skewWarned int64
+	// infoRefused, timeRefused: Redis refused INFO, TIME (a managed one
+	// that forbids them), said once (checkEvictions, checkSkew).
+	infoRefused, timeRefused bool
 	// locksLost counts the members' locks lost while held, or held in this
 	// process only because Redis did not answer their taking (LockMember).
 	locksLost atomic.Int64
@@ -442,6 +445,13 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 }
 
 // unavailable tells an unreachable Redis from an error Redis answered.
+// refused says that Redis answered err, refusing the command itself (an
+// unknown or forbidden one), not that it is away.
+func refused(err error) bool {
+	var re goredis.Error
+	return errors.As(err, &re) && !unavailable(err)
+}
+
 func unavailable(err error) bool {
 	// ErrCaseCap: Redis answered, and refuses the case for the open cases'
 	// cap; taken for an outage, it switched a busy vigie to memory while
@@ -923,7 +933,8 @@ func (f *Fallback) carryLater(id, result string) error {
 }
 
 // writeCarried writes to Redis the decisions' ends kept by carryLater; one
-// whose case is gone there is forgotten.
+// whose case is gone there is forgotten. One told again while it was
+// written stays, to be written next.
 func (f *Fallback) writeCarried(ctx context.Context) error {
 	f.sentMu.Lock()
 	marks := maps.Clone(f.carried)
@@ -933,8 +944,11 @@ func (f *Fallback) writeCarried(ctx context.Context) error {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		// An end told again meanwhile waits for the next round.
 		f.sentMu.Lock()
-		delete(f.carried, id)
+		if f.carried[id] == result {
+			delete(f.carried, id)
+		}
 		f.sentMu.Unlock()
 	}
 	return nil
@@ -1268,11 +1282,17 @@ func (f *Fallback) checkData() {
 // a pending mark, a member's lock, a counter: each one lost silently, the
 // Redis answering as if nothing happened), and, as an error at most once a
 // minute, each time it did evict keys. It returns how many keys Redis
-// evicted since the last check. A Redis that does not answer INFO (a
-// managed one that forbids it) says nothing.
+// evicted since the last check. A Redis that refuses INFO (a managed one
+// that forbids it) is said once, as a warning: its evictions are not
+// watched; one that does not answer says nothing here (the events see it).
 func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 	m, err := f.primary.memoryInfo(ctx)
 	if err != nil {
+		if refused(err) && !f.infoRefused {
+			f.infoRefused = true
+			f.log.Warn("redis evictions not watched: it refuses INFO; if it may evict keys when full (a maxmemory under a policy other than noeviction), vigie's cases, leases, marks and counters would vanish unsaid: check its maxmemory-policy is noeviction",
+				"store", "redis", "err", err)
+		}
 		return 0
 	}
 	var policy string
@@ -1316,6 +1336,11 @@ const skewTold = 5 * time.Second
 // they differ by skewTold or more (again when the skew moved by as much).
 func (f *Fallback) checkSkew(ctx context.Context) {
 	skew, err := f.primary.measureSkew(ctx)
+	if err != nil && refused(err) && !f.timeRefused {
+		f.timeRefused = true
+		f.log.Warn("redis clock not measured: it refuses TIME; the journal of verdicts in flight follows this machine's clock: keep the clocks of the machines sharing this Redis synchronised (NTP)",
+			"store", "redis", "err", err)
+	}
 	if err != nil || skew.Abs() < skewTold || (skew-time.Duration(f.skewWarned)).Abs() < skewTold {
 		return
 	}
@@ -1388,6 +1413,12 @@ func (f *Fallback) retryOnce() {
 		// nothing waiting to be written, flush would switch back to it, and
 		// the next event switch away again, every second.
 		err = f.primary.writable(ctx)
+	}
+	if err == nil {
+		// The Redis back may be another (a failover to a replica on
+		// another machine): its clock is measured before the journal is
+		// stamped on it again, not at the next quiet check.
+		f.checkSkew(ctx)
 	}
 	cancel()
 	if err == nil {

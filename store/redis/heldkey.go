@@ -24,21 +24,32 @@ type heldKey struct {
 	stuckSays  string // what a key not let go holds back, in its log line
 }
 
-// hold renews h every h.every until released, and returns the release (a
-// compare-and-delete: never another holder's key; it outlives ctx), lost
-// (true once a renewal or the release found the key another's or gone, or
-// no renewal got through for h.ttl, said once in log and to onLost when not
-// nil) and held (false once lost, or h.ttl after the last renewal that got
-// through: no round trip).
-func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost func()) (release func(), lost, held func() bool) {
+// hold renews h, taken by a SET sent at took, every h.every until
+// released, and returns the release (a compare-and-delete: never another
+// holder's key; it outlives ctx), lost (true once a renewal found the key
+// another's or gone, the release found it another's, or no renewal got
+// through for h.ttl,
+// said once in log and to onLost when not nil) and held (false once lost,
+// or h.ttl after the sending of the last renewal that got through: no
+// round trip). Times are the store's clock (WithWallClock).
+//
+// held is what a holder asks before each call the key guards: a process
+// paused longer than h.ttl (SIGSTOP, a long GC, a suspended machine) wakes
+// to a key that ran out in Redis, and maybe another's since, before any
+// renewal had the time to find it: held says so at once, by the clock. It
+// counts from a renewal's sending, not its answer: Redis set the key's new
+// expiry in between, so the key runs out h.ttl after the sending at the
+// latest, however slow the answer.
+func (s *Store) hold(ctx context.Context, h heldKey, took time.Time, log *slog.Logger, onLost func()) (release func(), lost, held func() bool) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	now := s.cfg.wall
 	var said atomic.Bool
 	var renewedAt atomic.Int64
-	renewedAt.Store(time.Now().UnixNano())
+	renewedAt.Store(took.UnixNano())
 	held = func() bool {
-		return !said.Load() && time.Since(time.Unix(0, renewedAt.Load())) < h.ttl
+		return !said.Load() && now().Sub(time.Unix(0, renewedAt.Load())) < h.ttl
 	}
 	sayLost := func(why string) {
 		if said.CompareAndSwap(false, true) {
@@ -55,13 +66,14 @@ func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost fu
 		defer tick.Stop()
 		// renewed is when the key was last made to run h.ttl more;
 		// failing, since when the renewals fail.
-		renewed, failing := time.Now(), time.Time{}
+		renewed, failing := took, time.Time{}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
+			sent := now()
 			rctx, cancel := context.WithTimeout(context.Background(), h.every)
 			n, err := h.renew(rctx)
 			cancel()
@@ -71,15 +83,15 @@ func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost fu
 				return // renewing it no more
 			case err == nil:
 				if !failing.IsZero() {
-					log.Info(h.what+" renewed again", append(h.attrs[:len(h.attrs):len(h.attrs)], "failing", time.Since(failing).Round(time.Millisecond))...)
+					log.Info(h.what+" renewed again", append(h.attrs[:len(h.attrs):len(h.attrs)], "failing", now().Sub(failing).Round(time.Millisecond))...)
 				}
-				renewed, failing = time.Now(), time.Time{}
+				renewed, failing = sent, time.Time{}
 				renewedAt.Store(renewed.UnixNano())
-			case time.Since(renewed) >= h.ttl:
+			case now().Sub(renewed) >= h.ttl:
 				sayLost("not renewed for " + bot.FormatDuration(h.ttl))
 				return
 			case failing.IsZero():
-				failing = time.Now()
+				failing = now()
 				log.Warn(h.what+" not renewed: Redis did not answer; it runs out unless a renewal gets through",
 					append(h.attrs[:len(h.attrs):len(h.attrs)], "runs_out", renewed.Add(h.ttl).UTC(), "err", err)...)
 			}
@@ -99,7 +111,13 @@ func (s *Store) hold(ctx context.Context, h heldKey, log *slog.Logger, onLost fu
 			log.Warn(h.what+" not let go: Redis did not answer; "+h.stuckSays,
 				append(h.attrs[:len(h.attrs):len(h.attrs)], "within", bot.FormatDuration(h.ttl), "err", err)...)
 		case n == 0:
-			sayLost("found another's, or none, when let go")
+			sayLost("found another's when let go")
+		case n < 0:
+			// None: this very release asked again by the client after
+			// its answer was lost (a blip), which found its own deletion;
+			// or it ran out unrenewed, which the clock and the renewals
+			// told already.
+			log.Debug(h.what+" found gone when let go", h.attrs...)
 		}
 	})
 	return release, said.Load, held

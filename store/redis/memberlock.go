@@ -36,8 +36,12 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 
 // memberUnlockScript: KEYS lock; ARGV token. Deletes the lock only if it is
 // still the holder's: one that ran out and was taken by another is theirs.
+// 1 when deleted, 0 when another's, -1 when there is none (it ran out, or
+// this very release asked again after its answer was lost).
 var memberUnlockScript = goredis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if v == false then return -1 end
+if v ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])
 `)
 
@@ -93,11 +97,13 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 	ttl := fmt.Sprint(MemberLockTTL.Milliseconds())
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
+	var took time.Time
 	for {
 		// A plain SET NX PX, not a script (an earlier version beside took
 		// it by a script of that one SET: the same key and value), in the
 		// shared pipeline with WithAutoPipeline: Redis enters no Lua for
 		// it, nor reads a call of its own.
+		took = s.cfg.wall()
 		set := goredis.NewStatusCmd(ctx, "set", k, token, "px", ttl, "nx")
 		err := s.runCmds(ctx, []goredis.Cmder{set})
 		if err == nil {
@@ -142,7 +148,7 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 		what: "the member's lock", attrs: []any{"member", key},
 		lostSays:  "another ban, kick or lift of the member may be decided beside this one",
 		stuckSays: "the member's next ban waits for it to run out",
-	}, log, lost)
+	}, took, log, lost)
 	return release, held, nil
 }
 

@@ -197,6 +197,9 @@ type Store struct {
 	skew      atomic.Int64
 	skewSeen  atomic.Int64
 	skewKnown atomic.Bool
+	// timeRefused: Redis refused TIME at the last measure (a managed one
+	// that forbids it): Unfinished does not ask it each time.
+	timeRefused atomic.Bool
 	// found says which counters only read were there when last read.
 	found found
 	trips atomic.Int64
@@ -2326,7 +2329,7 @@ func (s *Store) doneCmds(ctx context.Context, key string) []goredis.Cmder {
 // The stamps are on Redis's clock (onRedisClock): the first look measures
 // how far it is from this machine's, if nothing did yet.
 func (s *Store) Unfinished(ctx context.Context, olderThan, now time.Time) ([]store.JournalEntry, error) {
-	if !s.skewKnown.Load() {
+	if !s.skewKnown.Load() && !s.timeRefused.Load() {
 		_, _ = s.measureSkew(ctx) // unmeasured, the stamps are this machine's
 	}
 	skew := s.skew.Load()

@@ -2,8 +2,11 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // WithWallClock sets the machine's clock that the store measures against
@@ -16,20 +19,33 @@ func WithWallClock(now func() time.Time) Option { return func(c *config) { c.wal
 // be most of it.
 const skewApplied = time.Second
 
+// skewRoundTrip is the longest round trip of TIME that a skew is measured
+// from: Redis read its clock anywhere in it, up to half of it from its
+// middle, and a slower one (Redis paused, a loaded machine) would have its
+// latency taken for a skew as large as skewApplied.
+const skewRoundTrip = skewApplied
+
 // measureSkew reads Redis's clock (TIME) and keeps how far it is ahead of
 // this machine's (behind, negative), the round trip's middle taken for the
 // moment Redis read it. The journal's stamps are written and compared on
 // Redis's clock with it (Begin, Unfinished), so that instances whose clocks
 // differ by minutes agree on a verdict's age: before, an instance 3 minutes
 // ahead took the verdicts the others had just begun for abandoned ones,
-// and carried them out a second time.
+// and carried them out a second time. A round trip over skewRoundTrip is
+// not taken: the skew measured before stays, and the error says so.
 func (s *Store) measureSkew(ctx context.Context) (time.Duration, error) {
 	t0 := s.cfg.wall()
 	rt, err := s.time(ctx)
 	if err != nil {
+		var re goredis.Error
+		s.timeRefused.Store(errors.As(err, &re))
 		return 0, fmt.Errorf("redis time: %w", err)
 	}
+	s.timeRefused.Store(false)
 	t1 := s.cfg.wall()
+	if rtt := t1.Sub(t0); rtt > skewRoundTrip {
+		return 0, fmt.Errorf("redis time: its round trip took %s, too long to tell a skew from it", rtt.Round(time.Millisecond))
+	}
 	skew := rt.Sub(t0.Add(t1.Sub(t0) / 2))
 	s.skewSeen.Store(int64(skew))
 	applied := skew

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,5 +141,67 @@ func TestPendingMarkClocksApart(t *testing.T) {
 	}
 	if !again.Duplicate || again.Again {
 		t.Errorf("the retry on the instance 3 minutes ahead: duplicate %v, again %v; want a duplicate, the first still judging it", again.Duplicate, again.Again)
+	}
+}
+
+// A measure of Redis's clock whose round trip was slow (Redis paused by
+// CLIENT PAUSE, a loaded machine, a far network) cannot tell the skew from
+// the latency: Redis read its clock somewhere in the round trip, up to half
+// of it from its middle. It is not taken, and the skew measured before
+// stays. Before, a TIME held 2.5 s by CLIENT PAUSE was taken for a clock
+// 1.25 s ahead, over skewApplied: the journal's stamps moved by it.
+func TestSkewNotMeasuredFromASlowRoundTrip(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	s := redistest.Open(t, srv.URL(), redis.WithPrefix(newPrefix()))
+	if _, err := s.MeasureSkew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Skew()
+	raw := redistest.Client(t, srv.URL())
+	if err := raw.Do(ctx, "client", "pause", "2500", "all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	skew, err := s.MeasureSkew(ctx)
+	if err == nil {
+		t.Errorf("a TIME held 2.5 s measured: skew %v, want an error saying the round trip was too slow", skew)
+	}
+	if after, ok := s.Skew(); !ok || after != before {
+		t.Errorf("Skew after a slow round trip = %v, %v; want the one measured before, %v", after, ok, before)
+	}
+}
+
+// TestSkewMeasuredAgainWhenRedisReturns: Redis away, then back on another
+// machine whose clock is minutes apart (a failover to a replica elsewhere):
+// the skew is measured again before what waited is written and the events
+// are judged in Redis again, not only at the next quiet check. Before, the
+// skew of the Redis before the outage stamped the journal until every
+// backlog was written and five more seconds.
+func TestSkewMeasuredAgainWhenRedisReturns(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	var behind atomic.Int64 // how far this machine's clock is behind Redis's
+	clock := func() time.Time { return time.Now().Add(-time.Duration(behind.Load())) }
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{RetryEvery: time.Hour, EventTimeout: 100 * time.Millisecond},
+		redis.WithPrefix(newPrefix()), redis.WithWallClock(clock))
+	if _, err := f.Unfinished(ctx, time.Now().Add(-time.Minute), time.Now()); err != nil { // the first look measures
+		t.Fatal(err)
+	}
+	raw := redistest.Client(t, srv.URL())
+	if err := raw.Do(ctx, "client", "pause", "300", "all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Probe(ctx)
+	if !f.Degraded() {
+		t.Fatal("the store did not find Redis away")
+	}
+	const apart = 3 * time.Minute
+	behind.Store(int64(apart))
+	redis.FlushNow(f)
+	if f.Degraded() {
+		t.Fatal("the store did not find Redis back")
+	}
+	if skew, ok := f.Skew(); !ok || skew < apart-30*time.Second {
+		t.Errorf("skew after Redis came back %v ahead: %v, %v", apart, skew, ok)
 	}
 }

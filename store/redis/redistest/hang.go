@@ -25,6 +25,11 @@ type HangProxy struct {
 	// lose is how many of the server's next answers are lost on their
 	// way back.
 	lose atomic.Int64
+	// holdAt, if set, holds the first request that holds it until
+	// resume is closed (HoldAt); holding is closed once it is held.
+	holdAt            atomic.Pointer[[]byte]
+	holding, resume   chan struct{}
+	holdOnce, resOnce sync.Once
 }
 
 // NewHangProxy listens on a free loopback port and passes what it gets on
@@ -35,7 +40,8 @@ func NewHangProxy(t testing.TB, target string) *HangProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &HangProxy{ln: ln, target: target, hung: make(chan struct{}), gone: make(chan struct{}), held: make(chan struct{})}
+	p := &HangProxy{ln: ln, target: target, hung: make(chan struct{}), gone: make(chan struct{}), held: make(chan struct{}),
+		holding: make(chan struct{}), resume: make(chan struct{})}
 	t.Cleanup(func() { close(p.gone); ln.Close() })
 	go func() {
 		for {
@@ -54,6 +60,18 @@ func NewHangProxy(t testing.TB, target string) *HangProxy {
 // bytes of each, between "\r\n"), holding that one and all after it.
 // Call it before the client sends it.
 func (p *HangProxy) HangAt(match []byte) { p.at.Store(&match) }
+
+// HoldAt makes the proxy hold the first request in which match is found
+// (as HangAt spells it) until Resume, then pass it on: a Redis slow to
+// get one command, the others going on. Holding is closed once it holds
+// it. Call it before the client sends it.
+func (p *HangProxy) HoldAt(match []byte) { p.holdAt.Store(&match) }
+
+// Holding is closed once the request HoldAt names is held.
+func (p *HangProxy) Holding() <-chan struct{} { return p.holding }
+
+// Resume passes on the request held by HoldAt, and those after it.
+func (p *HangProxy) Resume() { p.resOnce.Do(func() { close(p.resume) }) }
 
 // URL is the proxy's redis:// URL.
 func (p *HangProxy) URL() string { return "redis://" + p.ln.Addr().String() }
@@ -103,6 +121,14 @@ func (p *HangProxy) copy(dst, src net.Conn, request bool) {
 		if n > 0 {
 			if at := p.at.Load(); request && at != nil && bytes.Contains(buf[:n], *at) {
 				p.Hang()
+			}
+			if at := p.holdAt.Load(); request && at != nil && bytes.Contains(buf[:n], *at) && p.holdAt.CompareAndSwap(at, nil) {
+				p.holdOnce.Do(func() { close(p.holding) })
+				select {
+				case <-p.resume:
+				case <-p.gone:
+					return
+				}
 			}
 			select {
 			case <-p.hung:
