@@ -89,9 +89,9 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 		// the group writing as itself: an anonymous administrator
 		return true, true
 	case t.user < 0:
-		// A channel: its group's linked channel is staff on its automatic
-		// forwards, which only the message itself says.
-		return false, false
+		// A channel: its group's linked channel is staff.
+		linked, known := c.linkedChannel(ctx, t.chat)
+		return known && linked == t.user, known
 	}
 	status, known, due := c.admins.get(t.chat, t.user)
 	switch {

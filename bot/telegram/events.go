@@ -340,8 +340,21 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 			a.Roles, a.Staff = []string{"anonymous_admin"}, true
 		case m.IsAutomaticForward:
 			a.Roles, a.Staff = []string{"linked_channel"}, true
-		default:
+			c.linked.set(m.Chat.ID, sc.ID)
+		case m.Chat.IsPrivate():
 			a.Roles = []string{"channel"}
+		default:
+			// The linked channel's admins answer comments as the channel,
+			// without is_automatic_forward: whether it is the linked one is
+			// known from getChat, asked in the group's lane (ResolveRoles).
+			switch linked, known := c.linked.get(m.Chat.ID); {
+			case known && linked == sc.ID:
+				a.Roles, a.Staff = []string{"linked_channel"}, true
+			case known:
+				a.Roles = []string{"channel"}
+			default:
+				a.RolesUnknown = true
+			}
 		}
 		return a
 	}
