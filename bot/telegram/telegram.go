@@ -119,7 +119,9 @@ type Client struct {
 
 	admins *adminCache
 	// linked are the groups' linked channels (linked.go).
-	linked  *linkedChannels
+	linked *linkedChannels
+	// albums are the albums vigie saw, to delete whole (albums.go).
+	albums  *albums
 	members *memberMemory
 	names   *nameMemory
 	seen    *recentSet
@@ -297,6 +299,7 @@ func New(cfg Config) (*Client, error) {
 		limiter: newLimiter(telegramLimits, time.Now),
 		admins:  newAdminCache(adminTTL, time.Now),
 		linked:  newLinkedChannels(time.Now),
+		albums:  newAlbums(),
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),
