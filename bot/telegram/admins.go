@@ -179,6 +179,7 @@ func (c *Client) lookupAdmins(ctx context.Context, chat int64) {
 	}
 	failures := c.admins.listed(chat, statuses)
 	c.metrics.adminLookups.WithLabelValues("ok").Inc()
+	c.refreshLinked(cctx, chat)
 	if failures > 0 {
 		c.log.Info("the chat's admins are listed again", "chat", chat, "failed_lookups", failures)
 	}

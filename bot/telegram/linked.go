@@ -16,9 +16,11 @@ import (
 // administrators are; another channel writing in the group is a stranger.
 // Which channel is linked is asked with getChat (linked_chat_id), in the
 // group's lane when a channel writes there (ResolveRoles), and learnt from
-// each automatic forward; it is kept for linkedTTL.
+// each automatic forward; it is asked again with the group's admins, in the
+// background (lookupAdmins), and the last answer is used meanwhile, as an
+// admin list is: a brand's answer is never taken for a stranger's because
+// its answer is some minutes old.
 const (
-	linkedTTL = 10 * time.Minute
 	// linkedRetry is how long a getChat that failed is not asked again:
 	// a flood of channel messages meanwhile is judged but not acted on.
 	linkedRetry = 30 * time.Second
@@ -34,10 +36,9 @@ type linkedChannels struct {
 
 type linkedEntry struct {
 	// channel is the linked channel, 0 for none; known says a getChat or an
-	// automatic forward told it, until fresh.
+	// automatic forward told it.
 	channel int64
 	known   bool
-	fresh   time.Time
 	// retry is when a failed getChat may be asked again.
 	retry time.Time
 }
@@ -51,7 +52,7 @@ func (l *linkedChannels) get(chat int64) (channel int64, known bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.chats[chat]
-	if !ok || !e.known || !l.now().Before(e.fresh) {
+	if !ok || !e.known {
 		return 0, false
 	}
 	return e.channel, true
@@ -67,10 +68,10 @@ func (l *linkedChannels) set(chat, channel int64) {
 			break
 		}
 	}
-	l.chats[chat] = linkedEntry{channel: channel, known: true, fresh: l.now().Add(linkedTTL)}
+	l.chats[chat] = linkedEntry{channel: channel, known: true}
 }
 
-// failed records a getChat that failed; it reports whether one may be tried.
+// failed records a getChat that failed: the next waits linkedRetry.
 func (l *linkedChannels) failed(chat int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -94,8 +95,26 @@ func (c *Client) linkedChannel(ctx context.Context, chat int64) (channel int64, 
 	if !c.linked.mayAsk(chat) {
 		return 0, false
 	}
+	return c.askLinked(ctx, chat, false)
+}
+
+// refreshLinked asks again which channel is linked to chat, when a channel
+// ever wrote there: the answer before stays in use when Telegram fails.
+func (c *Client) refreshLinked(ctx context.Context, chat int64) {
+	if _, known := c.linked.get(chat); known {
+		c.askLinked(ctx, chat, true)
+	}
+}
+
+// askLinked asks Telegram which channel is linked to chat, and records it;
+// again says an answer from before stays in use when Telegram fails.
+func (c *Client) askLinked(ctx context.Context, chat int64, again bool) (channel int64, known bool) {
 	raw, err := c.call(ctx, "", "getChat", tgbotapi.Params{"chat_id": itoa(chat)})
-	if err != nil {
+	switch {
+	case err != nil && again:
+		c.log.Debug("cannot ask again which channel is linked to the chat: the last answer stays in use", "chat", chat, "err", err)
+		return 0, false
+	case err != nil:
 		if ctx.Err() == nil {
 			c.linked.failed(chat)
 			c.log.Warn("cannot ask which channel is linked to the chat: a channel's messages there are judged but not acted on", "chat", chat, "err", err)
@@ -106,6 +125,9 @@ func (c *Client) linkedChannel(ctx context.Context, chat int64) (channel int64, 
 		LinkedChatID int64 `json:"linked_chat_id"`
 	}
 	if err := json.Unmarshal(raw, &info); err != nil {
+		if again {
+			return 0, false
+		}
 		c.linked.failed(chat)
 		c.log.Warn("getChat not understood: a channel's messages in the chat are judged but not acted on", "chat", chat, "err", err)
 		return 0, false
