@@ -242,9 +242,28 @@ func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot
 	if ev.Text == "" {
 		ev.Text = m.Caption
 	}
+	hidden := func(url string) {
+		if url != "" && !slices.Contains(ev.HiddenLinks, url) && len(ev.HiddenLinks) < bot.MaxParts {
+			ev.HiddenLinks = append(ev.HiddenLinks, url)
+		}
+	}
 	for _, e := range append(slices.Clip(m.Entities), m.CaptionEntities...) {
-		if e.Type == "text_link" && e.URL != "" && !slices.Contains(ev.HiddenLinks, e.URL) && len(ev.HiddenLinks) < bot.MaxParts {
-			ev.HiddenLinks = append(ev.HiddenLinks, e.URL)
+		if e.Type == "text_link" {
+			hidden(e.URL)
+		}
+	}
+	// A message posted through an inline bot may carry buttons, whose words
+	// hide the address they open ("🎁 Claim").
+	if k := m.ReplyMarkup; k != nil {
+		for _, row := range k.InlineKeyboard {
+			for _, b := range row {
+				switch {
+				case b.URL != nil:
+					hidden(*b.URL)
+				case b.LoginURL != nil:
+					hidden(b.LoginURL.URL)
+				}
+			}
 		}
 	}
 	if u.origin != nil {
