@@ -75,7 +75,7 @@ func (m *Moderator) lock(ctx context.Context, rs *rules.Ruleset, p bot.Platform,
 		m.log.Error("place locked but its settings before not kept: lift it by hand", "place", l.Key(), "err", err)
 	}
 	m.auditPlace(sctx, l, a, match.Rule, "", nil)
-	m.tellDesk(ctx, rs, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.Format("15:04"), match.Rule))
+	m.tellDesk(ctx, rs, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.In(rs.LocationOf(ev.Platform, ev.Space)).Format("15:04 MST"), match.Rule))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
+	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -276,5 +277,30 @@ func TestLockdownLiftRefused(t *testing.T) {
 	clk.Add(time.Minute)
 	if n, _ := m.LiftLocks(ctx); n != 0 || len(g.Calls()) != 3 {
 		t.Errorf("after the refusal: lifted %d, calls %q; want the lock forgotten", n, g.Calls())
+	}
+}
+
+// TestLockdownTimeInTheFilesZone: the desk is told until when a place is
+// locked in the rule file's time zone, which the CMs live in, and says
+// which: before, a Paris desk read "until 22:20" at 23:10 its time, the UTC
+// hour without its zone.
+func TestLockdownTimeInTheFilesZone(t *testing.T) {
+	rs, err := rules.Parse("rules.yaml", []byte("timezone: Europe/Paris\nrules: []\n"), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: at}
+	g := &guild{recorder: recorder{name: "discord"}}
+	desk := &deskRecorder{}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": g}, Store: memory.New(), Desk: desk, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockdown := bot.Action{Kind: bot.ActLockdown, Duration: 10 * time.Minute}
+	if err := m.HandleBy(context.Background(), rs, join("j-1", at), raidVerdict(lockdown)); err != nil {
+		t.Fatal(err)
+	}
+	if len(desk.alerts) != 1 || !strings.Contains(desk.alerts[0], "until 23:20 CET") {
+		t.Fatalf("desk = %q, want the lock's end at 23:20 CET (22:20 UTC)", desk.alerts)
 	}
 }

@@ -623,3 +623,18 @@ func (rs *Ruleset) MayDecide(cm, community string) (ok bool, own string) {
 	}
 	return own == "", own
 }
+
+// LocationOf is the time zone of a place: its community's, else the rule
+// file's (UTC when it gives none). The desk is told times in it.
+func (rs *Ruleset) LocationOf(platform, space string) *time.Location {
+	if rs == nil {
+		return time.UTC
+	}
+	if c := rs.CommunityOf(platform, space); c != nil && c.schedule != nil && c.schedule.loc != nil {
+		return c.schedule.loc
+	}
+	if rs.Timezone != nil {
+		return rs.Timezone
+	}
+	return time.UTC
+}

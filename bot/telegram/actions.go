@@ -101,9 +101,13 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		return err
 	}
 	_, err = c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: t.chat, MessageID: t.msg})
-	if gone(err) {
-		// Deleted already (by its author, a CM, or this same verdict carried
-		// out again after a restart): what was asked is done.
+	if err == nil || gone(err) {
+		// Gone already (by its author, a CM, or this same verdict carried
+		// out again after a restart): what was asked is done. An album goes
+		// with it (albums.go).
+		if rest := c.albums.deleted(t.chat, t.msg); len(rest) > 0 {
+			return c.deleteAlbumRest(ctx, t.chat, rest)
+		}
 		return nil
 	}
 	if age := time.Since(ev.At); refusedDelete(err) && !ev.At.IsZero() && age >= deleteWindow {

@@ -89,9 +89,9 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 		// the group writing as itself: an anonymous administrator
 		return true, true
 	case t.user < 0:
-		// A channel: its group's linked channel is staff on its automatic
-		// forwards, which only the message itself says.
-		return false, false
+		// A channel: its group's linked channel is staff.
+		linked, known := c.linkedChannel(ctx, t.chat)
+		return known && linked == t.user, known
 	}
 	status, known, due := c.admins.get(t.chat, t.user)
 	switch {
@@ -179,6 +179,7 @@ func (c *Client) lookupAdmins(ctx context.Context, chat int64) {
 	}
 	failures := c.admins.listed(chat, statuses)
 	c.metrics.adminLookups.WithLabelValues("ok").Inc()
+	c.refreshLinked(cctx, chat)
 	if failures > 0 {
 		c.log.Info("the chat's admins are listed again", "chat", chat, "failed_lookups", failures)
 	}

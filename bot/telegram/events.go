@@ -242,9 +242,28 @@ func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot
 	if ev.Text == "" {
 		ev.Text = m.Caption
 	}
+	hidden := func(url string) {
+		if url != "" && !slices.Contains(ev.HiddenLinks, url) && len(ev.HiddenLinks) < bot.MaxParts {
+			ev.HiddenLinks = append(ev.HiddenLinks, url)
+		}
+	}
 	for _, e := range append(slices.Clip(m.Entities), m.CaptionEntities...) {
-		if e.Type == "text_link" && e.URL != "" && !slices.Contains(ev.HiddenLinks, e.URL) && len(ev.HiddenLinks) < bot.MaxParts {
-			ev.HiddenLinks = append(ev.HiddenLinks, e.URL)
+		if e.Type == "text_link" {
+			hidden(e.URL)
+		}
+	}
+	// A message posted through an inline bot may carry buttons, whose words
+	// hide the address they open ("🎁 Claim").
+	if k := m.ReplyMarkup; k != nil {
+		for _, row := range k.InlineKeyboard {
+			for _, b := range row {
+				switch {
+				case b.URL != nil:
+					hidden(*b.URL)
+				case b.LoginURL != nil:
+					hidden(b.LoginURL.URL)
+				}
+			}
 		}
 	}
 	if u.origin != nil {
@@ -340,8 +359,21 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 			a.Roles, a.Staff = []string{"anonymous_admin"}, true
 		case m.IsAutomaticForward:
 			a.Roles, a.Staff = []string{"linked_channel"}, true
-		default:
+			c.linked.set(m.Chat.ID, sc.ID)
+		case m.Chat.IsPrivate():
 			a.Roles = []string{"channel"}
+		default:
+			// The linked channel's admins answer comments as the channel,
+			// without is_automatic_forward: whether it is the linked one is
+			// known from getChat, asked in the group's lane (ResolveRoles).
+			switch linked, known := c.linked.get(m.Chat.ID); {
+			case known && linked == sc.ID:
+				a.Roles, a.Staff = []string{"linked_channel"}, true
+			case known:
+				a.Roles = []string{"channel"}
+			default:
+				a.RolesUnknown = true
+			}
 		}
 		return a
 	}

@@ -167,6 +167,20 @@ func (c *Client) modRequest(ctx context.Context, m *tgbotapi.Message, thread int
 	if !ok {
 		return r, use
 	}
+	if a := &target.Author; a.RolesUnknown && strings.HasPrefix(a.ID, "-") && a.ID != itoa(chat) {
+		// A channel, which may be the group's linked one: asked now, so that
+		// a command never bans the brand's own channel from its group.
+		if linked, known := c.linkedChannel(ctx, chat); known {
+			a.RolesUnknown = false
+			if a.ID == itoa(linked) {
+				a.Roles, a.Staff = []string{"linked_channel"}, true
+			} else {
+				a.Roles = []string{"channel"}
+			}
+		} else if bot.ActsOnMember(info.Command) {
+			return r, "Nothing done: vigie cannot tell now whether " + a.Name + " is the group's linked channel. Send the command again in a moment."
+		}
+	}
 	r.Target = target
 	if why := c.notAMember(target.Author); why != "" && bot.ActsOnMember(info.Command) {
 		return r, why
@@ -234,7 +248,7 @@ func (c *Client) notAMember(a bot.Author) string {
 	case a.ID == itoa(self):
 		return "Nothing done: that message is vigie's own. Answer the member's message."
 	case slices.Contains(a.Roles, "linked_channel"):
-		return "Nothing done: that message is the post of the group's linked channel, " + a.Name + ". Answer the member's message."
+		return "Nothing done: that message is the group's linked channel's, " + a.Name + ". Answer the member's message."
 	case slices.Contains(a.Roles, "anonymous_admin"):
 		return "Nothing done: that message is an anonymous administrator's, signed with the group: Telegram does not say who wrote it."
 	}

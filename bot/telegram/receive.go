@@ -636,6 +636,10 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 		return nil, true
 	}
 	c.memberUnbanned(ctx, u)
+	if m := u.Message; m != nil && m.MediaGroupID != "" && m.Chat != nil && !m.Chat.IsPrivate() && !c.inDesk(m.Chat.ID) &&
+		c.albums.add(m.Chat.ID, m.MediaGroupID, m.MessageID) {
+		c.albumLate(ctx, m.Chat.ID, m.MessageID)
+	}
 	evs := c.events(u)
 	c.verifying(ctx, evs)
 	return c.handEvents(ctx, reqCtx, u.UpdateID, evs, out)

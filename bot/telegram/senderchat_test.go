@@ -11,6 +11,8 @@ import (
 
 // TestMessagesSentAsAChat: a message a member sends on behalf of a channel,
 // or an anonymous administrator on behalf of the group, carries sender_chat.
+// The group's linked channel is staff whether it posts (automatic forwards)
+// or answers as the channel; another channel is not.
 // Telegram adds a placeholder user in from (Channel_Bot, GroupAnonymousBot)
 // "for backward compatibility", but the Bot API describes from as optional:
 // a message without it is still judged, as its chat.
@@ -18,6 +20,13 @@ func TestMessagesSentAsAChat(t *testing.T) {
 	f := newFakeBotAPI(t)
 	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
 	knowAdmins(t, c, group.id)
+	// The group is the discussion group of the brand's channel; vigie asks
+	// which, as it does in the group's lane when a channel writes there.
+	brand := tgChat{id: -1003333333333, kind: "channel", title: "Brand News", username: "brandnews"}
+	f.SetLinked(group.id, brand.id)
+	if linked, known := c.linkedChannel(t.Context(), group.id); !known || linked != brand.id {
+		t.Fatalf("linked channel = %d, %v; want %d", linked, known, brand.id)
+	}
 	out := make(chan bot.Event)
 	run(t, c, out)
 
@@ -26,6 +35,7 @@ func TestMessagesSentAsAChat(t *testing.T) {
 	channelBot := tgUser{id: 136817688, first: "Channel", user: "Channel_Bot"}
 	anonBot := tgUser{id: anonymousAdmin, first: "Group", user: "GroupAnonymousBot", bot: true}
 	asChannel := bot.Author{ID: "-1001111111111", Name: "Crypto Signals", Roles: []string{"channel"}}
+	asBrand := bot.Author{ID: "-1003333333333", Name: "Brand News", Roles: []string{"linked_channel"}, Staff: true}
 	asGroup := bot.Author{ID: chatStr, Name: "Fans", Roles: []string{"anonymous_admin"}, Staff: true}
 	without := func(m map[string]any, key string) map[string]any {
 		delete(m, key)
@@ -54,6 +64,12 @@ func TestMessagesSentAsAChat(t *testing.T) {
 				"sender_chat", channel.json(), "edit_date", t0+2), "from")},
 			want: bot.Event{ID: fmtID(group.id, 41) + ":" + strconv.FormatInt(t0+2, 10), Platform: "telegram", Kind: bot.KindEdit, Space: chatStr,
 				Channel: chatStr, Author: asChannel, Text: "free crypto now", At: at(t0 + 2), Link: "https://t.me/c/1234567890/41"},
+		},
+		{
+			name:   "the linked channel answers a comment (no automatic forward)",
+			update: map[string]any{"message": with(message(group, 43, channelBot, t0+4, "see https://brand.example"), "sender_chat", brand.json())},
+			want: bot.Event{ID: fmtID(group.id, 43), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: asBrand, Text: "see https://brand.example", At: at(t0 + 4), Link: "https://t.me/c/1234567890/43"},
 		},
 		{
 			name:   "an anonymous administrator, without from",

@@ -117,7 +117,11 @@ type Client struct {
 	selfID   atomic.Int64
 	selfName atomic.Value // string: the bot's @username, without @
 
-	admins  *adminCache
+	admins *adminCache
+	// linked are the groups' linked channels (linked.go).
+	linked *linkedChannels
+	// albums are the albums vigie saw, to delete whole (albums.go).
+	albums  *albums
 	members *memberMemory
 	names   *nameMemory
 	seen    *recentSet
@@ -294,6 +298,8 @@ func New(cfg Config) (*Client, error) {
 		http:    cfg.HTTPClient,
 		limiter: newLimiter(telegramLimits, time.Now),
 		admins:  newAdminCache(adminTTL, time.Now),
+		linked:  newLinkedChannels(time.Now),
+		albums:  newAlbums(),
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
 		seen:    newRecentSet(4096),

@@ -62,6 +62,9 @@ type Server struct {
 	// getChat shows them and setChatPermissions sets them; a chat not there
 	// lets its members send everything.
 	permissions map[int64]map[string]bool
+	// linked are the groups' linked channels (a channel's discussion
+	// group), as getChat shows them in linked_chat_id.
+	linked map[int64]int64
 	// held is the long poll waiting for updates, if any. As the Bot API
 	// does (tdlib/telegram-bot-api, Client::do_get_updates), a newer
 	// getUpdates that waits too ends it with 409 "terminated by other
@@ -163,6 +166,7 @@ func New(t testing.TB) *Server {
 		members:     make(map[int64]map[int64]map[string]any),
 		usernames:   make(map[int64]string),
 		permissions: make(map[int64]map[string]bool),
+		linked:      make(map[int64]int64),
 		migrated:    make(map[int64]int64),
 		sent:        make(map[chatMessage]time.Time),
 		proxied:     make(map[string][]proxyAnswer),
@@ -403,6 +407,11 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"accepted_gift_types": map[string]any{"unlimited_gifts": true, "limited_gifts": true, "unique_gifts": true,
 				"premium_subscription": true, "gifts_from_channels": true},
 			"permissions": f.Permissions(chat)}
+		f.mu.Lock()
+		if id, ok := f.linked[chat]; ok {
+			info["linked_chat_id"] = id
+		}
+		f.mu.Unlock()
 		if raw, _ := json.Marshal(info); botapispec.CheckObject("ChatFullInfo", raw) != nil {
 			f.t.Errorf("fake Bot API: getChat answers what the Bot API does not describe: %v", botapispec.CheckObject("ChatFullInfo", raw))
 		}
@@ -579,6 +588,14 @@ func (f *Server) SetPermissions(chat int64, perms map[string]bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.permissions[chat] = perms
+}
+
+// SetLinked makes channel the linked channel of group (group is the
+// channel's discussion group), as getChat's linked_chat_id shows it.
+func (f *Server) SetLinked(group, channel int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.linked[group] = channel
 }
 
 func (f *Server) ok(w http.ResponseWriter, result any) {
