@@ -81,3 +81,7 @@ func (s *Store) ClaimKey(id string) string { return s.claimKey(id) }
 
 // MeasureSkew is measureSkew, for the tests of clocks apart.
 func (s *Store) MeasureSkew(ctx context.Context) (time.Duration, error) { return s.measureSkew(ctx) }
+
+// SpoolItems is how many items the processes before left in s: what a
+// start would take back and write to Redis.
+func SpoolItems(s *Spool) int { return len(s.take()) }
