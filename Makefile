@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak longrun fuzz models
+.PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak soak-redis longrun fuzz models
 
 # -timeout: bot/daemon's tests alone take 5-7 minutes with the race detector on
 # two busy cores (load average 30-40), near go test's default of 10 per package,
@@ -179,6 +179,14 @@ soak: build load
 	trap 'kill $$vpid 2>/dev/null; wait $$vpid 2>/dev/null' EXIT; \
 	./bin/vigie-load -wait 10s -url http://$(SOAK_ADDR)/v1/events -rate $(SOAK_RATE) -authors $(SOAK_AUTHORS) \
 		-duration $(SOAK_DURATION) -interval $(SOAK_INTERVAL) -pid $$vpid
+
+# soak-redis runs `vigie run` on a redis-server of its own and a fake Telegram
+# desk for SOAK_DURATION (45m) at SOAK_RATE (500) events/s, stops redis-server
+# for 2 minutes at 15m and vigie (SIGSTOP) for 40 s at 25m, and writes a row of
+# vigie's and Redis's figures a minute (.ci/soak-redis, docs/speed.md). Ports
+# SOAK_PORT, +10, +20 (26400). Not part of make test.
+soak-redis:
+	SOAK_DURATION=$(or $(SOAK_REDIS_DURATION),45m) SOAK_RATE=$(or $(SOAK_REDIS_RATE),500) .ci/soak-redis
 
 # longrun runs vigie for LONGRUN (16m) on a redis-server and a fake Telegram desk
 # at LONGRUN_RATE events/s while redis-server is stopped, frozen and the desk

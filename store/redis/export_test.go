@@ -84,3 +84,7 @@ func (s *Store) MeasureSkew(ctx context.Context) (time.Duration, error) { return
 
 // Skew is the skew f's Redis store measured last.
 func (f *Fallback) Skew() (time.Duration, bool) { return f.primary.Skew() }
+
+// SpoolItems is how many items the processes before left in s: what a
+// start would take back and write to Redis.
+func SpoolItems(s *Spool) int { return len(s.take()) }

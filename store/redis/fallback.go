@@ -182,6 +182,10 @@ type localCase struct {
 	// Redis again (the amendment may have come after Redis got the case).
 	amended bool
 	remote  string // its id in Redis once written
+	// memoryOnly: Redis refused it when it was written back (neverWritten);
+	// it waits for nothing, and the desk's calls on it since (a card
+	// posted, acknowledged) do not put it back in the spool.
+	memoryOnly bool
 	// was are the local ids the case had in the processes before, taken
 	// back from the spool.
 	was []string
@@ -1676,6 +1680,9 @@ const outcomeDropped = "dropped"
 // remembered, and their cases kept, so that long or many outages do not grow
 // cases without end. f.mu is held.
 func (f *Fallback) neverWritten(id string) {
+	if lc := f.cases[id]; lc != nil {
+		lc.memoryOnly = true
+	}
 	f.memoryOnly = append(f.memoryOnly, id)
 	if len(f.memoryOnly) > f.maxMapped {
 		f.forgetLocal(f.memoryOnly[0])
@@ -1703,6 +1710,7 @@ func (f *Fallback) mapRemote(local, remote string) {
 func (f *Fallback) forgetLocal(id string) {
 	delete(f.cases, id)
 	_ = f.local.ForgetCase(context.Background(), id)
+	f.spool.drop(spoolCaseKey(id))
 }
 
 // write sends one waiting entry. A case is opened in Redis once (a retry after

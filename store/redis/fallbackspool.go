@@ -18,13 +18,15 @@ func spoolReminderKey(id string) string { return "r:" + id }
 // spoolBanKey is the spool's key of a ban waiting for Redis.
 func spoolBanKey(member string) string { return "b:" + member }
 
-// spoolCase writes the local case id to the spool as it stands. f.mu is held.
+// spoolCase writes the local case id to the spool as it stands, while it
+// waits for Redis: not once written there, nor once Redis refused it. f.mu
+// is held.
 func (f *Fallback) spoolCase(id string) {
 	if f.spool == nil {
 		return
 	}
 	lc := f.cases[id]
-	if lc == nil || lc.remote != "" {
+	if lc == nil || lc.remote != "" || lc.memoryOnly {
 		return
 	}
 	ctx := context.Background()
