@@ -145,7 +145,9 @@ const answersWait = 5 * time.Second
 // reply, a message, a warning), kept in the store as well: a delete is
 // kept by this process only, as a second one answered "does not exist"
 // is a case at worst, and a raid's deletes would each cost a write.
-func shared(key string) bool { return !strings.HasPrefix(key, "delete ") }
+func shared(key string) bool {
+	return !strings.HasPrefix(key, "delete ") && !strings.HasPrefix(key, "removed ")
+}
 
 // keep records st for the action key, here and, for an answer, in the
 // store.
@@ -247,6 +249,36 @@ func (g *graph) once(ctx context.Context, key string, err error, done func(*Grap
 	}
 	g.log.Info("action done "+how+": Meta refuses it again", "action", key, "answer", ge.Message)
 	return nil
+}
+
+// removedKey names, among the calls remembered, a comment or a post Meta said
+// was removed (a feed change with verb remove: by its author, or by the Page
+// in Meta's tools).
+func removedKey(id string) string { return "removed " + id }
+
+// noteRemoved remembers that Meta said the comment or post id was removed.
+// Kept by this process only, as a delete is: at worst, another instance
+// makes a case of a hide Meta answers "does not exist".
+func (g *graph) noteRemoved(id string) {
+	g.callsMu.Lock()
+	g.remember(removedKey(id), callState{at: g.now(), done: true})
+	g.callsMu.Unlock()
+}
+
+// removedAlready reports whether Meta said the comment or post id was
+// removed, and then logs that op has nothing left to do: what it was for, the
+// comment no longer shown, is so. Meta answers a call on it "does not exist"
+// (code 100, subcode 33), as it answers a missing permission: without its
+// removal, that answer is a failure and a case.
+func (g *graph) removedAlready(op bot.ActionKind, id string) bool {
+	g.callsMu.Lock()
+	st, ok := g.calls[removedKey(id)]
+	g.callsMu.Unlock()
+	if ok {
+		g.log.Info("comment removed on Facebook before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
+			"comment", id, "removed", st.at)
+	}
+	return ok
 }
 
 // Gone reports whether Meta answered that the object does not exist (or is
