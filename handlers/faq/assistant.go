@@ -232,10 +232,17 @@ func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev *bot.Event, entr
 // written, with room.
 const claimFor = 30 * time.Second
 
-// where is the channel, and thread, ev was said in.
+// where is the place ev's answer is seen in: the channel, and thread, ev was
+// said in. A comment on a page or a post is answered by a reply under it,
+// which another visitor's comment under the same post does not show: its
+// place is its own thread, so that each visitor asking gets the answer (the
+// user cooldown still keeps one from getting it twice).
 func where(ev *bot.Event) string {
 	if ev.Thread != "" {
 		return ev.Channel + "/" + ev.Thread
+	}
+	if ev.Kind == bot.KindComment {
+		return ev.Channel + "/" + ev.ID
 	}
 	return ev.Channel
 }
