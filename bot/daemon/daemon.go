@@ -465,6 +465,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Store:      st,
 		OpenCase:   mod.OpenCaseBy,
 		Paused:     func() bool { p, _ := mod.Paused(); return p },
+		Retry:      mod.Retried,
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,
 	})

@@ -86,3 +86,45 @@ func faqDecisions(t *testing.T, base string) int {
 	}
 	return n
 }
+
+// Saturday night the page token expires: a visitor's question the FAQ would
+// answer cannot be answered. It is not lost in the log: it is a case on the
+// desk, with the answer ready to send; and the cooldown it would have set is
+// not, so that once the token is renewed the next visitor is answered.
+func TestFAQAnswerRefusedByMetaBecomesACase(t *testing.T) {
+	g := newFakeGraph(t)
+	base, _ := startDaemonWith(t, pageFAQRules, map[string]string{
+		"META_APP_SECRET": appSecret,
+		"META_PAGE_TOKEN": g.token,
+		"META_GRAPH_URL":  g.URL(),
+	})
+	now := time.Now().Unix()
+	comment := func(cid, author, text string, at int64) []byte {
+		return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"changes":[{"field":"feed","value":`+
+			`{"item":"comment","verb":"add","comment_id":"%s","post_id":"%s_778","parent_id":"%s_778",`+
+			`"from":{"id":"%s","name":"%s"},"message":"%s","created_time":%d}}]}]}`,
+			pageID, at, cid, pageID, pageID, author, author, text, at))
+	}
+	g.expire(true)
+	deliverSigned(t, base, comment("778_1", "6101", "Bonjour, quels sont vos horaires ?", now-60))
+	testsync.Eventually(t, "a case for the question left unanswered", func() bool {
+		return openCasesWith(t, base, "answer") == 1
+	})
+	_, b := daemonGet(t, base+"/v1/cases?status=open")
+	if !strings.Contains(string(b), "Du lundi au samedi, 9h-19h.") || !strings.Contains(string(b), "778_1") {
+		t.Fatalf("the case does not carry the question and its answer: %s", b)
+	}
+
+	// Renewed: the same question from the same visitor, asked again under
+	// another comment, is answered (nothing was said to them).
+	g.expire(false)
+	deliverSigned(t, base, comment("778_2", "6101", "quels sont vos horaires svp ?", now-30))
+	testsync.Eventually(t, "the answer once the token is back", func() bool {
+		for _, c := range g.Calls() {
+			if c.Method == "POST" && c.Path == "/778_2/comments" {
+				return true
+			}
+		}
+		return false
+	})
+}
