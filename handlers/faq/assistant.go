@@ -333,7 +333,7 @@ func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) error 
 // calls again, or answer by hand.
 func (a *Assistant) unanswered(ctx context.Context, m *Matcher, ev *bot.Event, d Decision, err error) error {
 	c := store.Case{Event: *ev, Rule: "faq:" + d.Entry, Category: "faq",
-		Reason: fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %v", d.Entry, d.Score, err),
+		Reason:    fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %v", d.Entry, d.Score, err),
 		Suggested: []bot.Action{{Kind: bot.ActReply, Text: d.Text}}}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
