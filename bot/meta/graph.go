@@ -29,8 +29,10 @@ import (
 // graph is the small Graph API client vigie needs: one call shape, Meta's error
 // JSON classified into bot.ActionError.
 type graph struct {
-	base   string
-	token  string
+	base string
+	// token is the page token the calls carry: replaced, at a reload, by a
+	// renewed one (Connector.SetPageToken).
+	token  atomic.Pointer[string]
 	secret string
 	hc     *http.Client
 	log    *slog.Logger
@@ -359,6 +361,14 @@ func (e *GraphError) Error() string {
 	return s + ")"
 }
 
+// pageToken is the page token the calls carry now.
+func (g *graph) pageToken() string {
+	if t := g.token.Load(); t != nil {
+		return *t
+	}
+	return ""
+}
+
 // call makes one Graph request, on on (Facebook, Instagram; "" for a call
 // about both, such as the token's check). params go in the query for GET and DELETE and in a
 // form body for POST; a non-nil jsonBody is sent as JSON instead. The token goes in
@@ -366,7 +376,8 @@ func (e *GraphError) Error() string {
 // asks for when the app requires it.
 func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, path string, params url.Values, jsonBody any) (json.RawMessage, error) {
 	defer g.settle()
-	if g.token == "" {
+	token := g.pageToken()
+	if token == "" {
 		return nil, &bot.ActionError{Op: op, Err: errors.New("no page token: set META_PAGE_TOKEN")}
 	}
 	if params == nil {
@@ -374,7 +385,7 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	}
 	if g.secret != "" {
 		mac := hmac.New(sha256.New, []byte(g.secret))
-		mac.Write([]byte(g.token))
+		mac.Write([]byte(token))
 		params.Set("appsecret_proof", hex.EncodeToString(mac.Sum(nil)))
 	}
 	u := g.base + "/" + strings.TrimLeft(path, "/")
@@ -397,7 +408,7 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	if err != nil {
 		return nil, &bot.ActionError{Op: op, Err: fmt.Errorf("build request: %w", err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+g.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
