@@ -1051,6 +1051,13 @@ func (m *Moderator) OpenCase(ctx context.Context, c store.Case) error {
 	return m.open(ctx, m.communities.Load(), c)
 }
 
+// Retried runs op through the moderator's retry stage, as its own platform
+// calls are: a passing failure, or a rate limit asking a short wait, is tried
+// again (the FAQ's replies).
+func (m *Moderator) Retried(ctx context.Context, op func(context.Context) error) error {
+	return m.retry.Do(ctx, op)
+}
+
 // OpenCaseBy is OpenCase for a case the rule file rs decided to open (nil:
 // the one SetCommunities was last given): its community and priority are
 // rs's, whatever file was loaded since.

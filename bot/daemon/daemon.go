@@ -154,6 +154,11 @@ type Connector struct {
 	// with the store that keeps the pending verifications (nil when the store
 	// cannot).
 	Verify func(rs *rules.Ruleset, pending bot.Verifications)
+	// Reload, when set, is called at each reload (SIGHUP, POST /-/reload, a
+	// desk's /reload, the console's Apply), before the rule file is read,
+	// whether it loads or not: the connector reads again what it can take
+	// without a restart (Meta's page token from META_PAGE_TOKEN_FILE).
+	Reload func()
 	// Jobs are the connector's single-owner work (each Discord shard, the
 	// Telegram poller): each runs in the one process that holds its lease.
 	// Source, by contrast, runs in every process.
@@ -465,6 +470,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Store:      st,
 		OpenCase:   mod.OpenCaseBy,
 		Paused:     func() bool { p, _ := mod.Paused(); return p },
+		Retry:      mod.Retried,
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,
 	})
@@ -1003,6 +1009,11 @@ func (d *daemon) reload(why string, confined bool) (*loaded, error) {
 func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	for _, c := range d.conns {
+		if c.Reload != nil {
+			c.Reload()
+		}
+	}
 	rs, file, matcher, err := d.build(rules.LoadOptions{Confined: confined})
 	if err == nil {
 		err = d.dropsAllRules(rs, file)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -120,7 +121,30 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 		// a refused page token stops all moderation of the Page: the CMs
 		// are told, once
 		AlertWith: c.AlertWith,
+		// a renewed page token is taken without a restart, which on the
+		// memory store would forget the cases its expiry left
+		Reload: func() { reloadPageToken(cfg, c) },
 	}, nil
+}
+
+// reloadPageToken gives c the page token META_PAGE_TOKEN_FILE holds now, when
+// the token is given that way: a CM renews an expired token by writing the
+// file and reloading. A file that cannot be read keeps the token in use.
+func reloadPageToken(cfg Config, c *meta.Connector) {
+	path := cfg.Getenv("META_PAGE_TOKEN_FILE")
+	if path == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	token := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	switch {
+	case err != nil:
+		cfg.Logger.Warn("META_PAGE_TOKEN_FILE not read again: the page token in use is kept", "err", err)
+	case token == "":
+		cfg.Logger.Warn("META_PAGE_TOKEN_FILE is empty: the page token in use is kept", "file", path)
+	default:
+		c.SetPageToken(token)
+	}
 }
 
 // metaTokenCheck is how often vigie asks Meta whether it takes the page token.

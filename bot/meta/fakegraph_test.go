@@ -76,6 +76,9 @@ type fakeGraph struct {
 	// then left without an answer: the connection is closed, as when the
 	// answer is lost on the way (a timeout, a reset).
 	drop map[string]int
+	// expiredTokens are page tokens Meta no longer takes (renew): a call
+	// carrying one is refused with code 190.
+	expiredTokens map[string]bool
 	// now stamps the replies the Page writes; time.Now when nil.
 	now func() time.Time
 	// blocked are the people blocked from the Page (POST /{page-id}/blocked
@@ -279,6 +282,7 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		f.failures[r.Method+" "+path] = list[1:]
 	}
 	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
+	token := f.token
 	held := f.held[r.Method+" "+path]
 	f.mu.Unlock()
 	if gate != nil {
@@ -303,12 +307,20 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if proof := call.Params.Get("appsecret_proof"); secret != "" && proof != "" && proof != appsecretProof(secret, f.token) {
+	if proof := call.Params.Get("appsecret_proof"); secret != "" && proof != "" && proof != appsecretProof(secret, token) {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(100, 0, "GraphMethodException",
 			"Invalid appsecret_proof provided in the API argument"))
 		return
 	}
-	if call.Auth != "Bearer "+f.token {
+	f.mu.Lock()
+	dead := f.expiredTokens[strings.TrimPrefix(call.Auth, "Bearer ")]
+	f.mu.Unlock()
+	if call.Auth != "Bearer "+token && dead {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(190, 463, "OAuthException",
+			"Error validating access token: Session has expired on Saturday, 05-Dec-26 23:00:00 PST."))
+		return
+	}
+	if call.Auth != "Bearer "+token {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2500, 0, "OAuthException",
 			"An active access token must be used to query information about the current user."))
 		return

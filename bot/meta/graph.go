@@ -29,8 +29,10 @@ import (
 // graph is the small Graph API client vigie needs: one call shape, Meta's error
 // JSON classified into bot.ActionError.
 type graph struct {
-	base   string
-	token  string
+	base string
+	// token is the page token the calls carry: replaced, at a reload, by a
+	// renewed one (Connector.SetPageToken).
+	token  atomic.Pointer[string]
 	secret string
 	hc     *http.Client
 	log    *slog.Logger
@@ -145,7 +147,9 @@ const answersWait = 5 * time.Second
 // reply, a message, a warning), kept in the store as well: a delete is
 // kept by this process only, as a second one answered "does not exist"
 // is a case at worst, and a raid's deletes would each cost a write.
-func shared(key string) bool { return !strings.HasPrefix(key, "delete ") }
+func shared(key string) bool {
+	return !strings.HasPrefix(key, "delete ") && !strings.HasPrefix(key, "removed ")
+}
 
 // keep records st for the action key, here and, for an answer, in the
 // store.
@@ -249,6 +253,36 @@ func (g *graph) once(ctx context.Context, key string, err error, done func(*Grap
 	return nil
 }
 
+// removedKey names, among the calls remembered, a comment or a post Meta said
+// was removed (a feed change with verb remove: by its author, or by the Page
+// in Meta's tools).
+func removedKey(id string) string { return "removed " + id }
+
+// noteRemoved remembers that Meta said the comment or post id was removed.
+// Kept by this process only, as a delete is: at worst, another instance
+// makes a case of a hide Meta answers "does not exist".
+func (g *graph) noteRemoved(id string) {
+	g.callsMu.Lock()
+	g.remember(removedKey(id), callState{at: g.now(), done: true})
+	g.callsMu.Unlock()
+}
+
+// removedAlready reports whether Meta said the comment or post id was
+// removed, and then logs that op has nothing left to do: what it was for, the
+// comment no longer shown, is so. Meta answers a call on it "does not exist"
+// (code 100, subcode 33), as it answers a missing permission: without its
+// removal, that answer is a failure and a case.
+func (g *graph) removedAlready(op bot.ActionKind, id string) bool {
+	g.callsMu.Lock()
+	st, ok := g.calls[removedKey(id)]
+	g.callsMu.Unlock()
+	if ok {
+		g.log.Info("comment removed on Facebook before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
+			"comment", id, "removed", st.at)
+	}
+	return ok
+}
+
 // Gone reports whether Meta answered that the object does not exist (or is
 // not visible to the page): code 100, subcode 33.
 func (e *GraphError) Gone() bool { return e.Code == 100 && e.Subcode == 33 }
@@ -327,6 +361,14 @@ func (e *GraphError) Error() string {
 	return s + ")"
 }
 
+// pageToken is the page token the calls carry now.
+func (g *graph) pageToken() string {
+	if t := g.token.Load(); t != nil {
+		return *t
+	}
+	return ""
+}
+
 // call makes one Graph request, on on (Facebook, Instagram; "" for a call
 // about both, such as the token's check). params go in the query for GET and DELETE and in a
 // form body for POST; a non-nil jsonBody is sent as JSON instead. The token goes in
@@ -334,7 +376,8 @@ func (e *GraphError) Error() string {
 // asks for when the app requires it.
 func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, path string, params url.Values, jsonBody any) (json.RawMessage, error) {
 	defer g.settle()
-	if g.token == "" {
+	token := g.pageToken()
+	if token == "" {
 		return nil, &bot.ActionError{Op: op, Err: errors.New("no page token: set META_PAGE_TOKEN")}
 	}
 	if params == nil {
@@ -342,7 +385,7 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	}
 	if g.secret != "" {
 		mac := hmac.New(sha256.New, []byte(g.secret))
-		mac.Write([]byte(g.token))
+		mac.Write([]byte(token))
 		params.Set("appsecret_proof", hex.EncodeToString(mac.Sum(nil)))
 	}
 	u := g.base + "/" + strings.TrimLeft(path, "/")
@@ -365,7 +408,7 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	if err != nil {
 		return nil, &bot.ActionError{Op: op, Err: fmt.Errorf("build request: %w", err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+g.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

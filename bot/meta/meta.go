@@ -128,6 +128,8 @@ type Connector struct {
 	alerts chan string
 	// watchers are Run's helpers: the desk's alerts, the token's checks.
 	watchers sync.WaitGroup
+	// checkToken asks the token's watch to check it now (SetPageToken).
+	checkToken chan struct{}
 	// mentionReads bounds the reads of mentions' texts under way at once;
 	// mentionsWaiting bounds the mentions taken from the queue and not yet
 	// handed over (or made a case), like the queue (QueueSize), which fills
@@ -188,7 +190,6 @@ func New(cfg Config) *Connector {
 	}
 	g := &graph{
 		base:   cfg.GraphURL,
-		token:  cfg.PageToken,
 		secret: cfg.AppSecret,
 		hc:     cfg.HTTPClient,
 		log:    log,
@@ -203,10 +204,13 @@ func New(cfg Config) *Connector {
 		queue:  make(chan queued, cfg.QueueSize),
 		seen:   newSeenSet(cfg.DedupeSize),
 		alerts: make(chan string, 8),
+		// a token replaced is checked at once
+		checkToken: make(chan struct{}, 1),
 
 		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
 		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
 	}
+	g.token.Store(&cfg.PageToken)
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
 	g.permission = c.permissionRefused

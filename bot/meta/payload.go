@@ -326,6 +326,9 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 	}
 	kind, ok := feedKind(v.Verb)
 	if !ok {
+		if v.Verb == "remove" && v.CommentID != "" {
+			c.graph.noteRemoved(string(v.CommentID))
+		}
 		c.log.Debug("comment verb not moderated", "verb", v.Verb, "comment", string(v.CommentID))
 		return bot.Event{}, false
 	}
@@ -405,6 +408,9 @@ func (v feedValue) author() bot.Author {
 func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
 	kind, ok := feedKind(v.Verb)
 	if !ok {
+		if v.Verb == "remove" && v.PostID != "" {
+			c.graph.noteRemoved(string(v.PostID))
+		}
 		c.log.Debug("post verb not moderated", "item", v.Item, "verb", v.Verb, "post", string(v.PostID))
 		return bot.Event{}, false
 	}

@@ -76,9 +76,23 @@ func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.
 	if err := commentOnly(op, ev); err != nil {
 		return err
 	}
-	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+	id := CommentID(ev)
+	if hidden && p.g.removedAlready(op, id) {
+		return nil
+	}
+	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
+	if hidden && gone(err) && p.g.removedAlready(op, id) {
+		return nil
+	}
 	return err
+}
+
+// gone reports whether err is Meta's answer that the object does not exist
+// (or that the token may not see it).
+func gone(err error) bool {
+	var ge *GraphError
+	return errors.As(err, &ge) && ge.Gone()
 }
 
 // Delete removes the comment for good: DELETE /{comment-id}.
@@ -599,8 +613,15 @@ func textKey(text string) string {
 // call's answer was lost, Meta's answer that the comment is gone says that
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
-	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(CommentID(ev)), nil, nil)
-	return g.once(ctx, "delete "+CommentID(ev), err, (*GraphError).Gone)
+	id := CommentID(ev)
+	if g.removedAlready(bot.ActDelete, id) {
+		return nil
+	}
+	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(id), nil, nil)
+	if gone(err) && g.removedAlready(bot.ActDelete, id) {
+		return nil
+	}
+	return g.once(ctx, "delete "+id, err, (*GraphError).Gone)
 }
 
 // publicReply answers under the thread's top comment, on edge (comments on

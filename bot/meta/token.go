@@ -37,7 +37,8 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 			"each comment that needed an action becomes a case. Meta said: " + why
 	case refused:
 		text = "⚠️ Meta refuses vigie's page token (expired, or revoked: a password changed, the app removed). " +
-			"Comments on the Page and on Instagram are not hidden, deleted or answered until META_PAGE_TOKEN is renewed and vigie restarted; " +
+			"Comments on the Page and on Instagram are not hidden, deleted or answered until META_PAGE_TOKEN is renewed: write the new one in META_PAGE_TOKEN_FILE and /reload " +
+			"(a restart works too, but without Redis it forgets the open cases); " +
 			"each comment that needed an action becomes a case. Meta said: " + why
 	default:
 		text = "✅ Meta takes vigie's page token again, and has refused it for none of vigie's calls for " + clearForText +
@@ -138,6 +139,26 @@ func (c *Connector) watchToken(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-c.checkToken:
+			t.Stop()
 		}
 	}
+}
+
+// SetPageToken replaces the page token vigie's Graph calls carry: a CM
+// renewed an expired one (META_PAGE_TOKEN_FILE, read again at a reload), and
+// the cases opened meanwhile stay, which a restart on the memory store would
+// forget. It reports whether the token changed; a new one is checked at once
+// (GET /me), so that the desk hears whether Meta takes it.
+func (c *Connector) SetPageToken(token string) bool {
+	if token == "" || token == c.graph.pageToken() {
+		return false
+	}
+	c.graph.token.Store(&token)
+	c.log.Info("page token replaced: Meta is asked at once whether it takes it")
+	select {
+	case c.checkToken <- struct{}{}:
+	default:
+	}
+	return true
 }

@@ -33,6 +33,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// History is how many decisions the report keeps (default 20000).
 	History int
+	// Retry, when set, is the stage a reply is tried through (the
+	// moderation actions' own, so that a passing failure or a short rate
+	// limit is tried again); nil tries once.
+	Retry func(ctx context.Context, op func(context.Context) error) error
 }
 
 // Assistant answers members' questions from the FAQ after the moderation rules
@@ -43,6 +47,7 @@ type Assistant struct {
 	store     store.Store
 	openCase  func(ctx context.Context, rs *rules.Ruleset, c store.Case) error
 	paused    func() bool
+	retry     func(ctx context.Context, op func(context.Context) error) error
 	log       *slog.Logger
 
 	decisions *prometheus.CounterVec
@@ -82,6 +87,7 @@ func New(o Options) (*Assistant, error) {
 		store:     o.Store,
 		openCase:  o.OpenCase,
 		paused:    o.Paused,
+		retry:     o.Retry,
 		log:       o.Logger,
 		limit:     o.History,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -108,6 +114,9 @@ func New(o Options) (*Assistant, error) {
 	if a.paused == nil {
 		a.paused = func() bool { return false }
 	}
+	if a.retry == nil {
+		a.retry = func(ctx context.Context, op func(context.Context) error) error { return op(ctx) }
+	}
 	if a.limit <= 0 {
 		a.limit = 20000
 	}
@@ -129,7 +138,10 @@ const Cooldown Kind = "cooldown"
 // or nothing. Call it for every event after the verdict was carried out. The
 // error is about what could not be done (a case not stored, the store away); a
 // reply the platform refused is logged and counted, not returned: a late
-// answer to a chat question is worth little.
+// answer to a chat question is worth little. A page comment's is not: a
+// visitor's question stays under the post, and a CM answers it later, so a
+// reply refused there (an expired token, a rate limit) becomes a case with the
+// answer ready.
 //
 // Handle, Decide and Carry only read ev, and keep nothing of it but copies:
 // they take a pointer because an event is some 400 bytes, and was copied at
@@ -183,7 +195,14 @@ func (a *Assistant) Carry(ctx context.Context, m *Matcher, ev *bot.Event, d Deci
 	var err error
 	switch d.Kind {
 	case Answer, Suggest:
-		a.reply(ctx, ev, d)
+		if rerr := a.reply(ctx, ev, d); rerr != nil {
+			// Nothing was said: no cooldown, and a comment's question is
+			// left to the CMs rather than to the log.
+			if ev.Kind == bot.KindComment {
+				err = a.unanswered(ctx, m, ev, d, rerr)
+			}
+			break
+		}
 		err = a.cool(ctx, m, ev, d.Entry)
 	case Forward:
 		err = a.forward(ctx, m, ev, d)
@@ -232,10 +251,17 @@ func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev *bot.Event, entr
 // written, with room.
 const claimFor = 30 * time.Second
 
-// where is the channel, and thread, ev was said in.
+// where is the place ev's answer is seen in: the channel, and thread, ev was
+// said in. A comment on a page or a post is answered by a reply under it,
+// which another visitor's comment under the same post does not show: its
+// place is its own thread, so that each visitor asking gets the answer (the
+// user cooldown still keeps one from getting it twice).
 func where(ev *bot.Event) string {
 	if ev.Thread != "" {
 		return ev.Channel + "/" + ev.Thread
+	}
+	if ev.Kind == bot.KindComment {
+		return ev.Channel + "/" + ev.ID
 	}
 	return ev.Channel
 }
@@ -266,13 +292,15 @@ func (m *Matcher) cooldownOps(ev *bot.Event, entry string, incr bool) []store.Co
 // reply sends the answer where the question was asked, or privately when the
 // entry says so and the platform can (else in place: an answer is better than
 // none).
-func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) {
+// It returns the platform's refusal, nil when the answer went out or there is
+// no platform to answer on.
+func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) error {
 	log := a.log.With("event", ev.Key(), "entry", d.Entry)
 	p, ok := a.platforms[ev.Platform]
 	if !ok {
 		a.replies.WithLabelValues(platformLabel(ev.Platform, false), ResultPlatformOff).Inc()
 		log.Debug("faq reply skipped: platform is off", "platform", ev.Platform)
-		return
+		return nil
 	}
 	label := platformLabel(ev.Platform, true)
 	var err error
@@ -280,23 +308,43 @@ func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) {
 	r, canReply := p.(bot.Replier)
 	switch {
 	case d.Private && canWarn:
-		err = w.Warn(ctx, *ev, d.Text)
+		err = a.retry(ctx, func(ctx context.Context) error { return w.Warn(ctx, *ev, d.Text) })
 	case canReply:
-		err = r.Reply(ctx, *ev, d.Text)
+		err = a.retry(ctx, func(ctx context.Context) error { return r.Reply(ctx, *ev, d.Text) })
 	case canWarn:
-		err = w.Warn(ctx, *ev, d.Text)
+		err = a.retry(ctx, func(ctx context.Context) error { return w.Warn(ctx, *ev, d.Text) })
 	default:
 		a.replies.WithLabelValues(label, ResultUnsupported).Inc()
 		log.Debug("faq reply skipped: platform cannot reply")
-		return
+		return nil
 	}
 	if err != nil {
 		a.replies.WithLabelValues(label, ResultFailed).Inc()
 		log.Warn("faq reply failed", "err", err)
-		return
+		return err
 	}
 	a.replies.WithLabelValues(label, ResultDone).Inc()
 	log.Info("faq answered", "decision", string(d.Kind), "score", d.Score, "language", d.Language)
+	return nil
+}
+
+// unanswered opens a case for a comment whose answer the platform refused:
+// the CMs send it (the reply is suggested) once the platform takes vigie's
+// calls again, or answer by hand.
+func (a *Assistant) unanswered(ctx context.Context, m *Matcher, ev *bot.Event, d Decision, err error) error {
+	c := store.Case{Event: *ev, Rule: "faq:" + d.Entry, Category: "faq",
+		Reason:    fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %v", d.Entry, d.Score, err),
+		Suggested: []bot.Action{{Kind: bot.ActReply, Text: d.Text}}}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var file *rules.Ruleset
+	if m != nil {
+		file = m.file
+	}
+	if oerr := a.openCase(sctx, file, c); oerr != nil {
+		return fmt.Errorf("faq case for %s, whose answer was refused: %w", ev.Key(), oerr)
+	}
+	return nil
 }
 
 // forward opens a case: the CMs answer, with the entry's answer suggested when

@@ -1,0 +1,101 @@
+package meta_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// renew makes the fake's page token expire as Meta's do (code 190 for it from
+// now on), and gives a new one, which it returns.
+func (f *fakeGraph) renew() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.expiredTokens == nil {
+		f.expiredTokens = map[string]bool{}
+	}
+	f.expiredTokens[f.token] = true
+	f.token += "-renewed"
+	return f.token
+}
+
+// The page token expires on Saturday night, with the memory store (the
+// README's set-up). The comments that needed an action meanwhile are cases.
+// On Monday the CM renews the token, writes it in META_PAGE_TOKEN_FILE and
+// reloads vigie: the next comments are hidden, and the weekend's cases are
+// still there to decide, which a restart on the memory store would forget.
+func TestRenewedPageTokenTakenAtReload(t *testing.T) {
+	g := newFakeGraph(t)
+	tokenFile := filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startDaemon(t, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_GRAPH_URL":       g.URL(),
+	})
+
+	renewed := g.renew()
+	const saturday = "987654321098765_1000000000000101"
+	deliverComment(t, base, saturday)
+	testsync.Eventually(t, "a case for the comment not hidden", func() bool {
+		return openCasesWith(t, base, "code 190") == 1
+	})
+
+	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload: %d", resp.StatusCode)
+	}
+
+	const monday = "987654321098765_1000000000000102"
+	deliverComment(t, base, monday)
+	testsync.Eventually(t, "the next comment hidden with the renewed token", func() bool { return hidesWith(g, monday, renewed) == 1 })
+
+	// The weekend's case is still there, and its hide is carried out now.
+	_, b := daemonGet(t, base+"/v1/cases?status=open")
+	var list struct{ Cases []struct{ ID, Reason string } }
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Cases) != 1 {
+		t.Fatalf("open cases after the reload: %s", b)
+	}
+	body := []byte(`{"outcome":"hide","by":"ann"}`)
+	req, _ = http.NewRequest(http.MethodPost, base+"/v1/cases/"+list.Cases[0].ID+"/decision", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	testsync.Eventually(t, "the weekend's comment hidden from the desk", func() bool { return hidesWith(g, saturday, renewed) == 1 })
+	if !strings.Contains(logs.String(), "page token replaced") {
+		t.Errorf("the log does not say the page token was replaced")
+	}
+}
+
+// hidesWith counts the calls that hid the comment cid carrying the page token.
+func hidesWith(g *fakeGraph, cid, token string) int {
+	n := 0
+	for _, c := range g.Calls() {
+		if c.Method == "POST" && c.Path == "/"+cid && c.Params.Get("is_hidden") == "true" && c.Auth == "Bearer "+token {
+			n++
+		}
+	}
+	return n
+}
