@@ -453,6 +453,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	var l *loaded // the rule file that judges the event, its FAQ too
 	var unverified bool
 	*v, l, unverified, err = d.evaluate(r.Context(), *ev, true, &j.seen)
+	if err != nil && r.Context().Err() != nil {
+		// The sender gave up (its timeout, a closed connection): no one
+		// reads the answer, and its retry, if any, is judged then.
+		if d.metrics.abandon(d.now()) {
+			d.log.Warn("events not evaluated: their senders went away first (vigie too slow for them?); logged once a minute, counted in vigie_events_abandoned_total",
+				"event", ev.Key(), "err", err)
+		}
+		return
+	}
 	if err != nil {
 		d.log.Error("event not evaluated", "event", ev.Key(), "err", err)
 		writeError(w, http.StatusServiceUnavailable, err.Error())

@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"sync/atomic"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/handlers/countervec"
@@ -27,6 +30,10 @@ type metrics struct {
 	// resumed (carried out again) or deferred (made a case after maxTries).
 	recovered     *prometheus.CounterVec
 	journalErrors prometheus.Counter
+	// abandoned counts the events posted over HTTP whose sender went away
+	// before they were judged; abandonedLog spaces their log lines.
+	abandoned    prometheus.Counter
+	abandonedLog atomic.Int64
 }
 
 func newMetrics(reg prometheus.Registerer, version string) *metrics {
@@ -71,6 +78,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "vigie_journal_errors_total",
 			Help: "Journal writes and reads that failed: a verdict not journaled, not removed, or not renewed; the pending mark of an event being judged not renewed (tried again on the next round).",
 		}),
+		abandoned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_events_abandoned_total",
+			Help: "Events posted over HTTP whose sender closed the connection (or gave up) before they were judged: not judged and not answered; a sender that tries again has them judged then.",
+		}),
 		reloadAt: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vigie_config_last_reload_success_timestamp_seconds",
 			Help: "When the rule file was last loaded successfully.",
@@ -90,7 +101,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	for _, r := range []string{"resumed", "deferred", "judged_again"} {
 		m.recovered.WithLabelValues(r)
 	}
-	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.recovered, m.journalErrors, build)
+	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.recovered, m.journalErrors, m.abandoned, build)
 	return m
 }
 
@@ -98,4 +109,17 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 // rules.Options.RuleError.
 func (m *metrics) ruleError(e rules.RuleError) {
 	m.ruleErrors.WithLabelValues(e.Rule).Inc()
+}
+
+// abandonedLogEvery spaces the log lines about events their sender gave up.
+const abandonedLogEvery = time.Minute
+
+// abandon counts an event whose sender went away before it was judged, and
+// says whether to log it: once a minute at most, as an overloaded vigie
+// whose senders give up would otherwise write a line for each (12,000 a
+// minute in a soak), hiding the rest of its log.
+func (m *metrics) abandon(now time.Time) bool {
+	m.abandoned.Inc()
+	last := m.abandonedLog.Load()
+	return (last == 0 || now.UnixNano()-last >= int64(abandonedLogEvery)) && m.abandonedLog.CompareAndSwap(last, now.UnixNano())
 }
