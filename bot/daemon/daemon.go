@@ -552,7 +552,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
