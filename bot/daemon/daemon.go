@@ -431,7 +431,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	actions := newActionWatch(log, cfg.Now, conns)
+	// d is made below, before any action is tried.
+	actions := newActionWatch(log, cfg.Now, cfg.timer(), func(name string) { d.limitEnded(name) }, conns)
 	// The shift follows the rules running now, which install sets below.
 	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, cfg.Now)
 	mod, err := handlers.New(handlers.Options{
