@@ -232,7 +232,15 @@ func causeText(lead store.Case, card store.CauseCard) string {
 	if n := card.N - 1 - len(card.Latest); n > 0 {
 		fmt.Fprintf(&b, "%d more, ", n)
 	}
-	b.WriteString("this one. Once vigie may act again, decide them there; these buttons act on this message alone.")
+	b.WriteString("this one. ")
+	switch _, late := LateOutcome(lead); {
+	case late:
+		b.WriteString("When the limit ends, vigie carries them out itself, each case decided by vigie, unless you decided it first; these buttons act on this message alone.")
+	case strings.HasSuffix(lead.Cause, LongLimitCause):
+		b.WriteString("When the limit ends, vigie does not carry these out itself (late, a timeout, a warning or a reply would come out of its moment): a CM decides each from /queue; these buttons act on this message alone.")
+	default:
+		b.WriteString("Once vigie may act again, decide them there; these buttons act on this message alone.")
+	}
 	return b.String()
 }
 

@@ -180,3 +180,41 @@ func TestCauseCards(t *testing.T) {
 	after := refused("general", "scam", errLacks)
 	check("its case decided", []string{after}, "")
 }
+
+// TestCauseCardLongLimitSaysWhoActs: the card of deletes left as cases for
+// a long rate limit (handlers.LongLimitCause) says that vigie carries them
+// out itself when the limit ends, not that a CM must decide each; the card
+// of the same cases' timeouts would say a CM decides them (LateOutcome).
+func TestCauseCardLongLimitSaysWhoActs(t *testing.T) {
+	st := memory.New()
+	desk := &causeDesk{st: st}
+	p := &chat{recorder: recorder{name: "discord", errs: map[string][]error{}}}
+	m, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{"discord": p}, Store: st, Desk: desk,
+		Now: func() time.Time { return at }, Retry: handlers.Retry{Attempts: 1},
+		FailureCause: func(err error) string {
+			if errors.Is(err, errLacks.Err) {
+				return handlers.LongLimitCause
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := refuse(t, m, p, 1, "general", "scam", errLacks)
+	refuse(t, m, p, 2, "general", "scam", errLacks)
+	m.FlushCases(context.Background())
+	posts, edits := desk.seen()
+	if len(posts) != 1 || posts[0] != first || len(edits) != 1 || !strings.Contains(edits[0], "When the limit ends, vigie carries them out itself") {
+		t.Errorf("card edited %q, want it to say vigie carries the deletes out when the limit ends", edits)
+	}
+	c := store.Case{Cause: "discord|g|c|timeout: " + handlers.LongLimitCause, NotDone: []bot.Action{{Kind: bot.ActTimeout, Duration: time.Hour}}}
+	if o, ok := handlers.LateOutcome(c); ok {
+		t.Errorf("LateOutcome of a timeout = %q, want none: a CM decides it", o)
+	}
+	c = store.Case{Cause: "discord|g|c|ban: " + handlers.LongLimitCause, NotDone: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}
+	if o, ok := handlers.LateOutcome(c); !ok || o != "ban(1d)" {
+		t.Errorf("LateOutcome of a timed ban = %q, %v, want ban(1d)", o, ok)
+	}
+}

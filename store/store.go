@@ -649,9 +649,10 @@ type Lease struct {
 var ErrLeaseGone = errors.New("the store holds no lease of the job")
 
 // ErrLeaseReset is what a careful acquisition (the Redis store's
-// AcquireLeaseAfterHeld) wraps when the store lost the job's lease with the
-// rest of its data: its holder may not know yet, so the lease is not taken.
-var ErrLeaseReset = errors.New("the store lost its data, the job's lease with it: its holder may still run the job until its next renewal")
+// AcquireLeaseAfterHeld) wraps when the store lost the job's lease before it
+// ran out, with the rest of its data or alone (Redis evicted its key): its
+// holder may not know yet, so the lease is not taken.
+var ErrLeaseReset = errors.New("the store lost the job's lease before it ran out (its data lost, or its key evicted): its holder may still run the job until its next renewal")
 
 // Leaser is offered by a store that shares single-owner jobs between the
 // processes that use it: each job runs in the one process that holds its

@@ -32,6 +32,13 @@ const failingAfter = 3
 type actionWatch struct {
 	log *slog.Logger
 	now func() time.Time
+	// after is the timer of now's clock (Config.AfterFunc), set at the end
+	// of each long rate limit.
+	after func(time.Duration, func()) func() bool
+	// ended is told, in a goroutine of its own, that the long rate limit of
+	// a connector ended (its time is past, or an action was carried out):
+	// the actions it left as cases are carried out then (limitEnded).
+	ended func(name string)
 	// connector names each platform's connector ("facebook": "meta").
 	connector map[string]string
 	// names are the connectors that act, sorted.
@@ -39,6 +46,8 @@ type actionWatch struct {
 
 	mu    sync.Mutex
 	state map[string]*actionState
+	// timers numbers the timers set (setTimer).
+	timers uint64
 }
 
 // actionState is one platform's run of failed actions.
@@ -55,10 +64,15 @@ type actionState struct {
 	// once, and left counts them. An action carried out ends it sooner.
 	limitedUntil time.Time
 	left         int
+	// stopTimer stops the timer set at limitedUntil; nil when none is set.
+	// timer numbers it (actionWatch.timers): a timer that fires once
+	// another replaced it does nothing.
+	stopTimer func() bool
+	timer     uint64
 }
 
-func newActionWatch(log *slog.Logger, now func() time.Time, conns []Connector) *actionWatch {
-	w := &actionWatch{log: log, now: now, connector: map[string]string{}, state: map[string]*actionState{}}
+func newActionWatch(log *slog.Logger, now func() time.Time, after func(time.Duration, func()) func() bool, ended func(string), conns []Connector) *actionWatch {
+	w := &actionWatch{log: log, now: now, after: after, ended: ended, connector: map[string]string{}, state: map[string]*actionState{}}
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			w.connector[p.Name()] = c.Name
@@ -100,7 +114,10 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 			w.log.Warn("rate limited for longer than vigie waits: actions are left as cases until the limit ends",
 				"platform", name, "until", now.Add(wait).UTC().Format(time.RFC3339), "err", err)
 		}
-		st.limitedUntil = later(st.limitedUntil, now.Add(wait))
+		if until := now.Add(wait); until.After(st.limitedUntil) {
+			st.limitedUntil = until
+			w.setTimer(name, st, wait)
+		}
 		st.left++
 	}
 	if !unreachable(err) {
@@ -108,12 +125,21 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 			w.log.Info("actions carried out again", "platform", name,
 				"failing_since", st.since.UTC().Format(time.RFC3339), "failed_in_a_row", st.failed)
 		}
-		limitedUntil, left := st.limitedUntil, st.left
+		kept := *st
 		*st = actionState{}
 		if err != nil {
 			// The platform answered, but did not carry the action out:
 			// only a success, or the time, ends the rate limit.
-			st.limitedUntil, st.left = limitedUntil, left
+			st.limitedUntil, st.left, st.stopTimer, st.timer = kept.limitedUntil, kept.left, kept.stopTimer, kept.timer
+			return
+		}
+		left, stopTimer := kept.left, kept.stopTimer
+		if stopTimer != nil {
+			stopTimer()
+		}
+		if left > 0 && w.ended != nil {
+			// Carried out before the limit's time is past: it ended.
+			go w.ended(name)
 		}
 		return
 	}
@@ -154,6 +180,35 @@ func longRateLimit(err error) (time.Duration, bool) {
 		return 0, false
 	}
 	return ae.RetryAfter, true
+}
+
+// setTimer sets, with w.mu held, the timer that ends st's long rate limit
+// (of connector name) in wait, in place of the one set before: the actions
+// it left as cases are carried out then, once, unless an action carried out
+// ended it sooner.
+func (w *actionWatch) setTimer(name string, st *actionState, wait time.Duration) {
+	if w.after == nil || w.ended == nil {
+		return
+	}
+	if st.stopTimer != nil {
+		st.stopTimer()
+	}
+	w.timers++
+	n := w.timers
+	st.timer = n
+	st.stopTimer = w.after(wait, func() {
+		w.mu.Lock()
+		if w.state[name] != st || st.timer != n {
+			w.mu.Unlock()
+			return
+		}
+		left := st.left
+		st.limitedUntil, st.left, st.stopTimer, st.timer = time.Time{}, 0, nil, 0
+		w.mu.Unlock()
+		if left > 0 {
+			w.ended(name)
+		}
+	})
 }
 
 func later(a, b time.Time) time.Time {

@@ -8,6 +8,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/telegram"
+	"github.com/vigie-bot/vigie/handlers"
 )
 
 // failureCause names the refusal behind a failed action when every such
@@ -24,7 +25,7 @@ import (
 // or about the event itself (no message to delete).
 func failureCause(err error) string {
 	if _, ok := longRateLimit(err); ok {
-		return "rate limited for longer than vigie waits"
+		return handlers.LongLimitCause
 	}
 	var ae *bot.ActionError
 	if !errors.As(err, &ae) || ae.Retryable || errors.Is(err, bot.ErrOutranked) {

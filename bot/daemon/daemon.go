@@ -436,7 +436,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
-	actions := newActionWatch(log, cfg.Now, conns)
+	// d is made below, before any action is tried.
+	actions := newActionWatch(log, cfg.Now, cfg.timer(), func(name string) { d.limitEnded(name) }, conns)
 	// The shift follows the rules running now, which install sets below.
 	shift := handlers.NewShift(func(t time.Time) bool { return d.current.Load().engine.Ruleset().AfterHours(t) }, cfg.Now)
 	mod, err := handlers.New(handlers.Options{
@@ -558,7 +559,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",

@@ -212,6 +212,9 @@ func (d *daemon) journalCtx(parent context.Context) (context.Context, context.Ca
 // out was cut short (the drain ran out of time, or a panic) stays there for
 // the next look.
 func (d *daemon) finish(j *job, completed bool) {
+	if j.fold != nil && completed && d.workCtx.Err() == nil && d.keepFolded(j) {
+		return
+	}
 	if j.unjournaled {
 		j.unjournaled = false
 		if completed && d.workCtx.Err() == nil {
@@ -261,6 +264,51 @@ func (d *daemon) finish(j *job, completed bool) {
 		d.log.Warn("verdict carried out but still journaled: it may be carried out again", "event", key, "err", err)
 	}
 }
+
+// keepFolded keeps the journal entry of j, a verdict folded into a ban
+// waiting in its member's lane whose rest was carried out, while that ban
+// has not ended: written again, it holds only the ban, kick or timeout
+// the fold dropped, so that a process killed before the ban's end leaves
+// them to the next one rather than lose them, and the delete or warning
+// carried out already is not carried out again. The ban's end finishes it
+// (foldCovered) or makes it a case (unfolded). It reports whether it kept
+// the entry; false once the ban ended, the entry finished as any other.
+func (d *daemon) keepFolded(j *job) bool {
+	l := j.fold
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.settled {
+		return false
+	}
+	l.kept = true
+	dr := l.dropped
+	if !j.journaled {
+		// Carried out inline without an entry, or its entry not written:
+		// what the fold dropped is journaled now, alone.
+		j.unjournaled = false
+		d.begin(dr)
+		return true
+	}
+	e, ok := d.held.entry(j.key)
+	if !ok {
+		return true
+	}
+	e.Verdict, e.Done = dr.v, nil
+	d.held.add(&e)
+	dr.journaled, dr.key, dr.earlyCase = true, j.key, e.Case
+	ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
+	defer cancel()
+	if err := d.store.Begin(ctx, e); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal entry of a folded verdict not narrowed to what the fold dropped: carried out again after a crash, its other actions would be too",
+			"event", e.Key, "err", err)
+	}
+	return true
+}
+
+// foldCovered finishes the entry keepFolded kept for j, the actions a
+// fold dropped: the ban that covers them was carried out.
+func (d *daemon) foldCovered(j *job) { d.finish(j, true) }
 
 // earlyOpened writes in the journal entry of ev's verdict the case opened
 // for it while its actions were being tried, so that a vigie that carries

@@ -84,6 +84,10 @@ type job struct {
 	// came between. Nil for a job taken back from the journal after a
 	// restart, which the file running then carries out.
 	rules *rules.Ruleset
+	// fold, for a verdict folded into a ban waiting in its member's lane,
+	// ties it to that ban: its journal entry is kept, holding what the
+	// fold dropped, until the ban's end (keepFolded).
+	fold *foldLink
 }
 
 type faqDecision struct {

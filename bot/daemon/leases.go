@@ -181,7 +181,7 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			return
 		case errors.Is(err, store.ErrLeaseReset):
 			failing = false
-			l.info(log, "lease lost by the store with its data: taken after its holder's next renewal, which stops the job there")
+			l.info(log, "lease lost by the store with its data, or its key evicted: taken after its holder's next renewal, which stops the job there")
 		case err != nil:
 			if !failing {
 				log.Warn("lease not asked for: the store does not answer", "err", err)

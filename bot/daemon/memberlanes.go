@@ -43,6 +43,15 @@ import (
 // case of its own with the ban, kick or timeout it dropped, counted
 // (unfolded) and logged, so that the CMs see every message and the member
 // does not stay unseen.
+//
+// A stop must not lose what a fold dropped. A folded verdict's journal
+// entry is not finished when the rest is carried out: it is written again
+// holding only the ban, kick or timeout dropped (keepFolded), and finished
+// once the ban that covers it is carried out, or once it is made a case.
+// A process killed in between leaves it in the journal with the covering
+// ban's own entry: the next one carries both out (a ban of a member
+// banned already is found carried out), or makes cases of them, and does
+// not delete or warn again.
 
 // maxMemberJobs bounds the verdicts waiting in members' own lanes.
 const maxMemberJobs = 1024
@@ -62,6 +71,9 @@ type memberLanes struct {
 	// unfold makes a case of a verdict folded into the ban of cover, which
 	// was not carried out: j holds the actions the fold dropped.
 	unfold func(j, cover *job)
+	// covered finishes the journal entry of j, the actions a fold dropped,
+	// kept (keepFolded) until the ban that covers them was carried out.
+	covered func(j *job)
 	// hold tries the member's lock once (handlers.Moderator.HoldMember).
 	hold func(ctx context.Context, ev bot.Event) (context.Context, func(), bool)
 	log  *slog.Logger
@@ -88,12 +100,30 @@ type memberLanes struct {
 // cover is what a ban waiting in a member's lane covers: the verdicts
 // folded into it (their dropped actions), and whether it was carried out.
 type cover struct {
-	folded []*job
+	folded []*foldLink
 	banned bool
 }
 
-func newMemberLanes(ctx context.Context, run, overflow func(*job), unfold func(j, cover *job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
-	ml := &memberLanes{run: run, overflow: overflow, unfold: unfold, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
+// foldLink ties a verdict folded into a ban waiting in its member's lane
+// to that ban: the folded verdict's job points to it (job.fold), and so
+// does the ban's cover. Its mutex orders the folded verdict's end (its
+// rest carried out, its entry kept holding dropped) and the ban's (carried
+// out or not): whichever comes second settles the entry.
+type foldLink struct {
+	// dropped holds the ban, kick or timeout the fold dropped; journaled
+	// once kept.
+	dropped *job
+
+	mu sync.Mutex
+	// kept: the folded verdict's rest was carried out, and its journal
+	// entry holds dropped now, for the ban's end to finish or make a case.
+	kept bool
+	// settled: the ban's end came (carried out or not).
+	settled bool
+}
+
+func newMemberLanes(ctx context.Context, run, overflow func(*job), unfold func(j, cover *job), covered func(*job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
+	ml := &memberLanes{run: run, overflow: overflow, unfold: unfold, covered: covered, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
 		covers: map[*job]*cover{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_busy_member_verdicts_total",
@@ -213,10 +243,11 @@ func (ml *memberLanes) fold(key string, j, c *job) bool {
 		ml.covers[c] = cv
 	}
 	if !cv.banned {
-		// Not journaled: the verdict's own entry is finished with the
-		// rest; a case holds it if it is made one.
-		dropped := &job{ev: j.ev, v: onlyMemberActions(j.v), queued: j.queued, rules: j.rules}
-		cv.folded = append(cv.folded, dropped)
+		// The verdict's own entry, once the rest is carried out, holds
+		// dropped (keepFolded) until the ban's end settles it.
+		l := &foldLink{dropped: &job{ev: j.ev, v: onlyMemberActions(j.v), queued: j.queued, rules: j.rules}}
+		cv.folded = append(cv.folded, l)
+		j.fold = l
 	}
 	ml.mu.Unlock()
 	j.v = withoutMemberActions(j.v)
@@ -295,7 +326,6 @@ func (ml *memberLanes) banned(ev *bot.Event) {
 		ml.covers[q[0]] = cv
 	}
 	cv.banned = true
-	cv.folded = nil
 }
 
 // memberDo is what a verdict does to its member: whether it bans (and for
@@ -399,13 +429,32 @@ func (ml *memberLanes) serve(key string) {
 		cv := ml.covers[j]
 		delete(ml.covers, j)
 		ml.mu.Unlock()
-		if cv != nil && !cv.banned {
-			for _, f := range cv.folded {
-				ml.counted.WithLabelValues("unfolded").Inc()
-				ml.unfold(f, j)
+		if cv != nil {
+			for _, l := range cv.folded {
+				ml.settle(l, j, cv.banned)
 			}
 		}
 	}
+}
+
+// settle ends the fold of l into the ban of cover, once that ban's verdict
+// ended: banned, the entry kept for l (if it was kept yet) is finished;
+// otherwise what l dropped is made a case (and its entry finished with it).
+// A verdict whose rest is not carried out yet finds l settled, and
+// finishes its entry as any other.
+func (ml *memberLanes) settle(l *foldLink, cover *job, banned bool) {
+	l.mu.Lock()
+	l.settled = true
+	kept := l.kept
+	l.mu.Unlock()
+	if banned {
+		if kept {
+			ml.covered(l.dropped)
+		}
+		return
+	}
+	ml.counted.WithLabelValues("unfolded").Inc()
+	ml.unfold(l.dropped, cover)
 }
 
 // close takes no more verdicts and waits, until ctx ends, for those taken.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
@@ -89,5 +90,101 @@ rules:
 	})
 	if n := cards(); n != 1 {
 		t.Errorf("%d cards for %d deletes left as cases by one rate limit, want one shared card", n, wave)
+	}
+}
+
+// TestLongRateLimitCarriedOutWhenItEnds: Discord holds a channel's deletes
+// for ten minutes (a 429 whose retry_after is past what vigie waits) while
+// a scam wave goes on there: each scam's delete is left as a case at once,
+// and nothing more reaches Discord. When the ten minutes are past, on the
+// daemon's clock, vigie carries the deletes out, as its own decision of
+// each case: every scam deleted once, no case left open. Before, the cases
+// stayed open and the scams up until a CM pressed each.
+func TestLongRateLimitCarriedOutWhenItEnds(t *testing.T) {
+	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	guild := fmt.Sprint(uint64(196_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	f.Fail("DELETE", "/channels/"+channel+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 600, "global": false}`,
+		http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"600"},
+			"X-Ratelimit-Bucket": {"deletes"}, "Retry-After": {"600"}}, 1)
+	dlogs := &testsync.Buffer{}
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete]
+`, nil, onClock(clk), func(c *daemon.Config) {
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+			Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("discord logs:\n%s", dlogs)
+		}
+	})
+	const wave = 3
+	var ids []string
+	for i := range wave {
+		id := fmt.Sprint(700000000000000701 + i)
+		author := fmt.Sprint(600000000000000201 + i)
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, author, fmt.Sprintf("FREE NITRO wave %d", i))
+		})
+	}
+	open := func() int {
+		var r struct {
+			Cases []struct{ Event struct{ Text string } }
+		}
+		in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &r)
+		n := 0
+		for _, c := range r.Cases {
+			if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
+	deletes := func(id string) int { return f.Count("DELETE", "/channels/"+channel+"/messages/"+id) }
+	reached := 0
+	for _, id := range ids {
+		reached += deletes(id)
+	}
+	if reached != 1 {
+		t.Fatalf("%d deletes reached Discord during the limit, want the first alone", reached)
+	}
+
+	clk.step(601 * time.Second)
+	testsync.Eventually(t, "the scams deleted once the limit ended, no case left open", func() bool {
+		for i, id := range ids {
+			want := 1
+			if i == 0 {
+				want = 2 // the first, rate limited, then carried out
+			}
+			if deletes(id) != want {
+				return false
+			}
+		}
+		return open() == 0
+	})
+	if !strings.Contains(in.logs.String(), `msg="rate limit ended: the actions it left as cases carried out`) {
+		t.Errorf("the limit's end not logged:\n%s", in.logs)
+	}
+	for i, id := range ids {
+		want := 1
+		if i == 0 {
+			want = 2
+		}
+		if n := deletes(id); n != want {
+			t.Errorf("scam %s: %d deletes asked, want %d", id, n, want)
+		}
 	}
 }

@@ -368,6 +368,9 @@ func New(cfg Config) (*Client, error) {
 	hc.Transport = clockReader{next: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), clock: c.clock}
 	s.Client = withRateGate(&hc, log, c.met.held)
 	c.gate = s.Client.Transport.(*rateGate)
+	// The limits it holds end on the host's clock, as the daemon's watch of
+	// them does: the actions they left as cases are carried out then.
+	c.gate.now = cfg.Now
 	s.Dialer = &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: 45 * time.Second,

@@ -19,52 +19,94 @@ var _ store.Leaser = (*Store)(nil)
 // compares the whole value, so that an owner that lost the job and took it
 // again does not renew or fence with its older token. The keys of a job
 // share a hash tag, for a Redis Cluster.
+//
+// Beside it, the token key, with no TTL, holds "TOKEN:UNTIL": the job's last
+// fencing token and when its lease runs out at the earliest, on Redis's
+// clock in milliseconds, pushed by every acquisition and renewal, 0 once it
+// is given up. An owner key found gone before UNTIL did not run out: Redis
+// evicted it (a maxmemory policy other than noeviction) or lost it, and its
+// holder may still run the job until its next renewal. A careful acquisition
+// (AcquireLeaseAfterHeld) then has it held by nobody for the wait, as after
+// a loss of the counter, so that the holder's next renewal finds it gone and
+// stops the job before another starts it. A counter written by an earlier
+// build ("TOKEN", no UNTIL) is read as run out.
+
+// tokenParse is the Lua that reads the token key's value raw into t and
+// untilms (0 when it has no UNTIL).
+const tokenParse = `
+local t, untilms = nil, 0
+if raw then
+  local sep = string.find(raw, ':', 1, true)
+  if sep then
+    t = tonumber(string.sub(raw, 1, sep - 1))
+    untilms = tonumber(string.sub(raw, sep + 1))
+  else
+    t = tonumber(raw)
+  end
+end
+local now = redis.call('TIME')
+local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+`
 
 // acquireScript: KEYS owner, token; ARGV owner, ttl in ms, and for a careful
 // acquisition the wait in ms (else 0). Returns the token of the lease now
 // held by owner, 0 while another owner holds it, or -1 when a careful
-// acquisition found no token counter (see AcquireLeaseAfterHeld): the counter
-// is set, and the lease held by nobody ("TOKEN:", which no owner renews, and
+// acquisition found no token counter (see AcquireLeaseAfterHeld), or the
+// owner key gone before its lease could run out (evicted): the counter is
+// set, and the lease held by nobody ("TOKEN:", which no owner renews, and
 // which renewals take for gone) for the wait.
 var acquireScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
+local raw = redis.call('GET', KEYS[2])
+` + tokenParse + `
 if cur then
   local sep = string.find(cur, ':', 1, true)
   if string.sub(cur, sep + 1) ~= ARGV[1] then return 0 end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return tonumber(string.sub(cur, 1, sep - 1))
+  local held = string.sub(cur, 1, sep - 1)
+  redis.call('SET', KEYS[2], held .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
+  return tonumber(held)
 end
-local t = redis.call('INCR', KEYS[2])
-if t == 1 then
+local careful = tonumber(ARGV[3]) > 0
+local early = careful and raw and untilms > nowms
+if not raw then
   -- No counter (a new Redis, or one that lost its data): it starts from
   -- Redis's clock in microseconds, past the tokens it gave before, so that
   -- a job's token never goes back.
-  local now = redis.call('TIME')
   t = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  redis.call('SET', KEYS[2], string.format('%d', t))
-  if tonumber(ARGV[3]) > 0 then
-    redis.call('SET', KEYS[1], string.format('%d', t) .. ':', 'NX', 'PX', ARGV[3])
-    return -1
-  end
+else
+  t = t + 1
 end
-redis.call('SET', KEYS[1], string.format('%d', t) .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
+local ts = string.format('%d', t)
+if careful and (not raw or early) then
+  redis.call('SET', KEYS[2], ts .. ':0')
+  redis.call('SET', KEYS[1], ts .. ':', 'NX', 'PX', ARGV[3])
+  return -1
+end
+redis.call('SET', KEYS[2], ts .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
+redis.call('SET', KEYS[1], ts .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
 return t
 `)
 
-// renewScript: KEYS owner; ARGV "TOKEN:OWNER", ttl in ms. Returns 1 when
-// renewed, 0 when another owner holds the job, -1 when none does (no key,
-// or a careful acquisition's "TOKEN:").
+// renewScript: KEYS owner, token; ARGV "TOKEN:OWNER", ttl in ms, TOKEN.
+// Returns 1 when renewed, 0 when another owner holds the job, -1 when none
+// does (no key, or a careful acquisition's "TOKEN:").
 var renewScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur or string.sub(cur, -1) == ':' then return -1 end
 if cur ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local now = redis.call('TIME')
+local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('SET', KEYS[2], ARGV[3] .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
 return 1
 `)
 
-// releaseScript: KEYS owner; ARGV "TOKEN:OWNER".
+// releaseScript: KEYS owner, token; ARGV "TOKEN:OWNER", TOKEN. The lease
+// given up on purpose runs out now: the next owner need not wait for it.
 var releaseScript = goredis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2] .. ':0')
 return redis.call('DEL', KEYS[1])
 `)
 
@@ -142,7 +184,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 	if err != nil {
 		return false, err
 	}
-	n, err := renewScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner")}, leaseValue(l), ms).Int64()
+	n, err := renewScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner"), s.leaseKey(l.Job, "token")}, leaseValue(l), ms, l.Token).Int64()
 	if err != nil {
 		return false, fmt.Errorf("renew lease %s: %w", l.Job, err)
 	}
@@ -154,7 +196,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 
 // ReleaseLease gives l up while it is the job's current lease.
 func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
-	if err := releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner")}, leaseValue(l)).Err(); err != nil {
+	if err := releaseScript.Run(ctx, s.c, []string{s.leaseKey(l.Job, "owner"), s.leaseKey(l.Job, "token")}, leaseValue(l), l.Token).Err(); err != nil {
 		return fmt.Errorf("release lease %s: %w", l.Job, err)
 	}
 	return nil
