@@ -181,6 +181,11 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	waitFor(t, "cases after the outage", func() bool { return count(&reasons) >= after })
 	stop()
 	wg.Wait()
+	// On a loaded machine Redis may not answer an event within its
+	// EventTimeout after it came back: another outage, whose cases wait
+	// in memory for the next write-back. What Redis holds is read once
+	// nothing waits any more.
+	waitFor(t, "everything written back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
 
 	if f.Dropped() != 0 {
 		t.Errorf("%d dropped with room in the buffer", f.Dropped())
@@ -254,9 +259,11 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if len(entries) < len(audited) || len(entries) > len(audited)+flushBatchHint {
 		t.Errorf("%d audit entries in Redis, want %d, or a few more", len(entries), len(audited))
 	}
+	// Each outage is told once, not at each call it failed, and so is its
+	// end: one outage, or more when the loaded machine made Redis late.
 	got := logs.String()
-	if n := strings.Count(got, "redis unreachable"); n != 1 {
-		t.Errorf("degraded logged %d times, want once:\n%s", n, got)
+	if n, back := strings.Count(got, "redis unreachable"), strings.Count(got, "redis is back"); n == 0 || n != back {
+		t.Errorf("degraded logged %d times and the return %d times, want once each an outage:\n%s", n, back, got)
 	}
 	if !strings.Contains(got, "redis is back") {
 		t.Errorf("recovery not logged:\n%s", got)
