@@ -88,6 +88,29 @@ type raidNight struct {
 	fail error // what the platform answers to a decision, when set
 	done []string
 	skew time.Duration // added to the console's clock
+	// quiet: the pages' live streams opened from now on are held open
+	// without a word, as the console's is between two looks at the
+	// queue. A look tells a page whose session ended to load itself
+	// again (the login page): a test of what a press in an ended session
+	// does must press before the page hears of it, not race the look.
+	quiet bool
+}
+
+// live is the console's live stream, or a quiet one while n.quiet.
+func (n *raidNight) live(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.mu.Lock()
+		quiet := n.quiet
+		n.mu.Unlock()
+		if !quiet {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "retry: 3000\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
 }
 
 func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
@@ -163,6 +186,9 @@ func newRaidNight(t *testing.T, cases int) *raidNight {
 	t.Cleanup(con.Close)
 	mux := http.NewServeMux()
 	for p, h := range con.Routes() {
+		if p == "GET /queue/live" {
+			h = n.live(h)
+		}
 		mux.Handle(p, h)
 	}
 	n.srv = httptest.NewServer(mux)
@@ -258,6 +284,11 @@ func TestSessionEndedMidDecision(t *testing.T) {
 	n := newRaidNight(t, 120)
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
+	// The session ends between two looks of the live queue: the page
+	// has not heard of it when the CM presses.
+	n.mu.Lock()
+	n.quiet = true
+	n.mu.Unlock()
 	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"), chromedp.WaitVisible(`article[data-case="c-tests-000060"]`)); err != nil {
 		t.Fatal(err)
 	}

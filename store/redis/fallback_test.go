@@ -26,6 +26,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	redistest.Eventually(t, time.Minute, what, cond)
 }
 
+// waitWrittenBack waits until f is back on Redis with nothing waiting for
+// it. Writing back thousands of cases to a Redis that syncs each write to
+// disk (appendfsync always) took more than a minute on a loaded machine:
+// the wait gives up after a minute in which nothing more was written, not
+// after a minute in all.
+func waitWrittenBack(t *testing.T, f *redis.Fallback, what string) {
+	t.Helper()
+	least := f.Buffered()
+	deadline := time.Now().Add(time.Minute)
+	for f.Degraded() || f.Buffered() > 0 {
+		if n := f.Buffered(); n < least {
+			least, deadline = n, time.Now().Add(time.Minute)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s: %d entries waiting for redis, none written in a minute (degraded: %v)", what, f.Buffered(), f.Degraded())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestFallbackNoReplicas: a master that refuses writes no replica would have
 // (min-replicas-to-write, and its replica gone) is as good as away: vigie
 // moderates from memory rather than failing the events.
@@ -176,11 +196,16 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	}
 
 	srv.Restart()
-	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded")
 	after := count(&reasons) + 10
 	waitFor(t, "cases after the outage", func() bool { return count(&reasons) >= after })
 	stop()
 	wg.Wait()
+	// On a loaded machine Redis may not answer an event within its
+	// EventTimeout after it came back: another outage, whose cases wait
+	// in memory for the next write-back. What Redis holds is read once
+	// nothing waits any more.
+	waitWrittenBack(t, f, "everything written back")
 
 	if f.Dropped() != 0 {
 		t.Errorf("%d dropped with room in the buffer", f.Dropped())
@@ -254,9 +279,11 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if len(entries) < len(audited) || len(entries) > len(audited)+flushBatchHint {
 		t.Errorf("%d audit entries in Redis, want %d, or a few more", len(entries), len(audited))
 	}
+	// Each outage is told once, not at each call it failed, and so is its
+	// end: one outage, or more when the loaded machine made Redis late.
 	got := logs.String()
-	if n := strings.Count(got, "redis unreachable"); n != 1 {
-		t.Errorf("degraded logged %d times, want once:\n%s", n, got)
+	if n, back := strings.Count(got, "redis unreachable"), strings.Count(got, "redis is back"); n == 0 || n != back {
+		t.Errorf("degraded logged %d times and the return %d times, want once each an outage:\n%s", n, back, got)
 	}
 	if !strings.Contains(got, "redis is back") {
 		t.Errorf("recovery not logged:\n%s", got)
@@ -337,7 +364,7 @@ func TestFallbackOutageRemovals(t *testing.T) {
 		t.Errorf("dropped %d with four events' audit entries and removals, MaxAudit 4, want 0", got)
 	}
 	srv.Restart()
-	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded")
 	got, err := f.Audit(ctx, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +408,7 @@ func TestFallbackWritesBackInFewRoundTrips(t *testing.T) {
 	}
 	srv.Restart()
 	before := f.RoundTrips()
-	waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded")
 	// Two batches of three kinds, the pings that found Redis back, a script
 	// loaded again: far fewer than the 300 entries.
 	if trips := f.RoundTrips() - before; trips > 20 {
@@ -483,7 +510,7 @@ func TestFallbackJournal(t *testing.T) {
 			}
 			waitFor(t, "the removal waiting for Redis", func() bool { return f.Buffered() > 0 })
 			srv.Restart()
-			waitFor(t, "back from degraded", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+			waitWrittenBack(t, f, "back from degraded")
 			other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
 			if err != nil {
 				t.Fatal(err)

@@ -66,7 +66,7 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 		local[c.ID] = true
 	}
 	srv.Restart()
-	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	if n := f.Dropped(); n != int64(len(local)) {
 		t.Errorf("dropped = %d, want the %d cases Redis refused for the cap\n%s", n, len(local), logs.String())
 	}
@@ -127,7 +127,7 @@ func TestFallbackForgetsCasesNeverWritten(t *testing.T) {
 		}
 	}
 	srv.Restart()
-	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	if got := f.Dropped(); got != int64(n) {
 		t.Fatalf("dropped %d, want the %d cases Redis refused for the cap", got, n)
 	}
@@ -180,7 +180,7 @@ func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 		})
 		during()
 		srv.Restart()
-		waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+		waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	}
 	var first string
 	outage(func() { first = open(0) })
@@ -273,7 +273,7 @@ func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 		ids = append(ids, c.ID)
 	}
 	srv.Restart()
-	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	decided, err := f.Cases(ctx, store.CaseDecided)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +323,7 @@ func TestFallbackKeepsCasesUpToTheOpenCap(t *testing.T) {
 		t.Errorf("case %d with Redis away and a cap of %d: %v; want store.ErrCaseCap", openCap+1, openCap, err)
 	}
 	srv.Restart()
-	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	open2, err := other.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func TestFallbackDecisionsDuringWriteBack(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, "back from degraded, nothing waiting", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "back from degraded, nothing waiting")
 	var refused []string
 	for i, err := range errs {
 		if err != nil {

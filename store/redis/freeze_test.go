@@ -87,7 +87,7 @@ func TestFallbackFrozen(t *testing.T) {
 			waitFor(t, "the outage, with Redis frozen", f.Degraded)
 
 			srv.Thaw()
-			waitFor(t, "the write-back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+			waitWrittenBack(t, f, "the write-back")
 			if a.id == "" {
 				return
 			}
@@ -154,7 +154,7 @@ func TestAuditOnceAfterFreeze(t *testing.T) {
 	}
 	waitFor(t, "the entry kept for the write-back", func() bool { return f.Buffered() > 0 })
 	srv.Thaw()
-	waitFor(t, "the write-back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	waitWrittenBack(t, f, "the write-back")
 
 	got, err := f.Audit(ctx, time.Time{})
 	if err != nil {
