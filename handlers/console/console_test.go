@@ -155,6 +155,20 @@ func login(tb testing.TB, routes map[string]http.Handler, name, password string)
 	return nil
 }
 
+// annBehindTrustedProxy returns the console's routes over a store with the
+// moderator "ann" (password "correct horse"), trusting the proxies of
+// 10.0.0.0/8.
+func annBehindTrustedProxy(t *testing.T) map[string]http.Handler {
+	t.Helper()
+	st := memory.New()
+	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
+		t.Fatal(err)
+	}
+	routes := console.New(console.Options{Store: st, Accounts: st,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Routes()
+	return routes
+}
+
 // get asks the route of pattern for path from loopback, in a session.
 func get(routes map[string]http.Handler, pattern, path string, session *http.Cookie) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("GET", path, nil)

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -23,12 +22,7 @@ import (
 // __Host- prefix (Secure, Path=/, no Domain): a browser then keeps no
 // cookie of that name planted by a sibling subdomain.
 func TestLoginCookies(t *testing.T) {
-	st := memory.New()
-	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
-		t.Fatal(err)
-	}
-	routes := console.New(console.Options{Store: st, Accounts: st,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Routes()
+	routes := annBehindTrustedProxy(t)
 	for _, tc := range []struct {
 		name, remote, proto string
 		tls, secure         bool

@@ -1,18 +1,12 @@
 package console_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/vigie-bot/vigie/handlers/console"
-	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // Behind a trusted proxy that asks vigie for its own address (nginx's
@@ -23,12 +17,7 @@ import (
 // X-Forwarded-Host the refusal says what did not match and how to mend it,
 // not only "cross-site".
 func TestLoginBehindAProxyThatRewritesHost(t *testing.T) {
-	st := memory.New()
-	if err := st.PutAccount(context.Background(), store.Account{Name: "ann", Role: console.RoleModerator, Hash: console.HashPassword("correct horse")}); err != nil {
-		t.Fatal(err)
-	}
-	routes := console.New(console.Options{Store: st, Accounts: st,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}).Routes()
+	routes := annBehindTrustedProxy(t)
 	post := func(remote, origin, fwdHost string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {"ann"}, "password": {"correct horse"}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
