@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/internal/stepclock"
-	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -42,18 +40,8 @@ func TestClaimWaitSaidOnceWarnedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
-		t.Fatal(err)
-	}
 	raw := redistest.Client(t, srv.URL())
-	claimKey := prefix + ":{cases}:claim:" + c.ID
-	if err := raw.Set(ctx, claimKey, "another-process", time.Hour).Err(); err != nil {
-		t.Fatal(err)
-	}
+	c, claimKey := banClaimedByAnother(t, f, raw, prefix, time.Hour)
 
 	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
 	var wait *bot.WaitError
@@ -115,16 +103,5 @@ func TestClaimWaitSaidOnceWarnedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Step(time.Second)
-	redistest.Eventually(t, 10*time.Second, "the ban carried out here", func() bool {
-		got, err := f.Case(ctx, c.ID)
-		return err == nil && got.Carried == store.CarriedDone
-	})
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := m.WaitDecisions(wctx); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
-		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
-	}
+	bannedHereOnce(t, f, m, c.ID, discord)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
@@ -32,20 +34,10 @@ func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The other process: it recorded the decision and claimed its carrying
-	// out (the claim's key, as redis.Store.ClaimCarrying writes it).
-	if _, err := f.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
-		t.Fatal(err)
-	}
+	// out.
 	raw := redistest.Client(t, srv.URL())
-	claimKey := prefix + ":{cases}:claim:" + c.ID
-	if err := raw.Set(ctx, claimKey, "another-process", 10*time.Minute).Err(); err != nil {
-		t.Fatal(err)
-	}
+	c, claimKey := banClaimedByAnother(t, f, raw, prefix, 10*time.Minute)
 	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
 	if len(discord.Calls()) != 0 {
 		t.Fatalf("the hand-on carried the ban out while another process held its claim: calls %q", discord.Calls())
@@ -65,8 +57,40 @@ func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
 	if err := raw.Del(ctx, claimKey).Err(); err != nil {
 		t.Fatal(err)
 	}
+	bannedHereOnce(t, f, m, c.ID, discord)
+	if n := raw.Exists(ctx, claimKey).Val(); n != 0 {
+		t.Errorf("the claim left in Redis after the decision's end")
+	}
+}
+
+// banClaimedByAnother opens a case on st and records its ban by telegram:1,
+// then claims its carrying out as another process would: the claim's key
+// under prefix (as redis.Store.ClaimCarrying writes it), set through raw
+// for ttl. It returns the case and the claim's key.
+func banClaimedByAnother(t *testing.T, st store.Store, raw *goredis.Client, prefix string, ttl time.Duration) (store.Case, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
+		t.Fatal(err)
+	}
+	claimKey := prefix + ":{cases}:claim:" + c.ID
+	if err := raw.Set(ctx, claimKey, "another-process", ttl).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return c, claimKey
+}
+
+// bannedHereOnce waits for case id to be carried out and m's decisions to
+// end, then checks that p was asked for the ban once.
+func bannedHereOnce(t *testing.T, st store.Store, m *handlers.Moderator, id string, p *chat) {
+	t.Helper()
+	ctx := context.Background()
 	redistest.Eventually(t, 10*time.Second, "the ban carried out here", func() bool {
-		got, err := f.Case(ctx, c.ID)
+		got, err := st.Case(ctx, id)
 		return err == nil && got.Carried == store.CarriedDone
 	})
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -74,10 +98,7 @@ func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
 	if err := m.WaitDecisions(wctx); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
-		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
-	}
-	if n := raw.Exists(ctx, claimKey).Val(); n != 0 {
-		t.Errorf("the claim left in Redis after the decision's end")
+	if want := []string{"ban"}; !slices.Equal(p.Calls(), want) {
+		t.Errorf("calls = %q, want %q (carried out once)", p.Calls(), want)
 	}
 }
