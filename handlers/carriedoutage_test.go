@@ -18,16 +18,16 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// stoppingChat stops Redis as it bans, once: the ban done, the store does
-// not answer for what comes after.
-type stoppingChat struct {
+// onFirstBan is a chat that calls do as it bans, the first time only, before
+// the ban itself: what Redis goes through while a decision is carried out.
+type onFirstBan struct {
 	*chat
 	once sync.Once
-	stop func()
+	do   func()
 }
 
-func (c *stoppingChat) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	c.once.Do(c.stop)
+func (c *onFirstBan) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
+	c.once.Do(c.do)
 	return c.chat.Ban(ctx, ev, d)
 }
 
@@ -40,50 +40,16 @@ func (c *stoppingChat) Ban(ctx context.Context, ev bot.Event, d time.Duration) e
 func TestDecisionEndKeptThroughAnOutage(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(redistest.Prefix("carried")))
-	ctx := context.Background()
 	discord := &chat{recorder: recorder{name: "discord"}}
-	p := &stoppingChat{chat: discord, stop: srv.Stop}
+	// The ban done, the store does not answer for what comes after.
+	p := &onFirstBan{chat: discord, do: srv.Stop}
 	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: f,
 		Now: func() time.Time { return at }, Retry: handlers.Retry{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Decide(ctx, c.ID, "ban", "telegram:1"); err != nil {
-		t.Fatalf("the press: %v", err)
-	}
-	srv.Restart()
-	redistest.Eventually(t, 10*time.Second, "redis back", func() bool { return !f.Degraded() })
-	got, err := f.Case(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Carried != store.CarriedDone {
-		t.Errorf("case carried %q once Redis is back, want %q", got.Carried, store.CarriedDone)
-	}
-	if _, err := m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1"); err != nil {
-		t.Fatalf("the press handed on: %v", err)
-	}
-	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
-		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
-	}
-}
-
-// probingChat stops Redis as it bans, once, and has the store find it
-// away (as an event's call or a health check would) before the ban ends.
-type probingChat struct {
-	*chat
-	once  sync.Once
-	stop  func()
-	probe func()
-}
-
-func (c *probingChat) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	c.once.Do(func() { c.stop(); c.probe() })
-	return c.chat.Ban(ctx, ev, d)
+	c := pressBan(t, f, m)
+	bannedOnceRedisBack(t, srv, f, m, c.ID, discord)
 }
 
 // TestDecisionEndKeptWhileRedisIsAway: Redis stops while a CM's ban is
@@ -97,7 +63,10 @@ func TestDecisionEndKeptWhileRedisIsAway(t *testing.T) {
 	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(redistest.Prefix("carried")))
 	ctx := context.Background()
 	discord := &chat{recorder: recorder{name: "discord"}}
-	p := &probingChat{chat: discord, stop: srv.Stop, probe: func() {
+	// Redis stops, and the store finds it away (as an event's call or a
+	// health check would) before the ban ends.
+	p := &onFirstBan{chat: discord, do: func() {
+		srv.Stop()
 		_ = f.Probe(ctx)
 		if !f.Degraded() {
 			t.Error("the store did not find Redis away")
@@ -109,44 +78,11 @@ func TestDecisionEndKeptWhileRedisIsAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Decide(ctx, c.ID, "ban", "telegram:1"); err != nil {
-		t.Fatalf("the press: %v", err)
-	}
+	c := pressBan(t, f, m)
 	if got := claimFailures(t, reg)[handlers.ClaimCarried]; got != 0 {
 		t.Errorf("decisions' ends not kept counted %v, want 0 (kept for Redis)", got)
 	}
-	srv.Restart()
-	redistest.Eventually(t, 10*time.Second, "redis back", func() bool { return !f.Degraded() })
-	got, err := f.Case(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Carried != store.CarriedDone {
-		t.Errorf("case carried %q once Redis is back, want %q", got.Carried, store.CarriedDone)
-	}
-	if _, err := m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1"); err != nil {
-		t.Fatalf("the press handed on: %v", err)
-	}
-	if want := []string{"ban"}; !slices.Equal(discord.Calls(), want) {
-		t.Errorf("calls = %q, want %q (carried out once)", discord.Calls(), want)
-	}
-}
-
-// spoilingChat has Redis refuse the mark of a decision's end, once, as it
-// bans: the case's key holds what vigie did not write there (WRONGTYPE).
-type spoilingChat struct {
-	*chat
-	once  sync.Once
-	spoil func()
-}
-
-func (c *spoilingChat) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	c.once.Do(c.spoil)
-	return c.chat.Ban(ctx, ev, d)
+	bannedOnceRedisBack(t, srv, f, m, c.ID, discord)
 }
 
 // TestDecisionEndNotKeptCounted: Redis refuses the record that a CM's ban
@@ -162,7 +98,9 @@ func TestDecisionEndNotKeptCounted(t *testing.T) {
 	rc := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer rc.Close()
 	discord := &chat{recorder: recorder{name: "discord"}}
-	p := &spoilingChat{chat: discord, spoil: func() {
+	// Redis refuses the mark of the decision's end: the case's key holds
+	// what vigie did not write there (WRONGTYPE).
+	p := &onFirstBan{chat: discord, do: func() {
 		if err := rc.Set(ctx, prefix+":{cases}:"+c.ID, "x", 0).Err(); err != nil {
 			t.Error(err)
 		}
@@ -188,5 +126,42 @@ func TestDecisionEndNotKeptCounted(t *testing.T) {
 	}
 	if f.Degraded() {
 		t.Errorf("a refusal taken for an outage")
+	}
+}
+
+// pressBan opens a case on st and has m carry out a CM's press of its ban.
+func pressBan(t *testing.T, st store.Store, m *handlers.Moderator) store.Case {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Decide(ctx, c.ID, "ban", "telegram:1"); err != nil {
+		t.Fatalf("the press: %v", err)
+	}
+	return c
+}
+
+// bannedOnceRedisBack restarts srv, waits for f to find Redis back, and
+// checks that case id says its ban was carried out, and that the press
+// handed on then does not have p ban again.
+func bannedOnceRedisBack(t *testing.T, srv *redistest.Server, f *redis.Fallback, m *handlers.Moderator, id string, p *chat) {
+	t.Helper()
+	ctx := context.Background()
+	srv.Restart()
+	redistest.Eventually(t, 10*time.Second, "redis back", func() bool { return !f.Degraded() })
+	got, err := f.Case(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Carried != store.CarriedDone {
+		t.Errorf("case carried %q once Redis is back, want %q", got.Carried, store.CarriedDone)
+	}
+	if _, err := m.Decide(bot.WithHandedOn(ctx), id, "ban", "telegram:1"); err != nil {
+		t.Fatalf("the press handed on: %v", err)
+	}
+	if want := []string{"ban"}; !slices.Equal(p.Calls(), want) {
+		t.Errorf("calls = %q, want %q (carried out once)", p.Calls(), want)
 	}
 }
