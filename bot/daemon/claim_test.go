@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // pause stops the process (SIGSTOP): it holds its connections, and does
@@ -59,9 +58,8 @@ func TestDecisionClaimedAcrossInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
-	const group, desk, cm = pressGroup, pressDesk, pressCM
 	tg := tgfake.New(t)
-	tg.SetOwner(group, cm, false)
+	tg.SetOwner(pressGroup, pressCM, false)
 	// gates hold the first ban of a member open (by user id) until closed;
 	// the test's end closes those left, before the fake closes.
 	var mu sync.Mutex
@@ -102,19 +100,7 @@ func TestDecisionClaimedAcrossInstances(t *testing.T) {
 		}
 	})
 
-	bin, config := vigieWith(t, pressKillRules)
-	env := []string{
-		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("claim"),
-		"VIGIE_LEASE_TTL=3s",
-		"TELEGRAM_TOKEN=" + tgfake.Token,
-		"TELEGRAM_API_URL=" + tg.HTTP.URL,
-		"TELEGRAM_CHATS=" + strconv.Itoa(group),
-	}
-	redisURL := redistest.URL(t)
-	ins := []*vigieProcess{
-		startProcess(t, bin, "vigie-1", config, redisURL, env),
-		startProcess(t, bin, "vigie-2", config, redisURL, env),
-	}
+	ins := startPressVigies(t, tg, "claim", 2)
 	other := func(p *vigieProcess) *vigieProcess {
 		if p == ins[0] {
 			return ins[1]

@@ -2,12 +2,10 @@ package daemon_test
 
 import (
 	"net/url"
-	"strconv"
 	"sync/atomic"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestPausedPastTheClaimDoesNotActAgain: a CM presses Ban; Telegram asks
@@ -31,19 +29,7 @@ func TestPausedPastTheClaimDoesNotActAgain(t *testing.T) {
 		}
 		return 0, "", false
 	})
-	bin, config := vigieWith(t, pressKillRules)
-	env := []string{
-		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("claimpause"),
-		"VIGIE_LEASE_TTL=3s",
-		"TELEGRAM_TOKEN=" + tgfake.Token,
-		"TELEGRAM_API_URL=" + tg.HTTP.URL,
-		"TELEGRAM_CHATS=" + strconv.Itoa(pressGroup),
-	}
-	redisURL := redistest.URL(t)
-	ins := []*vigieProcess{
-		startProcess(t, bin, "vigie-1", config, redisURL, env),
-		startProcess(t, bin, "vigie-2", config, redisURL, env),
-	}
+	ins := startPressVigies(t, tg, "claimpause", 2)
 	play := newPressPlay(t, tg, 3*handover)
 	gusCase, gusCard := play.scam(11, "Gus")
 	first := owner(t, "telegram", ins)

@@ -315,13 +315,7 @@ func startHeldScam(t *testing.T, msgID string) *heldScam {
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "DELETE" && c.Path == deletes })
 
 	srv := redistest.Start(t)
-	bin, config := vigieWith(t, discordFailingRules)
-	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + f.APIURL(),
-		"DISCORD_GUILDS=" + guild,
-		"DISCORD_DESK_CHANNEL=" + deskChannel,
-	})
+	first := startDiscordProcess(t, discordFailingRules, srv, f, guild)
 	testsync.Eventually(t, "the gateway taking the scam", func() bool {
 		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
 	})
@@ -355,19 +349,39 @@ func (h *heldScam) beingTried(t *testing.T, withCard bool) store.Case {
 }
 
 // takeOver starts the in-process vigie that takes over from the killed
-// first process on the same Redis, with a Discord connector to the same
-// fake, its journal's unfinished verdicts taken again at once.
+// first process (takeOverOnDiscord).
 func (h *heldScam) takeOver(t *testing.T) *instance {
 	t.Helper()
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{h.guild},
-		HTTPClient: h.f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
+	return takeOverOnDiscord(t, discordFailingRules, h.srv, h.f, h.guild)
+}
+
+// startDiscordProcess builds vigie and runs it, as vigie-1, on rules and
+// the redis-server srv, its Discord the fake f with the one guild.
+func startDiscordProcess(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *vigieProcess {
+	t.Helper()
+	bin, config := vigieWith(t, rules)
+	return startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + f.APIURL(),
+		"DISCORD_GUILDS=" + guild,
+		"DISCORD_DESK_CHANNEL=" + deskChannel,
+	})
+}
+
+// takeOverOnDiscord starts the in-process vigie, on rules, that takes over
+// from a killed vigie process on the same redis-server srv, with a Discord
+// connector to the same fake f and guild, its journal's unfinished
+// verdicts taken again at once.
+func takeOverOnDiscord(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *instance {
+	t.Helper()
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := &desktest.Commands{}
-	return start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": h.srv.URL()}, func(c *daemon.Config) {
+	return start(t, rules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(cmds)}}}
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
 	})
 }
 

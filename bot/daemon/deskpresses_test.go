@@ -1,12 +1,14 @@
 package daemon_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // The group, the desk chat and the CM of pressKillRules.
@@ -22,6 +24,28 @@ type pressPlay struct {
 	deadline time.Time
 	within   time.Duration // what deadline allows, for the failures
 	msgID    int
+}
+
+// startPressVigies starts n vigie processes, vigie-1 to vigie-n, on
+// pressKillRules and one Redis (keys under a prefix named for prefix),
+// polling pressGroup on tg; their leases last 3 s, so that one paused or
+// killed is soon taken over.
+func startPressVigies(t *testing.T, tg *tgfake.Server, prefix string, n int) []*vigieProcess {
+	t.Helper()
+	bin, config := vigieWith(t, pressKillRules)
+	env := []string{
+		"VIGIE_REDIS_PREFIX=" + redistest.Prefix(prefix),
+		"VIGIE_LEASE_TTL=3s",
+		"TELEGRAM_TOKEN=" + tgfake.Token,
+		"TELEGRAM_API_URL=" + tg.HTTP.URL,
+		"TELEGRAM_CHATS=" + strconv.Itoa(pressGroup),
+	}
+	redisURL := redistest.URL(t)
+	var ins []*vigieProcess
+	for i := 1; i <= n; i++ {
+		ins = append(ins, startProcess(t, bin, fmt.Sprintf("vigie-%d", i), config, redisURL, env))
+	}
+	return ins
 }
 
 func newPressPlay(t *testing.T, tg *tgfake.Server, within time.Duration) *pressPlay {

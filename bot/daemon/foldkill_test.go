@@ -9,14 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
@@ -41,13 +37,7 @@ func TestFoldSurvivesKill(t *testing.T) {
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
 	srv := redistest.Start(t)
-	bin, config := vigieWith(t, discordBanRules)
-	first := startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + f.APIURL(),
-		"DISCORD_GUILDS=" + guild,
-		"DISCORD_DESK_CHANNEL=" + deskChannel,
-	})
+	first := startDiscordProcess(t, discordBanRules, srv, f, guild)
 	w := &discordWorld{srv: srv, guild: guild, channel: channel, f: f}
 	const raider = "600000000000000015"
 	unlock := w.holdLock(t, raider)
@@ -104,15 +94,7 @@ func TestFoldSurvivesKill(t *testing.T) {
 	banPath := "/guilds/" + guild + "/bans/" + raider
 	f.FailWhen(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath },
 		http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`)
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := start(t, discordBanRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
-		c.RecoverAfter = time.Millisecond
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
-	})
+	second := takeOverOnDiscord(t, discordBanRules, srv, f, guild)
 	for _, id := range append([]string{firstScam}, later...) {
 		testsync.Eventually(t, "the case of scam "+id+", its ban refused", func() bool {
 			for line := range strings.Lines(second.logs.String()) {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // pressKillRules forwards the scams to the desk, where a CM decides them.
@@ -37,29 +36,15 @@ func TestPressKilledMidWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}
-	const group, desk, cm = pressGroup, pressDesk, pressCM
 	tg := tgfake.New(t)
-	tg.SetOwner(group, cm, false)
+	tg.SetOwner(pressGroup, pressCM, false)
 	// held is the Bot API method that hangs (until the caller is killed).
 	var held atomic.Value
 	held.Store("")
 	tg.SetTrouble(func(method string, _ url.Values) (int, string, bool) {
 		return 0, "", method == held.Load().(string)
 	})
-	bin, config := vigieWith(t, pressKillRules)
-	env := []string{
-		"VIGIE_REDIS_PREFIX=" + redistest.Prefix("presskill"),
-		"VIGIE_LEASE_TTL=3s",
-		"TELEGRAM_TOKEN=" + tgfake.Token,
-		"TELEGRAM_API_URL=" + tg.HTTP.URL,
-		"TELEGRAM_CHATS=" + strconv.Itoa(group),
-	}
-	redisURL := redistest.URL(t)
-	ins := []*vigieProcess{
-		startProcess(t, bin, "vigie-1", config, redisURL, env),
-		startProcess(t, bin, "vigie-2", config, redisURL, env),
-		startProcess(t, bin, "vigie-3", config, redisURL, env),
-	}
+	ins := startPressVigies(t, tg, "presskill", 3)
 	// The decision killed with the lock of the member held waits for the
 	// lock to run out (redis.MemberLockTTL) before it bans.
 	play := newPressPlay(t, tg, 3*handover)

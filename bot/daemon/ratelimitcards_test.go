@@ -25,9 +25,7 @@ func TestLongRateLimitSharesOneCard(t *testing.T) {
 	guild := fmt.Sprint(uint64(190_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	f.Fail("DELETE", "/channels/"+channel+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 600, "global": false}`,
-		http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"600"},
-			"X-Ratelimit-Bucket": {"deletes"}, "Retry-After": {"600"}}, 1)
+	holdDeletesTenMinutes(f, channel)
 	dlogs := &testsync.Buffer{}
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
 		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs)})
@@ -48,27 +46,7 @@ rules:
 		}
 	})
 	const wave = 5
-	for i := range wave {
-		id := fmt.Sprint(700000000000000201 + i)
-		author := fmt.Sprint(600000000000000101 + i)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, author, fmt.Sprintf("FREE NITRO wave %d", i))
-		})
-	}
-	open := func() int {
-		var r struct {
-			Cases []struct{ Event struct{ Text string } }
-		}
-		in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &r)
-		n := 0
-		for _, c := range r.Cases {
-			if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
-				n++
-			}
-		}
-		return n
-	}
-	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
+	scamWave(t, in, f, guild, channel, 700000000000000201, 600000000000000101, wave)
 	cards := func() int {
 		n := 0
 		for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
@@ -105,9 +83,7 @@ func TestLongRateLimitCarriedOutWhenItEnds(t *testing.T) {
 	guild := fmt.Sprint(uint64(196_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	f.Fail("DELETE", "/channels/"+channel+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 600, "global": false}`,
-		http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"600"},
-			"X-Ratelimit-Bucket": {"deletes"}, "Retry-After": {"600"}}, 1)
+	holdDeletesTenMinutes(f, channel)
 	dlogs := &testsync.Buffer{}
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
 		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs), Now: clk.Now})
@@ -130,29 +106,7 @@ rules:
 		}
 	})
 	const wave = 3
-	var ids []string
-	for i := range wave {
-		id := fmt.Sprint(700000000000000701 + i)
-		author := fmt.Sprint(600000000000000201 + i)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, author, fmt.Sprintf("FREE NITRO wave %d", i))
-		})
-	}
-	open := func() int {
-		var r struct {
-			Cases []struct{ Event struct{ Text string } }
-		}
-		in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &r)
-		n := 0
-		for _, c := range r.Cases {
-			if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
-				n++
-			}
-		}
-		return n
-	}
-	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
+	ids, open := scamWave(t, in, f, guild, channel, 700000000000000701, 600000000000000201, wave)
 	deletes := func(id string) int { return f.Count("DELETE", "/channels/"+channel+"/messages/"+id) }
 	reached := 0
 	for _, id := range ids {
@@ -187,4 +141,43 @@ rules:
 			t.Errorf("scam %s: %d deletes asked, want %d", id, n, want)
 		}
 	}
+}
+
+// holdDeletesTenMinutes makes Discord answer the next delete in channel
+// with a 429 whose retry_after, ten minutes, is past what vigie waits.
+func holdDeletesTenMinutes(f *discordfake.Server, channel string) {
+	f.Fail("DELETE", "/channels/"+channel+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 600, "global": false}`,
+		http.Header{"X-Ratelimit-Limit": {"5"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"600"},
+			"X-Ratelimit-Bucket": {"deletes"}, "Retry-After": {"600"}}, 1)
+}
+
+// scamWave sends wave "FREE NITRO wave i" messages through the gateway,
+// message ids and authors counting up from firstID and firstAuthor, and
+// waits for a case open for each. It gives the ids, in order, and open,
+// which counts the wave's cases open now.
+func scamWave(t *testing.T, in *instance, f *discordfake.Server, guild, channel string, firstID, firstAuthor uint64, wave int) (ids []string, open func() int) {
+	t.Helper()
+	for i := range wave {
+		id := fmt.Sprint(firstID + uint64(i))
+		author := fmt.Sprint(firstAuthor + uint64(i))
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, author, fmt.Sprintf("FREE NITRO wave %d", i))
+		})
+	}
+	open = func() int {
+		var r struct {
+			Cases []struct{ Event struct{ Text string } }
+		}
+		in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &r)
+		n := 0
+		for _, c := range r.Cases {
+			if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
+				n++
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
+	return ids, open
 }

@@ -262,6 +262,16 @@ func deliverComment(t *testing.T, base, cid string) {
 	deliverSigned(t, base, body)
 }
 
+// commentOnPost is the Page's webhook delivery of a comment cid on its post
+// post (an id without the Page's prefix), written by author (its id and
+// name) at the Unix time at.
+func commentOnPost(post, cid, author, text string, at int64) []byte {
+	return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"changes":[{"field":"feed","value":`+
+		`{"item":"comment","verb":"add","comment_id":"%s","post_id":"%s_%s","parent_id":"%s_%s",`+
+		`"from":{"id":"%s","name":"%s"},"message":"%s","created_time":%d}}]}]}`,
+		pageID, at, cid, pageID, post, pageID, post, author, author, text, at))
+}
+
 // deliverSigned posts body to the daemon at base's Meta webhook, signed with
 // the app's secret, and fails the test unless it is answered 200.
 func deliverSigned(t *testing.T, base string, body []byte) {

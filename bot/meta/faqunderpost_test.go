@@ -1,7 +1,6 @@
 package meta_test
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,15 +33,9 @@ func TestEachVisitorUnderAPostGetsTheFAQAnswer(t *testing.T) {
 		"META_GRAPH_URL":  g.URL(),
 	})
 	now := time.Now().Unix()
-	comment := func(cid, author, text string, at int64) []byte {
-		return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"changes":[{"field":"feed","value":`+
-			`{"item":"comment","verb":"add","comment_id":"%s","post_id":"%s_777","parent_id":"%s_777",`+
-			`"from":{"id":"%s","name":"%s"},"message":"%s","created_time":%d}}]}]}`,
-			pageID, at, cid, pageID, pageID, author, author, text, at))
-	}
-	deliverSigned(t, base, comment("777_1", "6001", "Bonjour, quels sont vos horaires ?", now-120))
-	deliverSigned(t, base, comment("777_2", "6002", "vous ouvrez à quelle heure le samedi ?", now-60))
-	deliverSigned(t, base, comment("777_3", "6001", "et vos horaires le dimanche ?", now-30))
+	deliverSigned(t, base, commentOnPost("777", "777_1", "6001", "Bonjour, quels sont vos horaires ?", now-120))
+	deliverSigned(t, base, commentOnPost("777", "777_2", "6002", "vous ouvrez à quelle heure le samedi ?", now-60))
+	deliverSigned(t, base, commentOnPost("777", "777_3", "6001", "et vos horaires le dimanche ?", now-30))
 
 	answered := func() map[string]int {
 		out := map[string]int{}
@@ -99,14 +92,8 @@ func TestFAQAnswerRefusedByMetaBecomesACase(t *testing.T) {
 		"META_GRAPH_URL":  g.URL(),
 	})
 	now := time.Now().Unix()
-	comment := func(cid, author, text string, at int64) []byte {
-		return []byte(fmt.Sprintf(`{"object":"page","entry":[{"id":"%s","time":%d,"changes":[{"field":"feed","value":`+
-			`{"item":"comment","verb":"add","comment_id":"%s","post_id":"%s_778","parent_id":"%s_778",`+
-			`"from":{"id":"%s","name":"%s"},"message":"%s","created_time":%d}}]}]}`,
-			pageID, at, cid, pageID, pageID, author, author, text, at))
-	}
 	g.expire(true)
-	deliverSigned(t, base, comment("778_1", "6101", "Bonjour, quels sont vos horaires ?", now-60))
+	deliverSigned(t, base, commentOnPost("778", "778_1", "6101", "Bonjour, quels sont vos horaires ?", now-60))
 	testsync.Eventually(t, "a case for the question left unanswered", func() bool {
 		return openCasesWith(t, base, "answer") == 1
 	})
@@ -118,7 +105,7 @@ func TestFAQAnswerRefusedByMetaBecomesACase(t *testing.T) {
 	// Renewed: the same question from the same visitor, asked again under
 	// another comment, is answered (nothing was said to them).
 	g.expire(false)
-	deliverSigned(t, base, comment("778_2", "6101", "quels sont vos horaires svp ?", now-30))
+	deliverSigned(t, base, commentOnPost("778", "778_2", "6101", "quels sont vos horaires svp ?", now-30))
 	testsync.Eventually(t, "the answer once the token is back", func() bool {
 		for _, c := range g.Calls() {
 			if c.Method == "POST" && c.Path == "/778_2/comments" {
