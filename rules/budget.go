@@ -200,12 +200,15 @@ func costFn(p ...any) (any, error) {
 	return p[1], nil
 }
 
-// costArgs are vigie's functions whose work a loop counts: the argument at
-// (after the hidden state) and how it is counted.
-var costArgs = map[string]struct {
+// costArg is the argument of a call whose work a loop counts (after the
+// hidden state, for vigie's functions) and how it is counted.
+type costArg struct {
 	at   int
 	kind costKind
-}{
+}
+
+// costArgs are vigie's functions whose work a loop counts.
+var costArgs = map[string]costArg{
 	"has_any":   {1, costAnalyze},
 	"any_in":    {1, costRead},
 	"all_in":    {1, costRead},
@@ -217,10 +220,7 @@ var costArgs = map[string]struct {
 }
 
 // costBuiltins are expr's builtins whose work a loop counts, as costArgs.
-var costBuiltins = map[string]struct {
-	at   int
-	kind costKind
-}{
+var costBuiltins = map[string]costArg{
 	"fromJSON":  {0, costParse},
 	"float":     {0, costParse},
 	"int":       {0, costParse},
