@@ -34,6 +34,10 @@ type stepTimer struct {
 
 func newStepClock(at time.Time) *stepClock { return &stepClock{now: at} }
 
+// stepMorning is where the verify tests' step clocks start: a Wednesday, UTC. Only
+// the daemon reads it; nothing compares it with the wall clock.
+var stepMorning = time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
+
 func (c *stepClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()

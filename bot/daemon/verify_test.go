@@ -16,7 +16,7 @@ import (
 // unverified, and their press lets them speak. The daemon runs on a clock
 // that the test does not move: Telegram dates the join and the prompt on it.
 func TestVerifyTelegram(t *testing.T) {
-	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
+	clk := newStepClock(stepMorning)
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
@@ -85,7 +85,7 @@ rules:
 // deadlines looks every 5s of that clock, and no wall clock time passes.
 // Stopped, the daemon leaves none of its timers set.
 func TestVerifyDeadlineOnTheDaemonsClock(t *testing.T) {
-	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC))
+	clk := newStepClock(stepMorning)
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
