@@ -21,22 +21,10 @@ import (
 // machine's clock: the instance ahead took the verdict begun a moment
 // before for an abandoned one, and carried it out a second time.
 func TestJournalClocksMinutesApart(t *testing.T) {
-	url := redistest.URL(t)
 	ctx := context.Background()
-	prefix := newPrefix()
 	const ahead = 3 * time.Minute
 	const grace = 2 * time.Minute
-	a, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	aheadClock := func() time.Time { return time.Now().Add(ahead) }
-	b, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b, aheadClock := clocksApart(t, ahead)
 
 	begin := func(s *redis.Store, key string, at time.Time) {
 		t.Helper()
@@ -103,21 +91,8 @@ func TestClockSkewTold(t *testing.T) {
 // on each machine's clock: the instance ahead found the mark 3 minutes old,
 // past its hold, and judged the event again (Again), its actions done twice.
 func TestPendingMarkClocksApart(t *testing.T) {
-	url := redistest.URL(t)
 	ctx := context.Background()
-	prefix := newPrefix()
-	const ahead = 3 * time.Minute
-	a, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	aheadClock := func() time.Time { return time.Now().Add(ahead) }
-	b, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b, aheadClock := clocksApart(t, 3*time.Minute)
 	for _, s := range []*redis.Store{a, b} {
 		if _, err := s.MeasureSkew(ctx); err != nil {
 			t.Fatal(err)
@@ -204,4 +179,24 @@ func TestSkewMeasuredAgainWhenRedisReturns(t *testing.T) {
 	if skew, ok := f.Skew(); !ok || skew < apart-30*time.Second {
 		t.Errorf("skew after Redis came back %v ahead: %v, %v", apart, skew, ok)
 	}
+}
+
+// clocksApart opens two stores on one prefix of the test's Redis, the second
+// on a wall clock ahead of the first's by ahead, which it returns.
+func clocksApart(t *testing.T, ahead time.Duration) (a, b *redis.Store, aheadClock func() time.Time) {
+	t.Helper()
+	url := redistest.URL(t)
+	prefix := newPrefix()
+	a, err := redis.Open(url, redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	aheadClock = func() time.Time { return time.Now().Add(ahead) }
+	b, err = redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return a, b, aheadClock
 }
