@@ -20,16 +20,8 @@ import (
 // and says each eviction as an error, counted. Before, nothing said
 // either: the keys vanished and the store looked healthy.
 func TestEvictionsTold(t *testing.T) {
-	srv := redistest.Start(t, "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru")
 	ctx := context.Background()
-	prefix := newPrefix()
-	primary, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs testLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
+	f, logs, c := watchedRedis(t, "--maxmemory", "8mb", "--maxmemory-policy", "allkeys-lru")
 
 	waitFor(t, "the policy warned of", func() bool { return strings.Contains(logs.String(), "redis may evict vigie's keys") })
 	if w := strings.Join(f.Warnings(), "\n"); !strings.Contains(w, "maxmemory-policy allkeys-lru") {
@@ -40,8 +32,6 @@ func TestEvictionsTold(t *testing.T) {
 	}
 
 	// Another writer fills Redis: it evicts to make room.
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	defer c.Close()
 	val := strings.Repeat("x", 4096)
 	for i := 0; i < 4000; i++ {
 		p := c.Pipeline()
@@ -67,16 +57,7 @@ func TestEvictionsTold(t *testing.T) {
 // TestNoEvictionNotWarned: a Redis under noeviction (the default) or
 // without maxmemory is not warned of.
 func TestNoEvictionNotWarned(t *testing.T) {
-	srv := redistest.Start(t, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
-	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs testLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	defer c.Close()
+	f, logs, c := watchedRedis(t, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
 	// The check that sets the marker reads the policy first.
 	waitFor(t, "the marker set", func() bool { return hasMarker(c) })
 	if strings.Contains(logs.String(), "evict") || len(f.Warnings()) != 0 {
@@ -89,9 +70,24 @@ func markerKeys(c *goredis.Client) []string {
 	return keys
 }
 
-func hasMarker(c *goredis.Client) bool {
-	keys, _ := c.Keys(context.Background(), "*:{probe}:marker").Result()
-	return len(keys) > 0
+func hasMarker(c *goredis.Client) bool { return len(markerKeys(c)) > 0 }
+
+// watchedRedis starts a redis-server of its own with args, and a fallback
+// store on it that checks it every 10ms, logging to logs; c is a plain
+// client of the same server, for the test's own writes and reads.
+func watchedRedis(t *testing.T, args ...string) (f *redis.Fallback, logs *testLogs, c *goredis.Client) {
+	t.Helper()
+	srv := redistest.Start(t, args...)
+	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = new(testLogs)
+	f = redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
+	t.Cleanup(func() { f.Close() })
+	c = goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return f, logs, c
 }
 
 // TestManagedRedisRefusingInfoAndTime: a managed Redis that refuses INFO
@@ -100,16 +96,7 @@ func hasMarker(c *goredis.Client) bool {
 // its evictions nor its clock, rather than watching nothing in silence.
 // Before, nothing was said: a cache's eviction policy went unseen.
 func TestManagedRedisRefusingInfoAndTime(t *testing.T) {
-	srv := redistest.Start(t, "--rename-command", "INFO", "", "--rename-command", "TIME", "")
-	primary, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs testLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 10 * time.Millisecond})
-	t.Cleanup(func() { f.Close() })
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	defer c.Close()
+	f, logs, c := watchedRedis(t, "--rename-command", "INFO", "", "--rename-command", "TIME", "")
 	waitFor(t, "the marker set", func() bool { return hasMarker(c) })
 	waitFor(t, "the refusals said", func() bool {
 		return strings.Contains(logs.String(), "evictions not watched") && strings.Contains(logs.String(), "clock not measured")
