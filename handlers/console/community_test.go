@@ -28,9 +28,7 @@ func TestQueueAndReportsByCommunity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	var asked []string
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Communities: func() []string { return []string{"shop", "club"} },

@@ -117,9 +117,7 @@ func TestQueueOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	con := console.New(console.Options{Store: st, Accounts: st, PageSize: 3})
 	routes := con.Routes()
 	session := login(t, routes, "vic", "battery staple")
@@ -138,6 +136,14 @@ func TestQueueOrder(t *testing.T) {
 }
 
 // login logs in from loopback and returns the session cookie.
+// addViewer gives st the viewer account "vic", password "battery staple".
+func addViewer(tb testing.TB, st store.Accounts) {
+	tb.Helper()
+	if err := st.PutAccount(context.Background(), store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func login(tb testing.TB, routes map[string]http.Handler, name, password string) *http.Cookie {
 	tb.Helper()
 	req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"name": {name}, "password": {password}}.Encode()))
@@ -390,9 +396,7 @@ func TestQueueSaysSuggestedNotDone(t *testing.T) {
 		Suggested: []bot.Action{{Kind: bot.ActDelete}}, Holds: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
 	body := get(routes, "GET /queue", "/queue", login(t, routes, "vic", "battery staple")).Body.String()
 	if !strings.Contains(body, `<p class="did">suggested: delete</p>`) || strings.Contains(body, "vigie: delete") {

@@ -40,9 +40,7 @@ func TestQueueLinksEachAuthorToTheirPage(t *testing.T) {
 		}
 		caseOf[a.name] = cs.ID
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
 	mux := http.NewServeMux()
 	for pattern, h := range routes {

@@ -27,9 +27,7 @@ func TestPagesAreNotKept(t *testing.T) {
 	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "r", Reason: "r", Opened: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	routes := console.New(console.Options{Store: st, Accounts: st, Now: func() time.Time { return at },
 		Report: func(_ context.Context, period time.Duration, community string) (*report.Report, error) {
 			return &report.Report{Since: at.Add(-period), Until: at, Timezone: "UTC"}, nil

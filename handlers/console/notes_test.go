@@ -29,9 +29,7 @@ func TestNotesShown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	routes := console.New(console.Options{Store: st, Accounts: st}).Routes()
 	session := login(t, routes, "vic", "battery staple")
 	queue := get(routes, "GET /queue", "/queue", session).Body.String()

@@ -13,18 +13,14 @@ import (
 
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/report"
-	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // The reports page's CSV and chart are of the period shown, and of its
 // community: asking for 7d gives 7d's, not the default 24h's.
 func TestReportFilesOfThePeriodShown(t *testing.T) {
-	ctx := context.Background()
 	st := memory.New(memory.WithCaseEpoch("tests"))
-	if err := st.PutAccount(ctx, store.Account{Name: "vic", Role: console.RoleViewer, Hash: console.HashPassword("battery staple")}); err != nil {
-		t.Fatal(err)
-	}
+	addViewer(t, st)
 	type asked struct {
 		period    time.Duration
 		community string
