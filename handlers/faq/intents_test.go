@@ -699,3 +699,35 @@ func TestUpkeep(t *testing.T) {
 		{"je lave ma voiture ce week-end", ""},
 	})
 }
+
+// "Un test auditif", "a hearing test", "le test du code" are an
+// examination, which "examen" and "exam" name too; "tester" and "test it"
+// try something out, a trial.
+func TestTestIsAnExamination(t *testing.T) {
+	centre, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "test", Questions: []string{"comment faire un test auditif ?", "le bilan auditif est gratuit ?", "can I get a free hearing test?"}, Answer: map[string]string{"": "bilan gratuit de 30 minutes"}},
+		{ID: "trial", Questions: []string{"on peut essayer les appareils ?", "essai gratuit possible ?", "can I try the hearing aids at home?"}, Answer: map[string]string{"": "30 jours d'essai"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"un test auditif", "a hearing test", "le test de niveau", "an exam", "les examens"} {
+		if !slices.ContainsFunc(words(text), func(w word) bool { return w.stem == examStem }) {
+			t.Errorf("%q: no examination in %v", text, words(text))
+		}
+	}
+	for _, text := range []string{"je peux tester avant d'acheter ?", "can I test it at home?"} {
+		if slices.ContainsFunc(words(text), func(w word) bool { return w.stem == examStem }) {
+			t.Errorf("%q: read as an examination", text)
+		}
+	}
+	for _, text := range []string{"c'est long le test ?", "how long does the test take?"} {
+		d := centre.DecideText(text, testTime)
+		if len(d.Candidates) == 0 || d.Candidates[0].ID != "test" {
+			t.Errorf("%q: %v %v, want the test entry first", text, d.Candidates, d.Terms)
+		}
+	}
+	expectAnswers(t, centre, []answered{
+		{"je peux tester les appareils chez moi ?", "trial"},
+	})
+}

@@ -614,6 +614,17 @@ func readAsks(ws []word) {
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
 			}
+		case "test", "tests", "exam", "exams":
+			// "un test auditif", "a hearing test", "le test du code" are
+			// an examination, as "examen" is; "tester", "to test it"
+			// try something out (a trial).
+			prev := ""
+			if i > 0 {
+				prev = ws[i-1].folded
+			}
+			if strings.HasPrefix(ws[i].folded, "exam") || testDeterminers[prev] || next == "de" || next == "d" || next == "results" || next == "result" {
+				ws[i].stem = examStem
+			}
 		case "vol":
 			// "800 euros, c'est du vol" is a rip-off, no flight.
 			if i > 0 && ws[i-1].folded == "du" {
@@ -793,6 +804,13 @@ func notWorking(ws []word, i int) bool {
 	}
 	return next == "anymore"
 }
+
+// examStem is an examination's word, "examen"'s stem, which "un test"
+// and "an exam" read as.
+const examStem = "examen"
+
+// testDeterminers before "test" make it a noun: an examination.
+var testDeterminers = set(`le la un une ce cet des les du mon ma mes votre vos ton son the a an my your this that their our hearing eye sight driving level blood covid`)
 
 // digitalWords make "broken" a bug rather than damaged goods.
 var digitalWords = set(`app appli application site website game jeu jeux link lien server serveur login page update patch code mdp password`)
