@@ -566,7 +566,7 @@ func readAsks(ws []word) {
 			if next == "a" || next == "avec" || next == "to" || next == "with" {
 				ws[i].stem = contactTerm
 			}
-		case "nouvelle", "nouvelles", "news":
+		case "nouvelle", "nouvelles", "news", "update", "updates":
 			// "any news on my order?", "j'ai commandé et j'ai aucune
 			// nouvelle": where the order is.
 			if mentionsOrder(ws) && !anyOrderToCome(ws) {
