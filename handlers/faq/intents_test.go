@@ -734,3 +734,31 @@ func TestTestIsAnExamination(t *testing.T) {
 		{"je peux tester les appareils chez moi ?", "trial"},
 	})
 }
+
+// "Couper mes planches", "une coupe homme", "couper les griffes" cut a
+// thing, as "découper" does; "internet coupé", "la fibre est coupée" are an
+// outage.
+func TestCuttingIsNoOutage(t *testing.T) {
+	for _, text := range []string{"vous pouvez couper mes planches ?", "une coupe homme c'est combien ?", "vous coupez les griffes ?"} {
+		if !slices.ContainsFunc(words(text), func(w word) bool { return w.stem == cutStem }) {
+			t.Errorf("%q: %v, no cutting", text, words(text))
+		}
+	}
+	for _, text := range []string{"internet coupé depuis ce matin", "la fibre est coupée", "l'eau est coupée ?"} {
+		if slices.ContainsFunc(words(text), func(w word) bool { return w.stem == cutStem }) {
+			t.Errorf("%q: read as cutting a thing", text)
+		}
+	}
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "cutting", Questions: []string{"vous faites la découpe de bois ?", "vous découpez les panneaux sur mesure ?", "do you cut wood to size?"}, Answer: map[string]string{"": "découpe au rayon bois"}},
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "8h-20h"}},
+		{ID: "wifi", Questions: []string{"il y a le wifi en magasin ?", "le wifi ne marche pas", "is there wifi?"}, Answer: map[string]string{"": "réseau MagasinWifi"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, shop, []answered{
+		{"vous pouvez couper du bois sur mesure ?", "cutting"},
+		{"le wifi est coupé ?", "wifi"},
+	})
+}

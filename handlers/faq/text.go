@@ -625,6 +625,14 @@ func readAsks(ws []word) {
 			if strings.HasPrefix(ws[i].folded, "exam") || testDeterminers[prev] || next == "de" || next == "d" || next == "results" || next == "result" {
 				ws[i].stem = examStem
 			}
+		case "coupe", "coupes", "couper", "coupez", "coupent", "coupee", "coupees":
+			// "couper mes planches", "une coupe homme", "couper les
+			// griffes" cut a thing, as "découper" does; only beside a
+			// network or a supply ("internet coupé", "la fibre est coupée",
+			// "l'eau est coupée") is it cut off, an outage.
+			if !slices.ContainsFunc(ws, func(w word) bool { return cutOff[w.folded] }) {
+				ws[i].stem = cutStem
+			}
 		case "vol":
 			// "800 euros, c'est du vol" is a rip-off, no flight.
 			if i > 0 && ws[i-1].folded == "du" {
@@ -804,6 +812,12 @@ func notWorking(ws []word, i int) bool {
 	}
 	return next == "anymore"
 }
+
+// cutStem is "découper"'s stem, which cutting a thing reads as.
+const cutStem = "decoup"
+
+// cutOff beside "coupé" make it a network or a supply cut off.
+var cutOff = set(`internet reseau reseaux fibre ligne lignes courant electricite eau wifi gaz connexion telephone tel signal serveur serveurs box chauffage adsl tv tele television`)
 
 // examStem is an examination's word, "examen"'s stem, which "un test"
 // and "an exam" read as.
