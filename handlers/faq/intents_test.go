@@ -482,6 +482,8 @@ func TestWordsByTheirPlace(t *testing.T) {
 		{"vous me conseillez quoi ?", []string{"~advice"}},
 		{"what do you recommend", []string{"~advice"}},
 		{"any news on my order", []string{"~track", "ord"}},
+		{"any update on my order?", []string{"~track", "ord"}},
+		{"can I update my address?", []string{"updat", "addres"}},
 		{"toujours en préparation ?", []string{"~track"}},
 		{"je passe après le boulot", []string{}},
 		{"the handle is broken", []string{"handl", "~damaged"}},
@@ -537,6 +539,7 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 		{"do you close for lunch?", "hours"},
 		{"vous prenez des saisonniers cet été ?", "jobs"},
 		{"any news on my order?", "order"},
+		{"any update on order #30412?", "order"},
 		{"je peux rapporter un article soldé ?", "returns"},
 		{"j'ai retourné tout l'appart pour trouver ma carte", ""},
 		{"can I get a refund on a box we already opened?", "returns"},
@@ -697,5 +700,65 @@ func TestUpkeep(t *testing.T) {
 		{"faut nettoyer les filtres ?", "care"},
 		{"how often should it be cleaned?", "care"},
 		{"je lave ma voiture ce week-end", ""},
+	})
+}
+
+// "Un test auditif", "a hearing test", "le test du code" are an
+// examination, which "examen" and "exam" name too; "tester" and "test it"
+// try something out, a trial.
+func TestTestIsAnExamination(t *testing.T) {
+	centre, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "test", Questions: []string{"comment faire un test auditif ?", "le bilan auditif est gratuit ?", "can I get a free hearing test?"}, Answer: map[string]string{"": "bilan gratuit de 30 minutes"}},
+		{ID: "trial", Questions: []string{"on peut essayer les appareils ?", "essai gratuit possible ?", "can I try the hearing aids at home?"}, Answer: map[string]string{"": "30 jours d'essai"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"un test auditif", "a hearing test", "le test de niveau", "an exam", "les examens"} {
+		if !slices.ContainsFunc(words(text), func(w word) bool { return w.stem == examStem }) {
+			t.Errorf("%q: no examination in %v", text, words(text))
+		}
+	}
+	for _, text := range []string{"je peux tester avant d'acheter ?", "can I test it at home?"} {
+		if slices.ContainsFunc(words(text), func(w word) bool { return w.stem == examStem }) {
+			t.Errorf("%q: read as an examination", text)
+		}
+	}
+	for _, text := range []string{"c'est long le test ?", "how long does the test take?"} {
+		d := centre.DecideText(text, testTime)
+		if len(d.Candidates) == 0 || d.Candidates[0].ID != "test" {
+			t.Errorf("%q: %v %v, want the test entry first", text, d.Candidates, d.Terms)
+		}
+	}
+	expectAnswers(t, centre, []answered{
+		{"je peux tester les appareils chez moi ?", "trial"},
+	})
+}
+
+// "Couper mes planches", "une coupe homme", "couper les griffes" cut a
+// thing, as "découper" does; "internet coupé", "la fibre est coupée" are an
+// outage.
+func TestCuttingIsNoOutage(t *testing.T) {
+	for _, text := range []string{"vous pouvez couper mes planches ?", "une coupe homme c'est combien ?", "vous coupez les griffes ?"} {
+		if !slices.ContainsFunc(words(text), func(w word) bool { return w.stem == cutStem }) {
+			t.Errorf("%q: %v, no cutting", text, words(text))
+		}
+	}
+	for _, text := range []string{"internet coupé depuis ce matin", "la fibre est coupée", "l'eau est coupée ?"} {
+		if slices.ContainsFunc(words(text), func(w word) bool { return w.stem == cutStem }) {
+			t.Errorf("%q: read as cutting a thing", text)
+		}
+	}
+	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "cutting", Questions: []string{"vous faites la découpe de bois ?", "vous découpez les panneaux sur mesure ?", "do you cut wood to size?"}, Answer: map[string]string{"": "découpe au rayon bois"}},
+		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "8h-20h"}},
+		{ID: "wifi", Questions: []string{"il y a le wifi en magasin ?", "le wifi ne marche pas", "is there wifi?"}, Answer: map[string]string{"": "réseau MagasinWifi"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectAnswers(t, shop, []answered{
+		{"vous pouvez couper du bois sur mesure ?", "cutting"},
+		{"le wifi est coupé ?", "wifi"},
 	})
 }

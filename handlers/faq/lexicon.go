@@ -93,8 +93,8 @@ var byPlaceWords = set(`acceptez achete acheter adresse adresser adressez ago ap
 	arrive arrives arrivez arrivons bossez boulot broken buy card carte cb
 	cherchent chercher cherchez combien commande commander commandes commandons
 	conseil conseille conseillent conseiller conseillere conseilleres
-	conseillers conseillez conseils cours days email embauchez envoie envoient
-	envoyer envoyez envoyons etudiantes etudiants heures hire hiring hold hours
+	conseillers conseillez conseils coupe coupee coupees coupent couper coupes coupez cours days update updates exam exams email embauchez envoie envoient
+	envoyer envoyez envoyons test tests etudiantes etudiants heures hire hiring hold hours
 	jeunes jours ligne lignes location locations long lyceens mail manquaient marche marchent fonctionne fonctionnent works working
 	manquait manquant manquante manquantes manquants manque manquent manquer
 	manquerai manquerez manques manquez message messages minutes mois monde

@@ -566,7 +566,7 @@ func readAsks(ws []word) {
 			if next == "a" || next == "avec" || next == "to" || next == "with" {
 				ws[i].stem = contactTerm
 			}
-		case "nouvelle", "nouvelles", "news":
+		case "nouvelle", "nouvelles", "news", "update", "updates":
 			// "any news on my order?", "j'ai commandé et j'ai aucune
 			// nouvelle": where the order is.
 			if mentionsOrder(ws) && !anyOrderToCome(ws) {
@@ -613,6 +613,25 @@ func readAsks(ws []word) {
 			// app or game is a bug.
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
+			}
+		case "test", "tests", "exam", "exams":
+			// "un test auditif", "a hearing test", "le test du code" are
+			// an examination, as "examen" is; "tester", "to test it"
+			// try something out (a trial).
+			prev := ""
+			if i > 0 {
+				prev = ws[i-1].folded
+			}
+			if strings.HasPrefix(ws[i].folded, "exam") || testDeterminers[prev] || next == "de" || next == "d" || next == "results" || next == "result" {
+				ws[i].stem = examStem
+			}
+		case "coupe", "coupes", "couper", "coupez", "coupent", "coupee", "coupees":
+			// "couper mes planches", "une coupe homme", "couper les
+			// griffes" cut a thing, as "découper" does; only beside a
+			// network or a supply ("internet coupé", "la fibre est coupée",
+			// "l'eau est coupée") is it cut off, an outage.
+			if !slices.ContainsFunc(ws, func(w word) bool { return cutOff[w.folded] }) {
+				ws[i].stem = cutStem
 			}
 		case "vol":
 			// "800 euros, c'est du vol" is a rip-off, no flight.
@@ -793,6 +812,19 @@ func notWorking(ws []word, i int) bool {
 	}
 	return next == "anymore"
 }
+
+// cutStem is "découper"'s stem, which cutting a thing reads as.
+const cutStem = "decoup"
+
+// cutOff beside "coupé" make it a network or a supply cut off.
+var cutOff = set(`internet reseau reseaux fibre ligne lignes courant electricite eau wifi gaz connexion telephone tel signal serveur serveurs box chauffage adsl tv tele television`)
+
+// examStem is an examination's word, "examen"'s stem, which "un test"
+// and "an exam" read as.
+const examStem = "examen"
+
+// testDeterminers before "test" make it a noun: an examination.
+var testDeterminers = set(`le la un une ce cet des les du mon ma mes votre vos ton son the a an my your this that their our hearing eye sight driving level blood covid`)
 
 // digitalWords make "broken" a bug rather than damaged goods.
 var digitalWords = set(`app appli application site website game jeu jeux link lien server serveur login page update patch code mdp password`)
