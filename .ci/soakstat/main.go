@@ -125,6 +125,6 @@ func main() {
 				extra = fmt.Sprintf(" len=%d", n)
 			}
 		}
-		fmt.Printf("%-44s %8d no_ttl=%d ttl_max=%s%s\n", k, count[k], noTTL[k], longest[k].Round(time.Minute), extra)
+		fmt.Printf("%-44s %8d no_ttl=%d ttl_max=%s%s\n", k, count[k], noTTL[k], longest[k].Round(time.Second), extra)
 	}
 }
