@@ -1,6 +1,7 @@
 // Command soakstat prints the keys of a Redis by kind (the key layout of
 // docs/store.md, ids folded), how many of each have no TTL, and the length of
-// the kinds held in one to three keys. .ci/soak-redis runs it every minute.
+// the kinds held in one to three keys, and the longest TTL left of each kind.
+// .ci/soak-redis runs it every minute.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -66,6 +68,7 @@ func main() {
 	c := redis.NewClient(opt)
 	defer c.Close()
 	count, noTTL, one := map[string]int{}, map[string]int{}, map[string]string{}
+	longest := map[string]time.Duration{}
 	var cursor uint64
 	for {
 		keys, next, err := c.Scan(ctx, cursor, "*", 2000).Result()
@@ -86,6 +89,8 @@ func main() {
 			// -1: no TTL; -2: gone since the scan.
 			if d, err := ttls[i].Result(); err == nil && d == -1 {
 				noTTL[kd]++
+			} else if err == nil && d > longest[kd] {
+				longest[kd] = d
 			}
 		}
 		if cursor = next; cursor == 0 {
@@ -120,6 +125,6 @@ func main() {
 				extra = fmt.Sprintf(" len=%d", n)
 			}
 		}
-		fmt.Printf("%-44s %8d no_ttl=%d%s\n", k, count[k], noTTL[k], extra)
+		fmt.Printf("%-44s %8d no_ttl=%d ttl_max=%s%s\n", k, count[k], noTTL[k], longest[k].Round(time.Second), extra)
 	}
 }

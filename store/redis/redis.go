@@ -80,6 +80,12 @@ const (
 	// DefaultJournalTTL is how long the journal of verdicts in flight outlives
 	// its last entry written.
 	DefaultJournalTTL = 7 * 24 * time.Hour
+	// OriginTTL is how long the key of a case's origin (event, rule, reason)
+	// lives: as long as a write of that case can come again, which the
+	// journal's replays bound (its keys outlive their last entry by
+	// DefaultJournalTTL and an hour), or the case's own TTL when shorter.
+	// A raid's hits leave one each, gone a week after the raid, not 90 days.
+	OriginTTL = DefaultJournalTTL + time.Hour
 	// journalTake bounds the entries one Unfinished takes; the next call takes
 	// the others.
 	journalTake = 1000
@@ -242,9 +248,10 @@ type Store struct {
 // change from case to case, the numbers boxed once (an int64 made an
 // interface is an allocation).
 type caseKeys struct {
-	prefix, seq, epoch, open, stream     string
-	ttl, ttlHour, streamCap, groupWindow any
-	groupAuthors, groupLatest, openCap   any
+	prefix, seq, epoch, open, stream   string
+	ttl, ttlHour, originTTL, streamCap any
+	groupWindow                        any
+	groupAuthors, groupLatest, openCap any
 }
 
 // Open connects to the Redis the URL names, without any network call yet:
@@ -430,7 +437,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
 	s.found.seed = maphash.MakeSeed()
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
-		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), originTTL: ms(min(OriginTTL, cfg.caseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
@@ -1482,7 +1489,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
-				k.ttlHour, push, epoch},
+				k.ttlHour, push, epoch, k.originTTL},
 		})
 		index = append(index, i)
 	}

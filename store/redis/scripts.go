@@ -269,7 +269,8 @@ return 1
 // event id, hits the case carries (1, more for a case written back from
 // memory), its latest (JSON, "" for none), ttl and an hour, whether to push
 // the expiry of the counter, index, stream and epoch ("1") if a case is
-// opened, a new epoch (store.NewCaseEpoch) to start if the counter does.
+// opened, a new epoch (store.NewCaseEpoch) to start if the counter does,
+// the origin's ttl (OriginTTL, or ttl when shorter).
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
@@ -355,7 +356,7 @@ if ARGV[6] == '1' then
     -- The author's own case is named by the group key already, which
     -- outlives it (set when it opened, or later); the place's is not.
     if place then redis.call('SET', KEYS[5], into, 'PX', ARGV[3]) end
-    if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[3]) end
+    if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[18]) end
     return {'grouped', into, h}
   end
 end
@@ -386,7 +387,7 @@ redis.call('PEXPIRE', hk, ARGV[3])
 if ARGV[16] == '1' then
   for _, i in ipairs({1, 2, 3, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
 end
-if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[3]) end
+if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[18]) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
   if place == nil then place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id') end
