@@ -469,6 +469,9 @@ func matchesFn(p ...any) (any, error) {
 		if pat, err = runtimePattern(r); err != nil {
 			return nil, err
 		}
+		if err := st.chargeMatch(s, pat); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("matches: the pattern is %T, not text", p[2])
 	}
