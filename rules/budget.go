@@ -438,6 +438,7 @@ const (
 	partsFunc  = "__parts"
 	scanFunc   = "__scan"
 	costFunc   = "__cost"
+	jsonFunc   = "__json"
 )
 
 func budgetFunctions() []expr.Option {
@@ -458,6 +459,7 @@ func budgetFunctions() []expr.Option {
 			new(func(*evalState, []string) []any),
 			new(func(*evalState, []any) []any),
 			new(func(*evalState, any) []any)),
+		expr.Function(jsonFunc, jsonFn, new(func(*evalState, any) any)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
@@ -703,6 +705,9 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 		if p.patched[n] {
 			return false
 		}
+		if n.Name == "toJSON" && len(n.Arguments) == 1 {
+			p.jsonArg(&n.Arguments[0])
+		}
 		switch {
 		case n.Name == "split" || n.Name == "splitAfter":
 			call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: partsFunc}, Arguments: []ast.Node{n}}
@@ -723,4 +728,86 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 	call.Arguments = append([]ast.Node{state}, call.Arguments...)
 	ast.Patch(node, call)
 	return true
+}
+
+// jsonArg wraps toJSON's argument *arg in __json(__state, ARG), once, so
+// that what it would write is weighed before it is written.
+func (p *patcher) jsonArg(arg *ast.Node) {
+	if c, ok := (*arg).(*ast.CallNode); ok {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == jsonFunc {
+			return
+		}
+	}
+	at := (*arg).Location()
+	state := &ast.IdentifierNode{Value: stateName}
+	state.SetLocation(at)
+	p.markPatched(state)
+	callee := &ast.IdentifierNode{Value: jsonFunc}
+	callee.SetLocation(at)
+	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state, *arg}}
+	call.SetLocation(at)
+	if t := (*arg).Type(); t != nil {
+		call.SetType(t)
+	}
+	*arg = call
+}
+
+// jsonFn refuses, before it is written, a value toJSON would write past the
+// text budget: toJSON indents each level of a list or map by two spaces more,
+// so that fromJSON of 4,000 nested brackets (8 KB, a comment's length) wrote
+// 32 MB, 0.3 s, before its length was counted.
+func jsonFn(p ...any) (any, error) {
+	st := p[0].(*evalState)
+	room := textBudget - st.built
+	if jsonAtLeast(reflect.ValueOf(p[1]), 0, room) > room {
+		st.built = textBudget + 1
+		return nil, fmt.Errorf("toJSON: %w", errTextBudget)
+	}
+	return p[1], nil
+}
+
+// jsonAtLeast is at least the bytes json.MarshalIndent(v, "", "  ") writes
+// for v at depth (its indentation), the walk given up once past limit.
+func jsonAtLeast(v reflect.Value, depth, limit int) int {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return 4
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		return 4
+	case reflect.String:
+		return v.Len() + 2
+	case reflect.Slice, reflect.Array, reflect.Map:
+		n := 2
+		if v.Len() == 0 {
+			return n
+		}
+		// each item on a line of its own, indented one level more
+		each := 1 + 2*(depth+1)
+		n += 1 + 2*depth
+		if v.Kind() == reflect.Map {
+			it := v.MapRange()
+			for it.Next() {
+				n += each + 4 + jsonAtLeast(it.Key(), 0, limit) + jsonAtLeast(it.Value(), depth+1, limit-n)
+				if n > limit {
+					return n
+				}
+			}
+			return n
+		}
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return v.Len() // base64
+		}
+		for i := range v.Len() {
+			n += each + jsonAtLeast(v.Index(i), depth+1, limit-n)
+			if n > limit {
+				return n
+			}
+		}
+		return n
+	}
+	return 1
 }
