@@ -145,19 +145,23 @@ const (
 // perCall for the call.
 // freeContent says the event's content costs nothing (it is analysed once an
 // event); constant says a constant argument counts too (for perCall).
+// says is what the budget's error says of the calls of the kind, so that a
+// CM whose loop of 200 turns is refused knows what counted.
 var costs = [...]struct {
 	perByte8, perItem, perCall int
 	freeContent, constant      bool
+	says                       string
 }{
-	costAnalyze:   {perByte8: 16, freeContent: true},
-	costRead:      {perByte8: 8, perItem: 8},
-	costLookalike: {perByte8: 32, perItem: 32},
-	costPattern:   {perByte8: 128, perCall: 512},
-	costParse:     {perByte8: 32, perCall: 8},
-	costZone:      {perCall: 512, constant: true},
-	costList:      {perItem: 2},
-	costSort:      {perItem: 16, perByte8: 1},
-	costEncode:    {perItem: 32, perByte8: 16},
+	costAnalyze:   {perByte8: 16, freeContent: true, says: "has_any in a loop counts 2 turns a byte of the text it reads"},
+	costRead:      {perByte8: 8, perItem: 8, says: "a list of the file read in a loop (in, any_in, all_in, none_in) counts a turn a byte and 8 an item"},
+	costLookalike: {perByte8: 32, perItem: 32, says: "lookalike in a loop counts 4 turns a byte and 32 an item"},
+	costPattern: {perByte8: 128, perCall: 512, says: "a pattern built in a loop counts 512 turns a call and 16 a byte, as a compile " +
+		"(a list with has_any, or one pattern built outside the loop, costs less)"},
+	costParse:  {perByte8: 32, perCall: 8, says: "text parsed in a loop (fromJSON, float, int, date, duration) counts 8 turns a call and 4 a byte"},
+	costZone:   {perCall: 512, constant: true, says: "timezone in a loop counts 512 turns a call"},
+	costList:   {perItem: 2, says: "a list walked or copied in a loop (concat, flatten, keys, max, sum, …) counts 2 turns an item"},
+	costSort:   {perItem: 16, perByte8: 1, says: "a list sorted, grouped or made unique in a loop counts 16 turns an item"},
+	costEncode: {perItem: 32, perByte8: 16, says: "toJSON in a loop counts 32 turns an item and 2 a byte"},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -194,7 +198,7 @@ func costFn(p ...any) (any, error) {
 	n := c.perCall + bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
 	if n < 0 || n > loopBudget-st.turns {
 		st.turns = loopBudget + 1
-		return nil, errLoopBudget
+		return nil, fmt.Errorf("%s: %w", c.says, errLoopBudget)
 	}
 	st.turns += n
 	return p[1], nil
