@@ -338,6 +338,12 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		if (n.Name == "hasPrefix" || n.Name == "hasSuffix") && len(n.Arguments) == 2 {
 			v.p.scanOperand(&n.Arguments[1])
 		}
+		// the length of a text is its letters counted, all of them: in a
+		// loop of 30,000 turns, len(text) on 30,000 Chinese letters read
+		// 2.7 GB, 7.6 s; a list's or a map's is known at once
+		if n.Name == "len" && len(n.Arguments) == 1 && !isConstant(n.Arguments[0]) && textType(n.Arguments[0]) == stringType {
+			v.p.scanArg(&n.Arguments[0])
+		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {

@@ -151,7 +151,9 @@ func TestLoopBudget(t *testing.T) {
 // budget by the length it reads: text contains x at each of the 8,000 turns
 // of a loop over an 8 KB message's letters read 64 MB, a second of one rule
 // on one event, and stayed within the turns. A scan outside any loop, and
-// scans in a loop over a few words, still run.
+// scans in a loop over a few words, still run. So does len of a text, whose
+// letters are counted: len(text) at each of 30,000 turns, on 30,000 Chinese
+// letters, read 2.7 GB, 7.6 s.
 func TestScanBudget(t *testing.T) {
 	long := strings.Repeat("x", 8000)
 	words := strings.TrimSpace(strings.Repeat("ab ", 8000))
@@ -171,6 +173,9 @@ func TestScanBudget(t *testing.T) {
 		{`none(split("a b c d e f g h", " "), {text contains "zz" + #})`, long, true},
 		{`any(split(text, ""), {# contains "x"})`, long, true},
 		{`any(split(text, " "), {text contains "b"})`, "a b c", true},
+		// len of a text counts its letters, all of them, at each turn
+		{`any(0..7999, {len(text) < 0})`, strings.Repeat("漢", 8000), false},
+		{`count(split(text, " "), {len(#) == 2}) > 100 and len(text) > 0`, words, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.when, func(t *testing.T) {
