@@ -256,7 +256,7 @@ const allArgs = -1
 // costArg wraps *arg in __cost(__state, ARG, kind), once.
 func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 	if c, ok := (*arg).(*ast.CallNode); ok {
-		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == costFunc {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && (id.Value == costFunc || id.Value == costAnyFunc) {
 			return
 		}
 	}
@@ -274,6 +274,9 @@ func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 	state.SetLocation(at)
 	p.markPatched(state)
 	callee := &ast.IdentifierNode{Value: costFunc}
+	if unknownAtLoad(*arg) {
+		callee.Value = costAnyFunc
+	}
 	callee.SetLocation(at)
 	k := &ast.IntegerNode{Value: int(kind)}
 	k.SetLocation(at)
@@ -320,7 +323,10 @@ func (v scanVisitor) Visit(node *ast.Node) {
 			switch t := n.Right.Type(); {
 			case t == wordListType || isWordList(n.Right):
 				v.p.costArg(&n.Left, costRead)
-			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array),
+				unknownAtLoad(n.Right):
+				// a value known only at run time (fromJSON's) may be a
+				// list, scanned, or a map, looked up (counted nothing)
 				v.p.scanArg(&n.Right)
 			}
 		}
@@ -394,7 +400,7 @@ func (p *patcher) scanOperand(arg *ast.Node) {
 // scanArg wraps *arg in __scan(__state, ARG), once.
 func (p *patcher) scanArg(arg *ast.Node) {
 	if c, ok := (*arg).(*ast.CallNode); ok {
-		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == scanFunc {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && (id.Value == scanFunc || id.Value == scanAnyFunc) {
 			return
 		}
 	}
@@ -403,6 +409,9 @@ func (p *patcher) scanArg(arg *ast.Node) {
 	state.SetLocation(at)
 	p.markPatched(state)
 	callee := &ast.IdentifierNode{Value: scanFunc}
+	if unknownAtLoad(*arg) {
+		callee.Value = scanAnyFunc
+	}
 	callee.SetLocation(at)
 	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state, *arg}}
 	call.SetLocation(at)
@@ -448,7 +457,15 @@ const (
 	partsFunc  = "__parts"
 	scanFunc   = "__scan"
 	costFunc   = "__cost"
-	jsonFunc   = "__json"
+	// scanAnyFunc and costAnyFunc are __scan and __cost for a value whose
+	// type is only known when the rule runs (a var of the community, what
+	// fromJSON made): declared with no typed form, so that the checker
+	// does not take the value for text (a number compared with
+	// community.vars.max was refused at load, 'mismatched types int and
+	// string').
+	scanAnyFunc = "__scanany"
+	costAnyFunc = "__costany"
+	jsonFunc    = "__json"
 )
 
 func budgetFunctions() []expr.Option {
@@ -470,6 +487,8 @@ func budgetFunctions() []expr.Option {
 			new(func(*evalState, []any) []any),
 			new(func(*evalState, any) []any)),
 		expr.Function(jsonFunc, jsonFn, new(func(*evalState, any) any)),
+		expr.Function(scanAnyFunc, scanFn, new(func(*evalState, any) any)),
+		expr.Function(costAnyFunc, costFn, new(func(*evalState, any, int) any)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
@@ -820,4 +839,10 @@ func jsonAtLeast(v reflect.Value, depth, limit int) int {
 		return n
 	}
 	return 1
+}
+
+// unknownAtLoad reports whether n's type is only known when the rule runs.
+func unknownAtLoad(n ast.Node) bool {
+	t := n.Type()
+	return t != nil && t.Kind() == reflect.Interface
 }

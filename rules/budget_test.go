@@ -383,6 +383,46 @@ func TestRuntimePatternMatchBudget(t *testing.T) {
 	}
 }
 
+// In a loop, a value whose type is known only when the rule runs (a var of
+// the community, what fromJSON made) is counted without being taken for
+// text: len(#) > community.vars.max_word was refused at load ('mismatched
+// types int and string'), keys of a fromJSON map too, and j == j in a loop
+// failed at each event ('interface conversion'). A list made by fromJSON
+// is counted when scanned in a loop, as a list of the event is.
+func TestValuesKnownAtRunTimeInALoop(t *testing.T) {
+	long := "[" + strings.Repeat("1,", 4000) + "1]"
+	tests := []struct {
+		when, text string
+		match      bool
+	}{
+		{`count(split(text, " "), {len(#) > community.vars.max_word}) > 1`, "a " + strings.Repeat("b", 40) + " " + strings.Repeat("c", 31), true},
+		{`any(domains, {# != community.vars.home})`, "https://example.com/ https://spam.example/", true},
+		{`let j = fromJSON(text); any(1..3, {j == j})`, `[1, 2]`, true},
+		{`let j = fromJSON(text); any(1..3, {len(keys(j)) > 1 and j.a == #})`, `{"a": 1, "b": [1, 2]}`, true},
+		{`let j = fromJSON(text); any(1..3, {len(concat(j.b, j.b)) == 4 and 2 in j.b and "a" in j})`, `{"a": 1, "b": [1, 2]}`, true},
+		{`let j = fromJSON(text); any(1..40000, {1.5 in j})`, long, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			rs := parse(t, "vars:\n  max_word: 30\n  home: example.com\nrules:\n  - name: r\n    when: '"+tc.when+"'\n")
+			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
+			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.Verdict.Matches) == 1; got != tc.match {
+				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
+			}
+			if tc.match && len(a.Errors) > 0 {
+				t.Errorf("errors %v, want none", a.Errors)
+			}
+			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
+				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
+			}
+		})
+	}
+}
+
 // fromJSON, float, int and date parse the text they are given,
 // timezone loads a time zone: in a loop over a message's words,
 // fromJSON(forward.text) parsed the forward at each turn, 7 s on 8,000
