@@ -160,12 +160,17 @@ func (c *Connector) SetPageToken(ctx context.Context, token string) bool {
 	if token == "" || token == current {
 		return false
 	}
+	if r := c.refusedToken.Load(); r != nil && *r == token {
+		c.log.Warn("META_PAGE_TOKEN_FILE still holds the token Meta refused: the page token in use is kept")
+		return false
+	}
 	var ge *GraphError
 	if err := c.graph.tryToken(ctx, token); errors.As(err, &ge) && ge.CredentialsRefused() {
 		var cge *GraphError
 		if cerr := c.graph.tryToken(ctx, current); cerr == nil || !(errors.As(cerr, &cge) && cge.CredentialsRefused()) {
 			c.log.Error("META_PAGE_TOKEN_FILE holds a token Meta refuses (written only in part, or not the page token?): the page token in use, which Meta takes, is kept",
 				"err", err)
+			c.refusedToken.Store(&token)
 			c.queueAlert("⚠️ The page token in META_PAGE_TOKEN_FILE is refused by Meta (written only in part, or not the page token?): vigie keeps the one in use, which Meta takes. " +
 				"Write the whole token in the file and /reload. Meta said: " + err.Error())
 			return false

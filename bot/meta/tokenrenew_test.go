@@ -103,8 +103,9 @@ func hidesWith(g *fakeGraph, cid, token string) int {
 // A CM writes the renewed page token in META_PAGE_TOKEN_FILE while another
 // reloads vigie (a rule change applied): the reload reads the file half
 // written. Meta refuses what it holds; the token in use, which Meta takes,
-// is kept, and the log says so: the next comment is hidden, not a case for
-// want of a token. The whole token, at the next reload, is taken.
+// is kept, and the log says so (once, not at each reload while the file
+// stays so): the next comment is hidden, not a case for want of a token. The
+// whole token, at the next reload, is taken.
 func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	g := newFakeGraph(t)
 	tokenFile := filepath.Join(t.TempDir(), "page-token")
@@ -147,6 +148,13 @@ func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE holds a token Meta refuses") {
 		t.Errorf("the log does not say the file's token was refused and the one in use kept")
+	}
+	// reloaded again (a rule change) with the file as it was: said once,
+	// not asked about nor told the desk at each reload
+	reload()
+	if n := strings.Count(logs.String(), "META_PAGE_TOKEN_FILE holds a token Meta refuses"); n != 1 ||
+		!strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE still holds the token Meta refused") {
+		t.Errorf("after a second reload, the refusal said %d times, want once, then 'still holds'", n)
 	}
 
 	// the file written whole: taken at the next reload
