@@ -145,19 +145,23 @@ const (
 // perCall for the call.
 // freeContent says the event's content costs nothing (it is analysed once an
 // event); constant says a constant argument counts too (for perCall).
+// says is what the budget's error says of the calls of the kind, so that a
+// CM whose loop of 200 turns is refused knows what counted.
 var costs = [...]struct {
 	perByte8, perItem, perCall int
 	freeContent, constant      bool
+	says                       string
 }{
-	costAnalyze:   {perByte8: 16, freeContent: true},
-	costRead:      {perByte8: 8, perItem: 8},
-	costLookalike: {perByte8: 32, perItem: 32},
-	costPattern:   {perByte8: 128, perCall: 512},
-	costParse:     {perByte8: 32, perCall: 8},
-	costZone:      {perCall: 512, constant: true},
-	costList:      {perItem: 2},
-	costSort:      {perItem: 16, perByte8: 1},
-	costEncode:    {perItem: 32, perByte8: 16},
+	costAnalyze:   {perByte8: 16, freeContent: true, says: "has_any in a loop counts 2 turns a byte of the text it reads"},
+	costRead:      {perByte8: 8, perItem: 8, says: "a list of the file read in a loop (in, any_in, all_in, none_in) counts a turn a byte and 8 an item"},
+	costLookalike: {perByte8: 32, perItem: 32, says: "lookalike in a loop counts 4 turns a byte and 32 an item"},
+	costPattern: {perByte8: 128, perCall: 512, says: "a pattern built in a loop counts 512 turns a call and 16 a byte, as a compile " +
+		"(a list with has_any, or one pattern built outside the loop, costs less)"},
+	costParse:  {perByte8: 32, perCall: 8, says: "text parsed in a loop (fromJSON, float, int, date, duration) counts 8 turns a call and 4 a byte"},
+	costZone:   {perCall: 512, constant: true, says: "timezone in a loop counts 512 turns a call"},
+	costList:   {perItem: 2, says: "a list walked or copied in a loop (concat, flatten, keys, max, sum, …) counts 2 turns an item"},
+	costSort:   {perItem: 16, perByte8: 1, says: "a list sorted, grouped or made unique in a loop counts 16 turns an item"},
+	costEncode: {perItem: 32, perByte8: 16, says: "toJSON in a loop counts 32 turns an item and 2 a byte"},
 }
 
 // costFn counts the work a call in a loop does on its argument (p[1]) by its
@@ -194,7 +198,7 @@ func costFn(p ...any) (any, error) {
 	n := c.perCall + bytes/8*c.perByte8 + bytes%8*c.perByte8/8 + items*c.perItem
 	if n < 0 || n > loopBudget-st.turns {
 		st.turns = loopBudget + 1
-		return nil, errLoopBudget
+		return nil, fmt.Errorf("%s: %w", c.says, errLoopBudget)
 	}
 	st.turns += n
 	return p[1], nil
@@ -252,7 +256,7 @@ const allArgs = -1
 // costArg wraps *arg in __cost(__state, ARG, kind), once.
 func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 	if c, ok := (*arg).(*ast.CallNode); ok {
-		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == costFunc {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && (id.Value == costFunc || id.Value == costAnyFunc) {
 			return
 		}
 	}
@@ -270,6 +274,9 @@ func (p *patcher) costArg(arg *ast.Node, kind costKind) {
 	state.SetLocation(at)
 	p.markPatched(state)
 	callee := &ast.IdentifierNode{Value: costFunc}
+	if unknownAtLoad(*arg) {
+		callee.Value = costAnyFunc
+	}
 	callee.SetLocation(at)
 	k := &ast.IntegerNode{Value: int(kind)}
 	k.SetLocation(at)
@@ -316,7 +323,10 @@ func (v scanVisitor) Visit(node *ast.Node) {
 			switch t := n.Right.Type(); {
 			case t == wordListType || isWordList(n.Right):
 				v.p.costArg(&n.Left, costRead)
-			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+			case t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array),
+				unknownAtLoad(n.Right):
+				// a value known only at run time (fromJSON's) may be a
+				// list, scanned, or a map, looked up (counted nothing)
 				v.p.scanArg(&n.Right)
 			}
 		}
@@ -333,6 +343,12 @@ func (v scanVisitor) Visit(node *ast.Node) {
 		}
 		if (n.Name == "hasPrefix" || n.Name == "hasSuffix") && len(n.Arguments) == 2 {
 			v.p.scanOperand(&n.Arguments[1])
+		}
+		// the length of a text is its letters counted, all of them: in a
+		// loop of 30,000 turns, len(text) on 30,000 Chinese letters read
+		// 2.7 GB, 7.6 s; a list's or a map's is known at once
+		if n.Name == "len" && len(n.Arguments) == 1 && !isConstant(n.Arguments[0]) && textType(n.Arguments[0]) == stringType {
+			v.p.scanArg(&n.Arguments[0])
 		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
@@ -384,7 +400,7 @@ func (p *patcher) scanOperand(arg *ast.Node) {
 // scanArg wraps *arg in __scan(__state, ARG), once.
 func (p *patcher) scanArg(arg *ast.Node) {
 	if c, ok := (*arg).(*ast.CallNode); ok {
-		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == scanFunc {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && (id.Value == scanFunc || id.Value == scanAnyFunc) {
 			return
 		}
 	}
@@ -393,6 +409,9 @@ func (p *patcher) scanArg(arg *ast.Node) {
 	state.SetLocation(at)
 	p.markPatched(state)
 	callee := &ast.IdentifierNode{Value: scanFunc}
+	if unknownAtLoad(*arg) {
+		callee.Value = scanAnyFunc
+	}
 	callee.SetLocation(at)
 	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state, *arg}}
 	call.SetLocation(at)
@@ -438,6 +457,15 @@ const (
 	partsFunc  = "__parts"
 	scanFunc   = "__scan"
 	costFunc   = "__cost"
+	// scanAnyFunc and costAnyFunc are __scan and __cost for a value whose
+	// type is only known when the rule runs (a var of the community, what
+	// fromJSON made): declared with no typed form, so that the checker
+	// does not take the value for text (a number compared with
+	// community.vars.max was refused at load, 'mismatched types int and
+	// string').
+	scanAnyFunc = "__scanany"
+	costAnyFunc = "__costany"
+	jsonFunc    = "__json"
 )
 
 func budgetFunctions() []expr.Option {
@@ -458,6 +486,9 @@ func budgetFunctions() []expr.Option {
 			new(func(*evalState, []string) []any),
 			new(func(*evalState, []any) []any),
 			new(func(*evalState, any) []any)),
+		expr.Function(jsonFunc, jsonFn, new(func(*evalState, any) any)),
+		expr.Function(scanAnyFunc, scanFn, new(func(*evalState, any) any)),
+		expr.Function(costAnyFunc, costFn, new(func(*evalState, any, int) any)),
 		expr.Function("repeat", repeatFn, new(func(*evalState, string, int) string)),
 		expr.Function("replace", replaceFn, new(func(*evalState, string, string, string) string)),
 		expr.Function("join", joinFn,
@@ -559,6 +590,9 @@ func uniqFn(p ...any) (any, error) {
 	if out, ok := uniqInts(v); ok {
 		return out, nil
 	}
+	if out, ok := uniqFloats(v); ok {
+		return out, nil
+	}
 	out := []any{}
 	for i := range n {
 		item := v.Index(i).Interface()
@@ -613,6 +647,29 @@ func uniqInts(v reflect.Value) ([]any, bool) {
 	out := []any{}
 	for i := range n {
 		x := v.Index(i).Interface().(int)
+		if _, dup := seen[x]; !dup {
+			seen[x] = struct{}{}
+			out = append(out, x)
+		}
+	}
+	return out, true
+}
+
+// uniqFloats is uniq of a list of float64 only (what / makes, a map to
+// halves): uniq of 2,000 of them, refused at load for the 2,000,000 turns of
+// its comparisons, is one pass. As expr's == does, 0 and -0 are one, and
+// each NaN is kept, equal to none. ok is false for any other list.
+func uniqFloats(v reflect.Value) ([]any, bool) {
+	n := v.Len()
+	for i := range n {
+		if _, ok := v.Index(i).Interface().(float64); !ok {
+			return nil, false
+		}
+	}
+	seen := make(map[float64]struct{}, n)
+	out := []any{}
+	for i := range n {
+		x := v.Index(i).Interface().(float64)
 		if _, dup := seen[x]; !dup {
 			seen[x] = struct{}{}
 			out = append(out, x)
@@ -703,6 +760,9 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 		if p.patched[n] {
 			return false
 		}
+		if n.Name == "toJSON" && len(n.Arguments) == 1 {
+			p.jsonArg(&n.Arguments[0])
+		}
 		switch {
 		case n.Name == "split" || n.Name == "splitAfter":
 			call = &ast.CallNode{Callee: &ast.IdentifierNode{Value: partsFunc}, Arguments: []ast.Node{n}}
@@ -723,4 +783,92 @@ func (p *patcher) budgetNode(node *ast.Node) bool {
 	call.Arguments = append([]ast.Node{state}, call.Arguments...)
 	ast.Patch(node, call)
 	return true
+}
+
+// jsonArg wraps toJSON's argument *arg in __json(__state, ARG), once, so
+// that what it would write is weighed before it is written.
+func (p *patcher) jsonArg(arg *ast.Node) {
+	if c, ok := (*arg).(*ast.CallNode); ok {
+		if id, ok := c.Callee.(*ast.IdentifierNode); ok && id.Value == jsonFunc {
+			return
+		}
+	}
+	at := (*arg).Location()
+	state := &ast.IdentifierNode{Value: stateName}
+	state.SetLocation(at)
+	p.markPatched(state)
+	callee := &ast.IdentifierNode{Value: jsonFunc}
+	callee.SetLocation(at)
+	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{state, *arg}}
+	call.SetLocation(at)
+	if t := (*arg).Type(); t != nil {
+		call.SetType(t)
+	}
+	*arg = call
+}
+
+// jsonFn refuses, before it is written, a value toJSON would write past the
+// text budget: toJSON indents each level of a list or map by two spaces more,
+// so that fromJSON of 4,000 nested brackets (8 KB, a comment's length) wrote
+// 32 MB, 0.3 s to 1.3 s, before its length was counted.
+func jsonFn(p ...any) (any, error) {
+	st := p[0].(*evalState)
+	room := textBudget - st.built
+	if jsonAtLeast(reflect.ValueOf(p[1]), 0, room) > room {
+		st.built = textBudget + 1
+		return nil, fmt.Errorf("toJSON: %w", errTextBudget)
+	}
+	return p[1], nil
+}
+
+// jsonAtLeast is at least the bytes json.MarshalIndent(v, "", "  ") writes
+// for v at depth (its indentation), the walk given up once past limit.
+func jsonAtLeast(v reflect.Value, depth, limit int) int {
+	for v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return 4
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		return 4
+	case reflect.String:
+		return v.Len() + 2
+	case reflect.Slice, reflect.Array, reflect.Map:
+		n := 2
+		if v.Len() == 0 {
+			return n
+		}
+		// each item on a line of its own, indented one level more
+		each := 1 + 2*(depth+1)
+		n += 1 + 2*depth
+		if v.Kind() == reflect.Map {
+			it := v.MapRange()
+			for it.Next() {
+				n += each + 4 + jsonAtLeast(it.Key(), 0, limit) + jsonAtLeast(it.Value(), depth+1, limit-n)
+				if n > limit {
+					return n
+				}
+			}
+			return n
+		}
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return v.Len() // base64
+		}
+		for i := range v.Len() {
+			n += each + jsonAtLeast(v.Index(i), depth+1, limit-n)
+			if n > limit {
+				return n
+			}
+		}
+		return n
+	}
+	return 1
+}
+
+// unknownAtLoad reports whether n's type is only known when the rule runs.
+func unknownAtLoad(n ast.Node) bool {
+	t := n.Type()
+	return t != nil && t.Kind() == reflect.Interface
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
@@ -835,8 +836,9 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 	r.whenAt = c.d.scalarPos(sp.When.Node, 0)
 	r.whenFn, _ = nativeBool(w.prog.Node())
 	r.beforeStore = r.whenFn != nil && !readsStore(w.prog.Node())
-	if err := dryRun(w.prog, nCounters); err != nil {
-		d.errorf(sp.When.Node, "%s: when: %v", what, err)
+	if offset, err := dryRun(w.prog, nCounters); err != nil {
+		at := c.d.scalarPos(sp.When.Node, offset)
+		d.errorAt(at.Line, at.Col, "%s: when: %v", what, err)
 		return r, false
 	}
 	r.probes = c.probes(w.src)
@@ -844,19 +846,28 @@ func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule,
 }
 
 // dryRun runs a condition once on an empty event so that an expression that
-// blows the memory or loop budget whatever the event is refused at load.
-func dryRun(prog *vm.Program, nCounters int) error {
+// blows the memory or loop budget whatever the event is refused at load. The
+// offset is where in the expression it ran out, the error what ran out (and
+// what a call in a loop counts, when a call's count did).
+func dryRun(prog *vm.Program, nCounters int) (offset int, err error) {
 	env := exprEnv{Counters: make([]int, nCounters), State: &evalState{analysis: text.Analyze(""), now: time.Unix(0, 0)}}
 	machine := vm.VM{MemoryBudget: exprMemoryLimit}
-	_, err := machine.Run(prog, env)
-	switch {
-	case err == nil:
-	case strings.Contains(err.Error(), "memory budget exceeded"):
-		return errors.New("the expression uses too much memory (memory budget exceeded)")
-	case strings.Contains(err.Error(), "loop budget exceeded"):
-		return errLoopBudget
+	_, err = machine.Run(prog, env)
+	if err == nil {
+		return 0, nil
 	}
-	return nil
+	msg := err.Error()
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		offset, msg = fe.From, fe.Message
+	}
+	switch {
+	case strings.Contains(msg, "memory budget exceeded"):
+		return offset, errors.New("the expression uses too much memory (memory budget exceeded)")
+	case strings.Contains(msg, "loop budget exceeded"):
+		return offset, errors.New(msg)
+	}
+	return 0, nil
 }
 
 func compileFAQ(fs faqSpec) FAQ {

@@ -339,7 +339,12 @@ func (st *evalState) hasAny(s string, l *wordList) bool {
 // lists, which analysed the text four times; a rule asking has_any of
 // text and forward.text in turn, fifty times, analysed them fifty times. A
 // text is known by where its bytes are (a field of the event, or a text
-// the rule built, which the text budget bounds), not compared byte by byte.
+// the rule built), not compared byte by byte. At most othersMost are kept:
+// a loop asking has_any of each word (any(split(text, " "), {has_any(#,
+// ...)})) kept the analysis of every one, 14,000 on a text of 40 KB, 40 MB
+// held for the event, and looked through them all at each call, 2.7 s; past
+// them a text is analysed at each call, as it was before any was kept, and
+// the loop budget counts it.
 func (st *evalState) analysisOf(s string) *text.Analysis {
 	for _, a := range st.others {
 		if len(a.Text) == len(s) && unsafe.StringData(a.Text) == unsafe.StringData(s) {
@@ -347,9 +352,15 @@ func (st *evalState) analysisOf(s string) *text.Analysis {
 		}
 	}
 	a := text.Analyze(s)
-	st.others = append(st.others, a)
+	if len(st.others) < othersMost {
+		st.others = append(st.others, a)
+	}
 	return a
 }
+
+// othersMost bounds the analyses of texts other than the content kept for
+// an event: the event's own fields are a few, the rest texts a rule built.
+const othersMost = 32
 
 // sameString is s == t, without a call to compare the bytes when both are
 // the same string (the event's text, handed to has_any as it is).
@@ -467,6 +478,9 @@ func matchesFn(p ...any) (any, error) {
 	case string:
 		var err error
 		if pat, err = runtimePattern(r); err != nil {
+			return nil, err
+		}
+		if err := st.chargeMatch(s, pat); err != nil {
 			return nil, err
 		}
 	default:

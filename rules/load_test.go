@@ -78,8 +78,8 @@ func TestBadFiles(t *testing.T) {
 			`9:43: rule "arg": when: unknown name domainz (did you mean domains?)`,
 		}},
 		{"pathological.yaml", []string{
-			`3:11: rule "memory": when: the expression uses too much memory (memory budget exceeded)`,
-			`5:11: rule "nested": when: the expression uses too much memory (memory budget exceeded)`,
+			`3:21: rule "memory": when: the expression uses too much memory (memory budget exceeded)`,
+			`5:31: rule "nested": when: the expression uses too much memory (memory budget exceeded)`,
 		}},
 		{"positions.yaml", []string{
 			`7:20: rule "folded": when: unknown counter counters.nope (known: msgs)`,
@@ -290,6 +290,7 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 // Files made to hurt: alias bombs and loops, expressions that eat memory.
+// An expression refused for its budget is placed where it ran out.
 func TestHostileFiles(t *testing.T) {
 	tests := []struct {
 		name string
@@ -309,14 +310,18 @@ func TestHostileFiles(t *testing.T) {
 		{"many problems", "rules: [" + strings.Repeat("1, ", 150) + "]\n",
 			[]string{`1:9: rules[0]: expected a mapping, got a number`, `1:306: and 50 more problems`}},
 		{"memory", "rules:\n  - name: m\n    when: 'len(repeat(\"x\", 100000000)) > 0'\n",
-			[]string{`3:11: rule "m": when: the expression uses too much memory (memory budget exceeded)`}},
+			[]string{`3:16: rule "m": when: the expression uses too much memory (memory budget exceeded)`}},
 		{"loops", "rules:\n  - name: l\n    when: 'let r = 1..99; any(r, {any(r, {any(r, {false})})})'\n",
-			[]string{`3:11: rule "l": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+			[]string{`3:51: rule "l": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
 		// what a call in a loop costs counts on the empty event of the load
 		{"calls in a loop", "rules:\n  - name: z\n    when: 'any(1..999, {timezone(\"UTC\") == nil})'\n",
-			[]string{`3:11: rule "z": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+			[]string{`3:34: rule "z": when: timezone in a loop counts 512 turns a call: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
 		{"uniq of lists", "rules:\n  - name: u\n    when: 'len(uniq(map(1..999, [#]))) > 0'\n",
-			[]string{`3:11: rule "u": when: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+			[]string{`3:16: rule "u": when: uniq: the expression's loops take more than 100000 turns (loop budget exceeded)`}},
+		// a loop of 200 turns, refused for what its calls count: the error
+		// is where it ran out, and says what counted
+		{"patterns built in a loop", "rules:\n  - name: p\n    when: 'any(map(1..200, \"n\" + string(#)), {text matches \"(?i)\\\\b\" + # + \"\\\\b\"})'\n",
+			[]string{`3:74: rule "p": when: a pattern built in a loop counts 512 turns a call and 16 a byte, as a compile (a list with has_any, or one pattern built outside the loop, costs less): the expression's loops take more than 100000 turns (loop budget exceeded)`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

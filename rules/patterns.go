@@ -25,6 +25,30 @@ const (
 	runtimeProgMax = 10_000
 )
 
+// runtimeMatchUnit is the bytes of text times the pattern's instructions a
+// match of a pattern built at run time reads for one turn of the loop
+// budget, in a loop or not. Go's regexp holds a thread for each instruction
+// that may be under way at each byte: a member's name of 35 bytes
+// (x{1,999}x{1,999}x{1,999}x{1,999}y, 4,000 instructions) matched against
+// 8,000 x of their own message took 0.86 s, outside any loop, at each of
+// their messages.
+const runtimeMatchUnit = 32
+
+// chargeMatch counts the match of pat, built while the rule runs, against s
+// by the budget: len(s) times its instructions, runtimeMatchUnit a turn.
+func (st *evalState) chargeMatch(s string, pat *pattern) error {
+	if pat.size == 0 {
+		return nil
+	}
+	n := int64(len(s)) * pat.size / runtimeMatchUnit
+	if n > int64(loopBudget-st.turns) {
+		st.turns = loopBudget + 1
+		return fmt.Errorf("matches: a pattern built while the rule runs, of about %d instructions, on %d bytes of text: %w", pat.size, len(s), errLoopBudget)
+	}
+	st.turns += int(n)
+	return nil
+}
+
 // PatternStats counts the patterns built while rules run, since the
 // process started: found kept, compiled, and refused (too long, too big, or
 // not a regular expression).
@@ -82,6 +106,7 @@ func runtimePattern(r string) (*pattern, error) {
 	}
 	patternCompiled.Add(1)
 	p = newPattern(re)
+	p.size = progSize(tree)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[r]; !ok {

@@ -36,6 +36,10 @@ type pattern struct {
 	// from each of the lead's words in turn, where a match can start, not
 	// from every position of a long text after the first of them.
 	anchored *regexp.Regexp
+	// size is about the instructions re compiled to, for a pattern built
+	// while the rule runs (progSize): its match counts against the run's
+	// budget by it (chargeMatch). 0 for the file's own patterns.
+	size int64
 }
 
 // wordScan finds any of a set of words in one pass: at each byte of the text

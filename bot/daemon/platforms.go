@@ -127,6 +127,10 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 	}, nil
 }
 
+// pageTokenTry bounds how long a reload waits for Meta to say whether it
+// takes the token read again; past it, the token is taken as it is.
+const pageTokenTry = 10 * time.Second
+
 // reloadPageToken gives c the page token META_PAGE_TOKEN_FILE holds now, when
 // the token is given that way: a CM renews an expired token by writing the
 // file and reloading. A file that cannot be read keeps the token in use.
@@ -143,7 +147,9 @@ func reloadPageToken(cfg Config, c *meta.Connector) {
 	case token == "":
 		cfg.Logger.Warn("META_PAGE_TOKEN_FILE is empty: the page token in use is kept", "file", path)
 	default:
-		c.SetPageToken(token)
+		ctx, cancel := context.WithTimeout(context.Background(), pageTokenTry)
+		defer cancel()
+		c.SetPageToken(ctx, token)
 	}
 }
 

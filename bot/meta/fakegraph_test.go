@@ -307,6 +307,16 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	f.mu.Lock()
+	known := call.Auth == "Bearer "+token || f.expiredTokens[strings.TrimPrefix(call.Auth, "Bearer ")]
+	f.mu.Unlock()
+	if !known && strings.HasPrefix(call.Auth, "Bearer ") && call.Auth != "Bearer " {
+		// a token that is no token Meta gave (cut short, mistyped): Meta
+		// reads the token before the proof made with it
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(190, 0, "OAuthException",
+			"Invalid OAuth access token - Cannot parse access token"))
+		return
+	}
 	if proof := call.Params.Get("appsecret_proof"); secret != "" && proof != "" && proof != appsecretProof(secret, token) {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(100, 0, "GraphMethodException",
 			"Invalid appsecret_proof provided in the API argument"))

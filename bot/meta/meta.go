@@ -130,6 +130,10 @@ type Connector struct {
 	watchers sync.WaitGroup
 	// checkToken asks the token's watch to check it now (SetPageToken).
 	checkToken chan struct{}
+	// refusedToken is the last token SetPageToken did not take, Meta
+	// refusing it: read again at the next reloads, it is not asked about,
+	// nor the desk told, again.
+	refusedToken atomic.Pointer[string]
 	// mentionReads bounds the reads of mentions' texts under way at once;
 	// mentionsWaiting bounds the mentions taken from the queue and not yet
 	// handed over (or made a case), like the queue (QueueSize), which fills

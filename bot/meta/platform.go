@@ -585,7 +585,13 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"recipient": map[string]string{recipient: CommentID(ev)},
 		"message":   map[string]string{"text": text},
 	}
+	if removedUnder(g, bot.ActWarn, ev) {
+		return nil
+	}
 	_, err := g.call(ctx, ev.Platform, bot.ActWarn, http.MethodPost, path, nil, body)
+	if gone(err) && removedUnder(g, bot.ActWarn, ev) {
+		return nil
+	}
 	// Meta takes one private reply to a comment: when an earlier call of
 	// these words went unanswered or out, its refusal of this one says the
 	// first went out. Other words refused did not: a failure.
@@ -634,6 +640,13 @@ func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text string) error {
 	key := "reply " + CommentID(ev) + " " + textKey(text)
 	parent := threadTop(ev)
+	// A question its author removed (or the thread it was in) is not
+	// answered: no one sees it, and Meta refuses a reply under a comment
+	// gone, which would be a case about nothing, each time a visitor asks
+	// and deletes.
+	if removedUnder(g, bot.ActReply, ev) {
+		return nil
+	}
 	if st, ok := g.callOf(ctx, key); ok && st.done {
 		g.log.Info("public reply not posted again: vigie gave this comment this answer already", "comment", CommentID(ev))
 		return nil
@@ -662,6 +675,9 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 		url.Values{"message": {text}}, nil)
 	if err == nil {
 		g.wrote(ev.Platform, raw)
+	}
+	if gone(err) && removedUnder(g, bot.ActReply, ev) {
+		return nil
 	}
 	return g.once(ctx, key, err, func(*GraphError) bool { return false })
 }
@@ -787,4 +803,12 @@ func pastTense(op bot.ActionKind) string {
 
 // threadTop is the comment a public reply goes under: the thread's top comment
 // when the event is itself a reply.
+// removedUnder reports whether Meta said the comment of ev, or the top of
+// its thread, was removed: an answer to it has nothing left to do (and
+// says so in the log).
+func removedUnder(g *graph, op bot.ActionKind, ev bot.Event) bool {
+	id, top := CommentID(ev), threadTop(ev)
+	return g.removedAlready(op, id) || (top != id && g.removedAlready(op, top))
+}
+
 func threadTop(ev bot.Event) string { return cmp.Or(ev.Thread, CommentID(ev)) }

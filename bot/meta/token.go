@@ -150,9 +150,31 @@ func (c *Connector) watchToken(ctx context.Context) {
 // the cases opened meanwhile stay, which a restart on the memory store would
 // forget. It reports whether the token changed; a new one is checked at once
 // (GET /me), so that the desk hears whether Meta takes it.
-func (c *Connector) SetPageToken(token string) bool {
-	if token == "" || token == c.graph.pageToken() {
+//
+// A token Meta refuses (the file read half written, or holding another
+// token than meant) does not replace the one in use when Meta still takes
+// that one: it is logged, and the desk told, and the one in use kept. When
+// Meta cannot be asked within ctx, the new token is taken, as asked.
+func (c *Connector) SetPageToken(ctx context.Context, token string) bool {
+	current := c.graph.pageToken()
+	if token == "" || token == current {
 		return false
+	}
+	if r := c.refusedToken.Load(); r != nil && *r == token {
+		c.log.Warn("META_PAGE_TOKEN_FILE still holds the token Meta refused: the page token in use is kept")
+		return false
+	}
+	var ge *GraphError
+	if err := c.graph.tryToken(ctx, token); errors.As(err, &ge) && ge.CredentialsRefused() {
+		var cge *GraphError
+		if cerr := c.graph.tryToken(ctx, current); cerr == nil || !(errors.As(cerr, &cge) && cge.CredentialsRefused()) {
+			c.log.Error("META_PAGE_TOKEN_FILE holds a token Meta refuses (written only in part, or not the page token?): the page token in use, which Meta takes, is kept",
+				"err", err)
+			c.refusedToken.Store(&token)
+			c.queueAlert("⚠️ The page token in META_PAGE_TOKEN_FILE is refused by Meta (written only in part, or not the page token?): vigie keeps the one in use, which Meta takes. " +
+				"Write the whole token in the file and /reload. Meta said: " + err.Error())
+			return false
+		}
 	}
 	c.graph.token.Store(&token)
 	c.log.Info("page token replaced: Meta is asked at once whether it takes it")

@@ -99,3 +99,71 @@ func hidesWith(g *fakeGraph, cid, token string) int {
 	}
 	return n
 }
+
+// A CM writes the renewed page token in META_PAGE_TOKEN_FILE while another
+// reloads vigie (a rule change applied): the reload reads the file half
+// written. Meta refuses what it holds; the token in use, which Meta takes,
+// is kept, and the log says so (once, not at each reload while the file
+// stays so): the next comment is hidden, not a case for want of a token. The
+// whole token, at the next reload, is taken.
+func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
+	g := newFakeGraph(t)
+	tokenFile := filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startDaemon(t, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token,
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_GRAPH_URL":       g.URL(),
+	})
+	old := g.token
+	if err := os.WriteFile(tokenFile, []byte(old[:5]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload := func() {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("reload: %d", resp.StatusCode)
+		}
+	}
+	reload()
+
+	const next = "987654321098765_1000000000000201"
+	deliverComment(t, base, next)
+	testsync.Eventually(t, "the comment hidden, or a case", func() bool {
+		return hidesOf(g, next) > 0 || openCasesWith(t, base, "") > 0
+	})
+	if n := hidesWith(g, next, old); n != 1 {
+		_, b := daemonGet(t, base+"/v1/cases?status=open")
+		t.Fatalf("%d hides with the token in use after a reload that read half a token; cases: %s", n, b)
+	}
+	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE holds a token Meta refuses") {
+		t.Errorf("the log does not say the file's token was refused and the one in use kept")
+	}
+	// reloaded again (a rule change) with the file as it was: said once,
+	// not asked about nor told the desk at each reload
+	reload()
+	if n := strings.Count(logs.String(), "META_PAGE_TOKEN_FILE holds a token Meta refuses"); n != 1 ||
+		!strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE still holds the token Meta refused") {
+		t.Errorf("after a second reload, the refusal said %d times, want once, then 'still holds'", n)
+	}
+
+	// the file written whole: taken at the next reload
+	renewed := g.renew()
+	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload()
+	const after = "987654321098765_1000000000000202"
+	deliverComment(t, base, after)
+	testsync.Eventually(t, "the comment hidden with the renewed token", func() bool { return hidesWith(g, after, renewed) == 1 })
+}
