@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,12 +40,18 @@ func TestRuntimePatternKept(t *testing.T) {
 				t.Errorf("%s: %d patterns found kept, want 50 or more", when, h)
 			}
 		}(rules.RuntimePatternStats())
-		return testing.AllocsPerRun(50, func() {
-			a, err := eng.Assess(ctx, next())
-			if err != nil || len(a.Verdict.Matches) != 1 {
-				t.Fatalf("%s: err %v, matches %v", when, err, a.Verdict.Matches)
-			}
-		})
+		// The least of three: what other goroutines allocate meanwhile (a
+		// store's sweeper, the race detector's runtime) only adds.
+		least := math.Inf(1)
+		for range 3 {
+			least = min(least, testing.AllocsPerRun(50, func() {
+				a, err := eng.Assess(ctx, next())
+				if err != nil || len(a.Verdict.Matches) != 1 {
+					t.Fatalf("%s: err %v, matches %v", when, err, a.Verdict.Matches)
+				}
+			}))
+		}
+		return least
 	}
 	base := allocs(`matches(text, "(?i)gift")`, false)
 	for _, when := range []string{
