@@ -128,7 +128,7 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 		g.answersFailed("read", err)
 		return callState{}, false
 	}
-	if !ok || g.now().Sub(r.At) > callsKeep {
+	if !ok || g.now().Sub(r.At) > keepFor(key) {
 		return callState{}, false
 	}
 	st = callState{at: r.At, done: r.Done}
@@ -143,13 +143,30 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 // answersWait bounds a read or a write of the answers given in the store.
 const answersWait = 5 * time.Second
 
-// shared reports whether the action key is an answer (a public or private
-// reply, a message, a warning), kept in the store as well: a delete is
-// kept by this process only, as a second one answered "does not exist"
-// is a case at worst, and a raid's deletes would each cost a write.
+// shared reports whether the action key is kept in the store as well: an
+// answer (a public or private reply, a message, a warning), and a removal
+// Meta told of (removedKey), which reaches one instance of those behind the
+// address. A delete is kept by this process only, as a second one answered
+// "does not exist" is a case at worst, and a raid's deletes would each cost
+// a write.
 func shared(key string) bool {
-	return !strings.HasPrefix(key, "delete ") && !strings.HasPrefix(key, "removed ")
+	return !strings.HasPrefix(key, "delete ")
 }
+
+// keepFor is how long the store keeps the action key: a removal, as long
+// as a delivery about the comment may still be judged (MaxAge, with the
+// clocks' skew); an answer, callsKeep.
+func keepFor(key string) time.Duration {
+	if strings.HasPrefix(key, removedPrefix) {
+		return removedKeep
+	}
+	return callsKeep
+}
+
+// removedKeep is how long a removal is remembered: a comment's add, or an
+// edit, delivered late (Meta retries for up to 36 hours) is judged until
+// MaxAge.
+const removedKeep = MaxAge + 2*MaxSkew
 
 // keep records st for the action key, here and, for an answer, in the
 // store.
@@ -163,7 +180,7 @@ func (g *graph) keep(ctx context.Context, key string, st callState) {
 	// Kept even when the action's context ends now: the answer went out.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answersWait)
 	defer cancel()
-	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, callsKeep); err != nil {
+	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, keepFor(key)); err != nil {
 		g.answersFailed("write", err)
 	}
 }
@@ -256,26 +273,27 @@ func (g *graph) once(ctx context.Context, key string, err error, done func(*Grap
 // removedKey names, among the calls remembered, a comment or a post Meta said
 // was removed (a feed change with verb remove: by its author, or by the Page
 // in Meta's tools).
-func removedKey(id string) string { return "removed " + id }
+func removedKey(id string) string { return removedPrefix + id }
 
-// noteRemoved remembers that Meta said the comment or post id was removed.
-// Kept by this process only, as a delete is: at worst, another instance
-// makes a case of a hide Meta answers "does not exist".
+const removedPrefix = "removed "
+
+// noteRemoved remembers that Meta said the comment or post id was removed:
+// here, and in the store (Config.Answers), since Meta sends the removal to
+// one of the instances behind the address and any may hold the comment's
+// action. The store is written before Meta is answered, so that a removal
+// acknowledged is known to the others.
 func (g *graph) noteRemoved(id string) {
-	g.callsMu.Lock()
-	g.remember(removedKey(id), callState{at: g.now(), done: true})
-	g.callsMu.Unlock()
+	g.keep(context.Background(), removedKey(id), callState{at: g.now(), done: true})
 }
 
 // removedAlready reports whether Meta said the comment or post id was
-// removed, and then logs that op has nothing left to do: what it was for, the
-// comment no longer shown, is so. Meta answers a call on it "does not exist"
-// (code 100, subcode 33), as it answers a missing permission: without its
-// removal, that answer is a failure and a case.
-func (g *graph) removedAlready(op bot.ActionKind, id string) bool {
-	g.callsMu.Lock()
-	st, ok := g.calls[removedKey(id)]
-	g.callsMu.Unlock()
+// removed (to this instance, or to another on the store), and then logs
+// that op has nothing left to do: what it was for, the comment no longer
+// shown, is so. Meta answers a call on it "does not exist" (code 100,
+// subcode 33), as it answers a missing permission: without its removal,
+// that answer is a failure and a case.
+func (g *graph) removedAlready(ctx context.Context, op bot.ActionKind, id string) bool {
+	st, ok := g.callOf(ctx, removedKey(id))
 	if ok {
 		g.log.Info("comment removed on Facebook before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
 			"comment", id, "removed", st.at)

@@ -77,12 +77,12 @@ func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.
 		return err
 	}
 	id := CommentID(ev)
-	if hidden && p.g.removedAlready(op, id) {
+	if hidden && p.g.removedAlready(ctx, op, id) {
 		return nil
 	}
 	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
-	if hidden && gone(err) && p.g.removedAlready(op, id) {
+	if hidden && gone(err) && p.g.removedAlready(ctx, op, id) {
 		return nil
 	}
 	return err
@@ -614,11 +614,11 @@ func textKey(text string) string {
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 	id := CommentID(ev)
-	if g.removedAlready(bot.ActDelete, id) {
+	if g.removedAlready(ctx, bot.ActDelete, id) {
 		return nil
 	}
 	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(id), nil, nil)
-	if gone(err) && g.removedAlready(bot.ActDelete, id) {
+	if gone(err) && g.removedAlready(ctx, bot.ActDelete, id) {
 		return nil
 	}
 	return g.once(ctx, "delete "+id, err, (*GraphError).Gone)
