@@ -291,14 +291,50 @@ func (g *graph) noteRemoved(id string) {
 // that op has nothing left to do: what it was for, the comment no longer
 // shown, is so. Meta answers a call on it "does not exist" (code 100,
 // subcode 33), as it answers a missing permission: without its removal,
-// that answer is a failure and a case.
-func (g *graph) removedAlready(ctx context.Context, op bot.ActionKind, id string) bool {
+// that answer is a failure and a case. on is where the comment was
+// (Facebook, Instagram).
+func (g *graph) removedAlready(ctx context.Context, on string, op bot.ActionKind, id string) bool {
 	st, ok := g.callOf(ctx, removedKey(id))
 	if ok {
-		g.log.Info("comment removed on Facebook before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
+		g.log.Info("comment removed on "+placeName(on)+" before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
 			"comment", id, "removed", st.at)
 	}
 	return ok
+}
+
+// opGoneCheck names the read of an Instagram comment that Graph said does
+// not exist, which tells a comment removed from one Graph may not show.
+const opGoneCheck bot.ActionKind = "comment read"
+
+// removedFromInstagram reports whether err, Graph's answer to op on the
+// Instagram comment id, says that the comment was removed (by its author,
+// or in Instagram's app) before vigie acted; it is then remembered as a
+// removal, and logged: what op was for has nothing left to do. Instagram
+// sends no webhook when a comment is removed, and Graph answers a call on
+// it as on any object gone, "does not exist" (code 100, subcode 33), which
+// it also answers for an object the token may not see: a read of the
+// comment (GET /{ig-comment-id}?fields=id) answered the same tells it is
+// gone; a read that finds it, or fails otherwise, leaves err a failure.
+func (g *graph) removedFromInstagram(ctx context.Context, op bot.ActionKind, id string, err error) bool {
+	if !gone(err) || id == "" {
+		return false
+	}
+	_, rerr := g.call(ctx, Instagram, opGoneCheck, http.MethodGet, url.PathEscape(id), url.Values{"fields": {"id"}}, nil)
+	if !gone(rerr) {
+		return false
+	}
+	g.keep(ctx, removedKey(id), callState{at: g.now(), done: true})
+	g.log.Info("comment removed on Instagram before vigie's "+string(op)+" (Graph answers that it does not exist, and Instagram sends no removal): nothing left to do",
+		"comment", id)
+	return true
+}
+
+// placeName names where a call acts, for the log.
+func placeName(on string) string {
+	if on == Instagram {
+		return "Instagram"
+	}
+	return "Facebook"
 }
 
 // Gone reports whether Meta answered that the object does not exist (or is
@@ -459,10 +495,11 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 		switch {
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
-		case ge.PermissionMissing() && op != opBanCheck:
+		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck:
 			// The blocked list's read only checks the book: refused,
 			// the book decides (BanOf), and the actions are not
-			// hindered; nor is the desk told.
+			// hindered; nor is the desk told. Nor of a comment's read
+			// after a "does not exist": the action's refusal stands.
 			g.permissionRefused(on, op, method, err)
 		}
 	}

@@ -77,12 +77,12 @@ func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.
 		return err
 	}
 	id := CommentID(ev)
-	if hidden && p.g.removedAlready(ctx, op, id) {
+	if hidden && p.g.removedAlready(ctx, Facebook, op, id) {
 		return nil
 	}
 	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
-	if hidden && gone(err) && p.g.removedAlready(ctx, op, id) {
+	if hidden && gone(err) && p.g.removedAlready(ctx, Facebook, op, id) {
 		return nil
 	}
 	return err
@@ -368,8 +368,15 @@ func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden b
 	if err := ownMedia(op, ev); err != nil {
 		return err
 	}
-	_, err := a.g.call(ctx, Instagram, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+	id := CommentID(ev)
+	if hidden && a.g.removedAlready(ctx, Instagram, op, id) {
+		return nil
+	}
+	_, err := a.g.call(ctx, Instagram, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"hide": {fmt.Sprint(hidden)}}, nil)
+	if hidden && a.g.removedFromInstagram(ctx, op, id, err) {
+		return nil
+	}
 	return err
 }
 
@@ -392,7 +399,17 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 	if IsMention(ev) {
 		return a.replyToMention(ctx, ev, text)
 	}
-	return publicReply(ctx, a.g, ev, "replies", ev.Space, text)
+	// The reply goes under the thread's top comment: removed, there is
+	// no one left to answer under it.
+	top := threadTop(ev)
+	if a.g.removedAlready(ctx, Instagram, bot.ActReply, top) {
+		return nil
+	}
+	err := publicReply(ctx, a.g, ev, "replies", ev.Space, text)
+	if a.g.removedFromInstagram(ctx, bot.ActReply, top, err) {
+		return nil
+	}
+	return err
 }
 
 // Warn sends a private reply to the comment (Instagram allows one, within 7 days),
@@ -614,14 +631,18 @@ func textKey(text string) string {
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 	id := CommentID(ev)
-	if g.removedAlready(ctx, bot.ActDelete, id) {
+	if g.removedAlready(ctx, ev.Platform, bot.ActDelete, id) {
 		return nil
 	}
 	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(id), nil, nil)
-	if gone(err) && g.removedAlready(ctx, bot.ActDelete, id) {
+	if gone(err) && g.removedAlready(ctx, ev.Platform, bot.ActDelete, id) {
 		return nil
 	}
-	return g.once(ctx, "delete "+id, err, (*GraphError).Gone)
+	err = g.once(ctx, "delete "+id, err, (*GraphError).Gone)
+	if ev.Platform == Instagram && g.removedFromInstagram(ctx, bot.ActDelete, id, err) {
+		return nil
+	}
+	return err
 }
 
 // publicReply answers under the thread's top comment, on edge (comments on
