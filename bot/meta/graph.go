@@ -62,6 +62,13 @@ type graph struct {
 	// posted, when set, is told of each comment vigie wrote (its platform
 	// and Graph id), whose webhook comes back as any comment's.
 	posted func(platform, id string)
+	// limited, when set, is told when Meta starts limiting vigie's calls
+	// for longer than the retry stage waits: until when, and Meta's why.
+	// Once a limit: not again while it lasts (limitUntil), nor when another
+	// instance on the store told it (Config.Answers).
+	limited    func(until time.Time, wait time.Duration, why string)
+	limitMu    sync.Mutex
+	limitUntil time.Time
 	// now is the connector's clock.
 	now func() time.Time
 	// callsMu guards calls: the actions not to be done twice (by key, see
@@ -493,6 +500,8 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	err = classify(op, resp, raw)
 	if ge := (*GraphError)(nil); errors.As(err, &ge) {
 		switch {
+		case ge.RateLimited() || ge.Status == http.StatusTooManyRequests:
+			g.limitSeen(err, ge)
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
 		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck:
@@ -504,6 +513,50 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 		}
 	}
 	return nil, err
+}
+
+// longLimit is the longest wait of a rate limit that the retry stage waits
+// out (handlers.DefaultMaxWait): an action Meta asks to wait longer is left
+// as a case at once, which vigie carries out once the limit ends.
+const longLimit = 30 * time.Second
+
+// limitSeen records that Meta limits vigie's calls, as err (classify's)
+// says, and tells of it (limited) when the wait is longer than the retry
+// stage waits and no limit was told of that lasts still: once a limit,
+// for the instances on the store.
+func (g *graph) limitSeen(err error, ge *GraphError) {
+	var ae *bot.ActionError
+	if g.limited == nil || !errors.As(err, &ae) || ae.RetryAfter <= longLimit {
+		return
+	}
+	now := g.now()
+	until := now.Add(ae.RetryAfter)
+	g.limitMu.Lock()
+	if now.Before(g.limitUntil) {
+		g.limitUntil = later(g.limitUntil, until)
+		g.limitMu.Unlock()
+		return
+	}
+	g.limitUntil = until
+	g.limitMu.Unlock()
+	if g.answers != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), answersWait)
+		_, first, err := g.answers.ClaimCall(sctx, "limit told", store.CallRecord{At: now}, ae.RetryAfter)
+		cancel()
+		if err == nil && !first {
+			return // another instance told it
+		}
+	}
+	g.log.Warn("Meta limits vigie's calls for longer than vigie waits: the actions wait, and are carried out when the limit ends",
+		"until", until.UTC().Format(time.RFC3339), "wait", ae.RetryAfter.String(), "code", ge.Code, "err", ge.Message)
+	g.limited(until, ae.RetryAfter, fmt.Sprintf("code %d: %s", ge.Code, ge.Message))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // permissionRefused records that Meta refused op on on (Facebook,
