@@ -21,12 +21,13 @@ import (
 
 // TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
 // limits the Page's calls (code 32), its usage header saying access comes
-// back in 10 minutes, longer than vigie waits. The desk is told once that
-// Meta limits vigie, and until when; no card for each comment. Once the
-// limit ends, on the daemon's clock, the hides and the public answer are
-// carried out, once each, in the order the comments came, and no case is
-// left open. Before, each comment's action was a case and a card at once,
-// the desk was not told of the limit, and an answer was never given.
+// back in 10 minutes, longer than vigie waits; a question among the scams
+// gets the FAQ's answer. The desk is told once that Meta limits vigie, and
+// until when; no card for each comment. Once the limit ends, on the
+// daemon's clock, the hides and the FAQ's public answer are carried out,
+// once each, in the order the comments came, and no case is left open.
+// Before, each comment's action was a case and a card at once, the desk
+// was not told of the limit, and the answer was never given.
 func TestGraphRateLimitWaitsThenActs(t *testing.T) {
 	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
 	g := newFakeGraph(t)
@@ -39,10 +40,11 @@ rules:
     category: spam
     when: 'lower(text) contains "crypto"'
     do: [hide]
-  - name: hours
-    category: faq
-    when: 'lower(text) contains "horaires"'
-    do: ['reply("Du lundi au samedi, 9h-19h.")']
+faq:
+  entries:
+    - id: hours
+      questions: ["quels sont vos horaires ?"]
+      answer: "Du lundi au samedi, 9h-19h."
 `)
 
 	g.limit(10)
@@ -50,7 +52,7 @@ rules:
 	wave := []comment{
 		{"111", "111_9000000000000001", "CRYPTO gratuit ici"},
 		{"222", "222_9000000000000002", "CRYPTO x100 garanti"},
-		{"111", "111_9000000000000003", "vos horaires le dimanche ?"},
+		{"111", "111_9000000000000003", "quels sont vos horaires ?"},
 		{"333", "333_9000000000000004", "CRYPTO: ecrivez-moi"},
 	}
 	sent := clk.Now().Add(-time.Minute).Unix()
