@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
@@ -33,7 +34,7 @@ func TestGraphRateLimitWaitsThenActs(t *testing.T) {
 	g := newFakeGraph(t)
 	g.now = clk.Now
 	desk := &deskRecorder{}
-	base, logs := startDaemonOn(t, clk, g, desk, `
+	base, logs, _ := startDaemonOn(t, clk, g, desk, nil, `
 timezone: UTC
 rules:
   - name: scam
@@ -94,6 +95,50 @@ faq:
 	if n := len(desk.alertsWith("Meta limits vigie's calls")); n != 1 {
 		t.Errorf("the desk told of the limit %d times, want once", n)
 	}
+}
+
+// TestGraphRateLimitCasesPickedUpAfterARestart: vigie stops while Meta
+// limits the Page's calls for 10 minutes, the actions of a spam wave left
+// as cases in Redis. vigie started again after the limit (or another
+// instance on the same Redis) carries them out once its first action on
+// Meta is carried out: the scams are hidden, no case is left open. Before,
+// only the instance whose limit it was carried them out, when the limit
+// ended on its clock: after a restart they stayed open until a CM decided
+// each.
+func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-restart")}
+	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
+	g := newFakeGraph(t)
+	g.now = clk.Now
+	const scamRules = `
+timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "crypto"'
+    do: [hide]
+`
+	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	g.limit(10)
+	sent := clk.Now().Add(-time.Minute).Unix()
+	wave := []string{"111_9100000000000001", "222_9100000000000002"}
+	for i, cid := range wave {
+		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7100+i), "CRYPTO gratuit", sent+int64(i)))
+	}
+	testsync.Eventually(t, "a case for each scam Meta made wait", func() bool {
+		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
+	})
+	stop()
+
+	g.limit(0)
+	clk.step(11 * time.Minute)
+	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	const later = "333_9100000000000003"
+	deliverSigned(t, base, commentOnPost("333", later, "7199", "CRYPTO encore", clk.Now().Add(-time.Second).Unix()))
+	testsync.Eventually(t, "the scams left by the limit hidden once an action was carried out, no case left open", func() bool {
+		return hidesOf(g, later) == 1 && hidesOf(g, wave[0]) == 2 && hidesOf(g, wave[1]) == 2 && openCasesWith(t, base, "") == 0
+	})
 }
 
 // deskRecorder is a desk that keeps what it is shown.
@@ -187,10 +232,11 @@ func (c *stepClock) step(d time.Duration) {
 	}
 }
 
-// startDaemonOn runs vigie on the clock clk with the rule file text, Meta's
-// connector on the fake Graph API g, and desk as its desk, as the daemon
-// wires it; it returns the daemon's address and logs.
-func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorder, text string) (string, *testsync.Buffer) {
+// startDaemonOn runs vigie on the clock clk with the environment env and
+// the rule file text, Meta's connector on the fake Graph API g, and desk
+// as its desk, as the daemon wires it; it returns the daemon's address and
+// logs, and stop, which stops it (at the latest when the test ends).
+func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorder, env map[string]string, text string) (string, *testsync.Buffer, func()) {
 	t.Helper()
 	rulesPath := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rulesPath, []byte(text), 0o600); err != nil {
@@ -219,7 +265,7 @@ func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorde
 				if k == "VIGIE_ADMIN_TOKEN" {
 					return adminToken
 				}
-				return ""
+				return env[k]
 			},
 			Ready:      func(a net.Addr) { ready <- a },
 			Now:        clk.Now,
@@ -227,21 +273,24 @@ func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorde
 			Connectors: []daemon.Connector{conn},
 		}, nil)
 	}()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("daemon.Run: %v", err)
 		}
+	})
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("logs:\n%s", logs)
 		}
 	})
 	select {
 	case a := <-ready:
-		return "http://" + a.String(), logs
+		return "http://" + a.String(), logs, stop
 	case err := <-done:
 		done <- err
 		t.Fatalf("daemon stopped: %v\n%s", err, logs)
-		return "", nil
+		return "", nil, nil
 	}
 }
