@@ -175,8 +175,8 @@ func keepFor(key string) time.Duration {
 // MaxAge.
 const removedKeep = MaxAge + 2*MaxSkew
 
-// keep records st for the action key, here and, for an answer, in the
-// store.
+// keep records st for the action key, here and, for an answer or a
+// removal (shared), in the store.
 func (g *graph) keep(ctx context.Context, key string, st callState) {
 	g.callsMu.Lock()
 	g.remember(key, st)
