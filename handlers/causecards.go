@@ -201,7 +201,7 @@ func (m *Moderator) showCauses(ctx context.Context) {
 			m.causeDropped(ctx, lead)
 			continue
 		}
-		lead.Reason = causeText(lead, card)
+		lead.Reason = causeText(lead, card, m.now())
 		for _, ref := range refs {
 			m.editCard(ctx, ref, lead, "")
 		}
@@ -212,7 +212,7 @@ func (m *Moderator) showCauses(ctx context.Context) {
 // text is what the card of the cause says: how many actions failed for it
 // and since when, why, and who the latest cases are about (their ids are
 // in the queue, which lists them all).
-func causeText(lead store.Case, card store.CauseCard) string {
+func causeText(lead store.Case, card store.CauseCard, now time.Time) string {
 	var b strings.Builder
 	kinds := kindsOf(lead.NotDone)
 	why := lead.Reason
@@ -233,11 +233,11 @@ func causeText(lead store.Case, card store.CauseCard) string {
 		fmt.Fprintf(&b, "%d more, ", n)
 	}
 	b.WriteString("this one. ")
-	switch _, late := LateOutcome(lead); {
+	switch _, late := LateOutcome(lead, now); {
 	case late:
 		b.WriteString("When the limit ends, vigie carries them out itself, each case decided by vigie, unless you decided it first; these buttons act on this message alone.")
 	case strings.HasSuffix(lead.Cause, LongLimitCause):
-		b.WriteString("When the limit ends, vigie does not carry these out itself (late, a timeout, a warning or a reply would come out of its moment): a CM decides each from /queue; these buttons act on this message alone.")
+		b.WriteString("When the limit ends, vigie does not carry these out itself (late, a timeout, a warning or an answer over an hour old would come out of its moment): a CM decides each from /queue; these buttons act on this message alone.")
 	default:
 		b.WriteString("Once vigie may act again, decide them there; these buttons act on this message alone.")
 	}

@@ -210,11 +210,11 @@ func TestCauseCardLongLimitSaysWhoActs(t *testing.T) {
 		t.Errorf("card edited %q, want it to say vigie carries the deletes out when the limit ends", edits)
 	}
 	c := store.Case{Cause: "discord|g|c|timeout: " + handlers.LongLimitCause, NotDone: []bot.Action{{Kind: bot.ActTimeout, Duration: time.Hour}}}
-	if o, ok := handlers.LateOutcome(c); ok {
+	if o, ok := handlers.LateOutcome(c, time.Now()); ok {
 		t.Errorf("LateOutcome of a timeout = %q, want none: a CM decides it", o)
 	}
 	c = store.Case{Cause: "discord|g|c|ban: " + handlers.LongLimitCause, NotDone: []bot.Action{{Kind: bot.ActBan, Duration: 24 * time.Hour}}}
-	if o, ok := handlers.LateOutcome(c); !ok || o != "ban(1d)" {
+	if o, ok := handlers.LateOutcome(c, time.Now()); !ok || o != "ban(1d)" {
 		t.Errorf("LateOutcome of a timed ban = %q, %v, want ban(1d)", o, ok)
 	}
 }

@@ -849,7 +849,8 @@ const faqRulePrefix = "faq:"
 func (m *Moderator) learnFAQ(ctx context.Context, c store.Case, o Outcome, by string) {
 	entry, ok := strings.CutPrefix(c.Rule, faqRulePrefix)
 	text, suggested := suggestedReply(c)
-	if !ok || entry == "" || !suggested || o.Kind != bot.ActReply || o.Text != text || strings.TrimSpace(c.Event.Text) == "" {
+	// vigie carrying an answer out late (LateDecider) confirms nothing.
+	if !ok || entry == "" || !suggested || o.Kind != bot.ActReply || o.Text != text || strings.TrimSpace(c.Event.Text) == "" || by == LateDecider {
 		return
 	}
 	w := store.FAQWording{Entry: entry, Text: c.Event.Text, By: by, At: m.now()}

@@ -126,6 +126,13 @@ type Options struct {
 	// action there for good. The cases of one cause share one card on the
 	// desk (causecards.go) rather than one card each.
 	FailureCause func(err error) string
+	// LimitWaits, when set, says whether the actions on platform wait out
+	// a long rate limit (the platform tells the desk of the limit itself):
+	// the card of a case such a limit left (LongLimitCause), whose action
+	// vigie carries out once the limit ends (LateOutcome), is held for
+	// LateBound, and posted only if the case is still open then. Nil: the
+	// cards are posted at once.
+	LimitWaits func(platform string) bool
 }
 
 // Moderator carries out verdicts. It is safe for concurrent use.
@@ -202,6 +209,8 @@ type Moderator struct {
 	// cards that show the cases of one cause (causecards.go).
 	failureCause func(err error) string
 	causeCards   causeCards
+	// limitWaits is Options.LimitWaits, or nil.
+	limitWaits func(platform string) bool
 	// communities is the rule file that says which community each place is
 	// in (SetCommunities); nil is none.
 	communities atomic.Pointer[rules.Ruleset]
@@ -304,6 +313,7 @@ func New(o Options) (*Moderator, error) {
 		earlyOpened:  o.EarlyOpened,
 		carried:      o.Carried,
 		failureCause: o.FailureCause,
+		limitWaits:   o.LimitWaits,
 		claims:       newClaimFailures(),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_actions_total",
@@ -1155,6 +1165,9 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			waiting = append(waiting, c.ID) // not asked: its chat just refused vigie
 			continue
 		}
+		if m.waitsForLimit(c) {
+			continue // carried out when the limit ends; its card is posted if not, after LateBound
+		}
 		// A case whose actions failed for the cause of a card posted
 		// lately is shown on that card, which counts it (causecards.go);
 		// it stays open in the queue.
@@ -1217,6 +1230,23 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 	}
 	m.showCauses(ctx)
 	m.casesWaiting(waiting, lastErr)
+}
+
+// waitsForLimit reports whether the card of c waits: its action, left by a
+// long rate limit on a platform whose actions wait it out
+// (Options.LimitWaits), is carried out by vigie once the limit ends
+// (LateOutcome), and it was opened less than LateBound ago. A CM finds it
+// in the queue meanwhile; the desk was told of the limit once, by the
+// platform, rather than a card for each comment of a wave.
+func (m *Moderator) waitsForLimit(c store.Case) bool {
+	if m.limitWaits == nil || c.Status != store.CaseOpen || !m.limitWaits(c.Event.Platform) {
+		return false
+	}
+	now := m.now()
+	if _, late := LateOutcome(c, now); !late {
+		return false
+	}
+	return now.Sub(c.Opened) < LateBound
 }
 
 // casesWaiting logs the cases a round of FlushCases left waiting for the

@@ -46,6 +46,10 @@ type actionWatch struct {
 
 	mu    sync.Mutex
 	state map[string]*actionState
+	// carried are the connectors that carried an action out since vigie
+	// started: the first one tells ended too, for the cases a limit left
+	// before a restart, or on an instance that stopped.
+	carried map[string]bool
 	// timers numbers the timers set (setTimer).
 	timers uint64
 }
@@ -137,8 +141,15 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 		if stopTimer != nil {
 			stopTimer()
 		}
-		if left > 0 && w.ended != nil {
+		first := !w.carried[name]
+		if w.carried == nil {
+			w.carried = map[string]bool{}
+		}
+		w.carried[name] = true
+		if (left > 0 || first) && w.ended != nil {
 			// Carried out before the limit's time is past: it ended.
+			// The first since vigie started also ends a limit that
+			// left cases before (a restart, another instance stopped).
 			go w.ended(name)
 		}
 		return

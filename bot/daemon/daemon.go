@@ -191,10 +191,13 @@ type daemon struct {
 	store     store.Store
 	storeKind string
 	mod       *handlers.Moderator
-	faq       *faq.Assistant
-	metrics   *metrics
-	registry  *prometheus.Registry
-	conns     []Connector
+	// limitEndMu makes the carrying out of what a long rate limit left
+	// (limitEnded) one at a time.
+	limitEndMu sync.Mutex
+	faq        *faq.Assistant
+	metrics    *metrics
+	registry   *prometheus.Registry
+	conns      []Connector
 	// judged are told of each event from a source once it is judged, by
 	// platform (judgedTeller).
 	judged map[string]judgedTeller
@@ -461,17 +464,28 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		// d is made below, before any verdict.
 		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
 		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
+		// Meta's actions wait out its long rate limits, which it tells
+		// the desk of once: no card for each comment of a wave.
+		LimitWaits: func(platform string) bool { return actions.connector[platform] == "meta" },
 	})
 	if err != nil {
 		return nil, err
 	}
 
 	assistant, err := faq.New(faq.Options{
-		Platforms:  byName,
-		Store:      st,
-		OpenCase:   mod.OpenCaseBy,
-		Paused:     func() bool { p, _ := mod.Paused(); return p },
-		Retry:      mod.Retried,
+		Platforms: byName,
+		Store:     st,
+		OpenCase:  mod.OpenCaseBy,
+		Paused:    func() bool { p, _ := mod.Paused(); return p },
+		Retry:     mod.Retried,
+		// An answer a long rate limit left shares its cause's card, and
+		// is carried out when the limit ends, as the rules' are.
+		FailureCause: func(ev bot.Event, a bot.Action, err error) string {
+			if cause := failureCause(err); cause != "" {
+				return handlers.CauseOf(ev, a, cause)
+			}
+			return ""
+		},
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,
 	})

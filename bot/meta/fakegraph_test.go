@@ -493,6 +493,9 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 		f.mentions[id] = true
 		f.mu.Unlock()
 		writeJSON(w, 200, fmt.Sprintf(`{"mentioned_comment":{"timestamp":"2026-11-20T22:15:00+0000","text":"@boulangerie.martin vos croissants sont nuls","id":"%s"},"id":"%s"}`, id, parts[0]))
+	case r.Method == http.MethodGet && len(parts) == 1 && call.Params.Get("fields") == "id":
+		// A node read: a comment or post that was not deleted.
+		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s"}`, parts[0]))
 	default:
 		writeJSON(w, 400, graphErrorJSON(100, 0, "GraphMethodException", "Unsupported "+r.Method+" request."))
 	}

@@ -62,6 +62,13 @@ type graph struct {
 	// posted, when set, is told of each comment vigie wrote (its platform
 	// and Graph id), whose webhook comes back as any comment's.
 	posted func(platform, id string)
+	// limited, when set, is told when Meta starts limiting vigie's calls
+	// for longer than the retry stage waits: until when, and Meta's why.
+	// Once a limit: not again while it lasts (limitUntil), nor when another
+	// instance on the store told it (Config.Answers).
+	limited    func(until time.Time, wait time.Duration, why string)
+	limitMu    sync.Mutex
+	limitUntil time.Time
 	// now is the connector's clock.
 	now func() time.Time
 	// callsMu guards calls: the actions not to be done twice (by key, see
@@ -128,7 +135,7 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 		g.answersFailed("read", err)
 		return callState{}, false
 	}
-	if !ok || g.now().Sub(r.At) > callsKeep {
+	if !ok || g.now().Sub(r.At) > keepFor(key) {
 		return callState{}, false
 	}
 	st = callState{at: r.At, done: r.Done}
@@ -143,16 +150,33 @@ func (g *graph) callOf(ctx context.Context, key string) (callState, bool) {
 // answersWait bounds a read or a write of the answers given in the store.
 const answersWait = 5 * time.Second
 
-// shared reports whether the action key is an answer (a public or private
-// reply, a message, a warning), kept in the store as well: a delete is
-// kept by this process only, as a second one answered "does not exist"
-// is a case at worst, and a raid's deletes would each cost a write.
+// shared reports whether the action key is kept in the store as well: an
+// answer (a public or private reply, a message, a warning), and a removal
+// Meta told of (removedKey), which reaches one instance of those behind the
+// address. A delete is kept by this process only, as a second one answered
+// "does not exist" is a case at worst, and a raid's deletes would each cost
+// a write.
 func shared(key string) bool {
-	return !strings.HasPrefix(key, "delete ") && !strings.HasPrefix(key, "removed ")
+	return !strings.HasPrefix(key, "delete ")
 }
 
-// keep records st for the action key, here and, for an answer, in the
-// store.
+// keepFor is how long the store keeps the action key: a removal, as long
+// as a delivery about the comment may still be judged (MaxAge, with the
+// clocks' skew); an answer, callsKeep.
+func keepFor(key string) time.Duration {
+	if strings.HasPrefix(key, removedPrefix) {
+		return removedKeep
+	}
+	return callsKeep
+}
+
+// removedKeep is how long a removal is remembered: a comment's add, or an
+// edit, delivered late (Meta retries for up to 36 hours) is judged until
+// MaxAge.
+const removedKeep = MaxAge + 2*MaxSkew
+
+// keep records st for the action key, here and, for an answer or a
+// removal (shared), in the store.
 func (g *graph) keep(ctx context.Context, key string, st callState) {
 	g.callsMu.Lock()
 	g.remember(key, st)
@@ -163,7 +187,7 @@ func (g *graph) keep(ctx context.Context, key string, st callState) {
 	// Kept even when the action's context ends now: the answer went out.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answersWait)
 	defer cancel()
-	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, callsKeep); err != nil {
+	if err := g.answers.KeepCall(sctx, key, store.CallRecord{At: st.at, Done: st.done}, keepFor(key)); err != nil {
 		g.answersFailed("write", err)
 	}
 }
@@ -256,31 +280,68 @@ func (g *graph) once(ctx context.Context, key string, err error, done func(*Grap
 // removedKey names, among the calls remembered, a comment or a post Meta said
 // was removed (a feed change with verb remove: by its author, or by the Page
 // in Meta's tools).
-func removedKey(id string) string { return "removed " + id }
+func removedKey(id string) string { return removedPrefix + id }
 
-// noteRemoved remembers that Meta said the comment or post id was removed.
-// Kept by this process only, as a delete is: at worst, another instance
-// makes a case of a hide Meta answers "does not exist".
+const removedPrefix = "removed "
+
+// noteRemoved remembers that Meta said the comment or post id was removed:
+// here, and in the store (Config.Answers), since Meta sends the removal to
+// one of the instances behind the address and any may hold the comment's
+// action. The store is written before Meta is answered, so that a removal
+// acknowledged is known to the others.
 func (g *graph) noteRemoved(id string) {
-	g.callsMu.Lock()
-	g.remember(removedKey(id), callState{at: g.now(), done: true})
-	g.callsMu.Unlock()
+	g.keep(context.Background(), removedKey(id), callState{at: g.now(), done: true})
 }
 
 // removedAlready reports whether Meta said the comment or post id was
-// removed, and then logs that op has nothing left to do: what it was for, the
-// comment no longer shown, is so. Meta answers a call on it "does not exist"
-// (code 100, subcode 33), as it answers a missing permission: without its
-// removal, that answer is a failure and a case.
-func (g *graph) removedAlready(op bot.ActionKind, id string) bool {
-	g.callsMu.Lock()
-	st, ok := g.calls[removedKey(id)]
-	g.callsMu.Unlock()
+// removed (to this instance, or to another on the store), and then logs
+// that op has nothing left to do: what it was for, the comment no longer
+// shown, is so. Meta answers a call on it "does not exist" (code 100,
+// subcode 33), as it answers a missing permission: without its removal,
+// that answer is a failure and a case. on is where the comment was
+// (Facebook, Instagram).
+func (g *graph) removedAlready(ctx context.Context, on string, op bot.ActionKind, id string) bool {
+	st, ok := g.callOf(ctx, removedKey(id))
 	if ok {
-		g.log.Info("comment removed on Facebook before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
+		g.log.Info("comment removed on "+placeName(on)+" before vigie's "+string(op)+" (by its author, or in Meta's tools): nothing left to do",
 			"comment", id, "removed", st.at)
 	}
 	return ok
+}
+
+// opGoneCheck names the read of an Instagram comment that Graph said does
+// not exist, which tells a comment removed from one Graph may not show.
+const opGoneCheck bot.ActionKind = "comment read"
+
+// removedFromInstagram reports whether err, Graph's answer to op on the
+// Instagram comment id, says that the comment was removed (by its author,
+// or in Instagram's app) before vigie acted; it is then remembered as a
+// removal, and logged: what op was for has nothing left to do. Instagram
+// sends no webhook when a comment is removed, and Graph answers a call on
+// it as on any object gone, "does not exist" (code 100, subcode 33), which
+// it also answers for an object the token may not see: a read of the
+// comment (GET /{ig-comment-id}?fields=id) answered the same tells it is
+// gone; a read that finds it, or fails otherwise, leaves err a failure.
+func (g *graph) removedFromInstagram(ctx context.Context, op bot.ActionKind, id string, err error) bool {
+	if !gone(err) || id == "" {
+		return false
+	}
+	_, rerr := g.call(ctx, Instagram, opGoneCheck, http.MethodGet, url.PathEscape(id), url.Values{"fields": {"id"}}, nil)
+	if !gone(rerr) {
+		return false
+	}
+	g.keep(ctx, removedKey(id), callState{at: g.now(), done: true})
+	g.log.Info("comment removed on Instagram before vigie's "+string(op)+" (Graph answers that it does not exist, and Instagram sends no removal): nothing left to do",
+		"comment", id)
+	return true
+}
+
+// placeName names where a call acts, for the log.
+func placeName(on string) string {
+	if on == Instagram {
+		return "Instagram"
+	}
+	return "Facebook"
 }
 
 // Gone reports whether Meta answered that the object does not exist (or is
@@ -439,12 +500,15 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	err = classify(op, resp, raw)
 	if ge := (*GraphError)(nil); errors.As(err, &ge) {
 		switch {
+		case ge.RateLimited() || ge.Status == http.StatusTooManyRequests:
+			g.limitSeen(err, ge)
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
-		case ge.PermissionMissing() && op != opBanCheck:
+		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck:
 			// The blocked list's read only checks the book: refused,
 			// the book decides (BanOf), and the actions are not
-			// hindered; nor is the desk told.
+			// hindered; nor is the desk told. Nor of a comment's read
+			// after a "does not exist": the action's refusal stands.
 			g.permissionRefused(on, op, method, err)
 		}
 	}
@@ -481,6 +545,50 @@ func (g *graph) tryToken(ctx context.Context, token string) error {
 		return nil
 	}
 	return classify("token check", resp, raw)
+}
+
+// longLimit is the longest wait of a rate limit that the retry stage waits
+// out (handlers.DefaultMaxWait): an action Meta asks to wait longer is left
+// as a case at once, which vigie carries out once the limit ends.
+const longLimit = 30 * time.Second
+
+// limitSeen records that Meta limits vigie's calls, as err (classify's)
+// says, and tells of it (limited) when the wait is longer than the retry
+// stage waits and no limit was told of that lasts still: once a limit,
+// for the instances on the store.
+func (g *graph) limitSeen(err error, ge *GraphError) {
+	var ae *bot.ActionError
+	if g.limited == nil || !errors.As(err, &ae) || ae.RetryAfter <= longLimit {
+		return
+	}
+	now := g.now()
+	until := now.Add(ae.RetryAfter)
+	g.limitMu.Lock()
+	if now.Before(g.limitUntil) {
+		g.limitUntil = later(g.limitUntil, until)
+		g.limitMu.Unlock()
+		return
+	}
+	g.limitUntil = until
+	g.limitMu.Unlock()
+	if g.answers != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), answersWait)
+		_, first, err := g.answers.ClaimCall(sctx, "limit told", store.CallRecord{At: now}, ae.RetryAfter)
+		cancel()
+		if err == nil && !first {
+			return // another instance told it
+		}
+	}
+	g.log.Warn("Meta limits vigie's calls for longer than vigie waits: the actions wait, and are carried out when the limit ends",
+		"until", until.UTC().Format(time.RFC3339), "wait", ae.RetryAfter.String(), "code", ge.Code, "err", ge.Message)
+	g.limited(until, ae.RetryAfter, fmt.Sprintf("code %d: %s", ge.Code, ge.Message))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // permissionRefused records that Meta refused op on on (Facebook,

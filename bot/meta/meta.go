@@ -218,6 +218,7 @@ func New(cfg Config) *Connector {
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
 	g.permission = c.permissionRefused
+	g.limited = c.rateLimited
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}

@@ -77,12 +77,12 @@ func (p *FacebookPage) setHidden(ctx context.Context, op bot.ActionKind, ev bot.
 		return err
 	}
 	id := CommentID(ev)
-	if hidden && p.g.removedAlready(op, id) {
+	if hidden && p.g.removedAlready(ctx, Facebook, op, id) {
 		return nil
 	}
 	_, err := p.g.call(ctx, Facebook, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"is_hidden": {fmt.Sprint(hidden)}}, nil)
-	if hidden && gone(err) && p.g.removedAlready(op, id) {
+	if hidden && gone(err) && p.g.removedAlready(ctx, Facebook, op, id) {
 		return nil
 	}
 	return err
@@ -368,8 +368,15 @@ func (a *InstagramAccount) setHidden(ctx context.Context, ev bot.Event, hidden b
 	if err := ownMedia(op, ev); err != nil {
 		return err
 	}
-	_, err := a.g.call(ctx, Instagram, op, http.MethodPost, url.PathEscape(CommentID(ev)),
+	id := CommentID(ev)
+	if hidden && a.g.removedAlready(ctx, Instagram, op, id) {
+		return nil
+	}
+	_, err := a.g.call(ctx, Instagram, op, http.MethodPost, url.PathEscape(id),
 		url.Values{"hide": {fmt.Sprint(hidden)}}, nil)
+	if hidden && a.g.removedFromInstagram(ctx, op, id, err) {
+		return nil
+	}
 	return err
 }
 
@@ -392,7 +399,17 @@ func (a *InstagramAccount) Reply(ctx context.Context, ev bot.Event, text string)
 	if IsMention(ev) {
 		return a.replyToMention(ctx, ev, text)
 	}
-	return publicReply(ctx, a.g, ev, "replies", ev.Space, text)
+	// The reply goes under the thread's top comment: removed, there is
+	// no one left to answer under it.
+	top := threadTop(ev)
+	if a.g.removedAlready(ctx, Instagram, bot.ActReply, top) {
+		return nil
+	}
+	err := publicReply(ctx, a.g, ev, "replies", ev.Space, text)
+	if a.g.removedFromInstagram(ctx, bot.ActReply, top, err) {
+		return nil
+	}
+	return err
 }
 
 // Warn sends a private reply to the comment (Instagram allows one, within 7 days),
@@ -585,11 +602,11 @@ func privateReply(ctx context.Context, g *graph, path string, ev bot.Event, text
 		"recipient": map[string]string{recipient: CommentID(ev)},
 		"message":   map[string]string{"text": text},
 	}
-	if removedUnder(g, bot.ActWarn, ev) {
+	if removedUnder(ctx, g, bot.ActWarn, ev) {
 		return nil
 	}
 	_, err := g.call(ctx, ev.Platform, bot.ActWarn, http.MethodPost, path, nil, body)
-	if gone(err) && removedUnder(g, bot.ActWarn, ev) {
+	if gone(err) && removedUnder(ctx, g, bot.ActWarn, ev) {
 		return nil
 	}
 	// Meta takes one private reply to a comment: when an earlier call of
@@ -620,14 +637,18 @@ func textKey(text string) string {
 // call deleted it.
 func deleteComment(ctx context.Context, g *graph, ev bot.Event) error {
 	id := CommentID(ev)
-	if g.removedAlready(bot.ActDelete, id) {
+	if g.removedAlready(ctx, ev.Platform, bot.ActDelete, id) {
 		return nil
 	}
 	_, err := g.call(ctx, ev.Platform, bot.ActDelete, http.MethodDelete, url.PathEscape(id), nil, nil)
-	if gone(err) && g.removedAlready(bot.ActDelete, id) {
+	if gone(err) && g.removedAlready(ctx, ev.Platform, bot.ActDelete, id) {
 		return nil
 	}
-	return g.once(ctx, "delete "+id, err, (*GraphError).Gone)
+	err = g.once(ctx, "delete "+id, err, (*GraphError).Gone)
+	if ev.Platform == Instagram && g.removedFromInstagram(ctx, bot.ActDelete, id, err) {
+		return nil
+	}
+	return err
 }
 
 // publicReply answers under the thread's top comment, on edge (comments on
@@ -644,7 +665,7 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 	// answered: no one sees it, and Meta refuses a reply under a comment
 	// gone, which would be a case about nothing, each time a visitor asks
 	// and deletes.
-	if removedUnder(g, bot.ActReply, ev) {
+	if removedUnder(ctx, g, bot.ActReply, ev) {
 		return nil
 	}
 	if st, ok := g.callOf(ctx, key); ok && st.done {
@@ -676,7 +697,7 @@ func publicReply(ctx context.Context, g *graph, ev bot.Event, edge, author, text
 	if err == nil {
 		g.wrote(ev.Platform, raw)
 	}
-	if gone(err) && removedUnder(g, bot.ActReply, ev) {
+	if gone(err) && removedUnder(ctx, g, bot.ActReply, ev) {
 		return nil
 	}
 	return g.once(ctx, key, err, func(*GraphError) bool { return false })
@@ -801,14 +822,14 @@ func pastTense(op bot.ActionKind) string {
 	return "deleted"
 }
 
-// threadTop is the comment a public reply goes under: the thread's top comment
-// when the event is itself a reply.
 // removedUnder reports whether Meta said the comment of ev, or the top of
 // its thread, was removed: an answer to it has nothing left to do (and
 // says so in the log).
-func removedUnder(g *graph, op bot.ActionKind, ev bot.Event) bool {
+func removedUnder(ctx context.Context, g *graph, op bot.ActionKind, ev bot.Event) bool {
 	id, top := CommentID(ev), threadTop(ev)
-	return g.removedAlready(op, id) || (top != id && g.removedAlready(op, top))
+	return g.removedAlready(ctx, ev.Platform, op, id) || (top != id && g.removedAlready(ctx, ev.Platform, op, top))
 }
 
+// threadTop is the comment a public reply goes under: the thread's top comment
+// when the event is itself a reply.
 func threadTop(ev bot.Event) string { return cmp.Or(ev.Thread, CommentID(ev)) }

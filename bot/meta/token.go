@@ -8,13 +8,16 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // AlertWith has the connector tell the CMs, through alert (the desk's urgent
 // messages), what only they can mend: Meta refusing the page token, or the
 // app secret it is proved with, which stops all moderation of the Page and
 // the Instagram account; a permission missing for a kind of action on the
-// Page or on Instagram; and the end of each. Each trouble is said once, when
+// Page or on Instagram; and the end of each; and a rate limit longer than
+// vigie waits, once. Each trouble is said once, when
 // it starts, and its end once it held clear for clearFor (steady.go).
 func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error) {
 	c.alert.Store(&alert)
@@ -78,6 +81,20 @@ func (c *Connector) permissionRefused(on, what string, refused bool, why string)
 		"the desk is told when it has been carried out again for %s. Meta said: %s",
 		what, where, what, where, clearForText, why)
 	c.queueAlert(text)
+}
+
+// rateLimited tells the desk, once a limit, that Meta limits vigie's calls
+// until until (for wait), and what becomes of the actions meanwhile: the
+// cases they are left as have no card each (handlers.Options.LimitWaits).
+func (c *Connector) rateLimited(until time.Time, wait time.Duration, why string) {
+	if c.alert.Load() == nil {
+		return
+	}
+	c.queueAlert(fmt.Sprintf("⏳ Meta limits vigie's calls on the Page and on Instagram for about %s, until %s UTC (%s). "+
+		"Hides, deletes, blocks and public answers wait, each a case in /queue without a card here, and vigie carries them out "+
+		"in the order the comments came once the limit ends; an answer is not given more than an hour after its question. "+
+		"What is still not done an hour after it was left, and warnings, get their cards here as cases.",
+		bot.FormatDuration(wait), until.UTC().Format("15:04"), why))
 }
 
 // queueAlert queues text for the desk, which tellDesk sends; with too many

@@ -37,6 +37,12 @@ type Options struct {
 	// moderation actions' own, so that a passing failure or a short rate
 	// limit is tried again); nil tries once.
 	Retry func(ctx context.Context, op func(context.Context) error) error
+	// FailureCause, when set, names the store.Case.Cause of an answer a of
+	// ev the platform refused with err, "" for none, as the moderation
+	// actions' cases are named: the case of an answer a long rate limit
+	// left then shares its cause's card, and is answered once the limit
+	// ends (handlers.LateOutcome).
+	FailureCause func(ev bot.Event, a bot.Action, err error) string
 }
 
 // Assistant answers members' questions from the FAQ after the moderation rules
@@ -48,6 +54,7 @@ type Assistant struct {
 	openCase  func(ctx context.Context, rs *rules.Ruleset, c store.Case) error
 	paused    func() bool
 	retry     func(ctx context.Context, op func(context.Context) error) error
+	cause     func(ev bot.Event, a bot.Action, err error) string
 	log       *slog.Logger
 
 	decisions *prometheus.CounterVec
@@ -86,6 +93,7 @@ func New(o Options) (*Assistant, error) {
 		platforms: o.Platforms,
 		store:     o.Store,
 		openCase:  o.OpenCase,
+		cause:     o.FailureCause,
 		paused:    o.Paused,
 		retry:     o.Retry,
 		log:       o.Logger,
@@ -335,6 +343,11 @@ func (a *Assistant) unanswered(ctx context.Context, m *Matcher, ev *bot.Event, d
 	c := store.Case{Event: *ev, Rule: "faq:" + d.Entry, Category: "faq",
 		Reason:    fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %v", d.Entry, d.Score, err),
 		Suggested: []bot.Action{{Kind: bot.ActReply, Text: d.Text}}}
+	if a.cause != nil && !d.Private {
+		if cause := a.cause(*ev, c.Suggested[0], err); cause != "" {
+			c.Cause, c.NotDone = cause, c.Suggested
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var file *rules.Ruleset

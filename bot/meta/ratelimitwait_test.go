@@ -1,0 +1,296 @@
+package meta_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
+// limits the Page's calls (code 32), its usage header saying access comes
+// back in 10 minutes, longer than vigie waits; a question among the scams
+// gets the FAQ's answer. The desk is told once that Meta limits vigie, and
+// until when; no card for each comment. Once the limit ends, on the
+// daemon's clock, the hides and the FAQ's public answer are carried out,
+// once each, in the order the comments came, and no case is left open.
+// Before, each comment's action was a case and a card at once, the desk
+// was not told of the limit, and the answer was never given.
+func TestGraphRateLimitWaitsThenActs(t *testing.T) {
+	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
+	g := newFakeGraph(t)
+	g.now = clk.Now
+	desk := &deskRecorder{}
+	base, logs, _ := startDaemonOn(t, clk, g, desk, nil, `
+timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "crypto"'
+    do: [hide]
+faq:
+  entries:
+    - id: hours
+      questions: ["quels sont vos horaires ?"]
+      answer: "Du lundi au samedi, 9h-19h."
+`)
+
+	g.limit(10)
+	type comment struct{ post, cid, text string }
+	wave := []comment{
+		{"111", "111_9000000000000001", "CRYPTO gratuit ici"},
+		{"222", "222_9000000000000002", "CRYPTO x100 garanti"},
+		{"111", "111_9000000000000003", "quels sont vos horaires ?"},
+		{"333", "333_9000000000000004", "CRYPTO: ecrivez-moi"},
+	}
+	sent := clk.Now().Add(-time.Minute).Unix()
+	for i, c := range wave {
+		deliverSigned(t, base, commentOnPost(c.post, c.cid, fmt.Sprint(7000+i), c.text, sent+int64(i)))
+	}
+	testsync.Eventually(t, "a case for each comment's action Meta made wait", func() bool {
+		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
+	})
+	testsync.Eventually(t, "the desk told of the limit", func() bool { return len(desk.alertsWith("Meta limits vigie's calls")) == 1 })
+	limitedCalls := len(g.Calls())
+
+	g.limit(0)
+	clk.step(601 * time.Second)
+	carried := func() []string {
+		var done []string
+		for _, c := range g.Calls()[limitedCalls:] {
+			switch {
+			case c.Method == "POST" && c.Params.Get("is_hidden") == "true":
+				done = append(done, "hide "+strings.TrimPrefix(c.Path, "/"))
+			case c.Method == "POST" && strings.HasSuffix(c.Path, "/comments"):
+				done = append(done, "reply "+strings.TrimSuffix(strings.TrimPrefix(c.Path, "/"), "/comments"))
+			}
+		}
+		return done
+	}
+	testsync.Eventually(t, "the actions carried out once the limit ended, no case left open", func() bool {
+		return openCasesWith(t, base, "") == 0 && len(carried()) >= len(wave) &&
+			strings.Contains(logs.String(), `msg="rate limit ended: the actions it left as cases carried out`)
+	})
+	done := carried()
+	want := []string{"hide " + wave[0].cid, "hide " + wave[1].cid, "reply " + wave[2].cid, "hide " + wave[3].cid}
+	if strings.Join(done, ", ") != strings.Join(want, ", ") {
+		t.Errorf("carried out once the limit ended: %q, want %q, once each and in order", done, want)
+	}
+	if cards := desk.cardCount(); cards != 0 {
+		t.Errorf("%d cards on the desk for actions that waited for the limit, want none", cards)
+	}
+	if n := len(desk.alertsWith("Meta limits vigie's calls")); n != 1 {
+		t.Errorf("the desk told of the limit %d times, want once", n)
+	}
+}
+
+// TestGraphRateLimitCasesPickedUpAfterARestart: vigie stops while Meta
+// limits the Page's calls for 10 minutes, the actions of a spam wave left
+// as cases in Redis. vigie started again after the limit (or another
+// instance on the same Redis) carries them out once its first action on
+// Meta is carried out: the scams are hidden, no case is left open. Before,
+// only the instance whose limit it was carried them out, when the limit
+// ended on its clock: after a restart they stayed open until a CM decided
+// each.
+func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-restart")}
+	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
+	g := newFakeGraph(t)
+	g.now = clk.Now
+	const scamRules = `
+timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "crypto"'
+    do: [hide]
+`
+	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	g.limit(10)
+	sent := clk.Now().Add(-time.Minute).Unix()
+	wave := []string{"111_9100000000000001", "222_9100000000000002"}
+	for i, cid := range wave {
+		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7100+i), "CRYPTO gratuit", sent+int64(i)))
+	}
+	testsync.Eventually(t, "a case for each scam Meta made wait", func() bool {
+		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
+	})
+	stop()
+
+	g.limit(0)
+	clk.step(11 * time.Minute)
+	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	const later = "333_9100000000000003"
+	deliverSigned(t, base, commentOnPost("333", later, "7199", "CRYPTO encore", clk.Now().Add(-time.Second).Unix()))
+	testsync.Eventually(t, "the scams left by the limit hidden once an action was carried out, no case left open", func() bool {
+		return hidesOf(g, later) == 1 && hidesOf(g, wave[0]) == 2 && hidesOf(g, wave[1]) == 2 && openCasesWith(t, base, "") == 0
+	})
+}
+
+// deskRecorder is a desk that keeps what it is shown.
+type deskRecorder struct {
+	mu     sync.Mutex
+	cards  []bot.Card
+	alerts []string
+}
+
+func (d *deskRecorder) PostCard(_ context.Context, c bot.Card) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cards = append(d.cards, c)
+	return nil
+}
+
+func (d *deskRecorder) EditCard(context.Context, bot.CardRef, bot.Card, string) error { return nil }
+
+func (d *deskRecorder) Alert(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.alerts = append(d.alerts, text)
+	return nil
+}
+
+func (d *deskRecorder) cardCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.cards)
+}
+
+func (d *deskRecorder) alertsWith(part string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, a := range d.alerts {
+		if strings.Contains(a, part) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// stepClock is a clock that moves when the test steps it, with its timers.
+type stepClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*stepTimer
+}
+
+type stepTimer struct {
+	at   time.Time
+	f    func()
+	done bool
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &stepTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, tm)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := tm.done
+		tm.done = true
+		return !was
+	}
+}
+
+// step moves the clock on by d and runs the timers then due.
+func (c *stepClock) step(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []*stepTimer
+	for _, tm := range c.timers {
+		if !tm.done && !tm.at.After(c.now) {
+			tm.done = true
+			due = append(due, tm)
+		}
+	}
+	c.mu.Unlock()
+	for _, tm := range due {
+		go tm.f()
+	}
+}
+
+// startDaemonOn runs vigie on the clock clk with the environment env and
+// the rule file text, Meta's connector on the fake Graph API g, and desk
+// as its desk, as the daemon wires it; it returns the daemon's address and
+// logs, and stop, which stops it (at the latest when the test ends).
+func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorder, env map[string]string, text string) (string, *testsync.Buffer, func()) {
+	t.Helper()
+	rulesPath := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rulesPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testsync.Buffer{}
+	c := meta.New(meta.Config{
+		AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(),
+		Logger: testsync.Logger(logs), Now: clk.Now,
+	})
+	conn := daemon.Connector{
+		Name: "meta", Source: c, Platforms: c.Platforms(),
+		Routes:    map[string]http.Handler{"/webhooks/meta": c.Handler()},
+		Desk:      desktest.Desk{Poster: desk},
+		AlertWith: c.AlertWith,
+	}
+	ready := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{
+			ConfigPath: rulesPath,
+			Listen:     "127.0.0.1:0",
+			Logger:     testsync.Logger(logs),
+			Getenv: func(k string) string {
+				if k == "VIGIE_ADMIN_TOKEN" {
+					return adminToken
+				}
+				return env[k]
+			},
+			Ready:      func(a net.Addr) { ready <- a },
+			Now:        clk.Now,
+			AfterFunc:  clk.AfterFunc,
+			Connectors: []daemon.Connector{conn},
+		}, nil)
+	}()
+	stop := sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon.Run: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	})
+	select {
+	case a := <-ready:
+		return "http://" + a.String(), logs, stop
+	case err := <-done:
+		done <- err
+		t.Fatalf("daemon stopped: %v\n%s", err, logs)
+		return "", nil, nil
+	}
+}
