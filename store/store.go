@@ -479,6 +479,12 @@ const (
 	// join the last of them rather than open their own.
 	GroupWindow  = time.Minute
 	GroupAuthors = 3
+	// GroupJoiners bounds the authors of other cases a case remembers as
+	// its members: the last GroupJoiners who joined it (a place's case in a
+	// raid). An author it forgot, whose hit comes again, joins the place's
+	// case while the place is grouped, or opens a case of their own. A case
+	// forgets all of them, and its own author, once decided.
+	GroupJoiners = 64
 	// DefaultOpenCaseCap is how many cases may be open at once by default.
 	DefaultOpenCaseCap = 10_000
 )

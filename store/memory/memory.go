@@ -1226,7 +1226,7 @@ func (s *Store) closeOpen(r *caseRec) {
 // thousands of authors for as long as it is open. An author forgotten here
 // whose hit comes again opens a case of their own, or joins the place's;
 // a retry of a forgotten hit is counted again.
-const groupKeep = 64
+const groupKeep = store.GroupJoiners
 
 // trimGroups forgets r's oldest grouped authors and hits beyond groupKeep.
 func (s *Store) trimGroups(r *caseRec) {

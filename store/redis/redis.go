@@ -582,7 +582,8 @@ func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 //	PREFIX:{cases}:open, PREFIX:{cases}:decided  zsets of ids by number
 //	PREFIX:{cases}:stream                     stream of opened cases, group "desk"
 //	PREFIX:{cases}:origin:ORIGIN              id of the case an origin opened or joined
-//	PREFIX:{cases}:group:AUTHORGROUP          id of the author's last case there
+//	PREFIX:{cases}:group:AUTHORGROUP          id of the author's last case there, while it is open
+//	PREFIX:{cases}:joined:ID                  list: the group keys of the case's last members
 //	PREFIX:{cases}:place:PLACEGROUP           hash: cases opened lately in a place
 //	PREFIX:{cases}:reminders                  hash: case id -> reminder a desk did not take
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
@@ -1489,7 +1490,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
-				k.ttlHour, push, epoch, k.originTTL},
+				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners},
 		})
 		index = append(index, i)
 	}
@@ -1908,7 +1909,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 // DecideCase closes an open case once, atomically: of two CMs pressing at the
 // same moment, the second gets the first one's decision and ErrDecided.
 func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
-	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq")}
+	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq"), s.casesKey("joined:" + id)}
 	vals, err := s.script(ctx, decideScript, keys, id, outcome, by, at.Format(time.RFC3339Nano),
 		s.cfg.caseCap, ms(s.cfg.caseTTL)).Slice()
 	if err != nil {

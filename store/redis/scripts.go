@@ -270,7 +270,8 @@ return 1
 // memory), its latest (JSON, "" for none), ttl and an hour, whether to push
 // the expiry of the counter, index, stream and epoch ("1") if a case is
 // opened, a new epoch (store.NewCaseEpoch) to start if the counter does,
-// the origin's ttl (OriginTTL, or ttl when shorter).
+// the origin's ttl (OriginTTL, or ttl when shorter), the members a case
+// remembers (store.GroupJoiners).
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
@@ -353,9 +354,22 @@ if ARGV[6] == '1' then
     end
   end
   if into then
-    -- The author's own case is named by the group key already, which
-    -- outlives it (set when it opened, or later); the place's is not.
-    if place then redis.call('SET', KEYS[5], into, 'PX', ARGV[3]) end
+    -- The author's own case is named by the group key already (set when
+    -- it opened, or later); the place's is not: the key names it for as
+    -- long as the case lives, and is listed among its members, the last
+    -- ARGV[19] of them, whose keys go when it is decided or forgets them.
+    if place then
+      local life = redis.call('PTTL', ARGV[1] .. into)
+      if life <= 0 then life = tonumber(ARGV[3]) end
+      redis.call('SET', KEYS[5], into, 'PX', life)
+      local jk = ARGV[1] .. 'joined:' .. into
+      local n = redis.call('RPUSH', jk, KEYS[5])
+      redis.call('PEXPIRE', jk, life)
+      for _ = 1, n - tonumber(ARGV[19]) do
+        local g = redis.call('LPOP', jk)
+        if redis.call('GET', g) == into then redis.call('DEL', g) end
+      end
+    end
     if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[18]) end
     return {'grouped', into, h}
   end
@@ -390,6 +404,8 @@ end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[18]) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
+  -- Its author's group, which the decision removes.
+  redis.call('HSET', hk, 'group', KEYS[5])
   if place == nil then place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id') end
   if not place[1] or tonumber(ARGV[7]) - tonumber(place[1]) >= tonumber(ARGV[8]) then
     redis.call('HSET', KEYS[6], 'start', ARGV[7], 'n', 1, 'id', id)
@@ -401,16 +417,25 @@ end
 return {'ok', id, sid}
 `)
 
-// decideScript closes an open case once.
+// decideScript closes an open case once, and removes the author groups that
+// name it (its author's, its members'): a decided case is joined no more.
 //
-// KEYS: case hash, open index, decided index, case counter. ARGV: id, outcome, by, decided at
-// (RFC 3339), decided cap, ttl. Returns {'nf'}, {'dup', hash} or {'ok', hash}.
+// KEYS: case hash, open index, decided index, case counter, its members (a
+// list of their group keys). ARGV: id, outcome, by, decided at (RFC 3339),
+// decided cap, ttl. Returns {'nf'}, {'dup', hash} or {'ok', hash}.
 var decideScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf'} end
 if redis.call('HGET', KEYS[1], 'status') == 'decided' then
   return {'dup', redis.call('HGETALL', KEYS[1])}
 end
 redis.call('HSET', KEYS[1], 'status', 'decided', 'outcome', ARGV[2], 'by', ARGV[3], 'dat', ARGV[4])
+-- A group names the author's last case: one naming another is left.
+local gs = redis.call('LRANGE', KEYS[5], 0, -1)
+table.insert(gs, redis.call('HGET', KEYS[1], 'group'))
+for _, g in ipairs(gs) do
+  if g and redis.call('GET', g) == ARGV[1] then redis.call('DEL', g) end
+end
+redis.call('DEL', KEYS[5])
 local seq = redis.call('HGET', KEYS[1], 'seq')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], seq, ARGV[1])

@@ -1324,6 +1324,40 @@ func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("a new author 10 minutes later joined %s", c.ID)
 		}
 	})
+	t.Run("a raid's members", func(t *testing.T) {
+		// A place's case remembers its last GroupJoiners members: once the
+		// place's window is over, the last of them joins it again, one it
+		// forgot opens a case of their own; once it is decided, none joins
+		// it again.
+		st := newStore(t)
+		var place store.Case
+		for i := range store.GroupAuthors {
+			place = open(t, st, hit(fmt.Sprintf("m-%d", i), fmt.Sprintf("u-%d", i), "general", "raid", 0))
+		}
+		n := store.GroupJoiners + 6
+		for i := range n {
+			c := open(t, st, hit(fmt.Sprintf("r-%d", i), fmt.Sprintf("r-%d", i), "general", "raid", time.Second))
+			if c.ID != place.ID {
+				t.Fatalf("raider %d: case %s, want the place's %s", i, c.ID, place.ID)
+			}
+		}
+		last := fmt.Sprintf("r-%d", n-1)
+		if c := open(t, st, hit("again-last", last, "general", "raid", 10*time.Minute)); c.ID != place.ID || c.Count != n+2 {
+			t.Errorf("the last raider again: case %s count %d, want %s count %d", c.ID, c.Count, place.ID, n+2)
+		}
+		if c := open(t, st, hit("again-first", "r-0", "general", "raid", 10*time.Minute)); c.ID == place.ID || c.Hits() != 1 {
+			t.Errorf("the first raider again, %d members later: case %s count %d, want a case of their own",
+				n-1, c.ID, c.Count)
+		}
+		if _, err := st.DecideCase(ctx, place.ID, "ban", "telegram:1", t0.Add(11*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for _, author := range []string{last, fmt.Sprintf("u-%d", store.GroupAuthors-1)} {
+			if c := open(t, st, hit("after-"+author, author, "general", "raid", 12*time.Minute)); c.ID == place.ID || c.Hits() != 1 {
+				t.Errorf("%s after the decision: case %s count %d, want a new case", author, c.ID, c.Count)
+			}
+		}
+	})
 }
 
 // RunOpenCap checks the bound on open cases; newStore makes a store that
