@@ -102,18 +102,7 @@ func newPipelineOn(t *testing.T, now time.Time, text string, st store.Store, twe
 func (p *pipeline) deliver(t *testing.T, body []byte) []bot.Verdict {
 	t.Helper()
 	p.h.mustPost(body)
-	var out []bot.Verdict
-	for _, ev := range p.h.collect() {
-		v, err := p.eng.Evaluate(context.Background(), ev)
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", ev.Key(), err)
-		}
-		if err := p.mod.Handle(context.Background(), ev, v); err != nil {
-			t.Fatalf("handle %s: %v", ev.Key(), err)
-		}
-		out = append(out, v)
-	}
-	return out
+	return p.judge(t)
 }
 
 // callsTo returns the Graph calls on path, without the sentinel's noise.
