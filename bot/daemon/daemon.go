@@ -559,7 +559,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actApart, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
@@ -1465,6 +1465,18 @@ func (d *daemon) unfolded(j, cover *job) {
 
 // actNow is act, in the caller's lane.
 func (d *daemon) actNow(j *job) { d.actIn(d.workCtx, j) }
+
+// actApart is actNow for a verdict carried out in its member's own lane,
+// whose ban or timeout waits there for the member's lock: the actions done
+// before it (the message's delete) are written to its journal entry as
+// they are done (carried), so that a process killed in the wait does not
+// leave the next one to ask them of the platform again.
+func (d *daemon) actApart(j *job) {
+	if j.journaled {
+		d.held.setApart(j.key)
+	}
+	d.actNow(j)
+}
 
 // actIn is actNow in ctx, the work context or one holding the member's lock
 // for the verdict's first action that asks for it.

@@ -67,6 +67,23 @@ func needsJournal(ev *bot.Event, v *bot.Verdict) bool {
 type held struct {
 	mu sync.Mutex
 	m  map[string]store.JournalEntry
+	// apart are the keys of the entries carried out in their member's own
+	// lane (memberLanes): their actions done are written through (carried).
+	apart map[string]bool
+}
+
+// setApart says the entry of key is carried out in its member's own lane,
+// where its ban waits for the member's lock after its delete was done.
+func (h *held) setApart(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.m[key]; !ok {
+		return
+	}
+	if h.apart == nil {
+		h.apart = map[string]bool{}
+	}
+	h.apart[key] = true
 }
 
 func (h *held) add(e *store.JournalEntry) {
@@ -86,6 +103,7 @@ func (h *held) remove(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.m, key)
+	delete(h.apart, key)
 }
 
 func (h *held) has(key string) bool {
@@ -118,16 +136,17 @@ func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
 }
 
 // carried adds a to the actions carried out of the entry of ev, and
-// returns the entry; false when this process does not hold it. The entry's
+// returns the entry, and whether it is carried out apart (setApart); false
+// when this process does not hold it. The entry's
 // Done is this process's own (add clips one read from the store): a is
 // appended in place, and the key is looked up from the stack, for a verdict
 // that ends well costs one allocation at most.
-func (h *held) carried(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+func (h *held) carried(ev *bot.Event, a bot.Action) (e store.JournalEntry, apart, ok bool) {
 	var room [96]byte
 	k := append(append(append(room[:0], ev.Platform...), ':'), ev.ID...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.m[string(k)]
+	e, ok = h.m[string(k)]
 	if ok && !slices.Contains(e.Done, a) {
 		if e.Done == nil {
 			e.Done = make([]bot.Action, 0, 2)
@@ -135,7 +154,7 @@ func (h *held) carried(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
 		e.Done = append(e.Done, a)
 		h.m[e.Key] = e
 	}
-	return e, ok
+	return e, ok && h.apart[string(k)], ok
 }
 
 // take removes the entry of key and returns it.
@@ -144,6 +163,7 @@ func (h *held) take(key string) (store.JournalEntry, bool) {
 	defer h.mu.Unlock()
 	e, ok := h.m[key]
 	delete(h.m, key)
+	delete(h.apart, key)
 	return e, ok
 }
 
@@ -331,18 +351,21 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 }
 
 // carried keeps a, carried out for ev's verdict, in its journal entry (for
-// the case of a verdict left unfinished too often: DeferAgain). It is
-// written there at once only while the verdict's case is open being tried
-// (earlyOpened named it): those actions are slow or failing, and a kill
-// would cut them short; otherwise finish writes it if the carrying out is
-// cut short while the process lives on. A ban tells the members' lanes
+// the case of a verdict left unfinished too often: DeferAgain; and so that
+// a verdict carried out again after a kill does not ask it of the platform
+// twice). It is written there at once only while the verdict's case is open
+// being tried (earlyOpened named it), or while the verdict is carried out in
+// its member's own lane (setApart): those actions are slow or failing, or
+// the ban after them waits for the member's lock, and a kill would cut them
+// short; otherwise finish writes it if the carrying out is cut short while
+// the process lives on. A ban tells the members' lanes
 // too: the verdicts folded into it are covered.
 func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	if a.Kind == bot.ActBan {
 		d.members.banned(&ev)
 	}
-	e, ok := d.held.carried(&ev, a)
-	if !ok || e.Case == "" {
+	e, apart, ok := d.held.carried(&ev, a)
+	if !ok || e.Case == "" && !apart {
 		return
 	}
 	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
@@ -534,12 +557,30 @@ func (d *daemon) resume(ctx context.Context) int {
 		d.metrics.recovered.WithLabelValues("resumed").Inc()
 		d.log.Info("carrying out a verdict left unfinished", "event", e.Key, "begun", e.Begun, "tries", e.Tries)
 		d.held.add(&e)
+		// What its first carrying out did (a delete before the ban that
+		// waited for the member's lock) is not asked of the platform again.
+		j.v = withoutDone(j.v, e.Done)
 		d.carryOut(&j)
 	}
 	if n > 0 {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)
 	}
 	return n
+}
+
+// withoutDone is v without the actions done already (a journal entry's
+// Done); v itself when there are none.
+func withoutDone(v bot.Verdict, done []bot.Action) bot.Verdict {
+	if len(done) == 0 {
+		return v
+	}
+	out := v
+	out.Matches = make([]bot.Match, len(v.Matches))
+	for i, m := range v.Matches {
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool { return slices.Contains(done, a) })
+		out.Matches[i] = m
+	}
+	return out
 }
 
 // now reads the daemon's clock (Config.Now).
