@@ -867,16 +867,21 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 		m.ShowDecision(ctx, c, m.banText(given))
 		return nil
 	}
+	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
+	// A refusal every such action in its place meets (a long rate limit)
+	// puts the case on its cause's card, with the others it left, rather
+	// than a card of its own; and a long limit's end carries it out again.
+	cause := causeKey(c.Event, asked, []string{m.causeOf(err)})
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
 	// a decision of now: the rule file running now
-	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
 	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: asked,
 		NotDone:   asked,
 		Reason:    err.Error(),
 		Holds:     true,
+		Cause:     cause,
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}

@@ -201,7 +201,10 @@ type daemon struct {
 	// desks are the connectors' desks, watched for /-/ready.
 	desks []*watchedDesk
 	// actions follows the platforms whose actions keep failing.
-	actions   *actionWatch
+	actions *actionWatch
+	// limits are the carryings out of what a long rate limit left, once it
+	// ended (limitEnded), for the stop to wait for.
+	limits    limitRuns
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
 	// adminToken guards reload and the case list: VIGIE_ADMIN_TOKEN, or,
@@ -790,6 +793,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	d.runResume(runCtx, &desk)
 	d.runRenewSeen(runCtx, &desk)
 	d.runFollow(runCtx, &desk)
+	desk.Go(func() { d.resumeLimits(runCtx) })
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -886,6 +890,11 @@ loop:
 	// stop, and a store that hangs does not hold the stop past its end.
 	if !wait(hard, &desk) {
 		left("the jobs (their last figures, their leases)")
+	}
+	// What a long rate limit left is carried out no more, once the run
+	// under way (its decisions, tried now) is done.
+	if !d.stopLimits(sctx) {
+		errs = append(errs, fmt.Errorf("the carrying out of what a rate limit left still running after %s", drain))
 	}
 	// A CM's decision still being tried ends first: one not carried out
 	// opens a case, which goes to the desk with the others.
