@@ -435,6 +435,11 @@ type JournalEntry struct {
 	// or as it was cut short while its process lived on): the case of a
 	// verdict left unfinished too often says they were done.
 	Done []bot.Action `json:"done,omitempty"`
+	// Trying are the verdict's actions asked of the platform that a second
+	// asking would not leave as the first did (a timeout, which would run
+	// from later; a kick), written before they are asked: one of them not
+	// in Done after a kill may have been done, and is not asked again blind.
+	Trying []bot.Action `json:"trying,omitempty"`
 	// Settle, when set, is the pending mark of the event, which Begin
 	// settles in the same write as the entry (Store.Settle): a retry after
 	// it is a duplicate, the entry carrying the verdict out.

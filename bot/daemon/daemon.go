@@ -464,6 +464,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		// d is made below, before any verdict.
 		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
 		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
+		Trying:      func(ctx context.Context, ev bot.Event, a bot.Action) { d.trying(ctx, ev, a) },
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,6 +156,19 @@ func (h *held) carried(ev *bot.Event, a bot.Action) (e store.JournalEntry, apart
 		h.m[e.Key] = e
 	}
 	return e, ok && h.apart[string(k)], ok
+}
+
+// trying adds a to the actions being asked of the entry of ev, and returns
+// the entry; false when this process does not hold it.
+func (h *held) trying(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[ev.Key()]
+	if ok && !slices.Contains(e.Trying, a) {
+		e.Trying = append(slices.Clip(e.Trying), a)
+		h.m[e.Key] = e
+	}
+	return e, ok
 }
 
 // take removes the entry of key and returns it.
@@ -313,7 +327,7 @@ func (d *daemon) keepFolded(j *job) bool {
 	if !ok {
 		return true
 	}
-	e.Verdict, e.Done = dr.v, nil
+	e.Verdict, e.Done, e.Trying = dr.v, nil, nil
 	d.held.add(&e)
 	dr.journaled, dr.key, dr.earlyCase = true, j.key, e.Case
 	ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
@@ -373,6 +387,25 @@ func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	if err := d.store.Begin(ctx, e); err != nil {
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
+			"event", e.Key, "action", a.String(), "err", err)
+	}
+}
+
+// trying writes a, a timeout or a kick of ev's verdict about to be asked of
+// the platform (handlers.NotTwice), to its journal entry, before it is
+// asked: a process killed during the call leaves the next one to know it
+// may have been done (resume). An entry not written is logged and counted;
+// the action is still carried out, as a verdict whose entry was not written.
+func (d *daemon) trying(ctx context.Context, ev bot.Event, a bot.Action) {
+	e, ok := d.held.trying(&ev, a)
+	if !ok {
+		return
+	}
+	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.store.Begin(ctx, e); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal entry not told of an action being asked: a crash in the middle of it would ask it again",
 			"event", e.Key, "action", a.String(), "err", err)
 	}
 }
@@ -558,14 +591,53 @@ func (d *daemon) resume(ctx context.Context) int {
 		d.log.Info("carrying out a verdict left unfinished", "event", e.Key, "begun", e.Begun, "tries", e.Tries)
 		d.held.add(&e)
 		// What its first carrying out did (a delete before the ban that
-		// waited for the member's lock) is not asked of the platform again.
-		j.v = withoutDone(j.v, e.Done)
+		// waited for the member's lock) is not asked of the platform again;
+		// nor is what it was asking when it stopped, when asking it again
+		// would not leave things as they are (handlers.NotTwice): a case
+		// says its end is unknown.
+		unknown := slices.DeleteFunc(slices.Clone(e.Trying), func(a bot.Action) bool { return slices.Contains(e.Done, a) })
+		j.v = withoutDone(j.v, append(slices.Clip(e.Done), unknown...))
+		if len(unknown) > 0 {
+			d.endUnknown(ctx, e, unknown)
+		}
 		d.carryOut(&j)
 	}
 	if n > 0 {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)
 	}
 	return n
+}
+
+// endUnknown makes a case of the actions of e's verdict that its carrying
+// out was asking of the platform when it stopped (unknown), and are not
+// asked again: their end is unknown, and a CM checks on the platform.
+func (d *daemon) endUnknown(ctx context.Context, e store.JournalEntry, unknown []bot.Action) {
+	d.log.Error("a verdict's action was being asked of the platform when its process stopped: not asked again; a case asks a CM to check", "audit", true,
+		"event", e.Key, "actions", actionsText(unknown))
+	v := e.Verdict
+	v.Matches = make([]bot.Match, 0, len(e.Verdict.Matches))
+	for _, m := range e.Verdict.Matches {
+		if m.Shadow {
+			continue
+		}
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool { return !slices.Contains(unknown, a) })
+		if len(m.Actions) > 0 {
+			v.Matches = append(v.Matches, m)
+		}
+	}
+	why := "end unknown: " + actionsText(unknown) + " was being asked of " + e.Event.Platform +
+		" when vigie stopped, and may have been done: not asked again; check on " + e.Event.Platform
+	if err := d.mod.DeferAgain(ctx, nil, e.Event, v, why, "", nil); err != nil {
+		d.log.Error("the case of an action whose end is unknown not opened", "event", e.Key, "err", err)
+	}
+}
+
+func actionsText(as []bot.Action) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // withoutDone is v without the actions done already (a journal entry's

@@ -38,6 +38,7 @@ func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 	}
 	b = appendOmitString(b, `,"case":`, e.Case)
 	b = appendActions(b, `,"done":[`, e.Done)
+	b = appendActions(b, `,"trying":[`, e.Trying)
 	return append(b, '}'), nil
 }
 
