@@ -270,7 +270,16 @@ func (d *daemon) finish(j *job, completed bool) {
 			d.log.Error("verdict not carried out before shutdown, and lost: the memory store's journal ends with the process", "event", key)
 			return
 		}
-		if len(e.Done) > 0 {
+		asked := len(e.Trying) > 0 && d.workCtx.Err() == nil
+		if asked {
+			// Cut short while the process goes on (a panic in the
+			// platform's client): its calls ended here, none is left in
+			// flight, and the next carrying out asks them again, as for
+			// any verdict left unfinished (up to maxTries). Only a kill, or
+			// a stop that cut a call, leaves them unknown.
+			e.Trying = nil
+		}
+		if len(e.Done) > 0 || asked {
 			// The actions carried out are kept with it, for its case if it
 			// is left unfinished too often.
 			ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
