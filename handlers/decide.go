@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -771,7 +772,7 @@ func (m *Moderator) markCarrying(ctx context.Context, id string) error {
 // killed or paused during the platform's call, or whose end the store did
 // not take. The platform may have done it. Never done blind: a delete, a
 // hide or a place's lock is done again (what is gone or hidden already
-// counts as done); a ban is looked up where the platform tells
+// counts as done), and so is a lift; a ban is looked up where the platform tells
 // (bot.BanReader), found given or done now; anything else (a ban the
 // platform does not tell, a timeout, a kick, a warning, a reply) is not done
 // a second time: the case's cards say its end is unknown, and a case asks
@@ -779,7 +780,9 @@ func (m *Moderator) markCarrying(ctx context.Context, id string) error {
 func (m *Moderator) carryUnknown(ctx context.Context, c store.Case, o Outcome, by string, claimed carryClaim) (store.Case, banGiven, error) {
 	var none banGiven
 	p := m.platforms[c.Event.Platform]
-	again := p == nil || placeAction(o.Kind) || o.Kind == bot.ActDelete || o.Kind == bot.ActHide
+	// What leaves things as they are when done twice: a delete or hide
+	// (gone or hidden already counts as done), a lift, a place's lock.
+	again := p == nil || placeAction(o.Kind) || slices.Contains([]bot.ActionKind{bot.ActDelete, bot.ActHide, OutcomeUnhide, OutcomeUnban, OutcomeUntimeout}, o.Kind)
 	why := "it is done again: done already, it counts as done"
 	if !again && o.Kind == bot.ActBan {
 		if r, ok := p.(bot.BanReader); ok {
