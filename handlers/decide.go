@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -498,6 +499,11 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 	case c.Carried != "":
 		claimed.release()
 		m.log.Info("a decision whose carrying out ended already, and failed, on another vigie", "case", c.ID, "outcome", o.String(), "by", by, "err", c.Carried)
+	case c.Carrying:
+		_, _, err := m.carryUnknown(ctx, c, o, by, claimed)
+		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
+			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		}
 	default:
 		m.log.Warn("a decision recorded but not carried out by the vigie that held it: carried out now", "audit", true,
 			"case", c.ID, "outcome", o.String(), "by", by)
@@ -565,6 +571,9 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 		// Nothing says whether it was carried out: not done twice.
 		release()
 		return c, none, fmt.Errorf("case %s decided %s by %s: %w", c.ID, c.Outcome, c.DecidedBy, store.ErrDecided)
+	}
+	if c.Carrying {
+		return m.carryUnknown(ctx, c, o, by, claimed)
 	}
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
 		"case", c.ID, "outcome", o.String(), "by", by)
@@ -635,7 +644,7 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 		select {
 		case done <- carried{given, err}:
 		case <-gone:
-			if errors.Is(err, errClaimLost) {
+			if errors.Is(err, errClaimLost) || errors.Is(err, errUnmarked) {
 				claimed()
 				m.awaitClaim(context.WithoutCancel(ctx), c, o, by, err)
 				return
@@ -654,7 +663,7 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 	defer stop()
 	select {
 	case r := <-done:
-		if errors.Is(r.err, errClaimLost) {
+		if errors.Is(r.err, errClaimLost) || errors.Is(r.err, errUnmarked) {
 			claimed()
 			return m.awaitClaim(ctx, c, o, by, r.err)
 		}
@@ -690,6 +699,11 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 		}
 		return nil
 	}
+	if err := m.markCarrying(actx, c.ID); err != nil {
+		m.log.Warn("a decision not carried out yet: the store did not record that its carrying out begins, without which a vigie finishing it after a stop could not know it may be done; carried out once it does",
+			"case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		return given, &bot.ActionError{Op: o.Kind, Err: fmt.Errorf("%w: %w", errUnmarked, err)}
+	}
 	if placeAction(o.Kind) {
 		// a lockdown held while paused: locked, kept and lifted as a rule's
 		a := bot.Action{Kind: o.Kind, Duration: o.Duration}
@@ -710,6 +724,8 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 		})
 	}
 	if errors.Is(err, errClaimLost) {
+		// The mark of its carrying out stays: a try before may have been
+		// done by the platform, whose answer was lost.
 		m.log.Warn("a decision's tries stopped: "+errClaimLost.Error()+"; left to the vigie that holds it, or to this one once it has it again",
 			"case", c.ID, "outcome", o.String(), "by", by)
 		return given, err
@@ -726,6 +742,101 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 	m.markCarried(actx, c.ID, err)
 	return given, err
 }
+
+// errUnmarked is what a decision's carrying out ends with, nothing asked of
+// the platform, when the store did not record that it begins
+// (markCarrying): it waits for its claim again (awaitClaim), as when the
+// claim was lost.
+var errUnmarked = errors.New("the store did not record that its carrying out begins")
+
+// markCarrying records on case id, before its decision is asked of the
+// platform, that its carrying out begins (store.DecisionMarks): until its
+// end is recorded, a vigie finishing it after a stop, a lost claim or an end
+// not recorded knows the platform may have done it (carryUnknown). nil for a
+// store that keeps no marks, and for a case gone.
+func (m *Moderator) markCarrying(ctx context.Context, id string) error {
+	mk, ok := m.store.(store.DecisionMarks)
+	if !ok {
+		return nil
+	}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	if err := mk.MarkCarrying(sctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// carryUnknown finishes, under its claim, the decision o of by on c whose
+// carrying out began and has no end recorded (store.Case.Carrying): a vigie
+// killed or paused during the platform's call, or whose end the store did
+// not take. The platform may have done it. Never done blind: a delete, a
+// hide or a place's lock is done again (what is gone or hidden already
+// counts as done), and so is a lift; a ban is looked up where the platform tells
+// (bot.BanReader), found given or done now; anything else (a ban the
+// platform does not tell, a timeout, a kick, a warning, a reply) is not done
+// a second time: the case's cards say its end is unknown, and a case asks
+// a CM to check on the platform.
+func (m *Moderator) carryUnknown(ctx context.Context, c store.Case, o Outcome, by string, claimed carryClaim) (store.Case, banGiven, error) {
+	var none banGiven
+	p := m.platforms[c.Event.Platform]
+	// What leaves things as they are when done twice: a delete or hide
+	// (gone or hidden already counts as done), a lift, a place's lock.
+	again := p == nil || placeAction(o.Kind) || slices.Contains([]bot.ActionKind{bot.ActDelete, bot.ActHide, OutcomeUnhide, OutcomeUnban, OutcomeUntimeout}, o.Kind)
+	why := "it is done again: done already, it counts as done"
+	if !again && o.Kind == bot.ActBan {
+		if r, ok := p.(bot.BanReader); ok {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			var st bot.BanStatus
+			err := m.retry.Do(actx, func(ctx context.Context) error {
+				var err error
+				st, err = r.BanOf(ctx, c.Event)
+				return err
+			})
+			cancel()
+			switch {
+			case err == nil && st.Known && st.Banned:
+				m.log.Warn("a decision whose carrying out was cut short, its end unknown: the member is banned on the platform, found done", "audit", true,
+					"case", c.ID, "outcome", o.String(), "by", by)
+				m.markCarried(ctx, c.ID, nil)
+				claimed.release()
+				given := m.givenBefore(ctx, c, o, by)
+				m.ShowDecision(ctx, c, m.banText(given))
+				return c, given, nil
+			case err == nil && st.Known:
+				again, why = true, "the platform says the member is not banned: banned now"
+			default:
+				m.log.Warn("a decision's end unknown, and the platform did not say whether the member is banned", "case", c.ID, "err", cmp.Or[error](err, errors.New("it cannot tell")))
+			}
+		}
+	}
+	if again {
+		m.log.Warn("a decision whose carrying out was cut short, its end unknown: "+why, "audit", true,
+			"case", c.ID, "outcome", o.String(), "by", by)
+		return m.carryDecided(ctx, c, o, by, claimed)
+	}
+	err := fmt.Errorf("case %s: %s by %s: %w", c.ID, o, by, errEndUnknown)
+	m.log.Error("a decision whose carrying out was cut short, its end unknown: not done a second time; a CM checks on the platform", "audit", true,
+		"case", c.ID, "outcome", o.String(), "by", by)
+	m.markCarried(ctx, c.ID, err)
+	claimed.release()
+	m.ShowDecision(ctx, c, "⚠️ Maybe not carried out: "+err.Error())
+	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
+	if oerr := m.open(ctx, m.communities.Load(), store.Case{
+		Event: c.Event, Rule: c.Rule, Category: c.Category,
+		Suggested: asked,
+		NotDone:   asked,
+		Reason:    err.Error(),
+		Holds:     true,
+	}); oerr != nil {
+		err = errors.Join(err, oerr)
+	}
+	return c, none, err
+}
+
+// errEndUnknown is what carryUnknown says of a decision it did not do a
+// second time.
+var errEndUnknown = errors.New("its carrying out was cut short (a vigie stopped, or its end was not recorded) and the platform may have done it: not done a second time; check on the platform, and decide this case again if it was not")
 
 // markCarried records on case id how its decision's carrying out ended
 // (err nil: done), for a press handed on after a kill to find it. The
@@ -759,16 +870,21 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 		m.ShowDecision(ctx, c, m.banText(given))
 		return nil
 	}
+	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
+	// A refusal every such action in its place meets (a long rate limit)
+	// puts the case on its cause's card, with the others it left, rather
+	// than a card of its own; and a long limit's end carries it out again.
+	cause := causeKey(c.Event, asked, []string{m.causeOf(err)})
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
 	// a decision of now: the rule file running now
-	asked := []bot.Action{{Kind: o.Kind, Text: o.Text, Duration: o.Duration}}
 	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: asked,
 		NotDone:   asked,
 		Reason:    err.Error(),
 		Holds:     true,
+		Cause:     cause,
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}

@@ -119,6 +119,11 @@ type Options struct {
 	// cut short, so that the case of a verdict left unfinished says which
 	// were done (DeferAgain).
 	Carried func(ctx context.Context, ev bot.Event, a bot.Action)
+	// Trying, when set, is told of a verdict's timeout or kick before it
+	// is asked of the platform (NotTwice): the journal keeps it, so that a
+	// verdict carried out again after a kill in the middle of that call does
+	// not ask it a second time.
+	Trying func(ctx context.Context, ev bot.Event, a bot.Action)
 	// FailureCause, when set, names the refusal behind an action's failure
 	// (after the retries) when every such action in the place would meet
 	// it, "" when it is about this action alone or may pass: vigie lacks
@@ -205,6 +210,7 @@ type Moderator struct {
 	bookLast      map[string]string
 	// carried is Options.Carried, or nil.
 	carried func(ctx context.Context, ev bot.Event, a bot.Action)
+	trying  func(ctx context.Context, ev bot.Event, a bot.Action)
 	// failureCause is Options.FailureCause, or nil; causeCards are the
 	// cards that show the cases of one cause (causecards.go).
 	failureCause func(err error) string
@@ -312,6 +318,7 @@ func New(o Options) (*Moderator, error) {
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
 		carried:      o.Carried,
+		trying:       o.Trying,
 		failureCause: o.FailureCause,
 		limitWaits:   o.LimitWaits,
 		claims:       newClaimFailures(),
@@ -457,6 +464,13 @@ func (m *Moderator) Paused() (bool, time.Time) {
 func (m *Moderator) Handle(ctx context.Context, ev bot.Event, v bot.Verdict) error {
 	return m.HandleBy(ctx, nil, ev, v)
 }
+
+// NotTwice reports whether an action of kind k, asked of the platform a
+// second time, would not leave things as the first did: a timeout would
+// run from the second asking, a kick would remove a member who came back.
+// (A ban is looked up before it is given; a warning and a reply are claimed
+// per author and message; a delete or hide of what is gone counts as done.)
+func NotTwice(k bot.ActionKind) bool { return k == bot.ActTimeout || k == bot.ActKick }
 
 // HandleBy is Handle for a verdict of the rule file rs (nil: the one
 // SetCommunities was last given): the event's community, so where its cases
@@ -676,6 +690,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 					return berr
 				}))
 			default:
+				if m.trying != nil && NotTwice(a.Kind) {
+					m.trying(ctx, ev, a)
+				}
 				err = retry.Do(actx, early.watch(a, func(ctx context.Context) error {
 					return m.withMemberLock(ctx, ev, a.Kind, func() error { return do(ctx, p, ev, a) })
 				}))

@@ -199,6 +199,11 @@ type Case struct {
 	// it did (see DecisionMarks): CarriedDone, or why it failed; "" while
 	// it is under way, cut short by a stop, or for a keep.
 	Carried string `json:"carried,omitempty"`
+	// Carrying says the carrying out of the case's decision began (the
+	// platform may have been asked) and its end is not recorded yet
+	// (DecisionMarks.MarkCarrying): whoever finishes the decision next does
+	// not know whether it was done, and must not do it blind.
+	Carrying bool `json:"carrying,omitempty"`
 	// Unverified says the case's message was posted over HTTP about a
 	// platform whose own connector is on, and not seen there: anyone with
 	// the webhook secret could have written it in a member's name. The
@@ -321,6 +326,14 @@ type DecisionMarks interface {
 	// MarkCarried records how the decision of case id was carried out:
 	// CarriedDone, or why it was not. ErrNotFound if unknown.
 	MarkCarried(ctx context.Context, id, result string) error
+	// MarkCarrying records that the carrying out of case id's decision
+	// begins (Case.Carrying), before the platform is asked: kept until
+	// MarkCarried, so that a holder of the claim after a kill, or after an
+	// end recorded while the store was away, knows that the platform may
+	// have done it already. It returns only once the store took it: an
+	// error says nothing may be asked of the platform yet. ErrNotFound if
+	// unknown.
+	MarkCarrying(ctx context.Context, id string) error
 }
 
 // CarryClaims is offered by a store that lets one holder at a time carry
@@ -422,6 +435,11 @@ type JournalEntry struct {
 	// or as it was cut short while its process lived on): the case of a
 	// verdict left unfinished too often says they were done.
 	Done []bot.Action `json:"done,omitempty"`
+	// Trying are the verdict's actions asked of the platform that a second
+	// asking would not leave as the first did (a timeout, which would run
+	// from later; a kick), written before they are asked: one of them not
+	// in Done after a kill may have been done, and is not asked again blind.
+	Trying []bot.Action `json:"trying,omitempty"`
 	// Settle, when set, is the pending mark of the event, which Begin
 	// settles in the same write as the entry (Store.Settle): a retry after
 	// it is a duplicate, the entry carrying the verdict out.

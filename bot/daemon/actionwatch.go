@@ -251,6 +251,56 @@ func rateLimited(err error) bool {
 	return false
 }
 
+// limited reports whether the connector name is under a long rate limit
+// now: its time not past, and no action carried out since.
+func (w *actionWatch) limited(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.state[name]
+	return st != nil && w.now().Before(st.limitedUntil)
+}
+
+// limitsLeft are the connectors under a long rate limit now that left
+// actions as cases, with how many and until when.
+func (w *actionWatch) limitsLeft() []limitLeft {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []limitLeft
+	now := w.now()
+	for _, name := range w.names {
+		if st := w.state[name]; st != nil && st.left > 0 && now.Before(st.limitedUntil) {
+			out = append(out, limitLeft{name: name, left: st.left, until: st.limitedUntil})
+		}
+	}
+	return out
+}
+
+// leftOver arms, for the connector name, the carrying out of n actions a
+// long rate limit left as cases before this process started: in wait, or
+// at the first action carried out there, whichever comes first.
+func (w *actionWatch) leftOver(name string, n int, wait time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.state[name]
+	if st == nil {
+		st = &actionState{}
+		w.state[name] = st
+	}
+	if st.stopTimer != nil {
+		return // a limit of this run's own: its end carries them out
+	}
+	st.left += n
+	w.setTimer(name, st, wait)
+}
+
+// limitLeft is a connector's long rate limit, and the actions it left as
+// cases.
+type limitLeft struct {
+	name  string
+	left  int
+	until time.Time
+}
+
 // platformFailing reports whether the actions of the event platform (its
 // connector's) keep failing.
 func (w *actionWatch) platformFailing(platform string) bool {

@@ -11,7 +11,9 @@ import (
 // TestPausedPastTheClaimDoesNotActAgain: a CM presses Ban; Telegram asks
 // the vigie carrying it out to wait 5 s (429), and that vigie is paused
 // (SIGSTOP) in the wait, past the claim's 30 s. The other vigie is handed
-// the press, has the claim once it ran out, and bans the member. The first,
+// the press, has the claim once it ran out, finds the ban's carrying out
+// begun and not ended, asks Telegram whether the member is banned (not),
+// and bans them. The first,
 // resumed, finds its claim lost by the clock before its next try, and asks
 // Telegram nothing more. Before, its next try went on as soon as it woke,
 // the renewal that would have found the claim another's not back yet, and
@@ -41,7 +43,7 @@ func TestPausedPastTheClaimDoesNotActAgain(t *testing.T) {
 		second = ins[1]
 	}
 	play.waitFor(second.name+" banning Gus once the claim ran out", func() bool {
-		return second.logged("a decision recorded but not carried out by the vigie that held it: carried out now", gusCase) > 0 && play.bans(11) == 2
+		return second.logged("its end unknown: the platform says the member is not banned: banned now", gusCase) > 0 && play.bans(11) == 2
 	})
 	first.resume(t)
 	play.waitFor(first.name+" stopping its tries, its claim lost", func() bool {

@@ -204,7 +204,10 @@ type daemon struct {
 	// desks are the connectors' desks, watched for /-/ready.
 	desks []*watchedDesk
 	// actions follows the platforms whose actions keep failing.
-	actions   *actionWatch
+	actions *actionWatch
+	// limits are the carryings out of what a long rate limit left, once it
+	// ended (limitEnded), for the stop to wait for.
+	limits    limitRuns
 	platforms []string // "discord off (DISCORD_TOKEN not set)", for /healthz
 	secret    []byte
 	// adminToken guards reload and the case list: VIGIE_ADMIN_TOKEN, or,
@@ -464,6 +467,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		// d is made below, before any verdict.
 		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
 		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
+		Trying:      func(ctx context.Context, ev bot.Event, a bot.Action) { d.trying(ctx, ev, a) },
 		// Meta's actions wait out its long rate limits, which it tells
 		// the desk of once: no card for each comment of a wave.
 		LimitWaits: func(platform string) bool { return actions.connector[platform] == "meta" },
@@ -573,7 +577,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actNow, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actApart, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",
@@ -804,6 +808,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	d.runResume(runCtx, &desk)
 	d.runRenewSeen(runCtx, &desk)
 	d.runFollow(runCtx, &desk)
+	desk.Go(func() { d.resumeLimits(runCtx) })
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -900,6 +905,11 @@ loop:
 	// stop, and a store that hangs does not hold the stop past its end.
 	if !wait(hard, &desk) {
 		left("the jobs (their last figures, their leases)")
+	}
+	// What a long rate limit left is carried out no more, once the run
+	// under way (its decisions, tried now) is done.
+	if !d.stopLimits(sctx) {
+		errs = append(errs, fmt.Errorf("the carrying out of what a rate limit left still running after %s", drain))
 	}
 	// A CM's decision still being tried ends first: one not carried out
 	// opens a case, which goes to the desk with the others.
@@ -1479,6 +1489,18 @@ func (d *daemon) unfolded(j, cover *job) {
 
 // actNow is act, in the caller's lane.
 func (d *daemon) actNow(j *job) { d.actIn(d.workCtx, j) }
+
+// actApart is actNow for a verdict carried out in its member's own lane,
+// whose ban or timeout waits there for the member's lock: the actions done
+// before it (the message's delete) are written to its journal entry as
+// they are done (carried), so that a process killed in the wait does not
+// leave the next one to ask them of the platform again.
+func (d *daemon) actApart(j *job) {
+	if j.journaled {
+		d.held.setApart(j.key)
+	}
+	d.actNow(j)
+}
 
 // actIn is actNow in ctx, the work context or one holding the member's lock
 // for the verdict's first action that asks for it.

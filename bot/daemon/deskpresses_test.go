@@ -32,6 +32,12 @@ type pressPlay struct {
 // killed is soon taken over.
 func startPressVigies(t *testing.T, tg *tgfake.Server, prefix string, n int) []*vigieProcess {
 	t.Helper()
+	return startPressVigiesOn(t, tg, redistest.URL(t), prefix, n)
+}
+
+// startPressVigiesOn is startPressVigies on the Redis of redisURL.
+func startPressVigiesOn(t *testing.T, tg *tgfake.Server, redisURL, prefix string, n int) []*vigieProcess {
+	t.Helper()
 	bin, config := vigieWith(t, pressKillRules)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=" + redistest.Prefix(prefix),
@@ -40,7 +46,6 @@ func startPressVigies(t *testing.T, tg *tgfake.Server, prefix string, n int) []*
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 		"TELEGRAM_CHATS=" + strconv.Itoa(pressGroup),
 	}
-	redisURL := redistest.URL(t)
 	var ins []*vigieProcess
 	for i := 1; i <= n; i++ {
 		ins = append(ins, startProcess(t, bin, fmt.Sprintf("vigie-%d", i), config, redisURL, env))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,23 @@ func needsJournal(ev *bot.Event, v *bot.Verdict) bool {
 type held struct {
 	mu sync.Mutex
 	m  map[string]store.JournalEntry
+	// apart are the keys of the entries carried out in their member's own
+	// lane (memberLanes): their actions done are written through (carried).
+	apart map[string]bool
+}
+
+// setApart says the entry of key is carried out in its member's own lane,
+// where its ban waits for the member's lock after its delete was done.
+func (h *held) setApart(key string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.m[key]; !ok {
+		return
+	}
+	if h.apart == nil {
+		h.apart = map[string]bool{}
+	}
+	h.apart[key] = true
 }
 
 func (h *held) add(e *store.JournalEntry) {
@@ -86,6 +104,7 @@ func (h *held) remove(key string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.m, key)
+	delete(h.apart, key)
 }
 
 func (h *held) has(key string) bool {
@@ -118,21 +137,35 @@ func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
 }
 
 // carried adds a to the actions carried out of the entry of ev, and
-// returns the entry; false when this process does not hold it. The entry's
+// returns the entry, and whether it is carried out apart (setApart); false
+// when this process does not hold it. The entry's
 // Done is this process's own (add clips one read from the store): a is
 // appended in place, and the key is looked up from the stack, for a verdict
 // that ends well costs one allocation at most.
-func (h *held) carried(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+func (h *held) carried(ev *bot.Event, a bot.Action) (e store.JournalEntry, apart, ok bool) {
 	var room [96]byte
 	k := append(append(append(room[:0], ev.Platform...), ':'), ev.ID...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.m[string(k)]
+	e, ok = h.m[string(k)]
 	if ok && !slices.Contains(e.Done, a) {
 		if e.Done == nil {
 			e.Done = make([]bot.Action, 0, 2)
 		}
 		e.Done = append(e.Done, a)
+		h.m[e.Key] = e
+	}
+	return e, ok && h.apart[string(k)], ok
+}
+
+// trying adds a to the actions being asked of the entry of ev, and returns
+// the entry; false when this process does not hold it.
+func (h *held) trying(ev *bot.Event, a bot.Action) (store.JournalEntry, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[ev.Key()]
+	if ok && !slices.Contains(e.Trying, a) {
+		e.Trying = append(slices.Clip(e.Trying), a)
 		h.m[e.Key] = e
 	}
 	return e, ok
@@ -144,6 +177,7 @@ func (h *held) take(key string) (store.JournalEntry, bool) {
 	defer h.mu.Unlock()
 	e, ok := h.m[key]
 	delete(h.m, key)
+	delete(h.apart, key)
 	return e, ok
 }
 
@@ -236,7 +270,16 @@ func (d *daemon) finish(j *job, completed bool) {
 			d.log.Error("verdict not carried out before shutdown, and lost: the memory store's journal ends with the process", "event", key)
 			return
 		}
-		if len(e.Done) > 0 {
+		asked := len(e.Trying) > 0 && d.workCtx.Err() == nil
+		if asked {
+			// Cut short while the process goes on (a panic in the
+			// platform's client): its calls ended here, none is left in
+			// flight, and the next carrying out asks them again, as for
+			// any verdict left unfinished (up to maxTries). Only a kill, or
+			// a stop that cut a call, leaves them unknown.
+			e.Trying = nil
+		}
+		if len(e.Done) > 0 || asked {
 			// The actions carried out are kept with it, for its case if it
 			// is left unfinished too often.
 			ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
@@ -293,7 +336,7 @@ func (d *daemon) keepFolded(j *job) bool {
 	if !ok {
 		return true
 	}
-	e.Verdict, e.Done = dr.v, nil
+	e.Verdict, e.Done, e.Trying = dr.v, nil, nil
 	d.held.add(&e)
 	dr.journaled, dr.key, dr.earlyCase = true, j.key, e.Case
 	ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
@@ -331,18 +374,21 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 }
 
 // carried keeps a, carried out for ev's verdict, in its journal entry (for
-// the case of a verdict left unfinished too often: DeferAgain). It is
-// written there at once only while the verdict's case is open being tried
-// (earlyOpened named it): those actions are slow or failing, and a kill
-// would cut them short; otherwise finish writes it if the carrying out is
-// cut short while the process lives on. A ban tells the members' lanes
+// the case of a verdict left unfinished too often: DeferAgain; and so that
+// a verdict carried out again after a kill does not ask it of the platform
+// twice). It is written there at once only while the verdict's case is open
+// being tried (earlyOpened named it), or while the verdict is carried out in
+// its member's own lane (setApart): those actions are slow or failing, or
+// the ban after them waits for the member's lock, and a kill would cut them
+// short; otherwise finish writes it if the carrying out is cut short while
+// the process lives on. A ban tells the members' lanes
 // too: the verdicts folded into it are covered.
 func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	if a.Kind == bot.ActBan {
 		d.members.banned(&ev)
 	}
-	e, ok := d.held.carried(&ev, a)
-	if !ok || e.Case == "" {
+	e, apart, ok := d.held.carried(&ev, a)
+	if !ok || e.Case == "" && !apart {
 		return
 	}
 	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
@@ -350,6 +396,25 @@ func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	if err := d.store.Begin(ctx, e); err != nil {
 		d.metrics.journalErrors.Inc()
 		d.log.Warn("journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
+			"event", e.Key, "action", a.String(), "err", err)
+	}
+}
+
+// trying writes a, a timeout or a kick of ev's verdict about to be asked of
+// the platform (handlers.NotTwice), to its journal entry, before it is
+// asked: a process killed during the call leaves the next one to know it
+// may have been done (resume). An entry not written is logged and counted;
+// the action is still carried out, as a verdict whose entry was not written.
+func (d *daemon) trying(ctx context.Context, ev bot.Event, a bot.Action) {
+	e, ok := d.held.trying(&ev, a)
+	if !ok {
+		return
+	}
+	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.store.Begin(ctx, e); err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("journal entry not told of an action being asked: a crash in the middle of it would ask it again",
 			"event", e.Key, "action", a.String(), "err", err)
 	}
 }
@@ -534,12 +599,69 @@ func (d *daemon) resume(ctx context.Context) int {
 		d.metrics.recovered.WithLabelValues("resumed").Inc()
 		d.log.Info("carrying out a verdict left unfinished", "event", e.Key, "begun", e.Begun, "tries", e.Tries)
 		d.held.add(&e)
+		// What its first carrying out did (a delete before the ban that
+		// waited for the member's lock) is not asked of the platform again;
+		// nor is what it was asking when it stopped, when asking it again
+		// would not leave things as they are (handlers.NotTwice): a case
+		// says its end is unknown.
+		unknown := slices.DeleteFunc(slices.Clone(e.Trying), func(a bot.Action) bool { return slices.Contains(e.Done, a) })
+		j.v = withoutDone(j.v, append(slices.Clip(e.Done), unknown...))
+		if len(unknown) > 0 {
+			d.endUnknown(ctx, e, unknown)
+		}
 		d.carryOut(&j)
 	}
 	if n > 0 {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)
 	}
 	return n
+}
+
+// endUnknown makes a case of the actions of e's verdict that its carrying
+// out was asking of the platform when it stopped (unknown), and are not
+// asked again: their end is unknown, and a CM checks on the platform.
+func (d *daemon) endUnknown(ctx context.Context, e store.JournalEntry, unknown []bot.Action) {
+	d.log.Error("a verdict's action was being asked of the platform when its process stopped: not asked again; a case asks a CM to check", "audit", true,
+		"event", e.Key, "actions", actionsText(unknown))
+	v := e.Verdict
+	v.Matches = make([]bot.Match, 0, len(e.Verdict.Matches))
+	for _, m := range e.Verdict.Matches {
+		if m.Shadow {
+			continue
+		}
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool { return !slices.Contains(unknown, a) })
+		if len(m.Actions) > 0 {
+			v.Matches = append(v.Matches, m)
+		}
+	}
+	why := "end unknown: " + actionsText(unknown) + " was being asked of " + e.Event.Platform +
+		" when vigie stopped, and may have been done: not asked again; check on " + e.Event.Platform
+	if err := d.mod.DeferAgain(ctx, nil, e.Event, v, why, "", nil); err != nil {
+		d.log.Error("the case of an action whose end is unknown not opened", "event", e.Key, "err", err)
+	}
+}
+
+func actionsText(as []bot.Action) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// withoutDone is v without the actions done already (a journal entry's
+// Done); v itself when there are none.
+func withoutDone(v bot.Verdict, done []bot.Action) bot.Verdict {
+	if len(done) == 0 {
+		return v
+	}
+	out := v
+	out.Matches = make([]bot.Match, len(v.Matches))
+	for i, m := range v.Matches {
+		m.Actions = slices.DeleteFunc(slices.Clone(m.Actions), func(a bot.Action) bool { return slices.Contains(done, a) })
+		out.Matches[i] = m
+	}
+	return out
 }
 
 // now reads the daemon's clock (Config.Now).

@@ -2,10 +2,14 @@ package daemon
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -28,11 +32,67 @@ import (
 // those cases stay open for a CM, and so does a case whose actions are more
 // than one (a decision is one action), or that a CM decided.
 
+// limitRuns tracks the carryings out of what long rate limits left
+// (limitEnded), which run on the daemon's timers: the stop waits for those
+// under way, and none starts once it began.
+type limitRuns struct {
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// start counts one run in; false once the stop began.
+func (r *limitRuns) start() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return false
+	}
+	r.wg.Add(1)
+	return true
+}
+
+func (r *limitRuns) stopping() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
+}
+
+// stopLimits ends the carryings out of what long rate limits left: none
+// starts any more, and those under way stop before their next case; it
+// waits for them until ctx ends, and reports whether they ended. The limits
+// not over yet are logged with the cases they left, which stay open for a
+// CM, or for the next start to carry out (resumeLimits).
+func (d *daemon) stopLimits(ctx context.Context) bool {
+	d.limits.mu.Lock()
+	d.limits.stopped = true
+	d.limits.mu.Unlock()
+	done := make(chan struct{})
+	go func() { d.limits.wg.Wait(); close(done) }()
+	ended := true
+	select {
+	case <-done:
+	case <-ctx.Done():
+		ended = false
+	}
+	if d.actions != nil {
+		for _, l := range d.actions.limitsLeft() {
+			d.log.Warn("stopping while rate limited: the actions the limit left as cases stay open; the next start carries out those still right late once the platform takes actions again, or a CM decides them",
+				"platform", l.name, "cases", l.left, "until", l.until.UTC().Format(time.RFC3339))
+		}
+	}
+	return ended
+}
+
 // limitEnded carries out the actions that the long rate limit of connector
-// name left as cases, where still right (handlers.LateOutcome), once it ended.
+// name left as cases, where still right (handlers.LateOutcome), once it
+// ended. A limit found on again (the platform asked to wait again, at the
+// first of them) stops it: the rest stay open, for the limit's next end,
+// rather than each become a new case. It does nothing once the stop began,
+// and stops before its next case when it begins.
 func (d *daemon) limitEnded(name string) {
 	ctx := d.workCtx
-	if ctx == nil || ctx.Err() != nil {
+	if ctx == nil || ctx.Err() != nil || !d.limits.start() {
 		return
 	}
 	// One at a time: a limit's end and the first action carried out after
@@ -40,6 +100,7 @@ func (d *daemon) limitEnded(name string) {
 	// not carry them out beside the first, out of their order.
 	d.limitEndMu.Lock()
 	defer d.limitEndMu.Unlock()
+	defer d.limits.wg.Done()
 	open, err := d.store.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		d.log.Warn("rate limit ended, but the cases it left were not read: a CM decides them from the queue", "platform", name, "err", err)
@@ -50,7 +111,7 @@ func (d *daemon) limitEnded(name string) {
 	slices.SortStableFunc(open, func(a, b store.Case) int {
 		return cmp.Or(a.Event.At.Compare(b.Event.At), a.Opened.Compare(b.Opened))
 	})
-	carried, left := 0, 0
+	carried, left, again := 0, 0, 0
 	for _, c := range open {
 		if !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || d.actions.connector[c.Event.Platform] != name || c.Outcome != "" {
 			continue
@@ -60,7 +121,12 @@ func (d *daemon) limitEnded(name string) {
 			left++
 			continue
 		}
-		if ctx.Err() != nil {
+		if again > 0 || d.actions.limited(name) {
+			again++
+			continue
+		}
+		if ctx.Err() != nil || d.limits.stopping() {
+			d.log.Info("stopping: the cases a rate limit left that are not carried out yet stay open", "platform", name)
 			return
 		}
 		if _, err := d.mod.Decide(ctx, c.ID, outcome, handlers.LateDecider); err != nil {
@@ -72,8 +138,52 @@ func (d *daemon) limitEnded(name string) {
 		}
 		carried++
 	}
+	if again > 0 {
+		d.log.Warn("rate limit not over: the platform asked to wait again; the cases it left wait for its next end",
+			"platform", name, "carried_out", carried, "waiting", again)
+	}
 	if carried > 0 || left > 0 {
 		d.log.Info("rate limit ended: the actions it left as cases carried out, those still right late; the rest wait for a CM",
 			"platform", name, "carried_out", carried, "left_to_cms", left)
+	}
+}
+
+// limitResumeWait is how long after its start a vigie carries out what a
+// long rate limit left as cases before it started (resumeLimits), unless
+// an action carried out on the platform tells sooner that it takes them.
+const limitResumeWait = time.Minute
+
+// resumeLimits finds, once at start, the cases a long rate limit left open
+// before this process started (a stop during the limit's wait, or the
+// process that saw it killed), and arms their carrying out as that
+// process's timer would have (limitEnded): limitResumeWait after the start,
+// or at the first action the platform carries out. A limit still on makes
+// the first of them a case again, and the rest wait for its end.
+func (d *daemon) resumeLimits(ctx context.Context) {
+	open, err := d.store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("the cases a rate limit left before the start were not read: a CM decides them from the queue", "err", err)
+		}
+		return
+	}
+	left := map[string]int{}
+	for _, c := range open {
+		if !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || c.Outcome != "" {
+			continue
+		}
+		if _, ok := handlers.LateOutcome(c, d.now()); !ok {
+			continue
+		}
+		if name, ok := d.actions.connector[c.Event.Platform]; ok {
+			left[name]++
+		}
+	}
+	for _, name := range d.actions.names {
+		if n := left[name]; n > 0 {
+			d.log.Info("cases a rate limit left before the start: carried out once the platform takes actions again, those still right late",
+				"platform", name, "cases", n, "within", bot.FormatDuration(limitResumeWait))
+			d.actions.leftOver(name, n, limitResumeWait)
+		}
 	}
 }

@@ -51,7 +51,8 @@ import (
 // A process killed in between leaves it in the journal with the covering
 // ban's own entry: the next one carries both out (a ban of a member
 // banned already is found carried out), or makes cases of them, and does
-// not delete or warn again.
+// not delete or warn again: nor does it the covering ban's own delete,
+// which its entry says was done (actApart, withoutDone).
 
 // maxMemberJobs bounds the verdicts waiting in members' own lanes.
 const maxMemberJobs = 1024

@@ -13,6 +13,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestLongRateLimitSharesOneCard: Discord holds a channel's deletes for ten
@@ -180,4 +181,121 @@ func scamWave(t *testing.T, in *instance, f *discordfake.Server, guild, channel 
 	}
 	testsync.Eventually(t, "a case for each scam", func() bool { return open() == wave })
 	return ids, open
+}
+
+// TestLongRateLimitNotOverOneCaseAgain: as TestLongRateLimitCarriedOutWhenItEnds,
+// but Discord still answers 429 (ten minutes more) when the limit's time is
+// past. The first case's delete, carried out again, meets the limit again
+// and becomes a case once more; the others are not tried: they wait, open,
+// for the limit's next end, when all are deleted. Before, each case of the
+// limit was tried and became a case again, a card each, for one limit.
+func TestLongRateLimitNotOverOneCaseAgain(t *testing.T) {
+	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	guild := fmt.Sprint(uint64(197_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	holdDeletesTenMinutes(f, channel)
+	in := startLimitedDiscord(t, f, guild, clk, nil)
+	const wave = 3
+	ids, open := scamWave(t, in, f, guild, channel, 700000000000000801, 600000000000000301, wave)
+	decided := func() int { return casesOf(t, in, "decided") }
+
+	holdDeletesTenMinutes(f, channel)
+	clk.step(601 * time.Second)
+	testsync.Eventually(t, "the limit's end tried, and found not over", func() bool {
+		return strings.Contains(in.logs.String(), `msg="rate limit not over`) || decided() == wave
+	})
+	if n := decided(); n != 1 {
+		t.Errorf("%d of the limit's cases tried again and made cases again, want the first alone", n)
+	}
+	if n := open(); n != wave {
+		t.Errorf("%d cases open, want %d (the first made a case again, the others waiting)", n, wave)
+	}
+
+	clk.step(601 * time.Second)
+	testsync.Eventually(t, "the scams deleted once the limit ended at last, no case left open", func() bool {
+		return open() == 0
+	})
+	for _, id := range ids {
+		if n := f.Count("DELETE", "/channels/"+channel+"/messages/"+id); n == 0 {
+			t.Errorf("scam %s never asked deleted", id)
+		}
+	}
+}
+
+// TestLongRateLimitLeftAtAStopCarriedOutNextStart: Discord holds a channel's
+// deletes for ten minutes while a scam wave goes on, and vigie (on Redis) is
+// stopped before the limit ends: the stop says the cases the limit left
+// stay open. The next vigie on the same Redis carries them out a minute
+// after its start, on its clock. Before, the stop said nothing, and the
+// cases stayed open, the scams up, until a CM pressed each.
+func TestLongRateLimitLeftAtAStopCarriedOutNextStart(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	guild := fmt.Sprint(uint64(198_000_000_000)<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	holdDeletesTenMinutes(f, channel)
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL()}
+	in := startLimitedDiscord(t, f, guild, clk, env)
+	const wave = 3
+	_, _ = scamWave(t, in, f, guild, channel, 700000000000000901, 600000000000000401, wave)
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(in.logs.String(), `msg="stopping while rate limited`) {
+		t.Errorf("the stop did not say what the limit left:\n%s", in.logs)
+	}
+
+	next := startLimitedDiscord(t, f, guild, clk, env)
+	testsync.Eventually(t, "the next vigie arming the limit's cases", func() bool {
+		return strings.Contains(next.logs.String(), `msg="cases a rate limit left before the start`)
+	})
+	clk.step(601 * time.Second)
+	testsync.Eventually(t, "the scams deleted by the next vigie, no case left open", func() bool {
+		return casesOf(t, next, "open") == 0 && casesOf(t, next, "decided") == wave
+	})
+}
+
+// startLimitedDiscord starts a vigie deleting "free nitro" on the Discord
+// fake f, on clk, with env.
+func startLimitedDiscord(t *testing.T, f *discordfake.Server, guild string, clk *stepClock, env map[string]string) *instance {
+	t.Helper()
+	dlogs := &testsync.Buffer{}
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
+		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("discord logs:\n%s", dlogs)
+		}
+	})
+	return start(t, `timezone: UTC
+rules:
+  - name: scam
+    category: spam
+    when: 'lower(text) contains "free nitro"'
+    do: [delete]
+`, env, onClock(clk), func(c *daemon.Config) {
+		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
+			Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+	})
+}
+
+// casesOf counts the cases of status of the scam waves.
+func casesOf(t *testing.T, in *instance, status string) int {
+	t.Helper()
+	var r struct {
+		Cases []struct{ Event struct{ Text string } }
+	}
+	in.do(t, "GET", "/v1/cases?status="+status, nil, nil).json(t, &r)
+	n := 0
+	for _, c := range r.Cases {
+		if strings.HasPrefix(c.Event.Text, "FREE NITRO wave") {
+			n++
+		}
+	}
+	return n
 }

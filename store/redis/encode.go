@@ -38,6 +38,7 @@ func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 	}
 	b = appendOmitString(b, `,"case":`, e.Case)
 	b = appendActions(b, `,"done":[`, e.Done)
+	b = appendActions(b, `,"trying":[`, e.Trying)
 	return append(b, '}'), nil
 }
 
@@ -265,6 +266,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	}
 	b = appendOmitString(b, `,"community":`, c.Community)
 	b = appendOmitString(b, `,"carried":`, c.Carried)
+	b = appendTrue(b, `,"carrying":true`, c.Carrying)
 	b = appendTrue(b, `,"unverified":true`, c.Unverified)
 	b = appendOmitString(b, `,"cause":`, c.Cause)
 	return append(b, '}'), nil

@@ -909,13 +909,26 @@ func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 	return f.onCaseOr(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
 		func(id string) error {
 			err := f.primary.MarkCarried(ctx, id, result)
-			if unavailable(err) && ctx.Err() == nil {
+			if unavailable(err) {
+				// Kept for Redis when the caller's time ran out too: the
+				// end is not lost for a Redis slow to answer.
 				kerr := f.carryLater(id, result)
-				f.outage(ctx, err)
+				if ctx.Err() == nil {
+					f.outage(ctx, err)
+				}
 				return kerr
 			}
 			return err
 		}, func(id string) error { return f.carryLater(id, result) })
+}
+
+// MarkCarrying marks the case where it is. A case in Redis is marked there
+// only: while Redis is away, or does not answer, the error says so, and
+// nothing is kept for later; the decision waits for Redis, as for its
+// claim.
+func (f *Fallback) MarkCarrying(ctx context.Context, id string) error {
+	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarrying(ctx, id) },
+		func(id string) error { return f.primary.MarkCarrying(ctx, id) })
 }
 
 // carryLater keeps how the decision of case id (in Redis) was carried out,

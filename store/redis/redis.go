@@ -1660,7 +1660,9 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
 	c.Undeliverable = h["undeliverable"]
 	if r := h["carried"]; r != "" {
-		c.Carried = r
+		c.Carried, c.Carrying = r, false
+	} else if h["carrying"] != "" {
+		c.Carrying = true
 	}
 	if a := h["amend"]; a != "" {
 		var am store.CaseAmendment
@@ -2124,6 +2126,19 @@ func (s *Store) MarkCarried(ctx context.Context, id, result string) error {
 	n, err := s.script(ctx, carriedScript, []string{s.casesKey(id)}, result).Int64()
 	if err != nil {
 		return fmt.Errorf("redis case %s carried: %w", id, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// MarkCarrying records that the carrying out of the case's decision
+// begins: a field "carrying" of its hash, until MarkCarried deletes it.
+func (s *Store) MarkCarrying(ctx context.Context, id string) error {
+	n, err := s.script(ctx, carryingScript, []string{s.casesKey(id)}).Int64()
+	if err != nil {
+		return fmt.Errorf("redis case %s carrying: %w", id, err)
 	}
 	if n < 0 {
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)

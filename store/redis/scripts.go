@@ -452,6 +452,17 @@ return {'ok', redis.call('HGETALL', KEYS[1])}
 var carriedScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'carried', ARGV[1])
+redis.call('HDEL', KEYS[1], 'carrying')
+return 1
+`)
+
+// carryingScript records that the carrying out of a case's decision
+// begins, until carriedScript records its end.
+//
+// KEYS: case hash. Returns -1 for an unknown case.
+var carryingScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'carrying', '1')
 return 1
 `)
 

@@ -834,16 +834,22 @@ func testDecisionCarried(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	got, err := st.Case(ctx, c.ID)
-	if err != nil || got.Carried != "" {
-		t.Fatalf("decided case carried %q, %v; want nothing yet", got.Carried, err)
+	if err != nil || got.Carried != "" || got.Carrying {
+		t.Fatalf("decided case carried %q (carrying %v), %v; want nothing yet", got.Carried, got.Carrying, err)
+	}
+	if err := mk.MarkCarrying(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Case(ctx, c.ID); err != nil || !got.Carrying || got.Carried != "" {
+		t.Errorf("case carrying %v, carried %q, %v; want being carried out, no end", got.Carrying, got.Carried, err)
 	}
 	for _, result := range []string{"telegram refused: not enough rights", store.CarriedDone} {
 		if err := mk.MarkCarried(ctx, c.ID, result); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.Case(ctx, c.ID)
-		if err != nil || got.Carried != result || got.Outcome != "ban" {
-			t.Errorf("case carried %q (outcome %q), %v; want %q (ban)", got.Carried, got.Outcome, err, result)
+		if err != nil || got.Carried != result || got.Outcome != "ban" || got.Carrying {
+			t.Errorf("case carried %q (outcome %q, carrying %v), %v; want %q (ban), its end recorded", got.Carried, got.Outcome, got.Carrying, err, result)
 		}
 	}
 	decided, err := st.Cases(ctx, store.CaseDecided)
@@ -852,6 +858,9 @@ func testDecisionCarried(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 	if err := mk.MarkCarried(ctx, "c-999999", store.CarriedDone); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("MarkCarried(unknown case) error = %v, want ErrNotFound", err)
+	}
+	if err := mk.MarkCarrying(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MarkCarrying(unknown case) error = %v, want ErrNotFound", err)
 	}
 }
 
