@@ -1219,6 +1219,15 @@ func (d *daemon) judge(ev bot.Event) {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
 	}
+	if ev.Author.RolesUnknown {
+		// A Telegram group's first message after a start: its list of
+		// administrators is asked for now, and an admin's message judged
+		// as theirs. Only this evaluator waits, at most staffLookupWait,
+		// and not again for a while once the platform did not answer.
+		if r, ok := d.resolvers[ev.Platform].(bot.RolesFirst); ok && r != nil {
+			d.resolveStaff(d.workCtx, &ev, "messages whose author's roles are not known yet")
+		}
+	}
 	var seen store.SeenMark
 	v, l, _, err := d.evaluate(d.workCtx, ev, false, &seen)
 	if err != nil {

@@ -112,6 +112,12 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 	return status != "", known
 }
 
+// ResolveRolesFirst says that a group's roles cost one call for all its
+// authors (getChatAdministrators): the daemon asks before judging.
+func (c *Client) ResolveRolesFirst() {}
+
+var _ bot.RolesFirst = (*Client)(nil)
+
 // queueAdminLookup hands chat to the workers without waiting; when they are all
 // busy and the queue is full, the lookup is dropped and the next message asks again.
 func (c *Client) queueAdminLookup(chat int64) {
