@@ -187,36 +187,42 @@ func topicFields(u *update, m map[string]json.RawMessage) {
 // now; "" when neither can. A group that became a supergroup is named by the
 // supergroup's title.
 func (c *Client) groupTitle(ctx context.Context, chat int64) string {
-	if t, ok := c.dir.titleOf(chat); ok {
-		return t
-	}
-	if to := c.moved.follow(chat); to != chat {
-		if t, ok := c.dir.titleOf(to); ok {
-			return t
-		}
-		chat = to
-	}
-	key := "chat:" + itoa(chat)
-	if !c.dir.mayAsk(key) {
-		return ""
-	}
 	ctx, cancel := context.WithTimeout(ctx, nameAskWait)
 	defer cancel()
-	raw, err := c.call(ctx, "", "getChat", tgbotapi.Params{"chat_id": itoa(chat)})
-	if err != nil {
+	// Twice at most: an old id, then the supergroup's Telegram names.
+	for range 2 {
+		if t, ok := c.dir.titleOf(chat); ok {
+			return t
+		}
+		if to := c.moved.follow(chat); to != chat {
+			if t, ok := c.dir.titleOf(to); ok {
+				return t
+			}
+			chat = to
+		}
+		key := "chat:" + itoa(chat)
+		if !c.dir.mayAsk(key) {
+			return ""
+		}
+		raw, err := c.call(ctx, "", "getChat", tgbotapi.Params{"chat_id": itoa(chat)})
 		if to := migratedTo(err); to != 0 {
 			c.chatMoved(chat, to)
+			c.dir.answered(key)
+			continue
 		}
-		c.log.Debug("cannot name a chat for the desk", "chat", chat, "err", err)
-		return ""
+		if err != nil {
+			c.log.Debug("cannot name a chat for the desk", "chat", chat, "err", err)
+			return ""
+		}
+		var ch tgbotapi.Chat
+		if json.Unmarshal(raw, &ch) != nil || ch.Title == "" {
+			return ""
+		}
+		c.dir.chat(&ch)
+		c.dir.answered(key)
+		return ch.Title
 	}
-	var ch tgbotapi.Chat
-	if json.Unmarshal(raw, &ch) != nil || ch.Title == "" {
-		return ""
-	}
-	c.dir.chat(&ch)
-	c.dir.answered(key)
-	return ch.Title
+	return ""
 }
 
 // personName is how the desk names the Telegram user id: "Ann (@ann)", "Ann"
