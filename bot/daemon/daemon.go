@@ -269,6 +269,9 @@ type daemon struct {
 	// idCheckers are the platforms on whose API paths the ids of events
 	// posted over HTTP go, and which check them first (bot.IDChecker).
 	idCheckers map[string]bot.IDChecker
+	// placeNamers are the platforms that name their places for the desk
+	// (a Telegram group's title).
+	placeNamers map[string]bot.PlaceNamer
 	// staffMisses are the places where a resolver did not answer in time
 	// lately (staffFromPlatform).
 	staffMisses staffMisses
@@ -548,8 +551,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	d.connected = map[string]bool{}
 	d.resolvers = map[string]bot.RoleResolver{}
 	d.idCheckers = map[string]bot.IDChecker{}
+	d.placeNamers = map[string]bot.PlaceNamer{}
 	for name, p := range byName {
 		d.connected[name] = true
+		if n, ok := p.(bot.PlaceNamer); ok {
+			d.placeNamers[name] = n
+		}
 		if c, ok := p.(bot.IDChecker); ok {
 			d.idCheckers[name] = c
 		}
@@ -1204,6 +1211,15 @@ func (d *daemon) process(ev bot.Event) {
 	if jt := d.judged[ev.Platform]; jt != nil {
 		jt.Judged(&ev)
 	}
+}
+
+// placeName is how the platform names a place for the desk; "" when it
+// cannot.
+func (d *daemon) placeName(platform, space string) string {
+	if n := d.placeNamers[platform]; n != nil {
+		return n.PlaceName(bot.Event{Platform: platform, Space: space})
+	}
+	return ""
 }
 
 // judgedTeller is a platform whose source keeps what it received until it

@@ -84,3 +84,54 @@ func TestTelegramDeskNames(t *testing.T) {
 		t.Errorf("card after the rename = %s\nwant it to name the group Fans", got)
 	}
 }
+
+// A raid's alert and lockdown name the Telegram group by its title, from
+// the alerts (a wave's page) as from the rules (an alert action): a CM with
+// several groups knows which one from the message alone.
+func TestTelegramRaidAlertNamesTheGroup(t *testing.T) {
+	for name, c := range map[string]struct{ rules, alert string }{
+		"wave": {`alerts:
+  - name: raid
+    when: kind == "join" and counters.joins >= 3
+    do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
+`, "hits on telegram · Fans FR (-100200)"},
+		"rule": {`  - name: raid
+    category: raid
+    when: kind == "join" and counters.joins == 3
+    do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
+`, "Possible raid: over 3 joins in a minute (telegram · Fans FR)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			api := tgfake.New(t)
+			const group = -100200
+			api.SetAdmins(group, 1)
+			start(t, `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+counters:
+  joins: {key: space, window: 1m, when: 'kind == "join"'}
+rules:
+  - name: noop
+    when: "false"
+`+c.rules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+			for i := range 3 {
+				msgID++
+				api.Push(map[string]any{"message": map[string]any{
+					"message_id": msgID, "date": time.Now().Unix(),
+					"chat":             map[string]any{"id": group, "type": "supergroup", "title": "Fans FR"},
+					"from":             map[string]any{"id": 200 + i, "is_bot": false, "first_name": "New"},
+					"new_chat_members": []any{map[string]any{"id": 200 + i, "is_bot": false, "first_name": "New"}},
+				}})
+			}
+			testsync.Eventually(t, "the alert", func() bool { return len(find(api, "sendMessage", "text", "Possible raid")) == 1 })
+			if got := find(api, "sendMessage", "text", "Possible raid")[0].Get("text"); !strings.Contains(got, c.alert) {
+				t.Errorf("alert = %q, want %q in it", got, c.alert)
+			}
+			testsync.Eventually(t, "the lockdown told", func() bool { return len(find(api, "sendMessage", "text", "🔒")) == 1 })
+			if got := find(api, "sendMessage", "text", "🔒")[0].Get("text"); !strings.Contains(got, "on telegram · Fans FR until") {
+				t.Errorf("lockdown told = %q, want it to name the group", got)
+			}
+		})
+	}
+}

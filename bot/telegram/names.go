@@ -288,26 +288,51 @@ func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName strin
 	if card.Decided() {
 		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
 	}
-	ev := card.Event
+	n.place = c.placeName(ctx, card.Event)
+	return n
+}
+
+// placeName names the group of a Telegram event by its title, and its forum
+// topic by its name ("Fans › Off-topic"), cut for a phone; "" when the title
+// is not known (neither an update nor Telegram told it).
+func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 	if ev.Platform != Platform {
-		return n
+		return ""
 	}
 	chat, err := strconv.ParseInt(ev.Space, 10, 64)
 	if err != nil || chat >= 0 {
-		return n
+		return ""
 	}
+	var place string
 	if t := c.groupTitle(ctx, chat); t != "" {
-		n.place = truncate(bot.IsolateBidi(t), maxTitleShown)
+		place = truncate(bot.IsolateBidi(t), maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
 		if t := c.dir.topicOf(chat, thread); t != "" {
-			if n.place == "" {
-				n.place = "group " + ev.Space
+			if place == "" {
+				place = "group " + ev.Space
 			}
-			n.place += " › " + truncate(bot.IsolateBidi(t), maxTopicShown)
+			place += " › " + truncate(bot.IsolateBidi(t), maxTopicShown)
 		}
 	}
-	return n
+	return place
+}
+
+var _ bot.PlaceNamer = (*Client)(nil)
+
+// PlaceName is the title of the event's group as the updates last showed
+// it (that of the supergroup it became), for the mod-log and the desk's
+// alerts; "" when none did since the start. It asks Telegram nothing.
+func (c *Client) PlaceName(ev bot.Event) string {
+	chat, err := strconv.ParseInt(ev.Space, 10, 64)
+	if err != nil || ev.Platform != Platform {
+		return ""
+	}
+	if t, ok := c.dir.titleOf(chat); ok {
+		return t
+	}
+	t, _ := c.dir.titleOf(c.moved.follow(chat))
+	return t
 }
 
 // card renders card for the desk with its names.
