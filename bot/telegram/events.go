@@ -28,9 +28,11 @@ type update struct {
 	thread     int // message_thread_id of the message or edit, in forum topics
 	topicReply bool
 	// topicName is the name of the forum topic topicThread, when the update
-	// shows it (topicFields).
-	topicThread int
-	topicName   string
+	// shows it (topicFields); topicByReply says it is the name the topic was
+	// created with, which a message of the topic answers.
+	topicThread  int
+	topicName    string
+	topicByReply bool
 	// origin is where the message or edit was forwarded from, nil when it
 	// is not a forward.
 	origin *messageOrigin

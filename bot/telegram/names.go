@@ -74,13 +74,20 @@ func (d *directory) user(u *tgbotapi.User) {
 	setBounded(d.people, u.ID, p)
 }
 
-func (d *directory) topic(chat int64, thread int, name string) {
+// topic records thread's name in chat. A name read from a topic's creation
+// as a message of the topic answers it (byReply) does not replace one
+// known: it is the name the topic was created with, not a rename's.
+func (d *directory) topic(chat int64, thread int, name string, byReply bool) {
 	if thread == 0 || name == "" {
 		return
 	}
+	k := [2]int64{chat, int64(thread)}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	setBounded(d.topics, [2]int64{chat, int64(thread)}, name)
+	if _, known := d.topics[k]; known && byReply {
+		return
+	}
+	setBounded(d.topics, k, name)
 }
 
 // learn takes the names an update shows.
@@ -97,7 +104,7 @@ func (d *directory) learn(u update) {
 			d.user(&m.NewChatMembers[i])
 		}
 		if m.Chat != nil {
-			d.topic(m.Chat.ID, u.topicThread, u.topicName)
+			d.topic(m.Chat.ID, u.topicThread, u.topicName, u.topicByReply)
 		}
 	}
 	if cb := u.CallbackQuery; cb != nil {
@@ -179,7 +186,7 @@ func topicFields(u *update, m map[string]json.RawMessage) {
 		Created *named `json:"forum_topic_created"`
 	}
 	if raw, ok := m["reply_to_message"]; ok && json.Unmarshal(raw, &r) == nil && r.Created != nil && r.Created.Name != "" {
-		u.topicThread, u.topicName = thread, r.Created.Name
+		u.topicThread, u.topicName, u.topicByReply = thread, r.Created.Name, true
 	}
 }
 

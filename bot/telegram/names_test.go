@@ -38,3 +38,42 @@ func TestCardNamesAfterRestart(t *testing.T) {
 		t.Errorf("%d more calls for the names of the second card", n-calls)
 	}
 }
+
+// A forum topic is named as its last rename says, not as the topic's
+// creation, which every message of the topic still answers, says.
+func TestTopicRenamed(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	forum := group.json()
+	forum["is_forum"] = true
+	created := map[string]any{"message_id": 5, "from": bob.json(), "chat": forum, "date": t0, "message_thread_id": 5,
+		"forum_topic_created": map[string]any{"name": "Off-topic", "icon_color": 7322096}}
+	inTopic := func(id int, text string) map[string]any {
+		m := message(group, id, bob, t0, text)
+		m["chat"] = forum
+		return map[string]any{"message": with(m, "message_thread_id", 5, "is_topic_message", true, "reply_to_message", created)}
+	}
+	card := func() string {
+		var ev bot.Event
+		select {
+		case ev = <-out:
+		case <-t.Context().Done():
+		}
+		return c.card(context.Background(), bot.Card{ID: "c", Event: ev}, "", "")
+	}
+	f.push(inTopic(10, "hello"))
+	if got := card(); !strings.Contains(got, "telegram · Fans › Off-topic · ") {
+		t.Errorf("card = %s\nwant the topic's name", got)
+	}
+	edited := message(group, 11, bob, t0, "")
+	edited["chat"] = forum
+	f.push(map[string]any{"message": with(edited, "message_thread_id", 5, "is_topic_message", true,
+		"forum_topic_edited", map[string]any{"name": "Chat"})})
+	f.push(inTopic(12, "hello again"))
+	if got := card(); !strings.Contains(got, "telegram · Fans › Chat · ") {
+		t.Errorf("card after the rename = %s\nwant the topic's new name", got)
+	}
+}
