@@ -63,3 +63,16 @@ func TestTelegramAdminListDownAfterStart(t *testing.T) {
 		t.Errorf("the admin's message deleted while the list is down: %v", got)
 	}
 }
+
+// The groups of the chat list have their admins asked for as vigie starts,
+// before any of their messages: the first is judged without waiting.
+func TestTelegramListedGroupsAdminsAtStart(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 7)
+	start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_CHATS": strconv.Itoa(group)})
+	testsync.Eventually(t, "the group's admins asked for", func() bool {
+		return len(find(api, "getChatAdministrators", "chat_id", strconv.Itoa(group))) == 1
+	})
+}

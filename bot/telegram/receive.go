@@ -122,6 +122,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	c.running.Store(&ctx)
 	stopLookups := c.startAdminLookups(ctx)
 	defer stopLookups()
+	c.prefetchAdmins()
 	c.work.Add()
 	go func() {
 		defer c.work.Done()
