@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -214,9 +215,19 @@ func (m *Moderator) placeName(l store.PlaceLock) string {
 // the platform: "telegram · Fans"; "" when it cannot.
 func (m *Moderator) placeNamed(ev bot.Event) string {
 	if n, ok := m.platforms[ev.Platform].(bot.PlaceNamer); ok {
-		if name := n.PlaceName(ev); name != "" {
+		if name := shownName(n.PlaceName(ev)); name != "" {
 			return ev.Platform + " · " + name
 		}
 	}
 	return ""
+}
+
+// shownName is a name members chose, in a line of vigie's: on one line, cut
+// to 60 characters, and unable to turn the text around it.
+func shownName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:59]) + "…"
+	}
+	return bot.IsolateBidi(s)
 }

@@ -496,8 +496,11 @@ func (a *Alerter) overText(w wave.Wave) string {
 
 func (a *Alerter) where(w wave.Wave) string {
 	if a.o.PlaceName != nil && w.Space != "" {
-		if name := a.o.PlaceName(w.Platform, w.Space); name != "" {
-			return w.Platform + " · " + name + " (" + w.Space + ")"
+		if name := strings.Join(strings.Fields(a.o.PlaceName(w.Platform, w.Space)), " "); name != "" {
+			if r := []rune(name); len(r) > 60 {
+				name = string(r[:59]) + "…"
+			}
+			return w.Platform + " · " + bot.IsolateBidi(name) + " (" + w.Space + ")"
 		}
 	}
 	return strings.TrimSpace(w.Platform + " " + cmp.Or(w.Space, "(no space)"))
