@@ -76,3 +76,29 @@ func TestTelegramListedGroupsAdminsAtStart(t *testing.T) {
 		return len(find(api, "getChatAdministrators", "chat_id", strconv.Itoa(group))) == 1
 	})
 }
+
+// When Telegram does not answer for a group's admins after a start, its
+// first message waits for the list a while only, then is judged with the
+// author's roles unknown: an admin's flood becomes a case, not a mute, and
+// the miss is logged once for the group's messages that follow.
+func TestTelegramAdminListSilentAfterStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for Telegram's silence")
+	}
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 7)
+	release := api.HoldAdmins(group)
+	defer release()
+	in := start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	for i := range 3 {
+		api.Push(groupMessage(group, 7, "Ada", "hello "+strconv.Itoa(i)))
+	}
+	testsync.Eventually(t, "the flood's case", func() bool { return len(find(api, "sendMessage", "text", "roles unknown")) == 1 })
+	if got := find(api, "restrictChatMember", "user_id", "7"); len(got) != 0 {
+		t.Errorf("the admin muted while Telegram is silent: %v", got)
+	}
+	if n := strings.Count(in.logs.String(), "the platform did not say in time whether the author is staff"); n != 1 {
+		t.Errorf("the miss logged %d times, want once:\n%s", n, in.logs.String())
+	}
+}
