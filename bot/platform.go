@@ -111,6 +111,17 @@ type RoleResolver interface {
 	ResolveRoles(ctx context.Context, ev Event) (staff, known bool)
 }
 
+// RolesFirst is a RoleResolver whose answer costs one call for a whole place
+// (a Telegram group's list of administrators): the daemon asks it before
+// judging an event of its own whose author's roles are unknown, so that a
+// moderator's message is judged as a moderator's, rather than become a case.
+// A resolver that asks about each author (Discord's members) is asked only
+// in the lane, for an event the rules would act on.
+type RolesFirst interface {
+	RoleResolver
+	ResolveRolesFirst()
+}
+
 // Kicker removes the author from the space; they may come back.
 type Kicker interface {
 	Kick(ctx context.Context, ev Event) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -75,7 +76,7 @@ func (m *Moderator) lock(ctx context.Context, rs *rules.Ruleset, p bot.Platform,
 		m.log.Error("place locked but its settings before not kept: lift it by hand", "place", l.Key(), "err", err)
 	}
 	m.auditPlace(sctx, l, a, match.Rule, "", nil)
-	m.tellDesk(ctx, rs, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), placeName(l), kept.Until.In(rs.LocationOf(ev.Platform, ev.Space)).Format("15:04 MST"), match.Rule))
+	m.tellDesk(ctx, rs, l.Event, fmt.Sprintf("🔒 %s on %s until %s (rule %s)", a.String(), m.placeName(l), kept.Until.In(rs.LocationOf(ev.Platform, ev.Space)).Format("15:04 MST"), match.Rule))
 	return nil
 }
 
@@ -128,11 +129,11 @@ func (m *Moderator) LiftLocks(ctx context.Context) (int, error) {
 		lasted := bot.FormatDuration(now.Sub(l.Started).Round(time.Minute))
 		if err != nil {
 			m.count(m.Label(l.Event.Platform), opLift, ResultFailed)
-			m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, placeName(l), err))
+			m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("⚠️ %s on %s could not be lifted: %v. Lift it by hand.", l.Kind, m.placeName(l), err))
 			continue
 		}
 		m.count(m.Label(l.Event.Platform), opLift, ResultDone)
-		m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, placeName(l), lasted))
+		m.tellDesk(ctx, m.communities.Load(), l.Event, fmt.Sprintf("🔓 %s on %s lifted after %s", l.Kind, m.placeName(l), lasted))
 		n++
 	}
 	return n, errors.Join(errs...)
@@ -194,12 +195,39 @@ func placeOf(ev bot.Event) bot.Event {
 	return bot.Event{ID: ev.ID, Platform: ev.Platform, Space: ev.Space, Channel: ev.Channel}
 }
 
-// placeName is how the desk reads a place.
-func placeName(l store.PlaceLock) string {
+// placeName is how the desk reads a place: by its name where the platform
+// gives one (a Telegram group's title), else by its ids.
+func (m *Moderator) placeName(l store.PlaceLock) string {
 	ev := l.Event
+	if l.Kind != bot.ActSlowmode || ev.Channel == "" || ev.Channel == ev.Space {
+		if where := m.placeNamed(ev); where != "" {
+			return where
+		}
+	}
 	s := ev.Platform + " " + ev.Space
 	if l.Kind == bot.ActSlowmode && ev.Channel != "" {
 		s += " #" + ev.Channel
 	}
 	return s
+}
+
+// placeNamed is ev's place as its platform names it (bot.PlaceNamer), after
+// the platform: "telegram · Fans"; "" when it cannot.
+func (m *Moderator) placeNamed(ev bot.Event) string {
+	if n, ok := m.platforms[ev.Platform].(bot.PlaceNamer); ok {
+		if name := shownName(n.PlaceName(ev)); name != "" {
+			return ev.Platform + " · " + name
+		}
+	}
+	return ""
+}
+
+// shownName is a name members chose, in a line of vigie's: on one line, cut
+// to 60 characters, and unable to turn the text around it.
+func shownName(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:59]) + "…"
+	}
+	return bot.IsolateBidi(s)
 }

@@ -984,6 +984,10 @@ func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, vc *verdictCas
 	if text == "" {
 		text = "alert from rule " + match.Rule
 	}
+	// Where, as the CMs read it: a rule's text may name no place, or an id.
+	if where := m.placeNamed(ev); where != "" {
+		text += " (" + where + ")"
+	}
 	m.log.Warn("alert", "rule", match.Rule, "text", text, "event", ev.Key())
 	var deskErr error
 	if m.desk != nil {

@@ -48,6 +48,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		Community: func(platform, space string) *rules.Community {
 			return rulesNow().CommunityOf(platform, space)
 		},
+		PlaceName: d.placeName,
 	})
 	if err != nil {
 		return err

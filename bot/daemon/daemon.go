@@ -275,6 +275,9 @@ type daemon struct {
 	// idCheckers are the platforms on whose API paths the ids of events
 	// posted over HTTP go, and which check them first (bot.IDChecker).
 	idCheckers map[string]bot.IDChecker
+	// placeNamers are the platforms that name their places for the desk
+	// (a Telegram group's title).
+	placeNamers map[string]bot.PlaceNamer
 	// staffMisses are the places where a resolver did not answer in time
 	// lately (staffFromPlatform).
 	staffMisses staffMisses
@@ -566,8 +569,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	d.connected = map[string]bool{}
 	d.resolvers = map[string]bot.RoleResolver{}
 	d.idCheckers = map[string]bot.IDChecker{}
+	d.placeNamers = map[string]bot.PlaceNamer{}
 	for name, p := range byName {
 		d.connected[name] = true
+		if n, ok := p.(bot.PlaceNamer); ok {
+			d.placeNamers[name] = n
+		}
 		if c, ok := p.(bot.IDChecker); ok {
 			d.idCheckers[name] = c
 		}
@@ -1230,6 +1237,15 @@ func (d *daemon) process(ev bot.Event) {
 	}
 }
 
+// placeName is how the platform names a place for the desk; "" when it
+// cannot.
+func (d *daemon) placeName(platform, space string) string {
+	if n := d.placeNamers[platform]; n != nil {
+		return n.PlaceName(bot.Event{Platform: platform, Space: space})
+	}
+	return ""
+}
+
 // judgedTeller is a platform whose source keeps what it received until it
 // is told that the events are judged (the Telegram poller's inbox, a
 // Discord shard's memory of the channels).
@@ -1242,6 +1258,15 @@ func (d *daemon) judge(ev bot.Event) {
 	if err := ev.Validate(); err != nil {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
+	}
+	if ev.Author.RolesUnknown {
+		// A Telegram group's first message after a start: its list of
+		// administrators is asked for now, and an admin's message judged
+		// as theirs. Only this evaluator waits, at most staffLookupWait,
+		// and not again for a while once the platform did not answer.
+		if r, ok := d.resolvers[ev.Platform].(bot.RolesFirst); ok && r != nil {
+			d.resolveStaff(d.workCtx, &ev, "messages whose author's roles are not known yet")
+		}
 	}
 	var seen store.SeenMark
 	v, l, _, err := d.evaluate(d.workCtx, ev, false, &seen)

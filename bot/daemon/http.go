@@ -537,6 +537,12 @@ func withheldNeedsJournal(ev *bot.Event, v *bot.Verdict) bool {
 // miss, the place's next events are judged so at once for a while
 // (staffMisses), rather than each wait: the miss is logged once a window.
 func (d *daemon) staffFromPlatform(ctx context.Context, ev *bot.Event) {
+	d.resolveStaff(ctx, ev, "events posted over HTTP")
+}
+
+// resolveStaff asks ev's platform whether its author is staff, for events of
+// kind what (in the logs), as staffFromPlatform says.
+func (d *daemon) resolveStaff(ctx context.Context, ev *bot.Event, what string) {
 	key := staffMissKey(ev.Platform, ev.Space)
 	if d.staffMisses.missing(key, d.now()) {
 		ev.Author.Staff, ev.Author.RolesUnknown = false, true
@@ -549,14 +555,14 @@ func (d *daemon) staffFromPlatform(ctx context.Context, ev *bot.Event) {
 	switch {
 	case known:
 		if n := d.staffMisses.answered(key); n > 0 {
-			d.log.Info("events posted over HTTP: the platform says again who is staff there",
+			d.log.Info(what+": the platform says again who is staff there",
 				"platform", ev.Platform, "place", ev.Space, "missed", n)
 		}
 	case ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded):
 		// No answer in time; not the caller gone (ctx), nor an author the
 		// platform has no roles for, which it says at once.
 		if window, n, first := d.staffMisses.missed(key, d.now()); first {
-			d.log.Warn("events posted over HTTP: the platform did not say in time whether the author is staff; "+
+			d.log.Warn(what+": the platform did not say in time whether the author is staff; "+
 				"the place's authors are judged as not staff with roles unknown (their actions become cases) for a while",
 				"platform", ev.Platform, "place", ev.Space, "wait", staffLookupWait, "for", window, "missed", n, "event", ev.Key())
 		}

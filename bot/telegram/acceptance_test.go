@@ -150,7 +150,7 @@ func TestAcceptance(t *testing.T) {
 		f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-cm" })
 		f.waitFor("deleteMessage", 1, func(c apiCall) bool { return c.Params.Get("message_id") == strconv.Itoa(msg) })
 		edit := f.waitFor("editMessageText", 1, inChat(deskChat.id))
-		if text := edit.Params.Get("text"); !strings.Contains(text, "Deleted") || !strings.Contains(text, "Alice (telegram:42)") {
+		if text := edit.Params.Get("text"); !strings.Contains(text, "Deleted") || !strings.Contains(text, "decided by Alice (@alice_cm)") {
 			t.Errorf("card = %s", text)
 		}
 		if cs, _ := st.Case(context.Background(), caseID); cs.Status != store.CaseDecided || cs.Outcome != "delete" || cs.DecidedBy != "telegram:42" {

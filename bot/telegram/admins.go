@@ -112,6 +112,22 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 	return status != "", known
 }
 
+// ResolveRolesFirst says that a group's roles cost one call for all its
+// authors (getChatAdministrators): the daemon asks before judging.
+func (c *Client) ResolveRolesFirst() {}
+
+var _ bot.RolesFirst = (*Client)(nil)
+
+// prefetchAdmins has the admins of the groups of the chat list asked for at
+// start, in the background, so that their first messages seldom wait for the
+// lists (the daemon waits for a list before judging, ResolveRolesFirst). A
+// group beyond what the workers' queue holds is asked at its first message.
+func (c *Client) prefetchAdmins() {
+	for chat := range c.desk.Load().chats {
+		c.adminStatus(c.moved.follow(chat), 0)
+	}
+}
+
 // queueAdminLookup hands chat to the workers without waiting; when they are all
 // busy and the queue is full, the lookup is dropped and the next message asks again.
 func (c *Client) queueAdminLookup(chat int64) {

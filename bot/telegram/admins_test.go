@@ -202,11 +202,13 @@ func TestHungAdminLookupDoesNotStallIntake(t *testing.T) {
 }
 
 // TestStaleAdminList: a list that expired but came from a successful lookup is
-// what vigie goes on while lookups fail; a never-seen chat's first message goes
-// out with roles unknown rather than wait for its lookup.
+// what vigie goes on while lookups fail; a chat's first message before its
+// first lookup answers (the one asked at start) goes out with roles unknown
+// rather than wait for it.
 func TestStaleAdminList(t *testing.T) {
 	f := newFakeBotAPI(t)
 	f.setAdmins(group.id, carol.id)
+	release := f.holdAdmins(group.id)
 	reg := prometheus.NewRegistry()
 	c, logs := newTestClient(t, f, Config{Registerer: reg, Chats: fixtureChats})
 	clock := &testClock{now: time.Now()}
@@ -228,7 +230,8 @@ func TestStaleAdminList(t *testing.T) {
 		}
 	}
 
-	check("first message of a chat never seen", say(carol), bot.Author{ID: "8", Name: "Carol", RolesUnknown: true})
+	check("first message, its chat's lookup under way", say(carol), bot.Author{ID: "8", Name: "Carol", RolesUnknown: true})
+	release()
 	waitLookups(t, reg, "ok", 1)
 	check("listed", say(carol), admin)
 

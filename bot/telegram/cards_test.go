@@ -140,7 +140,7 @@ func TestCardsAcrossInstances(t *testing.T) {
 			t.Errorf("answer = %q", answer.Params.Get("text"))
 		}
 		text := editOf(ids[1], 1).Params.Get("text")
-		if !strings.Contains(text, "Banned") || !strings.Contains(text, "Alice (telegram:42)") {
+		if !strings.Contains(text, "Banned") || !strings.Contains(text, "decided by Alice (@alice_cm)") {
 			t.Errorf("card edited by B:\n%s", text)
 		}
 		if c, _ := b.st.Case(ctx, ids[1]); c.Outcome != "ban" || c.DecidedBy != "telegram:42" {
@@ -157,7 +157,7 @@ func TestCardsAcrossInstances(t *testing.T) {
 		if reply.Params.Get("text") != "Merci, votre message a été retiré." {
 			t.Errorf("reply sent = %q", reply.Params.Get("text"))
 		}
-		if text := editOf(ids[2], 1).Params.Get("text"); !strings.Contains(text, "Answered") || !strings.Contains(text, "Alice (telegram:42)") {
+		if text := editOf(ids[2], 1).Params.Get("text"); !strings.Contains(text, "Answered") || !strings.Contains(text, "decided by Alice (@alice_cm)") {
 			t.Errorf("card edited by B:\n%s", text)
 		}
 	})

@@ -86,7 +86,7 @@ func (c *Client) postCard(ctx context.Context, chat int64, thread int, card bot.
 // postCardWithin is postCard waiting for Telegram's limits patience at
 // most (0: as long as a card does).
 func (c *Client) postCardWithin(ctx context.Context, chat int64, thread int, card bot.Card, patience time.Duration) error {
-	m := outgoing{chat: chat, thread: thread, html: true, text: renderCard(card, "", ""), patience: patience}
+	m := outgoing{chat: chat, thread: thread, html: true, text: c.card(ctx, card, "", ""), patience: patience}
 	if kb, ok := keyboard(card); ok {
 		m.markup = kb
 	}
@@ -127,7 +127,7 @@ func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, not
 	if kb, ok := keyboard(card); ok {
 		markup = &kb
 	}
-	return d.c.editMessage(ctx, chat, msg, renderCard(card, bot.DeciderName(ctx), note), markup)
+	return d.c.editMessage(ctx, chat, msg, d.c.card(ctx, card, bot.DeciderName(ctx), note), markup)
 }
 
 var _ bot.CardEditor = (*Desk)(nil)
@@ -212,6 +212,12 @@ func parseCallback(data string) (caseID, button string, ok bool) {
 // renderCard writes a case as HTML. decidedName, when known, names the CM who
 // decided better than their id.
 func renderCard(card bot.Card, decidedName, note string) string {
+	return renderNamed(card, cardNames{decider: decidedName}, note)
+}
+
+// renderNamed is a card showing the names of n where it has them, ids
+// elsewhere.
+func renderNamed(card bot.Card, n cardNames, note string) string {
 	e := html.EscapeString
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>Case %s</b>", e(card.ID))
@@ -230,15 +236,18 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if card.Unverified {
 		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.UnverifiedText(ev.Platform)))
 	}
-	who := ev.Author.Name
+	who := person{name: ev.Author.Name, username: ev.Author.Username}.shown()
 	if who == "" {
 		who = ev.Author.ID
 	}
 	place := ev.Platform
-	if ev.Channel != "" && ev.Channel != ev.Space {
+	switch {
+	case n.place != "":
+		place += " · " + n.place
+	case ev.Channel != "" && ev.Channel != ev.Space:
 		place += " #" + ev.Channel
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(bot.IsolateBidi(who)), e(ev.Author.ID))
+	fmt.Fprintf(&b, "%s · %s (id %s)", e(place), e(who), e(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -267,8 +276,8 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	if card.Decided() {
 		by := card.DecidedBy
-		if decidedName != "" {
-			by = fmt.Sprintf("%s (%s)", decidedName, card.DecidedBy)
+		if n.decider != "" {
+			by = n.decider
 		}
 		fmt.Fprintf(&b, "\n<b>%s</b> — decided by %s", e(outcomeLabel(card.Outcome)), e(by))
 		if !card.DecidedAt.IsZero() {
@@ -702,9 +711,9 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		// audited by the commands as a refusal; nothing was done
 		return decision{text: "Sorry, " + other.Error() + ".", alert: true}
 	case errors.Is(err, bot.ErrDecided):
-		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, card.DecidedBy, card.Outcome), alert: true}
+		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, c.deciderName(ctx, card.DecidedBy, ""), outcomeLabel(card.Outcome)), alert: true}
 		if card.Decided() {
-			r.show, r.html = true, renderCard(card, name(), "")
+			r.show, r.html = true, c.card(ctx, card, name(), "")
 		}
 		return r
 	case errors.As(err, &wait) && wait.Again:
@@ -712,21 +721,21 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return decision{quiet: true}
 	case wait != nil:
 		return decision{text: fmt.Sprintf("Recorded: %s is not carried out yet: %s. It will be, once; the card will say how it ends.", outcomeLabel(card.Outcome), wait.Why),
-			show: !shown, html: renderCard(card, name(), "⏳ Recorded, not carried out yet: "+wait.Why+".")}
+			show: !shown, html: c.card(ctx, card, name(), "⏳ Recorded, not carried out yet: "+wait.Why+".")}
 	case errors.Is(err, bot.ErrStillTrying):
 		// The card says it is being tried, and will say how it ends.
 		return decision{text: fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)),
-			show: !shown, html: renderCard(card, name(), "⏳ Being carried out: the platform is slow to answer.")}
+			show: !shown, html: c.card(ctx, card, name(), "⏳ Being carried out: the platform is slow to answer.")}
 	case err != nil && card.Decided():
 		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
-			show: !shown, html: renderCard(card, name(), "⚠️ Not carried out: "+err.Error())}
+			show: !shown, html: c.card(ctx, card, name(), "⚠️ Not carried out: "+err.Error())}
 	case err != nil:
 		return decision{text: fmt.Sprintf("Could not decide case %s: %v", d.CaseID, err), alert: true}
 	}
 	if !card.Decided() {
 		card.Outcome, card.DecidedBy = d.String(), d.By
 	}
-	return decision{text: "Done: " + outcomeLabel(card.Outcome) + ".", done: true, show: !shown, html: renderCard(card, name(), "")}
+	return decision{text: "Done: " + outcomeLabel(card.Outcome) + ".", done: true, show: !shown, html: c.card(ctx, card, name(), "")}
 }
 
 // promptReply asks the CM for the text of a reply: a message they answer with

@@ -161,7 +161,7 @@ func TestCallbacks(t *testing.T) {
 			t.Errorf("edited message %s, want the card", edit.Params.Get("message_id"))
 		}
 		text := edit.Params.Get("text")
-		if !strings.Contains(text, "Deleted") || !strings.Contains(text, "Alice (telegram:42)") {
+		if !strings.Contains(text, "Deleted") || !strings.Contains(text, "decided by Alice (@alice_cm)") {
 			t.Errorf("edited card does not show the outcome and who decided:\n%s", text)
 		}
 		if edit.Params.Get("reply_markup") != "" {
@@ -198,7 +198,7 @@ func TestCallbacks(t *testing.T) {
 	t.Run("a second press shows the first decision", func(t *testing.T) {
 		x.f.push(callback("cb4", alice, cards["c1"], "v1:c1:keep"))
 		answers("cb4")
-		if got := toldOn(x.f, cards["c1"], "case c1 was already decided by telegram:42: delete"); !strings.Contains(got, `<a href="tg://user?id=42">Alice</a>, `) {
+		if got := toldOn(x.f, cards["c1"], "case c1 was already decided by Alice (@alice_cm): 🗑 Deleted"); !strings.Contains(got, `<a href="tg://user?id=42">Alice</a>, `) {
 			t.Errorf("told = %q", got)
 		}
 		if got := x.book.get("c1"); got.Outcome != bot.OutcomeDelete {
@@ -249,7 +249,7 @@ func TestCallbacks(t *testing.T) {
 		x.f.push(callback("cb9", alice, msg, "v1:c6:unmute"))
 		answers("cb9")
 		edit := x.f.waitFor("editMessageText", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), "Case c6") })
-		if text := edit.Params.Get("text"); !strings.Contains(text, "🔊 Unmuted") || !strings.Contains(text, "Alice (telegram:42)") {
+		if text := edit.Params.Get("text"); !strings.Contains(text, "🔊 Unmuted") || !strings.Contains(text, "decided by Alice (@alice_cm)") {
 			t.Errorf("edited card:\n%s", text)
 		}
 		if got := x.book.get("c6"); got.Outcome != bot.OutcomeUntimeout || got.DecidedBy != "telegram:42" {

@@ -27,6 +27,12 @@ type update struct {
 	tgbotapi.Update
 	thread     int // message_thread_id of the message or edit, in forum topics
 	topicReply bool
+	// topicName is the name of the forum topic topicThread, when the update
+	// shows it (topicFields); topicByReply says it is the name the topic was
+	// created with, which a message of the topic answers.
+	topicThread  int
+	topicName    string
+	topicByReply bool
 	// origin is where the message or edit was forwarded from, nil when it
 	// is not a forward.
 	origin *messageOrigin
@@ -155,6 +161,7 @@ func decodeUpdate(raw []byte) (update, error) {
 		_ = json.Unmarshal(m["message_thread_id"], &u.thread)
 		u.topicReply = true
 	}
+	topicFields(&u, m)
 	if o, ok := m["forward_origin"]; ok {
 		var origin messageOrigin
 		if json.Unmarshal(o, &origin) == nil {

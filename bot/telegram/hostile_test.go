@@ -54,7 +54,7 @@ func TestHostileMessagesReachTheDesk(t *testing.T) {
 		// a right-to-left override in a name would turn the rest of the
 		// line around: "(id 7)" would show as "(id 42)", a CM's id
 		{"name turning the line", message(group, 107, tgUser{id: 7, first: "Bob\u202e)24 di(\u2069\u202e"}, t0, "hi"),
-			[]string{"telegram · \u2068Bob\u202e)24 di(\u202e\u2069 (id 7)"}},
+			[]string{"telegram · Fans · \u2068Bob\u202e)24 di(\u202e\u2069 (id 7)"}},
 	} {
 		f.push(map[string]any{"message": tt.msg})
 		var ev bot.Event

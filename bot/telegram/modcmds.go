@@ -449,7 +449,6 @@ type recentMessages struct {
 	members  map[chatUser]*list.Element
 	lru      *list.List // of *recentMember, most recent at the front
 	username map[chatName]int64
-	titles   map[int64]string // the groups' titles, for the mod-log
 }
 
 type chatUser struct {
@@ -474,7 +473,7 @@ type recentMsg struct {
 
 func newRecentMessages(members, perUser int) *recentMessages {
 	return &recentMessages{max: members, perUser: perUser, members: make(map[chatUser]*list.Element),
-		lru: list.New(), username: make(map[chatName]int64), titles: make(map[int64]string)}
+		lru: list.New(), username: make(map[chatName]int64)}
 }
 
 // add remembers m, a group message.
@@ -486,12 +485,6 @@ func (r *recentMessages) add(m *tgbotapi.Message, thread int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t := m.Chat.Title; t != "" && r.titles[k.chat] != t {
-		if len(r.titles) >= r.max {
-			clear(r.titles)
-		}
-		r.titles[k.chat] = t
-	}
 	var rm *recentMember
 	if e, ok := r.members[k]; ok {
 		r.lru.MoveToFront(e)
@@ -594,22 +587,4 @@ func writeNotes(b *strings.Builder, notes []string) {
 	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
 		fmt.Fprintf(b, "📝 %s\n", html.EscapeString(truncate(n, 300)))
 	}
-}
-
-func (r *recentMessages) title(chat int64) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.titles[chat]
-}
-
-var _ bot.PlaceNamer = (*Client)(nil)
-
-// PlaceName is the title of the event's group, when vigie saw one of its
-// messages since it started.
-func (c *Client) PlaceName(ev bot.Event) string {
-	chat, err := strconv.ParseInt(ev.Space, 10, 64)
-	if err != nil {
-		return ""
-	}
-	return c.recent.title(chat)
 }

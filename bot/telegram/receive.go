@@ -122,6 +122,7 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	c.running.Store(&ctx)
 	stopLookups := c.startAdminLookups(ctx)
 	defer stopLookups()
+	c.prefetchAdmins()
 	c.work.Add()
 	go func() {
 		defer c.work.Done()
@@ -620,6 +621,7 @@ func (c *Client) dispatchOrResume(ctx, reqCtx context.Context, u update, resume 
 // taken; when not, the events it did not hand over.
 func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) ([]bot.Event, bool) {
 	c.noteMigration(u.Message)
+	c.dir.learn(u)
 	c.learnMoveFor(ctx, u)
 	if c.deskUpdate(ctx, u) {
 		return nil, true

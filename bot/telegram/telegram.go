@@ -124,7 +124,9 @@ type Client struct {
 	albums  *albums
 	members *memberMemory
 	names   *nameMemory
-	seen    *recentSet
+	// dir names groups, topics and people on the desk (names.go).
+	dir  *directory
+	seen *recentSet
 	// judging follows the updates taken until their events are judged
 	// (inbox.go).
 	judging *judging
@@ -302,6 +304,7 @@ func New(cfg Config) (*Client, error) {
 		albums:  newAlbums(),
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
+		dir:     newDirectory(time.Now),
 		seen:    newRecentSet(4096),
 		judging: newJudging(log),
 		recent:  newRecentMessages(10000, bot.MaxPurge),

@@ -74,6 +74,10 @@ type Options struct {
 	// nil; nil Community is no communities. A community's waves go to its
 	// desk when Desk is a CommunityDesk, naming its CMs and the file's.
 	Community func(platform, space string) *rules.Community
+	// PlaceName, when set, names a wave's place as its members read it
+	// (a Telegram group's title), "" when it cannot: the page says it
+	// before the ids.
+	PlaceName func(platform, space string) string
 }
 
 // Alerter follows the waves and tells the desk. It is safe for concurrent use.
@@ -463,7 +467,7 @@ func (a *Alerter) raisedText(w wave.Wave) string {
 	loc := a.loc()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", w.Alert, cmp.Or(w.Message, "crisis alert"))
-	fmt.Fprintf(&b, "%d hits on %s since %s", w.Count, where(w), w.From.In(loc).Format("15:04"))
+	fmt.Fprintf(&b, "%d hits on %s since %s", w.Count, a.where(w), w.From.In(loc).Format("15:04"))
 	if len(w.ByRule) > 0 {
 		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
 	}
@@ -481,7 +485,7 @@ func (a *Alerter) raisedText(w wave.Wave) string {
 func (a *Alerter) overText(w wave.Wave) string {
 	loc := a.loc()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Over: %s on %s, %d hits from %s to %s", w.Alert, where(w), w.Count,
+	fmt.Fprintf(&b, "Over: %s on %s, %d hits from %s to %s", w.Alert, a.where(w), w.Count,
 		w.From.In(loc).Format("15:04"), w.To.In(loc).Format("15:04"))
 	if len(w.ByRule) > 0 {
 		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
@@ -490,7 +494,15 @@ func (a *Alerter) overText(w wave.Wave) string {
 	return b.String()
 }
 
-func where(w wave.Wave) string {
+func (a *Alerter) where(w wave.Wave) string {
+	if a.o.PlaceName != nil && w.Space != "" {
+		if name := strings.Join(strings.Fields(a.o.PlaceName(w.Platform, w.Space)), " "); name != "" {
+			if r := []rune(name); len(r) > 60 {
+				name = string(r[:59]) + "…"
+			}
+			return w.Platform + " · " + bot.IsolateBidi(name) + " (" + w.Space + ")"
+		}
+	}
 	return strings.TrimSpace(w.Platform + " " + cmp.Or(w.Space, "(no space)"))
 }
 

@@ -468,3 +468,43 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		}
 	})
 }
+
+// A wave's page names its place as the platform does, on one line, cut, and
+// unable to turn the page's text around it: the name is a member's choice.
+func TestPageNamesThePlace(t *testing.T) {
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	defer st.Close()
+	eng := rules.NewEngine(rs, st, rules.Options{})
+	now := night
+	d := &desk{}
+	title := "Fans\n✅ all clear \u202e" + strings.Repeat("x", 100)
+	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Now: func() time.Time { return now },
+		PlaceName: func(platform, space string) string {
+			if platform == "facebook" && space == "page-1" {
+				return title
+			}
+			return ""
+		}})
+	ctx := context.Background()
+	for i := range 30 {
+		now = night.Add(time.Duration(i) * 10 * time.Second)
+		ev := bot.Event{ID: fmt.Sprint(i), Platform: "facebook", Space: "page-1", Author: bot.Author{ID: "x"}, Text: "idiot", At: now}
+		as, err := eng.Assess(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Observe(ctx, ev, as)
+	}
+	pages, _ := d.told()
+	if len(pages) != 1 {
+		t.Fatalf("paged %d times", len(pages))
+	}
+	want := "hits on facebook · \u2068Fans ✅ all clear \u202e" + strings.Repeat("x", 41) + "…\u2069 (page-1) since"
+	if !strings.Contains(pages[0], want) {
+		t.Errorf("page = %q\nwant %q in it", pages[0], want)
+	}
+}

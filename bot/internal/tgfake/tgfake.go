@@ -81,6 +81,8 @@ type Server struct {
 	// migrated are the basic groups that became supergroups, old id → new
 	// id: every call about the old id is refused with the new one.
 	migrated map[int64]int64
+	// titles are the chats' titles getChat gives ("Group" for the others).
+	titles map[int64]string
 	// sent are when the messages of the updates pushed were sent, by chat
 	// and message id: deleteMessage refuses those 48 hours old.
 	sent map[chatMessage]time.Time
@@ -168,6 +170,7 @@ func New(t testing.TB) *Server {
 		permissions: make(map[int64]map[string]bool),
 		linked:      make(map[int64]int64),
 		migrated:    make(map[int64]int64),
+		titles:      make(map[int64]string),
 		sent:        make(map[chatMessage]time.Time),
 		proxied:     make(map[string][]proxyAnswer),
 		released:    make(chan struct{}),
@@ -403,7 +406,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.ok(w, admins)
 	case "getChat":
 		chat, _ := strconv.ParseInt(params.Get("chat_id"), 10, 64)
-		info := map[string]any{"id": chat, "type": "supergroup", "title": "Group", "accent_color_id": 0, "max_reaction_count": 11,
+		title := "Group"
+		f.mu.Lock()
+		if t, ok := f.titles[chat]; ok {
+			title = t
+		}
+		f.mu.Unlock()
+		info := map[string]any{"id": chat, "type": "supergroup", "title": title, "accent_color_id": 0, "max_reaction_count": 11,
 			"accepted_gift_types": map[string]any{"unlimited_gifts": true, "limited_gifts": true, "unique_gifts": true,
 				"premium_subscription": true, "gifts_from_channels": true},
 			"permissions": f.Permissions(chat)}
@@ -549,6 +558,13 @@ func (f *Server) Migrate(old, to int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.migrated[old] = to
+}
+
+// SetTitle makes title the chat's title, as getChat gives it.
+func (f *Server) SetTitle(chat int64, title string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.titles[chat] = title
 }
 
 // chatOf is the chat a call is about: its chat_id, or its command scope's;

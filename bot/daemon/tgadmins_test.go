@@ -1,0 +1,104 @@
+package daemon_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+// An admin's first message after a start, before vigie has the group's list
+// of administrators, is judged as an admin's: no case on the desk, nothing
+// done to them. A stranger's message after it is judged as usual.
+func TestTelegramAdminFirstMessageAfterStart(t *testing.T) {
+	api := tgfake.New(t)
+	const group, desk = -100200, -100500
+	api.SetAdmins(group, 7)
+	in := start(t, strings.Replace(telegramRules, `when: 'lower(text)`, `when: 'not author.staff and lower(text)`, 1), map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+
+	// The admin floods and posts the scam's words: a staff member's messages.
+	for i := range 3 {
+		api.Push(groupMessage(group, 7, "Ada", "free nitro, a test of the rules "+strconv.Itoa(i)))
+	}
+	// A stranger's scam after it: its card says the admin's were judged.
+	api.Push(groupMessage(group, 8, "Eve", "FREE NITRO here"))
+	testsync.Eventually(t, "the stranger's card", func() bool { return len(find(api, "sendMessage", "text", "Eve")) == 1 })
+	for _, c := range find(api, "sendMessage", "chat_id", strconv.Itoa(desk)) {
+		if strings.Contains(c.Get("text"), "Ada") {
+			t.Errorf("a card for the group's admin: %s", c.Get("text"))
+		}
+	}
+	if got := find(api, "restrictChatMember", "user_id", "7"); len(got) != 0 {
+		t.Errorf("the admin muted: %v", got)
+	}
+	if got := find(api, "deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 0 {
+		t.Errorf("the admin's messages deleted: %v", got)
+	}
+	var cases struct{ Cases []struct{ ID string } }
+	in.do(t, "GET", "/v1/cases?status=open", nil, nil).json(t, &cases)
+	if len(cases.Cases) != 1 {
+		t.Errorf("open cases = %+v, want the stranger's only", cases.Cases)
+	}
+}
+
+// While Telegram refuses the group's list of administrators after a start,
+// nobody there is taken for a member: an admin's flood is a case, not a mute,
+// and the messages are judged without waiting for the list.
+func TestTelegramAdminListDownAfterStart(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 7)
+	api.AdminsFail(group, true)
+	start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	for i := range 3 {
+		api.Push(groupMessage(group, 7, "Ada", "hello "+strconv.Itoa(i)))
+	}
+	testsync.Eventually(t, "the flood's case", func() bool { return len(find(api, "sendMessage", "text", "roles unknown")) == 1 })
+	if got := find(api, "restrictChatMember", "user_id", "7"); len(got) != 0 {
+		t.Errorf("the admin muted while the list is down: %v", got)
+	}
+	if got := find(api, "deleteMessage", "chat_id", strconv.Itoa(group)); len(got) != 0 {
+		t.Errorf("the admin's message deleted while the list is down: %v", got)
+	}
+}
+
+// The groups of the chat list have their admins asked for as vigie starts,
+// before any of their messages: the first is judged without waiting.
+func TestTelegramListedGroupsAdminsAtStart(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 7)
+	start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_CHATS": strconv.Itoa(group)})
+	testsync.Eventually(t, "the group's admins asked for", func() bool {
+		return len(find(api, "getChatAdministrators", "chat_id", strconv.Itoa(group))) == 1
+	})
+}
+
+// When Telegram does not answer for a group's admins after a start, its
+// first message waits for the list a while only, then is judged with the
+// author's roles unknown: an admin's flood becomes a case, not a mute, and
+// the miss is logged once for the group's messages that follow.
+func TestTelegramAdminListSilentAfterStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for Telegram's silence")
+	}
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 7)
+	release := api.HoldAdmins(group)
+	defer release()
+	in := start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	for i := range 3 {
+		api.Push(groupMessage(group, 7, "Ada", "hello "+strconv.Itoa(i)))
+	}
+	testsync.Eventually(t, "the flood's case", func() bool { return len(find(api, "sendMessage", "text", "roles unknown")) == 1 })
+	if got := find(api, "restrictChatMember", "user_id", "7"); len(got) != 0 {
+		t.Errorf("the admin muted while Telegram is silent: %v", got)
+	}
+	if n := strings.Count(in.logs.String(), "the platform did not say in time whether the author is staff"); n != 1 {
+		t.Errorf("the miss logged %d times, want once:\n%s", n, in.logs.String())
+	}
+}

@@ -1,0 +1,137 @@
+package daemon_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+// namedMessage is a message in a group titled title, from a member with a
+// first name and a username, in the forum topic thread (named topic) when
+// thread is not 0.
+func namedMessage(chat int64, title string, user int64, first, username, text string, thread int, topic string) map[string]any {
+	msgID++
+	m := map[string]any{
+		"message_id": msgID, "date": time.Now().Unix(), "text": text,
+		"chat": map[string]any{"id": chat, "type": "supergroup", "title": title, "is_forum": thread != 0},
+		"from": map[string]any{"id": user, "is_bot": false, "first_name": first, "username": username},
+	}
+	if thread != 0 {
+		m["message_thread_id"], m["is_topic_message"] = thread, true
+		m["reply_to_message"] = map[string]any{
+			"message_id": thread, "date": time.Now().Unix(), "message_thread_id": thread,
+			"chat":                map[string]any{"id": chat, "type": "supergroup", "title": title, "is_forum": true},
+			"forum_topic_created": map[string]any{"name": topic, "icon_color": 7322096},
+		}
+	}
+	return map[string]any{"message": m}
+}
+
+// The desk names the group by its title, the forum topic by its name and
+// people by their names (a CM who decides too), not by ids; a title or a
+// name made of HTML or Markdown is shown as written, and breaks no card; a
+// renamed group's next card has its new title.
+func TestTelegramDeskNames(t *testing.T) {
+	api := tgfake.New(t)
+	const group, desk = -100200, -100500
+	api.SetAdmins(group, 1)
+	start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+
+	api.Push(namedMessage(group, "Fans <b>FR</b> *bold*", 8, "<b>Eve</b> *", "eve_x", "FREE NITRO here", 5, "Off-topic & </blockquote>"))
+	var card string
+	testsync.Eventually(t, "the card", func() bool {
+		cards := find(api, "sendMessage", "chat_id", strconv.Itoa(desk))
+		if len(cards) > 0 {
+			card = cards[0].Get("text")
+		}
+		return len(cards) == 1
+	})
+	for _, want := range []string{
+		"telegram · Fans &lt;b&gt;FR&lt;/b&gt; *bold* › Off-topic &amp; &lt;/blockquote&gt;",
+		"&lt;b&gt;Eve&lt;/b&gt; * (@eve_x) (id 8)",
+	} {
+		if !strings.Contains(card, want) {
+			t.Errorf("card = %s\nwant %q in it", card, want)
+		}
+	}
+	// The CM decides with the card's Keep: the card says who by name.
+	caseID := strings.TrimSuffix(strings.TrimPrefix(card[:strings.Index(card, "</b>")], "<b>Case "), "")
+	api.Push(map[string]any{"callback_query": map[string]any{
+		"id": "cb-1", "data": "v1:" + caseID + ":keep", "chat_instance": "x",
+		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
+		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": map[string]any{"id": desk, "type": "supergroup", "title": "CM desk"}},
+	}})
+	var edited string
+	testsync.Eventually(t, "the card's update", func() bool {
+		edits := find(api, "editMessageText", "chat_id", strconv.Itoa(desk))
+		if len(edits) > 0 {
+			edited = edits[0].Get("text")
+		}
+		return len(edits) == 1
+	})
+	if !strings.Contains(edited, "decided by Ann (@ann_cm)") {
+		t.Errorf("decided card = %s\nwant it decided by Ann (@ann_cm)", edited)
+	}
+
+	// Renamed: the next card has the new title.
+	api.Push(namedMessage(group, "Fans", 9, "Zed", "", "free nitro again", 0, ""))
+	testsync.Eventually(t, "the second card", func() bool { return len(find(api, "sendMessage", "text", "Zed")) == 1 })
+	if got := find(api, "sendMessage", "text", "Zed")[0].Get("text"); !strings.Contains(got, "telegram · Fans · Zed (id 9)") {
+		t.Errorf("card after the rename = %s\nwant it to name the group Fans", got)
+	}
+}
+
+// A raid's alert and lockdown name the Telegram group by its title, from
+// the alerts (a wave's page) as from the rules (an alert action): a CM with
+// several groups knows which one from the message alone.
+func TestTelegramRaidAlertNamesTheGroup(t *testing.T) {
+	for name, c := range map[string]struct{ rules, alert string }{
+		"wave": {`alerts:
+  - name: raid
+    when: kind == "join" and counters.joins >= 3
+    do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
+`, "hits on telegram · Fans FR (-100200)"},
+		"rule": {`  - name: raid
+    category: raid
+    when: kind == "join" and counters.joins == 3
+    do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
+`, "Possible raid: over 3 joins in a minute (telegram · Fans FR)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			api := tgfake.New(t)
+			const group = -100200
+			api.SetAdmins(group, 1)
+			start(t, `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+counters:
+  joins: {key: space, window: 1m, when: 'kind == "join"'}
+rules:
+  - name: noop
+    when: "false"
+`+c.rules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+			for i := range 3 {
+				msgID++
+				api.Push(map[string]any{"message": map[string]any{
+					"message_id": msgID, "date": time.Now().Unix(),
+					"chat":             map[string]any{"id": group, "type": "supergroup", "title": "Fans FR"},
+					"from":             map[string]any{"id": 200 + i, "is_bot": false, "first_name": "New"},
+					"new_chat_members": []any{map[string]any{"id": 200 + i, "is_bot": false, "first_name": "New"}},
+				}})
+			}
+			testsync.Eventually(t, "the alert", func() bool { return len(find(api, "sendMessage", "text", "Possible raid")) == 1 })
+			if got := find(api, "sendMessage", "text", "Possible raid")[0].Get("text"); !strings.Contains(got, c.alert) {
+				t.Errorf("alert = %q, want %q in it", got, c.alert)
+			}
+			testsync.Eventually(t, "the lockdown told", func() bool { return len(find(api, "sendMessage", "text", "🔒")) == 1 })
+			if got := find(api, "sendMessage", "text", "🔒")[0].Get("text"); !strings.Contains(got, "on telegram · Fans FR until") {
+				t.Errorf("lockdown told = %q, want it to name the group", got)
+			}
+		})
+	}
+}

@@ -1,0 +1,348 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// What the desk shows instead of ids: the groups' titles, the forum topics'
+// names and people's names, as the updates say them (the last one wins, so a
+// renamed group's next update renames it on the cards posted after), asked of
+// Telegram when no update told them since the start (getChat for a group,
+// getChatMember in the desk chat for a CM). A phone shows a card's first
+// lines: each name is cut to a few words.
+const (
+	maxTitleShown  = 40 // a group's title, in UTF-16 units as Telegram counts
+	maxTopicShown  = 32
+	maxPersonShown = 32
+	// namesMax bounds each of the directory's maps; beyond, it starts again.
+	namesMax = 10000
+	// nameAskWait bounds a lookup made while a card is rendered, and
+	// nameAskAgain how long a lookup that gave nothing is not made again.
+	nameAskWait  = 2 * time.Second
+	nameAskAgain = 10 * time.Minute
+)
+
+type directory struct {
+	now    func() time.Time
+	mu     sync.Mutex
+	chats  map[int64]string
+	topics map[[2]int64]string
+	people map[int64]person
+	// asked are the lookups that gave nothing, and when.
+	asked map[string]time.Time
+}
+
+type person struct{ name, username string }
+
+func newDirectory(now func() time.Time) *directory {
+	return &directory{now: now, chats: map[int64]string{}, topics: map[[2]int64]string{},
+		people: map[int64]person{}, asked: map[string]time.Time{}}
+}
+
+func setBounded[K comparable, V any](m map[K]V, k K, v V) {
+	if _, ok := m[k]; !ok && len(m) >= namesMax {
+		clear(m)
+	}
+	m[k] = v
+}
+
+func (d *directory) chat(ch *tgbotapi.Chat) {
+	if ch == nil || ch.IsPrivate() || ch.Title == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	setBounded(d.chats, ch.ID, ch.Title)
+}
+
+func (d *directory) user(u *tgbotapi.User) {
+	if u == nil || u.ID == 0 {
+		return
+	}
+	p := person{name: fullName(u), username: u.UserName}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	setBounded(d.people, u.ID, p)
+}
+
+// topic records thread's name in chat. A name read from a topic's creation
+// as a message of the topic answers it (byReply) does not replace one
+// known: it is the name the topic was created with, not a rename's.
+func (d *directory) topic(chat int64, thread int, name string, byReply bool) {
+	if thread == 0 || name == "" {
+		return
+	}
+	k := [2]int64{chat, int64(thread)}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, known := d.topics[k]; known && byReply {
+		return
+	}
+	setBounded(d.topics, k, name)
+}
+
+// learn takes the names an update shows.
+func (d *directory) learn(u update) {
+	for _, m := range []*tgbotapi.Message{u.Message, u.EditedMessage} {
+		if m == nil {
+			continue
+		}
+		d.chat(m.Chat)
+		if m.SenderChat == nil {
+			d.user(m.From)
+		}
+		for i := range m.NewChatMembers {
+			d.user(&m.NewChatMembers[i])
+		}
+		if m.Chat != nil {
+			d.topic(m.Chat.ID, u.topicThread, u.topicName, u.topicByReply)
+		}
+	}
+	if cb := u.CallbackQuery; cb != nil {
+		d.user(cb.From)
+		if cb.Message != nil {
+			d.chat(cb.Message.Chat)
+		}
+	}
+	for _, cm := range []*tgbotapi.ChatMemberUpdated{u.ChatMember, u.MyChatMember} {
+		if cm == nil {
+			continue
+		}
+		chat := cm.Chat
+		d.chat(&chat)
+		from := cm.From
+		d.user(&from)
+		d.user(cm.NewChatMember.User)
+	}
+}
+
+func (d *directory) titleOf(chat int64) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.chats[chat]
+	return t, ok
+}
+
+func (d *directory) topicOf(chat int64, thread int) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.topics[[2]int64{chat, int64(thread)}]
+}
+
+func (d *directory) personOf(id int64) (person, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p, ok := d.people[id]
+	return p, ok
+}
+
+// mayAsk reports whether key may be asked of Telegram now: not when it gave
+// nothing lately. Asking marks it, until told.
+func (d *directory) mayAsk(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if at, ok := d.asked[key]; ok && d.now().Sub(at) < nameAskAgain {
+		return false
+	}
+	setBounded(d.asked, key, d.now())
+	return true
+}
+
+func (d *directory) answered(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.asked, key)
+}
+
+// topicFields reads the name of a forum topic an update shows: a topic's
+// creation or renaming, or a message in the topic, which Telegram sends as an
+// answer to the topic's creation.
+func topicFields(u *update, m map[string]json.RawMessage) {
+	type named struct {
+		Name string `json:"name"`
+	}
+	var thread int
+	_ = json.Unmarshal(m["message_thread_id"], &thread)
+	for _, f := range []string{"forum_topic_created", "forum_topic_edited"} {
+		var t named
+		if raw, ok := m[f]; ok && json.Unmarshal(raw, &t) == nil && t.Name != "" {
+			u.topicThread, u.topicName = thread, t.Name
+			return
+		}
+	}
+	if !u.topicReply {
+		return
+	}
+	var r struct {
+		Created *named `json:"forum_topic_created"`
+	}
+	if raw, ok := m["reply_to_message"]; ok && json.Unmarshal(raw, &r) == nil && r.Created != nil && r.Created.Name != "" {
+		u.topicThread, u.topicName, u.topicByReply = thread, r.Created.Name, true
+	}
+}
+
+// groupTitle is chat's title: as the updates said it, or as Telegram says it
+// now; "" when neither can. A group that became a supergroup is named by the
+// supergroup's title.
+func (c *Client) groupTitle(ctx context.Context, chat int64) string {
+	ctx, cancel := context.WithTimeout(ctx, nameAskWait)
+	defer cancel()
+	// Twice at most: an old id, then the supergroup's Telegram names.
+	for range 2 {
+		if t, ok := c.dir.titleOf(chat); ok {
+			return t
+		}
+		if to := c.moved.follow(chat); to != chat {
+			if t, ok := c.dir.titleOf(to); ok {
+				return t
+			}
+			chat = to
+		}
+		key := "chat:" + itoa(chat)
+		if !c.dir.mayAsk(key) {
+			return ""
+		}
+		raw, err := c.call(ctx, "", "getChat", tgbotapi.Params{"chat_id": itoa(chat)})
+		if to := migratedTo(err); to != 0 {
+			c.chatMoved(chat, to)
+			c.dir.answered(key)
+			continue
+		}
+		if err != nil {
+			c.log.Debug("cannot name a chat for the desk", "chat", chat, "err", err)
+			return ""
+		}
+		var ch tgbotapi.Chat
+		if json.Unmarshal(raw, &ch) != nil || ch.Title == "" {
+			return ""
+		}
+		c.dir.chat(&ch)
+		c.dir.answered(key)
+		return ch.Title
+	}
+	return ""
+}
+
+// personName is how the desk names the Telegram user id: "Ann (@ann)", "Ann"
+// or "@ann"; "" when neither the updates nor the desk chat tell.
+func (c *Client) personName(ctx context.Context, id int64) string {
+	p, ok := c.dir.personOf(id)
+	if !ok {
+		desk := c.deskChat()
+		key := "user:" + itoa(id)
+		if desk == 0 || id <= 0 || !c.dir.mayAsk(key) {
+			return ""
+		}
+		ctx, cancel := context.WithTimeout(ctx, nameAskWait)
+		defer cancel()
+		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(desk), "user_id": itoa(id)})
+		var cm tgbotapi.ChatMember
+		if err != nil || json.Unmarshal(raw, &cm) != nil || cm.User == nil {
+			return ""
+		}
+		c.dir.user(cm.User)
+		c.dir.answered(key)
+		p = person{name: fullName(cm.User), username: cm.User.UserName}
+	}
+	return p.shown()
+}
+
+func (p person) shown() string {
+	name := truncate(bot.IsolateBidi(strings.TrimSpace(p.name)), maxPersonShown)
+	switch {
+	case p.username == "" || p.name == p.username:
+		return name
+	case name == "":
+		return "@" + p.username
+	}
+	return name + " (@" + p.username + ")"
+}
+
+// deciderName is how a card names who decided its case: a Telegram CM by
+// name, anyone else as the decision says.
+func (c *Client) deciderName(ctx context.Context, by, given string) string {
+	if id, ok := strings.CutPrefix(by, Platform+":"); ok {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if name := c.personName(ctx, n); name != "" {
+				return name
+			}
+		}
+	}
+	if given != "" {
+		return truncate(bot.IsolateBidi(given), maxPersonShown)
+	}
+	return by
+}
+
+// cardNames is what a card shows instead of ids.
+type cardNames struct {
+	place   string // where the message was: a group's title, its topic's name
+	decider string // who decided the case
+}
+
+// cardNames finds a card's names; "" where none is known.
+func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName string) cardNames {
+	var n cardNames
+	if card.Decided() {
+		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
+	}
+	n.place = c.placeName(ctx, card.Event)
+	return n
+}
+
+// placeName names the group of a Telegram event by its title, and its forum
+// topic by its name ("Fans › Off-topic"), cut for a phone; "" when the title
+// is not known (neither an update nor Telegram told it).
+func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
+	if ev.Platform != Platform {
+		return ""
+	}
+	chat, err := strconv.ParseInt(ev.Space, 10, 64)
+	if err != nil || chat >= 0 {
+		return ""
+	}
+	var place string
+	if t := c.groupTitle(ctx, chat); t != "" {
+		place = truncate(bot.IsolateBidi(t), maxTitleShown)
+	}
+	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
+		if t := c.dir.topicOf(chat, thread); t != "" {
+			if place == "" {
+				place = "group " + ev.Space
+			}
+			place += " › " + truncate(bot.IsolateBidi(t), maxTopicShown)
+		}
+	}
+	return place
+}
+
+var _ bot.PlaceNamer = (*Client)(nil)
+
+// PlaceName is the title of the event's group as the updates last showed
+// it (that of the supergroup it became), for the mod-log and the desk's
+// alerts; "" when none did since the start. It asks Telegram nothing.
+func (c *Client) PlaceName(ev bot.Event) string {
+	chat, err := strconv.ParseInt(ev.Space, 10, 64)
+	if err != nil || ev.Platform != Platform {
+		return ""
+	}
+	if t, ok := c.dir.titleOf(chat); ok {
+		return t
+	}
+	t, _ := c.dir.titleOf(c.moved.follow(chat))
+	return t
+}
+
+// card renders card for the desk with its names.
+func (c *Client) card(ctx context.Context, card bot.Card, decidedName, note string) string {
+	return renderNamed(card, c.cardNames(ctx, card, decidedName), note)
+}
