@@ -21,7 +21,7 @@ type leaseBook struct {
 	tokens map[string]int64     // the last token of each job
 	// released: the jobs whose last lease was given up (ReleaseLease).
 	released map[string]bool
-	values map[string]int64     // job + "\x00" + name
+	values   map[string]int64 // job + "\x00" + name
 }
 
 // same reports whether a and b are one lease (GivenUp says how it was
