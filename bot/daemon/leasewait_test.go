@@ -61,11 +61,11 @@ func (h *heldWaits) fire(d time.Duration) {
 	}
 }
 
-// TestLeaseCarefulWaitOnTheClock: a process that takes a free lease without
-// knowing that nobody runs its job waits a renewal period and an ask's on
-// the leases' clock (LeaseOptions.AfterFunc), not the wall clock: the job
-// starts when that clock's timer fires, and not before. The periods are
-// minutes, that no wall clock wait would see pass in the test.
+// TestLeaseCarefulWaitOnTheClock: a process that takes a free lease its
+// last holder did not give up waits the TTL and the margin on the leases'
+// clock (LeaseOptions.AfterFunc), not the wall clock: the job starts when
+// that clock's timer fires, and not before. The periods are minutes, that no
+// wall clock wait would see pass in the test.
 func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
@@ -73,10 +73,15 @@ func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	waits := &heldWaits{}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Owner: "a",
+	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
 		Now: clock.now, AfterFunc: waits.AfterFunc}
+	// Another process held the lease, and did not give it up.
+	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	clock.advance(2 * time.Second)
 	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
-	careful := o.RenewEvery + o.RetryEvery
+	careful := o.TTL + o.Margin
 	testsync.Eventually(t, "the careful wait's timer set on the leases' clock", func() bool { return waits.armed(careful) })
 	if !strings.Contains(a.logs.String(), carefulTake) {
 		t.Errorf("the free lease taken without the careful wait's line:\n%s", a.logs.String())
