@@ -314,8 +314,12 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 	h.renewed(sent)
 	hctx, expire := context.WithCancel(ctx)
 	defer expire()
-	stopWatch := l.watch(h, expire)
-	defer stopWatch()
+	if !l.alone {
+		// Alone on a memory store, no other process may take the job:
+		// its lease never runs out under it.
+		stopWatch := l.watch(h, expire)
+		defer stopWatch()
+	}
 
 	startC := make(chan struct{})
 	if startIn <= 0 {
@@ -331,7 +335,11 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		stopJob context.CancelFunc
 	)
 	start := func() {
-		jobCtx, cancel := context.WithCancel(bot.WithLeaseHold(hctx, h))
+		jctx := hctx
+		if !l.alone {
+			jctx = bot.WithLeaseHold(hctx, h)
+		}
+		jobCtx, cancel := context.WithCancel(jctx)
 		stopJob, done = cancel, make(chan struct{})
 		l.set(lease.Job, lease, true)
 		l.info(log, "lease acquired: running the job here", "token", lease.Token)
@@ -405,7 +413,7 @@ func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.
 			return false, false
 		case <-startC:
 			startC = nil
-			if h.Check() == nil {
+			if l.alone || h.Check() == nil {
 				start()
 			}
 			continue
