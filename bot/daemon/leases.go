@@ -180,8 +180,12 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	log := l.log.With("job", job)
 	failing := false
 	// last is the lease this process held last: one it gets back with the
-	// same token was held by nobody else since.
-	var last store.Lease
+	// same token was held by nobody else since, and its job may start when
+	// last's could (lastStart).
+	var (
+		last      store.Lease
+		lastStart time.Time
+	)
 	for {
 		sent := l.o.Now()
 		lease, ok, err := l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
@@ -195,14 +199,17 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			failing = true
 		case ok:
 			failing = false
-			startIn := time.Duration(0)
-			if !l.alone && !lease.GivenUp && lease.Token != last.Token {
+			now := l.o.Now()
+			switch {
+			case l.alone || lease.GivenUp:
+				lastStart = now
+			case lease.Token != last.Token:
 				// From when the answer came: the store found the lease
 				// free before.
-				startIn = l.o.Now().Sub(sent) + l.o.TTL + l.o.Margin
+				lastStart = now.Add(l.o.TTL + l.o.Margin)
 			}
 			last = lease
-			l.hold(ctx, log, lease, sent, startIn, work)
+			l.hold(ctx, log, lease, sent, max(lastStart.Sub(now), 0), work)
 			if ctx.Err() != nil {
 				return
 			}
@@ -365,6 +372,14 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		return
 	case ctx.Err() == nil:
 		log.Warn("lease lost: it may have run out, no renewal having got through in time (the store did not answer, or this process was paused or starved of the CPU); stopped here until a process takes it again", "token", lease.Token)
+	}
+	select {
+	case <-startC:
+	default:
+		// Its wait not over, a process that held the lease before may
+		// still run the job: given up, the next owner would start it at
+		// once. It runs out on its own.
+		return
 	}
 	// Given up, its job stopped (a shutdown, or the lease ran out on this
 	// clock): the next owner may start the job at once. A lease lost
