@@ -33,6 +33,14 @@ func WithLeaseHold(ctx context.Context, h LeaseHold) context.Context {
 	return context.WithValue(ctx, leaseHoldKey{}, h)
 }
 
+// WithoutLeaseHold returns ctx carrying no LeaseHold: for the work a job
+// takes in and hands to others (a CM's press, a command), which its own
+// claim keeps to one process, and which must end even once the job's
+// lease ran out.
+func WithoutLeaseHold(ctx context.Context) context.Context {
+	return context.WithValue(ctx, leaseHoldKey{}, nil)
+}
+
 // CheckLease returns the error of the LeaseHold ctx carries, nil when it carries
 // none (work that is not a single-owner job's).
 func CheckLease(ctx context.Context) error {

@@ -59,3 +59,17 @@ func TestLeaseCheckedRefusesOnceRunOut(t *testing.T) {
 		t.Errorf("a call of no job refused: %v", err)
 	}
 }
+
+// TestWithoutLeaseHold: work a job hands on, stripped of its hold, is not
+// refused once the job's lease ran out.
+func TestWithoutLeaseHold(t *testing.T) {
+	h := &runOut{}
+	h.out.Store(true)
+	ctx := bot.WithLeaseHold(context.Background(), h)
+	if err := bot.CheckLease(ctx); err == nil {
+		t.Fatal("a hold run out passes")
+	}
+	if err := bot.CheckLease(bot.WithoutLeaseHold(ctx)); err != nil {
+		t.Errorf("work handed on refused: %v", err)
+	}
+}
