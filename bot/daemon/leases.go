@@ -356,7 +356,12 @@ func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, 
 		}()
 	}
 	lost, gone := l.renew(ctx, hctx, log, lease, h, startC, start, func() <-chan struct{} { return done })
-	h.end()
+	if lost {
+		h.end()
+	}
+	// Stopped with ctx (a shutdown), the job drains under its lease, which
+	// the deadline still bounds: its last writes (the poller's offset, its
+	// inbox's release) are not refused for nothing.
 	if done != nil {
 		stopJob()
 		<-done
