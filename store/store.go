@@ -666,6 +666,14 @@ type Lease struct {
 	// job's lease, so that what a job writes with it can be refused once a
 	// later owner took the job (see AdvanceFenced).
 	Token int64
+	// GivenUp, in a lease AcquireLease just granted, says that the job's
+	// last holder gave its lease up (ReleaseLease), after its job stopped:
+	// nobody runs the job, which may start at once. Otherwise that holder
+	// may still run it until its lease runs out on its own clock (it ran
+	// out in the store, or the store lost it), and the new owner waits for
+	// that before it starts the job. It names no lease: the scripts and
+	// comparisons ignore it.
+	GivenUp bool
 }
 
 // ErrLeaseGone is what RenewLease wraps when the store holds no lease of the

@@ -19,14 +19,16 @@ import (
 )
 
 // LeaseOptions tune how the processes sharing a store share the single-owner
-// jobs (each Discord shard, the Telegram poller, the morning report): a job
-// runs in the one process that holds its lease in the store, which renews it
-// every RenewEvery for TTL; when the owner stops renewing (it died, or lost
-// Redis), its lease runs out and another process, asking every RetryEvery,
-// takes the job over. A dead owner's jobs move within about TTL+RetryEvery.
-// A process that takes a lease without knowing that nobody runs its job (at
-// its start, after it lost the lease, after the store did not answer) starts
-// the job RenewEvery+RetryEvery later.
+// jobs (each Discord shard, the Telegram poller, the escalation, the
+// morning report): a job runs in the one process that holds its lease in
+// the store, which renews it every RenewEvery for TTL; when the owner stops
+// renewing (it died, or lost Redis), its lease runs out and another
+// process, asking every RetryEvery, takes the job over. The owner stops the
+// job Margin before the TTL is up from its last renewal sent, on its own
+// clock; a process that takes a lease its last holder did not give up
+// starts the job TTL+Margin after it found it free. A dead owner's jobs
+// move within about 2*TTL+Margin+RetryEvery; a stopped one's (a lease given
+// up) within RetryEvery.
 type LeaseOptions struct {
 	// TTL is how long a lease lasts unless renewed (default 15s,
 	// VIGIE_LEASE_TTL).
@@ -36,14 +38,20 @@ type LeaseOptions struct {
 	// RetryEvery is how often a process asks for a job it does not hold
 	// (default TTL/3).
 	RetryEvery time.Duration
+	// Margin is how long before its lease can run out in the store the
+	// owner stops its job, and how long past the TTL a new owner waits: it
+	// covers the clocks' drift and the time between a job's check of its
+	// lease and its call (default TTL/5, at most TTL-RenewEvery, so that a
+	// renewal in time always keeps the job).
+	Margin time.Duration
 	// Owner names this process in the leases (default host-pid-random).
 	Owner string
 	// Now is the clock the local end of a lease is read on (time.Now).
 	Now func() time.Time
 	// AfterFunc is the timer of Now's clock: a process waits on it before
-	// it asks again for a job, and before it starts a job whose lease it
-	// took without knowing that nobody runs it. Nil means time.AfterFunc;
-	// a test that drives Now drives it.
+	// it asks again for a job, before it starts a job whose lease its last
+	// holder did not give up, and for its lease's deadline. Nil means
+	// time.AfterFunc; a test that drives Now drives it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
@@ -88,6 +96,10 @@ func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus
 	if o.AfterFunc == nil {
 		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
+	if o.Margin <= 0 {
+		o.Margin = o.TTL / 5
+	}
+	o.Margin = max(min(o.Margin, o.TTL-o.RenewEvery), 0)
 	l := &leases{
 		alone: alone,
 		st:    st,
@@ -135,92 +147,74 @@ func (l *leases) set(job string, lease store.Lease, held bool) {
 	l.owned.WithLabelValues(job).Set(0)
 }
 
-// run runs work while this process holds job's lease, until ctx ends: work
-// starts once the lease is taken (a renewal period later unless the last
-// answer said who ran the job), and its context is cancelled, and work
-// waited for, as soon as the store says the lease was lost. Then the lease is
-// asked for again. The lease it is given fences its writes.
+// run runs work while this process holds job's lease, until ctx ends, and
+// asks for the lease again after each loss. It is safe by construction,
+// whatever the timing of the processes and of the store:
 //
-// A store that does not answer is not a lost lease: vigie goes on moderating
-// from memory while Redis is away, and the jobs it held go on with it (none
-// is taken up meanwhile). Every other process sees the lease run out and one
-// takes the job over; the first answer this one gets says it lost the lease,
-// and it stops. So a job runs twice only while a process is cut from Redis
-// and not from the platform, and a write under a Fence is refused as soon
-// as Redis answers.
+//   - The holder counts its lease on its own monotonic clock (Now), from
+//     when the last acquisition or renewal that held it was sent, not
+//     answered: the store started counting the TTL after that. Margin
+//     before the TTL is up (its deadline), the lease may have run out: the
+//     job's context carries the hold (bot.WithLeaseHold), which refuses its
+//     calls out of the process from then on (the platform clients' HTTP
+//     calls, the store's commands), and the job is stopped. A process
+//     paused, starved of the CPU or cut from the store stops acting before
+//     its lease can have run out, whether or not the store answers it.
+//   - A process that takes a lease whose last holder did not give it up
+//     (store.Lease.GivenUp: it ran out, or the store lost it) starts the
+//     job TTL and Margin after it found it free: that holder's deadline,
+//     at most a TTL after its last renewal was sent, which was before,
+//     has surely passed. Meanwhile it holds the lease, renewed, so that no
+//     other takes it, and the old holder's renewal, if it gets through,
+//     finds it taken.
+//   - Where the job writes its progress to the store (the Telegram offset
+//     and inbox), the write carries the lease's token, and a script refuses
+//     it once a later lease was taken (Fence).
+//
+// So a job stops wherever its lease may have run out, even while the store
+// does not answer: vigie goes on moderating from memory while Redis is
+// away, but the single-owner jobs stop, everywhere, until a process holds
+// their lease again.
 func (l *leases) run(ctx context.Context, job string, work func(ctx context.Context, lease store.Lease)) {
 	l.owned.WithLabelValues(job).Set(0)
 	log := l.log.With("job", job)
 	failing := false
-	// heldElsewhere: the last answer said another process holds the job.
-	// Should Redis lose its data (a FLUSHALL, a restart without
-	// persistence), that process runs the job until its next renewal tells
-	// it: the lease is then held by nobody until that renewal is past (a
-	// renewal period, and an ask's), for every process.
-	heldElsewhere := false
-	// gaveUp: this process held the lease until it gave it up (the job
-	// returned): nobody else runs the job.
-	gaveUp := false
-	careful, _ := l.st.(interface {
-		AcquireLeaseAfterHeld(ctx context.Context, job, owner string, ttl, wait time.Duration) (store.Lease, bool, error)
-	})
+	// last is the lease this process held last: one it gets back with the
+	// same token was held by nobody else since, and its job may start when
+	// last's could (lastStart).
+	var (
+		last      store.Lease
+		lastStart time.Time
+	)
 	for {
-		start := l.o.Now()
-		var (
-			lease store.Lease
-			ok    bool
-			err   error
-		)
-		if heldElsewhere && careful != nil {
-			lease, ok, err = careful.AcquireLeaseAfterHeld(ctx, job, l.o.Owner, l.o.TTL, l.o.RenewEvery+l.o.RetryEvery)
-		} else {
-			lease, ok, err = l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
-		}
+		sent := l.o.Now()
+		lease, ok, err := l.st.AcquireLease(ctx, job, l.o.Owner, l.o.TTL)
 		switch {
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, store.ErrLeaseReset):
-			failing = false
-			l.info(log, "lease lost by the store with its data, or its key evicted: taken after its holder's next renewal, which stops the job there")
 		case err != nil:
 			if !failing {
 				log.Warn("lease not asked for: the store does not answer", "err", err)
 			}
 			failing = true
 		case ok:
-			// Found free: the job starts at once only when the last answer,
-			// given in time, said who ran it: another process, whose lease
-			// then ran out in Redis (it stopped renewing), or this one,
-			// which gave it up. Otherwise, a process may still run it
-			// whose lease Redis lost (a FLUSHALL, a failover) or let run
-			// out while it did not answer (a freeze): the job starts here
-			// after that process's next renewal, which finds the lease
-			// taken and stops the job there.
-			wait := ""
+			failing = false
+			now := l.o.Now()
 			switch {
-			case l.alone:
-			case failing || l.o.Now().Sub(start) > l.o.RenewEvery:
-				// After Redis did not answer, or answered late (a freeze,
-				// an outage longer than the TTL): the holder's lease ran
-				// out while it could not renew.
-				wait = "lease taken after the store did not answer: the job starts here after the last holder's next renewal, which stops it there"
-			case gaveUp, heldElsewhere:
-			default:
-				wait = "lease taken: the job starts here after the next renewal of any process that still runs it, which stops it there"
+			case l.alone || lease.GivenUp:
+				lastStart = now
+			case lease.Token != last.Token:
+				// From when the answer came: the store found the lease
+				// free before.
+				lastStart = now.Add(l.o.TTL + l.o.Margin)
 			}
-			if wait != "" {
-				if lease, ok = l.await(ctx, log, lease, wait); !ok {
-					break
-				}
-				start = l.o.Now()
-			}
-			failing, heldElsewhere = false, false
-			gaveUp = l.hold(ctx, log, lease, start, work)
+			last = lease
+			l.hold(ctx, log, lease, sent, max(lastStart.Sub(now), 0), work)
 			if ctx.Err() != nil {
 				return
 			}
 		default:
-			failing, heldElsewhere, gaveUp = false, true, false
+			failing = false
 		}
 		if !l.wait(ctx, l.o.RetryEvery) {
 			return
@@ -228,78 +222,186 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 	}
 }
 
-// await holds lease, taken without knowing that nobody runs its job, for a
-// renewal period and an ask's before its job starts, and reports whether it
-// still holds it. The renewal that says so may take up to the TTL: a store
-// that answers, however late, says whether the lease is still this
-// process's. Before, it was cut after a renewal period and taken for a
-// lost lease; on a store slower than that (a loaded machine, a distant
-// Redis) each ask took the lease back, renewed it, and the job never
-// started, anywhere.
-func (l *leases) await(ctx context.Context, log *slog.Logger, lease store.Lease, msg string) (store.Lease, bool) {
-	l.info(log, msg, "token", lease.Token)
-	if !l.wait(ctx, l.o.RenewEvery+l.o.RetryEvery) {
-		return lease, false
-	}
-	rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
-	ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
-	cancel()
-	switch {
-	case ctx.Err() != nil:
-		return lease, false
-	case err != nil && !errors.Is(err, store.ErrLeaseGone):
-		log.Warn("lease not renewed before the job started here: the store does not answer; asked for again", "token", lease.Token, "err", err)
-		return lease, false
-	case err != nil || !ok:
-		log.Warn("lease lost before the job started here", "token", lease.Token, "err", err)
-		return lease, false
-	}
-	return lease, true
+// leaseHold is a lease as the process holding it counts it
+// (bot.LeaseHold): it surely lasts until its deadline, Margin before the TTL
+// is up from when the last acquisition or renewal that held it was sent,
+// on the process's monotonic clock.
+type leaseHold struct {
+	job   string
+	token int64
+	now   func() time.Time
+	ttl   time.Duration // TTL - Margin
+
+	mu       sync.Mutex
+	deadline time.Time
+	lost     bool
 }
 
-// hold runs work under lease, taken at start, renewing it until it is lost
-// or ctx ends, gives it up when it may still hold it, and reports whether it
-// did.
-func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, start time.Time, work func(context.Context, store.Lease)) (gaveUp bool) {
-	// The lease surely lasts until start+TTL: Redis started counting after
-	// the request left.
-	until := start.Add(l.o.TTL)
-	l.set(lease.Job, lease, true)
-	l.info(log, "lease acquired: running the job here", "token", lease.Token)
-	jobCtx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		work(jobCtx, lease)
-	}()
-	lost, away, gone := l.renew(ctx, log, lease, until, done)
-	stop()
-	<-done
-	l.set(lease.Job, lease, false)
+var _ bot.LeaseHold = (*leaseHold)(nil)
+
+// Check fails once the lease may have run out, or was lost.
+func (h *leaseHold) Check() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lost || !h.now().Before(h.deadline) {
+		return fmt.Errorf("%s (token %d): %w", h.job, h.token, bot.ErrLeaseRunOut)
+	}
+	return nil
+}
+
+// renewed moves the deadline on after a renewal sent at sent held the
+// lease, unless it was lost already.
+func (h *leaseHold) renewed(sent time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d := sent.Add(h.ttl); d.After(h.deadline) {
+		h.deadline = d
+	}
+}
+
+// end makes every Check fail from now on.
+func (h *leaseHold) end() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lost = true
+}
+
+// left is how long the lease surely lasts from now, 0 once lost.
+func (h *leaseHold) left() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lost {
+		return 0
+	}
+	return max(h.deadline.Sub(h.now()), 0)
+}
+
+// watch calls expire once h's deadline is past, on the leases' clock, and
+// stops watching when stop is called.
+func (l *leases) watch(h *leaseHold, expire func()) (stop func()) {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		timer   func() bool
+	)
+	var arm func()
+	arm = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if d := h.left(); d > 0 {
+			timer = l.o.AfterFunc(d, arm)
+			return
+		}
+		stopped = true
+		h.end()
+		expire()
+	}
+	arm()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if timer != nil {
+			timer()
+		}
+	}
+}
+
+// hold holds lease, taken by a request sent at sent, renewing it every
+// RenewEvery; runs work under it startIn from now, once nobody else may
+// run the job; and stops work as soon as the lease may have run out on
+// this process's clock, or the store says it was lost. It gives the lease
+// up when the job stopped with ctx, or on this clock: the next owner need
+// not wait for it then.
+func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, sent time.Time, startIn time.Duration, work func(context.Context, store.Lease)) {
+	h := &leaseHold{job: lease.Job, token: lease.Token, now: l.o.Now, ttl: l.o.TTL - l.o.Margin}
+	h.renewed(sent)
+	hctx, expire := context.WithCancel(ctx)
+	defer expire()
+	if !l.alone {
+		// Alone on a memory store, no other process may take the job:
+		// its lease never runs out under it.
+		stopWatch := l.watch(h, expire)
+		defer stopWatch()
+	}
+
+	startC := make(chan struct{})
+	if startIn <= 0 {
+		close(startC)
+	} else {
+		l.info(log, "lease taken: the job starts here once the lease of any process that may still run it has run out on that process's clock",
+			"token", lease.Token, "starts_in", startIn.Round(time.Millisecond))
+		stopStart := l.o.AfterFunc(startIn, func() { close(startC) })
+		defer stopStart()
+	}
+	var (
+		done    chan struct{} // closed when work returned; nil before it starts
+		stopJob context.CancelFunc
+	)
+	start := func() {
+		jctx := hctx
+		if !l.alone {
+			jctx = bot.WithLeaseHold(hctx, h)
+		}
+		jobCtx, cancel := context.WithCancel(jctx)
+		stopJob, done = cancel, make(chan struct{})
+		l.set(lease.Job, lease, true)
+		l.info(log, "lease acquired: running the job here", "token", lease.Token)
+		go func() {
+			defer close(done)
+			work(jobCtx, lease)
+		}()
+	}
+	lost, gone := l.renew(ctx, hctx, log, lease, h, startC, start, func() <-chan struct{} { return done })
+	if lost {
+		h.end()
+	}
+	// Stopped with ctx (a shutdown), the job drains under its lease, which
+	// the deadline still bounds: its last writes (the poller's offset, its
+	// inbox's release) are not refused for nothing.
+	if done != nil {
+		stopJob()
+		<-done
+		l.set(lease.Job, lease, false)
+	}
 	switch {
-	case lost && away:
-		// Alone on the store, vigie takes it again at its next try, and runs
-		// the job a renewal period later. There is nothing to give up: it is
-		// another's, or nobody's.
-		log.Warn("lease lost: it ran out while the store did not answer; stopped here until a process takes it again", "token", lease.Token)
-		return false
 	case lost && gone:
 		// Nobody holds it: this process or another takes it at its next try.
 		log.Warn("lease lost: the store no longer holds it (its data was lost, or the lease ran out) and no other process runs the job; stopped here until a process takes it again", "token", lease.Token)
-		return false
+		return
 	case lost:
 		log.Warn("lease lost: another process runs the job now; stopped here", "token", lease.Token)
-		return false
+		return
+	case ctx.Err() == nil:
+		log.Warn("lease lost: it may have run out, no renewal having got through in time (the store did not answer, or this process was paused or starved of the CPU); stopped here until a process takes it again", "token", lease.Token)
 	}
-	// Given up on purpose (a shutdown, the job returned): another process
-	// may take it at once rather than after the TTL.
+	select {
+	case <-startC:
+	default:
+		// Its wait not over, a process that held the lease before may
+		// still run the job: given up, the next owner would start it at
+		// once. It runs out on its own.
+		return
+	}
+	// Given up, its job stopped (a shutdown, or the lease ran out on this
+	// clock): the next owner may start the job at once. A lease lost
+	// already is left alone by the store.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := l.st.ReleaseLease(rctx, lease); err != nil {
+	err := l.st.ReleaseLease(rctx, lease)
+	switch {
+	case ctx.Err() == nil:
+		// Run out here: the store may have given it to another already,
+		// or not answer.
+		log.Debug("lease given up after it may have run out", "token", lease.Token, "err", err)
+	case err != nil:
 		log.Warn("lease not released; it runs out on its own", "err", err)
+	default:
+		l.info(log, "lease released", "token", lease.Token)
 	}
-	l.info(log, "lease released", "token", lease.Token)
-	return true
 }
 
 // info logs what a process sharing its store with others says at info level.
@@ -311,56 +413,52 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 	log.Info(msg, args...)
 }
 
-// renew renews lease every RenewEvery until the store says it was lost
-// (lost), ctx ends or the job returned. until is when the lease runs out in
-// the store at the earliest; away says it ran out while the store did not
-// answer: the renewals before the loss failed, and until is past. A renewal
-// that timed out once (a slow Redis, a loaded machine) does not make a
-// lease lost before until away: the store lost it with its data, or gave it
-// to another after that. gone says the store holds no lease of the job
-// (store.ErrLeaseGone), not another owner's.
+// renew renews lease every RenewEvery, and starts the job (start) once
+// startC is closed, until the store says the lease was lost (lost; gone
+// when it holds no lease of the job, store.ErrLeaseGone, rather than
+// another's), ctx ends, hctx ends (the lease may have run out on this
+// process's clock) or the job returned (done).
 //
-// A renewal is waited for up to the TTL, not a renewal period: the answer,
-// however late, is what tells this process another took the job, and it
-// comes as soon as the store answers (a frozen Redis answers what it was
-// asked while frozen once it runs again). Cut after a renewal period, the
-// renewals of a loaded machine timed out one after the other once Redis
-// answered again, each on a new connection, and the job ran here beside the
-// process that had taken it over, for seconds, until one came back in time.
-func (l *leases) renew(ctx context.Context, log *slog.Logger, lease store.Lease, until time.Time, done <-chan struct{}) (lost, away, gone bool) {
+// A renewal is waited for until hctx ends: its answer, however late, says
+// whether another took the job; the job stops at the deadline anyway.
+func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.Lease, h *leaseHold, startC <-chan struct{}, start func(), done func() <-chan struct{}) (lost, gone bool) {
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
 	failing := false
 	for {
 		select {
-		case <-ctx.Done():
-			return false, false, false
-		case <-done:
-			return false, false, false
+		case <-hctx.Done():
+			return false, false
+		case <-done():
+			return false, false
+		case <-startC:
+			startC = nil
+			if l.alone || h.Check() == nil {
+				start()
+			}
+			continue
 		case <-t.C:
 		}
-		start := l.o.Now()
-		rctx, cancel := context.WithTimeout(ctx, l.o.TTL)
-		ok, err := l.st.RenewLease(rctx, lease, l.o.TTL)
-		cancel()
+		sent := l.o.Now()
+		ok, err := l.st.RenewLease(hctx, lease, l.o.TTL)
 		switch {
-		case ctx.Err() != nil:
-			return false, false, false
+		case hctx.Err() != nil:
+			return false, false
 		case errors.Is(err, store.ErrLeaseGone):
-			return true, failing && !l.o.Now().Before(until), true
+			return true, true
 		case err != nil:
 			if !failing {
-				log.Warn("lease not renewed: the store does not answer; the job goes on here until it does", "err", err, "runs_out_in", until.Sub(l.o.Now()).Round(time.Millisecond))
+				log.Warn("lease not renewed: the store does not answer; the job goes on here until the lease may have run out", "err", err, "stops_in", h.left().Round(time.Millisecond))
 			}
 			failing = true
 		case !ok:
-			return true, failing && !l.o.Now().Before(until), false
+			return true, false
 		default:
 			if failing {
 				log.Info("lease renewed again", "token", lease.Token)
 			}
 			failing = false
-			until = start.Add(l.o.TTL)
+			h.renewed(sent)
 		}
 	}
 }

@@ -61,11 +61,11 @@ func (h *heldWaits) fire(d time.Duration) {
 	}
 }
 
-// TestLeaseCarefulWaitOnTheClock: a process that takes a free lease without
-// knowing that nobody runs its job waits a renewal period and an ask's on
-// the leases' clock (LeaseOptions.AfterFunc), not the wall clock: the job
-// starts when that clock's timer fires, and not before. The periods are
-// minutes, that no wall clock wait would see pass in the test.
+// TestLeaseCarefulWaitOnTheClock: a process that takes a free lease its
+// last holder did not give up waits the TTL and the margin on the leases'
+// clock (LeaseOptions.AfterFunc), not the wall clock: the job starts when
+// that clock's timer fires, and not before. The periods are minutes, that no
+// wall clock wait would see pass in the test.
 func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
@@ -73,10 +73,15 @@ func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	waits := &heldWaits{}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Owner: "a",
+	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
 		Now: clock.now, AfterFunc: waits.AfterFunc}
+	// Another process held the lease, and did not give it up.
+	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	clock.advance(2 * time.Second)
 	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
-	careful := o.RenewEvery + o.RetryEvery
+	careful := o.TTL + o.Margin
 	testsync.Eventually(t, "the careful wait's timer set on the leases' clock", func() bool { return waits.armed(careful) })
 	if !strings.Contains(a.logs.String(), carefulTake) {
 		t.Errorf("the free lease taken without the careful wait's line:\n%s", a.logs.String())
@@ -86,4 +91,43 @@ func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	}
 	waits.fire(careful)
 	recv(t, a.tokens, "the job to start once the careful wait's timer fired")
+}
+
+// TestLeaseTakenBackWaitsOutTheFirstWait: a process takes a lease its last
+// holder did not give up, and its own lease runs out on its clock (the
+// store silent) before its wait is over. It neither gives the lease up
+// (the next owner would start at once) nor, taking it back unchanged,
+// starts the job at once: it waits out what was left of its first wait.
+// Before, the lease taken back with the same token started the job at
+// once, while the holder before might still run it.
+func TestLeaseTakenBackWaitsOutTheFirstWait(t *testing.T) {
+	clock := newFakeClock()
+	mem := memory.New(memory.WithClock(clock.now))
+	defer mem.Close()
+	st := &flakyLeaser{Leaser: mem}
+	st.setDown(true) // renewals fail
+	waits := &heldWaits{}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
+		Now: clock.now, AfterFunc: waits.AfterFunc}
+	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	clock.advance(2 * time.Second)
+	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
+	wait, deadline := o.TTL+o.Margin, o.TTL-o.Margin
+	testsync.Eventually(t, "the wait and the deadline armed", func() bool { return waits.armed(wait) && waits.armed(deadline) })
+	clock.advance(deadline)
+	waits.fire(deadline)
+	testsync.Eventually(t, "the lease run out on a's clock", func() bool { return strings.Contains(a.logs.String(), "may have run out") })
+	testsync.Eventually(t, "the next ask's timer", func() bool { return waits.armed(o.RetryEvery) })
+	waits.fire(o.RetryEvery)
+	left := wait - deadline
+	testsync.Eventually(t, "the rest of the first wait armed", func() bool { return waits.armed(left) || a.running.Load() > 0 })
+	if a.running.Load() > 0 {
+		t.Fatal("the lease taken back started the job before the first wait was over")
+	}
+	waits.fire(left)
+	recv(t, a.tokens, "the job to start once the first wait is over")
 }

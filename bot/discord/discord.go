@@ -365,7 +365,8 @@ func New(cfg Config) (*Client, error) {
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.log)
 	c.clock = &discordClock{host: cfg.Now, log: log, skew: c.met.clockOffset}
 	hc := *cfg.HTTPClient
-	hc.Transport = clockReader{next: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), clock: c.clock}
+	// A shard's call is not sent once its lease may have run out.
+	hc.Transport = bot.LeaseChecked(clockReader{next: cmp.Or[http.RoundTripper](hc.Transport, http.DefaultTransport), clock: c.clock})
 	s.Client = withRateGate(&hc, log, c.met.held)
 	c.gate = s.Client.Transport.(*rateGate)
 	// The limits it holds end on the host's clock, as the daemon's watch of

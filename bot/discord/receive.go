@@ -68,7 +68,10 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 	c.cu.reset()
 	c.loadMemory(ctx, mem)
 	c.tokenBack() // a refusal seen by an earlier Run is this one's to find again
-	c.setSink(&sink{ctx: fctx, runCtx: ctx, out: c.queue})
+	// The desk's work the shard takes in (presses, commands) runs under its
+	// own claims, not the shard's lease: it ends once taken, also after the
+	// lease ran out. The catch-up (runCtx) is the shard's own.
+	c.setSink(&sink{ctx: bot.WithoutLeaseHold(fctx), runCtx: ctx, out: c.queue})
 	defer c.setSink(nil)
 
 	// Open takes no context: a cancellation cuts the connection it is making.

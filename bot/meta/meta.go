@@ -164,6 +164,11 @@ func New(cfg Config) *Connector {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	// A single-owner job's call (the escalation's) is not sent once its
+	// lease may have run out.
+	hc := *cfg.HTTPClient
+	hc.Transport = bot.LeaseChecked(hc.Transport)
+	cfg.HTTPClient = &hc
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -119,7 +119,11 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 	defer c.notAsked.AtStop()
 	defer c.tells.Wait()
 	defer c.work.Wait()
-	c.running.Store(&ctx)
+	// The desk's work the poller takes in (presses, commands) runs under
+	// its own claims, not the poller's lease: it ends once taken, also
+	// after the lease ran out.
+	work := bot.WithoutLeaseHold(ctx)
+	c.running.Store(&work)
 	stopLookups := c.startAdminLookups(ctx)
 	defer stopLookups()
 	c.prefetchAdmins()

@@ -281,6 +281,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
+	// A single-owner job's call (the poller's, the webhook's registration)
+	// is not sent once its lease may have run out.
+	hc := *cfg.HTTPClient
+	hc.Transport = bot.LeaseChecked(hc.Transport)
+	cfg.HTTPClient = &hc
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

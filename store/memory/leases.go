@@ -19,7 +19,15 @@ type leaseBook struct {
 	mu     sync.Mutex
 	held   map[string]heldLease // by job
 	tokens map[string]int64     // the last token of each job
-	values map[string]int64     // job + "\x00" + name
+	// released: the jobs whose last lease was given up (ReleaseLease).
+	released map[string]bool
+	values   map[string]int64 // job + "\x00" + name
+}
+
+// same reports whether a and b are one lease (GivenUp says how it was
+// taken, not which it is).
+func same(a, b store.Lease) bool {
+	return a.Job == b.Job && a.Owner == b.Owner && a.Token == b.Token
 }
 
 type heldLease struct {
@@ -43,7 +51,7 @@ func (s *Store) AcquireLease(_ context.Context, job, owner string, ttl time.Dura
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.held == nil {
-		b.held, b.tokens, b.values = map[string]heldLease{}, map[string]int64{}, map[string]int64{}
+		b.held, b.tokens, b.values, b.released = map[string]heldLease{}, map[string]int64{}, map[string]int64{}, map[string]bool{}
 	}
 	if l, ok := b.current(job, now); ok {
 		if l.Owner != owner {
@@ -55,6 +63,9 @@ func (s *Store) AcquireLease(_ context.Context, job, owner string, ttl time.Dura
 	b.tokens[job]++
 	l := store.Lease{Job: job, Owner: owner, Token: b.tokens[job]}
 	b.held[job] = heldLease{lease: l, until: now.Add(ttl)}
+	given := b.released[job]
+	delete(b.released, job)
+	l.GivenUp = given
 	return l, true, nil
 }
 
@@ -68,7 +79,7 @@ func (s *Store) RenewLease(_ context.Context, l store.Lease, ttl time.Duration) 
 	if !ok {
 		return false, fmt.Errorf("renew lease %s: %w", l.Job, store.ErrLeaseGone)
 	}
-	if cur != l {
+	if !same(cur, l) {
 		return false, nil
 	}
 	b.held[l.Job] = heldLease{lease: l, until: now.Add(ttl)}
@@ -81,8 +92,9 @@ func (s *Store) ReleaseLease(_ context.Context, l store.Lease) error {
 	now := s.cfg.clock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cur, ok := b.current(l.Job, now); ok && cur == l {
+	if cur, ok := b.current(l.Job, now); ok && same(cur, l) {
 		delete(b.held, l.Job)
+		b.released[l.Job] = true
 	}
 	return nil
 }
@@ -93,7 +105,7 @@ func (s *Store) AdvanceFenced(_ context.Context, l store.Lease, name string, v i
 	now := s.cfg.clock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cur, ok := b.current(l.Job, now); !ok || cur != l {
+	if cur, ok := b.current(l.Job, now); !ok || !same(cur, l) {
 		return false, nil
 	}
 	k := l.Job + "\x00" + name

@@ -461,7 +461,9 @@ func unavailable(err error) bool {
 	// cap; taken for an outage, it switched a busy vigie to memory while
 	// Redis answered, and stopped the write-back at the refused case.
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrDecided) ||
-		errors.Is(err, store.ErrCaseCap) || errors.Is(err, context.Canceled) {
+		errors.Is(err, store.ErrCaseCap) || errors.Is(err, context.Canceled) ||
+		// A job's command refused in this process, its lease run out.
+		errors.Is(err, bot.ErrLeaseRunOut) {
 		return false
 	}
 	var re goredis.Error

@@ -22,8 +22,10 @@ var _ store.Leaser = (*Store)(nil)
 //
 // Beside it, the token key, with no TTL, holds "TOKEN:UNTIL": the job's last
 // fencing token and when its lease runs out at the earliest, on Redis's
-// clock in milliseconds, pushed by every acquisition and renewal, 0 once it
-// is given up. An owner key found gone before UNTIL did not run out: Redis
+// clock in milliseconds, pushed by every acquisition and renewal, -1 once
+// its holder gave it up (ReleaseLease): the next acquisition then says so
+// (Lease.GivenUp), and its job may start at once. (An earlier build wrote 0
+// there, which reads as a lease that ran out.) An owner key found gone before UNTIL did not run out: Redis
 // evicted it (a maxmemory policy other than noeviction) or lost it, and its
 // holder may still run the job until its next renewal. A careful acquisition
 // (AcquireLeaseAfterHeld) then has it held by nobody for the wait, as after
@@ -49,8 +51,9 @@ local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 `
 
 // acquireScript: KEYS owner, token; ARGV owner, ttl in ms, and for a careful
-// acquisition the wait in ms (else 0). Returns the token of the lease now
-// held by owner, 0 while another owner holds it, or -1 when a careful
+// acquisition the wait in ms (else 0). Returns {token, given}: the token of
+// the lease now held by owner, with given 1 when its last holder gave it up
+// (the token key's UNTIL is -1), 0 while another owner holds it, or -1 when a careful
 // acquisition found no token counter (see AcquireLeaseAfterHeld), or the
 // owner key gone before its lease could run out (evicted): the counter is
 // set, and the lease held by nobody ("TOKEN:", which no owner renews, and
@@ -61,11 +64,11 @@ local raw = redis.call('GET', KEYS[2])
 ` + tokenParse + `
 if cur then
   local sep = string.find(cur, ':', 1, true)
-  if string.sub(cur, sep + 1) ~= ARGV[1] then return 0 end
+  if string.sub(cur, sep + 1) ~= ARGV[1] then return {0, 0} end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   local held = string.sub(cur, 1, sep - 1)
   redis.call('SET', KEYS[2], held .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
-  return tonumber(held)
+  return {tonumber(held), 0}
 end
 local careful = tonumber(ARGV[3]) > 0
 local early = careful and raw and untilms > nowms
@@ -81,11 +84,13 @@ local ts = string.format('%d', t)
 if careful and (not raw or early) then
   redis.call('SET', KEYS[2], ts .. ':0')
   redis.call('SET', KEYS[1], ts .. ':', 'NX', 'PX', ARGV[3])
-  return -1
+  return {-1, 0}
 end
+local given = 0
+if raw and untilms == -1 then given = 1 end
 redis.call('SET', KEYS[2], ts .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
 redis.call('SET', KEYS[1], ts .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
-return t
+return {t, given}
 `)
 
 // renewScript: KEYS owner, token; ARGV "TOKEN:OWNER", ttl in ms, TOKEN.
@@ -103,10 +108,11 @@ return 1
 `)
 
 // releaseScript: KEYS owner, token; ARGV "TOKEN:OWNER", TOKEN. The lease
-// given up on purpose runs out now: the next owner need not wait for it.
+// given up on purpose runs out now, its job stopped: the next owner need
+// not wait for it.
 var releaseScript = goredis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[2], ARGV[2] .. ':0')
+redis.call('SET', KEYS[2], ARGV[2] .. ':-1')
 return redis.call('DEL', KEYS[1])
 `)
 
@@ -165,17 +171,21 @@ func (s *Store) acquireLease(ctx context.Context, job, owner string, ttl time.Du
 	if strings.ContainsAny(job, "{}") {
 		return store.Lease{}, false, fmt.Errorf("lease %q: a job's name may not contain braces", job)
 	}
-	t, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms, wait).Int64()
+	r, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms, wait).Int64Slice()
+	if err == nil && len(r) != 2 {
+		err = fmt.Errorf("the script answered %v", r)
+	}
 	if err != nil {
 		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, err)
 	}
+	t := r[0]
 	switch {
 	case t < 0:
 		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, store.ErrLeaseReset)
 	case t == 0:
 		return store.Lease{}, false, nil
 	}
-	return store.Lease{Job: job, Owner: owner, Token: t}, true, nil
+	return store.Lease{Job: job, Owner: owner, Token: t, GivenUp: r[1] == 1}, true, nil
 }
 
 // RenewLease holds l for ttl more while it is the job's current lease.

@@ -2,11 +2,14 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -37,5 +40,54 @@ func TestLeaseTokenAfterRedisLostItsData(t *testing.T) {
 		if err := c.FlushAll(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// runOutHold is a job's lease that may have run out.
+type runOutHold struct{}
+
+func (runOutHold) Check() error { return bot.ErrLeaseRunOut }
+
+// TestLeaseRunOutRefusesTheJobsCommands: a job whose lease may have run out
+// writes nothing more to the store, whatever its code does: its commands,
+// single or pipelined, are refused before they are sent. Commands of no
+// job go through.
+func TestLeaseRunOutRefusesTheJobsCommands(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	c := redistest.Client(t, srv.URL())
+	ctx := bot.WithLeaseHold(context.Background(), runOutHold{})
+	if _, ok, err := st.AcquireLease(ctx, "escalation", "a", time.Minute); ok || !errors.Is(err, bot.ErrLeaseRunOut) {
+		t.Errorf("a job's command under a lease run out: %v, %v; want bot.ErrLeaseRunOut", ok, err)
+	}
+	l, ok, err := st.AcquireLease(context.Background(), "escalation", "a", time.Minute)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := st.AdvanceFenced(ctx, l, "offset", 5); ok || !errors.Is(err, bot.ErrLeaseRunOut) {
+		t.Errorf("a fenced write under a lease run out: %v, %v; want bot.ErrLeaseRunOut", ok, err)
+	}
+	if n, err := c.DBSize(context.Background()).Result(); err != nil || n != 2 {
+		t.Errorf("keys in Redis: %d, %v; want the lease's two, nothing written by the job", n, err)
+	}
+}
+
+// TestLeaseRunOutIsNoOutage: a job's write refused in its process, its
+// lease run out, does not make the fallback take Redis for unreachable:
+// the events go on being counted in Redis. Before, every error that was not
+// Redis's own was an outage.
+func TestLeaseRunOutIsNoOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{})
+	l, ok, err := f.AcquireLease(context.Background(), "telegram", "a", time.Minute)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	ctx := bot.WithLeaseHold(context.Background(), runOutHold{})
+	if ok, err := f.AdvanceFenced(ctx, l, "offset", 5); ok || !errors.Is(err, bot.ErrLeaseRunOut) {
+		t.Errorf("a fenced write under a lease run out: %v, %v; want bot.ErrLeaseRunOut", ok, err)
+	}
+	if f.Degraded() {
+		t.Errorf("the fallback took a write refused for its lease for an outage: %s", f.Problem())
 	}
 }

@@ -445,6 +445,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	}
 	s.makeKeys()
 	c.AddHook(tripHook{&s.trips})
+	c.AddHook(leaseHook{})
 	if cfg.autoPipeline {
 		s.b = newBatcher(c, s.cluster)
 		s.auditExpire = &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL), once: "pexpire audit"}
@@ -563,6 +564,35 @@ func (h tripHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 func (h tripHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// leaseHook refuses the commands of a single-owner job whose lease may have
+// run out (bot.CheckLease): another process may run the job now, and what
+// this one writes late could undo what that one wrote.
+type leaseHook struct{}
+
+func (leaseHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (leaseHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if err := bot.CheckLease(ctx); err != nil {
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (leaseHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		if err := bot.CheckLease(ctx); err != nil {
+			for _, c := range cmds {
+				c.SetErr(err)
+			}
+			return err
+		}
 		return next(ctx, cmds)
 	}
 }

@@ -1672,6 +1672,9 @@ func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if b.Token <= a.Token {
 		t.Errorf("token after a release %d, want more than %d", b.Token, a.Token)
 	}
+	if a.GivenUp || !b.GivenUp {
+		t.Errorf("GivenUp of the first lease %v, of the one taken after a release %v; want false, true", a.GivenUp, b.GivenUp)
+	}
 	if ok, err := st.RenewLease(ctx, a, long); ok || err != nil {
 		t.Errorf("RenewLease of a lost lease = %v, %v", ok, err)
 	}
@@ -1710,6 +1713,9 @@ func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if next.Token <= short.Token {
 		t.Errorf("token after expiry %d, want more than %d", next.Token, short.Token)
 	}
+	if next.GivenUp {
+		t.Error("a lease taken after the last one ran out says it was given up: its holder may still run the job")
+	}
 	if ok, _ := st.RenewLease(ctx, short, long); ok {
 		t.Error("a lease that ran out and was taken renewed")
 	}
@@ -1724,6 +1730,9 @@ func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
 	back := mustAcquire("report", "p1", long)
 	if back.Token <= next.Token {
 		t.Errorf("token %d, want more than %d", back.Token, next.Token)
+	}
+	if !back.GivenUp {
+		t.Error("a lease taken after a release does not say it was given up")
 	}
 }
 
