@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -30,7 +31,7 @@ import (
 // Before, each comment's action was a case and a card at once, the desk
 // was not told of the limit, and the answer was never given.
 func TestGraphRateLimitWaitsThenActs(t *testing.T) {
-	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
 	g := newFakeGraph(t)
 	g.now = clk.Now
 	desk := &deskRecorder{}
@@ -67,7 +68,7 @@ faq:
 	limitedCalls := len(g.Calls())
 
 	g.limit(0)
-	clk.step(601 * time.Second)
+	clk.Step(601 * time.Second)
 	carried := func() []string {
 		var done []string
 		for _, c := range g.Calls()[limitedCalls:] {
@@ -108,7 +109,7 @@ faq:
 func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-restart")}
-	clk := &stepClock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
 	g := newFakeGraph(t)
 	g.now = clk.Now
 	const scamRules = `
@@ -132,7 +133,7 @@ rules:
 	stop()
 
 	g.limit(0)
-	clk.step(11 * time.Minute)
+	clk.Step(11 * time.Minute)
 	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
 	const later = "333_9100000000000003"
 	deliverSigned(t, base, commentOnPost("333", later, "7199", "CRYPTO encore", clk.Now().Add(-time.Second).Unix()))
@@ -182,61 +183,11 @@ func (d *deskRecorder) alertsWith(part string) []string {
 	return out
 }
 
-// stepClock is a clock that moves when the test steps it, with its timers.
-type stepClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*stepTimer
-}
-
-type stepTimer struct {
-	at   time.Time
-	f    func()
-	done bool
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tm := &stepTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, tm)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := tm.done
-		tm.done = true
-		return !was
-	}
-}
-
-// step moves the clock on by d and runs the timers then due.
-func (c *stepClock) step(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []*stepTimer
-	for _, tm := range c.timers {
-		if !tm.done && !tm.at.After(c.now) {
-			tm.done = true
-			due = append(due, tm)
-		}
-	}
-	c.mu.Unlock()
-	for _, tm := range due {
-		go tm.f()
-	}
-}
-
 // startDaemonOn runs vigie on the clock clk with the environment env and
 // the rule file text, Meta's connector on the fake Graph API g, and desk
 // as its desk, as the daemon wires it; it returns the daemon's address and
 // logs, and stop, which stops it (at the latest when the test ends).
-func startDaemonOn(t *testing.T, clk *stepClock, g *fakeGraph, desk *deskRecorder, env map[string]string, text string) (string, *testsync.Buffer, func()) {
+func startDaemonOn(t *testing.T, clk *stepclock.Clock, g *fakeGraph, desk *deskRecorder, env map[string]string, text string) (string, *testsync.Buffer, func()) {
 	t.Helper()
 	rulesPath := filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(rulesPath, []byte(text), 0o600); err != nil {

@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/handlers/alert"
-	"github.com/vigie-bot/vigie/handlers/internal/stepclock"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store/memory"
 )

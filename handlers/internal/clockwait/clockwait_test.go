@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/handlers/internal/clockwait"
-	"github.com/vigie-bot/vigie/handlers/internal/stepclock"
 )
 
 // Sleep wakes when its clock has moved its time on, not before; a context

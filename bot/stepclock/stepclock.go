@@ -1,6 +1,6 @@
-// Package stepclock is a clock for tests that a test moves by steps: the
-// handlers' Options.Now and Options.AfterFunc, where no time passes but the
-// steps.
+// Package stepclock is a clock for tests that a test moves by steps: the Now
+// and AfterFunc that the handlers', the daemon's and the platforms' options
+// take, where no time passes but the steps.
 package stepclock
 
 import (
