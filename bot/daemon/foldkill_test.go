@@ -33,30 +33,10 @@ func TestFoldSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
-	guild := fmt.Sprint(uint64(195_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	srv := redistest.Start(t)
-	first := startDiscordProcess(t, discordBanRules, srv, f, guild)
-	w := &discordWorld{srv: srv, guild: guild, channel: channel, f: f}
-	const raider = "600000000000000015"
-	unlock := w.holdLock(t, raider)
-	defer unlock()
-
-	deletes := func(id string) int { return f.Count("DELETE", "/channels/"+channel+"/messages/"+id) }
-	scam := func(n int) string {
-		id := fmt.Sprint(700000000000000600 + n)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
-		return id
-	}
-	firstScam := scam(1)
-	testsync.Eventually(t, "the first verdict waiting apart", func() bool {
-		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="apart"}`) == 1
-	})
-	later := []string{scam(2), scam(3)}
-	testsync.Eventually(t, "the later scams folded", func() bool {
-		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="folded"}`) == 2
-	})
+	r := startFoldedRaid(t, 195_000_000_000, "600000000000000015", 700000000000000600)
+	defer r.unlock()
+	f, srv, guild, raider, first := r.f, r.srv, r.guild, r.raider, r.first
+	deletes, firstScam, later := r.deletes, r.firstScam, r.later
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	// The folded scams' rest carried out: deleted, and their journal
@@ -89,7 +69,7 @@ func TestFoldSurvivesKill(t *testing.T) {
 		t.Fatalf("the raider banned while their lock is held")
 	}
 	first.kill()
-	unlock()
+	r.unlock()
 
 	banPath := "/guilds/" + guild + "/bans/" + raider
 	f.FailWhen(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath },
@@ -146,4 +126,51 @@ func processMetric(t *testing.T, in *vigieProcess, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// foldedRaid is a raider's three scams on a `vigie run` process on Discord
+// (startFoldedRaid): the first's verdict waits apart in the raider's lane,
+// their lock held as another instance's ban would hold it, and the two
+// later ones are folded into its ban.
+type foldedRaid struct {
+	f                      *discordfake.Server
+	srv                    *redistest.Server
+	first                  *vigieProcess
+	guild, channel, raider string
+	firstScam              string
+	later                  []string
+	unlock                 func()
+}
+
+// startFoldedRaid starts that raid in a guild of its own (seed, as a
+// snowflake's time), the scams' ids from base+1, and waits until the first
+// verdict waits apart and the two later are folded.
+func startFoldedRaid(t *testing.T, seed uint64, raider string, base uint64) *foldedRaid {
+	t.Helper()
+	guild := fmt.Sprint(seed<<22 | 1)
+	channel := discordfake.Channel(guild)
+	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
+	srv := redistest.Start(t)
+	first := startDiscordProcess(t, discordBanRules, srv, f, guild)
+	w := &discordWorld{srv: srv, guild: guild, channel: channel, f: f}
+	r := &foldedRaid{f: f, srv: srv, first: first, guild: guild, channel: channel, raider: raider, unlock: w.holdLock(t, raider)}
+	scam := func(n uint64) string {
+		id := fmt.Sprint(base + n)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
+		return id
+	}
+	r.firstScam = scam(1)
+	testsync.Eventually(t, "the first verdict waiting apart", func() bool {
+		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="apart"}`) == 1
+	})
+	r.later = []string{scam(2), scam(3)}
+	testsync.Eventually(t, "the later scams folded", func() bool {
+		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="folded"}`) == 2
+	})
+	return r
+}
+
+// deletes is how many times Discord was asked to delete the message id.
+func (r *foldedRaid) deletes(id string) int {
+	return r.f.Count("DELETE", "/channels/"+r.channel+"/messages/"+id)
 }

@@ -2,15 +2,12 @@ package daemon_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestFoldKillDeletesOnce: as TestFoldSurvivesKill, but the ban goes
@@ -25,37 +22,17 @@ func TestFoldKillDeletesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
-	guild := fmt.Sprint(uint64(196_000_000_000)<<22 | 1)
-	channel := discordfake.Channel(guild)
-	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	srv := redistest.Start(t)
-	first := startDiscordProcess(t, discordBanRules, srv, f, guild)
-	w := &discordWorld{srv: srv, guild: guild, channel: channel, f: f}
-	const raider = "600000000000000016"
-	unlock := w.holdLock(t, raider)
-	defer unlock()
-
-	deletes := func(id string) int { return f.Count("DELETE", "/channels/"+channel+"/messages/"+id) }
-	scam := func(n int) string {
-		id := fmt.Sprint(700000000000000700 + n)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool { return f.Message(guild, channel, id, raider, "FREE NITRO "+id) })
-		return id
-	}
-	firstScam := scam(1)
-	testsync.Eventually(t, "the first verdict waiting apart", func() bool {
-		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="apart"}`) == 1
-	})
-	later := []string{scam(2), scam(3)}
-	testsync.Eventually(t, "the later scams folded", func() bool {
-		return processMetric(t, first, `vigie_busy_member_verdicts_total{where="folded"}`) == 2
-	})
+	r := startFoldedRaid(t, 196_000_000_000, "600000000000000016", 700000000000000700)
+	defer r.unlock()
+	f, srv, guild, raider, first := r.f, r.srv, r.guild, r.raider, r.first
+	deletes, firstScam, later := r.deletes, r.firstScam, r.later
 	for _, id := range later {
 		testsync.Eventually(t, "folded scam "+id+" deleted", func() bool { return deletes(id) == 1 })
 	}
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 	first.kill()
-	unlock()
+	r.unlock()
 
 	second := takeOverOnDiscord(t, discordBanRules, srv, f, guild)
 	testsync.Eventually(t, "the journal emptied", func() bool {
