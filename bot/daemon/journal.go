@@ -339,13 +339,7 @@ func (d *daemon) keepFolded(j *job) bool {
 	e.Verdict, e.Done, e.Trying = dr.v, nil, nil
 	d.held.add(&e)
 	dr.journaled, dr.key, dr.earlyCase = true, j.key, e.Case
-	ctx, cancel := d.journalCtx(context.WithoutCancel(d.workCtx))
-	defer cancel()
-	if err := d.store.Begin(ctx, e); err != nil {
-		d.metrics.journalErrors.Inc()
-		d.log.Warn("journal entry of a folded verdict not narrowed to what the fold dropped: carried out again after a crash, its other actions would be too",
-			"event", e.Key, "err", err)
-	}
+	d.amend(d.workCtx, e, "journal entry of a folded verdict not narrowed to what the fold dropped: carried out again after a crash, its other actions would be too")
 	return true
 }
 
@@ -364,13 +358,8 @@ func (d *daemon) earlyOpened(ctx context.Context, ev bot.Event, id string) {
 	if !ok {
 		return
 	}
-	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
-	defer cancel()
-	if err := d.store.Begin(ctx, e); err != nil {
-		d.metrics.journalErrors.Inc()
-		d.log.Warn("journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
-			"event", e.Key, "case", id, "err", err)
-	}
+	d.amend(ctx, e, "journal entry not told of the case opened while the actions are tried: carried out again after a crash, the verdict would open another",
+		"case", id)
 }
 
 // carried keeps a, carried out for ev's verdict, in its journal entry (for
@@ -391,13 +380,8 @@ func (d *daemon) carried(ctx context.Context, ev bot.Event, a bot.Action) {
 	if !ok || e.Case == "" && !apart {
 		return
 	}
-	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
-	defer cancel()
-	if err := d.store.Begin(ctx, e); err != nil {
-		d.metrics.journalErrors.Inc()
-		d.log.Warn("journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
-			"event", e.Key, "action", a.String(), "err", err)
-	}
+	d.amend(ctx, e, "journal entry not told of an action carried out: its case, if it is left unfinished too often, would say it was not",
+		"action", a.String())
 }
 
 // trying writes a, a timeout or a kick of ev's verdict about to be asked of
@@ -410,12 +394,20 @@ func (d *daemon) trying(ctx context.Context, ev bot.Event, a bot.Action) {
 	if !ok {
 		return
 	}
+	d.amend(ctx, e, "journal entry not told of an action being asked: a crash in the middle of it would ask it again",
+		"action", a.String())
+}
+
+// amend writes e, a verdict's journal entry with something more to tell,
+// over the one written before its lane, within the journal's time, whether
+// or not ctx ends meanwhile. Not written, it is counted and logged with
+// what the entry does not say (lost) and attrs.
+func (d *daemon) amend(ctx context.Context, e store.JournalEntry, lost string, attrs ...any) {
 	ctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
 	defer cancel()
 	if err := d.store.Begin(ctx, e); err != nil {
 		d.metrics.journalErrors.Inc()
-		d.log.Warn("journal entry not told of an action being asked: a crash in the middle of it would ask it again",
-			"event", e.Key, "action", a.String(), "err", err)
+		d.log.Warn(lost, append(append([]any{"event", e.Key}, attrs...), "err", err)...)
 	}
 }
 
