@@ -137,12 +137,7 @@ func TestLoopBudget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Verdict.Matches) == 1; got != tc.match {
-				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
-			}
-			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
-				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
-			}
+			checkLoopBudget(t, a, tc.match)
 		})
 	}
 }
@@ -185,15 +180,7 @@ func TestScanBudget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Verdict.Matches) == 1; got != tc.match {
-				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
-			}
-			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
-				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
-			}
-			if tc.match && len(a.Errors) > 0 {
-				t.Errorf("errors %v, want none", a.Errors)
-			}
+			checkLoopBudget(t, a, tc.match)
 		})
 	}
 }
@@ -222,16 +209,23 @@ func runBudgetCases(t *testing.T, tests []budgetCase) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Verdict.Matches) == 1; got != tc.match {
-				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
-			}
-			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
-				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
-			}
-			if tc.match && len(a.Errors) > 0 {
-				t.Errorf("errors %v, want none", a.Errors)
-			}
+			checkLoopBudget(t, a, tc.match)
 		})
+	}
+}
+
+// checkLoopBudget checks a rule's assessment: matched when match, without
+// error; else unmatched, with the one error of the rule's loop budget.
+func checkLoopBudget(t *testing.T, a rules.Assessment, match bool) {
+	t.Helper()
+	if got := len(a.Verdict.Matches) == 1; got != match {
+		t.Errorf("matched %v, want %v (errors %v)", got, match, a.Errors)
+	}
+	if match && len(a.Errors) > 0 {
+		t.Errorf("errors %v, want none", a.Errors)
+	}
+	if !match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
+		t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
 	}
 }
 
@@ -374,15 +368,7 @@ func TestRuntimePatternMatchBudget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Verdict.Matches) == 1; got != tc.match {
-				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
-			}
-			if tc.match && len(a.Errors) > 0 {
-				t.Errorf("errors %v, want none", a.Errors)
-			}
-			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
-				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
-			}
+			checkLoopBudget(t, a, tc.match)
 		})
 	}
 }
@@ -414,15 +400,7 @@ func TestValuesKnownAtRunTimeInALoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(a.Verdict.Matches) == 1; got != tc.match {
-				t.Errorf("matched %v, want %v (errors %v)", got, tc.match, a.Errors)
-			}
-			if tc.match && len(a.Errors) > 0 {
-				t.Errorf("errors %v, want none", a.Errors)
-			}
-			if !tc.match && (len(a.Errors) != 1 || !strings.Contains(a.Errors[0].Err.Error(), "loop budget exceeded")) {
-				t.Errorf("errors %v, want the rule's loop budget error", a.Errors)
-			}
+			checkLoopBudget(t, a, tc.match)
 		})
 	}
 }
