@@ -41,12 +41,7 @@ func TestTextBudget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.when, func(t *testing.T) {
-			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
-			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
-			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := assessOne(t, "", tc.when, msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
 			if got := len(a.Verdict.Matches) == 1; got != tc.match {
 				t.Errorf("matched %v, want %v", got, tc.match)
 			}
@@ -131,12 +126,7 @@ func TestLoopBudget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.when, func(t *testing.T) {
-			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
-			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
-			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := assessOne(t, "", tc.when, msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
 			checkLoopBudget(t, a, tc.match)
 		})
 	}
@@ -174,12 +164,7 @@ func TestScanBudget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.when, func(t *testing.T) {
-			rs := parse(t, "rules:\n  - name: r\n    when: '"+tc.when+"'\n")
-			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
-			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := assessOne(t, "", tc.when, msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
 			checkLoopBudget(t, a, tc.match)
 		})
 	}
@@ -212,6 +197,18 @@ func runBudgetCases(t *testing.T, tests []budgetCase) {
 			checkLoopBudget(t, a, tc.match)
 		})
 	}
+}
+
+// assessOne assesses ev by one rule r, when, after the rule file's head
+// (lists, vars).
+func assessOne(t *testing.T, head, when string, ev bot.Event) rules.Assessment {
+	t.Helper()
+	rs := parse(t, head+"rules:\n  - name: r\n    when: '"+when+"'\n")
+	a, err := rules.NewEngine(rs, memory.New(), rules.Options{}).Assess(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // checkLoopBudget checks a rule's assessment: matched when match, without
@@ -394,12 +391,7 @@ func TestValuesKnownAtRunTimeInALoop(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.when, func(t *testing.T) {
-			rs := parse(t, "vars:\n  max_word: 30\n  home: example.com\nrules:\n  - name: r\n    when: '"+tc.when+"'\n")
-			eng := rules.NewEngine(rs, memory.New(), rules.Options{})
-			a, err := eng.Assess(context.Background(), msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := assessOne(t, "vars:\n  max_word: 30\n  home: example.com\n", tc.when, msg("m1", "u1", tc.text, time.Unix(1e9, 0)))
 			checkLoopBudget(t, a, tc.match)
 		})
 	}
