@@ -59,6 +59,10 @@ func testSettledAfterOutage(t *testing.T, marked bool) {
 	srv.Restart()
 	testsync.Eventually(t, "vigie_store_degraded 0", func() bool { return metric(t, first, "vigie_store_degraded") == 0 })
 	testsync.Eventually(t, "vigie_store_buffered 0", func() bool { return metric(t, first, "vigie_store_buffered") == 0 })
+	// The second vigie may have met the outage too (its leases asked
+	// then): the retry is sent once Redis runs again for it, not while it
+	// still judges from memory, which knows nothing of the first's events.
+	testsync.Eventually(t, "the second vigie back on Redis", func() bool { return metric(t, second, "vigie_store_degraded") == 0 })
 
 	clk.add(hold + time.Second)
 	if v := second.post(t, ev); !v.Duplicate {
