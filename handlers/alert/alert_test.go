@@ -43,6 +43,27 @@ func pass(clk *stepclock.Clock, d time.Duration) {
 	}
 }
 
+// waveEngine parses waveRules and gives an engine for them with opts, on a
+// memory store of its own that the test closes when it ends.
+func waveEngine(t *testing.T, opts rules.Options) (*rules.Ruleset, *memory.Store, *rules.Engine) {
+	t.Helper()
+	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	return rs, st, rules.NewEngine(rs, st, opts)
+}
+
+// runAlerter runs a until stop is called; stop waits for Run to return.
+func runAlerter(a *alert.Alerter) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	return ctx, func() { cancel(); <-done }
+}
+
 // desk keeps what the CMs were told; it can page them.
 type desk struct {
 	mu     sync.Mutex
@@ -77,13 +98,7 @@ func (d *desk) told() (pages, alerts []string) {
 func TestWaveOfInsultsOnOnePage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := stepclock.New(night)
-		rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := memory.New()
-		defer st.Close()
-		eng := rules.NewEngine(rs, st, rules.Options{})
+		rs, st, eng := waveEngine(t, rules.Options{})
 		d := &desk{}
 		reg := prometheus.NewRegistry()
 		paris, _ := time.LoadLocation("Europe/Paris")
@@ -92,9 +107,7 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { a.Run(ctx); close(done) }()
+		ctx, stop := runAlerter(a)
 
 		n := 0
 		post := func(space, author, text string) {
@@ -162,21 +175,14 @@ func TestWaveOfInsultsOnOnePage(t *testing.T) {
 		if pages, _ := d.told(); len(pages) != 2 {
 			t.Errorf("second wave: %d pages", len(pages))
 		}
-		cancel()
-		<-done
+		stop()
 	})
 }
 
 // TestTwoInstancesPageOnce runs two alerters on one store, as two vigie
 // processes on one Redis: the CMs are paged once.
 func TestTwoInstancesPageOnce(t *testing.T) {
-	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memory.New()
-	defer st.Close()
-	eng := rules.NewEngine(rs, st, rules.Options{})
+	rs, st, eng := waveEngine(t, rules.Options{})
 	t0 := night
 	now := t0
 	clock := func() time.Time { return now }
@@ -214,13 +220,7 @@ func TestTwoInstancesPageOnce(t *testing.T) {
 }
 
 func TestDeskWithoutPagingNamesTheCMs(t *testing.T) {
-	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memory.New()
-	defer st.Close()
-	eng := rules.NewEngine(rs, st, rules.Options{})
+	rs, st, eng := waveEngine(t, rules.Options{})
 	plain := &plainDesk{}
 	clk := stepclock.New(night)
 	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: plain, Now: clk.Now,
@@ -371,10 +371,6 @@ func insults(t *testing.T, ctx context.Context, eng *rules.Engine, a *alert.Aler
 // fills the desk chat): it is sent again, as the platform asks, until taken.
 // A refusal for good is not tried again.
 func TestPageTriedAgain(t *testing.T) {
-	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name      string
 		err       error
@@ -390,18 +386,14 @@ func TestPageTriedAgain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				clk := stepclock.New(night)
-				st := memory.New()
-				defer st.Close()
-				eng := rules.NewEngine(rs, st, rules.Options{})
+				rs, st, eng := waveEngine(t, rules.Options{})
 				d := &flakyDesk{refuse: tt.refuse, err: tt.err}
 				reg := prometheus.NewRegistry()
 				a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: reg, Now: clk.Now, AfterFunc: clk.AfterFunc})
 				if err != nil {
 					t.Fatal(err)
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan struct{})
-				go func() { a.Run(ctx); close(done) }()
+				ctx, stop := runAlerter(a)
 				insults(t, ctx, eng, a, clk, time.Second)
 				// a few minutes: the wave goes on (no "over" yet)
 				pass(clk, 5*time.Minute)
@@ -414,8 +406,7 @@ func TestPageTriedAgain(t *testing.T) {
 						t.Errorf("undelivered counter %v, want 1", got)
 					}
 				}
-				cancel()
-				<-done
+				stop()
 			})
 		})
 	}
@@ -427,24 +418,16 @@ func TestPageTriedAgain(t *testing.T) {
 // retry comes once the clock moved past its wait, not before. Run stops its
 // timers when its context ends.
 func TestPageTriedAgainOnTheClock(t *testing.T) {
-	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	synctest.Test(t, func(t *testing.T) {
 		clk := stepclock.New(night)
-		st := memory.New()
-		defer st.Close()
-		eng := rules.NewEngine(rs, st, rules.Options{Clock: clk.Now})
+		rs, st, eng := waveEngine(t, rules.Options{Clock: clk.Now})
 		d := &flakyDesk{refuse: 1, err: &bot.ActionError{Op: bot.ActAlert, Retryable: true,
 			Err: fmt.Errorf("telegram sendMessage: Bad Gateway (502)")}}
 		a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Now: clk.Now, AfterFunc: clk.AfterFunc})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { a.Run(ctx); close(done) }()
+		ctx, stop := runAlerter(a)
 		insults(t, ctx, eng, a, clk, 0)
 		synctest.Wait()
 		if tries, pages := d.told(); tries != 1 || len(pages) != 0 {
@@ -461,8 +444,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 		if tries, pages := d.told(); tries != 2 || len(pages) != 1 {
 			t.Errorf("%d tries, %d pages taken 5s after the refusal; want 2 and 1", tries, len(pages))
 		}
-		cancel()
-		<-done
+		stop()
 		if n := clk.Pending(); n != 0 {
 			t.Errorf("%d timers still set after Run returned", n)
 		}
@@ -472,13 +454,7 @@ func TestPageTriedAgainOnTheClock(t *testing.T) {
 // A wave's page names its place as the platform does, on one line, cut, and
 // unable to turn the page's text around it: the name is a member's choice.
 func TestPageNamesThePlace(t *testing.T) {
-	rs, err := rules.Parse("wave.yaml", []byte(waveRules), rules.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := memory.New()
-	defer st.Close()
-	eng := rules.NewEngine(rs, st, rules.Options{})
+	rs, st, eng := waveEngine(t, rules.Options{})
 	now := night
 	d := &desk{}
 	title := "Fans\n✅ all clear \u202e" + strings.Repeat("x", 100)
