@@ -26,6 +26,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	redistest.Eventually(t, time.Minute, what, cond)
 }
 
+// cappedFallback starts a redis-server of its own that keeps what it holds
+// across a restart, so that the cases open before an outage are there after
+// it, and a Fallback, with fo, over a store on it (under a prefix of its own)
+// that keeps at most openCap cases open. Both are closed when the test ends.
+func cappedFallback(t *testing.T, openCap int, fo redis.FallbackOptions) (*redistest.Server, *redis.Fallback) {
+	t.Helper()
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", fo, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(openCap))
+	return srv, f
+}
+
+// stopUntilDegraded stops srv and waits until f, observing an event, has
+// taken Redis for away and answered from memory.
+func stopUntilDegraded(t *testing.T, srv *redistest.Server, f *redis.Fallback) {
+	t.Helper()
+	srv.Stop()
+	waitFor(t, "degraded", func() bool {
+		_, err := f.Observe(context.Background(), store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-x", EventID: fmt.Sprint(time.Now().UnixNano())})
+		return err == nil && f.Degraded()
+	})
+}
+
+// openOwnCase opens a case on f now for the event m-i, by u-i in g-i: a place
+// of its own, so that no two cases are grouped.
+func openOwnCase(ctx context.Context, f *redis.Fallback, i int) (store.Case, error) {
+	return f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
+		Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
+}
+
 // waitWrittenBack waits until f is back on Redis with nothing waiting for
 // it. Writing back thousands of cases to a Redis that syncs each write to
 // disk (appendfsync always) took more than a minute on a loaded machine:

@@ -23,17 +23,10 @@ import (
 // write-back stop at the refused case every second, for good, while what
 // waited overflowed and was dropped.
 func TestFallbackCaseCapIsNoOutage(t *testing.T) {
-	// Persistent: the two cases open before the outage are there after it.
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(2))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs testLogs
 	logger := logs.logger()
 	// Kept in memory past Redis's cap of 2 (MaxCases), for Redis to refuse.
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logger, MaxCases: 10, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	srv, f := cappedFallback(t, 2, redis.FallbackOptions{Logger: logger, MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	ctx := context.Background()
 	open := func(i int) (store.Case, error) {
 		return f.OpenCase(ctx, store.Case{Reason: fmt.Sprintf("r-%d", i), Opened: time.Now(),
@@ -51,11 +44,7 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 		t.Fatal("degraded after Redis refused a case for the cap: it answered")
 	}
 
-	srv.Stop()
-	waitFor(t, "degraded", func() bool {
-		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-9", EventID: fmt.Sprint(time.Now().UnixNano())})
-		return err == nil && f.Degraded()
-	})
+	stopUntilDegraded(t, srv, f)
 	// Each in a place of its own: none is grouped with another.
 	local := map[string]bool{}
 	for i := 3; i < 6; i++ {
@@ -95,30 +84,16 @@ func TestFallbackCaseCapIsNoOutage(t *testing.T) {
 // that, but not for ever. Outage after outage, cases kept in memory grew the
 // ids remembered without end.
 func TestFallbackForgetsCasesNeverWritten(t *testing.T) {
-	// Persistent: the case open before the outage holds the cap after it.
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := redis.MaxMapped + 500
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: n, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	// The case open before the outage holds the cap after it.
+	srv, f := cappedFallback(t, 1, redis.FallbackOptions{MaxCases: n, RetryEvery: 20 * time.Millisecond})
 	ctx := context.Background()
-	open := func(i int) (store.Case, error) {
-		return f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
-			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
-	}
-	if _, err := open(-1); err != nil {
+	if _, err := openOwnCase(ctx, f, -1); err != nil {
 		t.Fatal(err)
 	}
-	srv.Stop()
-	waitFor(t, "degraded", func() bool {
-		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-9", EventID: fmt.Sprint(time.Now().UnixNano())})
-		return err == nil && f.Degraded()
-	})
+	stopUntilDegraded(t, srv, f)
 	for i := range n {
-		c, err := open(i)
+		c, err := openOwnCase(ctx, f, i)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
@@ -154,8 +129,7 @@ func TestFallbackListsAWrittenCaseOnce(t *testing.T) {
 }
 
 func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(3*redis.MaxMapped))
+	srv, f := cappedFallback(t, 3*redis.MaxMapped, redis.FallbackOptions{MaxCases: 2 * redis.MaxMapped, RetryEvery: 20 * time.Millisecond})
 	if bound > 0 {
 		f.SetMaxMapped(bound)
 	} else {
@@ -173,11 +147,7 @@ func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 	}
 	outage := func(during func()) {
 		t.Helper()
-		srv.Stop()
-		waitFor(t, "degraded", func() bool {
-			_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-x", EventID: fmt.Sprint(time.Now().UnixNano())})
-			return err == nil && f.Degraded()
-		})
+		stopUntilDegraded(t, srv, f)
 		during()
 		srv.Restart()
 		waitWrittenBack(t, f, "back from degraded, nothing waiting")
@@ -242,31 +212,17 @@ func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 // id is not found, saying why. It was listed, closed, for good, with an id no
 // call reached.
 func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Kept in memory past Redis's cap of 1 (MaxCases), for Redis to refuse.
-	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	srv, f := cappedFallback(t, 1, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	f.SetMaxMapped(2)
 	ctx := context.Background()
-	open := func(i int) (store.Case, error) {
-		return f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
-			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
-	}
-	if _, err := open(-1); err != nil { // holds Redis's cap of one
+	if _, err := openOwnCase(ctx, f, -1); err != nil { // holds Redis's cap of one
 		t.Fatal(err)
 	}
-	srv.Stop()
-	waitFor(t, "degraded", func() bool {
-		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-x", EventID: fmt.Sprint(time.Now().UnixNano())})
-		return err == nil && f.Degraded()
-	})
+	stopUntilDegraded(t, srv, f)
 	var ids []string
 	for i := range 3 {
-		c, err := open(i)
+		c, err := openOwnCase(ctx, f, i)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -34,22 +33,14 @@ func TestSpoolForgetsCasesRedisRefused(t *testing.T) {
 	}
 	f := redis.NewFallback(primary, redis.FallbackOptions{MaxCases: 100, RetryEvery: 20 * time.Millisecond, Spool: sp})
 	ctx := context.Background()
-	open := func(i int) (store.Case, error) {
-		return f.OpenCase(ctx, store.Case{Reason: "r", Opened: time.Now(),
-			Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
-	}
-	if _, err := open(-1); err != nil {
+	if _, err := openOwnCase(ctx, f, -1); err != nil {
 		t.Fatal(err)
 	}
-	srv.Stop()
-	waitFor(t, "degraded", func() bool {
-		_, err := f.Observe(ctx, store.Observation{At: time.Now(), Platform: "discord", Space: "g", Author: "u-9", EventID: fmt.Sprint(time.Now().UnixNano())})
-		return err == nil && f.Degraded()
-	})
+	stopUntilDegraded(t, srv, f)
 	const n = 20
 	var local []string
 	for i := range n {
-		c, err := open(i)
+		c, err := openOwnCase(ctx, f, i)
 		if err != nil || !strings.HasPrefix(c.ID, "l-") {
 			t.Fatalf("case %d during the outage: %s, %v; want it kept in memory", i, c.ID, err)
 		}
