@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -11,115 +10,16 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
 )
-
-// stepClock is the daemon's clock (Config.Now and Config.AfterFunc), moved
-// by the test: a timer fires, in a goroutine of its own as time.AfterFunc's
-// do, when a step reaches its time.
-type stepClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*stepTimer
-}
-
-type stepTimer struct {
-	at   time.Time
-	wait time.Duration
-	f    func()
-	done bool
-	// by are the names of the functions that set it, innermost first.
-	by []string
-}
-
-func newStepClock(at time.Time) *stepClock { return &stepClock{now: at} }
 
 // stepMorning is where the verify tests' step clocks start: a Wednesday, UTC. Only
 // the daemon reads it; nothing compares it with the wall clock.
 var stepMorning = time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
 
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tm := &stepTimer{at: c.now.Add(d), wait: d, f: f}
-	pcs := make([]uintptr, 16)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
-	for {
-		fr, more := frames.Next()
-		tm.by = append(tm.by, fr.Function)
-		if !more {
-			break
-		}
-	}
-	c.timers = append(c.timers, tm)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := tm.done
-		tm.done = true
-		return !was
-	}
-}
-
-// set moves the clock to at and fires the timers due by then.
-func (c *stepClock) set(at time.Time) {
-	c.mu.Lock()
-	c.now = at
-	var due []func()
-	c.timers = slices.DeleteFunc(c.timers, func(tm *stepTimer) bool {
-		if tm.done {
-			return true
-		}
-		if tm.at.After(at) {
-			return false
-		}
-		tm.done = true
-		due = append(due, tm.f)
-		return true
-	})
-	c.mu.Unlock()
-	for _, f := range due {
-		go f()
-	}
-}
-
-// step moves the clock on by d.
-func (c *stepClock) step(d time.Duration) { c.set(c.Now().Add(d)) }
-
-// armed reports whether a timer of wait set by the function named fn (as
-// runtime names it, in part: "(*daemon).runResume") is set and has not
-// fired: several loops may wait as long on the clock, and a test that steps
-// it past one loop's time waits for that loop to have looked.
-func (c *stepClock) armed(wait time.Duration, fn string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.ContainsFunc(c.timers, func(tm *stepTimer) bool {
-		return !tm.done && tm.wait == wait && slices.ContainsFunc(tm.by, func(name string) bool { return strings.Contains(name, fn) })
-	})
-}
-
-// pending are the waits of the timers set that have neither fired nor been
-// stopped.
-func (c *stepClock) pending() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []time.Duration
-	for _, tm := range c.timers {
-		if !tm.done {
-			out = append(out, tm.wait)
-		}
-	}
-	return out
-}
-
 // onClock runs the daemon on clk.
-func onClock(clk *stepClock) func(*daemon.Config) {
+func onClock(clk *stepclock.Clock) func(*daemon.Config) {
 	return func(cfg *daemon.Config) {
 		cfg.Now, cfg.AfterFunc = clk.Now, clk.AfterFunc
 	}
@@ -156,7 +56,7 @@ func TestAfterHoursOnTheDaemonsClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newStepClock(time.Date(2026, 11, 18, 10, 0, 0, 0, paris))
+	clk := stepclock.New(time.Date(2026, 11, 18, 10, 0, 0, 0, paris))
 	in := start(t, nightRules, nil, onClock(clk))
 
 	// The moderator counts a hit in the mode of the time it handles it,
@@ -167,7 +67,7 @@ func TestAfterHoursOnTheDaemonsClock(t *testing.T) {
 	testsync.Eventually(t, "by-day's hit counted in office hours", func() bool {
 		return metricsHave(t, in, `vigie_shift_hits_total{mode="office",rule="by-day"} 1`)
 	})
-	clk.set(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
+	clk.Set(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
 	if got := rulesOf(in.post(t, clockMessage("night-1", "promo", clk.Now()))); !slices.Equal(got, []string{"by-night"}) {
 		t.Errorf("Wednesday 23:00: rules %v, want [by-night]", got)
 	}
@@ -225,7 +125,7 @@ rules:
 // (VIGIE_CASE_TTL), it is closed as expired. No wall clock time passes.
 func TestEscalationOnTheDaemonsClock(t *testing.T) {
 	opened := time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
-	clk := newStepClock(opened)
+	clk := stepclock.New(opened, stepclock.RecordCallers())
 	desk := &reasonDesk{}
 	in := start(t, forwardRules, map[string]string{"VIGIE_CASE_TTL": "24h"}, onClock(clk), func(cfg *daemon.Config) {
 		cfg.Connectors = append(cfg.Connectors, daemon.Connector{Name: "desk", Desk: desk})
@@ -235,17 +135,17 @@ func TestEscalationOnTheDaemonsClock(t *testing.T) {
 	}
 	testsync.Eventually(t, "the case on the desk", func() bool { return len(desk.all()) == 1 })
 	// The escalation's next look is a minute after its last, on the clock.
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
 	if got := desk.all(); len(got) != 1 {
 		t.Fatalf("cards before the clock moved: %q, want the case's alone", got)
 	}
-	clk.step(2*time.Hour + time.Second)
+	clk.Step(2*time.Hour + time.Second)
 	testsync.Eventually(t, "the case shown again", func() bool { return len(desk.all()) == 2 })
 	if got := desk.all()[1]; !strings.HasPrefix(got, "⏰ waiting for 2h") {
 		t.Errorf("reminder %q, want it waiting for 2h", got)
 	}
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
-	clk.step(22 * time.Hour)
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	clk.Step(22 * time.Hour)
 	testsync.Eventually(t, "the case closed as expired", func() bool {
 		return metricsHave(t, in, "vigie_cases_expired_total 1")
 	})
@@ -272,7 +172,7 @@ func TestMorningReportOnTheDaemonsClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := newStepClock(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
+	clk := stepclock.New(time.Date(2026, 11, 18, 23, 0, 0, 0, paris))
 	desk := &reasonDesk{}
 	in := start(t, nightRules, nil, onClock(clk), func(cfg *daemon.Config) {
 		cfg.Connectors = append(cfg.Connectors, daemon.Connector{Name: "desk", Desk: desk})
@@ -280,7 +180,7 @@ func TestMorningReportOnTheDaemonsClock(t *testing.T) {
 	if got := rulesOf(in.post(t, clockMessage("night-1", "promo", clk.Now()))); !slices.Equal(got, []string{"by-night"}) {
 		t.Fatalf("Wednesday 23:00: rules %v, want [by-night]", got)
 	}
-	clk.set(time.Date(2026, 11, 19, 8, 55, 0, 0, paris))
+	clk.Set(time.Date(2026, 11, 19, 8, 55, 0, 0, paris))
 	morning := time.Date(2026, 11, 19, 9, 0, 0, 0, paris)
 	var report string
 	testsync.Eventually(t, "the morning report", func() bool {
@@ -291,7 +191,7 @@ func TestMorningReportOnTheDaemonsClock(t *testing.T) {
 			}
 		}
 		if clk.Now().Before(morning.Add(10 * time.Minute)) {
-			clk.step(time.Minute)
+			clk.Step(time.Minute)
 		}
 		return false
 	})

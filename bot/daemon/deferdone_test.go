@@ -11,6 +11,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -49,7 +50,7 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 	}
 	defer st.Close()
 	p := &timeoutBug{chat: chat{name: "discord"}}
-	clk := newStepClock(time.Date(2026, 11, 18, 22, 0, 0, 0, time.UTC))
+	clk := stepclock.New(time.Date(2026, 11, 18, 22, 0, 0, 0, time.UTC), stepclock.RecordCallers())
 	in := start(t, deleteTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, onClock(clk), func(c *daemon.Config) {
 		c.Connectors[0].Platforms = []bot.Platform{p}
 	})
@@ -65,8 +66,8 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 		testsync.Eventually(t, "the verdict left in the journal", func() bool {
 			return strings.Count(in.logs.String(), "verdict left in the journal, to be carried out again") == int(tries)
 		})
-		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.armed(30*time.Second, "(*daemon).runResume") })
-		clk.step(2*time.Minute + time.Second)
+		testsync.Eventually(t, "the journal's next look set", func() bool { return clk.Armed(30*time.Second, "(*daemon).runResume") })
+		clk.Step(2*time.Minute + time.Second)
 	}
 
 	var open []store.Case

@@ -11,6 +11,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 // TestReminderAfterADeskOutage: the Discord desk answers 500 when a case's
@@ -19,7 +20,7 @@ import (
 // next reminder. No wall clock time is waited for.
 func TestReminderAfterADeskOutage(t *testing.T) {
 	opened := time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
-	clk := newStepClock(opened)
+	clk := stepclock.New(opened, stepclock.RecordCallers())
 	f := discordfake.New(t, discordfake.Options{})
 	var down atomic.Bool
 	f.FailWhen(func(c discordfake.Call) bool {
@@ -33,20 +34,20 @@ func TestReminderAfterADeskOutage(t *testing.T) {
 		t.Fatalf("rules %v, want [check]", got)
 	}
 	testsync.Eventually(t, "the case on the desk", func() bool { return len(posted(f, "look")) == 1 })
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
 
 	down.Store(true)
-	clk.step(2*time.Hour + time.Second)
+	clk.Step(2*time.Hour + time.Second)
 	testsync.Eventually(t, "the reminder tried", func() bool { return len(posted(f, "⏰")) >= 1 })
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
 	tried := len(posted(f, "⏰"))
 
 	down.Store(false)
-	clk.step(time.Minute)
+	clk.Step(time.Minute)
 	testsync.Eventually(t, "the reminder posted once the desk answers", func() bool { return len(posted(f, "⏰")) > tried })
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
-	clk.step(time.Minute)
-	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.armed(time.Minute, "(*Escalation).Run") })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	clk.Step(time.Minute)
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
 	if got := posted(f, "⏰"); len(got) != tried+1 || !strings.Contains(got[tried], "waiting for 2h1m") {
 		t.Errorf("reminders sent %q; want %d refused, then one posted, waiting for 2h1m", got, tried)
 	}

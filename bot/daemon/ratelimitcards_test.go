@@ -13,6 +13,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -80,7 +81,7 @@ rules:
 // each case: every scam deleted once, no case left open. Before, the cases
 // stayed open and the scams up until a CM pressed each.
 func TestLongRateLimitCarriedOutWhenItEnds(t *testing.T) {
-	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
 	guild := fmt.Sprint(uint64(196_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
@@ -117,7 +118,7 @@ rules:
 		t.Fatalf("%d deletes reached Discord during the limit, want the first alone", reached)
 	}
 
-	clk.step(601 * time.Second)
+	clk.Step(601 * time.Second)
 	testsync.Eventually(t, "the scams deleted once the limit ended, no case left open", func() bool {
 		for i, id := range ids {
 			want := 1
@@ -190,7 +191,7 @@ func scamWave(t *testing.T, in *instance, f *discordfake.Server, guild, channel 
 // for the limit's next end, when all are deleted. Before, each case of the
 // limit was tried and became a case again, a card each, for one limit.
 func TestLongRateLimitNotOverOneCaseAgain(t *testing.T) {
-	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
 	guild := fmt.Sprint(uint64(197_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
@@ -201,7 +202,7 @@ func TestLongRateLimitNotOverOneCaseAgain(t *testing.T) {
 	decided := func() int { return casesOf(t, in, "decided") }
 
 	holdDeletesTenMinutes(f, channel)
-	clk.step(601 * time.Second)
+	clk.Step(601 * time.Second)
 	testsync.Eventually(t, "the limit's end tried, and found not over", func() bool {
 		return strings.Contains(in.logs.String(), `msg="rate limit not over`) || decided() == wave
 	})
@@ -212,7 +213,7 @@ func TestLongRateLimitNotOverOneCaseAgain(t *testing.T) {
 		t.Errorf("%d cases open, want %d (the first made a case again, the others waiting)", n, wave)
 	}
 
-	clk.step(601 * time.Second)
+	clk.Step(601 * time.Second)
 	testsync.Eventually(t, "the scams deleted once the limit ended at last, no case left open", func() bool {
 		return open() == 0
 	})
@@ -231,7 +232,7 @@ func TestLongRateLimitNotOverOneCaseAgain(t *testing.T) {
 // cases stayed open, the scams up, until a CM pressed each.
 func TestLongRateLimitLeftAtAStopCarriedOutNextStart(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := newStepClock(time.Now().UTC().Truncate(time.Second))
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
 	guild := fmt.Sprint(uint64(198_000_000_000)<<22 | 1)
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
@@ -251,7 +252,7 @@ func TestLongRateLimitLeftAtAStopCarriedOutNextStart(t *testing.T) {
 	testsync.Eventually(t, "the next vigie arming the limit's cases", func() bool {
 		return strings.Contains(next.logs.String(), `msg="cases a rate limit left before the start`)
 	})
-	clk.step(601 * time.Second)
+	clk.Step(601 * time.Second)
 	testsync.Eventually(t, "the scams deleted by the next vigie, no case left open", func() bool {
 		return casesOf(t, next, "open") == 0 && casesOf(t, next, "decided") == wave
 	})
@@ -259,7 +260,7 @@ func TestLongRateLimitLeftAtAStopCarriedOutNextStart(t *testing.T) {
 
 // startLimitedDiscord starts a vigie deleting "free nitro" on the Discord
 // fake f, on clk, with env.
-func startLimitedDiscord(t *testing.T, f *discordfake.Server, guild string, clk *stepClock, env map[string]string) *instance {
+func startLimitedDiscord(t *testing.T, f *discordfake.Server, guild string, clk *stepclock.Clock, env map[string]string) *instance {
 	t.Helper()
 	dlogs := &testsync.Buffer{}
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},

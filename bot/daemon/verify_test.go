@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -16,7 +17,7 @@ import (
 // unverified, and their press lets them speak. The daemon runs on a clock
 // that the test does not move: Telegram dates the join and the prompt on it.
 func TestVerifyTelegram(t *testing.T) {
-	clk := newStepClock(stepMorning)
+	clk := stepclock.New(stepMorning)
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
@@ -85,7 +86,7 @@ rules:
 // deadlines looks every 5s of that clock, and no wall clock time passes.
 // Stopped, the daemon leaves none of its timers set.
 func TestVerifyDeadlineOnTheDaemonsClock(t *testing.T) {
-	clk := newStepClock(stepMorning)
+	clk := stepclock.New(stepMorning, stepclock.RecordCallers())
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
@@ -109,13 +110,13 @@ rules: []
 		return strings.Contains(in.logs.String(), "verify: new member asked")
 	})
 	kicked := `vigie_verifications_total{platform="telegram",result="kicked"} 1`
-	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
-	clk.step(time.Minute)
-	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.armed(5*time.Second, "telegramConnector") })
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.Armed(5*time.Second, "telegramConnector") })
+	clk.Step(time.Minute)
+	testsync.Eventually(t, "the deadlines' next look set", func() bool { return clk.Armed(5*time.Second, "telegramConnector") })
 	if metricsHave(t, in, kicked) || len(api.CallsOf("banChatMember")) > 0 {
 		t.Fatalf("kicked a minute into a 2m verification")
 	}
-	clk.step(time.Minute + 5*time.Second)
+	clk.Step(time.Minute + 5*time.Second)
 	testsync.Eventually(t, "the kick once the deadline passed on the clock", func() bool { return metricsHave(t, in, kicked) })
 	if got := find(api, "banChatMember", "user_id", "77"); len(got) != 1 {
 		t.Errorf("banChatMember calls for 77: %v, want the kick's one", got)
@@ -124,7 +125,7 @@ rules: []
 	if err := in.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	if got := clk.pending(); len(got) != 0 {
+	if got := clk.Waits(); len(got) != 0 {
 		t.Errorf("timers still set on the clock once the daemon stopped: %v", got)
 	}
 }
