@@ -241,6 +241,22 @@ func daemonGet(t *testing.T, url string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// reloadDaemon asks the daemon at base to reload, as a CM does after
+// changing its files, and fails the test unless it answers 200.
+func reloadDaemon(t *testing.T, base string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reload: %d", resp.StatusCode)
+	}
+}
+
 // daemonReadiness is the status of the daemon's /-/ready at base, and the
 // reasons it gives.
 func daemonReadiness(t *testing.T, base string) (int, []string) {

@@ -25,6 +25,24 @@ func (f *fakeGraph) renew() string {
 	return f.token
 }
 
+// startWithPageTokenFile runs vigie on g, its page token read from a file,
+// META_PAGE_TOKEN_FILE, as vigie run does; it returns vigie's address, its
+// logs and the file.
+func startWithPageTokenFile(t *testing.T, g *fakeGraph) (base string, logs *testsync.Buffer, tokenFile string) {
+	t.Helper()
+	tokenFile = filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs = startDaemon(t, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_GRAPH_URL":       g.URL(),
+	})
+	return base, logs, tokenFile
+}
+
 // The page token expires on Saturday night, with the memory store (the
 // README's set-up). The comments that needed an action meanwhile are cases.
 // On Monday the CM renews the token, writes it in META_PAGE_TOKEN_FILE and
@@ -32,16 +50,7 @@ func (f *fakeGraph) renew() string {
 // still there to decide, which a restart on the memory store would forget.
 func TestRenewedPageTokenTakenAtReload(t *testing.T) {
 	g := newFakeGraph(t)
-	tokenFile := filepath.Join(t.TempDir(), "page-token")
-	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":      appSecret,
-		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
-		"META_PAGE_TOKEN_FILE": tokenFile,
-		"META_GRAPH_URL":       g.URL(),
-	})
+	base, logs, tokenFile := startWithPageTokenFile(t, g)
 
 	renewed := g.renew()
 	const saturday = "987654321098765_1000000000000101"
@@ -53,16 +62,7 @@ func TestRenewedPageTokenTakenAtReload(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reload: %d", resp.StatusCode)
-	}
+	reloadDaemon(t, base)
 
 	const monday = "987654321098765_1000000000000102"
 	deliverComment(t, base, monday)
@@ -75,10 +75,10 @@ func TestRenewedPageTokenTakenAtReload(t *testing.T) {
 		t.Fatalf("open cases after the reload: %s", b)
 	}
 	body := []byte(`{"outcome":"hide","by":"ann"}`)
-	req, _ = http.NewRequest(http.MethodPost, base+"/v1/cases/"+list.Cases[0].ID+"/decision", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/cases/"+list.Cases[0].ID+"/decision", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,34 +108,12 @@ func hidesWith(g *fakeGraph, cid, token string) int {
 // whole token, at the next reload, is taken.
 func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	g := newFakeGraph(t)
-	tokenFile := filepath.Join(t.TempDir(), "page-token")
-	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":      appSecret,
-		"META_PAGE_TOKEN":      g.token,
-		"META_PAGE_TOKEN_FILE": tokenFile,
-		"META_GRAPH_URL":       g.URL(),
-	})
+	base, logs, tokenFile := startWithPageTokenFile(t, g)
 	old := g.token
 	if err := os.WriteFile(tokenFile, []byte(old[:5]), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	reload := func() {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
-		req.Header.Set("Authorization", "Bearer "+adminToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("reload: %d", resp.StatusCode)
-		}
-	}
-	reload()
+	reloadDaemon(t, base)
 
 	const next = "987654321098765_1000000000000201"
 	deliverComment(t, base, next)
@@ -151,7 +129,7 @@ func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	}
 	// reloaded again (a rule change) with the file as it was: said once,
 	// not asked about nor told the desk at each reload
-	reload()
+	reloadDaemon(t, base)
 	if n := strings.Count(logs.String(), "META_PAGE_TOKEN_FILE holds a token Meta refuses"); n != 1 ||
 		!strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE still holds the token Meta refused") {
 		t.Errorf("after a second reload, the refusal said %d times, want once, then 'still holds'", n)
@@ -162,7 +140,7 @@ func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	reload()
+	reloadDaemon(t, base)
 	const after = "987654321098765_1000000000000202"
 	deliverComment(t, base, after)
 	testsync.Eventually(t, "the comment hidden with the renewed token", func() bool { return hidesWith(g, after, renewed) == 1 })
