@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
 
@@ -61,6 +62,23 @@ func (h *heldWaits) fire(d time.Duration) {
 	}
 }
 
+// startAfterAHolderGone starts owner a's runner of the job "telegram" on st,
+// whose lease another process took on clock and did not give up; the
+// runner's timers wait in waits until the test fires them.
+func startAfterAHolderGone(t *testing.T, clock *fakeClock, st store.Leaser) (a *runner, o LeaseOptions, waits *heldWaits) {
+	t.Helper()
+	waits = &heldWaits{}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	o = LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
+		Now: clock.now, AfterFunc: waits.AfterFunc}
+	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	clock.advance(2 * time.Second)
+	return startRunnerWith(t, st, o, "telegram", &both, &overlap), o, waits
+}
+
 // TestLeaseCarefulWaitOnTheClock: a process that takes a free lease its
 // last holder did not give up waits the TTL and the margin on the leases'
 // clock (LeaseOptions.AfterFunc), not the wall clock: the job starts when
@@ -70,17 +88,7 @@ func TestLeaseCarefulWaitOnTheClock(t *testing.T) {
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
 	defer st.Close()
-	waits := &heldWaits{}
-	var both atomic.Int32
-	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
-		Now: clock.now, AfterFunc: waits.AfterFunc}
-	// Another process held the lease, and did not give it up.
-	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	clock.advance(2 * time.Second)
-	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
+	a, o, waits := startAfterAHolderGone(t, clock, st)
 	careful := o.TTL + o.Margin
 	testsync.Eventually(t, "the careful wait's timer set on the leases' clock", func() bool { return waits.armed(careful) })
 	if !strings.Contains(a.logs.String(), carefulTake) {
@@ -106,16 +114,7 @@ func TestLeaseTakenBackWaitsOutTheFirstWait(t *testing.T) {
 	defer mem.Close()
 	st := &flakyLeaser{Leaser: mem}
 	st.setDown(true) // renewals fail
-	waits := &heldWaits{}
-	var both atomic.Int32
-	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
-		Now: clock.now, AfterFunc: waits.AfterFunc}
-	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	clock.advance(2 * time.Second)
-	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
+	a, o, waits := startAfterAHolderGone(t, clock, st)
 	wait, deadline := o.TTL+o.Margin, o.TTL-o.Margin
 	testsync.Eventually(t, "the wait and the deadline armed", func() bool { return waits.armed(wait) && waits.armed(deadline) })
 	clock.advance(deadline)
