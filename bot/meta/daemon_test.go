@@ -157,6 +157,17 @@ func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsy
 	return startDaemonWith(t, pageRules, env)
 }
 
+// startFAQDaemon is startDaemon on pageFAQRules, on the Graph fake g with
+// its page token.
+func startFAQDaemon(t *testing.T, g *fakeGraph) (base string, logs *testsync.Buffer) {
+	t.Helper()
+	return startDaemonWith(t, pageFAQRules, map[string]string{
+		"META_APP_SECRET": appSecret,
+		"META_PAGE_TOKEN": g.token,
+		"META_GRAPH_URL":  g.URL(),
+	})
+}
+
 // startDaemonWith is startDaemon on the rule file text.
 func startDaemonWith(t *testing.T, text string, env map[string]string) (base string, logs *testsync.Buffer) {
 	t.Helper()

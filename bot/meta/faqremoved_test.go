@@ -17,11 +17,7 @@ import (
 // otherwise leave the CMs a case each time.
 func TestFAQQuestionRemovedBeforeTheAnswerIsNoCase(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemonWith(t, pageFAQRules, map[string]string{
-		"META_APP_SECRET": appSecret,
-		"META_PAGE_TOKEN": g.token,
-		"META_GRAPH_URL":  g.URL(),
-	})
+	base, logs := startFAQDaemon(t, g)
 	now := time.Now().Unix()
 	for i := range 3 {
 		cid := fmt.Sprintf("779_%d", i+1)

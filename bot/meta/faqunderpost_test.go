@@ -27,11 +27,7 @@ faq:
 // twice.
 func TestEachVisitorUnderAPostGetsTheFAQAnswer(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemonWith(t, pageFAQRules, map[string]string{
-		"META_APP_SECRET": appSecret,
-		"META_PAGE_TOKEN": g.token,
-		"META_GRAPH_URL":  g.URL(),
-	})
+	base, logs := startFAQDaemon(t, g)
 	now := time.Now().Unix()
 	deliverSigned(t, base, commentOnPost("777", "777_1", "6001", "Bonjour, quels sont vos horaires ?", now-120))
 	deliverSigned(t, base, commentOnPost("777", "777_2", "6002", "vous ouvrez à quelle heure le samedi ?", now-60))
@@ -86,11 +82,7 @@ func faqDecisions(t *testing.T, base string) int {
 // not, so that once the token is renewed the next visitor is answered.
 func TestFAQAnswerRefusedByMetaBecomesACase(t *testing.T) {
 	g := newFakeGraph(t)
-	base, _ := startDaemonWith(t, pageFAQRules, map[string]string{
-		"META_APP_SECRET": appSecret,
-		"META_PAGE_TOKEN": g.token,
-		"META_GRAPH_URL":  g.URL(),
-	})
+	base, _ := startFAQDaemon(t, g)
 	now := time.Now().Unix()
 	g.expire(true)
 	deliverSigned(t, base, commentOnPost("778", "778_1", "6101", "Bonjour, quels sont vos horaires ?", now-60))
