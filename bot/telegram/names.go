@@ -256,8 +256,15 @@ func (c *Client) personName(ctx context.Context, id int64) string {
 	return p.shown()
 }
 
+// shownName is s, a name someone else chose, as a card shows it: cut to n
+// UTF-16 units, then set apart from the line around it (bot.IsolateBidi).
+// Cut after, the isolate would lose its end with a long name's tail, and a
+// right-to-left override in the name would turn the rest of the line, the
+// author's id included.
+func shownName(s string, n int) string { return bot.IsolateBidi(truncate(s, n)) }
+
 func (p person) shown() string {
-	name := truncate(bot.IsolateBidi(strings.TrimSpace(p.name)), maxPersonShown)
+	name := shownName(strings.TrimSpace(p.name), maxPersonShown)
 	switch {
 	case p.username == "" || p.name == p.username:
 		return name
@@ -278,7 +285,7 @@ func (c *Client) deciderName(ctx context.Context, by, given string) string {
 		}
 	}
 	if given != "" {
-		return truncate(bot.IsolateBidi(given), maxPersonShown)
+		return shownName(given, maxPersonShown)
 	}
 	return by
 }
@@ -312,14 +319,14 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 	}
 	var place string
 	if t := c.groupTitle(ctx, chat); t != "" {
-		place = truncate(bot.IsolateBidi(t), maxTitleShown)
+		place = shownName(t, maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
 		if t := c.dir.topicOf(chat, thread); t != "" {
 			if place == "" {
 				place = "group " + ev.Space
 			}
-			place += " › " + truncate(bot.IsolateBidi(t), maxTopicShown)
+			place += " › " + shownName(t, maxTopicShown)
 		}
 	}
 	return place

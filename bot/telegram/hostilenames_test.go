@@ -1,0 +1,126 @@
+package telegram
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestHostileNamesOnCards: the names a card shows are chosen by others (a
+// member's name, a group's title, a forum topic's name), and none of them
+// may change what the CM reads of the card: each stays on the author's
+// line, cut for a phone, and a right-to-left override in it turns nothing
+// after it, the author's id included, also once cut.
+func TestHostileNamesOnCards(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	forum := func(title string) map[string]any {
+		ch := group.json()
+		ch["is_forum"] = true
+		if title != "" {
+			ch["title"] = title
+		}
+		return ch
+	}
+	// a message from Eve (id 7), in a group titled title ("": Fans), in a
+	// forum topic created as topic ("": none)
+	var id int
+	msg := func(name, title, topic string) map[string]any {
+		id++
+		m := message(group, 100+id, tgUser{id: 7, first: name}, t0, "hello")
+		m["chat"] = forum(title)
+		if topic != "" {
+			created := map[string]any{"message_id": id, "from": bob.json(), "chat": forum(""), "date": t0, "message_thread_id": id,
+				"forum_topic_created": map[string]any{"name": topic, "icon_color": 7322096}}
+			with(m, "message_thread_id", id, "is_topic_message", true, "reply_to_message", created)
+		}
+		return m
+	}
+	turn := "\u202e" + strings.Repeat("x", 70) // longer than any name is shown
+	for i, tt := range []struct {
+		name string
+		msg  map[string]any
+	}{
+		{"long name turning the line", msg("Eve"+turn, "", "")},
+		{"long title turning the line", msg("Eve", turn, "")},
+		{"long topic turning the line", msg("Eve", "", turn)},
+		{"name of 4,096 characters", msg(strings.Repeat("E", 4096), "", "")},
+	} {
+		f.push(map[string]any{"message": tt.msg})
+		var ev bot.Event
+		for ev.Kind != bot.KindMessage { // past the profile event of a new name
+			select {
+			case ev = <-out:
+			case <-time.After(testsync.Patience):
+				t.Fatalf("%s: no event", tt.name)
+			}
+		}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
+			t.Fatalf("%s: the card was not posted: %v", tt.name, err)
+		}
+		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
+		var line string
+		for l := range strings.SplitSeq(shown, "\n") {
+			if strings.Contains(l, "(id 7)") {
+				line = l
+			}
+		}
+		before, _, _ := strings.Cut(line, "(id 7)")
+		switch {
+		case !strings.HasPrefix(line, "telegram · "):
+			t.Errorf("%s: the author's line does not start the place: %q\ncard:\n%s", tt.name, line, shown)
+		case strings.Contains(shown, "\n✅") || strings.ContainsAny(shown, "\r\u2028\u0085"):
+			t.Errorf("%s: a name broke the card's lines:\n%s", tt.name, shown)
+		case turnsOn(before):
+			t.Errorf("%s: the author's id is turned by what comes before it: %q", tt.name, before)
+		case utf16Len(line) > 160:
+			t.Errorf("%s: the author's line is %d long, not cut for a phone: %q", tt.name, utf16Len(line), line)
+		case maxMarks(shown) > 4:
+			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.name, maxMarks(shown), line)
+		}
+	}
+}
+
+// turnsOn reports whether s leaves a bidirectional embedding, override or
+// isolate open for the text after it.
+func turnsOn(s string) bool {
+	isolates, embeds := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= '\u2066' && r <= '\u2068':
+			isolates++
+		case r == '\u2069' && isolates > 0:
+			isolates--
+		case r >= '\u202a' && r <= '\u202b', r >= '\u202d' && r <= '\u202e':
+			if isolates == 0 {
+				embeds++
+			}
+		case r == '\u202c' && isolates == 0 && embeds > 0:
+			embeds--
+		}
+	}
+	return isolates > 0 || embeds > 0
+}
+
+// maxMarks is the longest run of combining marks in s.
+func maxMarks(s string) int {
+	most, run := 0, 0
+	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			run++
+			most = max(most, run)
+		} else {
+			run = 0
+		}
+	}
+	return most
+}
