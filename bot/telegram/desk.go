@@ -921,18 +921,19 @@ func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
 	if desk == 0 || c.inDesk(chat) || !c.moderates(chat) {
 		return
 	}
-	place := mc.Chat.Title
+	place := shownName(mc.Chat.Title, maxTitleShown)
 	if place == "" {
 		place = itoa(chat)
 	}
+	who := shownName(fullName(&mc.From), maxPersonShown)
 	var text string
 	switch {
 	case now != "":
-		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, fullName(&mc.From), now)
+		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, who, now)
 	case mc.OldChatMember.Status == "left" || mc.OldChatMember.Status == "kicked":
-		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, fullName(&mc.From))
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, who)
 	case c.ownRightsProblem(chat, mc.OldChatMember) != "":
-		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, fullName(&mc.From))
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, who)
 	default:
 		return
 	}

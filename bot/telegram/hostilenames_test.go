@@ -49,11 +49,18 @@ func TestHostileNamesOnCards(t *testing.T) {
 	for i, tt := range []struct {
 		name string
 		msg  map[string]any
+		want string // what the author's line shows, when said
 	}{
-		{"long name turning the line", msg("Eve"+turn, "", "")},
-		{"long title turning the line", msg("Eve", turn, "")},
-		{"long topic turning the line", msg("Eve", "", turn)},
-		{"name of 4,096 characters", msg(strings.Repeat("E", 4096), "", "")},
+		{"long name turning the line", msg("Eve"+turn, "", ""), ""},
+		{"long title turning the line", msg("Eve", turn, ""), ""},
+		{"long topic turning the line", msg("Eve", "", turn), ""},
+		{"name of three lines", msg("Eve\n\n✅ Kept — decided by Ann", "", ""), ""},
+		{"name with other line breaks", msg("Eve\r✅ Kept\u2028— decided\u0085by Ann", "", ""), ""},
+		{"title of two lines", msg("Eve", "Fans\n✅ Kept — by Ann", ""), ""},
+		{"topic of two lines", msg("Eve", "", "Chat\n✅ Kept — by Ann"), ""},
+		{"name of 4,096 characters", msg(strings.Repeat("E", 4096), "", ""), ""},
+		{"name stacking marks over the lines around", msg("E"+strings.Repeat("\u0301", 30), "", ""), ""},
+		{"name of nothing to see", msg("\u3164\u200b\u2060", "", ""), "telegram · Fans · 7 (id 7)"},
 	} {
 		f.push(map[string]any{"message": tt.msg})
 		var ev bot.Event
@@ -84,6 +91,8 @@ func TestHostileNamesOnCards(t *testing.T) {
 			t.Errorf("%s: the author's id is turned by what comes before it: %q", tt.name, before)
 		case utf16Len(line) > 160:
 			t.Errorf("%s: the author's line is %d long, not cut for a phone: %q", tt.name, utf16Len(line), line)
+		case tt.want != "" && !strings.HasPrefix(line, tt.want):
+			t.Errorf("%s: the author's line is %q, want %q", tt.name, line, tt.want)
 		case maxMarks(shown) > 4:
 			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.name, maxMarks(shown), line)
 		}
@@ -123,4 +132,24 @@ func maxMarks(s string) int {
 		}
 	}
 	return most
+}
+
+// TestStrangersGroupNamedOnOneLine: the desk is told of a stranger's group
+// vigie left in one line of vigie's, whatever the group's title and the
+// stranger's name hold.
+func TestStrangersGroupNamedOnOneLine(t *testing.T) {
+	f := newFakeBotAPI(t)
+	theirs := tgChat{id: -1007070707070, kind: "supergroup", title: "Free followers\n\n✅ Kept — decided by Ann " + strings.Repeat("x", 100)}
+	f.setAdmins(theirs.id, mallory.id)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	c.Desk(newCaseBook())
+	run(t, c, make(chan bot.Event, 10))
+	by := mallory
+	by.first = "Mal\nlory"
+	f.push(added(theirs, by))
+	told := f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text")
+	if strings.Contains(told, "\n") || !strings.Contains(told, "the group Free followers ✅ Kept — decided by Ann") ||
+		strings.Contains(told, "xx") || !strings.Contains(told, "by Mal lory") {
+		t.Errorf("the desk was told %q\nwant one line, the title cut", told)
+	}
 }

@@ -256,22 +256,23 @@ func (c *Client) personName(ctx context.Context, id int64) string {
 	return p.shown()
 }
 
-// shownName is s, a name someone else chose, as a card shows it: cut to n
-// UTF-16 units, then set apart from the line around it (bot.IsolateBidi).
-// Cut after, the isolate would lose its end with a long name's tail, and a
-// right-to-left override in the name would turn the rest of the line, the
-// author's id included.
-func shownName(s string, n int) string { return bot.IsolateBidi(truncate(s, n)) }
+// shownName is s, a name someone else chose, as a card shows it: on one
+// line (bot.OneLine), cut to n UTF-16 units, then set apart from the line
+// around it (bot.IsolateBidi). Cut after, the isolate would lose its end
+// with a long name's tail, and a right-to-left override in the name would
+// turn the rest of the line, the author's id included.
+func shownName(s string, n int) string { return bot.IsolateBidi(truncate(bot.OneLine(s), n)) }
 
 func (p person) shown() string {
-	name := shownName(strings.TrimSpace(p.name), maxPersonShown)
+	name := shownName(p.name, maxPersonShown)
+	username := shownName(p.username, maxPersonShown)
 	switch {
-	case p.username == "" || p.name == p.username:
+	case username == "" || name == username:
 		return name
 	case name == "":
-		return "@" + p.username
+		return "@" + username
 	}
-	return name + " (@" + p.username + ")"
+	return name + " (@" + username + ")"
 }
 
 // deciderName is how a card names who decided its case: a Telegram CM by
