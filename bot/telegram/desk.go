@@ -252,6 +252,9 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	b.WriteString("\n")
+	if n.posesAs != "" {
+		fmt.Fprintf(&b, "<b>⚠️ Not the CM %s: named like them</b>\n", e(n.posesAs))
+	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", e(string(ev.Kind)))
 	}

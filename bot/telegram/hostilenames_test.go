@@ -153,3 +153,49 @@ func TestStrangersGroupNamedOnOneLine(t *testing.T) {
 		t.Errorf("the desk was told %q\nwant one line, the title cut", told)
 	}
 }
+
+// TestCardSaysWhoPosesAsACM: a member who takes a CM's name, or writes the
+// CM's username in theirs ("Ann (@ann_cm)" with no username of their own
+// reads as the CM on the author's line), is shown on the card as not being
+// that CM; the CM's own case and a member who merely shares a first name
+// with nobody on the desk are not.
+func TestCardSaysWhoPosesAsACM(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	ann := tgUser{id: 42, first: "Ann", user: "ann_cm"}
+	// Ann speaks in the desk chat: vigie knows her name from it.
+	f.push(map[string]any{"message": message(deskChat, 1, ann, t0, "morning")})
+	for i, tt := range []struct {
+		what  string
+		from  tgUser
+		poses bool
+	}{
+		{"her username in a name", tgUser{id: 7, first: "Ann (@ann_cm)"}, true},
+		{"her username spaced out, in capitals", tgUser{id: 8, first: "Ann", last: "( @ANN_CM )", user: "eve_x"}, true},
+		{"her name, with zero-width spaces", tgUser{id: 9, first: "A\u200bnn"}, true},
+		{"another name", tgUser{id: 10, first: "Annabel", user: "annabel"}, false},
+		{"Ann herself", ann, false},
+	} {
+		f.push(map[string]any{"message": message(group, 10+i, tt.from, t0, "hello")})
+		var ev bot.Event
+		for ev.Kind != bot.KindMessage {
+			select {
+			case ev = <-out:
+			case <-time.After(testsync.Patience):
+				t.Fatalf("%s: no event", tt.what)
+			}
+		}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
+			t.Fatalf("%s: the card was not posted: %v", tt.what, err)
+		}
+		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
+		const warning = "⚠️ Not the CM Ann (@ann_cm): named like them"
+		if got := strings.Contains(shown, warning); got != tt.poses {
+			t.Errorf("%s: card says %q: %v, want %v:\n%s", tt.what, warning, got, tt.poses, shown)
+		}
+	}
+}

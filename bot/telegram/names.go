@@ -295,6 +295,45 @@ func (c *Client) deciderName(ctx context.Context, by, given string) string {
 type cardNames struct {
 	place   string // where the message was: a group's title, its topic's name
 	decider string // who decided the case
+	// posesAs is the CM the author is named like without being them, as
+	// the card names that CM; "" for none.
+	posesAs string
+}
+
+// posesAs is the CM of the desk whom the author of ev is named like without
+// being them, as a card names that CM: a name that holds the CM's username
+// ("Ann (@ann_cm)", which reads on the author's line as the CM's own when
+// the author has no username), or that is the CM's name; "" for none. Names
+// are compared on one line, without spaces and capitals. The CMs' names are
+// those the updates showed since the start (they are not asked for here).
+func (c *Client) posesAs(ev bot.Event) string {
+	name := foldName(ev.Author.Name)
+	if ev.Platform != Platform {
+		// another platform's username shows as "(@…)" too
+		name += foldName(ev.Author.Username)
+	}
+	if name == "" {
+		return ""
+	}
+	for id := range c.desk.Load().cms {
+		if ev.Platform == Platform && ev.Author.ID == itoa(id) {
+			continue
+		}
+		p, ok := c.dir.personOf(id)
+		if !ok {
+			continue
+		}
+		if u := foldName(p.username); (u != "" && strings.Contains(name, u)) || name == foldName(p.name) {
+			return p.shown()
+		}
+	}
+	return ""
+}
+
+// foldName is a name as posesAs compares it: on one line, without its
+// spaces, in small letters.
+func foldName(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(bot.OneLine(s)), ""))
 }
 
 // cardNames finds a card's names; "" where none is known.
@@ -304,6 +343,7 @@ func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName strin
 		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
 	}
 	n.place = c.placeName(ctx, card.Event)
+	n.posesAs = c.posesAs(card.Event)
 	return n
 }
 
