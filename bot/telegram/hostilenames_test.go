@@ -199,3 +199,50 @@ func TestCardSaysWhoPosesAsACM(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicNamedLikeAnother: a member who creates a forum topic named as
+// another ("Announcements") cannot pass their topic for it on a card: when
+// two topics of a group are named alike, the card says which one.
+func TestTopicNamedLikeAnother(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	forum := group.json()
+	forum["is_forum"] = true
+	inTopic := func(id, thread int, name string) map[string]any {
+		created := map[string]any{"message_id": thread, "from": bob.json(), "chat": forum, "date": t0, "message_thread_id": thread,
+			"forum_topic_created": map[string]any{"name": name, "icon_color": 7322096}}
+		m := message(group, id, tgUser{id: 7, first: "Eve"}, t0, "hello")
+		m["chat"] = forum
+		return map[string]any{"message": with(m, "message_thread_id", thread, "is_topic_message", true, "reply_to_message", created)}
+	}
+	card := func(i int) string {
+		var ev bot.Event
+		for ev.Kind != bot.KindMessage {
+			select {
+			case ev = <-out:
+			case <-time.After(testsync.Patience):
+				t.Fatal("no event")
+			}
+		}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
+			t.Fatal(err)
+		}
+		return shownText(f.waitFor("sendMessage", i, inChat(deskChat.id)).Params.Get("text"))
+	}
+	f.push(inTopic(10, 5, "Announcements"))
+	if got := card(1); !strings.Contains(got, "telegram · Fans › Announcements · Eve") {
+		t.Errorf("card = %s\nwant the topic named alone", got)
+	}
+	f.push(inTopic(11, 9, "announcements\u200b "))
+	if got := card(2); !strings.Contains(got, "telegram · Fans › announcements (topic 9) · Eve") {
+		t.Errorf("card in the look-alike topic = %s\nwant it told apart", got)
+	}
+	f.push(inTopic(12, 5, "Announcements"))
+	if got := card(3); !strings.Contains(got, "telegram · Fans › Announcements (topic 5) · Eve") {
+		t.Errorf("card in the first topic = %s\nwant it told apart", got)
+	}
+}

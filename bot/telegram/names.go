@@ -132,10 +132,23 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 	return t, ok
 }
 
-func (d *directory) topicOf(chat int64, thread int) string {
+// topicOf is the name of chat's forum topic thread, and whether another
+// topic of chat known here is named alike (foldName): a member may create a
+// topic named as another ("Announcements"), and the card then says which.
+func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.topics[[2]int64{chat, int64(thread)}]
+	name = d.topics[[2]int64{chat, int64(thread)}]
+	if name == "" {
+		return "", false
+	}
+	folded := foldName(name)
+	for k, other := range d.topics {
+		if k[0] == chat && k[1] != int64(thread) && foldName(other) == folded {
+			return name, true
+		}
+	}
+	return name, false
 }
 
 func (d *directory) personOf(id int64) (person, bool) {
@@ -363,11 +376,14 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 		place = shownName(t, maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
-		if t := c.dir.topicOf(chat, thread); t != "" {
+		if t, alike := c.dir.topicOf(chat, thread); t != "" {
 			if place == "" {
 				place = "group " + ev.Space
 			}
 			place += " › " + shownName(t, maxTopicShown)
+			if alike {
+				place += " (topic " + ev.Thread + ")"
+			}
 		}
 	}
 	return place
