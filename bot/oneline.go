@@ -58,3 +58,15 @@ func padding(r rune) bool {
 	}
 	return unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
+
+// Shown is s, a name someone else chose, as a line of vigie's shows it:
+// on one line (OneLine), cut to n characters with "…", then set apart
+// (IsolateBidi): cut after, the isolate would lose its end with a long
+// name's tail.
+func Shown(s string, n int) string {
+	s = OneLine(s)
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n-1]) + "…"
+	}
+	return IsolateBidi(s)
+}

@@ -211,7 +211,7 @@ const maxNameShown = 64
 // message and the decision off a card Discord bounds to 2,000 characters;
 // set apart once cut (bot.IsolateBidi); and as written (md).
 func shownName(s string) string {
-	return md(bot.IsolateBidi(truncate(bot.OneLine(s), maxNameShown)))
+	return md(bot.Shown(s, maxNameShown))
 }
 
 // renderCard writes a case in Discord markdown; what members and others
