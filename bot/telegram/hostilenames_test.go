@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +245,54 @@ func TestTopicNamedLikeAnother(t *testing.T) {
 	f.push(inTopic(12, 5, "Announcements"))
 	if got := card(3); !strings.Contains(got, "telegram · Fans › Announcements (topic 5) · Eve") {
 		t.Errorf("card in the first topic = %s\nwant it told apart", got)
+	}
+}
+
+// tappable is a bot command as Telegram finds one in a message's text: a
+// "/" that no letter, digit, "/", "<" or ">" comes before, then a letter,
+// digit or underscore. A tap on it sends it, from whoever taps, to the chat.
+var tappable = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_/<>])/[A-Za-z0-9_]`)
+
+// TestCardsHoldNoCommandOfOthers: a member named "/pause", a group or topic
+// titled so, or a message saying it, do not put on a card a command a CM
+// would send the desk by tapping it (Telegram sends the command a message
+// shows, with vigie's username, when it is tapped): vigie would pause at a
+// stranger's word. A mention in a name is no link to the CM it names
+// either; a link in the message stays whole.
+func TestCardsHoldNoCommandOfOthers(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	forum := group.json()
+	forum["is_forum"] = true
+	forum["title"] = "/resume"
+	created := map[string]any{"message_id": 5, "from": bob.json(), "chat": forum, "date": t0, "message_thread_id": 5,
+		"forum_topic_created": map[string]any{"name": "/reload", "icon_color": 7322096}}
+	m := message(group, 10, tgUser{id: 7, first: "/pause", last: "@ann_cm"}, t0, "/pause@vigie_bot now, see https://scam.example/pause")
+	m["chat"] = forum
+	f.push(map[string]any{"message": with(m, "message_thread_id", 5, "is_topic_message", true, "reply_to_message", created)})
+	var ev bot.Event
+	for ev.Kind != bot.KindMessage {
+		select {
+		case ev = <-out:
+		case <-time.After(testsync.Patience):
+			t.Fatal("no event")
+		}
+	}
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Event: ev, Rule: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	shown := shownText(f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text"))
+	if cmds := tappable.FindAllString(shown, -1); len(cmds) > 0 {
+		t.Errorf("the card holds the commands %q a tap would send:\n%s", cmds, shown)
+	}
+	if strings.Contains(shown, "@ann_cm") {
+		t.Errorf("the card holds a name's mention of @ann_cm:\n%s", shown)
+	}
+	if !strings.Contains(shown, "https://scam.example/pause") {
+		t.Errorf("the message's link is not whole on the card:\n%s", shown)
 	}
 }

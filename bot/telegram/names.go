@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -274,7 +276,43 @@ func (c *Client) personName(ctx context.Context, id int64) string {
 // around it (bot.IsolateBidi). Cut after, the isolate would lose its end
 // with a long name's tail, and a right-to-left override in the name would
 // turn the rest of the line, the author's id included.
-func shownName(s string, n int) string { return bot.IsolateBidi(truncate(bot.OneLine(s), n)) }
+//
+// Its commands and mentions are made plain text (inert): a tap on a name
+// should never send a command nor open another's profile.
+func shownName(s string, n int) string {
+	return bot.IsolateBidi(truncate(inert(bot.OneLine(s), "/@"), n))
+}
+
+// inert is s, text others wrote that the desk shows, with a word joiner
+// (U+2060, which shows nothing) after each "/" or "@" of starts (those of
+// "/@" it names) where Telegram would find a command or a mention: after no
+// letter, digit, "_", "/", "<" or ">", and before a letter, digit or "_".
+// Telegram makes a command of a message's "/pause", which a tap sends, from
+// whoever taps it, with vigie's username, to the chat: a member named
+// "/pause", or whose message says it, would have the CM who taps it on a
+// card pause vigie. A link's path ("example.com/pause") is left whole.
+func inert(s, starts string) string {
+	if !strings.ContainsAny(s, starts) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	prev := rune(-1)
+	for i, r := range s {
+		b.WriteRune(r)
+		if strings.ContainsRune(starts, r) && !commandChar(prev) && !strings.ContainsRune("/<>", prev) {
+			if next, _ := utf8.DecodeRuneInString(s[i+1:]); commandChar(next) {
+				b.WriteRune('\u2060')
+			}
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// commandChar reports whether r may be in a command's or a username's name
+// as Telegram reads one, or joins the word before a "/".
+func commandChar(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func (p person) shown() string {
 	name := shownName(p.name, maxPersonShown)
