@@ -64,7 +64,7 @@ func (d *Desk) AlertIn(ctx context.Context, to, text string) error {
 	if err != nil {
 		return &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram: desk chat %q is not a chat id", to)}
 	}
-	_, err = d.c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
+	_, err = d.c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + alertText(text)})
 	return err
 }
 
@@ -75,7 +75,7 @@ func (d *Desk) Alert(ctx context.Context, text string) error {
 	if chat == 0 {
 		return errNoDesk
 	}
-	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + alertText(text)})
 	return err
 }
 

@@ -296,3 +296,26 @@ func TestCardsHoldNoCommandOfOthers(t *testing.T) {
 		t.Errorf("the message's link is not whole on the card:\n%s", shown)
 	}
 }
+
+// TestAlertsHoldNoCommandOfOthers: a wave's page and an alert quote others
+// (their messages, a group's title): a "/pause" there is no command a tap
+// would send; vigie's own /queue stays one.
+func TestAlertsHoldNoCommandOfOthers(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	desk := c.Desk(newCaseBook())
+	const text = "wave on telegram · /resume (-100)\n– 22:00 x: /pause now\n– 22:01 y: see https://scam.example/pause\nDecide them from /queue."
+	if err := desk.Page(context.Background(), text); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk.Alert(context.Background(), text); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
+		if cmds := tappable.FindAllString(shown, -1); len(cmds) != 1 || !strings.HasSuffix(cmds[0], "/q") ||
+			!strings.Contains(shown, "https://scam.example/pause") {
+			t.Errorf("message %d holds the commands %q, want /queue alone, and the link whole:\n%s", i+1, cmds, shown)
+		}
+	}
+}

@@ -291,7 +291,12 @@ func shownName(s string, n int) string {
 // whoever taps it, with vigie's username, to the chat: a member named
 // "/pause", or whose message says it, would have the CM who taps it on a
 // card pause vigie. A link's path ("example.com/pause") is left whole.
-func inert(s, starts string) string {
+func inert(s, starts string) string { return inertBut(s, starts, nil) }
+
+// inertBut is inert, but for the commands keep names (without their "/"):
+// vigie's own words in a text that quotes others' may offer a command that
+// only shows something (/queue).
+func inertBut(s, starts string, keep func(command string) bool) string {
 	if !strings.ContainsAny(s, starts) {
 		return s
 	}
@@ -301,7 +306,7 @@ func inert(s, starts string) string {
 	for i, r := range s {
 		b.WriteRune(r)
 		if strings.ContainsRune(starts, r) && !commandChar(prev) && !strings.ContainsRune("/<>", prev) {
-			if next, _ := utf8.DecodeRuneInString(s[i+1:]); commandChar(next) {
+			if next, _ := utf8.DecodeRuneInString(s[i+1:]); commandChar(next) && (keep == nil || r != '/' || !keep(commandAt(s[i+1:]))) {
 				b.WriteRune('\u2060')
 			}
 		}
@@ -309,6 +314,31 @@ func inert(s, starts string) string {
 	}
 	return b.String()
 }
+
+// commandAt is the name of the command s starts with, its "/" before it.
+func commandAt(s string) string {
+	end := strings.IndexFunc(s, func(r rune) bool { return !commandChar(r) })
+	if end < 0 {
+		return s
+	}
+	return s[:end]
+}
+
+// showsOnly reports whether the desk command name only shows something,
+// and may be tapped in an alert: not /pause, /resume, /reload, /mode or
+// /reply, nor a command for the groups.
+func showsOnly(name string) bool {
+	switch name {
+	case "queue", "status", "help", "rules", "stats", "report":
+		return true
+	}
+	return false
+}
+
+// alertText is text for the desk's alerts and pages, which quote others
+// (a wave's messages, a group's title): their commands made text (inert),
+// vigie's own that only show something left to tap.
+func alertText(text string) string { return inertBut(text, "/", showsOnly) }
 
 // commandChar reports whether r may be in a command's or a username's name
 // as Telegram reads one, or joins the word before a "/".
