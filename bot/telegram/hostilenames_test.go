@@ -297,9 +297,9 @@ func TestCardsHoldNoCommandOfOthers(t *testing.T) {
 	}
 }
 
-// TestAlertsHoldNoCommandOfOthers: a wave's page and an alert quote others
-// (their messages, a group's title): a "/pause" there is no command a tap
-// would send; vigie's own /queue stays one.
+// TestAlertsHoldNoCommandOfOthers: a wave's page, an alert and a mod-log
+// line quote others (their messages, a group's title): a "/pause" there is
+// no command a tap would send; vigie's own /queue stays one.
 func TestAlertsHoldNoCommandOfOthers(t *testing.T) {
 	f := newFakeBotAPI(t)
 	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
@@ -311,7 +311,19 @@ func TestAlertsHoldNoCommandOfOthers(t *testing.T) {
 	if err := desk.Alert(context.Background(), text); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 2 {
+	// a mod-log line in the desk chat, posted then edited
+	id, err := c.PostLog(context.Background(), itoa(deskChat.id), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EditLog(context.Background(), itoa(deskChat.id), id, text+" (2)"); err != nil {
+		t.Fatal(err)
+	}
+	edited := shownText(f.waitFor("editMessageText", 1, nil).Params.Get("text"))
+	if cmds := tappable.FindAllString(edited, -1); len(cmds) != 1 {
+		t.Errorf("the mod-log line edited holds the commands %q, want /queue alone:\n%s", cmds, edited)
+	}
+	for i := range 3 {
 		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
 		if cmds := tappable.FindAllString(shown, -1); len(cmds) != 1 || !strings.HasSuffix(cmds[0], "/q") ||
 			!strings.Contains(shown, "https://scam.example/pause") {
