@@ -331,3 +331,19 @@ func TestAlertsHoldNoCommandOfOthers(t *testing.T) {
 		}
 	}
 }
+
+// TestCardSaysWhoPosesAsACMAfterRestart: a CM who showed vigie no update
+// since its start (a restart, or a raid's many names that pushed theirs
+// out of memory) is still known by the desk chat, which is asked.
+func TestCardSaysWhoPosesAsACMAfterRestart(t *testing.T) {
+	f := newFakeBotAPI(t)
+	f.SetMember(deskChat.id, 42, "member")
+	f.SetUsername(42, "ann_cm")
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}})
+	ev := bot.Event{ID: "-100:7", Platform: Platform, Kind: bot.KindMessage, Space: itoa(group.id), Channel: itoa(group.id),
+		Author: bot.Author{ID: "7", Name: "Ann (@ann_cm)"}, Text: "hello"}
+	text := c.card(context.Background(), bot.Card{ID: "c1", Event: ev, Rule: "r"}, "", "")
+	if !strings.Contains(text, "⚠️ Not the CM Member (@ann_cm): named like them") {
+		t.Errorf("card = %s\nwant it to say the author is not the CM", text)
+	}
+}

@@ -250,25 +250,33 @@ func (c *Client) groupTitle(ctx context.Context, chat int64) string {
 // personName is how the desk names the Telegram user id: "Ann (@ann)", "Ann"
 // or "@ann"; "" when neither the updates nor the desk chat tell.
 func (c *Client) personName(ctx context.Context, id int64) string {
-	p, ok := c.dir.personOf(id)
-	if !ok {
-		desk := c.deskChat()
-		key := "user:" + itoa(id)
-		if desk == 0 || id <= 0 || !c.dir.mayAsk(key) {
-			return ""
-		}
-		ctx, cancel := context.WithTimeout(ctx, nameAskWait)
-		defer cancel()
-		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(desk), "user_id": itoa(id)})
-		var cm tgbotapi.ChatMember
-		if err != nil || json.Unmarshal(raw, &cm) != nil || cm.User == nil {
-			return ""
-		}
-		c.dir.user(cm.User)
-		c.dir.answered(key)
-		p = person{name: fullName(cm.User), username: cm.User.UserName}
+	if p, ok := c.person(ctx, id); ok {
+		return p.shown()
 	}
-	return p.shown()
+	return ""
+}
+
+// person is the Telegram user id's names, as the updates showed them, or as
+// the desk chat says them now (getChatMember); false when neither tells.
+func (c *Client) person(ctx context.Context, id int64) (person, bool) {
+	if p, ok := c.dir.personOf(id); ok {
+		return p, true
+	}
+	desk := c.deskChat()
+	key := "user:" + itoa(id)
+	if desk == 0 || id <= 0 || !c.dir.mayAsk(key) {
+		return person{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, nameAskWait)
+	defer cancel()
+	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(desk), "user_id": itoa(id)})
+	var cm tgbotapi.ChatMember
+	if err != nil || json.Unmarshal(raw, &cm) != nil || cm.User == nil {
+		return person{}, false
+	}
+	c.dir.user(cm.User)
+	c.dir.answered(key)
+	return person{name: fullName(cm.User), username: cm.User.UserName}, true
 }
 
 // shownName is s, a name someone else chose, as a card shows it: on one
@@ -385,9 +393,10 @@ type cardNames struct {
 // being them, as a card names that CM: a name that holds the CM's username
 // ("Ann (@ann_cm)", which reads on the author's line as the CM's own when
 // the author has no username), or that is the CM's name; "" for none. Names
-// are compared on one line, without spaces and capitals. The CMs' names are
-// those the updates showed since the start (they are not asked for here).
-func (c *Client) posesAs(ev bot.Event) string {
+// are compared on one line, without spaces and capitals. A CM's names are
+// those the updates showed, or, when none did since the start (or a raid's
+// many names pushed theirs out), those the desk chat says (person).
+func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
 	name := foldName(ev.Author.Name)
 	if ev.Platform != Platform {
 		// another platform's username shows as "(@…)" too
@@ -400,7 +409,7 @@ func (c *Client) posesAs(ev bot.Event) string {
 		if ev.Platform == Platform && ev.Author.ID == itoa(id) {
 			continue
 		}
-		p, ok := c.dir.personOf(id)
+		p, ok := c.person(ctx, id)
 		if !ok {
 			continue
 		}
@@ -424,7 +433,7 @@ func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName strin
 		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
 	}
 	n.place = c.placeName(ctx, card.Event)
-	n.posesAs = c.posesAs(card.Event)
+	n.posesAs = c.posesAs(ctx, card.Event)
 	return n
 }
 
