@@ -347,3 +347,28 @@ func TestCardSaysWhoPosesAsACMAfterRestart(t *testing.T) {
 		t.Errorf("card = %s\nwant it to say the author is not the CM", text)
 	}
 }
+
+// TestGroupMessagesNameOnOneLine: vigie's words in a group, a warning and
+// the prompt of a new member's verification, name the member on one line,
+// cut: a name "Bob\n✅ Verified by the admins" writes no line in vigie's
+// voice.
+func TestGroupMessagesNameOnOneLine(t *testing.T) {
+	const name = "Bob\n✅ Verified by the admins, no need to press "
+	long := name + strings.Repeat("x", 100)
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{Chats: fixtureChats})
+	ev := groupEvent(10, "7")
+	ev.Author.Name = long
+	if err := c.Warn(context.Background(), ev, "no links here, please."); err != nil {
+		t.Fatal(err)
+	}
+	if text := f.waitFor("sendMessage", 1, inChat(group.id)).Params.Get("text"); strings.Contains(text, "\n") || strings.Contains(text, "xxx") {
+		t.Errorf("warning = %q, want the name on one line, cut", text)
+	}
+	vf, _, _, _, out, _ := newVerifyClient(t)
+	vf.push(joins(tgUser{id: 7, first: long}, t0))
+	<-out
+	if text := vf.waitFor("sendMessage", 1, inChat(group.id)).Params.Get("text"); strings.Contains(text, "\n") || strings.Contains(text, "xxx") {
+		t.Errorf("prompt = %q, want the name on one line, cut", text)
+	}
+}
