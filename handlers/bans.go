@@ -712,7 +712,7 @@ func (m *Moderator) LiftBans(ctx context.Context) (int, error) {
 			if err != nil {
 				m.count(m.Label(ev.Platform), OutcomeUnban, ResultFailed)
 				return fmt.Sprintf("⚠️ The ban of %s (%s %s) for %s could not be lifted: %v. Lift it by hand.",
-					bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, given, err)
+					bot.Shown(cmp.Or(ev.Author.Name, ev.Author.ID), memberNameShown), ev.Platform, ev.Author.ID, given, err)
 			}
 			m.count(m.Label(ev.Platform), OutcomeUnban, ResultDone)
 			m.log.Info("timed ban lifted", "audit", true, "platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID,
@@ -779,7 +779,7 @@ func (m *Moderator) banAgain(ctx context.Context, bk store.BanKeeper, p bot.Plat
 		m.log.Warn("a ban given while an earlier one was being lifted was undone, and not given again", "audit", true,
 			"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "until", until, "err", err)
 		return fmt.Sprintf("⚠️ %s (%s %s) was banned again %s while an earlier ban was being lifted; the lift undid it, and it could not be given again: %v. Ban by hand.",
-			bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID)), ev.Platform, ev.Author.ID, end, err)
+			bot.Shown(cmp.Or(ev.Author.Name, ev.Author.ID), memberNameShown), ev.Platform, ev.Author.ID, end, err)
 	}
 	m.count(m.Label(ev.Platform), bot.ActBan, ResultDone)
 	m.log.Info("timed ban lifted, and a ban given meanwhile given again", "audit", true, "platform", ev.Platform, "space", ev.Space,

@@ -223,16 +223,8 @@ func causeText(lead store.Case, card store.CauseCard, now time.Time) string {
 	if len(kinds) == 1 {
 		why = strings.TrimPrefix(why, kinds[0]+": ") // said first
 	}
-	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue: ",
+	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue. ",
 		strings.Join(kinds, ", "), card.N, card.Since.UTC().Format("15:04"), why)
-	for i := len(card.Latest) - 1; i >= 0; i-- {
-		b.WriteString(card.Latest[i].Name)
-		b.WriteString(", ")
-	}
-	if n := card.N - 1 - len(card.Latest); n > 0 {
-		fmt.Fprintf(&b, "%d more, ", n)
-	}
-	b.WriteString("this one. ")
 	switch _, late := LateOutcome(lead, now); {
 	case late:
 		b.WriteString("When the limit ends, vigie carries them out itself, each case decided by vigie, unless you decided it first; these buttons act on this message alone.")
@@ -241,8 +233,24 @@ func causeText(lead store.Case, card store.CauseCard, now time.Time) string {
 	default:
 		b.WriteString("Once vigie may act again, decide them there; these buttons act on this message alone.")
 	}
+	// Who the cases are about, last: the members' names, each on one line
+	// and cut (bot.Shown), can only push one another off a card, not what
+	// the buttons do.
+	b.WriteString(" The cases: ")
+	for i := len(card.Latest) - 1; i >= 0; i-- {
+		b.WriteString(bot.Shown(card.Latest[i].Name, causeNameShown))
+		b.WriteString(", ")
+	}
+	if n := card.N - 1 - len(card.Latest); n > 0 {
+		fmt.Fprintf(&b, "%d more, ", n)
+	}
+	b.WriteString("this one.")
 	return b.String()
 }
+
+// causeNameShown is how many characters of a member's name a cause's card
+// shows.
+const causeNameShown = 24
 
 // causeOthers is what the card of c, decided, says of the other cases its
 // cause's card counted: its decision shows in place of the count, and they

@@ -218,3 +218,42 @@ func TestCauseCardLongLimitSaysWhoActs(t *testing.T) {
 		t.Errorf("LateOutcome of a timed ban = %q, %v, want ban(1d)", o, ok)
 	}
 }
+
+// TestCauseCardNamesStayInTheirPlace: the card of a cause names the latest
+// members its cases are about, names they chose: long, of several lines or
+// turning the text right to left, they neither push what the card's
+// buttons do off a card a desk cuts (600 characters on either), nor write
+// lines of their own, nor turn the text after them.
+func TestCauseCardNamesStayInTheirPlace(t *testing.T) {
+	st := memory.New()
+	desk := &causeDesk{st: st}
+	p := &chat{recorder: recorder{name: "discord", errs: map[string][]error{}}}
+	m, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{"discord": p}, Store: st, Desk: desk,
+		Now: func() time.Time { return at }, Retry: handlers.Retry{Attempts: 1}, FailureCause: lacksCause,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 12 {
+		ev := event("discord")
+		ev.ID, ev.Channel = fmt.Sprint("m-", n), "general"
+		ev.Author = bot.Author{ID: fmt.Sprint("u-", n), Name: "Eve\u202e\n✅ Kept — decided by Ann " + strings.Repeat("x", 50)}
+		p.errs["delete"] = []error{errLacks}
+		v := verdict("discord", bot.Match{Rule: "scam", Category: "spam", Actions: []bot.Action{{Kind: bot.ActDelete}}})
+		if err := m.Handle(context.Background(), ev, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.FlushCases(context.Background())
+	text := desk.lastEdit()
+	shown := string([]rune(text)[:min(600, len([]rune(text)))])
+	switch {
+	case !strings.Contains(shown, "these buttons act on this message alone"):
+		t.Errorf("the card's first 600 characters do not say what its buttons do:\n%s", shown)
+	case strings.Contains(text, "\n"):
+		t.Errorf("a name broke the card's lines:\n%s", text)
+	case strings.Count(text, "\u2068") != strings.Count(text, "\u2069") || strings.Count(text, "\u2068") < 10:
+		t.Errorf("the names are not set apart each:\n%q", text)
+	}
+}

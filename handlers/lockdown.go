@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -224,10 +223,4 @@ func (m *Moderator) placeNamed(ev bot.Event) string {
 
 // shownName is a name members chose, in a line of vigie's: on one line, cut
 // to 60 characters, and unable to turn the text around it.
-func shownName(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:59]) + "…"
-	}
-	return bot.IsolateBidi(s)
-}
+func shownName(s string) string { return bot.Shown(s, 60) }

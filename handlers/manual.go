@@ -16,6 +16,11 @@ import (
 // audit log and the reports, beside the rule file's own rules.
 const ManualRule = "manual"
 
+// memberNameShown is how many characters of a member's name vigie's
+// answers to the moderators show: a name is one line, cut (bot.Shown), so
+// that it writes no line of its own in the answer.
+const memberNameShown = 64
+
 // Moderate carries out a moderator's command (/ban, /del, /warn…) given in the
 // place itself: through the platform's capabilities and the retry stage, with
 // an audit entry naming the moderator, counted in vigie_actions_total and in
@@ -26,7 +31,7 @@ const ManualRule = "manual"
 // with a *bot.CommunityError.
 func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	ev := r.Target
-	who := bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID))
+	who := bot.Shown(cmp.Or(ev.Author.Name, ev.Author.ID), memberNameShown)
 	if ok, own := m.communities.Load().MayDecide(r.By, m.communityOf(ev)); !ok {
 		m.log.Warn("moderator's command refused: a community's CM", "audit", true, "by", r.By,
 			"command", string(r.Command), "platform", ev.Platform, "space", ev.Space, "community", m.communityOf(ev), "own", own)
@@ -275,7 +280,7 @@ const maxWarnsCases = 5
 // warnsText says what vigie holds against a member: their strikes in the
 // place, their cases (in every place of the platform) and the notes on them.
 func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error) {
-	who := bot.IsolateBidi(cmp.Or(ev.Author.Name, ev.Author.ID))
+	who := bot.Shown(cmp.Or(ev.Author.Name, ev.Author.ID), memberNameShown)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s %s):", who, ev.Platform, ev.Author.ID)
 	if sk, ok := m.store.(store.StrikeKeeper); ok {

@@ -185,3 +185,23 @@ func TestModerateCountedInReports(t *testing.T) {
 		t.Errorf("report: manual = %+v, by action %v", manual, r.ByAction)
 	}
 }
+
+// A member's name, in what vigie answers a moderator's command, is one line
+// and cut: "Bob\n0 strikes here" writes no line of its own under /warns,
+// whose first line still says who the strikes are about.
+func TestModerateNamesTheMemberOnOneLine(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	p := &chat{recorder: recorder{name: "discord"}}
+	m, _ := newModerator(t, st, nil, p)
+	ev := event("discord")
+	ev.Author.Name = "Bob\nno strike here, no case. " + strings.Repeat("x", 100)
+	if _, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarn, Target: ev, Text: "no spam", By: "discord:42"}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: ev, By: "discord:42"})
+	first, _, _ := strings.Cut(text, "\n")
+	if err != nil || !strings.HasPrefix(first, "Bob no strike here, no case. xxx") || !strings.Contains(first, "… (discord u-7): 1 strike here") {
+		t.Errorf("/warns = %q, %v; want the name on the first line, cut, before the member's id", text, err)
+	}
+}

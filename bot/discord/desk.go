@@ -201,6 +201,19 @@ var markdown = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "
 // md shows s as written.
 func md(s string) string { return markdown.Replace(s) }
 
+// maxNameShown is how many characters of a name a card and the queue show:
+// a Discord name is shorter, another platform's may not be.
+const maxNameShown = 64
+
+// shownName is s, a name someone else chose (a member's, a CM's on another
+// desk), as a card shows it: on one line (bot.OneLine), so that it writes
+// no line of its own on the card; cut, so that a long one does not push the
+// message and the decision off a card Discord bounds to 2,000 characters;
+// set apart once cut (bot.IsolateBidi); and as written (md).
+func shownName(s string) string {
+	return md(bot.Shown(s, maxNameShown))
+}
+
 // renderCard writes a case in Discord markdown; what members and others
 // wrote shows as written.
 func renderCard(card bot.Card, decidedName, note string) string {
@@ -221,9 +234,9 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if card.Unverified {
 		fmt.Fprintf(&b, "**%s**\n", md(bot.UnverifiedText(ev.Platform)))
 	}
-	who := ev.Author.Name
+	who := shownName(ev.Author.Name)
 	if who == "" {
-		who = ev.Author.ID
+		who = md(ev.Author.ID)
 	}
 	place := ev.Platform
 	if ev.Platform == Platform && ev.Channel != "" {
@@ -231,7 +244,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	} else if ev.Channel != "" {
 		place = md(place + " #" + ev.Channel)
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", place, md(bot.IsolateBidi(who)), md(ev.Author.ID))
+	fmt.Fprintf(&b, "%s · %s (id %s)", place, who, md(ev.Author.ID))
 	if !ev.At.IsZero() {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
@@ -253,7 +266,7 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	if card.Decided() {
 		by := md(card.DecidedBy)
 		if decidedName != "" {
-			by = fmt.Sprintf("%s (%s)", md(decidedName), md(card.DecidedBy))
+			by = fmt.Sprintf("%s (%s)", shownName(decidedName), md(card.DecidedBy))
 		}
 		fmt.Fprintf(&b, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
 		if !card.DecidedAt.IsZero() {
@@ -742,11 +755,11 @@ func renderQueue(cards []bot.Card) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d open case(s):\n", len(cards))
 	for _, card := range cards {
-		who := card.Event.Author.Name
+		who := shownName(card.Event.Author.Name)
 		if who == "" {
-			who = card.Event.Author.ID
+			who = md(card.Event.Author.ID)
 		}
-		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, md(bot.IsolateBidi(who)),
+		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who,
 			md(bot.IsolateBidi(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link

@@ -162,7 +162,7 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 	}
 	msg := outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, html: true, text: html.EscapeString(text)}
 	if t.user > 0 {
-		msg.text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, t.user, html.EscapeString(bot.IsolateBidi(name)), msg.text)
+		msg.text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, t.user, html.EscapeString(shownName(name, maxPersonShown)), msg.text)
 	}
 	_, err = c.sendMessage(ctx, bot.ActWarn, msg)
 	return err

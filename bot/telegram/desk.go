@@ -64,7 +64,7 @@ func (d *Desk) AlertIn(ctx context.Context, to, text string) error {
 	if err != nil {
 		return &bot.ActionError{Op: bot.ActAlert, Err: fmt.Errorf("telegram: desk chat %q is not a chat id", to)}
 	}
-	_, err = d.c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
+	_, err = d.c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + alertText(text)})
 	return err
 }
 
@@ -75,7 +75,7 @@ func (d *Desk) Alert(ctx context.Context, text string) error {
 	if chat == 0 {
 		return errNoDesk
 	}
-	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + text})
+	_, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: chat, text: "🚨 " + alertText(text)})
 	return err
 }
 
@@ -252,13 +252,16 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	b.WriteString("\n")
+	if n.posesAs != "" {
+		fmt.Fprintf(&b, "<b>⚠️ Not the CM %s: named like them</b>\n", e(n.posesAs))
+	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", e(string(ev.Kind)))
 	}
 	// what the member showed, forward, hidden links and names included: the
 	// CM judges what the rules judged
 	if content := ev.Content(); content != "" {
-		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(content, 1500)))
+		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(content, "/"), 1500)))
 	} else if ev.Attachments > 0 {
 		// a sticker, a photo without a caption: say so, rather than a
 		// card that seems to quote nothing
@@ -921,18 +924,19 @@ func (c *Client) ownRightsChanged(mc *tgbotapi.ChatMemberUpdated) {
 	if desk == 0 || c.inDesk(chat) || !c.moderates(chat) {
 		return
 	}
-	place := mc.Chat.Title
+	place := shownName(mc.Chat.Title, maxTitleShown)
 	if place == "" {
 		place = itoa(chat)
 	}
+	who := shownName(fullName(&mc.From), maxPersonShown)
 	var text string
 	switch {
 	case now != "":
-		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, fullName(&mc.From), now)
+		text = fmt.Sprintf("⚠️ %s, changed by %s: %s", place, who, now)
 	case mc.OldChatMember.Status == "left" || mc.OldChatMember.Status == "kicked":
-		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, fullName(&mc.From))
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie was added as an administrator with the rights it needs.", place, who)
 	case c.ownRightsProblem(chat, mc.OldChatMember) != "":
-		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, fullName(&mc.From))
+		text = fmt.Sprintf("✅ %s, changed by %s: vigie is an administrator with the rights it needs again.", place, who)
 	default:
 		return
 	}

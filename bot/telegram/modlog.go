@@ -41,7 +41,9 @@ func (c *Client) PostLog(ctx context.Context, to, text string) (string, error) {
 // and chat it is.
 func (c *Client) postLog(ctx context.Context, chat int64, text string) (int, int64, error) {
 	chat = c.moved.follow(chat)
-	params := tgbotapi.Params{"chat_id": itoa(chat), "text": html.EscapeString(truncate(text, maxText)), "parse_mode": "HTML",
+	// A line names members and quotes their words: their commands are
+	// made text (alertText), as on the desk.
+	params := tgbotapi.Params{"chat_id": itoa(chat), "text": html.EscapeString(truncate(alertText(text), maxText)), "parse_mode": "HTML",
 		"link_preview_options": jsonParam(map[string]any{"is_disabled": true})}
 	if err := c.limiter.wait(ctx, chat); err != nil {
 		return 0, chat, &bot.ActionError{Op: opModLog, Retryable: errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNoSlot),
@@ -74,5 +76,5 @@ func (c *Client) EditLog(ctx context.Context, to, id, text string) error {
 	if err != nil || err2 != nil {
 		return &bot.ActionError{Op: opModLog, Err: fmt.Errorf("telegram: mod-log line %s:%s", to, id)}
 	}
-	return c.editMessage(ctx, chat, msg, html.EscapeString(truncate(text, maxText)), nil)
+	return c.editMessage(ctx, chat, msg, html.EscapeString(truncate(alertText(text), maxText)), nil)
 }

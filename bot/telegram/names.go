@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -132,10 +134,23 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 	return t, ok
 }
 
-func (d *directory) topicOf(chat int64, thread int) string {
+// topicOf is the name of chat's forum topic thread, and whether another
+// topic of chat known here is named alike (foldName): a member may create a
+// topic named as another ("Announcements"), and the card then says which.
+func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.topics[[2]int64{chat, int64(thread)}]
+	name = d.topics[[2]int64{chat, int64(thread)}]
+	if name == "" {
+		return "", false
+	}
+	folded := foldName(name)
+	for k, other := range d.topics {
+		if k[0] == chat && k[1] != int64(thread) && foldName(other) == folded {
+			return name, true
+		}
+	}
+	return name, false
 }
 
 func (d *directory) personOf(id int64) (person, bool) {
@@ -235,36 +250,118 @@ func (c *Client) groupTitle(ctx context.Context, chat int64) string {
 // personName is how the desk names the Telegram user id: "Ann (@ann)", "Ann"
 // or "@ann"; "" when neither the updates nor the desk chat tell.
 func (c *Client) personName(ctx context.Context, id int64) string {
-	p, ok := c.dir.personOf(id)
-	if !ok {
-		desk := c.deskChat()
-		key := "user:" + itoa(id)
-		if desk == 0 || id <= 0 || !c.dir.mayAsk(key) {
-			return ""
-		}
-		ctx, cancel := context.WithTimeout(ctx, nameAskWait)
-		defer cancel()
-		raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(desk), "user_id": itoa(id)})
-		var cm tgbotapi.ChatMember
-		if err != nil || json.Unmarshal(raw, &cm) != nil || cm.User == nil {
-			return ""
-		}
-		c.dir.user(cm.User)
-		c.dir.answered(key)
-		p = person{name: fullName(cm.User), username: cm.User.UserName}
+	if p, ok := c.person(ctx, id); ok {
+		return p.shown()
 	}
-	return p.shown()
+	return ""
 }
 
+// person is the Telegram user id's names, as the updates showed them, or as
+// the desk chat says them now (getChatMember); false when neither tells.
+func (c *Client) person(ctx context.Context, id int64) (person, bool) {
+	if p, ok := c.dir.personOf(id); ok {
+		return p, true
+	}
+	desk := c.deskChat()
+	key := "user:" + itoa(id)
+	if desk == 0 || id <= 0 || !c.dir.mayAsk(key) {
+		return person{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, nameAskWait)
+	defer cancel()
+	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(desk), "user_id": itoa(id)})
+	var cm tgbotapi.ChatMember
+	if err != nil || json.Unmarshal(raw, &cm) != nil || cm.User == nil {
+		return person{}, false
+	}
+	c.dir.user(cm.User)
+	c.dir.answered(key)
+	return person{name: fullName(cm.User), username: cm.User.UserName}, true
+}
+
+// shownName is s, a name someone else chose, as a card shows it: on one
+// line (bot.OneLine), cut to n UTF-16 units, then set apart from the line
+// around it (bot.IsolateBidi). Cut after, the isolate would lose its end
+// with a long name's tail, and a right-to-left override in the name would
+// turn the rest of the line, the author's id included.
+//
+// Its commands and mentions are made plain text (inert): a tap on a name
+// should never send a command nor open another's profile.
+func shownName(s string, n int) string {
+	return bot.IsolateBidi(truncate(inert(bot.OneLine(s), "/@"), n))
+}
+
+// inert is s, text others wrote that the desk shows, with a word joiner
+// (U+2060, which shows nothing) after each "/" or "@" of starts (those of
+// "/@" it names) where Telegram would find a command or a mention: after no
+// letter, digit, "_", "/", "<" or ">", and before a letter, digit or "_".
+// Telegram makes a command of a message's "/pause", which a tap sends, from
+// whoever taps it, with vigie's username, to the chat: a member named
+// "/pause", or whose message says it, would have the CM who taps it on a
+// card pause vigie. A link's path ("example.com/pause") is left whole.
+func inert(s, starts string) string { return inertBut(s, starts, nil) }
+
+// inertBut is inert, but for the commands keep names (without their "/"):
+// vigie's own words in a text that quotes others' may offer a command that
+// only shows something (/queue).
+func inertBut(s, starts string, keep func(command string) bool) string {
+	if !strings.ContainsAny(s, starts) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	prev := rune(-1)
+	for i, r := range s {
+		b.WriteRune(r)
+		if strings.ContainsRune(starts, r) && !commandChar(prev) && !strings.ContainsRune("/<>", prev) {
+			if next, _ := utf8.DecodeRuneInString(s[i+1:]); commandChar(next) && (keep == nil || r != '/' || !keep(commandAt(s[i+1:]))) {
+				b.WriteRune('\u2060')
+			}
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// commandAt is the name of the command s starts with, its "/" before it.
+func commandAt(s string) string {
+	end := strings.IndexFunc(s, func(r rune) bool { return !commandChar(r) })
+	if end < 0 {
+		return s
+	}
+	return s[:end]
+}
+
+// showsOnly reports whether the desk command name only shows something,
+// and may be tapped in an alert: not /pause, /resume, /reload, /mode or
+// /reply, nor a command for the groups.
+func showsOnly(name string) bool {
+	switch name {
+	case "queue", "status", "help", "rules", "stats", "report":
+		return true
+	}
+	return false
+}
+
+// alertText is text for the desk's alerts and pages, which quote others
+// (a wave's messages, a group's title): their commands made text (inert),
+// vigie's own that only show something left to tap.
+func alertText(text string) string { return inertBut(text, "/", showsOnly) }
+
+// commandChar reports whether r may be in a command's or a username's name
+// as Telegram reads one, or joins the word before a "/".
+func commandChar(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
 func (p person) shown() string {
-	name := truncate(bot.IsolateBidi(strings.TrimSpace(p.name)), maxPersonShown)
+	name := shownName(p.name, maxPersonShown)
+	username := shownName(p.username, maxPersonShown)
 	switch {
-	case p.username == "" || p.name == p.username:
+	case username == "" || name == username:
 		return name
 	case name == "":
-		return "@" + p.username
+		return "@" + username
 	}
-	return name + " (@" + p.username + ")"
+	return name + " (@" + username + ")"
 }
 
 // deciderName is how a card names who decided its case: a Telegram CM by
@@ -278,7 +375,7 @@ func (c *Client) deciderName(ctx context.Context, by, given string) string {
 		}
 	}
 	if given != "" {
-		return truncate(bot.IsolateBidi(given), maxPersonShown)
+		return shownName(given, maxPersonShown)
 	}
 	return by
 }
@@ -287,6 +384,46 @@ func (c *Client) deciderName(ctx context.Context, by, given string) string {
 type cardNames struct {
 	place   string // where the message was: a group's title, its topic's name
 	decider string // who decided the case
+	// posesAs is the CM the author is named like without being them, as
+	// the card names that CM; "" for none.
+	posesAs string
+}
+
+// posesAs is the CM of the desk whom the author of ev is named like without
+// being them, as a card names that CM: a name that holds the CM's username
+// ("Ann (@ann_cm)", which reads on the author's line as the CM's own when
+// the author has no username), or that is the CM's name; "" for none. Names
+// are compared on one line, without spaces and capitals. A CM's names are
+// those the updates showed, or, when none did since the start (or a raid's
+// many names pushed theirs out), those the desk chat says (person).
+func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
+	name := foldName(ev.Author.Name)
+	if ev.Platform != Platform {
+		// another platform's username shows as "(@…)" too
+		name += foldName(ev.Author.Username)
+	}
+	if name == "" {
+		return ""
+	}
+	for id := range c.desk.Load().cms {
+		if ev.Platform == Platform && ev.Author.ID == itoa(id) {
+			continue
+		}
+		p, ok := c.person(ctx, id)
+		if !ok {
+			continue
+		}
+		if u := foldName(p.username); (u != "" && strings.Contains(name, u)) || name == foldName(p.name) {
+			return p.shown()
+		}
+	}
+	return ""
+}
+
+// foldName is a name as posesAs compares it: on one line, without its
+// spaces, in small letters.
+func foldName(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(bot.OneLine(s)), ""))
 }
 
 // cardNames finds a card's names; "" where none is known.
@@ -296,6 +433,7 @@ func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName strin
 		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
 	}
 	n.place = c.placeName(ctx, card.Event)
+	n.posesAs = c.posesAs(ctx, card.Event)
 	return n
 }
 
@@ -312,14 +450,17 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 	}
 	var place string
 	if t := c.groupTitle(ctx, chat); t != "" {
-		place = truncate(bot.IsolateBidi(t), maxTitleShown)
+		place = shownName(t, maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
-		if t := c.dir.topicOf(chat, thread); t != "" {
+		if t, alike := c.dir.topicOf(chat, thread); t != "" {
 			if place == "" {
 				place = "group " + ev.Space
 			}
-			place += " › " + truncate(bot.IsolateBidi(t), maxTopicShown)
+			place += " › " + shownName(t, maxTopicShown)
+			if alike {
+				place += " (topic " + ev.Thread + ")"
+			}
 		}
 	}
 	return place

@@ -41,7 +41,7 @@ func (d *Desk) Page(ctx context.Context, text string) error {
 		words += 1 + len(label)
 	}
 	var b strings.Builder
-	b.WriteString("🚨 " + html.EscapeString(truncate(text, max(maxText-3-words, 1))))
+	b.WriteString("🚨 " + html.EscapeString(truncate(alertText(text), max(maxText-3-words, 1))))
 	if len(ids) > 0 {
 		b.WriteString("\n" + strings.TrimPrefix(mentions.String(), " "))
 	}

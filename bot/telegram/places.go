@@ -190,7 +190,7 @@ func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
 				return
 			}
 			text := fmt.Sprintf("ℹ️ %s (%s) added vigie to the group %s (id %d), which no CM owns: it is not moderated until its id is in TELEGRAM_CHATS (desk.telegram_chats).",
-				bot.IsolateBidi(fullName(&mc.From)), by, bot.IsolateBidi(place), chat)
+				shownName(fullName(&mc.From), maxPersonShown), by, shownName(place, maxTitleShown), chat)
 			if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
 				log.Warn("the desk chat was not told that a group a CM added vigie to is not moderated", "err", err)
 			}
@@ -206,7 +206,7 @@ func (c *Client) addedBy(mc *tgbotapi.ChatMemberUpdated) {
 			return
 		}
 		text := fmt.Sprintf("🚪 vigie was added to the group %s (id %d) by %s (%s), who is not a CM, and left it. To moderate it, put its id in TELEGRAM_CHATS (desk.telegram_chats)%s, then add vigie again.",
-			bot.IsolateBidi(place), chat, bot.IsolateBidi(fullName(&mc.From)), by, c.orCMOwner())
+			shownName(place, maxTitleShown), chat, shownName(fullName(&mc.From), maxPersonShown), by, c.orCMOwner())
 		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
 			log.Warn("the desk chat was not told that vigie left a group", "err", err)
 		}

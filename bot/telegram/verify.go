@@ -141,6 +141,9 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 // askVerify holds the member, posts the button and records them as pending,
 // once for the join of event id join.
 func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, name, join string) {
+	// the member's name, which they chose, on one line and cut: it writes
+	// no line in vigie's voice, in the group nor on the desk
+	shown := shownName(name, maxPersonShown)
 	defer c.asking.Start(itoa(chat) + ":" + itoa(user))()
 	log := c.log.With("chat", chat, "user", user, "name", name)
 	if !c.firstAsk(ctx, log, v, join) {
@@ -152,17 +155,17 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		return
 	}
 	if err != nil {
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", name, user, err), err)
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", shown, user, err), err)
 		return
 	}
-	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(bot.IsolateBidi(name))) + html.EscapeString(v.Prompt(bot.IsolateBidi(name)))
+	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(shown)) + html.EscapeString(v.Prompt(shown))
 	data := verifyPrefix + itoa(chat) + ":" + itoa(user)
 	msg, err := c.sendMessage(ctx, opVerify, outgoing{chat: chat, html: true, text: text,
 		markup: tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(v.Button, data)))})
 	if err != nil {
 		// Held with no button to press: let them go rather than leave them mute.
 		c.lift(ctx, chat, user)
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not post the verification button for %s (%d): %v", name, user, err), err)
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not post the verification button for %s (%d): %v", shown, user, err), err)
 		return
 	}
 	p := bot.Pending{Platform: Platform, Space: itoa(chat), User: itoa(user), Name: name,
@@ -173,7 +176,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 	if err := v.Pending.PutPending(ctx, p); err != nil {
 		c.lift(ctx, chat, user)
 		c.deletePrompt(ctx, chat, p.Prompt)
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", name, user, err), err)
+		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", shown, user, err), err)
 		return
 	}
 	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()

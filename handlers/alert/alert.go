@@ -496,11 +496,8 @@ func (a *Alerter) overText(w wave.Wave) string {
 
 func (a *Alerter) where(w wave.Wave) string {
 	if a.o.PlaceName != nil && w.Space != "" {
-		if name := strings.Join(strings.Fields(a.o.PlaceName(w.Platform, w.Space)), " "); name != "" {
-			if r := []rune(name); len(r) > 60 {
-				name = string(r[:59]) + "…"
-			}
-			return w.Platform + " · " + bot.IsolateBidi(name) + " (" + w.Space + ")"
+		if name := bot.Shown(a.o.PlaceName(w.Platform, w.Space), 60); name != "" {
+			return w.Platform + " · " + name + " (" + w.Space + ")"
 		}
 	}
 	return strings.TrimSpace(w.Platform + " " + cmp.Or(w.Space, "(no space)"))

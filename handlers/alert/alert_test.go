@@ -457,7 +457,7 @@ func TestPageNamesThePlace(t *testing.T) {
 	rs, st, eng := waveEngine(t, rules.Options{})
 	now := night
 	d := &desk{}
-	title := "Fans\n✅ all clear \u202e" + strings.Repeat("x", 100)
+	title := "Fans\n✅ all clear E" + strings.Repeat("\u0301", 20) + "\u200b \u202e" + strings.Repeat("x", 100)
 	a, _ := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Now: func() time.Time { return now },
 		PlaceName: func(platform, space string) string {
 			if platform == "facebook" && space == "page-1" {
@@ -479,7 +479,9 @@ func TestPageNamesThePlace(t *testing.T) {
 	if len(pages) != 1 {
 		t.Fatalf("paged %d times", len(pages))
 	}
-	want := "hits on facebook · \u2068Fans ✅ all clear \u202e" + strings.Repeat("x", 41) + "…\u2069 (page-1) since"
+	// on one line, 4 accents on a letter at most, the zero-width space
+	// dropped, cut to 60 characters, then set apart
+	want := "hits on facebook · \u2068Fans ✅ all clear E" + strings.Repeat("\u0301", 4) + " \u202e" + strings.Repeat("x", 35) + "…\u2069 (page-1) since"
 	if !strings.Contains(pages[0], want) {
 		t.Errorf("page = %q\nwant %q in it", pages[0], want)
 	}

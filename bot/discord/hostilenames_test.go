@@ -1,0 +1,68 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
+)
+
+// TestHostileNamesOnDiscordCards: a member's name, on Discord or on another
+// platform whose cases come to the Discord desk, cannot change what the
+// moderators read of a card: it stays on the author's line, cut, and a
+// right-to-left override in it turns nothing after it, also once cut.
+func TestHostileNamesOnDiscordCards(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	for i, tt := range []struct{ what, platform, name string }{
+		{"name of three lines", "telegram", "Eve\n\n✅ Kept — decided by Ann"},
+		{"name with other line breaks", "discord", "Eve\r✅ Kept\u2028— decided\u0085by Ann"},
+		{"name of 4,096 characters", "telegram", strings.Repeat("E", 4096)},
+		{"long name turning the line", "telegram", "Eve\u202e" + strings.Repeat("x", 4096)},
+		{"name stacking marks over the lines around", "discord", "E" + strings.Repeat("\u0301", 30)},
+	} {
+		ev := bot.Event{ID: fmt.Sprint(1001 + i), Platform: tt.platform, Kind: bot.KindMessage, Space: "-100", Channel: "-100",
+			Author: bot.Author{ID: "7", Name: tt.name}, Text: "hello"}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: fmt.Sprintf("c-%d", i), Rule: "scam", Event: ev}); err != nil {
+			t.Fatalf("%s: PostCard: %v", tt.what, err)
+		}
+		content := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", i+1, nil).Body["content"])
+		var line string
+		for l := range strings.SplitSeq(content, "\n") {
+			if strings.Contains(l, "(id 7)") {
+				line = l
+			}
+		}
+		before, _, _ := strings.Cut(line, "(id 7)")
+		switch {
+		case !strings.HasPrefix(line, "<#") && !strings.HasPrefix(line, tt.platform+" "):
+			t.Errorf("%s: the author's line does not start the card's place: %q\ncard:\n%s", tt.what, line, content)
+		case strings.Contains(content, "\n✅") || strings.ContainsAny(content, "\r\u2028\u0085"):
+			t.Errorf("%s: a name broke the card's lines:\n%s", tt.what, content)
+		case strings.Count(before, "\u2068") != strings.Count(before, "\u2069"):
+			t.Errorf("%s: the author's id is turned by what comes before it: %q", tt.what, before)
+		case len([]rune(line)) > 120:
+			t.Errorf("%s: the author's line is %d long, not cut: %.80q…", tt.what, len([]rune(line)), line)
+		case marksInARow(content) > bot.MaxMarks:
+			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.what, marksInARow(content), line)
+		}
+	}
+}
+
+func marksInARow(s string) int {
+	most, run := 0, 0
+	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			run++
+			most = max(most, run)
+		} else {
+			run = 0
+		}
+	}
+	return most
+}
