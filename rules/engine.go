@@ -184,8 +184,8 @@ func (e *Engine) Analyze(a *text.Analysis, ev *bot.Event) {
 }
 
 // AssessAnalyzed is Assess of *ev, which it reads and does not change, whose
-// text Analyze analysed into a; a is read during the call only, and not
-// changed.
+// text Analyze analysed into a. The assessment keeps nothing of a: a may
+// hold another event's text once the call has returned.
 func (e *Engine) AssessAnalyzed(ctx context.Context, ev *bot.Event, a *text.Analysis) (Assessment, error) {
 	return e.assessIn(ctx, ev, ev.Platform, a)
 }
