@@ -166,34 +166,18 @@ func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 // and counters nor sees them: a forged insult does not make the member's
 // next real message a third strike. The rules still read its platform.
 func (e *Engine) AssessApart(ctx context.Context, ev bot.Event, apart string) (Assessment, error) {
-	return e.assessIn(ctx, &ev, apart, nil)
+	return e.assessIn(ctx, &ev, apart)
 }
 
 // assess is Assess of *ev, which it reads and does not change: the event is
 // not copied again for it.
 func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
-	return e.assessIn(ctx, ev, ev.Platform, nil)
-}
-
-// Analyze analyses the text of *ev into a, as Assess does first; a then
-// holds it for AssessAnalyzed. A caller with many events may analyse a few
-// of them, then assess them: each step's code and tables stay in the caches
-// from one event to the next, rather than each evicting the other's.
-func (e *Engine) Analyze(a *text.Analysis, ev *bot.Event) {
-	text.AnalyzeOwnedInto(a, ev.Content(), e.rs.owners)
-}
-
-// AssessAnalyzed is Assess of *ev, which it reads and does not change, whose
-// text Analyze analysed into a. The assessment keeps nothing of a: a may
-// hold another event's text once the call has returned.
-func (e *Engine) AssessAnalyzed(ctx context.Context, ev *bot.Event, a *text.Analysis) (Assessment, error) {
-	return e.assessIn(ctx, ev, ev.Platform, a)
+	return e.assessIn(ctx, ev, ev.Platform)
 }
 
 // assessIn is assess, with what the event counts kept under the platform
-// kept in the store; an is the event's text analysed, or nil to analyse it
-// here.
-func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string, an *text.Analysis) (Assessment, error) {
+// kept in the store.
+func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Assessment, error) {
 	rs := e.rs
 	now, seen := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
@@ -235,15 +219,9 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string, an *t
 	// the heap, as it must for an addressable struct. Counts and State are
 	// shared with the box, so what is filled in later (counters, strikes, hits)
 	// is seen through it.
-	var content string
-	if an != nil {
-		content = an.Text
-	} else {
-		content = ev.Content()
-		an = &s.analysis
-		text.AnalyzeOwnedInto(an, content, rs.owners)
-	}
-	newEnv(&s.env, ev, content, an, now, st, counts, s.hoursAfter)
+	content := ev.Content()
+	text.AnalyzeOwnedInto(&s.analysis, content, rs.owners)
+	newEnv(&s.env, ev, content, &s.analysis, now, st, counts, s.hoursAfter)
 	st.owners = rs.owners
 	s.env.Community = rs.envDefault
 	if comm != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
-	"github.com/vigie-bot/vigie/rules/text"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/memory"
 )
@@ -321,13 +320,7 @@ type lane struct {
 	eng *rules.Engine
 	st  *laneStore
 	in  chan *round
-	// an holds the texts of the next few events analysed (evaluate)
-	an *[analyzeAhead]text.Analysis
 }
-
-// analyzeAhead is how many events a lane analyses the texts of before it
-// assesses them.
-const analyzeAhead = 16
 
 // run evaluates the lane's share of r, and closes r.done if it is the last
 // lane through.
@@ -341,29 +334,14 @@ func (l *lane) run(ctx context.Context, r *round, i int) {
 }
 
 // evaluate assesses the events of r that are lane i's.
-//
-// It analyses the texts of a few events, then assesses them, then the next
-// few: the text analysis's code and tables and the rules' stay warm from one
-// event to the next rather than each evicting the other's at every event.
 func (l *lane) evaluate(ctx context.Context, r *round, i int) {
-	if l.an == nil {
-		l.an = new([analyzeAhead]text.Analysis)
-	}
-	ids := r.byLane[i]
-	for len(ids) > 0 {
-		few := ids[:min(len(ids), analyzeAhead)]
-		ids = ids[len(few):]
-		for k, j := range few {
-			l.eng.Analyze(&l.an[k], &r.outs[j].ev)
-		}
-		for k, j := range few {
-			o := &r.outs[j]
-			l.st.dup = o.dup
-			as, err := l.eng.AssessAnalyzed(ctx, &o.ev, &l.an[k])
-			o.as = as
-			if err != nil {
-				o.err = fmt.Errorf("evaluate %q: %w", o.ev.ID, err)
-			}
+	for _, j := range r.byLane[i] {
+		o := &r.outs[j]
+		l.st.dup = o.dup
+		as, err := l.eng.Assess(ctx, o.ev)
+		o.as = as
+		if err != nil {
+			o.err = fmt.Errorf("evaluate %q: %w", o.ev.ID, err)
 		}
 	}
 }
