@@ -498,6 +498,24 @@ func (m *Moderator) HandleAgain(ctx context.Context, rs *rules.Ruleset, ev bot.E
 	return m.handle(ctx, rs, ev, v, early)
 }
 
+// WithTakenAgain marks ctx as carrying out a verdict taken from the journal,
+// left there by a process that stopped (killed, or cut short): that process
+// may have had its ban given by the platform, the answer lost, or given a
+// ban that covered it (a fold). Its ban is looked up on the platform before
+// it is given: a member banned already, as long as asked, is found banned,
+// not banned again.
+func WithTakenAgain(ctx context.Context) context.Context {
+	return context.WithValue(ctx, takenAgainKey{}, true)
+}
+
+type takenAgainKey struct{}
+
+// takenAgain reports whether WithTakenAgain marked ctx.
+func takenAgain(ctx context.Context) bool {
+	b, _ := ctx.Value(takenAgainKey{}).(bool)
+	return b
+}
+
 // handle is HandleBy, with the id of the case opened early for the verdict
 // by a carrying out cut short, "" for none (HandleAgain).
 func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, resumed string) error {

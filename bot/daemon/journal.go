@@ -578,7 +578,7 @@ func (d *daemon) resume(ctx context.Context) int {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
 		}
-		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done, takenAgain: true}
 		e.At = now // as the take stamped it
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()
