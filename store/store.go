@@ -674,6 +674,13 @@ type Lease struct {
 	// that before it starts the job. It names no lease: the scripts and
 	// comparisons ignore it.
 	GivenUp bool
+	// HeldFor is the TTL the job's lease was last taken for, as the store
+	// keeps it: in a lease AcquireLease granted, its holder's before this
+	// one (who may run the job until about that long after its last
+	// renewal); in one it refused (false), the holder's now. Processes
+	// whose VIGIE_LEASE_TTL differ learn so the longest, and wait for it.
+	// Zero when the store does not say. It names no lease either.
+	HeldFor time.Duration
 }
 
 // ErrLeaseGone is what RenewLease wraps when the store holds no lease of the
