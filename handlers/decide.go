@@ -3,6 +3,8 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -511,7 +513,7 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 		claimed.release()
 		m.markTaken(c.ID)
 		m.log.Info("a decision whose carrying out ended already, and failed, on another vigie", "case", c.ID, "outcome", o.String(), "by", by, "err", c.Carried)
-	case c.Carrying:
+	case c.Carrying && !m.ownMark(c):
 		_, _, err := m.carryUnknown(ctx, c, o, by, claimed)
 		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
 			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
@@ -589,7 +591,7 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 		release()
 		return c, none, fmt.Errorf("case %s decided %s by %s: %w", c.ID, c.Outcome, c.DecidedBy, store.ErrDecided)
 	}
-	if c.Carrying {
+	if c.Carrying && !m.ownMark(c) {
 		return m.carryUnknown(ctx, c, o, by, claimed)
 	}
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
@@ -855,17 +857,46 @@ func (m *Moderator) pollFor(id string) time.Duration {
 // end is recorded, a vigie finishing it after a stop, a lost claim or an end
 // not recorded knows the platform may have done it (carryUnknown). nil for a
 // store that keeps no marks, and for a case gone.
+//
+// Each mark is a value of its own. One the store did not answer is kept
+// (ownMark): the store may take it later, after this vigie stopped waiting
+// and asked nothing of the platform, and this vigie, finding it under its
+// next claim, knows it for its own.
 func (m *Moderator) markCarrying(ctx context.Context, id string) error {
 	mk, ok := m.store.(store.DecisionMarks)
 	if !ok {
 		return nil
 	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	mark := hex.EncodeToString(b[:])
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	if err := mk.MarkCarrying(sctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := mk.MarkCarrying(sctx, id, mark)
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if m.unanswered == nil {
+			m.unanswered = map[string][]string{}
+		}
+		// The last few: one written late is the last the store took.
+		m.unanswered[id] = append(m.unanswered[id][max(len(m.unanswered[id])-7, 0):], mark)
 		return err
 	}
+	delete(m.unanswered, id)
 	return nil
+}
+
+// ownMark reports whether the mark found on c (store.Case.CarryingMark) is
+// one this vigie wrote and stopped waiting for before it asked the
+// platform anything (markCarrying): no carrying out began.
+func (m *Moderator) ownMark(c store.Case) bool {
+	if c.CarryingMark == "" {
+		return false
+	}
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	return slices.Contains(m.unanswered[c.ID], c.CarryingMark)
 }
 
 // carryUnknown finishes, under its claim, the decision o of by on c whose

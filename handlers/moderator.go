@@ -196,6 +196,10 @@ type Moderator struct {
 	// again less and less often, warned of and counted (marksRefused) once.
 	unmarked     map[string]*markWait
 	marksRefused prometheus.Counter
+	// unanswered are, by case, the marks of carrying out this vigie
+	// wrote and did not hear the store take (markCarrying): found on the
+	// case later, they are its own, and nothing was asked of the platform.
+	unanswered map[string][]string
 	// stop is closed as a shutdown waits for the decisions (stopping).
 	stop     chan struct{}
 	stopOnce sync.Once

@@ -204,6 +204,9 @@ type Case struct {
 	// (DecisionMarks.MarkCarrying): whoever finishes the decision next does
 	// not know whether it was done, and must not do it blind.
 	Carrying bool `json:"carrying,omitempty"`
+	// CarryingMark is the mark of the carrying out that set Carrying
+	// (DecisionMarks.MarkCarrying), "" when not told.
+	CarryingMark string `json:"carryingMark,omitempty"`
 	// Unverified says the case's message was posted over HTTP about a
 	// platform whose own connector is on, and not seen there: anyone with
 	// the webhook secret could have written it in a member's name. The
@@ -332,8 +335,13 @@ type DecisionMarks interface {
 	// end recorded while the store was away, knows that the platform may
 	// have done it already. It returns only once the store took it: an
 	// error says nothing may be asked of the platform yet. ErrNotFound if
-	// unknown.
-	MarkCarrying(ctx context.Context, id string) error
+	// unknown. mark names this carrying out (Case.CarryingMark): its maker
+	// knows a mark the store took after it stopped waiting for the answer
+	// as its own, which asked nothing of the platform. A store that shares
+	// claims (CarryClaims) takes it only while the claim its process holds
+	// of the case is the one it took: a mark that comes after that claim
+	// was let go is dropped, never written over another holder's.
+	MarkCarrying(ctx context.Context, id, mark string) error
 }
 
 // CarryClaims is offered by a store that lets one holder at a time carry

@@ -928,9 +928,9 @@ func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 // only: while Redis is away, or does not answer, the error says so, and
 // nothing is kept for later; the decision waits for Redis, as for its
 // claim.
-func (f *Fallback) MarkCarrying(ctx context.Context, id string) error {
-	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarrying(ctx, id) },
-		func(id string) error { return f.primary.MarkCarrying(ctx, id) })
+func (f *Fallback) MarkCarrying(ctx context.Context, id, mark string) error {
+	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarrying(ctx, id, mark) },
+		func(id string) error { return f.primary.MarkCarrying(ctx, id, mark) })
 }
 
 // carryLater keeps how the decision of case id (in Redis) was carried out,
