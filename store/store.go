@@ -564,6 +564,23 @@ type Local interface {
 	Local()
 }
 
+// WithAnswer marks ctx for a write that must be taken before its caller
+// goes on (a journal entry saying an action is being asked, written before
+// the platform is asked): a store that queues writes for a pipeline
+// (the Redis store's auto-pipeline) waits for the store's answer, within
+// ctx, rather than return as soon as it is queued.
+func WithAnswer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, answerKey{}, true)
+}
+
+type answerKey struct{}
+
+// AnswerWanted reports whether WithAnswer marked ctx.
+func AnswerWanted(ctx context.Context) bool {
+	b, _ := ctx.Value(answerKey{}).(bool)
+	return b
+}
+
 // IsLocal reports whether s is a Local store.
 func IsLocal(s Store) bool {
 	_, ok := s.(Local)

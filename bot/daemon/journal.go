@@ -394,7 +394,8 @@ func (d *daemon) trying(ctx context.Context, ev bot.Event, a bot.Action) {
 	if !ok {
 		return
 	}
-	d.amend(ctx, e, "journal entry not told of an action being asked: a crash in the middle of it would ask it again",
+	// Taken by the store before the platform is asked, not queued for it.
+	d.amend(store.WithAnswer(ctx), e, "journal entry not told of an action being asked: a crash in the middle of it would ask it again",
 		"action", a.String())
 }
 

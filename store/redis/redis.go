@@ -2314,6 +2314,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
 	keys := s.journalKeys()
+	caller, wait := ctx, store.AnswerWanted(ctx)
 	ctx = s.writeContext(ctx)
 	cmds := []goredis.Cmder{
 		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
@@ -2343,6 +2344,18 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 			// written (finishedBegins), and its loss not told, while the
 			// settling is sent and may be lost.
 			calls[2].lost = s.lostFunc(lostWrite{settle: e.Settle})
+		}
+		if wait {
+			// Taken before the caller goes on (store.WithAnswer).
+			if err := s.b.do(caller, calls...); err != nil {
+				return fmt.Errorf("journal entry %s: %w", e.Key, err)
+			}
+			for _, c := range calls {
+				if err := c.cmd.Err(); err != nil {
+					return fmt.Errorf("journal entry %s: %w", e.Key, err)
+				}
+			}
+			return nil
 		}
 		s.b.push(calls...)
 		return nil
