@@ -51,6 +51,29 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 	b = stillBanner{b, still}
 	now := m.now()
 	bk, keeps := m.store.(store.BanKeeper)
+	if takenAgain(ctx) && by == "" {
+		// Taken from the journal: the process that stopped may have
+		// given it. Banned already until at least when this ban, given
+		// as its message came, would end (for good, for a ban for good),
+		// it counts as given.
+		end := store.ForGoodUntil
+		if d > 0 && !ev.At.IsZero() {
+			end = ev.At.Add(d)
+		}
+		until, longer, err := m.longerBan(ctx, p, bk, keeps, ev, end.Add(-time.Millisecond))
+		if err != nil {
+			return banGiven{}, err
+		}
+		if longer {
+			left := "for good"
+			if !until.IsZero() {
+				left = UntilText(until, now)
+			}
+			m.log.Info("a ban of a verdict taken again after a stop not given again: the member is banned already, found given", "audit", true,
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "banned", left)
+			return banGiven{}, nil
+		}
+	}
 	if d > 0 {
 		until, longer, err := m.longerBan(ctx, p, bk, keeps, ev, now.Add(d))
 		if err != nil {

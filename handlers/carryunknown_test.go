@@ -34,7 +34,7 @@ func TestDecisionBegunThenKilledNotDoneBlind(t *testing.T) {
 			t.Fatal(err)
 		}
 		// what the killed process wrote before it asked the platform
-		if err := st.MarkCarrying(ctx, c.ID); err != nil {
+		if err := st.MarkCarrying(ctx, c.ID, "killed"); err != nil {
 			t.Fatal(err)
 		}
 		return c

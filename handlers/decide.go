@@ -3,6 +3,8 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -399,7 +401,17 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 	// ends. Told again here, the CM would read it twice in the chat.
 	told := wait.Again
 	wait.Again = told || bot.HandedOn(ctx) && wait.Why == bot.WaitOtherVigie
+	unmarked, shown := false, false
+	if errors.Is(why, errUnmarked) {
+		unmarked, shown = m.markShown(c.ID)
+		wait.Again = wait.Again || shown
+	}
 	switch {
+	case unmarked && shown:
+		// Asked again: the store refuses the mark still, said once already.
+	case unmarked:
+		// carryDecision warned of it; the cards say it once.
+		m.ShowDecision(ctx, c, "⏳ Recorded, not carried out yet: vigie's store does not take it. It will be once it does; this card will say how it ends.")
 	case told:
 		m.log.Info("a decision taken again while it waits for the claim of its carrying out: still waiting, once", "case", c.ID, "outcome", o.String(), "by", by)
 	case wait.Why == bot.WaitOtherVigie:
@@ -437,7 +449,7 @@ func (m *Moderator) awaitClaim(ctx context.Context, c store.Case, o Outcome, by 
 		}
 		for {
 			tick := make(chan struct{})
-			stop := m.afterFunc(claimPoll, func() { close(tick) })
+			stop := m.afterFunc(m.pollFor(c.ID), func() { close(tick) })
 			select {
 			case <-tick:
 			case <-m.stopping():
@@ -490,6 +502,7 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 	switch {
 	case c.Carried == store.CarriedDone:
 		claimed.release()
+		m.markTaken(c.ID)
 		m.log.Info("a decision carried out by another vigie: shown, not carried out again", "case", c.ID, "outcome", o.String(), "by", by)
 		given := banGiven{}
 		if o.Kind == bot.ActBan {
@@ -498,15 +511,21 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 		m.ShowDecision(ctx, c, m.banText(given))
 	case c.Carried != "":
 		claimed.release()
+		m.markTaken(c.ID)
 		m.log.Info("a decision whose carrying out ended already, and failed, on another vigie", "case", c.ID, "outcome", o.String(), "by", by, "err", c.Carried)
-	case c.Carrying:
+	case c.Carrying && !m.ownMark(c):
 		_, _, err := m.carryUnknown(ctx, c, o, by, claimed)
 		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
 			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
 		}
 	default:
-		m.log.Warn("a decision recorded but not carried out by the vigie that held it: carried out now", "audit", true,
-			"case", c.ID, "outcome", o.String(), "by", by)
+		if m.markWaits(c.ID) {
+			// This vigie's own wait for the store to take the mark.
+			m.log.Debug("a decision whose mark the store refused: asked again", "case", c.ID, "outcome", o.String(), "by", by)
+		} else {
+			m.log.Warn("a decision recorded but not carried out by the vigie that held it: carried out now", "audit", true,
+				"case", c.ID, "outcome", o.String(), "by", by)
+		}
 		_, _, err := m.carryDecided(ctx, c, o, by, claimed)
 		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
 			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
@@ -572,7 +591,7 @@ func (m *Moderator) handedOn(ctx context.Context, c store.Case, o Outcome, by st
 		release()
 		return c, none, fmt.Errorf("case %s decided %s by %s: %w", c.ID, c.Outcome, c.DecidedBy, store.ErrDecided)
 	}
-	if c.Carrying {
+	if c.Carrying && !m.ownMark(c) {
 		return m.carryUnknown(ctx, c, o, by, claimed)
 	}
 	m.log.Warn("a decision recorded but not carried out before its process stopped: carried out now", "audit", true,
@@ -700,9 +719,18 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 		return nil
 	}
 	if err := m.markCarrying(actx, c.ID); err != nil {
-		m.log.Warn("a decision not carried out yet: the store did not record that its carrying out begins, without which a vigie finishing it after a stop could not know it may be done; carried out once it does",
-			"case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		if m.markRefused(c.ID) {
+			m.marksRefused.Inc()
+			m.log.Warn("a decision not carried out yet: the store did not record that its carrying out begins, without which a vigie finishing it after a stop could not know it may be done; asked again less and less often (up to a minute apart), carried out once it does",
+				"audit", true, "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		} else {
+			m.log.Debug("the store refused the mark of a decision again", "case", c.ID, "err", err)
+		}
 		return given, &bot.ActionError{Op: o.Kind, Err: fmt.Errorf("%w: %w", errUnmarked, err)}
+	}
+	if m.markTaken(c.ID) {
+		m.log.Info("the store took the mark of a decision it refused before: carried out now", "audit", true,
+			"case", c.ID, "outcome", o.String(), "by", by)
 	}
 	if placeAction(o.Kind) {
 		// a lockdown held while paused: locked, kept and lifted as a rule's
@@ -749,22 +777,126 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 // claim was lost.
 var errUnmarked = errors.New("the store did not record that its carrying out begins")
 
+// markPollMax bounds the pause between the asks of a decision whose mark
+// the store refuses (pollFor): a store full, a replica, or one too slow
+// for it is not asked every second, and a decision waits at most this
+// long once it takes the mark again.
+const markPollMax = time.Minute
+
+// markWait is a decision's wait for the store to take the mark of its
+// carrying out (markRefused): the pause before its next ask, doubled at
+// each, and whether its cards said it waits.
+type markWait struct {
+	next  time.Duration
+	shown bool
+}
+
+// markRefused notes that the store refused the mark of case id's decision,
+// and reports whether that begins its wait (to be warned of and counted
+// then only).
+func (m *Moderator) markRefused(id string) bool {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	if m.unmarked[id] != nil {
+		return false
+	}
+	if m.unmarked == nil {
+		m.unmarked = map[string]*markWait{}
+	}
+	m.unmarked[id] = &markWait{next: claimPoll}
+	return true
+}
+
+// markTaken ends the wait of case id's decision for its mark, and reports
+// whether it waited.
+func (m *Moderator) markTaken(id string) bool {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	_, ok := m.unmarked[id]
+	delete(m.unmarked, id)
+	return ok
+}
+
+// markWaits reports whether case id's decision waits for its mark.
+func (m *Moderator) markWaits(id string) bool {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	return m.unmarked[id] != nil
+}
+
+// markShown reports whether case id's decision waits for its mark, and
+// whether its cards said so already; they say it now.
+func (m *Moderator) markShown(id string) (waits, shown bool) {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	w := m.unmarked[id]
+	if w == nil {
+		return false, false
+	}
+	shown, w.shown = w.shown, true
+	return true, shown
+}
+
+// pollFor is the pause before a decision of case id waiting for its claim
+// asks for it again: claimPoll; while the store refuses its mark, twice
+// the pause before, up to markPollMax.
+func (m *Moderator) pollFor(id string) time.Duration {
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	w := m.unmarked[id]
+	if w == nil {
+		return claimPoll
+	}
+	d := w.next
+	w.next = min(2*d, markPollMax)
+	return d
+}
+
 // markCarrying records on case id, before its decision is asked of the
 // platform, that its carrying out begins (store.DecisionMarks): until its
 // end is recorded, a vigie finishing it after a stop, a lost claim or an end
 // not recorded knows the platform may have done it (carryUnknown). nil for a
 // store that keeps no marks, and for a case gone.
+//
+// Each mark is a value of its own. One the store did not answer is kept
+// (ownMark): the store may take it later, after this vigie stopped waiting
+// and asked nothing of the platform, and this vigie, finding it under its
+// next claim, knows it for its own.
 func (m *Moderator) markCarrying(ctx context.Context, id string) error {
 	mk, ok := m.store.(store.DecisionMarks)
 	if !ok {
 		return nil
 	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	mark := hex.EncodeToString(b[:])
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	if err := mk.MarkCarrying(sctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := mk.MarkCarrying(sctx, id, mark)
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if m.unanswered == nil {
+			m.unanswered = map[string][]string{}
+		}
+		// The last few: one written late is the last the store took.
+		m.unanswered[id] = append(m.unanswered[id][max(len(m.unanswered[id])-7, 0):], mark)
 		return err
 	}
+	delete(m.unanswered, id)
 	return nil
+}
+
+// ownMark reports whether the mark found on c (store.Case.CarryingMark) is
+// one this vigie wrote and stopped waiting for before it asked the
+// platform anything (markCarrying): no carrying out began.
+func (m *Moderator) ownMark(c store.Case) bool {
+	if c.CarryingMark == "" {
+		return false
+	}
+	m.carryingMu.Lock()
+	defer m.carryingMu.Unlock()
+	return slices.Contains(m.unanswered[c.ID], c.CarryingMark)
 }
 
 // carryUnknown finishes, under its claim, the decision o of by on c whose

@@ -191,6 +191,15 @@ type Moderator struct {
 	// claimWaitsLong counts the decisions that waited for their claim past
 	// claimWaitWarn (awaitClaim).
 	claimWaitsLong prometheus.Counter
+	// unmarked are the cases whose decision waits here because the store
+	// refused to record that its carrying out begins (markCarrying): asked
+	// again less and less often, warned of and counted (marksRefused) once.
+	unmarked     map[string]*markWait
+	marksRefused prometheus.Counter
+	// unanswered are, by case, the marks of carrying out this vigie
+	// wrote and did not hear the store take (markCarrying): found on the
+	// case later, they are its own, and nothing was asked of the platform.
+	unanswered map[string][]string
 	// stop is closed as a shutdown waits for the decisions (stopping).
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -350,6 +359,10 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_decision_claim_waits_long_total",
 			Help: "CMs' decisions recorded that waited past 5 minutes for the claim of their carrying out (another vigie holding it, or the store not answering): still waiting, neither dropped nor carried out twice; a CM should check the case.",
 		}),
+		marksRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_decision_marks_refused_total",
+			Help: "CMs' decisions held back because the store refused to record that their carrying out begins (Redis full, a replica, too slow, or refusing the command): each counted once, asked again less and less often (up to a minute apart), carried out once it takes the mark, never lost.",
+		}),
 		lockLost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_member_lock_lost_total",
 			Help: "Bans, kicks and timeouts not asked of the platform, by action, because the member's lock was lost before the call (it ran out while Redis did not answer, or Redis lost it: another instance may be acting on the member): tried again with the lock taken anew, or left to the desk.",
@@ -387,7 +400,7 @@ func New(o Options) (*Moderator, error) {
 			Name: "vigie_warned_places_dropped_total",
 			Help: "Places whose budget of warnings for the minute was forgotten because too many places were warned in it (they may be warned again sooner).",
 		}, func() float64 { _, n := m.warned.droppedCount(); return float64(n) })
-		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, m.lockLost, m.claimWaitsLong, warnedDropped, placesDropped} {
+		for _, c := range []prometheus.Collector{m.claims.counter, m.actions, m.casesOpen, m.casesGrouped, m.casesDropped, m.shiftHits, m.cardEdits, m.lockLost, m.claimWaitsLong, m.marksRefused, warnedDropped, placesDropped} {
 			if err := o.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("handlers: register metrics: %w", err)
 			}
@@ -487,6 +500,24 @@ func (m *Moderator) HandleBy(ctx context.Context, rs *rules.Ruleset, ev bot.Even
 // than a second case opened for the message. An early of "" is HandleBy.
 func (m *Moderator) HandleAgain(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, early string) error {
 	return m.handle(ctx, rs, ev, v, early)
+}
+
+// WithTakenAgain marks ctx as carrying out a verdict taken from the journal,
+// left there by a process that stopped (killed, or cut short): that process
+// may have had its ban given by the platform, the answer lost, or given a
+// ban that covered it (a fold). Its ban is looked up on the platform before
+// it is given: a member banned already, as long as asked, is found banned,
+// not banned again.
+func WithTakenAgain(ctx context.Context) context.Context {
+	return context.WithValue(ctx, takenAgainKey{}, true)
+}
+
+type takenAgainKey struct{}
+
+// takenAgain reports whether WithTakenAgain marked ctx.
+func takenAgain(ctx context.Context) bool {
+	b, _ := ctx.Value(takenAgainKey{}).(bool)
+	return b
 }
 
 // handle is HandleBy, with the id of the case opened early for the verdict

@@ -204,6 +204,9 @@ type Case struct {
 	// (DecisionMarks.MarkCarrying): whoever finishes the decision next does
 	// not know whether it was done, and must not do it blind.
 	Carrying bool `json:"carrying,omitempty"`
+	// CarryingMark is the mark of the carrying out that set Carrying
+	// (DecisionMarks.MarkCarrying), "" when not told.
+	CarryingMark string `json:"carryingMark,omitempty"`
 	// Unverified says the case's message was posted over HTTP about a
 	// platform whose own connector is on, and not seen there: anyone with
 	// the webhook secret could have written it in a member's name. The
@@ -332,8 +335,13 @@ type DecisionMarks interface {
 	// end recorded while the store was away, knows that the platform may
 	// have done it already. It returns only once the store took it: an
 	// error says nothing may be asked of the platform yet. ErrNotFound if
-	// unknown.
-	MarkCarrying(ctx context.Context, id string) error
+	// unknown. mark names this carrying out (Case.CarryingMark): its maker
+	// knows a mark the store took after it stopped waiting for the answer
+	// as its own, which asked nothing of the platform. A store that shares
+	// claims (CarryClaims) takes it only while the claim its process holds
+	// of the case is the one it took: a mark that comes after that claim
+	// was let go is dropped, never written over another holder's.
+	MarkCarrying(ctx context.Context, id, mark string) error
 }
 
 // CarryClaims is offered by a store that lets one holder at a time carry
@@ -556,6 +564,23 @@ type Local interface {
 	Local()
 }
 
+// WithAnswer marks ctx for a write that must be taken before its caller
+// goes on (a journal entry saying an action is being asked, written before
+// the platform is asked): a store that queues writes for a pipeline
+// (the Redis store's auto-pipeline) waits for the store's answer, within
+// ctx, rather than return as soon as it is queued.
+func WithAnswer(ctx context.Context) context.Context {
+	return context.WithValue(ctx, answerKey{}, true)
+}
+
+type answerKey struct{}
+
+// AnswerWanted reports whether WithAnswer marked ctx.
+func AnswerWanted(ctx context.Context) bool {
+	b, _ := ctx.Value(answerKey{}).(bool)
+	return b
+}
+
 // IsLocal reports whether s is a Local store.
 func IsLocal(s Store) bool {
 	_, ok := s.(Local)
@@ -674,6 +699,13 @@ type Lease struct {
 	// that before it starts the job. It names no lease: the scripts and
 	// comparisons ignore it.
 	GivenUp bool
+	// HeldFor is the TTL the job's lease was last taken for, as the store
+	// keeps it: in a lease AcquireLease granted, its holder's before this
+	// one (who may run the job until about that long after its last
+	// renewal); in one it refused (false), the holder's now. Processes
+	// whose VIGIE_LEASE_TTL differ learn so the longest, and wait for it.
+	// Zero when the store does not say. It names no lease either.
+	HeldFor time.Duration
 }
 
 // ErrLeaseGone is what RenewLease wraps when the store holds no lease of the

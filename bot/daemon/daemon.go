@@ -1534,6 +1534,9 @@ func (d *daemon) actIn(ctx context.Context, j *job) {
 	ev := &j.ev
 	completed := false
 	defer func() { d.finish(j, completed) }()
+	if j.takenAgain {
+		ctx = handlers.WithTakenAgain(ctx)
+	}
 	if err := d.mod.HandleAgain(ctx, j.rules, *ev, j.v, j.earlyCase); err != nil {
 		d.log.Error("verdict not fully recorded", "event", ev.Key(), "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -41,6 +42,65 @@ func TestFoldKillDeletesOnce(t *testing.T) {
 	})
 	if !f.Banned(guild, raider) {
 		t.Errorf("raider not banned")
+	}
+	for _, id := range append([]string{firstScam}, later...) {
+		if n := deletes(id); n != 1 {
+			t.Errorf("scam %s deleted %d times, want once", id, n)
+		}
+	}
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(second.logs.String()) {
+		if strings.Contains(line, `msg="case opened"`) {
+			t.Errorf("a case opened: %s", line)
+		}
+	}
+	if t.Failed() {
+		t.Logf("second vigie's logs:\n%s", second.logs)
+	}
+}
+
+// TestFoldKillBanAnswerLostNotGivenAgain: as TestFoldKillDeletesOnce, but
+// Discord takes the raider's ban and the vigie that asked it is killed
+// before its answer comes back: the journal still holds the ban of the
+// first scam and of the two folded into it. The next vigie looks the
+// raider up on Discord before it bans them: found banned, no ban is asked
+// again, no case opened, and every message deleted once. Before, the ban
+// was asked again for each of the three entries.
+func TestFoldKillBanAnswerLostNotGivenAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a vigie process")
+	}
+	r := startFoldedRaid(t, 197_000_000_000, "600000000000000017", 700000000000000800)
+	defer r.unlock()
+	f, srv, guild, raider, first := r.f, r.srv, r.guild, r.raider, r.first
+	deletes, firstScam, later := r.deletes, r.firstScam, r.later
+	for _, id := range later {
+		testsync.Eventually(t, "folded scam "+id+" deleted", func() bool { return deletes(id) == 1 })
+	}
+	banPath := "/guilds/" + guild + "/bans/" + raider
+	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath })
+	defer release()
+	r.unlock()
+	f.WaitFor(t, "PUT", banPath, 1, nil)
+	// Discord bans the raider; its answer never reaches the vigie killed.
+	f.Ban(guild, raider)
+	first.kill()
+	release()
+
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	second := takeOverOnDiscord(t, discordBanRules, srv, f, guild)
+	testsync.Eventually(t, "the journal emptied", func() bool {
+		n, err := c.HLen(context.Background(), "vigie:{journal}:entries").Result()
+		return err == nil && n == 0
+	})
+	if !f.Banned(guild, raider) {
+		t.Errorf("raider not banned")
+	}
+	if n := f.Count("PUT", banPath); n != 1 {
+		t.Errorf("the raider's ban asked %d times, want once (taken by Discord, then found there)", n)
 	}
 	for _, id := range append([]string{firstScam}, later...) {
 		if n := deletes(id); n != 1 {

@@ -394,7 +394,8 @@ func (d *daemon) trying(ctx context.Context, ev bot.Event, a bot.Action) {
 	if !ok {
 		return
 	}
-	d.amend(ctx, e, "journal entry not told of an action being asked: a crash in the middle of it would ask it again",
+	// Taken by the store before the platform is asked, not queued for it.
+	d.amend(store.WithAnswer(ctx), e, "journal entry not told of an action being asked: a crash in the middle of it would ask it again",
 		"action", a.String())
 }
 
@@ -578,7 +579,7 @@ func (d *daemon) resume(ctx context.Context) int {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
 		}
-		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done}
+		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done, takenAgain: true}
 		e.At = now // as the take stamped it
 		if e.Tries >= maxTries {
 			d.metrics.recovered.WithLabelValues("deferred").Inc()

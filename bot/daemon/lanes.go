@@ -60,6 +60,10 @@ type job struct {
 	// carryings out did (JournalEntry.Done): its case, if it is deferred,
 	// says so.
 	done []bot.Action
+	// takenAgain: the verdict was taken from the journal, left there by a
+	// process that stopped; its ban may have been given already
+	// (handlers.WithTakenAgain).
+	takenAgain bool
 	// seen is the store's mark of the event's id, pending until its verdict
 	// is journaled (begin settles it); zero for a verdict taken from the
 	// journal.

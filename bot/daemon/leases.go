@@ -90,6 +90,39 @@ type leases struct {
 
 	mu   sync.Mutex
 	held map[string]store.Lease // by job
+	// longest is the longest TTL another process was seen to take a lease
+	// for (store.Lease.HeldFor), when longer than this one's; told says
+	// that TTLs other than this one's were logged.
+	longest time.Duration
+	told    bool
+}
+
+// heard notes d, the TTL a lease was taken for by another process
+// (store.Lease.HeldFor): a job taken over waits for the longest seen, as
+// that process may run it until about that long after its last renewal,
+// and TTLs that differ from this one's are logged once.
+func (l *leases) heard(log *slog.Logger, d time.Duration) {
+	if d <= 0 || d == l.o.TTL {
+		return
+	}
+	l.mu.Lock()
+	first := !l.told
+	l.told = true
+	l.longest = max(l.longest, d)
+	l.mu.Unlock()
+	if first {
+		log.Warn("the processes sharing this store take their leases for different times (VIGIE_LEASE_TTL): a job taken over waits for the longest lease seen, however short this one's; set the same everywhere",
+			"ttl", l.o.TTL.String(), "other", d.String())
+	}
+}
+
+// handOver is how long a process that took a lease its last holder did not
+// give up waits before it starts the job: the longest TTL seen (its own, or
+// another process's, store.Lease.HeldFor) and Margin.
+func (l *leases) handOver() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.o.TTL, l.longest) + l.o.Margin
 }
 
 func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
@@ -200,13 +233,14 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 		case ok:
 			failing = false
 			now := l.o.Now()
+			l.heard(log, lease.HeldFor)
 			switch {
 			case l.alone || lease.GivenUp:
 				lastStart = now
 			case lease.Token != last.Token:
 				// From when the answer came: the store found the lease
 				// free before.
-				lastStart = now.Add(l.o.TTL + l.o.Margin)
+				lastStart = now.Add(l.handOver())
 			}
 			last = lease
 			l.hold(ctx, log, lease, sent, max(lastStart.Sub(now), 0), work)
@@ -215,6 +249,7 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			}
 		default:
 			failing = false
+			l.heard(log, lease.HeldFor)
 		}
 		if !l.wait(ctx, l.o.RetryEvery) {
 			return

@@ -1430,12 +1430,12 @@ func (s *Store) changeCase(id string, change func(r *caseRec)) error {
 
 // MarkCarried records how the case's decision was carried out.
 func (s *Store) MarkCarried(_ context.Context, id, result string) error {
-	return s.changeCase(id, func(r *caseRec) { r.c.Carried, r.c.Carrying = result, false })
+	return s.changeCase(id, func(r *caseRec) { r.c.Carried, r.c.Carrying, r.c.CarryingMark = result, false, "" })
 }
 
 // MarkCarrying records that the carrying out of the case's decision begins.
-func (s *Store) MarkCarrying(_ context.Context, id string) error {
-	return s.changeCase(id, func(r *caseRec) { r.c.Carrying = true })
+func (s *Store) MarkCarrying(_ context.Context, id, mark string) error {
+	return s.changeCase(id, func(r *caseRec) { r.c.Carrying, r.c.CarryingMark = true, mark })
 }
 
 // ClaimCarrying claims the carrying out of case id's decision in this

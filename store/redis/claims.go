@@ -81,9 +81,16 @@ func (s *Store) claimCarrying(ctx context.Context, id string, log *slog.Logger, 
 		lostSays:  "another vigie may carry it out; this one tries it no more",
 		stuckSays: "it runs out on its own",
 	}, took, log, onLost)
+	// The mark of the carrying out is written under this claim only
+	// (MarkCarrying).
+	s.claimTokens.Store(id, token)
+	let := func() {
+		s.claimTokens.CompareAndDelete(id, token)
+		release()
+	}
 	// Lost is the clock's word too, not only a renewal's: a holder paused
 	// past CarryClaimTTL asks it before its next platform call.
-	return release, func() bool { return !held() }, nil
+	return let, func() bool { return !held() }, nil
 }
 
 // claimRenewEvery is how often a held claim is renewed: every third of

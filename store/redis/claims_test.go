@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // countedAs reads the counter name, as /metrics shows it.
@@ -81,4 +82,45 @@ func TestClaimUnansweredWhileRedisIsAway(t *testing.T) {
 	if got := countedAs(h.reg, "vigie_store_decision_claims_unanswered_total"); got != 2 {
 		t.Errorf("claims unanswered counted %v, want 2", got)
 	}
+}
+
+// TestMarkCarryingUnderItsClaim: a decision's mark of carrying out is
+// written under the claim its process holds: one that reaches Redis after
+// that claim was taken by another holder is dropped (store.ErrClaimed),
+// never written over that holder's mark.
+func TestMarkCarryingUnderItsClaim(t *testing.T) {
+	url := redistest.URL(t)
+	st := open(t, url)
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, scamCase("m-mark", "u-mark"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:1", opened); err != nil {
+		t.Fatal(err)
+	}
+	release, _, err := st.ClaimCarrying(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkCarrying(ctx, c.ID, "first"); err != nil {
+		t.Fatal(err)
+	}
+	// Another holder has the claim now (this one's ran out, as after a
+	// pause), and marks its own carrying out.
+	raw := redistest.Client(t, url)
+	keys, err := raw.Keys(ctx, "*:{cases}:claim:"+c.ID).Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("claim keys %q, %v", keys, err)
+	}
+	if err := raw.Set(ctx, keys[0], "another", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkCarrying(ctx, c.ID, "late"); !errors.Is(err, store.ErrClaimed) {
+		t.Errorf("a mark under a claim another holds: %v, want store.ErrClaimed", err)
+	}
+	if got, err := st.Case(ctx, c.ID); err != nil || got.CarryingMark != "first" {
+		t.Errorf("case's mark %q, %v; want the first, left as it was", got.CarryingMark, err)
+	}
+	release()
 }

@@ -267,6 +267,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	b = appendOmitString(b, `,"community":`, c.Community)
 	b = appendOmitString(b, `,"carried":`, c.Carried)
 	b = appendTrue(b, `,"carrying":true`, c.Carrying)
+	b = appendOmitString(b, `,"carryingMark":`, c.CarryingMark)
 	b = appendTrue(b, `,"unverified":true`, c.Unverified)
 	b = appendOmitString(b, `,"cause":`, c.Cause)
 	return append(b, '}'), nil

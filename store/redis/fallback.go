@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -928,9 +929,9 @@ func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 // only: while Redis is away, or does not answer, the error says so, and
 // nothing is kept for later; the decision waits for Redis, as for its
 // claim.
-func (f *Fallback) MarkCarrying(ctx context.Context, id string) error {
-	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarrying(ctx, id) },
-		func(id string) error { return f.primary.MarkCarrying(ctx, id) })
+func (f *Fallback) MarkCarrying(ctx context.Context, id, mark string) error {
+	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarrying(ctx, id, mark) },
+		func(id string) error { return f.primary.MarkCarrying(ctx, id, mark) })
 }
 
 // carryLater keeps how the decision of case id (in Redis) was carried out,
@@ -1144,17 +1145,29 @@ func (f *Fallback) Renew(ctx context.Context, m store.SeenMark, now time.Time, p
 // Begin journals in Redis, or in memory while it is away: the process that
 // began the entry carries it out either way; only a crash meanwhile loses it.
 func (f *Fallback) Begin(ctx context.Context, e store.JournalEntry) error {
+	var away error
 	if !f.degraded.Load() {
 		f.sentToRedis(e.Key)
 		err := f.primary.Begin(ctx, e)
 		if !f.outage(ctx, err) {
 			return err
 		}
+		away = err
 	}
 	if e.Settle != nil {
 		f.settleLater(*e.Settle)
 	}
-	return f.local.Begin(ctx, e)
+	if err := f.local.Begin(ctx, e); err != nil {
+		return err
+	}
+	if store.AnswerWanted(ctx) && f.mayHold(e.Key) {
+		// Its caller needs it in Redis before it goes on (an action being
+		// asked), where an earlier copy of it is: kept in this process
+		// only, a kill would leave that copy, which does not say it. (An
+		// entry begun while Redis was away is all in this process.)
+		return fmt.Errorf("journal entry %s kept in this process only, redis did not take it (%w): %w", e.Key, cmp.Or(away, errors.New(f.Problem())), ErrUnavailable)
+	}
+	return nil
 }
 
 // Done removes the entry from Redis; while Redis is away, it is removed there
@@ -1196,6 +1209,14 @@ func (f *Fallback) sentToRedis(key string) {
 		f.sentLost = true
 	}
 	f.sentMu.Unlock()
+}
+
+// mayHold says whether Redis may hold a journal entry under key.
+func (f *Fallback) mayHold(key string) bool {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	_, ok := f.sent[key]
+	return ok || f.sentLost
 }
 
 // doneInRedis forgets key, and says whether Redis may hold an entry under it.

@@ -50,8 +50,11 @@ local now = redis.call('TIME')
 local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 `
 
-// acquireScript: KEYS owner, token; ARGV owner, ttl in ms, and for a careful
-// acquisition the wait in ms (else 0). Returns {token, given}: the token of
+// acquireScript: KEYS owner, token, ttl; ARGV owner, ttl in ms, and for a
+// careful acquisition the wait in ms (else 0). Returns {token, given, was}:
+// was is the TTL in ms the lease was last taken for (the ttl key, no TTL of
+// its own, 0 when not there), which the script then sets to this one's when
+// it grants it; token is the token of
 // the lease now held by owner, with given 1 when its last holder gave it up
 // (the token key's UNTIL is -1), 0 while another owner holds it, or -1 when a careful
 // acquisition found no token counter (see AcquireLeaseAfterHeld), or the
@@ -61,14 +64,16 @@ local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 var acquireScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local raw = redis.call('GET', KEYS[2])
+local was = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
 ` + tokenParse + `
 if cur then
   local sep = string.find(cur, ':', 1, true)
-  if string.sub(cur, sep + 1) ~= ARGV[1] then return {0, 0} end
+  if string.sub(cur, sep + 1) ~= ARGV[1] then return {0, 0, was} end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[2])
   local held = string.sub(cur, 1, sep - 1)
   redis.call('SET', KEYS[2], held .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
-  return {tonumber(held), 0}
+  return {tonumber(held), 0, was}
 end
 local careful = tonumber(ARGV[3]) > 0
 local early = careful and raw and untilms > nowms
@@ -84,13 +89,14 @@ local ts = string.format('%d', t)
 if careful and (not raw or early) then
   redis.call('SET', KEYS[2], ts .. ':0')
   redis.call('SET', KEYS[1], ts .. ':', 'NX', 'PX', ARGV[3])
-  return {-1, 0}
+  return {-1, 0, was}
 end
 local given = 0
 if raw and untilms == -1 then given = 1 end
 redis.call('SET', KEYS[2], ts .. ':' .. string.format('%d', nowms + tonumber(ARGV[2])))
 redis.call('SET', KEYS[1], ts .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
-return {t, given}
+redis.call('SET', KEYS[3], ARGV[2])
+return {t, given, was}
 `)
 
 // renewScript: KEYS owner, token; ARGV "TOKEN:OWNER", ttl in ms, TOKEN.
@@ -171,21 +177,21 @@ func (s *Store) acquireLease(ctx context.Context, job, owner string, ttl time.Du
 	if strings.ContainsAny(job, "{}") {
 		return store.Lease{}, false, fmt.Errorf("lease %q: a job's name may not contain braces", job)
 	}
-	r, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token")}, owner, ms, wait).Int64Slice()
-	if err == nil && len(r) != 2 {
+	r, err := acquireScript.Run(ctx, s.c, []string{s.leaseKey(job, "owner"), s.leaseKey(job, "token"), s.leaseKey(job, "ttl")}, owner, ms, wait).Int64Slice()
+	if err == nil && len(r) != 3 {
 		err = fmt.Errorf("the script answered %v", r)
 	}
 	if err != nil {
 		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, err)
 	}
-	t := r[0]
+	t, was := r[0], time.Duration(r[2])*time.Millisecond
 	switch {
 	case t < 0:
 		return store.Lease{}, false, fmt.Errorf("acquire lease %s: %w", job, store.ErrLeaseReset)
 	case t == 0:
-		return store.Lease{}, false, nil
+		return store.Lease{Job: job, HeldFor: was}, false, nil
 	}
-	return store.Lease{Job: job, Owner: owner, Token: t, GivenUp: r[1] == 1}, true, nil
+	return store.Lease{Job: job, Owner: owner, Token: t, GivenUp: r[1] == 1, HeldFor: was}, true, nil
 }
 
 // RenewLease holds l for ttl more while it is the job's current lease.

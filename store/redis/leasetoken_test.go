@@ -67,8 +67,8 @@ func TestLeaseRunOutRefusesTheJobsCommands(t *testing.T) {
 	if ok, err := st.AdvanceFenced(ctx, l, "offset", 5); ok || !errors.Is(err, bot.ErrLeaseRunOut) {
 		t.Errorf("a fenced write under a lease run out: %v, %v; want bot.ErrLeaseRunOut", ok, err)
 	}
-	if n, err := c.DBSize(context.Background()).Result(); err != nil || n != 2 {
-		t.Errorf("keys in Redis: %d, %v; want the lease's two, nothing written by the job", n, err)
+	if n, err := c.DBSize(context.Background()).Result(); err != nil || n != 3 {
+		t.Errorf("keys in Redis: %d, %v; want the lease's three (owner, token, ttl), nothing written by the job", n, err)
 	}
 }
 

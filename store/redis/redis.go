@@ -4,6 +4,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -192,8 +193,12 @@ type Store struct {
 	// made interfaces once.
 	maxPerKey, seenCap any
 	nonce              string // makes counter members of events without id unique
-	seq                atomic.Int64
-	tidy               atomic.Int64 // counts observations: one in tidyEvery does housekeeping
+	// claimTokens are the tokens of the claims of decisions' carrying out
+	// this process holds (ClaimCarrying), by case id: a decision's mark is
+	// written under its claim only (MarkCarrying).
+	claimTokens sync.Map
+	seq         atomic.Int64
+	tidy        atomic.Int64 // counts observations: one in tidyEvery does housekeeping
 	// longestStrike is the longest TTL of a strike this process wrote, for
 	// the data marker's (markerTTL).
 	longestStrike atomic.Int64
@@ -1691,8 +1696,8 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 	c.Undeliverable = h["undeliverable"]
 	if r := h["carried"]; r != "" {
 		c.Carried, c.Carrying = r, false
-	} else if h["carrying"] != "" {
-		c.Carrying = true
+	} else if m := h["carrying"]; m != "" {
+		c.Carrying, c.CarryingMark = true, m
 	}
 	if a := h["amend"]; a != "" {
 		var am store.CaseAmendment
@@ -2164,14 +2169,23 @@ func (s *Store) MarkCarried(ctx context.Context, id, result string) error {
 }
 
 // MarkCarrying records that the carrying out of the case's decision
-// begins: a field "carrying" of its hash, until MarkCarried deletes it.
-func (s *Store) MarkCarrying(ctx context.Context, id string) error {
-	n, err := s.script(ctx, carryingScript, []string{s.casesKey(id)}).Int64()
+// begins: a field "carrying" of its hash, mark, until MarkCarried deletes
+// it; only while the claim this process took of the case (ClaimCarrying)
+// still holds in Redis, when it holds one.
+func (s *Store) MarkCarrying(ctx context.Context, id, mark string) error {
+	token := ""
+	if v, ok := s.claimTokens.Load(id); ok {
+		token = v.(string)
+	}
+	n, err := s.script(ctx, carryingScript, []string{s.casesKey(id), s.claimKey(id)}, cmp.Or(mark, "1"), token).Int64()
 	if err != nil {
 		return fmt.Errorf("redis case %s carrying: %w", id, err)
 	}
-	if n < 0 {
+	switch {
+	case n == -1:
 		return fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	case n == -2:
+		return fmt.Errorf("case %s: the claim of its carrying out is no longer this holder's: %w", id, store.ErrClaimed)
 	}
 	return nil
 }
@@ -2300,6 +2314,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 		return fmt.Errorf("journal entry %s: %w", e.Key, err)
 	}
 	keys := s.journalKeys()
+	caller, wait := ctx, store.AnswerWanted(ctx)
 	ctx = s.writeContext(ctx)
 	cmds := []goredis.Cmder{
 		goredis.NewIntCmd(ctx, "hset", keys[0], e.Key, data),
@@ -2329,6 +2344,18 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 			// written (finishedBegins), and its loss not told, while the
 			// settling is sent and may be lost.
 			calls[2].lost = s.lostFunc(lostWrite{settle: e.Settle})
+		}
+		if wait {
+			// Taken before the caller goes on (store.WithAnswer).
+			if err := s.b.do(caller, calls...); err != nil {
+				return fmt.Errorf("journal entry %s: %w", e.Key, err)
+			}
+			for _, c := range calls {
+				if err := c.cmd.Err(); err != nil {
+					return fmt.Errorf("journal entry %s: %w", e.Key, err)
+				}
+			}
+			return nil
 		}
 		s.b.push(calls...)
 		return nil

@@ -457,12 +457,16 @@ return 1
 `)
 
 // carryingScript records that the carrying out of a case's decision
-// begins, until carriedScript records its end.
+// begins, until carriedScript records its end: only while the claim of
+// its carrying out holds the token given ("" for none), so that a mark
+// that comes late, its claim let go, is dropped.
 //
-// KEYS: case hash. Returns -1 for an unknown case.
+// KEYS: case hash, claim. ARGV: the mark, the claim's token. Returns -1 for
+// an unknown case, -2 when the claim is not that token's.
 var carryingScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-redis.call('HSET', KEYS[1], 'carrying', '1')
+if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[2] then return -2 end
+redis.call('HSET', KEYS[1], 'carrying', ARGV[1])
 return 1
 `)
 
