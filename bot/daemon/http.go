@@ -188,6 +188,9 @@ func (d *daemon) tokenRefused() string {
 	if d.adminTokenFile != "" && loopbackListen(d.cfg.Listen) {
 		// Said to this machine only: the path names that user.
 		where = "wrote it to " + d.adminTokenFile
+		if d.adminTokenUnwritten.Load() {
+			where = "could not write it yet to " + d.adminTokenFile + " (the disk refused it; see its log)"
+		}
 	}
 	return "missing or wrong admin token (Authorization: Bearer TOKEN): VIGIE_ADMIN_TOKEN is not set, so vigie run made one and " +
 		where + ", which only the user who started it may read: run vigie cases, users or report as that user"
