@@ -56,6 +56,10 @@ type Config struct {
 	RedisURL string
 	Version  string
 	Logger   *slog.Logger
+	// Logs is the LogWriter Logger writes to, if any: the lines its
+	// destination refused are counted in /metrics, and /healthz says while
+	// it refuses them.
+	Logs *LogWriter
 	// Getenv reads secrets and settings; nil means os.Getenv.
 	Getenv func(string) string
 
@@ -602,6 +606,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			Help:        "Patterns of matches() built while a rule runs: kept (found compiled), compiled, refused (too long, too big to compile, or no regular expression).",
 			ConstLabels: prometheus.Labels{"result": result},
 		}, func() float64 { return float64(n(rules.RuntimePatternStats())) }))
+	}
+	if lw := cfg.Logs; lw != nil {
+		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vigie_log_lines_lost_total",
+			Help: "Lines of vigie's log its destination refused (a full disk, a closed pipe): gone, and said in the log once it takes lines again.",
+		}, func() float64 { return float64(lw.LinesLost()) }))
 	}
 	if ms, ok := d.store.(interface{ StrikeAuthorsDropped() int64 }); ok {
 		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

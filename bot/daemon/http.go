@@ -309,6 +309,12 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 			}
 		}
 	}
+	if lw := d.cfg.Logs; lw != nil {
+		if since, lines, err, losing := lw.Losing(); losing {
+			rep.Degraded = append(rep.Degraded, fmt.Sprintf("log: its destination refuses the lines since %s (%d lost so far): %v",
+				since.UTC().Format(time.RFC3339), lines, err))
+		}
+	}
 	// A Redis that answers but loses vigie's data (evicts its keys, or lost
 	// them all) is no outage: /-/ready stays 200, and this says it.
 	if w, ok := d.store.(interface{ Warnings() []string }); ok {
