@@ -4,6 +4,7 @@ package daemon_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,16 +17,17 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // startRefusedDisk runs bin run in a process whose files cannot grow
 // (RLIMIT_FSIZE 0, the soft limit only): every write to a file fails, as on a
 // full disk, while its log, a pipe, is read. diskBack lifts the limit, as
 // space coming back.
-func startRefusedDisk(t *testing.T, bin, config string, env []string) (in *vigieProcess, diskBack func()) {
+func startRefusedDisk(t *testing.T, bin, config string, env []string, args ...string) (in *vigieProcess, diskBack func()) {
 	t.Helper()
 	in = &vigieProcess{name: "vigie", addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
-	in.cmd = exec.Command("/bin/sh", "-c", `ulimit -S -f 0 && exec "$0" "$@"`, bin, "run", "--config", config, "--listen", in.addr)
+	in.cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -S -f 0 && exec "$0" "$@"`, bin, "run", "--config", config, "--listen", in.addr}, args...)...)
 	in.cmd.Env = append(os.Environ(), env...)
 	in.cmd.Stderr = in.logs
 	if err := in.cmd.Start(); err != nil {
@@ -150,4 +152,68 @@ func TestAdminTokenOnAFullDisk(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tokenDir, "admin-token-"+in.addr[strings.LastIndexByte(in.addr, ':')+1:])); !os.IsNotExist(err) {
 		t.Errorf("token file after the stop: %v, want removed", err)
 	}
+}
+
+// postSpam posts a message the spam rule deletes and returns the rules that
+// matched.
+func (in *vigieProcess) postSpam(t *testing.T, id string) []string {
+	t.Helper()
+	resp, err := http.Post("http://"+in.addr+"/v1/events", "application/json", strings.NewReader(
+		`{"id":"`+id+`","platform":"discord","kind":"message","space":"g","channel":"c","author":{"id":"u-1","name":"Bob"},"text":"free nitro here","at":"2026-11-20T22:10:00Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var verdict struct {
+		Matches []struct {
+			Rule string `json:"rule"`
+		} `json:"matches"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&verdict); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("event %s: %d %v", id, resp.StatusCode, err)
+	}
+	var rules []string
+	for _, m := range verdict.Matches {
+		rules = append(rules, m.Rule)
+	}
+	return rules
+}
+
+// TestSpoolOnAFullDiskOnHealthz: with Redis away, what waits for it goes to
+// the spool; on a disk that refuses it, /healthz says that a stop would lose
+// it (the log said it once, and a counter counted it; /healthz said only
+// "redis unreachable"), and stops saying so once the disk takes the file;
+// Redis back, what waited is written there.
+func TestSpoolOnAFullDiskOnHealthz(t *testing.T) {
+	srv := redistest.Start(t)
+	bin, config := vigieWith(t, leasesRules)
+	in, diskBack := startRefusedDisk(t, bin, config, []string{"VIGIE_ADMIN_TOKEN=" + strings.Repeat("k", 32), "VIGIE_SPOOL_DIR=" + t.TempDir()},
+		"--redis", srv.URL()+"/0")
+	in.degraded(t)
+	srv.Stop()
+	spoolRefused := func() bool {
+		return strings.Contains(strings.Join(in.degraded(t), "\n"), "cannot be written")
+	}
+	deadline := time.Now().Add(handover)
+	for i := 0; !spoolRefused(); i++ {
+		if got := in.postSpam(t, fmt.Sprint("m-", i)); len(got) != 1 {
+			t.Fatalf("event m-%d judged by %v, want spam", i, got)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz %q after %s of Redis away and a disk refusing the spool: want the spool said", in.degraded(t), handover)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	in.waitLogged(t, "spool: cannot write it")
+	diskBack()
+	deadline = time.Now().Add(handover)
+	for spoolRefused() {
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still says the spool cannot be written %s after the disk took files again", handover)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	in.waitLogged(t, "spool: written again")
+	srv.Restart()
+	in.waitLogged(t, "redis is back")
 }

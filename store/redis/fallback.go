@@ -1383,7 +1383,8 @@ func (f *Fallback) Evicted() int64 { return f.evicted.Load() }
 
 // Warnings says what /healthz lists of a Redis that answers but loses
 // vigie's data: one that may evict vigie's keys, one that did evict keys,
-// one that lost its data since this process started.
+// one that lost its data since this process started; and of a spool the
+// disk refuses, which a stop would lose.
 func (f *Fallback) Warnings() []string {
 	var out []string
 	if p := f.evictPolicy(); p != "" {
@@ -1398,6 +1399,9 @@ func (f *Fallback) Warnings() []string {
 			way = "ahead of"
 		}
 		out = append(out, fmt.Sprintf("clock: this machine's clock is %s %s Redis's: synchronise the clocks (NTP)", skew.Abs().Round(time.Second), way))
+	}
+	if f.spool != nil && !f.spool.Written() {
+		out = append(out, "store: the spool "+f.spool.Path()+" cannot be written (a full or read-only disk): what waits for redis is kept in memory only, and a stop loses it, until the disk takes it")
 	}
 	if n := f.dataLost.Load(); n > 0 {
 		times := "once"
