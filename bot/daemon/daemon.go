@@ -221,6 +221,8 @@ type daemon struct {
 	// adminTokenDir is set when vigie made adminToken; adminTokenFile is the
 	// file serve wrote it to.
 	adminTokenDir, adminTokenFile string
+	// ahead notes the events of /v1/events dated ahead of the clock.
+	ahead aheadEvents
 	// adminTokenUnwritten is true while the disk refused adminTokenFile.
 	adminTokenUnwritten atomic.Bool
 

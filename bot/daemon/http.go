@@ -309,6 +309,9 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 			}
 		}
 	}
+	if p := d.ahead.problem(d.now()); p != "" {
+		rep.Degraded = append(rep.Degraded, p)
+	}
 	if lw := d.cfg.Logs; lw != nil {
 		if since, lines, err, losing := lw.Losing(); losing {
 			rep.Degraded = append(rep.Degraded, fmt.Sprintf("log: its destination refuses the lines since %s (%d lost so far): %v",
@@ -440,10 +443,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// and handed on by pointer: a job is about 600 bytes.
 	var j job
 	ev := &j.ev
-	*ev, err = bot.DecodeLiveEvent(body, d.now())
+	*ev, err = bot.DecodeEvent(body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if now := d.now(); ev.CheckClock(now) != nil {
+		// Judged as of now by the engine, as a platform's event is: one
+		// of the clocks is wrong, and it may be this machine's.
+		d.ahead.note(d.log, ev, ev.At.Sub(now), now)
 	}
 	// Its ids go into the platform's API paths as they are (a member's
 	// roles read, an action, a CM's button): on Discord, "../.." or
