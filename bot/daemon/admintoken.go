@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"time"
 )
 
 // When VIGIE_ADMIN_TOKEN is not set, vigie run makes a token of its own at
@@ -223,6 +225,35 @@ func replaceFile(file string, b []byte) error {
 		return fmt.Errorf("write the admin token: %w", err)
 	}
 	return nil
+}
+
+// healthAdminToken is /healthz's name for an admin token not written.
+const healthAdminToken = "admin token"
+
+// adminTokenRetry is how often a token the disk refused is written again.
+const adminTokenRetry = 5 * time.Second
+
+// retryAdminToken writes the token the disk refused at start, every
+// adminTokenRetry until the disk takes it or ctx ends. A disk that fills at
+// night (a log, another service) must not stop moderation at the next
+// restart, nor leave the CLI without its token once space is back.
+func (d *daemon) retryAdminToken(ctx context.Context, file, addr string) {
+	t := time.NewTicker(adminTokenRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := writeAdminToken(file, d.adminToken, addr); err != nil {
+			continue // said once at start, and on /healthz meanwhile
+		}
+		d.adminTokenUnwritten.Store(false)
+		d.health.set(healthAdminToken, "")
+		d.log.Info("admin token written, the disk took it: vigie cases, users and report read it there", "file", file)
+		return
+	}
 }
 
 // removeAdminToken removes file, and the address beside it, at the stop, if

@@ -56,6 +56,10 @@ type Config struct {
 	RedisURL string
 	Version  string
 	Logger   *slog.Logger
+	// Logs is the LogWriter Logger writes to, if any: the lines its
+	// destination refused are counted in /metrics, and /healthz says while
+	// it refuses them.
+	Logs *LogWriter
 	// Getenv reads secrets and settings; nil means os.Getenv.
 	Getenv func(string) string
 
@@ -217,6 +221,10 @@ type daemon struct {
 	// adminTokenDir is set when vigie made adminToken; adminTokenFile is the
 	// file serve wrote it to.
 	adminTokenDir, adminTokenFile string
+	// ahead notes the events of /v1/events dated ahead of the clock.
+	ahead aheadEvents
+	// adminTokenUnwritten is true while the disk refused adminTokenFile.
+	adminTokenUnwritten atomic.Bool
 
 	// current is the engine events are evaluated with; reload swaps it.
 	current  atomic.Pointer[loaded]
@@ -601,6 +609,12 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			ConstLabels: prometheus.Labels{"result": result},
 		}, func() float64 { return float64(n(rules.RuntimePatternStats())) }))
 	}
+	if lw := cfg.Logs; lw != nil {
+		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "vigie_log_lines_lost_total",
+			Help: "Lines of vigie's log its destination refused (a full disk, a closed pipe): gone, and said in the log once it takes lines again.",
+		}, func() float64 { return float64(lw.LinesLost()) }))
+	}
 	if ms, ok := d.store.(interface{ StrikeAuthorsDropped() int64 }); ok {
 		registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "vigie_strike_authors_dropped_total",
@@ -730,18 +744,33 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		// Named after the port, known only now (port 0 picks one).
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		file := AdminTokenFile(d.adminTokenDir, port)
-		if err := writeAdminToken(file, d.adminToken, ln.Addr().String()); err != nil {
-			ln.Close()
-			return err
-		}
 		d.adminTokenFile = file
+		tokenCtx, stopToken := context.WithCancel(ctx)
+		var tokenWriter sync.WaitGroup
+		if err := writeAdminToken(file, d.adminToken, ln.Addr().String()); err != nil {
+			if setup := (*SetupError)(nil); errors.As(err, &setup) {
+				stopToken()
+				ln.Close()
+				return err
+			}
+			// The disk refuses it (full, read-only, over quota): the token
+			// is for the CLI, and moderation does not wait for it.
+			d.adminTokenUnwritten.Store(true)
+			d.health.set(healthAdminToken, "admin token not written to "+file+" ("+err.Error()+"): vigie cases, users and report cannot reach this vigie until it is; tried again every "+adminTokenRetry.String())
+			log.Error("admin token not written: vigie runs and moderates, but vigie cases, users and report cannot reach it until the disk takes the file; tried again every "+adminTokenRetry.String(),
+				"file", file, "err", err)
+			tokenWriter.Go(func() { d.retryAdminToken(tokenCtx, file, ln.Addr().String()) })
+		} else {
+			log.Info("admin token made for this run (VIGIE_ADMIN_TOKEN not set), in a file only this user may read: vigie cases, users and report read it there",
+				"file", file)
+		}
 		defer func() {
+			stopToken()
+			tokenWriter.Wait()
 			if err := removeAdminToken(file, d.adminToken); err != nil {
 				log.Warn("admin token file not removed", "file", file, "err", err)
 			}
 		}()
-		log.Info("admin token made for this run (VIGIE_ADMIN_TOKEN not set), in a file only this user may read: vigie cases, users and report read it there",
-			"file", file)
 	}
 	// From here on, everything judged goes through the observer, which the
 	// shutdown below drains.

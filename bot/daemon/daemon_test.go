@@ -393,8 +393,6 @@ func TestAcceptance(t *testing.T) {
 				http.StatusBadRequest, `field "kind": unknown kind "poke"`},
 			{`{"id": "x", "platform": "p", "channel": "` + strings.Repeat("c", 300) + `", "author": {"id": "u"}, "text": "hi", "at": "2026-11-20T22:10:00Z"}`,
 				http.StatusBadRequest, `field "channel": 300 bytes, more than 256`},
-			{`{"id": "x", "platform": "p", "author": {"id": "u"}, "text": "hi", "at": "2999-01-01T00:00:00Z"}`,
-				http.StatusBadRequest, `field "at": 2999-01-01T00:00:00Z is more than 5m0s in the future`},
 			{`[1, 2]`, http.StatusBadRequest, "expected a JSON object"},
 			{`{"id":"x","text":"` + strings.Repeat("a", 1<<20) + `","at":"2026-11-20T22:10:00Z"}`,
 				http.StatusRequestEntityTooLarge, "larger than 1 MiB"},

@@ -188,6 +188,9 @@ func (d *daemon) tokenRefused() string {
 	if d.adminTokenFile != "" && loopbackListen(d.cfg.Listen) {
 		// Said to this machine only: the path names that user.
 		where = "wrote it to " + d.adminTokenFile
+		if d.adminTokenUnwritten.Load() {
+			where = "could not write it yet to " + d.adminTokenFile + " (the disk refused it; see its log)"
+		}
 	}
 	return "missing or wrong admin token (Authorization: Bearer TOKEN): VIGIE_ADMIN_TOKEN is not set, so vigie run made one and " +
 		where + ", which only the user who started it may read: run vigie cases, users or report as that user"
@@ -304,6 +307,15 @@ func (d *daemon) healthNow(ctx context.Context) healthReply {
 			if t, ok := p.(bot.Troubler); ok {
 				rep.Degraded = append(rep.Degraded, t.Troubles()...)
 			}
+		}
+	}
+	if p := d.ahead.problem(d.now()); p != "" {
+		rep.Degraded = append(rep.Degraded, p)
+	}
+	if lw := d.cfg.Logs; lw != nil {
+		if since, lines, err, losing := lw.Losing(); losing {
+			rep.Degraded = append(rep.Degraded, fmt.Sprintf("log: its destination refuses the lines since %s (%d lost so far): %v",
+				since.UTC().Format(time.RFC3339), lines, err))
 		}
 	}
 	// A Redis that answers but loses vigie's data (evicts its keys, or lost
@@ -431,10 +443,15 @@ func (d *daemon) handleEvent(w http.ResponseWriter, r *http.Request) {
 	// and handed on by pointer: a job is about 600 bytes.
 	var j job
 	ev := &j.ev
-	*ev, err = bot.DecodeLiveEvent(body, d.now())
+	*ev, err = bot.DecodeEvent(body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if now := d.now(); ev.CheckClock(now) != nil {
+		// Judged as of now by the engine, as a platform's event is: one
+		// of the clocks is wrong, and it may be this machine's.
+		d.ahead.note(d.log, ev, ev.At.Sub(now), now)
 	}
 	// Its ids go into the platform's API paths as they are (a member's
 	// roles read, an action, a CM's button): on Discord, "../.." or

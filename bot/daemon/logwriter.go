@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -42,6 +43,12 @@ type LogWriter struct {
 	buf     []byte
 	err     error // the first write to out that failed, for Close
 	closed  bool
+	// The lines out refused (a full disk, a closed pipe): counted, and said
+	// in the log once out takes lines again, so that a gap in it is
+	// explained. losing is the batches lost since the last write out took.
+	losing    lossSpell
+	lostTotal uint64
+	tell      *slog.Logger
 
 	closeOnce sync.Once
 
@@ -88,24 +95,88 @@ func (w *LogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// lossSpell is a run of batches the destination refused.
+type lossSpell struct {
+	lines uint64
+	since time.Time
+	err   error // the last refusal
+}
+
+// TellLossesTo has w log, to log (which writes to w), the lines its
+// destination refused, once it takes lines again: how many, since when, and
+// why. Without it, they are only counted.
+func (w *LogWriter) TellLossesTo(log *slog.Logger) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.tell = log
+}
+
+// Losing reports whether the destination refuses the lines now: since when,
+// how many were lost since, and its last refusal.
+func (w *LogWriter) Losing() (since time.Time, lines uint64, err error, losing bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l := w.losing
+	return l.since, l.lines, l.err, l.lines > 0
+}
+
+// LinesLost is how many lines the destination refused since w started.
+func (w *LogWriter) LinesLost() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lostTotal
+}
+
 // Flush writes what is buffered now. A batch that could not be written is
-// dropped: the next one may be.
+// dropped, and counted: the next one may be written, and says so first.
 func (w *LogWriter) Flush() error {
 	w.writing.Lock()
-	defer w.writing.Unlock()
 	w.mu.Lock()
 	batch := w.buf
 	w.buf = w.spare[:0]
 	w.mu.Unlock()
 	w.spare = batch
 	if len(batch) == 0 {
+		w.writing.Unlock()
 		return nil
 	}
-	_, err := w.out.Write(batch)
-	if err != nil {
-		w.failed(err)
-	}
+	ended, tell, err := w.write(batch)
+	w.writing.Unlock()
+	w.tellLoss(ended, tell)
 	return err
+}
+
+// write writes batch to out, under writing, and counts its lines if out
+// refused them. When out takes a batch after refusing some, it returns the
+// spell of refusals that ended and the logger to tell it to, for the caller
+// to log once writing is released: the line comes back through w.
+func (w *LogWriter) write(batch []byte) (ended lossSpell, tell *slog.Logger, err error) {
+	_, err = w.out.Write(batch)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		if w.err == nil {
+			w.err = err
+		}
+		n := uint64(bytes.Count(batch, []byte{'\n'}))
+		if w.losing.lines == 0 {
+			w.losing.since = time.Now()
+		}
+		w.losing.lines += n
+		w.losing.err = err
+		w.lostTotal += n
+	} else if w.losing.lines > 0 {
+		ended, w.losing = w.losing, lossSpell{}
+		tell = w.tell
+	}
+	return ended, tell, err
+}
+
+func (w *LogWriter) tellLoss(ended lossSpell, tell *slog.Logger) {
+	if tell != nil {
+		tell.Error("log lines lost: the log's destination refused them for a while (a full disk, a closed pipe), and takes them again",
+			"lines", ended.lines, "since", ended.since.UTC().Format(time.RFC3339), "err", ended.err)
+	}
 }
 
 // run writes a batch logFlushEvery after its first line, or at once when it
@@ -148,29 +219,22 @@ func (w *LogWriter) Close() error {
 		// Held until the last batch is out, so that a line written through
 		// meanwhile comes after it.
 		w.writing.Lock()
-		defer w.writing.Unlock()
 		w.mu.Lock()
 		w.closed = true
 		batch := w.buf
 		w.buf = nil
 		w.mu.Unlock()
+		var ended lossSpell
+		var tell *slog.Logger
 		if len(batch) > 0 {
-			if _, err := w.out.Write(batch); err != nil {
-				w.failed(err)
-			}
+			ended, tell, _ = w.write(batch)
 		}
+		w.writing.Unlock()
+		w.tellLoss(ended, tell) // written through, w being closed
 	})
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
-}
-
-func (w *LogWriter) failed(err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err == nil {
-		w.err = err
-	}
 }
 
 // logAttrs is log.LogAttrs without the caller's program counter: slog takes

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -126,5 +130,82 @@ func TestLogWriterReportsAFailedDestination(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, broken) {
 		t.Fatalf("Close: %v, want %v", err, broken)
+	}
+}
+
+// switchedFile writes to one file, then, once switched, to another: a log
+// file on a disk that is full (/dev/full answers ENOSPC), then has room.
+type switchedFile struct {
+	mu       sync.Mutex
+	full, ok *os.File
+	room     bool
+}
+
+func (f *switchedFile) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.room {
+		return f.ok.Write(p)
+	}
+	return f.full.Write(p)
+}
+
+func (f *switchedFile) makeRoom() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.room = true
+}
+
+// TestLogWriterSaysWhatAFullDiskLost writes the log to a full disk, then to
+// one with room: the lines refused meanwhile are counted, /healthz's source
+// (Losing) says the log is failing, and once lines go through again a line
+// says how many were lost, since when and why. Before, the batches were
+// dropped without a word: the log had a gap nobody could explain.
+func TestLogWriterSaysWhatAFullDiskLost(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	ok, err := os.Create(filepath.Join(t.TempDir(), "vigie.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ok.Close()
+	out := &switchedFile{full: full, ok: ok}
+	w := NewLogWriter(out)
+	log := slog.New(NewTextHandler(w, slog.LevelInfo))
+	w.TellLossesTo(log)
+
+	log.Info("event judged", "n", 1)
+	log.Info("event judged", "n", 2)
+	if err := w.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Flush on a full disk: %v, want ENOSPC", err)
+	}
+	if _, lines, err, losing := w.Losing(); !losing || lines != 2 || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Losing: %v %d %v, want 2 lines lost to ENOSPC", losing, lines, err)
+	}
+	out.makeRoom()
+	log.Info("event judged", "n", 3)
+	if err := w.Flush(); err != nil {
+		t.Fatalf("Flush once the disk has room: %v", err)
+	}
+	if err := w.Close(); err == nil {
+		t.Fatal("Close: nil, want the full disk's error")
+	}
+	b, err := os.ReadFile(ok.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if !strings.Contains(got, "n=3") || !strings.Contains(got, `msg="log lines lost`) ||
+		!strings.Contains(got, "lines=2 ") || !strings.Contains(got, "no space left on device") {
+		t.Errorf("log once the disk has room:\n%s\nwant the third line, and one that says 2 lines were lost to a full disk", got)
+	}
+	if _, _, _, losing := w.Losing(); losing {
+		t.Error("Losing once lines go through again: true")
+	}
+	if n := w.LinesLost(); n != 2 {
+		t.Errorf("LinesLost: %d, want 2", n)
 	}
 }

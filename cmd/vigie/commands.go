@@ -78,6 +78,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		handler = slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level})
 	}
 	logger := slog.New(handler)
+	logs.TellLossesTo(logger)
 	err = daemon.Run(ctx, daemon.Config{
 		ConfigPath: *config,
 		Listen:     *listen,
@@ -85,6 +86,7 @@ func (c *cli) runDaemon(ctx context.Context, args []string) int {
 		RedisURL:   *redisURL,
 		Version:    versionString(),
 		Logger:     logger,
+		Logs:       logs,
 		Getenv:     getenv,
 		Now:        c.now,
 	}, c.reload)

@@ -509,6 +509,12 @@ func AuthRefused(err error) bool {
 	return false
 }
 
+// redisAnswered reports whether err is Redis's answer, starting with prefix.
+func redisAnswered(err error, prefix string) bool {
+	var re goredis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), prefix)
+}
+
 // refusesWrites tells a Redis that answers but takes no write (full under
 // noeviction, unable to save) from one that is away, for the log.
 func refusesWrites(err error) bool {
@@ -603,6 +609,15 @@ func (f *Fallback) outage(ctx context.Context, err error) bool {
 		case refusesWrites(err):
 			f.problem = "refuses writes, moderating from memory until it takes them: " + err.Error()
 			f.log.Warn("redis refuses writes: moderating with in-memory counters, keeping cases and audit until it takes them again", "err", err)
+		case redisAnswered(err, "READONLY"):
+			f.problem = "is a read-only replica, moderating from memory until it takes writes (a failover under way, or --redis names a replica): " + err.Error()
+			f.log.Warn("redis is a read-only replica: moderating with in-memory counters, keeping cases and audit until it takes writes; a failover under way ends on its own, else point --redis (or VIGIE_REDIS_URL) at the master, or at the sentinels", "err", err)
+		case redisAnswered(err, "LOADING"):
+			f.problem = "is loading its data (restarted), moderating from memory until it has: " + err.Error()
+			f.log.Warn("redis is loading its data (restarted, reading its append-only file or snapshot): moderating with in-memory counters, keeping cases and audit until it has", "err", err)
+		case redisAnswered(err, "BUSY "):
+			f.problem = "is busy running a script, moderating from memory until it ends: " + err.Error()
+			f.log.Warn("redis is busy running another client's script (past its busy-reply-threshold): moderating with in-memory counters, keeping cases and audit until it ends, or until someone sends SCRIPT KILL", "err", err)
 		case AuthRefused(err):
 			f.problem = "refuses vigie's password, moderating from memory until it takes it: check the password of --redis (or VIGIE_REDIS_URL)"
 			f.log.Warn("redis refuses vigie's password: moderating with in-memory counters, keeping cases and audit until it takes it; check the password of --redis (or VIGIE_REDIS_URL)", "err", err)
@@ -1404,7 +1419,8 @@ func (f *Fallback) Evicted() int64 { return f.evicted.Load() }
 
 // Warnings says what /healthz lists of a Redis that answers but loses
 // vigie's data: one that may evict vigie's keys, one that did evict keys,
-// one that lost its data since this process started.
+// one that lost its data since this process started; and of a spool the
+// disk refuses, which a stop would lose.
 func (f *Fallback) Warnings() []string {
 	var out []string
 	if p := f.evictPolicy(); p != "" {
@@ -1419,6 +1435,9 @@ func (f *Fallback) Warnings() []string {
 			way = "ahead of"
 		}
 		out = append(out, fmt.Sprintf("clock: this machine's clock is %s %s Redis's: synchronise the clocks (NTP)", skew.Abs().Round(time.Second), way))
+	}
+	if f.spool != nil && !f.spool.Written() {
+		out = append(out, "store: the spool "+f.spool.Path()+" cannot be written (a full or read-only disk): what waits for redis is kept in memory only, and a stop loses it, until the disk takes it")
 	}
 	if n := f.dataLost.Load(); n > 0 {
 		times := "once"
