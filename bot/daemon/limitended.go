@@ -228,9 +228,16 @@ func (d *daemon) resumeLimits(ctx context.Context) {
 		if n == 0 {
 			continue
 		}
+		// A platform that knows the limit still (Meta's, kept in the
+		// store) is asked nothing before its end: a call during it
+		// would keep it on.
+		wait, until := limitResumeWait, d.limitUntil(ctx, name)
+		if !until.IsZero() {
+			wait = max(until.Sub(d.now()), 0)
+		}
 		d.log.Info("cases a rate limit left before the start: carried out once the platform takes actions again, those still right late",
-			"platform", name, "cases", n, "within", bot.FormatDuration(limitResumeWait))
-		d.actions.leftOver(name, n, limitResumeWait, time.Time{})
+			"platform", name, "cases", n, "within", bot.FormatDuration(wait))
+		d.actions.leftOver(name, n, wait, until)
 	}
 }
 

@@ -125,6 +125,50 @@ func TestGraphRateLimitLiftedEarlyKeepsOrder(t *testing.T) {
 	}
 }
 
+// TestGraphRateLimitResumedAtItsEnd: vigie, on Redis, stops while Meta
+// limits the Page's calls for 10 minutes, and is started again two minutes
+// later; no comment comes. It knows the limit and its end (/-/ready says
+// it), sends nothing while it lasts, and hides the scams the limit left as
+// soon as its time is past. Before, the new vigie knew nothing of the
+// limit: it asked Meta a minute after its start, in the limit, which
+// answered with the limit again, and the scams stayed up past its end.
+func TestGraphRateLimitResumedAtItsEnd(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-resume")}
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
+	g := newFakeGraph(t)
+	g.now = clk.Now
+	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
+	g.limit(10)
+	sent := clk.Now().Add(-time.Minute).Unix()
+	wave := []string{"111_9400000000000001", "222_9400000000000002"}
+	for i, cid := range wave {
+		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7400+i), "CRYPTO gratuit", sent+int64(i)))
+		testsync.Eventually(t, "the scam's case", func() bool { return openCasesWith(t, base, handlersLongLimit) == i+1 })
+	}
+	stop()
+	before := len(g.Calls())
+
+	end := clk.Now().Add(10 * time.Minute)
+	clk.Step(2 * time.Minute)
+	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
+	said := "meta actions: rate limited until " + end.UTC().Format("15:04 UTC") + ", 2 actions left as cases"
+	testsync.Eventually(t, "/-/ready saying the limit known, and its end: "+said, func() bool {
+		_, b := daemonGet(t, base+"/-/ready")
+		return strings.Contains(string(b), said)
+	})
+	clk.Step(time.Minute)
+	clk.Step(5 * time.Minute)
+	g.limit(0)
+	clk.Step(2*time.Minute + time.Second) // 10 minutes and a second after the limit began
+	testsync.Eventually(t, "the scams hidden at the limit's end, no case left open", func() bool {
+		return len(hidesIn(g.Calls()[before:])) >= len(wave) && openCasesWith(t, base, "") == 0
+	})
+	if calls := g.Calls()[before:]; strings.Join(hidesIn(calls), ", ") != strings.Join(wave, ", ") || len(calls) != len(wave) {
+		t.Errorf("Graph calls after the restart: %s, want the hides of %s, in order, and no call during the limit", callsText(calls), strings.Join(wave, ", "))
+	}
+}
+
 // TestGraphRateLimitSharedByInstances: two vigies behind one address, on
 // one Redis. The limit Meta answered one of them is known to the other,
 // which sends nothing while it lasts; when its time is past, one call of
