@@ -68,6 +68,10 @@ type actionState struct {
 	// once, and left counts them. An action carried out ends it sooner.
 	limitedUntil time.Time
 	left         int
+	// answeredUntil is limitedUntil as the platform last answered it,
+	// not counting the actions vigie held itself for a limit known
+	// (meta.LimitHeld): whether the platform limits still.
+	answeredUntil time.Time
 	// stopTimer stops the timer set at limitedUntil; nil when none is set.
 	// timer numbers it (actionWatch.timers): a timer that fires once
 	// another replaced it does nothing.
@@ -122,7 +126,17 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 			st.limitedUntil = until
 			w.setTimer(name, st, wait)
 		}
+		if until := now.Add(wait); !meta.LimitHeld(err) && until.After(st.answeredUntil) {
+			st.answeredUntil = until
+		}
 		st.left++
+		var he *meta.LimitHeldError
+		if errors.As(err, &he) && !he.Until.IsZero() && !now.Before(he.Until) && w.ended != nil {
+			// Held while the limit's time is past, which no one has
+			// asked about yet (a vigie started after it): what it left
+			// is carried out now, this action after it.
+			go w.ended(name)
+		}
 	}
 	if !unreachable(err) {
 		if st.failing {
@@ -135,6 +149,7 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 			// The platform answered, but did not carry the action out:
 			// only a success, or the time, ends the rate limit.
 			st.limitedUntil, st.left, st.stopTimer, st.timer = kept.limitedUntil, kept.left, kept.stopTimer, kept.timer
+			st.answeredUntil = kept.answeredUntil
 			return
 		}
 		left, stopTimer := kept.left, kept.stopTimer
@@ -215,6 +230,7 @@ func (w *actionWatch) setTimer(name string, st *actionState, wait time.Duration)
 		}
 		left := st.left
 		st.limitedUntil, st.left, st.stopTimer, st.timer = time.Time{}, 0, nil, 0
+		st.answeredUntil = time.Time{}
 		w.mu.Unlock()
 		if left > 0 {
 			w.ended(name)
@@ -252,12 +268,14 @@ func rateLimited(err error) bool {
 }
 
 // limited reports whether the connector name is under a long rate limit
-// now: its time not past, and no action carried out since.
+// now, as the platform answered it: its time not past, and no action
+// carried out since. The actions vigie held itself for a limit known do
+// not make it so: they wait for what the limit left.
 func (w *actionWatch) limited(name string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.state[name]
-	return st != nil && w.now().Before(st.limitedUntil)
+	return st != nil && w.now().Before(st.answeredUntil)
 }
 
 // limitsLeft are the connectors under a long rate limit now that left
@@ -277,8 +295,10 @@ func (w *actionWatch) limitsLeft() []limitLeft {
 
 // leftOver arms, for the connector name, the carrying out of n actions a
 // long rate limit left as cases before this process started: in wait, or
-// at the first action carried out there, whichever comes first.
-func (w *actionWatch) leftOver(name string, n int, wait time.Duration) {
+// at the first action carried out there, whichever comes first. until,
+// when not zero, is the limit's end as the platform knows it still
+// (bot.LimitKnower): the limit is said until then, as it was before.
+func (w *actionWatch) leftOver(name string, n int, wait time.Duration, until time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.state[name]
@@ -290,6 +310,14 @@ func (w *actionWatch) leftOver(name string, n int, wait time.Duration) {
 		return // a limit of this run's own: its end carries them out
 	}
 	st.left += n
+	if until.After(st.limitedUntil) {
+		st.limitedUntil, st.answeredUntil = until, until
+	}
+	if wait <= 0 && w.ended != nil {
+		// The limit's end is past already: carried out now.
+		go w.ended(name)
+		return
+	}
 	w.setTimer(name, st, wait)
 }
 

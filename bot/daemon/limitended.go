@@ -101,44 +101,88 @@ func (d *daemon) limitEnded(name string) {
 	d.limitEndMu.Lock()
 	defer d.limitEndMu.Unlock()
 	defer d.limits.wg.Done()
-	open, err := d.store.Cases(ctx, store.CaseOpen)
-	if err != nil {
-		d.log.Warn("rate limit ended, but the cases it left were not read: a CM decides them from the queue", "platform", name, "err", err)
-		return
-	}
-	// In the order the messages came: an answer after the question's
-	// hide, a wave's scams in turn.
-	slices.SortStableFunc(open, func(a, b store.Case) int {
-		return cmp.Or(a.Event.At.Compare(b.Event.At), a.Opened.Compare(b.Opened))
-	})
+	// The run's decisions are told from new actions (bot.LateRun): on a
+	// platform that holds its calls for a limit known (Meta), the first
+	// asks whether the limit is over, and new actions wait for the run's
+	// end, which carries them out after those that waited, if they came
+	// while it ran.
+	run := bot.NewLateRun()
+	defer run.Finish()
+	ctx = bot.WithLateRun(ctx, run)
+	tried := map[string]bool{}
 	carried, left, again := 0, 0, 0
-	for _, c := range open {
-		if !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || d.actions.connector[c.Event.Platform] != name || c.Outcome != "" {
-			continue
-		}
-		outcome, ok := handlers.LateOutcome(c, d.now())
-		if !ok {
-			left++
-			continue
-		}
-		if again > 0 || d.actions.limited(name) {
-			again++
-			continue
-		}
-		if ctx.Err() != nil || d.limits.stopping() {
-			d.log.Info("stopping: the cases a rate limit left that are not carried out yet stay open", "platform", name)
+	// held is when the platform says it still holds the run's calls (a
+	// limit known not over, another instance asking whether it is, or
+	// carrying out what it left): the rest wait for then, not each tried
+	// and left as a case again.
+	var held time.Time
+	slow := false
+	for pass := true; pass; {
+		pass = false
+		open, err := d.store.Cases(ctx, store.CaseOpen)
+		if err != nil {
+			d.log.Warn("rate limit ended, but the cases it left were not read: a CM decides them from the queue", "platform", name, "err", err)
 			return
 		}
-		if _, err := d.mod.Decide(ctx, c.ID, outcome, handlers.LateDecider); err != nil {
-			if errors.Is(err, store.ErrDecided) {
-				continue // a CM, or another instance, came first
+		// In the order the messages came: an answer after the question's
+		// hide, a wave's scams in turn.
+		slices.SortStableFunc(open, func(a, b store.Case) int {
+			return cmp.Or(a.Event.At.Compare(b.Event.At), a.Opened.Compare(b.Opened))
+		})
+		for _, c := range open {
+			if tried[c.ID] || !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || d.actions.connector[c.Event.Platform] != name || c.Outcome != "" {
+				continue
 			}
-			d.log.Warn("rate limit ended: a case it left not carried out", "platform", name, "case", c.ID, "outcome", outcome, "err", err)
-			continue
+			tried[c.ID] = true
+			outcome, ok := handlers.LateOutcome(c, d.now())
+			if !ok {
+				left++
+				continue
+			}
+			if slow || again > 0 || run.Limited() || d.actions.limited(name) {
+				again++
+				continue
+			}
+			if until := d.limitUntil(ctx, name); d.now().Before(until) {
+				held = until
+				again++
+				continue
+			}
+			if ctx.Err() != nil || d.limits.stopping() {
+				d.log.Info("stopping: the cases a rate limit left that are not carried out yet stay open", "platform", name)
+				return
+			}
+			// Cases opened while this pass ran (new actions held for
+			// it) are read again once it is done.
+			pass = true
+			if _, err := d.mod.Decide(ctx, c.ID, outcome, handlers.LateDecider); err != nil {
+				if errors.Is(err, store.ErrDecided) {
+					continue // a CM, or another instance, came first
+				}
+				if errors.Is(err, bot.ErrStillTrying) {
+					// The platform is slow to answer: the rest wait for
+					// its answer (carried out, it ends the limit again).
+					slow = true
+					again++
+					continue
+				}
+				d.log.Warn("rate limit ended: a case it left not carried out", "platform", name, "case", c.ID, "outcome", outcome, "err", err)
+				continue
+			}
+			if !run.Limited() {
+				carried++
+			}
 		}
-		carried++
 	}
-	if again > 0 {
+	if !held.IsZero() {
+		d.log.Info("rate limit not over, as the platform knows it: the cases it left wait for its end",
+			"platform", name, "carried_out", carried, "waiting", again, "until", held.UTC().Format(time.RFC3339))
+		d.actions.leftOver(name, again, held.Sub(d.now()), held)
+	} else if slow {
+		d.log.Warn("rate limit ended, but the platform is slow to answer: the cases it left wait for its answer",
+			"platform", name, "carried_out", carried, "waiting", again)
+		d.actions.leftOver(name, again, limitResumeWait, time.Time{})
+	} else if again > 0 || run.Limited() {
 		d.log.Warn("rate limit not over: the platform asked to wait again; the cases it left wait for its next end",
 			"platform", name, "carried_out", carried, "waiting", again)
 	}
@@ -180,10 +224,37 @@ func (d *daemon) resumeLimits(ctx context.Context) {
 		}
 	}
 	for _, name := range d.actions.names {
-		if n := left[name]; n > 0 {
-			d.log.Info("cases a rate limit left before the start: carried out once the platform takes actions again, those still right late",
-				"platform", name, "cases", n, "within", bot.FormatDuration(limitResumeWait))
-			d.actions.leftOver(name, n, limitResumeWait)
+		n := left[name]
+		if n == 0 {
+			continue
+		}
+		// A platform that knows the limit still (Meta's, kept in the
+		// store) is asked nothing before its end: a call during it
+		// would keep it on.
+		wait, until := limitResumeWait, d.limitUntil(ctx, name)
+		if !until.IsZero() {
+			wait = max(until.Sub(d.now()), 0)
+		}
+		d.log.Info("cases a rate limit left before the start: carried out once the platform takes actions again, those still right late",
+			"platform", name, "cases", n, "within", bot.FormatDuration(wait))
+		d.actions.leftOver(name, n, wait, until)
+	}
+}
+
+// limitUntil is the end of the long rate limit the connector name's
+// platforms know (bot.LimitKnower), zero when none is known.
+func (d *daemon) limitUntil(ctx context.Context, name string) time.Time {
+	for _, c := range d.conns {
+		if c.Name != name {
+			continue
+		}
+		for _, p := range c.Platforms {
+			if lk, ok := p.(bot.LimitKnower); ok {
+				if until, ok := lk.LimitUntil(ctx); ok {
+					return until
+				}
+			}
 		}
 	}
+	return time.Time{}
 }

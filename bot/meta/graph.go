@@ -66,9 +66,18 @@ type graph struct {
 	// for longer than the retry stage waits: until when, and Meta's why.
 	// Once a limit: not again while it lasts (limitUntil), nor when another
 	// instance on the store told it (Config.Answers).
-	limited    func(until time.Time, wait time.Duration, why string)
+	limited func(until time.Time, wait time.Duration, why string)
+	// limitMu guards the limit known (limit.go): its end, Meta's why, the
+	// probe out, and the run carrying out what it left.
 	limitMu    sync.Mutex
 	limitUntil time.Time
+	limitWhy   string
+	probeRun   *bot.LateRun
+	probeSent  bool
+	draining   *bot.LateRun
+	drainSaid  time.Time
+	// id names this process's probe in the store (limitProbeKey).
+	id string
 	// now is the connector's clock.
 	now func() time.Time
 	// callsMu guards calls: the actions not to be done twice (by key, see
@@ -449,6 +458,13 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 		mac.Write([]byte(token))
 		params.Set("appsecret_proof", hex.EncodeToString(mac.Sum(nil)))
 	}
+	probe, err := g.gate(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	if probe {
+		defer g.probed(ctx)
+	}
 	u := g.base + "/" + strings.TrimLeft(path, "/")
 	var body io.Reader
 	contentType := ""
@@ -487,6 +503,12 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 	}
 	g.watchUsage(resp.Header)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if probe {
+			g.limitLifted(ctx)
+		} else if wait := usageLimit(resp.Header); wait > longLimit {
+			// Carried out, but the usage headers say the next would not be.
+			g.limitKnown(ctx, wait, "usage headers: "+usageText(resp.Header), false)
+		}
 		g.tokenTaken()
 		g.opTaken(on, op, method)
 		var ok struct {
@@ -498,10 +520,12 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 		return raw, nil
 	}
 	err = classify(op, resp, raw)
+	limitedStill := false
 	if ge := (*GraphError)(nil); errors.As(err, &ge) {
 		switch {
 		case ge.RateLimited() || ge.Status == http.StatusTooManyRequests:
-			g.limitSeen(err, ge)
+			limitedStill = true
+			g.limitSeen(ctx, err, ge, probe)
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
 		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck:
@@ -511,6 +535,10 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 			// after a "does not exist": the action's refusal stands.
 			g.permissionRefused(on, op, method, err)
 		}
+	}
+	if probe && !limitedStill {
+		// Meta answered, and not that it limits: the limit is over.
+		g.limitLifted(ctx)
 	}
 	return nil, err
 }
@@ -545,50 +573,6 @@ func (g *graph) tryToken(ctx context.Context, token string) error {
 		return nil
 	}
 	return classify("token check", resp, raw)
-}
-
-// longLimit is the longest wait of a rate limit that the retry stage waits
-// out (handlers.DefaultMaxWait): an action Meta asks to wait longer is left
-// as a case at once, which vigie carries out once the limit ends.
-const longLimit = 30 * time.Second
-
-// limitSeen records that Meta limits vigie's calls, as err (classify's)
-// says, and tells of it (limited) when the wait is longer than the retry
-// stage waits and no limit was told of that lasts still: once a limit,
-// for the instances on the store.
-func (g *graph) limitSeen(err error, ge *GraphError) {
-	var ae *bot.ActionError
-	if g.limited == nil || !errors.As(err, &ae) || ae.RetryAfter <= longLimit {
-		return
-	}
-	now := g.now()
-	until := now.Add(ae.RetryAfter)
-	g.limitMu.Lock()
-	if now.Before(g.limitUntil) {
-		g.limitUntil = later(g.limitUntil, until)
-		g.limitMu.Unlock()
-		return
-	}
-	g.limitUntil = until
-	g.limitMu.Unlock()
-	if g.answers != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), answersWait)
-		_, first, err := g.answers.ClaimCall(sctx, "limit told", store.CallRecord{At: now}, ae.RetryAfter)
-		cancel()
-		if err == nil && !first {
-			return // another instance told it
-		}
-	}
-	g.log.Warn("Meta limits vigie's calls for longer than vigie waits: the actions wait, and are carried out when the limit ends",
-		"until", until.UTC().Format(time.RFC3339), "wait", ae.RetryAfter.String(), "code", ge.Code, "err", ge.Message)
-	g.limited(until, ae.RetryAfter, fmt.Sprintf("code %d: %s", ge.Code, ge.Message))
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // permissionRefused records that Meta refused op on on (Facebook,
@@ -710,7 +694,8 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 }
 
 // retryAfter reads Meta's hint: Retry-After in seconds, or the largest
-// estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage.
+// estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage,
+// or, with X-App-Usage at 100% and neither, unknownLimitWait.
 func retryAfter(h http.Header) time.Duration {
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
@@ -722,6 +707,11 @@ func retryAfter(h http.Header) time.Duration {
 		if d := time.Duration(u.Regain) * time.Minute; d > best {
 			best = d
 		}
+	}
+	if best == 0 && appUsageFull(h) {
+		// The app's calls are counted over a rolling hour, and Meta
+		// says nothing of when they may go again: asked again then.
+		best = unknownLimitWait
 	}
 	return best
 }

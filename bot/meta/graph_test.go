@@ -164,8 +164,11 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 			nil, false, 0, "missing permission (code 10)"},
 		{"expired token", 400, graphErrorJSON(190, 463, "OAuthException", "Error validating access token: Session has expired"),
 			nil, false, 0, "expired or invalid page token (code 190): renew META_PAGE_TOKEN"},
+		// The app's calls are counted over a rolling hour, and Meta says
+		// nothing of when they may go again: asked again in 10 minutes,
+		// not tried again at once, each try counted.
 		{"app rate limit with usage header", 400, graphErrorJSON(4, 0, "OAuthException", "(#4) Application request limit reached"),
-			map[string]string{"X-App-Usage": `{"call_count":100,"total_cputime":20,"total_time":30}`}, true, 0, "rate limited by Meta (code 4)"},
+			map[string]string{"X-App-Usage": `{"call_count":100,"total_cputime":20,"total_time":30}`}, true, 10 * time.Minute, "rate limited by Meta (code 4)"},
 		{"page rate limit with business use case estimate", 400, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"),
 			map[string]string{"X-Business-Use-Case-Usage": `{"104523749012345":[{"type":"pages","call_count":100,"total_cputime":40,"total_time":38,"estimated_time_to_regain_access":7}]}`},
 			true, 7 * time.Minute, "code 32"},

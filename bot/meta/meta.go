@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,6 +207,7 @@ func New(cfg Config) *Connector {
 		now:    cfg.Now,
 
 		answers: cfg.Answers,
+		id:      strconv.FormatUint(rand.Uint64(), 36),
 	}
 	c := &Connector{
 		cfg:    cfg,
