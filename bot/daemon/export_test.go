@@ -35,3 +35,6 @@ func WithTokenDir(t testing.TB, getenv func(string) string) func(string) string 
 // AfterJudging has vigie call f with each event judged from a source or
 // over HTTP, before its verdict is journaled.
 func AfterJudging(c *Config, f func(ev *bot.Event)) { c.afterJudging = f }
+
+// Evaluators has vigie judge the sources' events with n evaluators.
+func Evaluators(c *Config, n int) { c.evaluators = n }
