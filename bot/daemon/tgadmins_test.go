@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
@@ -148,5 +149,46 @@ func TestTelegramSlowAdminListHoldsOnlyItsGroup(t *testing.T) {
 	want := []string{"-100300/FREE NITRO here", "-100200/hello 0", "-100200/hello 1", "-100200/hello 2"}
 	if !slices.Equal(judged, want) {
 		t.Errorf("judged in the order %q, want %q", judged, want)
+	}
+}
+
+// An author found to be a group's admin by the list asked for before their
+// event is judged has the roles they would have had with the list known: the
+// rules that read author.roles see "administrator", and a member's
+// "member", whatever roles an event posted over HTTP claimed.
+func TestTelegramResolvedAuthorHasRoles(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100710
+	api.SetAdmins(group, 7)
+	rules := claimsRules + `  - name: by-an-admin
+    when: '"administrator" in author.roles'
+    do: [forward("an admin's")]
+  - name: by-a-member
+    when: '"member" in author.roles'
+    do: [forward("a member's")]
+`
+	in := start(t, rules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret,
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	event := func(msg int, author map[string]any) map[string]any {
+		return map[string]any{"id": strconv.Itoa(group) + ":" + strconv.Itoa(msg), "platform": "telegram", "kind": "message",
+			"space": strconv.Itoa(group), "author": author, "text": "pinned", "at": time.Now().UTC().Format(time.RFC3339)}
+	}
+	msg := 9100
+	for _, c := range []struct {
+		author map[string]any
+		want   string
+	}{
+		{map[string]any{"id": "7", "name": "Ada", "roles_unknown": true}, "by-an-admin"},
+		{map[string]any{"id": "8", "name": "Eve", "roles": []string{"administrator"}}, "by-a-member"},
+	} {
+		msg++
+		v := in.post(t, event(msg, c.author))
+		var got []string
+		for _, m := range v.Matches {
+			got = append(got, m.Rule)
+		}
+		if !slices.Equal(got, []string{c.want}) {
+			t.Errorf("%s: rules matched %q, want %q", c.author["name"], got, c.want)
+		}
 	}
 }
