@@ -99,6 +99,7 @@ type Assessment struct {
 	// alerts writes the messages of Alerts when Message was left out
 	// (Options.NoAlertMessages).
 	alerts *alertSet
+	names  PlaceNames
 }
 
 // AlertMessage is the text of alert name's message for ev, the event
@@ -115,7 +116,7 @@ func (a *Assessment) AlertMessage(name string, ev *bot.Event) string {
 		}
 		for _, al := range a.alerts.alerts {
 			if al.name == name {
-				return al.message.expand(ev, name)
+				return al.message.expand(ev, name, a.names)
 			}
 		}
 	}
@@ -631,7 +632,7 @@ const alertMsgKept = 4
 // placeMatches are the matches of the alerts that held and act on the place
 // (lockdown, slowmode), to add to the event's verdict, their reasons with
 // withReasons.
-func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool) []bot.Match {
+func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool, names PlaceNames) []bot.Match {
 	var out []bot.Match
 	for _, c := range checks {
 		i := slices.IndexFunc(s.alerts, func(a alert) bool { return a.name == c.Alert })
@@ -643,7 +644,7 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons 
 			m.Reason = "alert " + c.Alert + " held: " + s.alerts[i].whenSrc
 		}
 		for _, a := range s.alerts[i].place {
-			m.Actions = append(m.Actions, a.expand(ev, m.Rule))
+			m.Actions = append(m.Actions, a.expand(ev, m.Rule, names))
 		}
 		out = append(out, m)
 	}
@@ -653,7 +654,7 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons 
 // check runs the alerts for one event, and with withMsgs writes their
 // messages. last keeps the last alertMsgKept messages of each alert, alert
 // after alert: the same message (the same space) is not written again.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool) ([]AlertCheck, map[string]string) {
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool, names PlaceNames) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
@@ -684,7 +685,7 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 		}
 		out = append(out, c)
 		if withMsgs {
-			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name, names)
 		}
 	}
 	return out, msgs
@@ -797,7 +798,7 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
 		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
 	}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages)
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages, e.opts.PlaceName)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
 }

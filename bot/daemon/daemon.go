@@ -401,6 +401,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 	}
+	// d is made below: read when an answer is written
+	matcher.NamePlaces(func(ev *bot.Event) string { return d.spaceName(ev) })
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -1009,7 +1011,9 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			// wave, not for every event while it holds
 			NoAlertMessages: true,
 			// a strike counts a message once, not again for its edits
-			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed}),
+			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed,
+			// {{space}} writes a Telegram group's title, not its id
+			PlaceName: d.spaceName}),
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
@@ -1095,6 +1099,9 @@ func (d *daemon) build(opts rules.LoadOptions) (rs *rules.Ruleset, file string, 
 	rs, file, err = loadRules(d.cfg.ConfigPath, opts)
 	if err == nil {
 		matcher, err = faq.Compile(rs)
+	}
+	if err == nil {
+		matcher.NamePlaces(d.spaceName)
 	}
 	if err == nil {
 		results := rs.RunTests(context.Background())
@@ -1328,6 +1335,10 @@ func (d *daemon) placeName(platform, space string) string {
 	}
 	return ""
 }
+
+// spaceName is how the platform names ev's place, for {{space}}; "" when
+// it cannot.
+func (d *daemon) spaceName(ev *bot.Event) string { return d.placeName(ev.Platform, ev.Space) }
 
 // judgedTeller is a platform whose source keeps what it received until it
 // is told that the events are judged (the Telegram poller's inbox, a
