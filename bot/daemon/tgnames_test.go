@@ -94,7 +94,7 @@ func TestTelegramRaidAlertNamesTheGroup(t *testing.T) {
   - name: raid
     when: kind == "join" and counters.joins >= 3
     do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
-`, "hits on telegram · Fans FR (-100200)"},
+`, "3 joins in 1m on telegram · Fans FR (-100200)"},
 		"rule": {`  - name: raid
     category: raid
     when: kind == "join" and counters.joins == 3
