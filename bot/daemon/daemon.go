@@ -432,12 +432,23 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	judged := map[string]judgedTeller{}
 	desks := &deskFanout{log: log, failures: met.deskFailures}
 	var watched []*watchedDesk
+	deskNamers := map[string]bot.DeskPlaceNamer{}
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
 			if jt, ok := p.(judgedTeller); ok {
 				judged[p.Name()] = jt
 			}
+			if n, ok := p.(bot.DeskPlaceNamer); ok {
+				deskNamers[p.Name()] = n
+			}
+		}
+	}
+	for _, c := range conns {
+		if pd, ok := c.Desk.(*platformDesk); ok {
+			// a desk names the places of another platform's cases as that
+			// platform's own desk does
+			pd.platform, pd.names = c.Name, deskNamers
 		}
 		if c.Desk != nil {
 			w := &watchedDesk{name: c.Name, desk: c.Desk}

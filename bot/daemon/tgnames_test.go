@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
@@ -133,5 +136,26 @@ rules:
 				t.Errorf("lockdown told = %q, want it to name the group", got)
 			}
 		})
+	}
+}
+
+// A Telegram case's card on the Discord desk names the group, its topic and
+// the member as the Telegram desk does, not by ids.
+func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 1)
+	dc := discordfake.New(t, discordfake.Options{})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: dc.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWith(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
+		daemon.DiscordDeskOf(cl))
+	api.Push(namedMessage(group, "Fans FR", 8, "Eve", "eve_x", "FREE NITRO here", 5, "Off-topic"))
+	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "NITRO")) == 1 })
+	card := posted(dc, "NITRO")[0]
+	if want := "telegram · Fans FR › Off-topic · Eve (@eve\\_x) (id 8)"; !strings.Contains(card, want) {
+		t.Errorf("card = %s\nwant %q in it", card, want)
 	}
 }

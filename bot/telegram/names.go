@@ -325,7 +325,16 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 	return place
 }
 
-var _ bot.PlaceNamer = (*Client)(nil)
+var (
+	_ bot.PlaceNamer     = (*Client)(nil)
+	_ bot.DeskPlaceNamer = (*Client)(nil)
+)
+
+// DeskPlaceName names ev's group and topic as the Telegram desk's cards do,
+// for another platform's desk.
+func (c *Client) DeskPlaceName(ctx context.Context, ev bot.Event) string {
+	return c.placeName(ctx, ev)
+}
 
 // PlaceName is the title of the event's group as the updates last showed
 // it (that of the supergroup it became), for the mod-log and the desk's
