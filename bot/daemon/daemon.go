@@ -509,6 +509,14 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			}
 			return ""
 		},
+		// a raid's accounts get no answer while it is on; d is made
+		// below, before any event
+		RaidSince: func(ev *bot.Event) (time.Time, bool) {
+			if d.after == nil || d.after.alerts == nil {
+				return time.Time{}, false
+			}
+			return d.after.alerts.RaidSince(ev)
+		},
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,
 	})

@@ -302,6 +302,12 @@ func (a *Alerter) Tick(ctx context.Context) {
 // Active returns the waves under way.
 func (a *Alerter) Active() []wave.Wave { return a.tracker.Active() }
 
+// RaidSince reports whether a wave is under way in ev's place, and since
+// when its accounts came (wave.Tracker.RaidSince).
+func (a *Alerter) RaidSince(ev *bot.Event) (since time.Time, on bool) {
+	return a.tracker.RaidSince(ev.Platform, ev.Space)
+}
+
 func (a *Alerter) setActive() {
 	a.active.Reset()
 	for _, w := range a.tracker.Active() {

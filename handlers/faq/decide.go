@@ -44,6 +44,8 @@ const (
 	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
 	WhyAfterHours  = "unanswered question after hours"
+	WhyRaid        = "asked by an account that joined during a raid, while it is on"
+	WhyPlaceLimit  = "answered often enough in this place for now"
 )
 
 // Decision is what the assistant decided for one message.

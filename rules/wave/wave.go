@@ -527,6 +527,29 @@ func (t *Tracker) Active() []Wave {
 	return out
 }
 
+// RaidSince reports whether a wave is under way in the platform's space,
+// and since when the accounts of the waves under way there came: the
+// earliest start of their windows before their first hit (a join wave's
+// counter window before it was raised).
+func (t *Tracker) RaidSince(platform, space string) (since time.Time, on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.spaces[spaceKey{platform, space}]
+	if p == nil || p.active == 0 {
+		return time.Time{}, false
+	}
+	for _, st := range p.waves {
+		if st == nil {
+			continue
+		}
+		from := st.w.From.Add(-max(st.w.Window, st.w.Span))
+		if !on || from.Before(since) {
+			since, on = from, true
+		}
+	}
+	return since, on
+}
+
 func sortWaves(ws []Wave) {
 	slices.SortFunc(ws, func(a, b Wave) int {
 		return cmp.Or(a.Raised.Compare(b.Raised), cmp.Compare(a.Alert, b.Alert),
