@@ -83,7 +83,8 @@ const (
 	placeCounter   = "faq:place"
 )
 
-// An entry is answered at most placeAnswers times in one place (a Discord
+// An entry is answered (replied to, a suggestion too; not forwarded to the
+// CMs) at most placeAnswers times in one place (a Discord
 // server, a Telegram group, a page) within placeWindow, whatever its
 // channels, threads and comments: the channel cooldown holds an entry back
 // in one channel or thread, and a raid whose accounts each ask in a thread,
@@ -209,7 +210,11 @@ func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev *bot.Event, v bot
 			return d, nil
 		}
 		var many bool
-		many, err = a.placeFull(ctx, ev, d.Entry)
+		if d.Kind == Answer || d.Kind == Suggest {
+			// what vigie says in the place; a question left to the CMs
+			// is a case, which the desk bounds itself
+			many, err = a.placeFull(ctx, ev, d.Entry)
+		}
 		if err != nil {
 			err = fmt.Errorf("faq limit for %s: %w", ev.Key(), err)
 			a.log.Warn("the place's answers not counted; answering anyway", "event", ev.Key(), "err", err)
