@@ -43,7 +43,9 @@ type platformSpec struct {
 func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) ([]Connector, []string, error) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
-		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
+		{name: "telegram", env: "TELEGRAM_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+			return telegramConnector(cfg, rs, reg, st)
+		}},
 		{name: "meta", env: "META_PAGE_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 			return metaConnector(cfg, rs, reg, st)
 		}},

@@ -315,7 +315,7 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 		place = truncate(bot.IsolateBidi(t), maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
-		if t := c.dir.topicOf(chat, thread); t != "" {
+		if t := c.keptTopic(ctx, chat, thread); t != "" {
 			if place == "" {
 				place = "group " + ev.Space
 			}
@@ -349,6 +349,47 @@ func (c *Client) PlaceName(ev bot.Event) string {
 	}
 	t, _ := c.dir.titleOf(c.moved.follow(chat))
 	return t
+}
+
+// keepTopic writes the name of a topic an update made or renamed to the
+// store (Config.Topics), for the other instances and the next start. A
+// name read from a message of the topic (the creation it answers) is not
+// written: it is the first name, not a rename.
+func (c *Client) keepTopic(ctx context.Context, u update) {
+	if c.cfg.Topics == nil || u.topicThread == 0 || u.topicName == "" || u.topicByReply {
+		return
+	}
+	m := u.Message
+	if m == nil {
+		m = u.EditedMessage
+	}
+	if m == nil || m.Chat == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, nameAskWait)
+	defer cancel()
+	if err := c.cfg.Topics.PutTopicName(sctx, Platform, itoa(m.Chat.ID), strconv.Itoa(u.topicThread), u.topicName); err != nil {
+		c.log.Warn("a forum topic's name not kept in the store: after a restart, or on another instance, its cards show its first name",
+			"chat", m.Chat.ID, "thread", u.topicThread, "err", err)
+	}
+}
+
+// keptTopic is the name of chat's topic thread: the store's (Config.Topics),
+// its last rename as any instance heard it, else the one this process
+// heard; "" when neither knows it.
+func (c *Client) keptTopic(ctx context.Context, chat int64, thread int) string {
+	if c.cfg.Topics != nil {
+		sctx, cancel := context.WithTimeout(ctx, nameAskWait)
+		name, err := c.cfg.Topics.TopicName(sctx, Platform, itoa(chat), strconv.Itoa(thread))
+		cancel()
+		switch {
+		case err != nil:
+			c.log.Debug("a forum topic's name not read from the store; the one heard here is shown", "chat", chat, "thread", thread, "err", err)
+		case name != "":
+			return name
+		}
+	}
+	return c.dir.topicOf(chat, thread)
 }
 
 // card renders card for the desk with its names.

@@ -157,6 +157,8 @@ type Store struct {
 	book accountBook
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
+	// topics are the names of the places' threads (store.TopicKeeper).
+	topics topicBook
 	locks lockBook
 	// members lets one ban, kick or lift of a member be decided at a time
 	// (LockMember).
