@@ -159,7 +159,7 @@ type Store struct {
 	notes noteBook
 	// topics are the names of the places' threads (store.TopicKeeper).
 	topics topicBook
-	locks lockBook
+	locks  lockBook
 	// members lets one ban, kick or lift of a member be decided at a time
 	// (LockMember).
 	members store.KeyedLock
