@@ -35,6 +35,11 @@ type Card struct {
 	// Desk is the chat or channel the card is posted to when it is not the
 	// desk's: the desk of the case's community (the rule file's communities:).
 	Desk string
+	// Place names where the message was as its own platform does, for a
+	// card on another platform's desk (a Telegram group's title and topic,
+	// "Fans › Off-topic", on the Discord desk: DeskPlaceNamer); "" when the
+	// desk names it itself, or nothing does.
+	Place string
 	// Community is the case's community, "" for none (store.Case.Community).
 	Community string
 	// Unverified says the message came over HTTP and was not seen on its

@@ -138,3 +138,11 @@ type LogEscaper interface {
 type PlaceNamer interface {
 	PlaceName(ev Event) string
 }
+
+// DeskPlaceNamer names an event's place for a case's card, as the
+// platform's own desk does (a Telegram group's title and its forum topic's
+// name), asking the platform when it must, bounded by ctx; "" when it
+// cannot. Another platform's desk shows it (Card.Place).
+type DeskPlaceNamer interface {
+	DeskPlaceName(ctx context.Context, ev Event) string
+}

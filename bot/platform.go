@@ -106,9 +106,10 @@ type IDChecker interface {
 
 // RoleResolver finds out, when an event went out with Author.RolesUnknown,
 // whether its author is staff, waiting for the platform (bounded by ctx) if it
-// must. known is false when it still cannot tell.
+// must, and the roles the platform would have described them with (the
+// rules read author.roles). known is false when it still cannot tell.
 type RoleResolver interface {
-	ResolveRoles(ctx context.Context, ev Event) (staff, known bool)
+	ResolveRoles(ctx context.Context, ev Event) (roles []string, staff, known bool)
 }
 
 // RolesFirst is a RoleResolver whose answer costs one call for a whole place

@@ -558,8 +558,11 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	if ev.Author.RolesUnknown && p != nil && (m.rolesMissing == nil || !m.rolesMissing(ev)) {
 		if r, ok := p.(bot.RoleResolver); ok {
 			rctx, cancel := context.WithTimeout(ctx, resolveRolesWait)
-			staff, known := r.ResolveRoles(rctx, ev)
+			roles, staff, known := r.ResolveRoles(rctx, ev)
 			cancel()
+			if known {
+				ev.Author.Roles = roles
+			}
 			if known && !staff {
 				ev.Author.RolesUnknown = false
 			}

@@ -166,10 +166,34 @@ func (a action) String() string {
 	return bot.Action{Kind: a.kind, Text: a.text.source(), Duration: a.dur}.String()
 }
 
-// expand returns the action for one event.
-func (a action) expand(ev *bot.Event, rule string) bot.Action {
-	return bot.Action{Kind: a.kind, Text: a.text.expand(ev, rule), Duration: a.dur}
+// expand returns the action for one event; names names its place
+// (Options.PlaceName), nil for none.
+func (a action) expand(ev *bot.Event, rule string, names PlaceNames) bot.Action {
+	return bot.Action{Kind: a.kind, Text: a.text.expand(ev, rule, names), Duration: a.dur}
 }
+
+// PlaceNames names an event's place (a Telegram group's title) as its members
+// read it; "" when the platform has no name for it.
+type PlaceNames func(ev *bot.Event) string
+
+// SpaceField is what {{space}} writes: the place's name, one line, when
+// names has one, otherwise its id.
+func SpaceField(ev *bot.Event, names PlaceNames) string {
+	if names == nil || ev.Space == "" {
+		return ev.Space
+	}
+	name := strings.Join(strings.Fields(names(ev)), " ")
+	if name == "" {
+		return ev.Space
+	}
+	if r := []rune(name); len(r) > maxSpaceName {
+		name = string(r[:maxSpaceName-1]) + "…"
+	}
+	return bot.IsolateBidi(name)
+}
+
+// maxSpaceName bounds the name {{space}} writes, in characters.
+const maxSpaceName = 64
 
 // template is an action's text with {{field}} slots, parsed at load.
 type template struct {
@@ -259,12 +283,12 @@ func (t template) source() string {
 // renders reports whether expand would return s for ev and rule, without
 // writing it: a message that names the space is the same for the events of a
 // wave, and is written once.
-func (t template) renders(s string, ev *bot.Event, rule string) bool {
+func (t template) renders(s string, ev *bot.Event, rule string, names PlaceNames) bool {
 	if t.parts == nil {
 		return s == t.static
 	}
 	for _, p := range t.parts {
-		f := t.field(p, ev, rule)
+		f := t.field(p, ev, rule, names)
 		if !strings.HasPrefix(s, f) {
 			return false
 		}
@@ -276,22 +300,22 @@ func (t template) renders(s string, ev *bot.Event, rule string) bool {
 // reuse returns what expand returns for ev and rule, taken from kept when it
 // is there; otherwise it is written and kept in place of the oldest (kept is
 // most recent first).
-func (t template) reuse(kept []string, ev *bot.Event, rule string) string {
+func (t template) reuse(kept []string, ev *bot.Event, rule string, names PlaceNames) string {
 	for i, k := range kept {
-		if k != "" && t.renders(k, ev, rule) {
+		if k != "" && t.renders(k, ev, rule, names) {
 			copy(kept[1:i+1], kept[:i])
 			kept[0] = k
 			return k
 		}
 	}
-	msg := t.expand(ev, rule)
+	msg := t.expand(ev, rule, names)
 	copy(kept[1:], kept)
 	kept[0] = msg
 	return msg
 }
 
 // field is the text of one part of t for ev and rule.
-func (template) field(p tmplPart, ev *bot.Event, rule string) string {
+func (template) field(p tmplPart, ev *bot.Event, rule string, names PlaceNames) string {
 	switch p.field {
 	case fieldNone:
 		return p.lit
@@ -305,7 +329,7 @@ func (template) field(p tmplPart, ev *bot.Event, rule string) string {
 	case fieldChannel:
 		return ev.Channel
 	case fieldSpace:
-		return ev.Space
+		return SpaceField(ev, names)
 	case fieldPlatform:
 		return ev.Platform
 	case fieldRule:
@@ -314,12 +338,12 @@ func (template) field(p tmplPart, ev *bot.Event, rule string) string {
 	return ""
 }
 
-func (t template) expand(ev *bot.Event, rule string) string {
+func (t template) expand(ev *bot.Event, rule string, names PlaceNames) string {
 	if t.parts == nil {
 		return t.static
 	}
 	// one allocation: the builder is sized first instead of growing per part
-	field := func(p tmplPart) string { return t.field(p, ev, rule) }
+	field := func(p tmplPart) string { return t.field(p, ev, rule, names) }
 	n := 0
 	for _, p := range t.parts {
 		n += len(field(p))

@@ -16,14 +16,14 @@ func TestTemplateRenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := tm.expand(ev, "r")
-		if !tm.renders(got, ev, "r") {
+		got := tm.expand(ev, "r", nil)
+		if !tm.renders(got, ev, "r", nil) {
 			t.Errorf("%q: renders(%q) is false for the event it was written for", src, got)
 		}
-		if want := tm.expand(other, "r") == got; tm.renders(got, other, "r") != want {
+		if want := tm.expand(other, "r", nil) == got; tm.renders(got, other, "r", nil) != want {
 			t.Errorf("%q: renders(%q) for another event is %v, want %v", src, got, !want, want)
 		}
-		if tm.renders(got+"x", ev, "r") || got != "" && tm.renders(got[:len(got)-1], ev, "r") {
+		if tm.renders(got+"x", ev, "r", nil) || got != "" && tm.renders(got[:len(got)-1], ev, "r", nil) {
 			t.Errorf("%q: renders is true for a longer or shorter text than %q", src, got)
 		}
 	}
@@ -39,10 +39,10 @@ func TestTemplateReuse(t *testing.T) {
 	kept := make([]string, 2)
 	for i, space := range []string{"a", "b", "a", "c", "a", "b", "b", "", "a"} {
 		ev := &bot.Event{Space: space}
-		if got, want := tm.reuse(kept, ev, "r"), tm.expand(ev, "r"); got != want {
+		if got, want := tm.reuse(kept, ev, "r", nil), tm.expand(ev, "r", nil); got != want {
 			t.Errorf("event %d in %q: reuse %q, expand %q", i, space, got, want)
 		}
-		if kept[0] != tm.expand(ev, "r") {
+		if kept[0] != tm.expand(ev, "r", nil) {
 			t.Errorf("event %d in %q: the message is not kept first: %q", i, space, kept)
 		}
 	}

@@ -63,6 +63,12 @@ type AlertInfo struct {
 	// Window is the longest window of its hits(): a wave is over when the
 	// condition has not held for that long.
 	Window time.Duration
+	// Counted and Span say what an alert over counters only (no hits())
+	// counts, for the desk: "joins" or "messages" when its condition or its
+	// counters' keep to one kind of event, "events" otherwise, and the
+	// longest window of its counters ("15 joins in 10m").
+	Counted string
+	Span    time.Duration
 	// Message is the text of its alert("…") action, unexpanded.
 	Message string
 	// Actions are the place's actions it does besides telling the desk
@@ -99,6 +105,7 @@ type Assessment struct {
 	// alerts writes the messages of Alerts when Message was left out
 	// (Options.NoAlertMessages).
 	alerts *alertSet
+	names  PlaceNames
 }
 
 // AlertMessage is the text of alert name's message for ev, the event
@@ -115,7 +122,7 @@ func (a *Assessment) AlertMessage(name string, ev *bot.Event) string {
 		}
 		for _, al := range a.alerts.alerts {
 			if al.name == name {
-				return al.message.expand(ev, name)
+				return al.message.expand(ev, name, a.names)
 			}
 		}
 	}
@@ -188,6 +195,9 @@ type alert struct {
 	// whenSrc is its condition on one line, for the reason of place's match.
 	whenSrc string
 	hits    []int // indexes into alertSet.hits, for AlertCheck.Count
+	// counters are the counters its condition reads, for AlertCheck.Count
+	// when it reads no hits()
+	counters []int
 }
 
 // alertEnv is what an alert's condition sees.
@@ -319,7 +329,7 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 		}
 		a.when, a.whenSrc = prog, info.When
 		a.native = nativeAlert(prog.Node())
-		a.hits = p.used
+		a.hits, a.counters = p.used, p.counters
 		for _, i := range p.used {
 			info.Window = max(info.Window, set.hits[i].window)
 			if !slices.Contains(info.Targets, set.hits[i].target) {
@@ -335,6 +345,14 @@ func compileAlerts(d *decoder, c *exprCompiler, specs []alertSpec, rs *Ruleset) 
 			// an alert over counters only: a wave lasts while it holds, and is
 			// over after ten quiet minutes
 			info.Window = 10 * time.Minute
+			whens := []ast.Node{prog.Node()}
+			for _, i := range p.counters {
+				info.Span = max(info.Span, rs.counters[i].window)
+				if w := rs.counters[i].when; w != nil {
+					whens = append(whens, w.Node())
+				}
+			}
+			info.Counted = countedKind(whens)
 		}
 		set.alerts = append(set.alerts, a)
 		rs.Alerts = append(rs.Alerts, info)
@@ -411,6 +429,7 @@ type alertPatcher struct {
 	known     []string
 	used      []int
 	baselined []string
+	counters  []int
 	patchNotes
 }
 
@@ -426,6 +445,9 @@ func (p *alertPatcher) Visit(node *ast.Node) {
 			return
 		}
 		p.counter(p.c, n)
+		if i, ok := n.Property.(*ast.IntegerNode); ok && p.patched[n] && !slices.Contains(p.counters, i.Value) {
+			p.counters = append(p.counters, i.Value)
+		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -631,7 +653,7 @@ const alertMsgKept = 4
 // placeMatches are the matches of the alerts that held and act on the place
 // (lockdown, slowmode), to add to the event's verdict, their reasons with
 // withReasons.
-func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool) []bot.Match {
+func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons bool, names PlaceNames) []bot.Match {
 	var out []bot.Match
 	for _, c := range checks {
 		i := slices.IndexFunc(s.alerts, func(a alert) bool { return a.name == c.Alert })
@@ -643,7 +665,7 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons 
 			m.Reason = "alert " + c.Alert + " held: " + s.alerts[i].whenSrc
 		}
 		for _, a := range s.alerts[i].place {
-			m.Actions = append(m.Actions, a.expand(ev, m.Rule))
+			m.Actions = append(m.Actions, a.expand(ev, m.Rule, names))
 		}
 		out = append(out, m)
 	}
@@ -653,7 +675,7 @@ func (s *alertSet) placeMatches(checks []AlertCheck, ev *bot.Event, withReasons 
 // check runs the alerts for one event, and with withMsgs writes their
 // messages. last keeps the last alertMsgKept messages of each alert, alert
 // after alert: the same message (the same space) is not written again.
-func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool) ([]AlertCheck, map[string]string) {
+func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []string, withMsgs bool, names PlaceNames) ([]AlertCheck, map[string]string) {
 	var out []AlertCheck
 	var msgs map[string]string
 	var boxed any // env, boxed once for all the alerts the machine runs
@@ -675,6 +697,13 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 		for _, i := range a.hits {
 			c.Count = max(c.Count, int64(env.Hits[i]))
 		}
+		if len(a.hits) == 0 {
+			for _, i := range a.counters {
+				if i < len(env.Counters) {
+					c.Count = max(c.Count, int64(env.Counters[i]))
+				}
+			}
+		}
 		if out == nil {
 			// room for every alert: a wave often holds two at once
 			out = make([]AlertCheck, 0, len(s.alerts)-k)
@@ -684,7 +713,7 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 		}
 		out = append(out, c)
 		if withMsgs {
-			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name)
+			msgs[a.name] = a.message.reuse(last[k*alertMsgKept:(k+1)*alertMsgKept], ev, a.name, names)
 		}
 	}
 	return out, msgs
@@ -694,7 +723,7 @@ func (s *alertSet) check(machine *vm.VM, env *alertEnv, ev *bot.Event, last []st
 func (rs *Ruleset) WaveAlerts() []wave.Alert {
 	out := make([]wave.Alert, len(rs.Alerts))
 	for i, a := range rs.Alerts {
-		out[i] = wave.Alert{Name: a.Name, Targets: a.Targets, Window: a.Window, Message: a.Message}
+		out[i] = wave.Alert{Name: a.Name, Targets: a.Targets, Window: a.Window, Message: a.Message, Counted: a.Counted, Span: a.Span}
 	}
 	return out
 }
@@ -797,7 +826,48 @@ func (e *Engine) checkAlerts(ctx context.Context, s *scratch, ev *bot.Event, now
 	if len(s.alertMsgs) != alertMsgKept*len(set.alerts) {
 		s.alertMsgs = make([]string, alertMsgKept*len(set.alerts))
 	}
-	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages)
+	checks, msgs := set.check(&s.machine, &s.alertEnv, ev, s.alertMsgs, !e.opts.NoAlertMessages, e.opts.PlaceName)
 	s.alertEnv = alertEnv{}
 	return checks, msgs
+}
+
+// countedKind names what an alert over counters counts, from its condition
+// and its counters' when: the kind of event one of them keeps to (kind ==
+// "join"), "events" when none does or they name several.
+func countedKind(whens []ast.Node) string {
+	var kinds []string
+	for _, n := range whens {
+		ast.Find(n, func(n ast.Node) bool {
+			b, ok := n.(*ast.BinaryNode)
+			if !ok || b.Operator != "==" {
+				return false
+			}
+			for _, side := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+				id, ok := side[0].(*ast.IdentifierNode)
+				s, ok2 := side[1].(*ast.StringNode)
+				if ok && ok2 && id.Value == "kind" && !slices.Contains(kinds, s.Value) {
+					kinds = append(kinds, s.Value)
+				}
+			}
+			return false
+		})
+	}
+	if len(kinds) != 1 {
+		return "events"
+	}
+	switch bot.Kind(kinds[0]) {
+	case bot.KindJoin:
+		return "joins"
+	case bot.KindMessage:
+		return "messages"
+	case bot.KindComment:
+		return "comments"
+	case bot.KindEdit:
+		return "edits"
+	case bot.KindDM:
+		return "private messages"
+	case bot.KindProfile:
+		return "name changes"
+	}
+	return "events"
 }

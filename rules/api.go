@@ -130,6 +130,10 @@ type Options struct {
 	// was never settled, later than that, is judged again: its verdict says
 	// Again, and nothing is counted again.
 	Pending time.Duration
+	// PlaceName, when set, names an event's place for the texts of the
+	// actions and alerts that write {{space}}: a Telegram group's title
+	// rather than its id. "" keeps the id.
+	PlaceName PlaceNames
 }
 
 // Engine evaluates events against one compiled rule file. It is safe for

@@ -394,7 +394,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 		m := bot.Match{Rule: r.name, Category: r.category, Shadow: r.mode == ModeShadow}
 		span := matchSpan{acts: len(s.actions), reason: len(s.reasons)}
 		for _, a := range r.actions {
-			act := a.expand(ev, r.name)
+			act := a.expand(ev, r.name, e.opts.PlaceName)
 			if act.Kind == bot.ActDelete && rs.hideComments && pageComment(ev) {
 				act.Kind = bot.ActHide
 			}
@@ -454,10 +454,10 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Asse
 		}
 		a.Alerts, a.Message = e.checkAlerts(ctx, s, ev, now, read, counts)
 		if len(a.Alerts) > 0 && e.opts.NoAlertMessages {
-			a.alerts = rs.alerts
+			a.alerts, a.names = rs.alerts, e.opts.PlaceName
 		}
 		if len(a.Alerts) > 0 {
-			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev, !e.opts.NoReasons)...)
+			a.Verdict.Matches = append(a.Verdict.Matches, rs.alerts.placeMatches(a.Alerts, ev, !e.opts.NoReasons, e.opts.PlaceName)...)
 		}
 	}
 	s.strikeRules = strikeRules

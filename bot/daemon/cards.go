@@ -51,7 +51,7 @@ func (t *platformDesk) EditCard(ctx context.Context, ref bot.CardRef, c store.Ca
 	if !ok {
 		return fmt.Errorf("%w: this desk cannot edit cards", handlers.ErrNoDesk)
 	}
-	return ed.EditCard(ctx, ref, deskcases.Offering(c, t.cmds.offers()), note)
+	return ed.EditCard(ctx, ref, t.named(ctx, deskcases.Offering(c, t.cmds.offers())), note)
 }
 
 // AddCard records where a desk posted a case's card, in the store.

@@ -250,6 +250,9 @@ func TestReloadWhileEventsFlow(t *testing.T) {
 				}
 				ev := message(fmt.Sprintf("w%d-%d", w, i), fmt.Sprintf("u-%d-%d", w, i), "quels sont vos horaires ?")
 				ev["channel"] = fmt.Sprintf("c-%d-%d", w, i)
+				// a server each: in one, the FAQ answers an entry five
+				// times in ten minutes
+				ev["space"] = fmt.Sprintf("g-%d-%d", w, i)
 				body, _ := json.Marshal(ev)
 				resp, err := client.Post(in.base+"/v1/events", "application/json", bytes.NewReader(body))
 				if err != nil {
@@ -303,7 +306,9 @@ func TestReloadWhileSourceEventsFlow(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range n {
-			ev := bot.Event{ID: fmt.Sprintf("s-%d", i), Platform: "discord", Kind: bot.KindMessage, Space: "guild-1",
+			// a server each: in one, the FAQ answers an entry five times
+			// in ten minutes
+			ev := bot.Event{ID: fmt.Sprintf("s-%d", i), Platform: "discord", Kind: bot.KindMessage, Space: fmt.Sprintf("guild-%d", i),
 				Channel: fmt.Sprintf("c-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i), Name: "Bob"},
 				Text: "quels sont vos horaires ?", At: time.Now()}
 			in.feed.in <- ev

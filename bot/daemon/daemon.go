@@ -90,6 +90,9 @@ type Config struct {
 	// afterJudging, when set, is called with each event judged from a
 	// source or over HTTP, before its verdict is journaled (tests).
 	afterJudging func(ev *bot.Event)
+	// evaluators, when above 0, replaces the number of evaluators: a test
+	// puts every place on one.
+	evaluators int
 	// FollowEvery is how often a process sharing its store with others
 	// reads there what was asked of one of them for all (default 1s), on
 	// Now's clock: a reload of the rules (the console's Apply, a desk's
@@ -406,6 +409,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 	}
+	// d is made below: read when an answer is written
+	matcher.NamePlaces(func(ev *bot.Event) string { return d.spaceName(ev) })
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(
@@ -435,12 +440,23 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	judged := map[string]judgedTeller{}
 	desks := &deskFanout{log: log, failures: met.deskFailures}
 	var watched []*watchedDesk
+	deskNamers := map[string]bot.DeskPlaceNamer{}
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
 			if jt, ok := p.(judgedTeller); ok {
 				judged[p.Name()] = jt
 			}
+			if n, ok := p.(bot.DeskPlaceNamer); ok {
+				deskNamers[p.Name()] = n
+			}
+		}
+	}
+	for _, c := range conns {
+		if pd, ok := c.Desk.(*platformDesk); ok {
+			// a desk names the places of another platform's cases as that
+			// platform's own desk does
+			pd.platform, pd.names = c.Name, deskNamers
 		}
 		if c.Desk != nil {
 			w := &watchedDesk{name: c.Name, desk: c.Desk}
@@ -500,6 +516,14 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 				return handlers.CauseOf(ev, a, cause)
 			}
 			return ""
+		},
+		// a raid's accounts get no answer while it is on; d is made
+		// below, before any event
+		RaidSince: func(ev *bot.Event) (time.Time, bool) {
+			if d.after == nil || d.after.alerts == nil {
+				return time.Time{}, false
+			}
+			return d.after.alerts.RaidSince(ev)
 		},
 		Logger:     log.With("handler", "faq"),
 		Registerer: registry,
@@ -1035,7 +1059,9 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 			// wave, not for every event while it holds
 			NoAlertMessages: true,
 			// a strike counts a message once, not again for its edits
-			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed}),
+			MessageOf: d.mod.MessageOf, ClaimFailed: d.mod.ClaimFailed,
+			// {{space}} writes a Telegram group's title, not its id
+			PlaceName: d.spaceName}),
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
@@ -1123,6 +1149,9 @@ func (d *daemon) build(opts rules.LoadOptions) (rs *rules.Ruleset, file string, 
 		matcher, err = faq.Compile(rs)
 	}
 	if err == nil {
+		matcher.NamePlaces(d.spaceName)
+	}
+	if err == nil {
 		results := rs.RunTests(context.Background())
 		results = append(results, matcher.RunTests(faq.TestsOf(rs.FAQ))...)
 		err = rules.FailedTests(file, results)
@@ -1197,15 +1226,14 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 	if d.storeKind == "redis" {
 		n = redisEvaluators
 	}
+	if d.cfg.evaluators > 0 {
+		n = d.cfg.evaluators
+	}
 	queues := make([]chan bot.Event, n)
 	for i := range queues {
 		q := make(chan bot.Event, evaluatorQueue)
 		queues[i] = q
-		pool.Go(func() {
-			for ev := range q {
-				d.process(ev)
-			}
-		})
+		pool.Go(func() { d.evaluator(q) })
 	}
 	// The private messages to the bot have an evaluator of their own and a
 	// bounded share (private.go): they never wait in a space's queue, nor
@@ -1213,6 +1241,9 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 	pl := d.private
 	pool.Go(func() {
 		for ev := range pl.q {
+			if d.rolesFirst(&ev) {
+				d.resolveFirst(&ev)
+			}
 			d.process(ev)
 			pl.taken(&ev)
 		}
@@ -1254,6 +1285,84 @@ func (d *daemon) dispatch(events <-chan bot.Event, stop <-chan struct{}) {
 	}
 }
 
+// evaluator judges the events of q in order, until q is closed and what it
+// holds is judged. An event whose author's roles must be asked first (a
+// Telegram group's first message after a start, bot.RolesFirst) is held with
+// the later events of its place while the platform is asked, at most
+// staffLookupWait: the other places of this evaluator are judged meanwhile.
+// Past evaluatorQueue events held, q is not read until a place is let go.
+func (d *daemon) evaluator(q <-chan bot.Event) {
+	held := map[string][]bot.Event{} // by place; the first is being asked about
+	resolved := make(chan bot.Event)
+	holding := 0
+	// next judges ev, or holds it behind its place's events held already,
+	// or starts asking about its author and holds it.
+	next := func(ev bot.Event) {
+		key := staffMissKey(ev.Platform, ev.Space)
+		if h, ok := held[key]; ok {
+			held[key] = append(h, ev)
+			holding++
+			return
+		}
+		if !d.rolesFirst(&ev) {
+			d.process(ev)
+			return
+		}
+		held[key] = []bot.Event{ev}
+		holding++
+		go func() {
+			d.resolveFirst(&ev)
+			resolved <- ev
+		}()
+	}
+	in := q
+	for in != nil || len(held) > 0 {
+		var from <-chan bot.Event
+		if holding < evaluatorQueue {
+			from = in
+		}
+		select {
+		case ev, ok := <-from:
+			if !ok {
+				in = nil
+				continue
+			}
+			next(ev)
+		case ev := <-resolved:
+			key := staffMissKey(ev.Platform, ev.Space)
+			rest := held[key][1:]
+			delete(held, key)
+			holding -= 1 + len(rest)
+			d.process(ev)
+			for _, ev := range rest {
+				next(ev)
+			}
+		}
+	}
+}
+
+// rolesFirst reports whether ev's author must be asked about before ev is
+// judged: their roles are unknown, and the platform tells them for a whole
+// place at once (bot.RolesFirst).
+func (d *daemon) rolesFirst(ev *bot.Event) bool {
+	if !ev.Author.RolesUnknown {
+		return false
+	}
+	r, ok := d.resolvers[ev.Platform].(bot.RolesFirst)
+	return ok && r != nil
+}
+
+// resolveFirst asks the platform about ev's author: a Telegram group's list
+// of administrators, so that an admin's message is judged as theirs. It waits
+// at most staffLookupWait, and not again for a while once the platform did
+// not answer. A panic there leaves the roles unknown.
+func (d *daemon) resolveFirst(ev *bot.Event) {
+	asked := *ev
+	if d.guard.Do("evaluator", func() { d.resolveStaff(d.workCtx, &asked, "messages whose author's roles are not known yet") }) {
+		*ev = asked
+	}
+}
+
 // process judges one event from a source; a panic there is recovered and
 // counted. Its source is told once it is judged: its verdict journaled, or
 // with nothing to journal (a panic would come again).
@@ -1275,6 +1384,10 @@ func (d *daemon) placeName(platform, space string) string {
 	return ""
 }
 
+// spaceName is how the platform names ev's place, for {{space}}; "" when
+// it cannot.
+func (d *daemon) spaceName(ev *bot.Event) string { return d.placeName(ev.Platform, ev.Space) }
+
 // judgedTeller is a platform whose source keeps what it received until it
 // is told that the events are judged (the Telegram poller's inbox, a
 // Discord shard's memory of the channels).
@@ -1287,15 +1400,6 @@ func (d *daemon) judge(ev bot.Event) {
 	if err := ev.Validate(); err != nil {
 		d.log.Warn("event dropped", "event", ev.Key(), "err", err)
 		return
-	}
-	if ev.Author.RolesUnknown {
-		// A Telegram group's first message after a start: its list of
-		// administrators is asked for now, and an admin's message judged
-		// as theirs. Only this evaluator waits, at most staffLookupWait,
-		// and not again for a while once the platform did not answer.
-		if r, ok := d.resolvers[ev.Platform].(bot.RolesFirst); ok && r != nil {
-			d.resolveStaff(d.workCtx, &ev, "messages whose author's roles are not known yet")
-		}
 	}
 	var seen store.SeenMark
 	v, l, _, err := d.evaluate(d.workCtx, ev, false, &seen)

@@ -288,7 +288,7 @@ func (s *discordShards) SlowMode(ctx context.Context, ev bot.Event, d time.Durat
 func (s *discordShards) RestoreSlowMode(ctx context.Context, ev bot.Event, prev string) error {
 	return s.of(ev).RestoreSlowMode(ctx, ev, prev)
 }
-func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (roles []string, staff, known bool) {
 	return s.of(ev).ResolveRoles(ctx, ev)
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 )
 
@@ -35,3 +37,15 @@ func WithTokenDir(t testing.TB, getenv func(string) string) func(string) string 
 // AfterJudging has vigie call f with each event judged from a source or
 // over HTTP, before its verdict is journaled.
 func AfterJudging(c *Config, f func(ev *bot.Event)) { c.afterJudging = f }
+
+// Evaluators has vigie judge the sources' events with n evaluators.
+func Evaluators(c *Config, n int) { c.evaluators = n }
+
+// DiscordDeskOf is the Discord connector's desk alone, posting with cl, as
+// discordConnector makes it.
+func DiscordDeskOf(cl *discord.Client) Connector {
+	cmds := &deskCommands{}
+	desk := &platformDesk{d: cl.Desk(cmds), unset: errNoDeskChannel, cmds: cmds}
+	desk.set.Store(true)
+	return Connector{Name: "discord", Desk: desk, Attach: func(c *handlers.Commands) { cmds.c = c }}
+}

@@ -567,10 +567,12 @@ func (d *daemon) resolveStaff(ctx context.Context, ev *bot.Event, what string) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, staffLookupWait)
 	defer cancel()
-	staff, known := d.resolvers[ev.Platform].ResolveRoles(wctx, *ev)
+	roles, staff, known := d.resolvers[ev.Platform].ResolveRoles(wctx, *ev)
 	ev.Author.Staff, ev.Author.RolesUnknown = staff && known, !known
 	switch {
 	case known:
+		// the platform's roles, not those an event posted over HTTP claimed
+		ev.Author.Roles = roles
 		if n := d.staffMisses.answered(key); n > 0 {
 			d.log.Info(what+": the platform says again who is staff there",
 				"platform", ev.Platform, "place", ev.Space, "missed", n)

@@ -43,7 +43,9 @@ type platformSpec struct {
 func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) ([]Connector, []string, error) {
 	specs := []platformSpec{
 		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
-		{name: "telegram", env: "TELEGRAM_TOKEN", build: telegramConnector},
+		{name: "telegram", env: "TELEGRAM_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+			return telegramConnector(cfg, rs, reg, st)
+		}},
 		{name: "meta", env: "META_PAGE_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 			return metaConnector(cfg, rs, reg, st)
 		}},
@@ -180,6 +182,19 @@ type platformDesk struct {
 	// communities are the desk chats or channels of the rule file's
 	// communities on this platform, by community; nil is none.
 	communities atomic.Pointer[map[string]string]
+	// platform is the desk's; names, when set, are the other platforms'
+	// namers of their places, for the cards of their cases (Card.Place).
+	platform string
+	names    map[string]bot.DeskPlaceNamer
+}
+
+// named is card with its place named by its platform, when the card is that
+// of another platform's case.
+func (t *platformDesk) named(ctx context.Context, card bot.Card) bot.Card {
+	if n := t.names[card.Event.Platform]; n != nil && card.Event.Platform != t.platform {
+		card.Place = n.DeskPlaceName(ctx, card.Event)
+	}
+	return card
 }
 
 // communityDesk is where a community's cases and alerts go on this
@@ -223,7 +238,7 @@ func (t *platformDesk) PostCase(ctx context.Context, c store.Case) error {
 	if to == "" && !t.set.Load() {
 		return t.unset
 	}
-	card := t.cmds.card(ctx, c)
+	card := t.named(ctx, t.cmds.card(ctx, c))
 	card.Desk = to
 	return t.d.PostCard(ctx, card)
 }

@@ -21,7 +21,7 @@ import (
 
 // telegramConnector is the Telegram bot: groups in, moderation out, and the CMs'
 // desk, whose chat and CMs come from the rule file's desk: section.
-func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) (Connector, error) {
 	chat, err := deskChat(rs.Desk.TelegramChat)
 	if err != nil {
 		return Connector{}, err
@@ -84,6 +84,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer)
 		Logger:        cfg.Logger,
 		Registerer:    reg,
 		Refusals:      cfg.refusals,
+		Topics:        topicKeeper(st),
 	})
 	if err != nil {
 		return Connector{}, err
@@ -325,3 +326,11 @@ func deskChat(s string) (int64, error) {
 }
 
 var errNoDeskChat = &bot.ActionError{Op: "desk", Err: fmt.Errorf("%w chat: set desk.telegram_chat in the rule file", handlers.ErrNoDesk)}
+
+// topicKeeper is st's keeper of forum topics' names, nil when it keeps none.
+func topicKeeper(st store.Store) store.TopicKeeper {
+	if k, ok := st.(store.TopicKeeper); ok {
+		return k
+	}
+	return nil
+}

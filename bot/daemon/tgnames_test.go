@@ -6,8 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/discord"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // namedMessage is a message in a group titled title, from a member with a
@@ -94,7 +98,7 @@ func TestTelegramRaidAlertNamesTheGroup(t *testing.T) {
   - name: raid
     when: kind == "join" and counters.joins >= 3
     do: ['alert("Possible raid: over 3 joins in a minute")', lockdown(10m)]
-`, "hits on telegram · Fans FR (-100200)"},
+`, "3 joins in 1m on telegram · Fans FR (-100200)"},
 		"rule": {`  - name: raid
     category: raid
     when: kind == "join" and counters.joins == 3
@@ -133,5 +137,59 @@ rules:
 				t.Errorf("lockdown told = %q, want it to name the group", got)
 			}
 		})
+	}
+}
+
+// A Telegram case's card on the Discord desk names the group, its topic and
+// the member as the Telegram desk does, not by ids.
+func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 1)
+	dc := discordfake.New(t, discordfake.Options{})
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: dc.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWith(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
+		daemon.DiscordDeskOf(cl))
+	api.Push(namedMessage(group, "Fans FR", 8, "Eve", "eve_x", "FREE NITRO here", 5, "Off-topic"))
+	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "NITRO")) == 1 })
+	card := posted(dc, "NITRO")[0]
+	if want := "telegram · Fans FR › Off-topic · Eve (@eve\\_x) (id 8)"; !strings.Contains(card, want) {
+		t.Errorf("card = %s\nwant %q in it", card, want)
+	}
+}
+
+// A forum topic renamed keeps its new name on the cards after a restart (on
+// Redis, shared by the instances), though Telegram shows the topic's first
+// name in the messages that follow.
+func TestTelegramTopicRenameKeptAcrossRestart(t *testing.T) {
+	api := tgfake.New(t)
+	const group = -100200
+	api.SetAdmins(group, 1)
+	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"VIGIE_REDIS_URL": redistest.URL(t), "VIGIE_REDIS_PREFIX": redistest.Prefix("topics")}
+	first := start(t, telegramRules, env)
+	msgID++
+	api.Push(map[string]any{"message": map[string]any{
+		"message_id": msgID, "date": time.Now().Unix(), "message_thread_id": 5, "is_topic_message": true,
+		"chat":               map[string]any{"id": group, "type": "supergroup", "title": "Fans", "is_forum": true},
+		"from":               map[string]any{"id": 1, "is_bot": false, "first_name": "Admin"},
+		"forum_topic_edited": map[string]any{"name": "Support"},
+	}})
+	api.Push(namedMessage(group, "Fans", 8, "Eve", "", "FREE NITRO here", 5, "Off-topic"))
+	testsync.Eventually(t, "the first card", func() bool { return len(find(api, "sendMessage", "text", "Eve")) == 1 })
+	if got := find(api, "sendMessage", "text", "Eve")[0].Get("text"); !strings.Contains(got, "telegram · Fans › Support · Eve") {
+		t.Errorf("card before the restart = %s\nwant the topic named Support", got)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	start(t, telegramRules, env)
+	api.Push(namedMessage(group, "Fans", 9, "Zed", "", "FREE NITRO again", 5, "Off-topic"))
+	testsync.Eventually(t, "the card after the restart", func() bool { return len(find(api, "sendMessage", "text", "Zed")) == 1 })
+	if got := find(api, "sendMessage", "text", "Zed")[0].Get("text"); !strings.Contains(got, "telegram · Fans › Support · Zed") {
+		t.Errorf("card after the restart = %s\nwant the topic named Support", got)
 	}
 }

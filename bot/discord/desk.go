@@ -235,13 +235,22 @@ func renderCard(card bot.Card, decidedName, note string) string {
 		fmt.Fprintf(&b, "**%s**\n", md(bot.UnverifiedText(ev.Platform)))
 	}
 	who := shownName(ev.Author.Name)
+	if u := ev.Author.Username; ev.Platform != Platform && u != "" && u != ev.Author.Name {
+		// another platform's member, as its own desk shows them: a
+		// Telegram @username is how a CM finds them there
+		who = strings.TrimSpace(who + " (@" + shownName(u) + ")")
+	}
 	if who == "" {
 		who = md(ev.Author.ID)
 	}
 	place := ev.Platform
-	if ev.Platform == Platform && ev.Channel != "" {
+	switch {
+	case ev.Platform == Platform && ev.Channel != "":
 		place = "<#" + channelOf(ev) + ">"
-	} else if ev.Channel != "" {
+	case card.Place != "":
+		// named by its platform: a Telegram group's title and topic
+		place = md(place + " · " + card.Place)
+	case ev.Channel != "":
 		place = md(place + " #" + ev.Channel)
 	}
 	fmt.Fprintf(&b, "%s · %s (id %s)", place, who, md(ev.Author.ID))

@@ -62,7 +62,7 @@ func TestActionsRefuseOddIDs(t *testing.T) {
 		if field == "id" {
 			continue
 		}
-		if staff, known := c.ResolveRoles(ctx, ev); staff || known {
+		if _, staff, known := c.ResolveRoles(ctx, ev); staff || known {
 			t.Errorf("roles of an event with an odd %s resolved: staff %v known %v", field, staff, known)
 		}
 	}

@@ -594,9 +594,9 @@ func (c *Client) messageEvent(m *wireMessage, kind bot.Kind) (bot.Event, bool) {
 // unknown (its guild not described yet, or the member not known), is staff:
 // it waits for the guild's GUILD_CREATE, bounded by ctx, then reads the
 // member from the state, or from Discord.
-func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (roles []string, staff, known bool) {
 	if ev.Platform != Platform || ev.Space == "" || ev.Author.ID == "" || placeIDs(ev) != nil || !c.waitGuild(ctx, ev.Space) {
-		return false, false
+		return nil, false, false
 	}
 	member, ok := c.stateMember(ev.Space, ev.Author.ID)
 	if !ok && !c.strangers.has(ev.Space, ev.Author.ID, c.now()) {
@@ -624,11 +624,11 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 			c.strangers.add(ev.Space, ev.Author.ID, c.now())
 		default:
 			c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
-			return false, false
+			return nil, false, false
 		}
 	}
 	a := c.author(ev.Space, &discordgo.User{ID: ev.Author.ID, Username: ev.Author.Username, Bot: ev.Author.Bot}, member)
-	return a.Staff, true
+	return a.Roles, a.Staff, true
 }
 
 // shown adds what a message shows besides its content to ev: its attachments

@@ -65,7 +65,7 @@ func TestAuthorBeforeTheGuildIsDescribed(t *testing.T) {
 	resolved := make(chan answer, 2)
 	for _, ev := range []bot.Event{fromMod, fromBob} {
 		go func() {
-			staff, known := c.ResolveRoles(t.Context(), ev)
+			_, staff, known := c.ResolveRoles(t.Context(), ev)
 			resolved <- answer{staff, known}
 		}()
 	}

@@ -74,24 +74,36 @@ func (c *Client) deskAdmin(ctx context.Context, chat, user int64) bool {
 
 // ResolveRoles says whether the author of ev, sent out with RolesUnknown, is an
 // admin of its chat, or a CM of the desk (staff wherever they write, as
-// author says). It is called in the chat's own lane of actions, or for an
-// event posted over HTTP, so it may wait for the chat's first lookup (or make
-// it) until ctx ends.
-func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known bool) {
+// author says), and the roles author would have given them: "creator" or
+// "administrator" for an admin, "member" for others, "anonymous_admin",
+// "linked_channel" or "channel" for a chat, and "cm" after any for a CM. It
+// is called before a group's message is judged, in the chat's own lane of
+// actions, or for an event posted over HTTP, so it may wait for the chat's
+// first lookup (or make it) until ctx ends.
+func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (roles []string, staff, known bool) {
 	t, err := parseTarget("roles", ev)
 	if err != nil || t.user == 0 {
-		return false, false
+		return nil, false, false
 	}
 	switch {
-	case c.desk.Load().cms[t.user]:
-		return true, true
 	case t.user == t.chat:
 		// the group writing as itself: an anonymous administrator
-		return true, true
+		return []string{"anonymous_admin"}, true, true
 	case t.user < 0:
 		// A channel: its group's linked channel is staff.
-		linked, known := c.linkedChannel(ctx, t.chat)
-		return known && linked == t.user, known
+		switch linked, known := c.linkedChannel(ctx, t.chat); {
+		case !known:
+			return nil, false, false
+		case linked == t.user:
+			return []string{"linked_channel"}, true, true
+		default:
+			return []string{"channel"}, false, true
+		}
+	case c.desk.Load().cms[t.user]:
+		// staff wherever they write; their status in the chat is told
+		// when it is known, without waiting for it
+		status, known := c.admins.peek(t.chat, t.user)
+		return append(memberRoles(status, known), "cm"), true, true
 	}
 	status, known, due := c.admins.get(t.chat, t.user)
 	switch {
@@ -109,7 +121,20 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (staff, known b
 			status, known = c.admins.peek(t.chat, t.user)
 		}
 	}
-	return status != "", known
+	return memberRoles(status, known), status != "", known
+}
+
+// memberRoles are the roles of a user whose status in a group is status
+// ("creator", "administrator" or "" for others), or none when the group's
+// list is not known.
+func memberRoles(status string, known bool) []string {
+	switch {
+	case status != "":
+		return []string{status}
+	case known:
+		return []string{"member"}
+	}
+	return nil
 }
 
 // ResolveRolesFirst says that a group's roles cost one call for all its

@@ -277,7 +277,7 @@ func TestMadeUpChatsKeepRealAdminLists(t *testing.T) {
 		f.adminsFail(chat, true) // Telegram lists no chat vigie is not in
 		ev := bot.Event{Platform: Platform, ID: fmt.Sprintf("%d:%d", chat, i+1), Space: strconv.FormatInt(chat, 10),
 			Author: bot.Author{ID: strconv.FormatInt(bob.id, 10), RolesUnknown: true}}
-		if staff, _ := c.ResolveRoles(t.Context(), ev); staff {
+		if _, staff, _ := c.ResolveRoles(t.Context(), ev); staff {
 			t.Fatalf("made-up chat %d: bob taken for staff", chat)
 		}
 	}

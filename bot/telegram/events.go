@@ -390,14 +390,8 @@ func (c *Client) author(m *tgbotapi.Message) bot.Author {
 		a.JoinedAt = t
 	}
 	if !m.Chat.IsPrivate() {
-		switch status, known := c.adminStatus(m.Chat.ID, u.ID); {
-		case status != "":
-			a.Roles, a.Staff = []string{status}, true
-		case known:
-			a.Roles = []string{"member"}
-		default:
-			a.RolesUnknown = true
-		}
+		status, known := c.adminStatus(m.Chat.ID, u.ID)
+		a.Roles, a.Staff, a.RolesUnknown = memberRoles(status, known), status != "", !known
 	}
 	// The desk's CMs speak for the brand wherever they write: they are staff
 	// whatever the chat's admin list says.

@@ -139,18 +139,26 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 // topic named as another ("Announcements"), and the card then says which.
 func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	name = d.topics[[2]int64{chat, int64(thread)}]
+	d.mu.Unlock()
 	if name == "" {
 		return "", false
 	}
+	return name, d.namedAlike(chat, thread, name)
+}
+
+// namedAlike reports whether another topic of chat heard here bears name,
+// read loosely: a stranger's topic named like another must be told apart.
+func (d *directory) namedAlike(chat int64, thread int, name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	folded := foldName(name)
 	for k, other := range d.topics {
 		if k[0] == chat && k[1] != int64(thread) && foldName(other) == folded {
-			return name, true
+			return true
 		}
 	}
-	return name, false
+	return false
 }
 
 func (d *directory) personOf(id int64) (person, bool) {
@@ -453,7 +461,7 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 		place = shownName(t, maxTitleShown)
 	}
 	if thread, err := strconv.Atoi(ev.Thread); err == nil && thread != 0 {
-		if t, alike := c.dir.topicOf(chat, thread); t != "" {
+		if t, alike := c.keptTopic(ctx, chat, thread); t != "" {
 			if place == "" {
 				place = "group " + ev.Space
 			}
@@ -466,7 +474,16 @@ func (c *Client) placeName(ctx context.Context, ev bot.Event) string {
 	return place
 }
 
-var _ bot.PlaceNamer = (*Client)(nil)
+var (
+	_ bot.PlaceNamer     = (*Client)(nil)
+	_ bot.DeskPlaceNamer = (*Client)(nil)
+)
+
+// DeskPlaceName names ev's group and topic as the Telegram desk's cards do,
+// for another platform's desk.
+func (c *Client) DeskPlaceName(ctx context.Context, ev bot.Event) string {
+	return c.placeName(ctx, ev)
+}
 
 // PlaceName is the title of the event's group as the updates last showed
 // it (that of the supergroup it became), for the mod-log and the desk's
@@ -481,6 +498,48 @@ func (c *Client) PlaceName(ev bot.Event) string {
 	}
 	t, _ := c.dir.titleOf(c.moved.follow(chat))
 	return t
+}
+
+// keepTopic writes the name of a topic an update made or renamed to the
+// store (Config.Topics), for the other instances and the next start. A
+// name read from a message of the topic (the creation it answers) is not
+// written: it is the first name, not a rename.
+func (c *Client) keepTopic(ctx context.Context, u update) {
+	if c.cfg.Topics == nil || u.topicThread == 0 || u.topicName == "" || u.topicByReply {
+		return
+	}
+	m := u.Message
+	if m == nil {
+		m = u.EditedMessage
+	}
+	if m == nil || m.Chat == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, nameAskWait)
+	defer cancel()
+	if err := c.cfg.Topics.PutTopicName(sctx, Platform, itoa(m.Chat.ID), strconv.Itoa(u.topicThread), u.topicName); err != nil {
+		c.log.Warn("a forum topic's name not kept in the store: after a restart, or on another instance, its cards show its first name",
+			"chat", m.Chat.ID, "thread", u.topicThread, "err", err)
+	}
+}
+
+// keptTopic is the name of chat's topic thread: the store's (Config.Topics),
+// its last rename as any instance heard it, else the one this process
+// heard; "" when neither knows it. alike is whether another topic heard here
+// bears that name (directory.namedAlike).
+func (c *Client) keptTopic(ctx context.Context, chat int64, thread int) (name string, alike bool) {
+	if c.cfg.Topics != nil {
+		sctx, cancel := context.WithTimeout(ctx, nameAskWait)
+		name, err := c.cfg.Topics.TopicName(sctx, Platform, itoa(chat), strconv.Itoa(thread))
+		cancel()
+		switch {
+		case err != nil:
+			c.log.Debug("a forum topic's name not read from the store; the one heard here is shown", "chat", chat, "thread", thread, "err", err)
+		case name != "":
+			return name, c.dir.namedAlike(chat, thread, name)
+		}
+	}
+	return c.dir.topicOf(chat, thread)
 }
 
 // card renders card for the desk with its names.

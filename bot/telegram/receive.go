@@ -626,6 +626,7 @@ func (c *Client) dispatchOrResume(ctx, reqCtx context.Context, u update, resume 
 func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.Event) ([]bot.Event, bool) {
 	c.noteMigration(u.Message)
 	c.dir.learn(u)
+	c.keepTopic(ctx, u)
 	c.learnMoveFor(ctx, u)
 	if c.deskUpdate(ctx, u) {
 		return nil, true

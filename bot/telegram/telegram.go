@@ -25,6 +25,7 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -98,6 +99,10 @@ type Config struct {
 	// token, a body too large), a line a minute at most for each reason.
 	// Default: its own, on the wall clock, registered with Registerer.
 	Refusals *bot.Refusals
+	// Topics, when set, keeps the forum topics' names as they were last
+	// renamed, shared by the instances and kept across restarts: Telegram
+	// tells a rename once, and shows a topic's first name in its messages.
+	Topics store.TopicKeeper
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,

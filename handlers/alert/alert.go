@@ -302,6 +302,12 @@ func (a *Alerter) Tick(ctx context.Context) {
 // Active returns the waves under way.
 func (a *Alerter) Active() []wave.Wave { return a.tracker.Active() }
 
+// RaidSince reports whether a wave is under way in ev's place, and since
+// when its accounts came (wave.Tracker.RaidSince).
+func (a *Alerter) RaidSince(ev *bot.Event) (since time.Time, on bool) {
+	return a.tracker.RaidSince(ev.Platform, ev.Space)
+}
+
 func (a *Alerter) setActive() {
 	a.active.Reset()
 	for _, w := range a.tracker.Active() {
@@ -467,13 +473,25 @@ func (a *Alerter) raisedText(w wave.Wave) string {
 	loc := a.loc()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", w.Alert, cmp.Or(w.Message, "crisis alert"))
-	fmt.Fprintf(&b, "%d hits on %s since %s", w.Count, a.where(w), w.From.In(loc).Format("15:04"))
+	if w.Counted != "" {
+		// an alert over counters: what they count, in how long
+		fmt.Fprintf(&b, "%d %s", w.Count, w.Counted)
+		if w.Span > 0 {
+			fmt.Fprintf(&b, " in %s", bot.FormatDuration(w.Span))
+		}
+		fmt.Fprintf(&b, " on %s, counted at %s", a.where(w), w.From.In(loc).Format("15:04"))
+	} else {
+		fmt.Fprintf(&b, "%d hits on %s since %s", w.Count, a.where(w), w.From.In(loc).Format("15:04"))
+	}
 	if len(w.ByRule) > 0 {
 		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
 	}
 	b.WriteString(".")
 	for _, ex := range w.Examples {
-		fmt.Fprintf(&b, "\n– %s %s: %s", ex.At.In(loc).Format("15:04"), ex.Author, truncate(oneLine(ex.Text), 120))
+		fmt.Fprintf(&b, "\n– %s %s", ex.At.In(loc).Format("15:04"), ex.Author)
+		if text := truncate(oneLine(ex.Text), 120); text != "" {
+			b.WriteString(": " + text)
+		}
 		if ex.Link != "" {
 			b.WriteString(" " + ex.Link)
 		}
@@ -485,7 +503,7 @@ func (a *Alerter) raisedText(w wave.Wave) string {
 func (a *Alerter) overText(w wave.Wave) string {
 	loc := a.loc()
 	var b strings.Builder
-	fmt.Fprintf(&b, "Over: %s on %s, %d hits from %s to %s", w.Alert, a.where(w), w.Count,
+	fmt.Fprintf(&b, "Over: %s on %s, %d %s from %s to %s", w.Alert, a.where(w), w.Count, cmp.Or(w.Counted, "hits"),
 		w.From.In(loc).Format("15:04"), w.To.In(loc).Format("15:04"))
 	if len(w.ByRule) > 0 {
 		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))

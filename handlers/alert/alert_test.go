@@ -486,3 +486,66 @@ func TestPageNamesThePlace(t *testing.T) {
 		t.Errorf("page = %q\nwant %q in it", pages[0], want)
 	}
 }
+
+const joinRules = `
+timezone: UTC
+counters:
+  joins: {key: space, window: 10m, when: 'kind == "join"'}
+rules: []
+alerts:
+  - name: raid
+    when: counters.joins >= 15 and kind == "join"
+    do: ['alert("Raid de nouveaux comptes sur {{space}}")']
+`
+
+// TestJoinWaveSaysWhatItCounts: a raid alert over a counter of joins, with
+// no hits(), pages with what the wave is (joins, in the counter's window),
+// not "0 hits", and its end counts the joins it held for.
+func TestJoinWaveSaysWhatItCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := stepclock.New(night)
+		rs, err := rules.Parse("joins.yaml", []byte(joinRules), rules.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := memory.New()
+		defer st.Close()
+		eng := rules.NewEngine(rs, st, rules.Options{})
+		d := &desk{}
+		a, err := alert.New(rs.WaveAlerts(), alert.Options{Store: st, Desk: d, Registerer: prometheus.NewRegistry(),
+			Now: clk.Now, AfterFunc: clk.AfterFunc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(ctx); close(done) }()
+		for i := range 20 {
+			ev := bot.Event{ID: fmt.Sprint("j-", i), Platform: "telegram", Kind: bot.KindJoin, Space: "-100200",
+				Author: bot.Author{ID: fmt.Sprint(1000 + i), Name: fmt.Sprint("bot", i)}, At: clk.Now()}
+			as, err := eng.Assess(ctx, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Observe(ctx, ev, as)
+			pass(clk, 10*time.Second)
+		}
+		pages, _ := d.told()
+		if len(pages) != 1 {
+			t.Fatalf("pages %q, want one", pages)
+		}
+		raisedAt := night.Add(140 * time.Second).Format("15:04")
+		for _, want := range []string{"15 joins in 10m on telegram -100200, counted at " + raisedAt + ".", "\n– " + raisedAt + " bot14\n"} {
+			if !strings.Contains(pages[0], want) {
+				t.Errorf("page lacks %q:\n%s", want, pages[0])
+			}
+		}
+		pass(clk, 11*time.Minute)
+		_, alerts := d.told()
+		if len(alerts) != 1 || !strings.HasPrefix(alerts[0], "Over: raid on telegram -100200, 20 joins from ") {
+			t.Errorf("over message %q", alerts)
+		}
+		cancel()
+		<-done
+	})
+}

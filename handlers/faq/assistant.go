@@ -43,6 +43,11 @@ type Options struct {
 	// left then shares its cause's card, and is answered once the limit
 	// ends (handlers.LateOutcome).
 	FailureCause func(ev bot.Event, a bot.Action, err error) string
+	// RaidSince, when set, says whether a raid is on in ev's place (a crisis
+	// alert's wave there), and since when its accounts joined: a question
+	// from a member who joined since then is not answered, nor forwarded,
+	// while it lasts (WhyRaid).
+	RaidSince func(ev *bot.Event) (since time.Time, on bool)
 }
 
 // Assistant answers members' questions from the FAQ after the moderation rules
@@ -55,6 +60,7 @@ type Assistant struct {
 	paused    func() bool
 	retry     func(ctx context.Context, op func(context.Context) error) error
 	cause     func(ev bot.Event, a bot.Action, err error) string
+	raidSince func(ev *bot.Event) (time.Time, bool)
 	log       *slog.Logger
 
 	decisions *prometheus.CounterVec
@@ -74,6 +80,20 @@ type Assistant struct {
 const (
 	channelCounter = "faq:channel"
 	userCounter    = "faq:user"
+	placeCounter   = "faq:place"
+)
+
+// An entry is answered (replied to, a suggestion too; not forwarded to the
+// CMs) at most placeAnswers times in one place (a Discord
+// server, a Telegram group, a page) within placeWindow, whatever its
+// channels, threads and comments: the channel cooldown holds an entry back
+// in one channel or thread, and a raid whose accounts each ask in a thread,
+// a reply or a comment of their own would otherwise get an answer each.
+// Each answer counts as it is decided, those the limit held back too, so
+// that the limit holds until the raid has been quiet for the window.
+const (
+	placeAnswers = 5
+	placeWindow  = 10 * time.Minute
 )
 
 // Results of a reply, as vigie_faq_replies_total counts them.
@@ -94,6 +114,7 @@ func New(o Options) (*Assistant, error) {
 		store:     o.Store,
 		openCase:  o.OpenCase,
 		cause:     o.FailureCause,
+		raidSince: o.RaidSince,
 		paused:    o.Paused,
 		retry:     o.Retry,
 		log:       o.Logger,
@@ -184,6 +205,24 @@ func (a *Assistant) Decide(ctx context.Context, m *Matcher, ev *bot.Event, v bot
 			d.Kind, d.Why, d.cooled = Silent, WhyCooldown, true
 			return d, nil
 		}
+		if a.raidMember(ev) {
+			d.Kind, d.Why, d.cooled = Silent, WhyRaid, true
+			return d, nil
+		}
+		var many bool
+		if d.Kind == Answer || d.Kind == Suggest {
+			// what vigie says in the place; a question left to the CMs
+			// is a case, which the desk bounds itself
+			many, err = a.placeFull(ctx, ev, d.Entry)
+		}
+		if err != nil {
+			err = fmt.Errorf("faq limit for %s: %w", ev.Key(), err)
+			a.log.Warn("the place's answers not counted; answering anyway", "event", ev.Key(), "err", err)
+		}
+		if many {
+			d.Kind, d.Why, d.cooled = Silent, WhyPlaceLimit, true
+			return d, nil
+		}
 	}
 	if d.Kind == Answer || d.Kind == Suggest {
 		if a.paused() {
@@ -252,6 +291,27 @@ func (a *Assistant) cooling(ctx context.Context, m *Matcher, ev *bot.Event, entr
 		return res.Duplicate, nil
 	}
 	return false, nil
+}
+
+// raidMember reports whether ev's author joined its place during a raid that
+// is on there (Options.RaidSince).
+func (a *Assistant) raidMember(ev *bot.Event) bool {
+	if a.raidSince == nil || ev.Author.JoinedAt.IsZero() {
+		return false
+	}
+	since, on := a.raidSince(ev)
+	return on && !ev.Author.JoinedAt.Before(since)
+}
+
+// placeFull counts one more answer of entry in ev's place, and reports
+// whether it is beyond placeAnswers within placeWindow.
+func (a *Assistant) placeFull(ctx context.Context, ev *bot.Event, entry string) (bool, error) {
+	res, err := a.store.Observe(ctx, store.Observation{At: ev.At, Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID,
+		Counters: []store.CounterOp{{Name: placeCounter, Key: entry + "\x00" + ev.Space, Window: placeWindow, Incr: true}}})
+	if err != nil {
+		return false, err
+	}
+	return len(res.Counts) > 0 && res.Counts[0] > placeAnswers, nil
 }
 
 // claimFor is how long a question's claim on its entry in a channel holds the

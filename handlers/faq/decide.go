@@ -44,6 +44,8 @@ const (
 	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
 	WhyAfterHours  = "unanswered question after hours"
+	WhyRaid        = "asked by an account that joined during a raid, while it is on"
+	WhyPlaceLimit  = "answered often enough in this place for now"
 )
 
 // Decision is what the assistant decided for one message.
@@ -169,7 +171,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decis
 	}
 	e := m.entryOf(best.ID)
 	d.Entry, d.Score, d.Private = e.ID, best.Score, e.Private
-	answer := expand(m.answerText(e, r.Language), ev)
+	answer := expand(m.answerText(e, r.Language), ev, m.placeName)
 	d.Text = answer
 	switch {
 	case e.mode == ModeForward:
@@ -241,8 +243,9 @@ func acted(v *bot.Verdict) bool {
 	return slices.ContainsFunc(v.Matches, func(m bot.Match) bool { return !m.Shadow && len(m.Actions) > 0 })
 }
 
-// expand fills the {{field}} templates the rule file's actions know.
-func expand(s string, ev *bot.Event) string {
+// expand fills the {{field}} templates the rule file's actions know; names
+// names the place for {{space}}.
+func expand(s string, ev *bot.Event, names rules.PlaceNames) string {
 	if !strings.Contains(s, "{{") {
 		return s
 	}
@@ -269,7 +272,7 @@ func expand(s string, ev *bot.Event) string {
 		case "channel":
 			b.WriteString(ev.Channel)
 		case "space":
-			b.WriteString(ev.Space)
+			b.WriteString(rules.SpaceField(ev, names))
 		case "platform":
 			b.WriteString(ev.Platform)
 		default:

@@ -44,7 +44,9 @@ type Matcher struct {
 	phraseByFirst map[string][]phrase
 	// afterHours tells whether a time is outside the file's office hours.
 	afterHours func(time.Time) bool
-	tz         *time.Location
+	// placeName names an event's place for {{space}} (NamePlaces).
+	placeName rules.PlaceNames
+	tz        *time.Location
 	// communities are the rule file's: a community's office hours and
 	// language are its places' (nil: none).
 	communities *rules.Ruleset
@@ -1744,9 +1746,14 @@ func (m *Matcher) WithLearned(ws []store.FAQWording) (*Matcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.afterHours, n.tz, n.learned, n.communities, n.file = m.afterHours, m.tz, learned, m.communities, m.file
+	n.afterHours, n.tz, n.learned, n.communities, n.file, n.placeName = m.afterHours, m.tz, learned, m.communities, m.file, m.placeName
 	return n, nil
 }
+
+// NamePlaces has {{space}} in the answers write the place's name as f
+// gives it (a Telegram group's title), its id where f has none. It is
+// called once, before the matcher is used.
+func (m *Matcher) NamePlaces(f rules.PlaceNames) { m.placeName = f }
 
 // Learned is how many wordings taught from the desk the matcher reads.
 func (m *Matcher) Learned() int { return m.learned }

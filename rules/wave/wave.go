@@ -24,6 +24,11 @@ type Alert struct {
 	Window time.Duration
 	// Message is the text of its alert("…") action.
 	Message string
+	// Counted, for an alert over counters only (no Targets), is what its
+	// counters count ("joins"), and Span their longest window: its wave
+	// counts the events its condition held for, not hits.
+	Counted string
+	Span    time.Duration
 }
 
 // Example is one message of a wave, for the desk.
@@ -58,13 +63,19 @@ type Wave struct {
 	Message string    `json:"message,omitempty"`
 	// Window is the alert's window, which the over message quotes.
 	Window time.Duration `json:"window,omitempty"`
+	// Counted and Span are the alert's (Alert.Counted): Count is then how
+	// many events its condition held for, the first of them the counter's
+	// value, Span long ("15 joins in 10m").
+	Counted string        `json:"counted,omitempty"`
+	Span    time.Duration `json:"span,omitempty"`
 }
 
 // Holding names an alert whose condition held for an event.
 type Holding struct {
 	Alert string
 	// Count is the value of the alert's hits() when it held (the largest when it
-	// names several), this event included.
+	// names several), this event included; of its counters when it reads no
+	// hits().
 	Count int64
 }
 
@@ -337,16 +348,29 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		if i < 0 {
 			continue
 		}
+		a := t.alerts[h.Alert]
 		if i < len(p.waves) && p.waves[i] != nil {
-			p.waves[i].lastTrue = at
+			st := p.waves[i]
+			st.lastTrue = at
+			if a.Counted != "" {
+				// an alert over counters: its wave counts the events it held for
+				st.w.Count++
+				st.w.To = at
+				if len(st.w.Examples) < t.opts.Examples {
+					st.w.Examples = append(st.w.Examples, holdingExample(&ev, at))
+				}
+			}
 			continue
 		}
-		a := t.alerts[h.Alert]
 		st := &state{lastTrue: at, alert: i, w: Wave{
 			Alert: a.Name, Platform: ev.Platform, Space: ev.Space, Raised: at,
 			Message: a.Message, Window: a.Window, ByRule: map[string]int{},
+			Counted: a.Counted, Span: a.Span,
 		}}
 		t.start(st, a, &p.recent, at, int(h.Count))
+		if a.Counted != "" {
+			st.w.Examples = append(st.w.Examples, holdingExample(&ev, at))
+		}
 		t.active[waveKey{a.Name, sk}] = st
 		p.set(st, len(t.order))
 		if end := at.Add(a.Window); t.due.IsZero() || end.Before(t.due) {
@@ -355,6 +379,12 @@ func (t *Tracker) Observe(ev bot.Event, at time.Time, matches []bot.Match, holdi
 		raised = append(raised, cloneWave(st.w))
 	}
 	return raised, over
+}
+
+// holdingExample is ev, an event an alert over counters held for, as an
+// example of its wave: a join shows its member, a message its text.
+func holdingExample(ev *bot.Event, at time.Time) Example {
+	return Example{At: at, Author: cmp.Or(ev.Author.Name, ev.Author.ID), Text: ev.Text, Link: ev.Link}
 }
 
 // start fills a new wave from the space's recent hits within the alert's window.
@@ -495,6 +525,29 @@ func (t *Tracker) Active() []Wave {
 	}
 	sortWaves(out)
 	return out
+}
+
+// RaidSince reports whether a wave is under way in the platform's space,
+// and since when the accounts of the waves under way there came: the
+// earliest start of their windows before their first hit (a join wave's
+// counter window before it was raised).
+func (t *Tracker) RaidSince(platform, space string) (since time.Time, on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.spaces[spaceKey{platform, space}]
+	if p == nil || p.active == 0 {
+		return time.Time{}, false
+	}
+	for _, st := range p.waves {
+		if st == nil {
+			continue
+		}
+		from := st.w.From.Add(-max(st.w.Window, st.w.Span))
+		if !on || from.Before(since) {
+			since, on = from, true
+		}
+	}
+	return since, on
 }
 
 func sortWaves(ws []Wave) {

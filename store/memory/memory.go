@@ -157,7 +157,9 @@ type Store struct {
 	book accountBook
 	// notes are the moderators' notes on members (notes.go).
 	notes noteBook
-	locks lockBook
+	// topics are the names of the places' threads (store.TopicKeeper).
+	topics topicBook
+	locks  lockBook
 	// members lets one ban, kick or lift of a member be decided at a time
 	// (LockMember).
 	members store.KeyedLock

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("EventHistory", func(t *testing.T) { testEventHistory(t, newStore) })
 	t.Run("FAQWordings", func(t *testing.T) { testFAQWordings(t, newStore) })
 	t.Run("Notes", func(t *testing.T) { testNotes(t, newStore) })
+	t.Run("TopicNames", func(t *testing.T) { testTopicNames(t, newStore) })
 	t.Run("Locks", func(t *testing.T) { testLocks(t, newStore) })
 	t.Run("TimedBans", func(t *testing.T) { testTimedBans(t, newStore) })
 	t.Run("DropBans", func(t *testing.T) { testDropBans(t, newStore) })
@@ -1570,6 +1571,35 @@ func testEventHistory(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if !slices.Equal(ids, []string{"e1", "e2", "e3", "e4"}) || got[0].Text != "message 1" {
 		t.Errorf("RecentEvents = %v, want e1 to e4", ids)
+	}
+}
+
+// A topic's name is its last one, kept apart from the other spaces' and
+// topics'; past MaxTopicNames in a space, the last one written is kept.
+func testTopicNames(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	tk, ok := newStore(t).(store.TopicKeeper)
+	if !ok {
+		t.Fatal("the store keeps no topic names (store.TopicKeeper)")
+	}
+	for _, p := range [][3]string{{"-100", "5", "Off-topic"}, {"-100", "5", "Support"}, {"-100", "6", "News"}, {"-200", "5", "Other"}} {
+		if err := tk.PutTopicName(ctx, "telegram", p[0], p[1], p[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range [][3]string{{"-100", "5", "Support"}, {"-100", "6", "News"}, {"-200", "5", "Other"}, {"-100", "7", ""}} {
+		if got, err := tk.TopicName(ctx, "telegram", c[0], c[1]); err != nil || got != c[2] {
+			t.Errorf("TopicName(%s, %s) = %q, %v, want %q", c[0], c[1], got, err, c[2])
+		}
+	}
+	for i := range store.MaxTopicNames + 1 {
+		if err := tk.PutTopicName(ctx, "telegram", "-300", fmt.Sprint(i), fmt.Sprint("t", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := fmt.Sprint(store.MaxTopicNames)
+	if got, err := tk.TopicName(ctx, "telegram", "-300", last); err != nil || got != "t"+last {
+		t.Errorf("the last topic past the bound = %q, %v", got, err)
 	}
 }
 
