@@ -55,6 +55,11 @@ func openOwnCase(ctx context.Context, f *redis.Fallback, i int) (store.Case, err
 		Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "discord", Space: fmt.Sprintf("g-%d", i), Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}}})
 }
 
+// writtenFrom is when the tests' entries are dated: now, to the second, on
+// the clock Redis itself dates and ages what it keeps by, so that what the
+// tests write is as old on any day they run, not a fixed date's age.
+func writtenFrom() time.Time { return time.Now().UTC().Truncate(time.Second) }
+
 // waitWrittenBack waits until f is back on Redis with nothing waiting for
 // it. Writing back thousands of cases to a Redis that syncs each write to
 // disk (appendfsync always) took more than a minute on a loaded machine:
@@ -151,7 +156,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 		stop()
 		wg.Wait()
 	}()
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	t0 := writtenFrom()
 	for g := range 4 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -386,7 +391,7 @@ func TestFallbackOutageRemovals(t *testing.T) {
 	prefix := newPrefix()
 	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1", redis.FallbackOptions{MaxAudit: 4, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix), redis.WithAutoPipeline())
 	ctx := context.Background()
-	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	t0 := writtenFrom()
 	srv.Stop()
 	waitFor(t, "the outage", func() bool { _ = f.Probe(ctx); return f.Degraded() })
 	for i := range 4 {
@@ -532,7 +537,7 @@ func TestFallbackJournal(t *testing.T) {
 			prefix := newPrefix()
 			f := redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, append(tt.opts, redis.WithPrefix(prefix))...)
 			ctx := context.Background()
-			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+			t0 := writtenFrom()
 			entry := func(id string) store.JournalEntry {
 				return store.JournalEntry{Key: "discord:" + id, Event: bot.Event{ID: id, Platform: "discord"}, At: t0, Begun: t0}
 			}
