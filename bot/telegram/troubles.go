@@ -38,7 +38,8 @@ var _ bot.Troubler = (*Client)(nil)
 
 // Troubles lists, sorted, the chats where vigie cannot do its work: removed,
 // no administrator, or one without a right its actions need; of those it
-// still moderates, or that are a desk.
+// still moderates, or that are a desk; and another program polling with
+// vigie's token for more than conflictTell.
 func (c *Client) Troubles() []string {
 	t := &c.troubles
 	t.mu.Lock()
@@ -53,6 +54,9 @@ func (c *Client) Troubles() []string {
 			place = fmt.Sprintf("%q (%d)", title, chat)
 		}
 		out = append(out, fmt.Sprintf("telegram chat %s: %s", place, trouble))
+	}
+	if p := c.conflicts.trouble(); p != "" {
+		out = append(out, p)
 	}
 	slices.Sort(out)
 	return out
