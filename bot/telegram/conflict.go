@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -63,7 +62,7 @@ func (c *Client) pollConflict(now time.Time) {
 	}
 	c.log.Error("another program polls Telegram with this bot's token: the updates it takes are not judged by vigie; stop it, or give vigie a token of its own",
 		"since", since.UTC().Format(time.RFC3339), "audit", true)
-	c.tellDeskConflict("⚠️ Another program polls Telegram with vigie's bot token (TELEGRAM_TOKEN) since " + since.UTC().Format("15:04") + " UTC: " +
+	c.alertDesk("⚠️ Another program polls Telegram with vigie's bot token (TELEGRAM_TOKEN) since " + since.UTC().Format("15:04") + " UTC: " +
 		"Telegram hands each message to one of the two, so those it takes are not judged by vigie, and commands and buttons here may go to it. " +
 		"Stop it (a second vigie left running, a test, another bot given this token), or give vigie a token of its own (@BotFather, /revoke, then TELEGRAM_TOKEN).")
 }
@@ -85,19 +84,6 @@ func (c *Client) pollTaken(now time.Time) {
 	}
 	c.log.Info("no other program has polled Telegram with this bot's token for "+bot.FormatDuration(conflictQuiet)+": vigie gets all the updates again",
 		"since", since.UTC().Format(time.RFC3339), "audit", true)
-	c.tellDeskConflict("✅ No other program has polled Telegram with vigie's token for " + bot.FormatDuration(conflictQuiet) +
+	c.alertDesk("✅ No other program has polled Telegram with vigie's token for " + bot.FormatDuration(conflictQuiet) +
 		": vigie gets every message again. Those the other took meanwhile were not judged.")
-}
-
-// tellDeskConflict posts text in the desk chat, when there is one.
-func (c *Client) tellDeskConflict(text string) {
-	desk := c.deskChat()
-	if desk == 0 {
-		return
-	}
-	c.tell(func(ctx context.Context) {
-		if _, err := c.sendMessage(ctx, bot.ActAlert, outgoing{chat: desk, text: text}); err != nil {
-			c.log.Warn("the desk chat was not told of another program polling with vigie's token", "err", err)
-		}
-	})
 }

@@ -217,6 +217,8 @@ type Client struct {
 	// (conflict.go), on conflictNow's clock.
 	conflicts   pollConflicts
 	conflictNow func() time.Time
+	// hookWatch is what the checks of the webhook found (CheckWebhook).
+	hookWatch webhookWatch
 }
 
 type sink struct {
