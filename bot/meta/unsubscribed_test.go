@@ -27,14 +27,7 @@ func TestDaemonTellsOfAPageUnsubscribed(t *testing.T) {
 	g := newFakeGraph(t)
 	g.unsubscribe(true)
 	api := tgfake.New(t)
-	base, _ := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-		"TELEGRAM_TOKEN":    tgfake.Token,
-		"TELEGRAM_API_URL":  api.HTTP.URL,
-	})
+	base := startDeskDaemon(t, g, api)
 	testsync.Eventually(t, "/healthz naming the Page's subscription", func() bool {
 		return strings.Contains(degraded(t, base), "subscribed_apps")
 	})
