@@ -29,6 +29,8 @@ type pollConflicts struct {
 	// told: the conflicts under way were told, at first+conflictTell or
 	// later.
 	told bool
+	// webhookLast is the last 409 of a webhook set over the poller.
+	webhookLast time.Time
 }
 
 // trouble is /healthz's line while the conflicts are told, "" otherwise.
@@ -86,4 +88,25 @@ func (c *Client) pollTaken(now time.Time) {
 		"since", since.UTC().Format(time.RFC3339), "audit", true)
 	c.alertDesk("✅ No other program has polled Telegram with vigie's token for " + bot.FormatDuration(conflictQuiet) +
 		": vigie gets every message again. Those the other took meanwhile were not judged.")
+}
+
+// webhookSet records a 409 at now that ended the poll for a webhook set with
+// vigie's token (another program in webhook mode, a test): the run's restart
+// removes it and polls again, but the messages Telegram sent there meanwhile
+// were not judged. The log and the desk are told, once for the conflicts
+// that follow each other within conflictQuiet.
+func (c *Client) webhookSet(now time.Time) {
+	p := &c.conflicts
+	p.mu.Lock()
+	tell := p.webhookLast.IsZero() || now.Sub(p.webhookLast) > conflictQuiet
+	p.webhookLast = now
+	p.mu.Unlock()
+	if !tell {
+		return
+	}
+	c.log.Error("another program set a webhook with this bot's token: vigie removes it and polls again; the updates sent to it were not judged",
+		"at", now.UTC().Format(time.RFC3339), "audit", true)
+	c.alertDesk("⚠️ Another program set a webhook for vigie's bot token (TELEGRAM_TOKEN) at " + now.UTC().Format("15:04") + " UTC: " +
+		"Telegram ended vigie's long poll to send the messages there. vigie removes it and polls again; those sent to the webhook meanwhile were not judged. " +
+		"Stop the other program (a vigie in webhook mode, a test), or give it a token of its own.")
 }

@@ -106,3 +106,32 @@ func TestOneConflictIsNotTold(t *testing.T) {
 		t.Errorf("Troubles = %q after one conflict, want none", tr)
 	}
 }
+
+// TestWebhookSetOverThePoller: in the night another program sets a webhook
+// with vigie's token (a vigie in webhook mode meant for another bot, a
+// test): Telegram ends vigie's long poll and sends the updates there. The
+// run ends, and its restart removes the webhook and polls again, as before;
+// the desk is now told, once for the conflicts of ten minutes, since the
+// messages sent to the webhook meanwhile were not judged.
+func TestWebhookSetOverThePoller(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id})
+	var mu sync.Mutex
+	now := time.Unix(t0, 0)
+	c.conflictNow = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	told := func(call apiCall) bool {
+		return call.Params.Get("chat_id") == itoa(deskChat.id) && strings.Contains(call.Params.Get("text"), "set a webhook for vigie's bot token")
+	}
+	for i, gap := range []time.Duration{0, time.Minute, conflictQuiet + time.Minute} {
+		mu.Lock()
+		now = now.Add(gap)
+		mu.Unlock()
+		f.fail("getUpdates", http.StatusConflict, "Conflict: terminated by setWebhook request", 0)
+		if err := c.Run(t.Context(), make(chan bot.Event)); err == nil || !strings.Contains(err.Error(), "a webhook receives this bot's updates") {
+			t.Fatalf("run %d = %v, want the webhook's 409", i, err)
+		}
+	}
+	if n := f.count("sendMessage", told); n != 2 {
+		t.Errorf("%d alerts of the webhook set over the poller, want 2 (the first, and the one more than ten minutes later)", n)
+	}
+}

@@ -239,6 +239,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				return fmt.Errorf("telegram: the token was refused: %w", err)
 			case http.StatusConflict:
 				if webhookConflict(err) {
+					c.webhookSet(c.conflictNow())
 					return fmt.Errorf("telegram: a webhook receives this bot's updates (a vigie in webhook mode?): %w", err)
 				}
 			}
