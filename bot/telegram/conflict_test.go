@@ -68,11 +68,15 @@ func TestAnotherPollerAllNight(t *testing.T) {
 	conflicts := f.Conflicts()
 	testsync.Eventually(t, "more conflicts", func() bool { return f.Conflicts() >= conflicts+10 })
 
-	// The other program stops; a message comes ten minutes later.
+	// The other program stops: vigie polls alone again (a message shows
+	// it), and one comes ten minutes later.
 	stopOther()
 	polling.Wait()
+	f.push(map[string]any{"message": message(group, 40, bob, t0, "alone again")})
+	for ev := testsync.Next(t, out); ev.Text != "alone again"; ev = testsync.Next(t, out) {
+	}
 	step(conflictQuiet)
-	f.push(map[string]any{"message": message(group, 40, bob, t0, "the other one is gone")})
+	f.push(map[string]any{"message": message(group, 41, bob, t0+600, "the other one is gone")})
 	for ev := testsync.Next(t, out); ev.Text != "the other one is gone"; ev = testsync.Next(t, out) {
 	}
 	back := func(call apiCall) bool {
