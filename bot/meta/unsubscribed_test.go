@@ -1,9 +1,11 @@
 package meta_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/bot/meta"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // TestDaemonTellsOfAPageUnsubscribed: the app is no longer subscribed to
@@ -38,10 +41,11 @@ func TestDaemonTellsOfAPageUnsubscribed(t *testing.T) {
 		t.Errorf("vigie_meta_page_subscribed = %q, want 0", v)
 	}
 	// Instagram's deliveries, subscribed apart, still come through the
-	// load balancer: vigie stays ready.
-	if code, reasons := daemonReadiness(t, base); code != http.StatusOK {
-		t.Errorf("/-/ready = %d %q with the Page unsubscribed, want 200", code, reasons)
-	}
+	// load balancer: vigie is ready (once its Telegram desk is up).
+	testsync.Eventually(t, "ready with the Page unsubscribed", func() bool {
+		code, _ := daemonReadiness(t, base)
+		return code == http.StatusOK
+	})
 	lost := func(c tgfake.Call) bool {
 		text := c.Params.Get("text")
 		return c.Params.Get("chat_id") == "-100500" && strings.Contains(text, "not subscribed to the Page") &&
@@ -80,11 +84,12 @@ func TestDaemonTellsOfAPageUnsubscribed(t *testing.T) {
 // TestPageUnsubscribedMidNight: the Page is unsubscribed while vigie runs.
 // The next check of the page token reads the subscription too and tells the
 // desk, once however many checks find it still missing; the Page subscribed
-// again is told once too, by a check, with no comment coming to show it.
+// again is told once too, by a check, with no comment coming to show it;
+// and a loss after that, again.
 func TestPageUnsubscribedMidNight(t *testing.T) {
 	g := newFakeGraph(t)
 	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
-		TokenCheckEvery: 20 * time.Millisecond, Logger: testsync.Logger(&testsync.Buffer{})})
+		TokenCheckEvery: 20 * time.Millisecond, Answers: &store.CallBook{}, Logger: testsync.Logger(&testsync.Buffer{})})
 	var mu sync.Mutex
 	var alerts []string
 	c.AlertWith(func(_ context.Context, text string) error {
@@ -128,6 +133,10 @@ func TestPageUnsubscribedMidNight(t *testing.T) {
 	if n := told("not subscribed to the Page"); n != 1 {
 		t.Errorf("%d alerts of the lost subscription, want 1", n)
 	}
+	// Lost again after its return: told again, though the store holds
+	// the first loss's alert.
+	g.unsubscribe(true)
+	testsync.Eventually(t, "the desk told of the second loss", func() bool { return told("not subscribed to the Page") == 2 })
 	for _, call := range g.Calls() {
 		if strings.HasSuffix(call.Path, "/subscribed_apps") && call.Path != "/"+pageID+"/subscribed_apps" {
 			t.Errorf("subscription read at %s, want the Page's, META_PAGE_ID", call.Path)
@@ -156,4 +165,83 @@ func subscribedGauge(t *testing.T, base string) string {
 		}
 	}
 	return ""
+}
+
+// TestPageUnsubscribedToldOnce: three instances on one store (Answers)
+// check the Page's subscription each. The desk hears of it lost once, from
+// the first to find it, and of its return once.
+func TestPageUnsubscribedToldOnce(t *testing.T) {
+	g := newFakeGraph(t)
+	g.unsubscribe(true)
+	var book store.CallBook
+	var mu sync.Mutex
+	var alerts []string
+	told := func(part string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, a := range alerts {
+			if strings.Contains(a, part) {
+				n++
+			}
+		}
+		return n
+	}
+	type instance struct {
+		c *meta.Connector
+		h http.Handler
+	}
+	var instances []instance
+	for range 3 {
+		// Checked as they start, then at each delivery about the Page
+		// while it is found unsubscribed: an hour is past the test.
+		c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
+			TokenCheckEvery: time.Hour, Answers: &book, Logger: testsync.Logger(&testsync.Buffer{})})
+		c.AlertWith(func(_ context.Context, text string) error {
+			mu.Lock()
+			alerts = append(alerts, text)
+			mu.Unlock()
+			return nil
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
+		t.Cleanup(func() { cancel(); <-done })
+		// One after the other: two finding it at the same moment may
+		// both tell it.
+		testsync.Eventually(t, "the instance's first check", func() bool { return len(c.Facebook().Troubles()) == 1 })
+		instances = append(instances, instance{c, c.Handler()})
+	}
+	// A comment delivered to one instance makes it read the subscription
+	// again at once.
+	comment := 0
+	deliverTo := func(in instance) {
+		t.Helper()
+		comment++
+		_, body := sentinel(comment, time.Now())
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/meta", bytes.NewReader(body))
+		req.Header.Set("X-Hub-Signature-256", meta.Sign(appSecret, body))
+		rec := httptest.NewRecorder()
+		in.h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("delivery answered %d", rec.Code)
+		}
+	}
+	back := func(want int) {
+		t.Helper()
+		for _, in := range instances {
+			deliverTo(in)
+			testsync.Eventually(t, "the instance finding the Page subscribed", func() bool { return len(in.c.Facebook().Troubles()) == 0 })
+		}
+		testsync.Eventually(t, "the desk told of the return", func() bool { return told("subscribed to the Page again") == want })
+	}
+	g.unsubscribe(false)
+	back(1)
+
+	if n := told("not subscribed to the Page"); n != 1 {
+		t.Errorf("%d alerts of the lost subscription from 3 instances, want 1", n)
+	}
+	if n := told("subscribed to the Page again"); n != 1 {
+		t.Errorf("%d alerts of the return from 3 instances, want 1", n)
+	}
 }
