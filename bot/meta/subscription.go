@@ -154,9 +154,9 @@ const (
 )
 
 // firstToTell reports whether this instance is the first, of those on the
-// store, to tell the change of page's subscription to state at now, and records that it does;
-// without a store, or when it does not answer, it is. Two instances finding
-// it at the same moment may both tell it.
+// store, to tell the change of page's subscription to state at now, and
+// records that it does; without a store, or when it does not answer, it
+// is. Two instances finding it at the same moment may both tell it.
 func (c *Connector) firstToTell(ctx context.Context, page, state string, now time.Time) bool {
 	if c.cfg.Answers == nil {
 		return true
