@@ -163,7 +163,13 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer,
 			if err := tg.RegisterWebhook(ctx); err != nil && ctx.Err() == nil {
 				return err
 			}
-			<-ctx.Done()
+			// Nothing fails on vigie's side when Telegram stops calling:
+			// the process that set the webhook asks how it fares.
+			cfg.every(ctx, webhookCheckEvery, func() {
+				if err := tg.CheckWebhook(ctx); err != nil && ctx.Err() == nil {
+					cfg.Logger.Debug("telegram: the webhook's state not read; again at the next check", "err", err)
+				}
+			})
 			return nil
 		}}}
 		return c, nil
@@ -183,6 +189,12 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer,
 	}, verifyJob}
 	return c, nil
 }
+
+// webhookCheckEvery is how often, in webhook mode, vigie asks Telegram
+// whether it still sends the updates to vigie's webhook and manages to
+// (getWebhookInfo), on the daemon's clock: a webhook removed is told within
+// this time, deliveries failing within twice this time.
+const webhookCheckEvery = 5 * time.Minute
 
 // verifyEvery is how often the deadlines of verifications are checked, on the
 // daemon's clock: a member is kicked at most this long after their time ran out.

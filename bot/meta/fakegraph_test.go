@@ -94,6 +94,30 @@ type fakeGraph struct {
 	// held are the calls ("METHOD /path") that wait, once recorded, until
 	// their channel is closed: Graph slow on one kind of call.
 	held map[string]chan struct{}
+	// unsubscribed: the app is no longer subscribed to the Page's webhooks
+	// (removed in the Page's settings, or by Meta): GET
+	// /{page-id}/subscribed_apps, which a page token answers with its own
+	// app's subscription, lists none.
+	unsubscribed bool
+}
+
+// unsubscribe makes the app unsubscribed from the Page's webhooks, or, with
+// false, subscribed again.
+func (f *fakeGraph) unsubscribe(unsubscribed bool) {
+	f.mu.Lock()
+	f.unsubscribed = unsubscribed
+	f.mu.Unlock()
+}
+
+// subscriptionChecks counts the reads of the Page's subscribed apps.
+func (f *fakeGraph) subscriptionChecks() int {
+	n := 0
+	for _, c := range f.Calls() {
+		if c.Method == http.MethodGet && strings.HasSuffix(c.Path, "/subscribed_apps") {
+			n++
+		}
+	}
+	return n
 }
 
 // holdCalls makes the calls to method and path wait until the returned
@@ -385,6 +409,19 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 	case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "me":
 		// The page token's own node: the Page.
 		writeJSON(w, 200, `{"id":"`+pageID+`","name":"Boulangerie Martin"}`)
+		return
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "subscribed_apps" && (parts[0] == pageID || parts[0] == "me"):
+		// The Page's webhook subscriptions, as its token's app sees them:
+		// its own, with the fields it is subscribed to, or none.
+		f.mu.Lock()
+		unsubscribed := f.unsubscribed
+		f.mu.Unlock()
+		if unsubscribed {
+			writeJSON(w, 200, `{"data":[]}`)
+			return
+		}
+		writeJSON(w, 200, `{"data":[{"category":"Business","link":"https://vigie.example/","name":"vigie","id":"112233445566778",`+
+			`"subscribed_fields":["feed","messages","message_edits"]}]}`)
 		return
 	}
 	f.mu.Lock()

@@ -136,6 +136,9 @@ type Connector struct {
 	// refusing it: read again at the next reloads, it is not asked about,
 	// nor the desk told, again.
 	refusedToken atomic.Pointer[string]
+	// sub is what the checks found of the Page's webhook subscription
+	// (subscription.go).
+	sub subscription
 	// mentionReads bounds the reads of mentions' texts under way at once;
 	// mentionsWaiting bounds the mentions taken from the queue and not yet
 	// handed over (or made a case), like the queue (QueueSize), which fills
@@ -227,8 +230,8 @@ func New(cfg Config) *Connector {
 	g.posted = c.wrote
 	g.permission = c.permissionRefused
 	g.limited = c.rateLimited
-	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, log)
-	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now}
+	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.sub.gauge, log)
+	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now, sub: &c.sub}
 	c.ig = &InstagramAccount{g: g, pageID: cfg.PageID, now: cfg.Now}
 	return c
 }

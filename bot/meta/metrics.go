@@ -26,7 +26,7 @@ type metrics struct {
 
 // newMetrics registers the connector's metrics with reg when there is one. A
 // connector built again (a reload) finds its metrics already there and reuses them.
-func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Logger) *metrics {
+func newMetrics(reg prometheus.Registerer, queueLen, subscribed func() float64, log *slog.Logger) *metrics {
 	m := &metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_requests_total",
 		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, handshake_ok, handshake_refused).",
@@ -41,14 +41,21 @@ func newMetrics(reg prometheus.Registerer, queueLen func() float64, log *slog.Lo
 		Name: "vigie_meta_queue_length",
 		Help: "Meta events received and acknowledged, waiting to be evaluated.",
 	}, queueLen)
+	page := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigie_meta_page_subscribed",
+		Help: "0 while the last read of the Page's webhook subscription (GET /{page-id}/subscribed_apps) found vigie's app unsubscribed: Meta sends nothing of the Page; 1 otherwise.",
+	}, subscribed)
 	m.requests = registerCounter(reg, m.requests, log)
 	m.entries = registerCounter(reg, m.entries, log)
-	if err := reg.Register(queue); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			// The old gauge reads the old queue; the new one replaces it.
-			reg.Unregister(are.ExistingCollector)
-			_ = reg.Register(queue)
+	for _, g := range []prometheus.Collector{queue, page} {
+		if err := reg.Register(g); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				// The old gauge reads the old connector; the new one
+				// replaces it.
+				reg.Unregister(are.ExistingCollector)
+				_ = reg.Register(g)
+			}
 		}
 	}
 	return m

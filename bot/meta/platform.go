@@ -55,6 +55,9 @@ type FacebookPage struct {
 	g      *graph
 	pageID string
 	now    func() time.Time
+	// sub is what the connector's checks found of the Page's webhook
+	// subscription.
+	sub *subscription
 }
 
 // Name matches Event.Platform for the Page's events.

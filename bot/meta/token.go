@@ -138,7 +138,9 @@ const tokenCheckAgain = time.Minute
 // revoked is then said (the log, /-/ready, the desk) before a comment needs
 // an action, not hours later at the first one. A check Graph did not answer
 // is made again sooner; Graph's other failures (down, a rate limit) are left
-// to the actions to tell.
+// to the actions to tell. With the token taken, it reads whether the Page is
+// still subscribed to vigie's app (checkSubscription), every minute while it
+// is not.
 func (c *Connector) watchToken(ctx context.Context) {
 	for {
 		_, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
@@ -149,6 +151,14 @@ func (c *Connector) watchToken(ctx context.Context) {
 			if !errors.As(err, &ge) {
 				wait = min(wait, tokenCheckAgain)
 			}
+		}
+		if err == nil {
+			c.checkSubscription(ctx)
+		}
+		if _, lost := c.sub.since(); lost {
+			// A CM subscribing the Page again hears of it within a
+			// minute, even when no comment comes to show it.
+			wait = min(wait, tokenCheckAgain)
 		}
 		t := time.NewTimer(wait)
 		select {

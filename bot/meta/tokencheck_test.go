@@ -24,6 +24,21 @@ rules:
     do: [hide]
 `
 
+// startDeskDaemon runs vigie with deskRules on the fake Graph API g, its
+// desk on the fake Bot API api, and returns its base URL.
+func startDeskDaemon(t *testing.T, g *fakeGraph, api *tgfake.Server) string {
+	t.Helper()
+	base, _ := startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+		"TELEGRAM_TOKEN":    tgfake.Token,
+		"TELEGRAM_API_URL":  api.HTTP.URL,
+	})
+	return base
+}
+
 // TestDaemonTellsOfARefusedTokenBeforeAnyComment: vigie starts, in the
 // evening, with a page token Meta refuses (expired, or pasted wrong), and no
 // comment needs an action for hours. It is said at once, not at the first
@@ -35,14 +50,7 @@ func TestDaemonTellsOfARefusedTokenBeforeAnyComment(t *testing.T) {
 	g := newFakeGraph(t)
 	g.expire(true)
 	api := tgfake.New(t)
-	base, _ := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-		"TELEGRAM_TOKEN":    tgfake.Token,
-		"TELEGRAM_API_URL":  api.HTTP.URL,
-	})
+	base := startDeskDaemon(t, g, api)
 	var reasons []string
 	testsync.Eventually(t, "/-/ready naming the page token, with no comment yet", func() bool {
 		var code int
@@ -91,14 +99,7 @@ func TestDaemonTellsOfARefusedTokenBeforeAnyComment(t *testing.T) {
 func TestDaemonTellsOfAMissingPermission(t *testing.T) {
 	g := newFakeGraph(t)
 	api := tgfake.New(t)
-	base, _ := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-		"TELEGRAM_TOKEN":    tgfake.Token,
-		"TELEGRAM_API_URL":  api.HTTP.URL,
-	})
+	base := startDeskDaemon(t, g, api)
 	refused := graphErrorJSON(200, 0, "OAuthException", "(#200) Requires pages_manage_engagement permission to manage the object")
 	cids := []string{"987654321098765_1000000000000001", "987654321098765_1000000000000002"}
 	for i, cid := range cids {

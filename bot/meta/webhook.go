@@ -98,6 +98,9 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed JSON", http.StatusBadRequest)
 		return
 	}
+	if d.Object == "page" {
+		h.c.pageDelivered()
+	}
 	items := h.c.parse(d)
 	switch h.enqueue(items) {
 	case queueClosed:

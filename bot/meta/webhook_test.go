@@ -443,6 +443,7 @@ func TestMetrics(t *testing.T) {
 		"vigie_meta_webhook_requests_total,result=bad_signature":                 1,
 		"vigie_meta_webhook_requests_total,result=handshake_ok":                  1,
 		"vigie_meta_queue_length":                                                0, // the second connector's empty queue
+		"vigie_meta_page_subscribed":                                             1, // not found unsubscribed
 		"vigie_refused_requests_total,reason=bad_signature,route=/webhooks/meta": 1,
 	}
 	if len(got) != len(want) {

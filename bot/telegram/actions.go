@@ -76,6 +76,26 @@ func authorTarget(op bot.ActionKind, ev bot.Event) (target, error) {
 	return t, err
 }
 
+// onMember runs act on t, an event's author, where the event came from or,
+// when that basic group became a supergroup, in the supergroup: a mute, a
+// ban, its read-back, an unban or a kick is about the member, who moved
+// with the group (a message stays where it was posted). A move vigie did not
+// know of (another instance took Telegram's service message, or vigie was
+// not running) is learned from Telegram's refusal, which names the new id,
+// and act run again there.
+func (c *Client) onMember(t target, act func(target) error) error {
+	if to := c.moved.follow(t.chat); to != t.chat {
+		t.chat, t.msg, t.thread = to, 0, 0
+	}
+	err := act(t)
+	if to := migratedTo(err); to != 0 && to != t.chat {
+		c.chatMoved(t.chat, to)
+		t.chat, t.msg, t.thread = to, 0, 0
+		err = act(t)
+	}
+	return err
+}
+
 var _ bot.EventLimiter = (*Client)(nil)
 
 // CanOn says what vigie can do to ev's author, as the actions refuse it
@@ -182,6 +202,11 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 	if t.user < 0 {
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errors.New("telegram: a chat writing as itself cannot be muted, only banned")}
 	}
+	return c.onMember(t, func(t target) error { return c.timeout(ctx, t, d) })
+}
+
+// timeout is Timeout in t's chat.
+func (c *Client) timeout(ctx context.Context, t target, d time.Duration) error {
 	now, err := c.chatMember(ctx, bot.ActTimeout, t.chat, t.user)
 	if err != nil {
 		return err
@@ -240,18 +265,20 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	if t.user < 0 {
 		return &bot.ActionError{Op: opUntimeout, Err: errors.New("telegram: a chat writing as itself is never muted")}
 	}
-	if banned, err := c.banned(ctx, opUntimeout, t.chat, t.user); err != nil {
+	return c.onMember(t, func(t target) error {
+		if banned, err := c.banned(ctx, opUntimeout, t.chat, t.user); err != nil {
+			return err
+		} else if banned {
+			return &bot.ActionError{Op: opUntimeout, Err: errBannedUnmute}
+		}
+		_, err := c.call(ctx, opUntimeout, "restrictChatMember", tgbotapi.Params{
+			"chat_id":                          itoa(t.chat),
+			"user_id":                          itoa(t.user),
+			"permissions":                      jsonParam(memberPermissions),
+			"use_independent_chat_permissions": "true",
+		})
 		return err
-	} else if banned {
-		return &bot.ActionError{Op: opUntimeout, Err: errBannedUnmute}
-	}
-	_, err = c.call(ctx, opUntimeout, "restrictChatMember", tgbotapi.Params{
-		"chat_id":                          itoa(t.chat),
-		"user_id":                          itoa(t.user),
-		"permissions":                      jsonParam(memberPermissions),
-		"use_independent_chat_permissions": "true",
 	})
-	return err
 }
 
 // opUntimeout names the lifting of a mute in errors and metrics.
@@ -296,16 +323,18 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if t.user < 0 {
-		_, err = c.request(ctx, bot.ActBan, "banChatSenderChat", tgbotapi.BanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+	return c.onMember(t, func(t target) error {
+		if t.user < 0 {
+			_, err := c.request(ctx, bot.ActBan, "banChatSenderChat", tgbotapi.BanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+			return err
+		}
+		cfg := tgbotapi.BanChatMemberConfig{ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}}
+		if d > 0 {
+			cfg.UntilDate = untilDate(d)
+		}
+		_, err := c.request(ctx, bot.ActBan, "banChatMember", cfg)
 		return err
-	}
-	cfg := tgbotapi.BanChatMemberConfig{ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}}
-	if d > 0 {
-		cfg.UntilDate = untilDate(d)
-	}
-	_, err = c.request(ctx, bot.ActBan, "banChatMember", cfg)
-	return err
+	})
 }
 
 // BanEnds reports whether Telegram ends a ban of ev's author for d by
@@ -327,7 +356,11 @@ func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error)
 	if err != nil || t.user < 0 {
 		return bot.BanStatus{}, nil
 	}
-	m, err := c.chatMember(ctx, bot.ActBan, t.chat, t.user)
+	var m member
+	err = c.onMember(t, func(t target) (err error) {
+		m, err = c.chatMember(ctx, bot.ActBan, t.chat, t.user)
+		return err
+	})
 	if err != nil {
 		return bot.BanStatus{}, err
 	}
@@ -350,13 +383,15 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	if err != nil {
 		return err
 	}
-	if t.user < 0 {
-		_, err = c.request(ctx, bot.ActBan, "unbanChatSenderChat", tgbotapi.UnbanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+	return c.onMember(t, func(t target) error {
+		if t.user < 0 {
+			_, err := c.request(ctx, bot.ActBan, "unbanChatSenderChat", tgbotapi.UnbanChatSenderChatConfig{ChatID: t.chat, SenderChatID: t.user})
+			return err
+		}
+		_, err := c.request(ctx, bot.ActBan, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{
+			ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}, OnlyIfBanned: true})
 		return err
-	}
-	_, err = c.request(ctx, bot.ActBan, "unbanChatMember", tgbotapi.UnbanChatMemberConfig{
-		ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}, OnlyIfBanned: true})
-	return err
+	})
 }
 
 // errBannedAlready is a kick of a member who is banned: Telegram kicks by a
@@ -390,7 +425,9 @@ type member struct {
 func (c *Client) chatMember(ctx context.Context, op bot.ActionKind, chat, user int64) (member, error) {
 	raw, err := c.call(ctx, op, "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
 	if err != nil {
-		if bot.Retryable(err) {
+		if bot.Retryable(err) || migratedTo(err) != 0 {
+			// A group that moved is no user that is not there: the
+			// caller follows it (onMember).
 			return member{}, err
 		}
 		return member{}, nil
@@ -447,6 +484,11 @@ func (c *Client) kick(ctx context.Context, ev bot.Event, keep bool) error {
 	if t.user < 0 {
 		return &bot.ActionError{Op: bot.ActKick, Err: errors.New("telegram: a chat writing as itself cannot be kicked, only banned")}
 	}
+	return c.onMember(t, func(t target) error { return c.kickIn(ctx, t, keep) })
+}
+
+// kickIn is kick in t's chat.
+func (c *Client) kickIn(ctx context.Context, t target, keep bool) error {
 	// The unban that ends a kick would lift a ban the member is under (and
 	// the ban before it make a ban with an end one for good): a banned
 	// member is out already, and stays banned.

@@ -239,6 +239,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				return fmt.Errorf("telegram: the token was refused: %w", err)
 			case http.StatusConflict:
 				if webhookConflict(err) {
+					c.webhookSet(c.conflictNow())
 					return fmt.Errorf("telegram: a webhook receives this bot's updates (a vigie in webhook mode?): %w", err)
 				}
 			}
@@ -254,9 +255,11 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				// A newer getUpdates ended this one: the ended poll handed
 				// nothing over, so asking again loses no update. It is the
 				// poller of a restart still finishing, or a second process
-				// polling with this token, which the log must name.
+				// polling with this token, which the log must name, and
+				// the desk once it goes on.
 				c.log.Warn("another getUpdates took this bot's updates: a second process polls with this token (two vigie, or a restart overlapping); polling again",
 					"err", err, "retry_in", wait)
+				c.pollConflict(c.conflictNow())
 			} else {
 				c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
 			}
@@ -269,6 +272,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		if c.link.Up(time.Now()) {
 			c.log.Info("Telegram reachable again: long polling recovered")
 		}
+		c.pollTaken(c.conflictNow())
 		if len(raws) == 0 {
 			// No update, well before the long poll's end: the server (a
 			// proxy, a self-hosted or test server) does not hold the poll.

@@ -213,6 +213,12 @@ type Client struct {
 	// troubles are the groups where vigie lacks what its work needs, as
 	// Telegram last said (Troubles).
 	troubles troubles
+	// conflicts are the 409s of another program polling with the token
+	// (conflict.go), on conflictNow's clock.
+	conflicts   pollConflicts
+	conflictNow func() time.Time
+	// hookWatch is what the checks of the webhook found (CheckWebhook).
+	hookWatch webhookWatch
 }
 
 type sink struct {
@@ -332,6 +338,7 @@ func New(cfg Config) (*Client, error) {
 		busyTold:     newRefusals(time.Now),
 		pause:        sleep,
 		inboxNow:     time.Now,
+		conflictNow:  time.Now,
 		handOnWait:   handOnWait,
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)

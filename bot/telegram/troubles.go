@@ -38,7 +38,9 @@ var _ bot.Troubler = (*Client)(nil)
 
 // Troubles lists, sorted, the chats where vigie cannot do its work: removed,
 // no administrator, or one without a right its actions need; of those it
-// still moderates, or that are a desk.
+// still moderates, or that are a desk; another program polling with
+// vigie's token for more than conflictTell; and a webhook Telegram no
+// longer sends to, or cannot deliver to (CheckWebhook).
 func (c *Client) Troubles() []string {
 	t := &c.troubles
 	t.mu.Lock()
@@ -54,6 +56,14 @@ func (c *Client) Troubles() []string {
 		}
 		out = append(out, fmt.Sprintf("telegram chat %s: %s", place, trouble))
 	}
+	if p := c.conflicts.trouble(); p != "" {
+		out = append(out, p)
+	}
+	c.hookWatch.mu.Lock()
+	if p := c.hookWatch.trouble; p != "" {
+		out = append(out, p)
+	}
+	c.hookWatch.mu.Unlock()
 	slices.Sort(out)
 	return out
 }

@@ -98,6 +98,20 @@ type Server struct {
 	webhook    string
 	hookSecret string
 	deliveries []Delivery
+	// hookError is the last delivery that failed (its Unix time, and what
+	// went wrong, as getWebhookInfo's last_error_date and
+	// last_error_message say it), dated on clock (time.Now when nil).
+	hookErrorDate int64
+	hookError     string
+	clock         func() time.Time
+}
+
+// SetClock dates what the fake records from now on (the webhook's
+// delivery errors) on now.
+func (f *Server) SetClock(now func() time.Time) {
+	f.mu.Lock()
+	f.clock = now
+	f.mu.Unlock()
 }
 
 // Delivery is one webhook call the fake made: the update, where it went,
@@ -450,6 +464,17 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.webhook, f.hookSecret = "", ""
 		f.mu.Unlock()
 		f.ok(w, true)
+	case "getWebhookInfo":
+		f.mu.Lock()
+		info := map[string]any{"url": f.webhook, "has_custom_certificate": false, "pending_update_count": len(f.updates)}
+		if f.hookErrorDate != 0 {
+			info["last_error_date"], info["last_error_message"] = f.hookErrorDate, f.hookError
+		}
+		f.mu.Unlock()
+		if raw, _ := json.Marshal(info); botapispec.CheckObject("WebhookInfo", raw) != nil {
+			f.t.Errorf("fake Bot API: a WebhookInfo the Bot API does not describe: %v", botapispec.CheckObject("WebhookInfo", raw))
+		}
+		f.ok(w, info)
 	default:
 		f.ok(w, true)
 	}
@@ -498,6 +523,16 @@ func (f *Server) DeliverTo(route func(attempt int) string) {
 				attempt = 0
 			} else {
 				attempt++
+			}
+			if status/100 != 2 {
+				now := time.Now
+				if f.clock != nil {
+					now = f.clock
+				}
+				f.hookErrorDate, f.hookError = now().Unix(), "Connection refused"
+				if status != 0 {
+					f.hookError = fmt.Sprintf("Wrong response from the webhook: %d %s", status, http.StatusText(status))
+				}
 			}
 			f.notifyLocked()
 			f.mu.Unlock()
