@@ -812,6 +812,16 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		// ends them, for the drain below not to wait for the browsers.
 		srv.RegisterOnShutdown(d.console.Close)
 	}
+	signature := "off (VIGIE_WEBHOOK_SECRET not set)"
+	if d.secret != nil {
+		signature = "required"
+	}
+	// Said before the first request is served: what a request logs comes
+	// after these lines, however the goroutines are scheduled.
+	l := d.current.Load()
+	log.Info("http events on "+cfg.Listen, "addr", ln.Addr().String(), "signature", signature)
+	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
+		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
 	serveErr := make(chan error, 1)
 	go func() {
 		if d.tlsCert != "" {
@@ -820,14 +830,6 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		}
 		serveErr <- srv.Serve(ln)
 	}()
-	signature := "off (VIGIE_WEBHOOK_SECRET not set)"
-	if d.secret != nil {
-		signature = "required"
-	}
-	l := d.current.Load()
-	log.Info("http events on "+cfg.Listen, "addr", ln.Addr().String(), "signature", signature)
-	log.Info("vigie running", "version", cfg.Version, "rules", l.file,
-		"rule_count", len(l.engine.Ruleset().Rules), "store", d.storeKind)
 
 	// Sources send into events; the evaluators judge them and hand the verdicts
 	// to the lanes. events is never closed, so that a source that is late to stop
