@@ -135,7 +135,7 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 }
 
 // topicOf is the name of chat's forum topic thread, and whether another
-// topic of chat known here is named alike (foldName): a member may create a
+// topic of chat known here is named alike (namedAlike): a member may create a
 // topic named as another ("Announcements"), and the card then says which.
 func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
@@ -148,13 +148,14 @@ func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 }
 
 // namedAlike reports whether another topic of chat heard here bears name,
-// read loosely: a stranger's topic named like another must be told apart.
+// read as a glance does (bot.Lookalike): a stranger's topic named like
+// another must be told apart.
 func (d *directory) namedAlike(chat int64, thread int, name string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	folded := foldName(name)
+	look := bot.LookalikeOf(name)
 	for k, other := range d.topics {
-		if k[0] == chat && k[1] != int64(thread) && foldName(other) == folded {
+		if k[0] == chat && k[1] != int64(thread) && look.Like(bot.LookalikeOf(other)) {
 			return true
 		}
 	}
@@ -398,40 +399,23 @@ type cardNames struct {
 }
 
 // posesAs is the CM of the desk whom the author of ev is named like without
-// being them, as a card names that CM: a name that holds the CM's username
-// ("Ann (@ann_cm)", which reads on the author's line as the CM's own when
-// the author has no username), or that is the CM's name; "" for none. Names
-// are compared on one line, without spaces and capitals. A CM's names are
-// those the updates showed, or, when none did since the start (or a raid's
-// many names pushed theirs out), those the desk chat says (person).
+// being them (bot.PosesAsCM), as a card names that CM; "" for none. A CM's
+// names are those the updates showed, or, when none did since the start (or
+// a raid's many names pushed theirs out), those the desk chat says (person).
 func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
-	name := foldName(ev.Author.Name)
-	if ev.Platform != Platform {
-		// another platform's username shows as "(@…)" too
-		name += foldName(ev.Author.Username)
-	}
-	if name == "" {
+	if bot.LookalikeOf(ev.Author.Name + ev.Author.Username).Empty() {
 		return ""
 	}
+	var cms []bot.CMName
 	for id := range c.desk.Load().cms {
 		if ev.Platform == Platform && ev.Author.ID == itoa(id) {
 			continue
 		}
-		p, ok := c.person(ctx, id)
-		if !ok {
-			continue
-		}
-		if u := foldName(p.username); (u != "" && strings.Contains(name, u)) || name == foldName(p.name) {
-			return p.shown()
+		if p, ok := c.person(ctx, id); ok {
+			cms = append(cms, bot.CMName{ID: Platform + ":" + itoa(id), Name: p.name, Username: p.username, Shown: p.shown()})
 		}
 	}
-	return ""
-}
-
-// foldName is a name as posesAs compares it: on one line, without its
-// spaces, in small letters.
-func foldName(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(bot.OneLine(s)), ""))
+	return bot.PosesAsCM(ev, Platform, cms)
 }
 
 // cardNames finds a card's names; "" where none is known.
