@@ -323,7 +323,8 @@ func (template) field(p tmplPart, ev *bot.Event, rule string, names PlaceNames) 
 		if ev.Author.Name == "" {
 			return ev.Author.ID
 		}
-		return ev.Author.Name
+		// one line, cut, and no mention, command or link in vigie's voice
+		return bot.NameInText(ev.Author.Name)
 	case fieldAuthorID:
 		return ev.Author.ID
 	case fieldChannel:
