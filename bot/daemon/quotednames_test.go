@@ -114,3 +114,35 @@ func TestNamesInVigiesWordsOnDiscord(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupTitleInVigiesWordsOnTelegram: a Telegram group's members may
+// change its title (the default rights let them); a title that a warning
+// quotes ({{space}}) makes no command, mention or link of vigie's message
+// either.
+func TestGroupTitleInVigiesWordsOnTelegram(t *testing.T) {
+	api := tgfake.New(t)
+	rules := strings.Replace(quotingRules, `'warn("{{author.name}}, no scams here")', 'reply("Noted, {{author.name}}.")'`, `'warn("no scams in {{space}}")'`, 1)
+	in := start(t, rules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	const group = -100200
+	api.Push(groupMessage(group, 6, "Dan", "hello"))
+	testsync.Eventually(t, "the group's admins listed", func() bool {
+		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
+	})
+	m := groupMessage(group, 7, "Bob", "FREE NITRO here")
+	m["message"].(map[string]any)["chat"].(map[string]any)["title"] = "Fans /pause @ann_cm https://scam.example/x"
+	api.Push(m)
+	var said []url.Values
+	testsync.Eventually(t, "the warning", func() bool {
+		said = find(api, "sendMessage", "chat_id", strconv.Itoa(group))
+		return len(said) == 1
+	})
+	text := regexp.MustCompile(`<[^>]*>`).ReplaceAllString(said[0].Get("text"), "")
+	if !strings.Contains(text, "Fans") {
+		t.Errorf("vigie said %q: the title is not quoted", text)
+	}
+	for what, re := range map[string]*regexp.Regexp{"a command": tgCommand, "a mention": tgMention, "a link": tgLink} {
+		if found := re.FindAllString(text, -1); len(found) > 0 {
+			t.Errorf("vigie said %q: the title made %s of it, %q", text, what, found)
+		}
+	}
+}
