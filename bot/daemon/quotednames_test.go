@@ -46,13 +46,8 @@ var (
 // makes nothing of vigie's message: no command a tap sends, no mention that
 // pings the CM it names, no link, no line of its own in vigie's voice.
 func TestNamesInVigiesWordsOnTelegram(t *testing.T) {
-	api := tgfake.New(t)
-	in := start(t, quotingRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 	const group = -100200
-	api.Push(groupMessage(group, 6, "Dan", "hello"))
-	testsync.Eventually(t, "the group's admins listed", func() bool {
-		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
-	})
+	api := telegramGroupHeard(t, quotingRules, group)
 	const name = "Bob\n✅ Verified /pause @ann_cm https://scam.example/x scam.example"
 	api.Push(groupMessage(group, 7, name, "FREE NITRO here"))
 	api.Push(groupMessage(group, 7, name, "when are you open?"))
@@ -120,14 +115,9 @@ func TestNamesInVigiesWordsOnDiscord(t *testing.T) {
 // quotes ({{space}}) makes no command, mention or link of vigie's message
 // either.
 func TestGroupTitleInVigiesWordsOnTelegram(t *testing.T) {
-	api := tgfake.New(t)
 	rules := strings.Replace(quotingRules, `'warn("{{author.name}}, no scams here")', 'reply("Noted, {{author.name}}.")'`, `'warn("no scams in {{space}}")'`, 1)
-	in := start(t, rules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
 	const group = -100200
-	api.Push(groupMessage(group, 6, "Dan", "hello"))
-	testsync.Eventually(t, "the group's admins listed", func() bool {
-		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
-	})
+	api := telegramGroupHeard(t, rules, group)
 	m := groupMessage(group, 7, "Bob", "FREE NITRO here")
 	m["message"].(map[string]any)["chat"].(map[string]any)["title"] = "Fans /pause @ann_cm https://scam.example/x"
 	api.Push(m)
@@ -145,4 +135,18 @@ func TestGroupTitleInVigiesWordsOnTelegram(t *testing.T) {
 			t.Errorf("vigie said %q: the title made %s of it, %q", text, what, found)
 		}
 	}
+}
+
+// telegramGroupHeard runs vigie on rules with Telegram on, and returns once
+// it heard group and listed its admins: until then its authors may be staff,
+// and a rule hit is only a case.
+func telegramGroupHeard(t *testing.T, rules string, group int64) *tgfake.Server {
+	t.Helper()
+	api := tgfake.New(t)
+	in := start(t, rules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL})
+	api.Push(groupMessage(group, 6, "Dan", "hello"))
+	testsync.Eventually(t, "the group's admins listed", func() bool {
+		return strings.Contains(string(in.do(t, "GET", "/metrics", nil, nil).body), `vigie_telegram_admin_lookups_total{result="ok"} 1`)
+	})
+	return api
 }
