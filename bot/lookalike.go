@@ -19,7 +19,8 @@ import (
 // (OneLine), in its compatibility form (NFKC: fullwidth and mathematical
 // letters become plain ones), without its spaces, its format characters
 // (joiners, bidirectional controls), variation selectors and the other
-// characters that show nothing. It holds two skeletons: that of the name in
+// characters that show nothing, and with only the letters, digits and marks
+// of its skeletons: "Ann.", "Ann ✔️" and "-Ann-" read as Ann. It holds two skeletons: that of the name in
 // small letters, which tells "ian" for "Ian", and that of the name's own
 // skeleton in small letters, which tells the capital look-alikes that small
 // letters lose ("AIice" with a capital I for "Alice", Cherokee Ꭺ for A).
@@ -38,8 +39,20 @@ func LookalikeOf(s string) Lookalike {
 	if s == "" {
 		return Lookalike{}
 	}
-	small := func(s string) string { return strings.ToLower(confusables.Skeleton(caseFold.String(s))) }
+	small := func(s string) string {
+		return strings.Map(readAtAGlance, strings.ToLower(confusables.Skeleton(caseFold.String(s))))
+	}
 	return Lookalike{small: small(s), shape: small(confusables.Skeleton(s))}
+}
+
+// readAtAGlance keeps the letters, digits and marks of a skeleton: the
+// punctuation and symbols around a name ("Ann.", "Ann ✔️", "-Ann-") do not
+// make it another's at a glance.
+func readAtAGlance(r rune) rune {
+	if unicode.In(r, unicode.L, unicode.N, unicode.M) {
+		return r
+	}
+	return -1
 }
 
 // showsNothing reports whether r shows nothing of its own: a format

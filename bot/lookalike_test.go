@@ -17,6 +17,8 @@ func TestLookalike(t *testing.T) {
 		{"Ian", "ian", true},                      // capitals, where I reads as l
 		{"Alice", "AIice", true},                  // a capital I for the l
 		{"Ann", "Ann\ufe0f", true},                // a variation selector
+		{"Ann", "Ann \u2714\ufe0f", true},         // a check mark after it
+		{"Ann", "-Ann.", true},                    // punctuation around it
 		{"Ann", "Annabel", false},                 // another name
 		{"Ann", "\u00c4nn", false},                // an accent shows
 		{"Ann", "Bob", false},                     // nothing alike

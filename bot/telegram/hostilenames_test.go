@@ -184,6 +184,7 @@ func TestCardSaysWhoPosesAsACM(t *testing.T) {
 		{"her name spaced out", tgUser{id: 14, first: "A n n"}, true},
 		{"her name in fullwidth letters", tgUser{id: 15, first: "\uff21\uff4e\uff4e"}, true},
 		{"her name in Cherokee letters", tgUser{id: 16, first: "\u13aaNN"}, true},
+		{"her name and a check mark", tgUser{id: 19, first: "Ann", last: "\u2714\ufe0f"}, true},
 		{"her username with a Cyrillic с", tgUser{id: 17, first: "Eve", last: "@ann_\u0441m"}, true},
 		{"her username in fullwidth letters", tgUser{id: 18, first: "\uff41\uff4e\uff4e\uff3f\uff43\uff4d"}, true},
 		{"another name", tgUser{id: 10, first: "Annabel", user: "annabel"}, false},
