@@ -61,3 +61,14 @@ func TestPosesAsCM(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLookalikeOf: a card reads its author's name and each CM's.
+func BenchmarkLookalikeOf(b *testing.B) {
+	for _, name := range []string{"Ann", "\u0410nn (@ann_\u0441m) \u2714\ufe0f", "Jean-Baptiste de la Fontaine-Moreau"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				LookalikeOf(name)
+			}
+		})
+	}
+}
