@@ -37,7 +37,7 @@ type directory struct {
 	now    func() time.Time
 	mu     sync.Mutex
 	chats  map[int64]string
-	topics map[[2]int64]string
+	topics map[[2]int64]topic
 	people map[int64]person
 	// asked are the lookups that gave nothing, and when.
 	asked map[string]time.Time
@@ -45,8 +45,15 @@ type directory struct {
 
 type person struct{ name, username string }
 
+// topic is a forum topic's name, and how it reads at a glance, read once
+// when heard rather than for each card.
+type topic struct {
+	name string
+	look bot.Lookalike
+}
+
 func newDirectory(now func() time.Time) *directory {
-	return &directory{now: now, chats: map[int64]string{}, topics: map[[2]int64]string{},
+	return &directory{now: now, chats: map[int64]string{}, topics: map[[2]int64]topic{},
 		people: map[int64]person{}, asked: map[string]time.Time{}}
 }
 
@@ -85,11 +92,19 @@ func (d *directory) topic(chat int64, thread int, name string, byReply bool) {
 	}
 	k := [2]int64{chat, int64(thread)}
 	d.mu.Lock()
+	old, known := d.topics[k]
+	d.mu.Unlock()
+	if known && (byReply || old.name == name) {
+		return
+	}
+	// read apart from the lock, which each update takes
+	look := bot.LookalikeOf(name)
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, known := d.topics[k]; known && byReply {
 		return
 	}
-	setBounded(d.topics, k, name)
+	setBounded(d.topics, k, topic{name: name, look: look})
 }
 
 // learn takes the names an update shows.
@@ -139,7 +154,7 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 // topic named as another ("Announcements"), and the card then says which.
 func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
-	name = d.topics[[2]int64{chat, int64(thread)}]
+	name = d.topics[[2]int64{chat, int64(thread)}].name
 	d.mu.Unlock()
 	if name == "" {
 		return "", false
@@ -151,11 +166,11 @@ func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 // read as a glance does (bot.Lookalike): a stranger's topic named like
 // another must be told apart.
 func (d *directory) namedAlike(chat int64, thread int, name string) bool {
+	look := bot.LookalikeOf(name)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	look := bot.LookalikeOf(name)
 	for k, other := range d.topics {
-		if k[0] == chat && k[1] != int64(thread) && look.Like(bot.LookalikeOf(other)) {
+		if k[0] == chat && k[1] != int64(thread) && look.Like(other.look) {
 			return true
 		}
 	}
