@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxMarks is how many combining marks in a row a name keeps on a letter:
@@ -64,9 +65,47 @@ func padding(r rune) bool {
 // (IsolateBidi): cut after, the isolate would lose its end with a long
 // name's tail.
 func Shown(s string, n int) string {
-	s = OneLine(s)
+	return IsolateBidi(cut(OneLine(s), n))
+}
+
+// cut is s cut to n characters, "…" last.
+func cut(s string, n int) string {
 	if r := []rune(s); len(r) > n {
-		s = string(r[:n-1]) + "…"
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// MaxNameInText is how many characters of a member's name vigie's own
+// words quote (NameInText).
+const MaxNameInText = 64
+
+// NameInText is s, a name someone else chose, as vigie writes it into its
+// own words on any platform ({{author.name}} in a rule's warning or reply,
+// an FAQ answer): shown on one line and cut (Shown), and inert: a word
+// joiner (U+2060, which shows nothing) follows each "@", "/", "<", "#" and
+// "]", and each "." before a letter or digit. Written as it came, a name
+// would speak in vigie's voice: "@ann_cm" or "@everyone" a mention that
+// pings, "/pause" a command a tap sends on Telegram, "<@42>" a Discord
+// mention, "[Verify](https://…)" a link under other words,
+// "scam.example/gift" or "https://scam.example" a link, "# Rules" a headline.
+func NameInText(s string) string {
+	s = cut(OneLine(s), MaxNameInText)
+	if strings.ContainsAny(s, "@/<#].") {
+		var b strings.Builder
+		b.Grow(len(s) + 12)
+		for i, r := range s {
+			b.WriteRune(r)
+			switch r {
+			case '@', '/', '<', '#', ']':
+				b.WriteRune('\u2060')
+			case '.':
+				if next, _ := utf8.DecodeRuneInString(s[i+1:]); unicode.IsLetter(next) || unicode.IsDigit(next) {
+					b.WriteRune('\u2060')
+				}
+			}
+		}
+		s = b.String()
 	}
 	return IsolateBidi(s)
 }

@@ -176,24 +176,18 @@ func (a action) expand(ev *bot.Event, rule string, names PlaceNames) bot.Action 
 // read it; "" when the platform has no name for it.
 type PlaceNames func(ev *bot.Event) string
 
-// SpaceField is what {{space}} writes: the place's name, one line, when
-// names has one, otherwise its id.
+// SpaceField is what {{space}} writes: the place's name when names has one
+// (a Telegram group's title, which its members may change), on one line,
+// cut and inert as a member's name is (bot.NameInText), otherwise its id.
 func SpaceField(ev *bot.Event, names PlaceNames) string {
 	if names == nil || ev.Space == "" {
 		return ev.Space
 	}
-	name := strings.Join(strings.Fields(names(ev)), " ")
-	if name == "" {
-		return ev.Space
+	if name := bot.NameInText(names(ev)); name != "" {
+		return name
 	}
-	if r := []rune(name); len(r) > maxSpaceName {
-		name = string(r[:maxSpaceName-1]) + "…"
-	}
-	return bot.IsolateBidi(name)
+	return ev.Space
 }
-
-// maxSpaceName bounds the name {{space}} writes, in characters.
-const maxSpaceName = 64
 
 // template is an action's text with {{field}} slots, parsed at load.
 type template struct {
@@ -323,7 +317,8 @@ func (template) field(p tmplPart, ev *bot.Event, rule string, names PlaceNames) 
 		if ev.Author.Name == "" {
 			return ev.Author.ID
 		}
-		return ev.Author.Name
+		// one line, cut, and no mention, command or link in vigie's voice
+		return bot.NameInText(ev.Author.Name)
 	case fieldAuthorID:
 		return ev.Author.ID
 	case fieldChannel:

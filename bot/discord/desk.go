@@ -46,7 +46,7 @@ func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	cctx, cancel := callContext(ctx)
 	defer cancel()
 	sent, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
-		Content:         renderCard(card, "", ""),
+		Content:         renderCard(card, cardNames{posesAs: d.c.posesAs(ctx, ch, card.Event)}, ""),
 		Components:      buttons(card),
 		AllowedMentions: noMentions,
 	}, opts(cctx)...)
@@ -73,7 +73,8 @@ func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, not
 	if ref.Platform != Platform {
 		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("discord: a %s card is not ours", ref.Platform)}
 	}
-	return d.c.editCard(ctx, ref.Chat, ref.Message, renderCard(card, bot.DeciderName(ctx), note), buttons(card))
+	n := cardNames{decider: bot.DeciderName(ctx), posesAs: d.c.posesAs(ctx, ref.Chat, card.Event)}
+	return d.c.editCard(ctx, ref.Chat, ref.Message, renderCard(card, n, note), buttons(card))
 }
 
 var _ bot.CardEditor = (*Desk)(nil)
@@ -214,9 +215,66 @@ func shownName(s string) string {
 	return md(bot.Shown(s, maxNameShown))
 }
 
+// cardNames is what a card shows of people besides its author.
+type cardNames struct {
+	// decider is the display name of who decided the case; "" when not
+	// known.
+	decider string
+	// posesAs is the CM the author is named like without being them, as
+	// the card names that CM (in markdown); "" for none.
+	posesAs string
+}
+
+// cmNamesWait bounds the lookups of the CMs' names a card makes.
+const cmNamesWait = 2 * time.Second
+
+// posesAs is how a card in the channel ch names the Discord CM of the desk
+// whom the author of ev is named like without being them (bot.PosesAsCM);
+// "" for none. A CM goes by each name Discord shows of them, in the guild
+// of the card's channel and in that of a Discord event: their nickname
+// there, their display name and their username; the state knows them from
+// the gateway, else Discord is asked (as for an author's roles).
+func (c *Client) posesAs(ctx context.Context, ch string, ev bot.Event) string {
+	d := c.desk.Load()
+	if len(d.cms) == 0 || bot.LookalikeOf(ev.Author.Name+ev.Author.Username).Empty() {
+		return ""
+	}
+	var guilds []string
+	if where, ok := c.stateChannel(ch); ok && where.guildID != "" {
+		guilds = append(guilds, where.guildID)
+	}
+	if ev.Platform == Platform && ev.Space != "" && !slices.Contains(guilds, ev.Space) {
+		guilds = append(guilds, ev.Space)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cmNamesWait)
+	defer cancel()
+	var cms []bot.CMName
+	for id := range d.cms {
+		if ev.Platform == Platform && ev.Author.ID == id {
+			continue
+		}
+		for _, g := range guilds {
+			m, err := c.readMember(ctx, g, id)
+			if err != nil {
+				c.log.Debug("a CM's names not read for a card", "guild", g, "user", id, "err", err)
+			}
+			if m == nil || m.User == nil {
+				continue
+			}
+			shown := shownName(displayName(m.User, m)) + " (@" + md(m.User.Username) + ")"
+			for _, name := range []string{m.Nick, m.User.GlobalName, m.User.Username} {
+				if name != "" {
+					cms = append(cms, bot.CMName{ID: Platform + ":" + id, Name: name, Username: m.User.Username, Shown: shown})
+				}
+			}
+		}
+	}
+	return bot.PosesAsCM(ev, Platform, cms)
+}
+
 // renderCard writes a case in Discord markdown; what members and others
 // wrote shows as written.
-func renderCard(card bot.Card, decidedName, note string) string {
+func renderCard(card bot.Card, n cardNames, note string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Case %s**", card.ID)
 	if card.Rule != "" {
@@ -258,6 +316,9 @@ func renderCard(card bot.Card, decidedName, note string) string {
 		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	b.WriteString("\n")
+	if n.posesAs != "" {
+		fmt.Fprintf(&b, "**⚠️ Not the CM %s: named like them**\n", n.posesAs)
+	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", ev.Kind)
 	}
@@ -274,8 +335,8 @@ func renderCard(card bot.Card, decidedName, note string) string {
 	}
 	if card.Decided() {
 		by := md(card.DecidedBy)
-		if decidedName != "" {
-			by = fmt.Sprintf("%s (%s)", shownName(decidedName), md(card.DecidedBy))
+		if n.decider != "" {
+			by = fmt.Sprintf("%s (%s)", shownName(n.decider), md(card.DecidedBy))
 		}
 		fmt.Fprintf(&b, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
 		if !card.DecidedAt.IsZero() {
@@ -600,9 +661,9 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	if card.ID == "" {
 		card.ID = caseID
 	}
-	name := ""
+	n := cardNames{posesAs: c.posesAs(ctx, i.ChannelID, card.Event)}
 	if card.DecidedBy == d.By {
-		name = d.ByName
+		n.decider = d.ByName
 	}
 	var text string
 	var other *bot.CommunityError
@@ -613,20 +674,20 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		c.followup(ctx, i, "Sorry, "+other.Error()+".")
 		return
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
-		text = renderCard(card, name, "")
+		text = renderCard(card, n, "")
 		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
 	case errors.As(err, &wait) && wait.Again:
 		// Told already when the press was first taken: nothing new.
 		return
 	case wait != nil:
 		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is not carried out yet: %s. It will be, once; the card will say how it ends.", outcomeLabel(card.Outcome), wait.Why))
-		text = renderCard(card, name, "⏳ Recorded, not carried out yet: "+wait.Why+".")
+		text = renderCard(card, n, "⏳ Recorded, not carried out yet: "+wait.Why+".")
 	case errors.Is(err, bot.ErrStillTrying):
 		// The cards say it is being tried, and will say how it ends.
 		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)))
-		text = renderCard(card, name, "⏳ Being carried out: the platform is slow to answer.")
+		text = renderCard(card, n, "⏳ Being carried out: the platform is slow to answer.")
 	case err != nil && card.Decided():
-		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
+		text = renderCard(card, n, "⚠️ Not carried out: "+err.Error())
 	case err != nil:
 		c.followup(ctx, i, fmt.Sprintf("Could not decide case %s: %v", caseID, err))
 		return
@@ -634,7 +695,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		if !card.Decided() {
 			card.Outcome, card.DecidedBy = d.String(), d.By
 		}
-		text = renderCard(card, name, "")
+		text = renderCard(card, n, "")
 	}
 	// Commands that keep the cards showed the decision on every card of the
 	// case, this one included; a case decided before is shown on the card

@@ -66,3 +66,46 @@ func marksInARow(s string) int {
 	}
 	return most
 }
+
+// TestDiscordCardSaysWhoPosesAsACM: on the Discord desk too, a member named
+// like a CM of the desk without being them, by the CM's nickname, display
+// name or username, or by a look-alike of one (Cyrillic letters, a joiner,
+// fullwidth), has a card that says so under the author's line; so has
+// another platform's member whose username shown on the card is the CM's.
+// The CM's own case and a member of another name have none. The CM is not
+// in the state: Discord is asked for their names.
+func TestDiscordCardSaysWhoPosesAsACM(t *testing.T) {
+	f := newFakeDiscord(t)
+	f.SetMember(guildID, memberObject(cm, "Ali", t0.AddDate(-1, 0, 0)))
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}})
+	desk := c.Desk(&desktest.Commands{})
+	run(t, f, c, make(chan bot.Event, 4), allPerms)
+	const warning = "⚠️ Not the CM Ali (@alice): named like them"
+	for i, tt := range []struct {
+		what     string
+		platform string
+		author   bot.Author
+		poses    bool
+	}{
+		{"her nickname", "discord", bot.Author{ID: "7", Name: "Ali", Username: "eve"}, true},
+		{"her display name with a Cyrillic А", "discord", bot.Author{ID: "7", Name: "\u0410lice", Username: "eve"}, true},
+		{"her nickname with a zero-width joiner", "discord", bot.Author{ID: "7", Name: "A\u200dli", Username: "eve"}, true},
+		{"her username in a name, fullwidth", "discord", bot.Author{ID: "7", Name: "Eve (@\uff41lice)", Username: "eve"}, true},
+		{"her username on Telegram, with a Cyrillic с", "telegram", bot.Author{ID: "7", Name: "Eve", Username: "ali\u0441e"}, true},
+		{"another name", "discord", bot.Author{ID: "7", Name: "Alicia", Username: "alicia"}, false},
+		{"herself", "discord", bot.Author{ID: cm.id, Name: "Ali", Username: "alice"}, false},
+	} {
+		ev := bot.Event{ID: fmt.Sprint(2001 + i), Platform: tt.platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: tt.author, Text: "hello"}
+		if tt.platform != Platform {
+			ev.Space, ev.Channel = "-100", "-100"
+		}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: fmt.Sprintf("c-%d", i), Rule: "scam", Event: ev}); err != nil {
+			t.Fatalf("%s: PostCard: %v", tt.what, err)
+		}
+		content := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", i+1, nil).Body["content"])
+		if got := strings.Contains(content, "**"+warning+"**"); got != tt.poses {
+			t.Errorf("%s: card says %q: %v, want %v:\n%s", tt.what, warning, got, tt.poses, content)
+		}
+	}
+}

@@ -308,7 +308,7 @@ func TestModMessagesAndWarnings(t *testing.T) {
 func TestCardNotes(t *testing.T) {
 	card := bot.Card{ID: "c-1", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7"}},
 		Notes: []string{"discord:8, 2026-11-01: first", "discord:8, 2026-11-02: b", "discord:8, 2026-11-03: c", "discord:8, 2026-12-01: sells accounts"}}
-	got := renderCard(card, "", "")
+	got := renderCard(card, cardNames{}, "")
 	if !strings.Contains(got, "📝 discord:8, 2026-12-01: sells accounts\n") || strings.Contains(got, "first") {
 		t.Errorf("card = %s", got)
 	}
@@ -320,7 +320,7 @@ func TestCardSetsApartATurningName(t *testing.T) {
 	const name = "Bob\u202e)24 di("
 	card := bot.Card{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7", Name: name},
 		Text: "\u202egro.etis"}}
-	if got := renderCard(card, "", ""); !strings.Contains(got, "\u2068"+name+"\u2069 (id 7)") {
+	if got := renderCard(card, cardNames{}, ""); !strings.Contains(got, "\u2068"+name+"\u2069 (id 7)") {
 		t.Errorf("card = %q, want the name set apart before its id", got)
 	}
 	if got := renderQueue([]bot.Card{card}); !strings.Contains(got, "\u2068"+name+"\u2069: \u2068\u202egro.etis\u2069") {
@@ -360,7 +360,7 @@ func TestCardShowsMembersMarkdownAsWritten(t *testing.T) {
 		Author: bot.Author{ID: "7", Name: "[Verify here](https://scam.example)"},
 		Text:   "free nitro ```\n# CLICK\n||now||"},
 		Suggested: []bot.Action{{Kind: bot.ActDelete}}}
-	got := renderCard(card, "", "")
+	got := renderCard(card, cardNames{}, "")
 	for _, want := range []string{
 		`\[Verify here\](https://scam.example) (id 7)`,
 		"> free nitro \\`\\`\\`\n> \\# CLICK\n> \\|\\|now\\|\\|\n",

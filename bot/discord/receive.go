@@ -598,37 +598,50 @@ func (c *Client) ResolveRoles(ctx context.Context, ev bot.Event) (roles []string
 	if ev.Platform != Platform || ev.Space == "" || ev.Author.ID == "" || placeIDs(ev) != nil || !c.waitGuild(ctx, ev.Space) {
 		return nil, false, false
 	}
-	member, ok := c.stateMember(ev.Space, ev.Author.ID)
-	if !ok && !c.strangers.has(ev.Space, ev.Author.ID, c.now()) {
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		m, err := c.sess.GuildMember(ev.Space, ev.Author.ID, opts(cctx)...)
-		err = c.classify(cctx, "read member", err)
-		cancel()
-		switch {
-		case err == nil:
-			member = m
-			// Kept in the state, where the gateway's member updates keep it
-			// true: the author's next events, posted over HTTP as often as
-			// the poster likes, are not asked about again.
-			if m.User != nil {
-				// A copy: the state's is written under its lock by the
-				// gateway's updates, while this one is read below.
-				cp, u := *m, *m.User
-				cp.User, cp.GuildID = &u, ev.Space
-				_ = c.sess.State.MemberAdd(&cp)
-			}
-		case apiCode(err) == codeUnknownMember:
-			member = nil // not in the guild (any more): staff only as its owner
-			// Remembered a while: should they join, the gateway's
-			// GUILD_MEMBER_ADD puts them in the state, which is read first.
-			c.strangers.add(ev.Space, ev.Author.ID, c.now())
-		default:
-			c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
-			return nil, false, false
-		}
+	member, err := c.readMember(ctx, ev.Space, ev.Author.ID)
+	if err != nil {
+		c.log.Warn("member not read; their roles stay unknown", "guild", ev.Space, "user", ev.Author.ID, "err", err)
+		return nil, false, false
 	}
+	// without a member: not in the guild (any more), staff only as its owner
 	a := c.author(ev.Space, &discordgo.User{ID: ev.Author.ID, Username: ev.Author.Username, Bot: ev.Author.Bot}, member)
 	return a.Roles, a.Staff, true
+}
+
+// readMember is the member user of guild as the state holds them, else as
+// Discord says; nil, and no error, when they are not in the guild.
+func (c *Client) readMember(ctx context.Context, guild, user string) (*discordgo.Member, error) {
+	if m, ok := c.stateMember(guild, user); ok {
+		return m, nil
+	}
+	if c.strangers.has(guild, user, c.now()) {
+		return nil, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	m, err := c.sess.GuildMember(guild, user, opts(cctx)...)
+	err = c.classify(cctx, "read member", err)
+	switch {
+	case err == nil:
+		// Kept in the state, where the gateway's member updates keep it
+		// true: the author's next events, posted over HTTP as often as the
+		// poster likes, are not asked about again, nor a CM's name on the
+		// next card.
+		if m.User != nil {
+			// A copy: the state's is written under its lock by the
+			// gateway's updates, while this one is read after.
+			cp, u := *m, *m.User
+			cp.User, cp.GuildID = &u, guild
+			_ = c.sess.State.MemberAdd(&cp)
+		}
+		return m, nil
+	case apiCode(err) == codeUnknownMember:
+		// Remembered a while: should they join, the gateway's
+		// GUILD_MEMBER_ADD puts them in the state, which is read first.
+		c.strangers.add(guild, user, c.now())
+		return nil, nil
+	}
+	return nil, err
 }
 
 // shown adds what a message shows besides its content to ev: its attachments

@@ -37,7 +37,7 @@ type directory struct {
 	now    func() time.Time
 	mu     sync.Mutex
 	chats  map[int64]string
-	topics map[[2]int64]string
+	topics map[[2]int64]topic
 	people map[int64]person
 	// asked are the lookups that gave nothing, and when.
 	asked map[string]time.Time
@@ -45,8 +45,15 @@ type directory struct {
 
 type person struct{ name, username string }
 
+// topic is a forum topic's name, and how it reads at a glance, read once
+// when heard rather than for each card.
+type topic struct {
+	name string
+	look bot.Lookalike
+}
+
 func newDirectory(now func() time.Time) *directory {
-	return &directory{now: now, chats: map[int64]string{}, topics: map[[2]int64]string{},
+	return &directory{now: now, chats: map[int64]string{}, topics: map[[2]int64]topic{},
 		people: map[int64]person{}, asked: map[string]time.Time{}}
 }
 
@@ -85,11 +92,19 @@ func (d *directory) topic(chat int64, thread int, name string, byReply bool) {
 	}
 	k := [2]int64{chat, int64(thread)}
 	d.mu.Lock()
+	old, known := d.topics[k]
+	d.mu.Unlock()
+	if known && (byReply || old.name == name) {
+		return
+	}
+	// read apart from the lock, which each update takes
+	look := bot.LookalikeOf(name)
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, known := d.topics[k]; known && byReply {
 		return
 	}
-	setBounded(d.topics, k, name)
+	setBounded(d.topics, k, topic{name: name, look: look})
 }
 
 // learn takes the names an update shows.
@@ -135,11 +150,11 @@ func (d *directory) titleOf(chat int64) (string, bool) {
 }
 
 // topicOf is the name of chat's forum topic thread, and whether another
-// topic of chat known here is named alike (foldName): a member may create a
+// topic of chat known here is named alike (namedAlike): a member may create a
 // topic named as another ("Announcements"), and the card then says which.
 func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 	d.mu.Lock()
-	name = d.topics[[2]int64{chat, int64(thread)}]
+	name = d.topics[[2]int64{chat, int64(thread)}].name
 	d.mu.Unlock()
 	if name == "" {
 		return "", false
@@ -148,13 +163,14 @@ func (d *directory) topicOf(chat int64, thread int) (name string, alike bool) {
 }
 
 // namedAlike reports whether another topic of chat heard here bears name,
-// read loosely: a stranger's topic named like another must be told apart.
+// read as a glance does (bot.Lookalike): a stranger's topic named like
+// another must be told apart.
 func (d *directory) namedAlike(chat int64, thread int, name string) bool {
+	look := bot.LookalikeOf(name)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	folded := foldName(name)
 	for k, other := range d.topics {
-		if k[0] == chat && k[1] != int64(thread) && foldName(other) == folded {
+		if k[0] == chat && k[1] != int64(thread) && look.Like(other.look) {
 			return true
 		}
 	}
@@ -398,40 +414,23 @@ type cardNames struct {
 }
 
 // posesAs is the CM of the desk whom the author of ev is named like without
-// being them, as a card names that CM: a name that holds the CM's username
-// ("Ann (@ann_cm)", which reads on the author's line as the CM's own when
-// the author has no username), or that is the CM's name; "" for none. Names
-// are compared on one line, without spaces and capitals. A CM's names are
-// those the updates showed, or, when none did since the start (or a raid's
-// many names pushed theirs out), those the desk chat says (person).
+// being them (bot.PosesAsCM), as a card names that CM; "" for none. A CM's
+// names are those the updates showed, or, when none did since the start (or
+// a raid's many names pushed theirs out), those the desk chat says (person).
 func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
-	name := foldName(ev.Author.Name)
-	if ev.Platform != Platform {
-		// another platform's username shows as "(@…)" too
-		name += foldName(ev.Author.Username)
-	}
-	if name == "" {
+	if bot.LookalikeOf(ev.Author.Name + ev.Author.Username).Empty() {
 		return ""
 	}
+	var cms []bot.CMName
 	for id := range c.desk.Load().cms {
 		if ev.Platform == Platform && ev.Author.ID == itoa(id) {
 			continue
 		}
-		p, ok := c.person(ctx, id)
-		if !ok {
-			continue
-		}
-		if u := foldName(p.username); (u != "" && strings.Contains(name, u)) || name == foldName(p.name) {
-			return p.shown()
+		if p, ok := c.person(ctx, id); ok {
+			cms = append(cms, bot.CMName{ID: Platform + ":" + itoa(id), Name: p.name, Username: p.username, Shown: p.shown()})
 		}
 	}
-	return ""
-}
-
-// foldName is a name as posesAs compares it: on one line, without its
-// spaces, in small letters.
-func foldName(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(bot.OneLine(s)), ""))
+	return bot.PosesAsCM(ev, Platform, cms)
 }
 
 // cardNames finds a card's names; "" where none is known.

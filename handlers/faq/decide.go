@@ -262,9 +262,11 @@ func expand(s string, ev *bot.Event, names rules.PlaceNames) string {
 		b.WriteString(s[:i])
 		switch strings.TrimSpace(s[i+2 : i+j]) {
 		case "author.name":
-			name := ev.Author.Name
-			if name == "" {
-				name = ev.Author.ID
+			name := ev.Author.ID
+			if ev.Author.Name != "" {
+				// one line, cut, and no mention, command or link in
+				// vigie's voice
+				name = bot.NameInText(ev.Author.Name)
 			}
 			b.WriteString(name)
 		case "author.id":
