@@ -255,10 +255,7 @@ func (m *Moderator) forgetUnbanned(ctx context.Context, bk store.BanKeeper, p bo
 		return false, nil
 	}
 	now := m.now()
-	end := "for good"
-	if !tb.ForGood() {
-		end = UntilText(tb.Until, now)
-	}
+	end := banLeft(tb.Until, now)
 	how := p.UnbannedByHand()
 	match := bot.Match{Rule: cmp.Or(tb.Rule, ManualRule), Reason: how + ": the ban " + end + " is forgotten"}
 	e := store.AuditEntry{At: now, Event: ev, Mode: m.Mode(),

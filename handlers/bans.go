@@ -65,12 +65,8 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			return banGiven{}, err
 		}
 		if longer {
-			left := "for good"
-			if !until.IsZero() {
-				left = UntilText(until, now)
-			}
 			m.log.Info("a ban of a verdict taken again after a stop not given again: the member is banned already, found given", "audit", true,
-				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "banned", left)
+				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "banned", banLeft(until, now))
 			return banGiven{}, nil
 		}
 	}
@@ -80,13 +76,9 @@ func (m *Moderator) ban(ctx context.Context, p bot.Platform, ev bot.Event, d tim
 			return banGiven{}, err
 		}
 		if longer {
-			end := "for good"
-			if !until.IsZero() {
-				end = UntilText(until, now)
-			}
 			m.log.Info("a timed ban not given: the member is banned for longer already", "audit", true,
 				"platform", ev.Platform, "space", ev.Space, "author", ev.Author.ID, "rule", rule, "by", by,
-				"asked", bot.FormatDuration(d), "banned", end)
+				"asked", bot.FormatDuration(d), "banned", banLeft(until, now))
 			return banGiven{Stays: true, StaysUntil: until}, nil
 		}
 	}
@@ -509,10 +501,7 @@ func (m *Moderator) Unbanned(ctx context.Context, member bot.Event, at time.Time
 	if !removed {
 		return // replaced or forgotten meanwhile
 	}
-	end := "for good"
-	if !kept.ForGood() {
-		end = UntilText(kept.Until, now)
-	}
+	end := banLeft(kept.Until, now)
 	reason := "unbanned on " + member.Platform + " by hand: the ban " + end + " is forgotten"
 	match := bot.Match{Rule: cmp.Or(kept.Rule, ManualRule), Reason: reason}
 	e := store.AuditEntry{At: now, Event: member, Mode: m.Mode(), By: by,
@@ -540,6 +529,16 @@ func UntilText(until, now time.Time) string {
 	return "until " + u.Format("2 Jan 15:04 UTC")
 }
 
+// banLeft says how long a ban lasts, for the moderators and the log: "for
+// good" for a ban with no end, whether it says so with a zero time (a ban
+// given or found) or with store.ForGoodUntil (a ban kept), else UntilText.
+func banLeft(until, now time.Time) string {
+	if until.IsZero() || until.Equal(store.ForGoodUntil) {
+		return "for good"
+	}
+	return UntilText(until, now)
+}
+
 // banText says how long a ban given lasts, for the moderators: "until 12
 // Dec 03:00 UTC", and, when vigie lifts it from a store that a restart
 // empties (memory), that a restart before then leaves it for good.
@@ -560,11 +559,7 @@ func (m *Moderator) banText(g banGiven) string {
 // stayText says why no ban was given: "banned already for good: a shorter
 // ban is not given over it".
 func stayText(g banGiven, now time.Time) string {
-	end := "for good"
-	if !g.StaysUntil.IsZero() {
-		end = UntilText(g.StaysUntil, now)
-	}
-	return "banned already " + end + ": a shorter ban is not given over it"
+	return "banned already " + banLeft(g.StaysUntil, now) + ": a shorter ban is not given over it"
 }
 
 // maxLiftsPerCheck bounds the bans lifted in one check: after a long stop,

@@ -3,17 +3,11 @@ package handlers_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/stepclock"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -28,22 +22,13 @@ import (
 func TestClaimWaitSaidOnceWarnedOnce(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix("claimlong")
-	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
+	r := newRedisModerator(t, srv.URL(), prefix)
+	f, m, clk, reg, logs, discord := r.st, r.Moderator, r.clk, r.reg, r.logs, r.discord
 	ctx := context.Background()
-	clk := stepclock.New(at)
-	reg := prometheus.NewRegistry()
-	logs := &logLines{}
-	discord := &chat{recorder: recorder{name: "discord"}}
-	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: f,
-		Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1}, Registerer: reg,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	raw := redistest.Client(t, srv.URL())
 	c, claimKey := banClaimedByAnother(t, f, raw, prefix, time.Hour)
 
-	_, err = m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
+	_, err := m.Decide(bot.WithHandedOn(ctx), c.ID, "ban", "telegram:1")
 	var wait *bot.WaitError
 	// Handed on from the vigie carrying it out, the press was answered
 	// there: not told again here.

@@ -3,13 +3,16 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -63,6 +66,56 @@ func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
 	}
 }
 
+// redisModerator is the moderator the tests of a CM's decision carried out
+// on Redis set up alike: on a Redis store under its own prefix, Discord its
+// one platform, one try per action, its clock stepped by hand, its log (from
+// info) and its metrics kept for the test to read.
+type redisModerator struct {
+	*handlers.Moderator
+	st      *redis.Fallback
+	clk     *stepclock.Clock
+	reg     *prometheus.Registry
+	logs    *logLines
+	discord *chat
+}
+
+// newRedisModerator starts a redisModerator on the Redis at url, its keys
+// under prefix.
+func newRedisModerator(t *testing.T, url, prefix string) redisModerator {
+	t.Helper()
+	r := redisModerator{
+		st:      redistest.OpenFallback(t, url, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix)),
+		clk:     stepclock.New(at),
+		reg:     prometheus.NewRegistry(),
+		logs:    &logLines{},
+		discord: &chat{recorder: recorder{name: "discord"}},
+	}
+	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": r.discord}, Store: r.st,
+		Now: r.clk.Now, AfterFunc: r.clk.AfterFunc, Retry: handlers.Retry{Attempts: 1}, Registerer: r.reg,
+		Logger: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Moderator = m
+	return r
+}
+
+// decidedCase opens a case of an insult on Discord on st and records a CM's
+// decision of it, action by telegram:1, as the press that the test then
+// carries out would have.
+func decidedCase(t *testing.T, st store.Store, action string) store.Case {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DecideCase(ctx, c.ID, action, "telegram:1", at); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // banClaimedByAnother opens a case on st and records its ban by telegram:1,
 // then claims its carrying out as another process would: the claim's key
 // under prefix (as redis.Store.ClaimCarrying writes it), set through raw
@@ -70,13 +123,7 @@ func TestHandedOnWaitsForTheClaimThroughAnOutage(t *testing.T) {
 func banClaimedByAnother(t *testing.T, st store.Store, raw *goredis.Client, prefix string, ttl time.Duration) (store.Case, string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
-		t.Fatal(err)
-	}
+	c := decidedCase(t, st, "ban")
 	claimKey := prefix + ":{cases}:claim:" + c.ID
 	if err := raw.Set(ctx, claimKey, "another-process", ttl).Err(); err != nil {
 		t.Fatal(err)

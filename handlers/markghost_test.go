@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,10 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/stepclock"
-	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -30,24 +26,10 @@ func TestMarkAnsweredLateIsNoCarryingOut(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	prefix := redistest.Prefix("markghost")
-	f := redistest.OpenFallback(t, proxy.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
+	r := newRedisModerator(t, proxy.URL(), prefix)
+	f, m, clk, logs, discord := r.st, r.Moderator, r.clk, r.logs, r.discord
 	ctx := context.Background()
-	clk := stepclock.New(at)
-	logs := &logLines{}
-	discord := &chat{recorder: recorder{name: "discord"}}
-	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: f,
-		Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1},
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.DecideCase(ctx, c.ID, "timeout(1h)", "telegram:1", at); err != nil {
-		t.Fatal(err)
-	}
+	c := decidedCase(t, f, "timeout(1h)")
 	// The scripts sent by their body, the mark's is held on its way.
 	raw := redistest.Client(t, srv.URL())
 	if err := raw.ScriptFlush(ctx).Err(); err != nil {

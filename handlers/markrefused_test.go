@@ -2,19 +2,12 @@ package handlers_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/stepclock"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -29,25 +22,10 @@ import (
 func TestMarkRefusedBacksOffWarnsOnce(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix("markrefused")
-	f := redistest.OpenFallback(t, srv.URL(), redis.FallbackOptions{RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(prefix))
+	r := newRedisModerator(t, srv.URL(), prefix)
+	f, m, clk, reg, logs, discord := r.st, r.Moderator, r.clk, r.reg, r.logs, r.discord
 	ctx := context.Background()
-	clk := stepclock.New(at)
-	reg := prometheus.NewRegistry()
-	logs := &logLines{}
-	discord := &chat{recorder: recorder{name: "discord"}}
-	m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": discord}, Store: f,
-		Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1}, Registerer: reg,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := f.OpenCase(ctx, store.Case{Event: event("discord"), Reason: "insult"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.DecideCase(ctx, c.ID, "ban", "telegram:1", at); err != nil {
-		t.Fatal(err)
-	}
+	c := decidedCase(t, f, "ban")
 	raw := redistest.Client(t, srv.URL())
 	if err := raw.Do(ctx, "ACL", "SETUSER", "default", "-hset").Err(); err != nil {
 		t.Fatal(err)

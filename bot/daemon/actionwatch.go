@@ -110,11 +110,7 @@ func (w *actionWatch) record(ctx context.Context, platform string, err error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	st := w.state[name]
-	if st == nil {
-		st = &actionState{}
-		w.state[name] = st
-	}
+	st := w.stateOf(name)
 	if wait, ok := longRateLimit(err); ok {
 		now := w.now()
 		if !now.Before(st.limitedUntil) {
@@ -267,6 +263,17 @@ func rateLimited(err error) bool {
 	return false
 }
 
+// stateOf is the connector name's state, made at its first use; w.mu is
+// held.
+func (w *actionWatch) stateOf(name string) *actionState {
+	st := w.state[name]
+	if st == nil {
+		st = &actionState{}
+		w.state[name] = st
+	}
+	return st
+}
+
 // limited reports whether the connector name is under a long rate limit
 // now, as the platform answered it: its time not past, and no action
 // carried out since. The actions vigie held itself for a limit known do
@@ -301,11 +308,7 @@ func (w *actionWatch) limitsLeft() []limitLeft {
 func (w *actionWatch) leftOver(name string, n int, wait time.Duration, until time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	st := w.state[name]
-	if st == nil {
-		st = &actionState{}
-		w.state[name] = st
-	}
+	st := w.stateOf(name)
 	if st.stopTimer != nil {
 		return // a limit of this run's own: its end carries them out
 	}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
@@ -183,13 +181,8 @@ func discordOnRedis(t *testing.T, rules string, seq uint64) *discordWorld {
 	w := &discordWorld{srv: redistest.Start(t), guild: fmt.Sprint(seq<<22 | 1)}
 	w.channel = discordfake.Channel(w.guild)
 	w.f = discordfake.New(t, discordfake.Options{Guilds: []string{w.guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{w.guild},
-		HTTPClient: w.f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.in = startOnly(t, rules, map[string]string{"VIGIE_REDIS_URL": w.srv.URL()}, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+	cl := discordClient(t, w.f, w.guild)
+	w.in = startOnly(t, rules, map[string]string{"VIGIE_REDIS_URL": w.srv.URL()}, []daemon.Connector{discordConnector(cl)})
 	testsync.Eventually(t, "ready", func() bool { return ready(t, w.in).code == http.StatusOK })
 	return w
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
@@ -114,11 +113,7 @@ func TestMissingPermissionsShareOneCard(t *testing.T) {
 	f.FailWhen(func(c discordfake.Call) bool {
 		return c.Method == "DELETE" && strings.HasPrefix(c.Path, "/channels/"+channel+"/messages/")
 	}, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`)
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := discordClient(t, f, guild)
 	cmds := &boundCommands{}
 	in := startOnly(t, discordDeleteRules, nil, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
 		Desk: desktest.Desk{Poster: cl.Desk(cmds)}, Attach: func(c *handlers.Commands) { cmds.hc.Store(c) }}})

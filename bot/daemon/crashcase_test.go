@@ -11,8 +11,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
@@ -136,7 +134,7 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 	}
 
 	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 
 	all := amendedCases(t, st)
@@ -374,14 +372,10 @@ func startDiscordProcess(t *testing.T, rules string, srv *redistest.Server, f *d
 // verdicts taken again at once.
 func takeOverOnDiscord(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *instance {
 	t.Helper()
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := discordClient(t, f, guild)
 	return start(t, rules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 }
 
@@ -412,7 +406,7 @@ func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
 
 	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 	all := amendedCases(t, st)
 	if err := in.stop(); err != nil {

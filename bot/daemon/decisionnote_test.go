@@ -7,10 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
@@ -22,12 +20,7 @@ func discordGuild(t *testing.T, n uint64) (guild, channel string, f *discordfake
 	t.Helper()
 	guild = fmt.Sprint(uint64(190_000_000_000)<<22 | n)
 	f = discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return guild, discordfake.Channel(guild), f, cl
+	return guild, discordfake.Channel(guild), f, discordClient(t, f, guild)
 }
 
 // TestDecisionSaysWhenTheBanEnds: a CM's ban(7d) decided over HTTP, on
@@ -43,7 +36,7 @@ rules:
     when: 'lower(text) contains "free nitro"'
     do: [forward("scam")]
 `, map[string]string{"VIGIE_ADMIN_TOKEN": token},
-		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+		[]daemon.Connector{discordConnector(cl)})
 
 	const author = "600000000000000009"
 	testsync.Eventually(t, "the gateway taking a scam", func() bool {

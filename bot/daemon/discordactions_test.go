@@ -54,20 +54,10 @@ func TestFailingDiscordActionsAreShown(t *testing.T) {
 	// retry stage tries each action four times.
 	hc := f.Client()
 	hc.Timeout = time.Second
-	dlogs := &testsync.Buffer{}
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: hc, Logger: testsync.Logger(dlogs)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := discordClient(t, f, guild, func(c *discord.Config) { c.HTTPClient = hc })
 	cmds := &desktest.Commands{}
 	in := startOnly(t, discordFailingRules, nil, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
 		Desk: desktest.Desk{Poster: cl.Desk(cmds)}}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("discord logs:\n%s", dlogs)
-		}
-	})
 	testsync.Eventually(t, "ready", func() bool { return ready(t, in).code == http.StatusOK })
 	const gauge = `vigie_source_up{part="actions",platform="discord"}`
 	if v := metric(t, in, gauge); v != 1 {

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -23,7 +21,7 @@ import (
 func TestDiscordEventIDsChecked(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 5)
 	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
-		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+		[]daemon.Connector{discordConnector(cl)})
 	<-f.Ready()
 	const member = "600000000000000007"
 	event := func(id string, set func(map[string]any)) map[string]any {

@@ -25,40 +25,10 @@ func TestFoldKillDeletesOnce(t *testing.T) {
 	}
 	r := startFoldedRaid(t, 196_000_000_000, "600000000000000016", 700000000000000700)
 	defer r.unlock()
-	f, srv, guild, raider, first := r.f, r.srv, r.guild, r.raider, r.first
-	deletes, firstScam, later := r.deletes, r.firstScam, r.later
-	for _, id := range later {
-		testsync.Eventually(t, "folded scam "+id+" deleted", func() bool { return deletes(id) == 1 })
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
-	defer c.Close()
-	first.kill()
+	r.laterDeleted(t)
+	r.first.kill()
 	r.unlock()
-
-	second := takeOverOnDiscord(t, discordBanRules, srv, f, guild)
-	testsync.Eventually(t, "the journal emptied", func() bool {
-		n, err := c.HLen(context.Background(), "vigie:{journal}:entries").Result()
-		return err == nil && n == 0
-	})
-	if !f.Banned(guild, raider) {
-		t.Errorf("raider not banned")
-	}
-	for _, id := range append([]string{firstScam}, later...) {
-		if n := deletes(id); n != 1 {
-			t.Errorf("scam %s deleted %d times, want once", id, n)
-		}
-	}
-	if err := second.stop(); err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(second.logs.String()) {
-		if strings.Contains(line, `msg="case opened"`) {
-			t.Errorf("a case opened: %s", line)
-		}
-	}
-	if t.Failed() {
-		t.Logf("second vigie's logs:\n%s", second.logs)
-	}
+	r.settledByTheNext(t)
 }
 
 // TestFoldKillBanAnswerLostNotGivenAgain: as TestFoldKillDeletesOnce, but
@@ -74,11 +44,8 @@ func TestFoldKillBanAnswerLostNotGivenAgain(t *testing.T) {
 	}
 	r := startFoldedRaid(t, 197_000_000_000, "600000000000000017", 700000000000000800)
 	defer r.unlock()
-	f, srv, guild, raider, first := r.f, r.srv, r.guild, r.raider, r.first
-	deletes, firstScam, later := r.deletes, r.firstScam, r.later
-	for _, id := range later {
-		testsync.Eventually(t, "folded scam "+id+" deleted", func() bool { return deletes(id) == 1 })
-	}
+	f, guild, raider := r.f, r.guild, r.raider
+	r.laterDeleted(t)
 	banPath := "/guilds/" + guild + "/bans/" + raider
 	release := f.Hold(func(c discordfake.Call) bool { return c.Method == "PUT" && c.Path == banPath })
 	defer release()
@@ -86,24 +53,49 @@ func TestFoldKillBanAnswerLostNotGivenAgain(t *testing.T) {
 	f.WaitFor(t, "PUT", banPath, 1, nil)
 	// Discord bans the raider; its answer never reaches the vigie killed.
 	f.Ban(guild, raider)
-	first.kill()
+	r.first.kill()
 	release()
 
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	r.settledByTheNext(t)
+	// Counted once the next vigie stopped: a ban asked again by it is in.
+	if n := f.Count("PUT", banPath); n != 1 {
+		t.Errorf("the raider's ban asked %d times, want once (taken by Discord, then found there)", n)
+	}
+}
+
+// laterDeleted waits until the two scams folded into the first one's ban
+// are deleted, once each.
+func (r *foldedRaid) laterDeleted(t *testing.T) {
+	t.Helper()
+	for _, id := range r.later {
+		testsync.Eventually(t, "folded scam "+id+" deleted", func() bool { return r.deletes(id) == 1 })
+	}
+}
+
+// settledByTheNext starts the next vigie on the raid's Redis, once the
+// first one is killed, waits until it has carried out the journal, stops
+// it, and checks what it must have done: the raider banned, each scam's
+// message deleted once, no case opened. Its logs are shown if the test
+// fails.
+func (r *foldedRaid) settledByTheNext(t *testing.T) {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: r.srv.Addr()})
 	defer c.Close()
-	second := takeOverOnDiscord(t, discordBanRules, srv, f, guild)
+	second := takeOverOnDiscord(t, discordBanRules, r.srv, r.f, r.guild)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("second vigie's logs:\n%s", second.logs)
+		}
+	})
 	testsync.Eventually(t, "the journal emptied", func() bool {
 		n, err := c.HLen(context.Background(), "vigie:{journal}:entries").Result()
 		return err == nil && n == 0
 	})
-	if !f.Banned(guild, raider) {
+	if !r.f.Banned(r.guild, r.raider) {
 		t.Errorf("raider not banned")
 	}
-	if n := f.Count("PUT", banPath); n != 1 {
-		t.Errorf("the raider's ban asked %d times, want once (taken by Discord, then found there)", n)
-	}
-	for _, id := range append([]string{firstScam}, later...) {
-		if n := deletes(id); n != 1 {
+	for _, id := range append([]string{r.firstScam}, r.later...) {
+		if n := r.deletes(id); n != 1 {
 			t.Errorf("scam %s deleted %d times, want once", id, n)
 		}
 	}
@@ -114,8 +106,5 @@ func TestFoldKillBanAnswerLostNotGivenAgain(t *testing.T) {
 		if strings.Contains(line, `msg="case opened"`) {
 			t.Errorf("a case opened: %s", line)
 		}
-	}
-	if t.Failed() {
-		t.Logf("second vigie's logs:\n%s", second.logs)
 	}
 }

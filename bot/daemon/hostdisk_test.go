@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -26,23 +25,10 @@ import (
 // space coming back.
 func startRefusedDisk(t *testing.T, bin, config string, env []string, args ...string) (in *vigieProcess, diskBack func()) {
 	t.Helper()
-	in = &vigieProcess{name: "vigie", addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
+	in = newVigieProcess(t, "vigie")
 	in.cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -S -f 0 && exec "$0" "$@"`, bin, "run", "--config", config, "--listen", in.addr}, args...)...)
 	in.cmd.Env = append(os.Environ(), env...)
-	in.cmd.Stderr = in.logs
-	if err := in.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = in.cmd.Wait()
-		close(in.dead)
-	}()
-	t.Cleanup(func() {
-		in.kill()
-		if t.Failed() {
-			t.Logf("vigie logs:\n%s", in.logs.String())
-		}
-	})
+	in.launch(t)
 	return in, func() {
 		var lim unix.Rlimit
 		if err := unix.Prlimit(in.cmd.Process.Pid, unix.RLIMIT_FSIZE, nil, &lim); err != nil {
@@ -58,27 +44,13 @@ func startRefusedDisk(t *testing.T, bin, config string, env []string, args ...st
 // degraded waits for in to answer /healthz and returns its degraded list.
 func (in *vigieProcess) degraded(t *testing.T) []string {
 	t.Helper()
-	deadline := time.Now().Add(handover)
-	for {
-		if resp, err := http.Get("http://" + in.addr + "/healthz"); err == nil {
-			var h struct {
-				Degraded []string `json:"degraded"`
-			}
-			err := json.NewDecoder(resp.Body).Decode(&h)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode == http.StatusOK {
-				return h.Degraded
-			}
-		}
-		select {
-		case <-in.dead:
-			t.Fatalf("vigie exited:\n%s", in.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vigie did not serve /healthz within %s:\n%s", handover, in.logs.String())
-		}
+	var h struct {
+		Degraded []string `json:"degraded"`
 	}
+	if err := json.Unmarshal(in.healthz(t), &h); err != nil {
+		t.Fatalf("/healthz: %v", err)
+	}
+	return h.Degraded
 }
 
 // waitLogged waits until a line of in's log holds all parts (the log is

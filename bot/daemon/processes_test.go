@@ -86,12 +86,29 @@ type vigieProcess struct {
 // startProcess runs bin run with env and waits until it serves /healthz.
 func startProcess(t *testing.T, bin, name, config, redisURL string, env []string) *vigieProcess {
 	t.Helper()
-	in := &vigieProcess{name: name, addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
+	in := newVigieProcess(t, name)
 	in.cmd = exec.Command(bin, "run", "--config", config, "--redis", redisURL, "--listen", in.addr)
 	// The admin token the process makes goes to a directory of the test's,
 	// and so does its spool.
 	tokenDir := filepath.Join(t.TempDir(), "vigie")
 	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir, "VIGIE_SPOOL_DIR="+t.TempDir()), env...)
+	in.launch(t)
+	in.healthz(t)
+	in.token = readToken(t, tokenDir, in.addr)
+	return in
+}
+
+// newVigieProcess is a `vigie run` process yet to be launched, name for
+// the test's messages, on a free loopback address.
+func newVigieProcess(t *testing.T, name string) *vigieProcess {
+	t.Helper()
+	return &vigieProcess{name: name, addr: freeAddr(t), logs: &testsync.Buffer{}, dead: make(chan struct{})}
+}
+
+// launch starts in.cmd, its log read into in.logs, and kills it when the
+// test ends, showing its log if the test failed.
+func (in *vigieProcess) launch(t *testing.T) {
+	t.Helper()
 	in.cmd.Stderr = in.logs
 	if err := in.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -103,25 +120,30 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 	t.Cleanup(func() {
 		in.kill()
 		if t.Failed() {
-			t.Logf("%s logs:\n%s", name, in.logs.String())
+			t.Logf("%s logs:\n%s", in.name, in.logs.String())
 		}
 	})
+}
+
+// healthz waits until in answers /healthz with 200, and returns the body.
+func (in *vigieProcess) healthz(t *testing.T) []byte {
+	t.Helper()
 	deadline := time.Now().Add(handover)
 	for {
 		if resp, err := http.Get("http://" + in.addr + "/healthz"); err == nil {
+			body, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				in.token = readToken(t, tokenDir, in.addr)
-				return in
+			if err == nil && resp.StatusCode == http.StatusOK {
+				return body
 			}
 		}
 		select {
 		case <-in.dead:
-			t.Fatalf("%s exited before serving:\n%s", name, in.logs.String())
+			t.Fatalf("%s exited before serving /healthz:\n%s", in.name, in.logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not serve /healthz within %s:\n%s", name, handover, in.logs.String())
+			t.Fatalf("%s did not serve /healthz within %s:\n%s", in.name, handover, in.logs.String())
 		}
 	}
 }

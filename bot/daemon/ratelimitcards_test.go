@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/stepclock"
@@ -28,25 +26,14 @@ func TestLongRateLimitSharesOneCard(t *testing.T) {
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
 	holdDeletesTenMinutes(f, channel)
-	dlogs := &testsync.Buffer{}
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := discordClient(t, f, guild)
 	in := startOnly(t, `timezone: UTC
 rules:
   - name: scam
     category: spam
     when: 'lower(text) contains "free nitro"'
     do: [delete]
-`, nil, []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-		Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("discord logs:\n%s", dlogs)
-		}
-	})
+`, nil, []daemon.Connector{discordConnector(cl)})
 	const wave = 5
 	scamWave(t, in, f, guild, channel, 700000000000000201, 600000000000000101, wave)
 	cards := func() int {
@@ -86,27 +73,7 @@ func TestLongRateLimitCarriedOutWhenItEnds(t *testing.T) {
 	channel := discordfake.Channel(guild)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
 	holdDeletesTenMinutes(f, channel)
-	dlogs := &testsync.Buffer{}
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := start(t, `timezone: UTC
-rules:
-  - name: scam
-    category: spam
-    when: 'lower(text) contains "free nitro"'
-    do: [delete]
-`, nil, onClock(clk), func(c *daemon.Config) {
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-			Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("discord logs:\n%s", dlogs)
-		}
-	})
+	in := startLimitedDiscord(t, f, guild, clk, nil)
 	const wave = 3
 	ids, open := scamWave(t, in, f, guild, channel, 700000000000000701, 600000000000000201, wave)
 	deletes := func(id string) int { return f.Count("DELETE", "/channels/"+channel+"/messages/"+id) }
@@ -262,17 +229,7 @@ func TestLongRateLimitLeftAtAStopCarriedOutNextStart(t *testing.T) {
 // fake f, on clk, with env.
 func startLimitedDiscord(t *testing.T, f *discordfake.Server, guild string, clk *stepclock.Clock, env map[string]string) *instance {
 	t.Helper()
-	dlogs := &testsync.Buffer{}
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(dlogs), Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("discord logs:\n%s", dlogs)
-		}
-	})
+	cl := discordClient(t, f, guild, func(c *discord.Config) { c.Now = clk.Now })
 	return start(t, `timezone: UTC
 rules:
   - name: scam
@@ -280,8 +237,7 @@ rules:
     when: 'lower(text) contains "free nitro"'
     do: [delete]
 `, env, onClock(clk), func(c *daemon.Config) {
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl},
-			Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 }
 

@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
@@ -88,7 +86,7 @@ func TestStaffIsDiscordsWord(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 4)
 	const owner, member = "700000000000000999", "600000000000000007"
 	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
-		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+		[]daemon.Connector{discordConnector(cl)})
 	<-f.Ready()
 	for _, id := range []string{owner, member} {
 		f.SetMember(guild, map[string]any{
@@ -178,7 +176,7 @@ func TestStaffLookupMissOfAnUnknownGuild(t *testing.T) {
 	_, channel, f, cl := discordGuild(t, 4)
 	const unknown, member = "900000000000000001", "600000000000000007"
 	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
-		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+		[]daemon.Connector{discordConnector(cl)})
 	<-f.Ready()
 	for i := range 3 {
 		v := in.post(t, map[string]any{"id": "80000000000000020" + strconv.Itoa(i), "platform": "discord", "kind": "message",
@@ -210,7 +208,7 @@ func TestStaffLookupOfAnAuthorIsRemembered(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 5)
 	const stranger, member = "600000000000000011", "600000000000000012"
 	in := startOnly(t, discordClaimsRules, map[string]string{"VIGIE_WEBHOOK_SECRET": secret},
-		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}})
+		[]daemon.Connector{discordConnector(cl)})
 	<-f.Ready()
 	f.SetMember(guild, map[string]any{
 		"user": map[string]any{"id": member, "username": "user012", "global_name": nil, "bot": false, "avatar": nil,

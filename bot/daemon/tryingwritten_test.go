@@ -8,10 +8,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/discord"
-	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -31,13 +28,9 @@ func TestTimeoutAskedOnceItsTryingIsWritten(t *testing.T) {
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{guild}, Announce: true})
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, Guilds: []string{guild},
-		HTTPClient: f.Client(), Logger: testsync.Logger(&testsync.Buffer{})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := discordClient(t, f, guild)
 	in := start(t, timeoutRules, map[string]string{"VIGIE_REDIS_URL": proxy.URL()}, func(c *daemon.Config) {
-		c.Connectors = []daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}, Desk: desktest.Desk{Poster: cl.Desk(&desktest.Commands{})}}}
+		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
@@ -32,13 +31,7 @@ func TestHostileNamesOnDiscordCards(t *testing.T) {
 			t.Fatalf("%s: PostCard: %v", tt.what, err)
 		}
 		content := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", i+1, nil).Body["content"])
-		var line string
-		for l := range strings.SplitSeq(content, "\n") {
-			if strings.Contains(l, "(id 7)") {
-				line = l
-			}
-		}
-		before, _, _ := strings.Cut(line, "(id 7)")
+		line, before := desktest.AuthorLine(content, "7")
 		switch {
 		case !strings.HasPrefix(line, "<#") && !strings.HasPrefix(line, tt.platform+" "):
 			t.Errorf("%s: the author's line does not start the card's place: %q\ncard:\n%s", tt.what, line, content)
@@ -48,23 +41,10 @@ func TestHostileNamesOnDiscordCards(t *testing.T) {
 			t.Errorf("%s: the author's id is turned by what comes before it: %q", tt.what, before)
 		case len([]rune(line)) > 120:
 			t.Errorf("%s: the author's line is %d long, not cut: %.80q…", tt.what, len([]rune(line)), line)
-		case marksInARow(content) > bot.MaxMarks:
-			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.what, marksInARow(content), line)
+		case desktest.MarksInARow(content) > bot.MaxMarks:
+			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.what, desktest.MarksInARow(content), line)
 		}
 	}
-}
-
-func marksInARow(s string) int {
-	most, run := 0, 0
-	for _, r := range s {
-		if unicode.In(r, unicode.Mn, unicode.Me) {
-			run++
-			most = max(most, run)
-		} else {
-			run = 0
-		}
-	}
-	return most
 }
 
 // TestDiscordCardSaysWhoPosesAsACM: on the Discord desk too, a member named

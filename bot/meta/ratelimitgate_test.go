@@ -21,6 +21,33 @@ rules:
     do: [hide]
 `
 
+// graphOnStepClock is the fake Graph API on a clock moved by hand, from
+// now: the limit's ends Meta says are on it, and so are the daemon's.
+func graphOnStepClock(t *testing.T) (*stepclock.Clock, *fakeGraph) {
+	t.Helper()
+	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
+	g := newFakeGraph(t)
+	g.now = clk.Now
+	return clk, g
+}
+
+// redisEnv starts a throwaway Redis and gives the environment that has
+// startDaemonOn keep its store there, under a prefix of name's.
+func redisEnv(t *testing.T, name string) map[string]string {
+	t.Helper()
+	srv := redistest.Start(t)
+	return map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix(name)}
+}
+
+// deliverScam delivers to the daemon at base, signed, a "CRYPTO gratuit"
+// comment cid (POST_COMMENT) on its post, from author id from, written at
+// (Unix seconds).
+func deliverScam(t *testing.T, base, cid string, from int, at int64) {
+	t.Helper()
+	post, _, _ := strings.Cut(cid, "_")
+	deliverSigned(t, base, commentOnPost(post, cid, fmt.Sprint(from), "CRYPTO gratuit", at))
+}
+
 // callsText names the Graph calls, for a failure's message.
 func callsText(calls []graphCall) string {
 	var s []string
@@ -49,16 +76,14 @@ func hidesIn(calls []graphCall) []string {
 // each comment of the wave made its call during the limit, and each
 // refused one pushed the limit's end on.
 func TestGraphRateLimitKnownNoCalls(t *testing.T) {
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
+	clk, g := graphOnStepClock(t)
 	base, logs, _ := startDaemonOn(t, clk, g, &deskRecorder{}, nil, hideScams)
 
 	g.limit(10)
 	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9200000000000001", "222_9200000000000002", "111_9200000000000003", "333_9200000000000004"}
 	for i, cid := range wave {
-		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7200+i), "CRYPTO gratuit", sent+int64(i)))
+		deliverScam(t, base, cid, 7200+i, sent+int64(i))
 		testsync.Eventually(t, "the scam's case", func() bool {
 			return openCasesWith(t, base, handlersLongLimit) == i+1
 		})
@@ -97,16 +122,14 @@ func TestGraphRateLimitKnownNoCalls(t *testing.T) {
 // the comments came. Before, the new scam's hide was sent at once, carried
 // out before those that had waited, and only then were they carried out.
 func TestGraphRateLimitLiftedEarlyKeepsOrder(t *testing.T) {
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
+	clk, g := graphOnStepClock(t)
 	base, _, _ := startDaemonOn(t, clk, g, &deskRecorder{}, nil, hideScams)
 
 	g.limit(10)
 	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9300000000000001", "222_9300000000000002", "333_9300000000000003"}
 	for i, cid := range wave {
-		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7300+i), "CRYPTO gratuit", sent+int64(i)))
+		deliverScam(t, base, cid, 7300+i, sent+int64(i))
 	}
 	testsync.Eventually(t, "a case for each scam", func() bool { return openCasesWith(t, base, handlersLongLimit) == len(wave) })
 	limited := len(g.Calls())
@@ -133,17 +156,14 @@ func TestGraphRateLimitLiftedEarlyKeepsOrder(t *testing.T) {
 // limit: it asked Meta a minute after its start, in the limit, which
 // answered with the limit again, and the scams stayed up past its end.
 func TestGraphRateLimitResumedAtItsEnd(t *testing.T) {
-	srv := redistest.Start(t)
-	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-resume")}
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
+	env := redisEnv(t, "limit-resume")
+	clk, g := graphOnStepClock(t)
 	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
 	g.limit(10)
 	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9400000000000001", "222_9400000000000002"}
 	for i, cid := range wave {
-		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7400+i), "CRYPTO gratuit", sent+int64(i)))
+		deliverScam(t, base, cid, 7400+i, sent+int64(i))
 		testsync.Eventually(t, "the scam's case", func() bool { return openCasesWith(t, base, handlersLongLimit) == i+1 })
 	}
 	stop()
@@ -175,11 +195,8 @@ func TestGraphRateLimitResumedAtItsEnd(t *testing.T) {
 // the two asks whether it is over. Before, each instance met the limit on
 // its own, calling Meta during it, and each asked at its end.
 func TestGraphRateLimitSharedByInstances(t *testing.T) {
-	srv := redistest.Start(t)
-	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-shared")}
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
+	env := redisEnv(t, "limit-shared")
+	clk, g := graphOnStepClock(t)
 	desk := &deskRecorder{}
 	a, aLogs, _ := startDaemonOn(t, clk, g, desk, env, hideScams)
 	b, bLogs, _ := startDaemonOn(t, clk, g, desk, env, hideScams)
@@ -192,7 +209,7 @@ func TestGraphRateLimitSharedByInstances(t *testing.T) {
 		if i > 0 {
 			to = b
 		}
-		deliverSigned(t, to, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7500+i), "CRYPTO gratuit", sent+int64(i)))
+		deliverScam(t, to, cid, 7500+i, sent+int64(i))
 		testsync.Eventually(t, "the scam's case", func() bool { return openCasesWith(t, a, handlersLongLimit) == i+1 })
 	}
 	if calls := g.Calls(); len(calls) != 1 {

@@ -20,7 +20,6 @@ import (
 	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
@@ -33,9 +32,7 @@ import (
 // Before, each comment's action was a case and a card at once, the desk
 // was not told of the limit, and the answer was never given.
 func TestGraphRateLimitWaitsThenActs(t *testing.T) {
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
+	clk, g := graphOnStepClock(t)
 	desk := &deskRecorder{}
 	base, logs, _ := startDaemonOn(t, clk, g, desk, nil, `
 timezone: UTC
@@ -110,25 +107,14 @@ faq:
 // ended on its clock: after a restart they stayed open until a CM decided
 // each.
 func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
-	srv := redistest.Start(t)
-	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_REDIS_PREFIX": redistest.Prefix("limit-restart")}
-	clk := stepclock.New(time.Now().UTC().Truncate(time.Second))
-	g := newFakeGraph(t)
-	g.now = clk.Now
-	const scamRules = `
-timezone: UTC
-rules:
-  - name: scam
-    category: spam
-    when: 'lower(text) contains "crypto"'
-    do: [hide]
-`
-	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	env := redisEnv(t, "limit-restart")
+	clk, g := graphOnStepClock(t)
+	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
 	g.limit(10)
 	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9100000000000001", "222_9100000000000002"}
 	for i, cid := range wave {
-		deliverSigned(t, base, commentOnPost(strings.Split(cid, "_")[0], cid, fmt.Sprint(7100+i), "CRYPTO gratuit", sent+int64(i)))
+		deliverScam(t, base, cid, 7100+i, sent+int64(i))
 	}
 	testsync.Eventually(t, "a case for each scam Meta made wait", func() bool {
 		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
@@ -138,7 +124,7 @@ rules:
 	g.limit(0)
 	clk.Step(11 * time.Minute)
 	before := len(g.Calls())
-	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, scamRules)
+	base, _, _ = startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
 	const later = "333_9100000000000003"
 	deliverSigned(t, base, commentOnPost("333", later, "7199", "CRYPTO encore", clk.Now().Add(-time.Second).Unix()))
 	testsync.Eventually(t, "the scams left by the limit hidden once an action was carried out, no case left open", func() bool {

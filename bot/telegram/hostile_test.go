@@ -17,6 +17,33 @@ var tags = regexp.MustCompile(`<[^>]*>`)
 // shownText is what a CM reads of a text Telegram parsed as HTML.
 func shownText(s string) string { return html.UnescapeString(tags.ReplaceAllString(s, "")) }
 
+// nextMessage is the next message event out carries, past the profile
+// events of new names; what names the test's step in its failure.
+func nextMessage(t *testing.T, out <-chan bot.Event, what string) bot.Event {
+	t.Helper()
+	var ev bot.Event
+	for ev.Kind != bot.KindMessage {
+		select {
+		case ev = <-out:
+		case <-time.After(testsync.Patience):
+			t.Fatalf("%s: no event", what)
+		}
+	}
+	return ev
+}
+
+// cardShown posts on desk the card of the next message out carries, as the
+// n-th case (c1, c2, ...) of the test, and returns what the CM reads of it:
+// the n-th message sent to the desk chat.
+func cardShown(t *testing.T, f *fakeBotAPI, desk *Desk, out <-chan bot.Event, n int, what string) string {
+	t.Helper()
+	ev := nextMessage(t, out, what)
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(n)), Event: ev, Rule: "r"}); err != nil {
+		t.Fatalf("%s: the card was not posted: %v", what, err)
+	}
+	return shownText(f.waitFor("sendMessage", n, inChat(deskChat.id)).Params.Get("text"))
+}
+
 // TestHostileMessagesReachTheDesk: what a member writes never breaks the
 // card made of it: markup of either style, a lone &, right-to-left marks, a
 // long message, a photo with a caption, a sticker, a poll. Each card reaches
@@ -57,14 +84,7 @@ func TestHostileMessagesReachTheDesk(t *testing.T) {
 			[]string{"telegram · Fans · \u2068Bob\u202e)24 di(\u202e\u2069 (id 7)"}},
 	} {
 		f.push(map[string]any{"message": tt.msg})
-		var ev bot.Event
-		for ev.Kind != bot.KindMessage { // past the profile event of a new name
-			select {
-			case ev = <-out:
-			case <-time.After(testsync.Patience):
-				t.Fatalf("%s: no event", tt.name)
-			}
-		}
+		ev := nextMessage(t, out, tt.name)
 		card := bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r<1>", Category: "spam & co", Reason: "why <not>"}
 		if err := desk.PostCard(context.Background(), card); err != nil {
 			t.Errorf("%s: the card was not posted: %v", tt.name, err)

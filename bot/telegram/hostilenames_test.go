@@ -5,11 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-	"unicode"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 )
 
 // TestHostileNamesOnCards: the names a card shows are chosen by others (a
@@ -64,25 +62,8 @@ func TestHostileNamesOnCards(t *testing.T) {
 		{"name of nothing to see", msg("\u3164\u200b\u2060", "", ""), "telegram · Fans · 7 (id 7)"},
 	} {
 		f.push(map[string]any{"message": tt.msg})
-		var ev bot.Event
-		for ev.Kind != bot.KindMessage { // past the profile event of a new name
-			select {
-			case ev = <-out:
-			case <-time.After(testsync.Patience):
-				t.Fatalf("%s: no event", tt.name)
-			}
-		}
-		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
-			t.Fatalf("%s: the card was not posted: %v", tt.name, err)
-		}
-		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
-		var line string
-		for l := range strings.SplitSeq(shown, "\n") {
-			if strings.Contains(l, "(id 7)") {
-				line = l
-			}
-		}
-		before, _, _ := strings.Cut(line, "(id 7)")
+		shown := cardShown(t, f, desk, out, i+1, tt.name)
+		line, before := desktest.AuthorLine(shown, "7")
 		switch {
 		case !strings.HasPrefix(line, "telegram · "):
 			t.Errorf("%s: the author's line does not start the place: %q\ncard:\n%s", tt.name, line, shown)
@@ -94,8 +75,8 @@ func TestHostileNamesOnCards(t *testing.T) {
 			t.Errorf("%s: the author's line is %d long, not cut for a phone: %q", tt.name, utf16Len(line), line)
 		case tt.want != "" && !strings.HasPrefix(line, tt.want):
 			t.Errorf("%s: the author's line is %q, want %q", tt.name, line, tt.want)
-		case maxMarks(shown) > 4:
-			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.name, maxMarks(shown), line)
+		case desktest.MarksInARow(shown) > bot.MaxMarks:
+			t.Errorf("%s: %d combining marks stacked on one letter: %q", tt.name, desktest.MarksInARow(shown), line)
 		}
 	}
 }
@@ -119,20 +100,6 @@ func turnsOn(s string) bool {
 		}
 	}
 	return isolates > 0 || embeds > 0
-}
-
-// maxMarks is the longest run of combining marks in s.
-func maxMarks(s string) int {
-	most, run := 0, 0
-	for _, r := range s {
-		if unicode.In(r, unicode.Mn, unicode.Me) {
-			run++
-			most = max(most, run)
-		} else {
-			run = 0
-		}
-	}
-	return most
 }
 
 // TestStrangersGroupNamedOnOneLine: the desk is told of a stranger's group
@@ -191,18 +158,7 @@ func TestCardSaysWhoPosesAsACM(t *testing.T) {
 		{"Ann herself", ann, false},
 	} {
 		f.push(map[string]any{"message": message(group, 10+i, tt.from, t0, "hello")})
-		var ev bot.Event
-		for ev.Kind != bot.KindMessage {
-			select {
-			case ev = <-out:
-			case <-time.After(testsync.Patience):
-				t.Fatalf("%s: no event", tt.what)
-			}
-		}
-		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
-			t.Fatalf("%s: the card was not posted: %v", tt.what, err)
-		}
-		shown := shownText(f.waitFor("sendMessage", i+1, inChat(deskChat.id)).Params.Get("text"))
+		shown := cardShown(t, f, desk, out, i+1, tt.what)
 		const warning = "⚠️ Not the CM Ann (@ann_cm): named like them"
 		if got := strings.Contains(shown, warning); got != tt.poses {
 			t.Errorf("%s: card says %q: %v, want %v:\n%s", tt.what, warning, got, tt.poses, shown)
@@ -229,20 +185,7 @@ func TestTopicNamedLikeAnother(t *testing.T) {
 		m["chat"] = forum
 		return map[string]any{"message": with(m, "message_thread_id", thread, "is_topic_message", true, "reply_to_message", created)}
 	}
-	card := func(i int) string {
-		var ev bot.Event
-		for ev.Kind != bot.KindMessage {
-			select {
-			case ev = <-out:
-			case <-time.After(testsync.Patience):
-				t.Fatal("no event")
-			}
-		}
-		if err := desk.PostCard(context.Background(), bot.Card{ID: "c" + itoa(int64(i)), Event: ev, Rule: "r"}); err != nil {
-			t.Fatal(err)
-		}
-		return shownText(f.waitFor("sendMessage", i, inChat(deskChat.id)).Params.Get("text"))
-	}
+	card := func(n int) string { return cardShown(t, f, desk, out, n, "card "+itoa(int64(n))) }
 	f.push(inTopic(10, 5, "Announcements"))
 	if got := card(1); !strings.Contains(got, "telegram · Fans › Announcements · Eve") {
 		t.Errorf("card = %s\nwant the topic named alone", got)
@@ -283,18 +226,7 @@ func TestCardsHoldNoCommandOfOthers(t *testing.T) {
 	m := message(group, 10, tgUser{id: 7, first: "/pause", last: "@ann_cm"}, t0, "/pause@vigie_bot now, see https://scam.example/pause")
 	m["chat"] = forum
 	f.push(map[string]any{"message": with(m, "message_thread_id", 5, "is_topic_message", true, "reply_to_message", created)})
-	var ev bot.Event
-	for ev.Kind != bot.KindMessage {
-		select {
-		case ev = <-out:
-		case <-time.After(testsync.Patience):
-			t.Fatal("no event")
-		}
-	}
-	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Event: ev, Rule: "r"}); err != nil {
-		t.Fatal(err)
-	}
-	shown := shownText(f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text"))
+	shown := cardShown(t, f, desk, out, 1, "the card")
 	if cmds := tappable.FindAllString(shown, -1); len(cmds) > 0 {
 		t.Errorf("the card holds the commands %q a tap would send:\n%s", cmds, shown)
 	}

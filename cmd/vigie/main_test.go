@@ -729,7 +729,8 @@ func TestFAQLearned(t *testing.T) {
 		}
 	}
 	st.Close()
-	r := run("faq", "--learned", "--config", "testdata/faq_only.yaml", "--redis", url)
+	// On a clock of the wordings' day, an hour after the first was taught.
+	r := runOn(context.Background(), clockFrom(at.Add(time.Hour)), "", nil, "faq", "--learned", "--config", "testdata/faq_only.yaml", "--redis", url)
 	want := lines(
 		"2 wordings taught from the desk",
 		"hours (2 examples, 1 taught; intents: hours)",
