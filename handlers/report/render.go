@@ -132,7 +132,11 @@ func (r *Report) Text() string {
 	c := r.Cases
 	fmt.Fprintf(&b, "Cases: %d open", c.Open)
 	if c.Open > 0 {
-		fmt.Fprintf(&b, " (oldest %s)", bot.FormatDuration(c.OldestOpen))
+		oldest := "<1m" // ages are whole minutes, as vigie cases list shows them
+		if c.OldestOpen >= time.Minute {
+			oldest = bot.FormatDuration(c.OldestOpen)
+		}
+		fmt.Fprintf(&b, " (oldest %s)", oldest)
 	}
 	fmt.Fprintf(&b, ", %d opened, %d decided", c.Opened, c.Decided)
 	if c.Decided > 0 {

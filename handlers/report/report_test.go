@@ -421,3 +421,12 @@ func TestReportTextSaysOneEvent(t *testing.T) {
 		t.Errorf("text lacks %q:\n%s", want, text)
 	}
 }
+
+// A case open for less than a minute is "<1m" old, as vigie cases list says,
+// not "0s": the report counts ages in whole minutes.
+func TestReportTextOldestUnderAMinute(t *testing.T) {
+	r := &report.Report{Cases: report.Cases{Open: 1, Opened: 1}}
+	if text, want := r.Text(), "Cases: 1 open (oldest <1m), 1 opened, 0 decided."; !strings.Contains(text, want) {
+		t.Errorf("text lacks %q:\n%s", want, text)
+	}
+}
