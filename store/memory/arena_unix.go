@@ -47,6 +47,52 @@ func (a *arena) alloc(n int) []slot {
 	return unsafe.Slice((*slot)(p), n)
 }
 
+// allocFilled is alloc for an array whose every page is written soon: a
+// table's, whose entries are hashed all over it and moved in as it grows.
+// A mapping's pages are then made resident by a goroutine of their own
+// (populate), rather than by the faults of the inserts and look-ups that
+// reach them first: those hold their shard's lock through each fault (some
+// 10-20 µs on a virtual machine), and a look-up's read, mapping the shared
+// zero page, is followed by the insert's write faulting the page again.
+func (a *arena) allocFilled(n int) []slot {
+	s := a.alloc(n)
+	if size := len(s) * int(unsafe.Sizeof(slot{})); a != nil && size >= mappedMin {
+		p := unsafe.Pointer(unsafe.SliceData(s))
+		a.mu.Lock()
+		mapped := a.live[p] == size
+		a.mu.Unlock()
+		if mapped {
+			go a.populate(p, size)
+		}
+	}
+	return s
+}
+
+// populateChunk is how much of a mapping populate makes resident at a time,
+// holding the arena's lock.
+const populateChunk = 256 << 10
+
+// populate makes the mapping of size bytes at p resident, a chunk at a time,
+// as long as it is mapped: a table that grows again, or a store let go,
+// gives it back meanwhile, and populate stops there. The pages are written
+// as zeros in the kernel (madvise), so that the table's slots are what a
+// fault would have given them; where the kernel cannot (before Linux 5.14,
+// or another system), the pages fault as they are used, as before.
+func (a *arena) populate(p unsafe.Pointer, size int) {
+	for off := 0; off < size; off += populateChunk {
+		a.mu.Lock()
+		if a.live[p] != size {
+			a.mu.Unlock()
+			return
+		}
+		err := populateWrite(unsafe.Slice((*byte)(unsafe.Add(p, off)), min(populateChunk, size-off)))
+		a.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
 // pageSlots is how many slots a page of memory holds.
 const pageSlots = 4096 / int(unsafe.Sizeof(slot{}))
 
