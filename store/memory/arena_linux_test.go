@@ -70,7 +70,10 @@ func TestArenaPopulate(t *testing.T) {
 	defer a.release()
 	n := mappedMin / 16 * 64
 	s := a.alloc(n)
-	a.populate(unsafe.Pointer(unsafe.SliceData(s)), n*int(unsafe.Sizeof(slot{})))
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	f := &filling{size: n * int(unsafe.Sizeof(slot{}))}
+	a.filling[p] = f
+	a.populate(p, f)
 	before := faults()
 	sum := uint64(0)
 	for i := 0; i < n; i += pageSlots {
@@ -85,5 +88,31 @@ func TestArenaPopulate(t *testing.T) {
 	}
 	if sum != 0 {
 		t.Errorf("populated slots read %d, want zero", sum)
+	}
+}
+
+// TestArenaGivenBackWhileFilling: a mapping given back while a goroutine
+// makes it resident is unmapped by that goroutine, not by free, which then
+// does not wait for it.
+func TestArenaGivenBackWhileFilling(t *testing.T) {
+	a := newArena()
+	defer a.release()
+	n := mappedMin / 16 * 4
+	s := a.alloc(n)
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	f := &filling{size: n * int(unsafe.Sizeof(slot{}))}
+	a.filling[p] = f
+	a.free(s)
+	if len(a.live) != 0 || !f.givenBack {
+		t.Fatalf("%d mappings live, given back %v; want none live, given back", len(a.live), f.givenBack)
+	}
+	a.populate(p, f)
+	if len(a.filling) != 0 {
+		t.Errorf("%d mappings still filling, want none", len(a.filling))
+	}
+	// mincore fails with ENOMEM on a range that is not mapped.
+	vec := make([]byte, f.size/4096)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(p), uintptr(f.size), uintptr(unsafe.Pointer(&vec[0]))); errno != syscall.ENOMEM {
+		t.Errorf("mincore of the mapping given back: %v, want ENOMEM (unmapped)", errno)
 	}
 }
