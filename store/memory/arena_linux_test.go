@@ -18,13 +18,7 @@ import (
 func TestArenaPagesWritten(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	faults := func() int64 {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-			t.Fatal(err)
-		}
-		return ru.Minflt
-	}
+	faults := func() int64 { return threadFaults(t) }
 	a := newArena()
 	defer a.release()
 	for _, tc := range []struct {
@@ -59,22 +53,12 @@ func TestArenaPagesWritten(t *testing.T) {
 func TestArenaPopulate(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	faults := func() int64 {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-			t.Fatal(err)
-		}
-		return ru.Minflt
-	}
 	a := newArena()
 	defer a.release()
 	n := mappedMin / 16 * 64
-	s := a.alloc(n)
-	p := unsafe.Pointer(unsafe.SliceData(s))
-	f := &filling{size: n * int(unsafe.Sizeof(slot{}))}
-	a.filling[p] = f
+	s, p, f := mappedFilling(a, n)
 	a.populate(p, f)
-	before := faults()
+	before := threadFaults(t)
 	sum := uint64(0)
 	for i := 0; i < n; i += pageSlots {
 		sum += s[i].fp | s[i].v
@@ -83,7 +67,7 @@ func TestArenaPopulate(t *testing.T) {
 		s[i].fp = sum + 1
 	}
 	pages := int64(n / pageSlots)
-	if got := faults() - before; got > pages/8 {
+	if got := threadFaults(t) - before; got > pages/8 {
 		t.Errorf("%d slots populated: %d faults reading then writing their %d pages, want none", n, got, pages)
 	}
 	if sum != 0 {
@@ -97,11 +81,7 @@ func TestArenaPopulate(t *testing.T) {
 func TestArenaGivenBackWhileFilling(t *testing.T) {
 	a := newArena()
 	defer a.release()
-	n := mappedMin / 16 * 4
-	s := a.alloc(n)
-	p := unsafe.Pointer(unsafe.SliceData(s))
-	f := &filling{size: n * int(unsafe.Sizeof(slot{}))}
-	a.filling[p] = f
+	s, p, f := mappedFilling(a, mappedMin/16*4)
 	a.free(s)
 	if len(a.live) != 0 || !f.givenBack {
 		t.Fatalf("%d mappings live, given back %v; want none live, given back", len(a.live), f.givenBack)
@@ -115,4 +95,25 @@ func TestArenaGivenBackWhileFilling(t *testing.T) {
 	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(p), uintptr(f.size), uintptr(unsafe.Pointer(&vec[0]))); errno != syscall.ENOMEM {
 		t.Errorf("mincore of the mapping given back: %v, want ENOMEM (unmapped)", errno)
 	}
+}
+
+// threadFaults is the page faults of the calling thread (locked to it),
+// counted by the kernel.
+func threadFaults(t *testing.T) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return ru.Minflt
+}
+
+// mappedFilling maps n slots from a and marks them as being made resident, as
+// allocFilled does, without starting the goroutine: the test calls
+// populate itself.
+func mappedFilling(a *arena, n int) ([]slot, unsafe.Pointer, *filling) {
+	s := a.alloc(n)
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	f := &filling{size: n * int(unsafe.Sizeof(slot{}))}
+	a.filling[p] = f
+	return s, p, f
 }
