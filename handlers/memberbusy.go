@@ -13,7 +13,10 @@ import (
 // its event's author held (a ban, a kick, a timeout or its removal): one
 // that may wait for another ban, kick or lift of the same member.
 func LocksMember(v bot.Verdict) bool {
-	for _, a := range v.Actions() {
+	// Merged in room on the stack: asked for every verdict carried out,
+	// and Actions would make a list for each.
+	var room [8]bot.Action
+	for _, a := range v.AppendActions(room[:0]) {
 		if a.Kind == bot.ActBan || locksMember(a.Kind) {
 			return true
 		}

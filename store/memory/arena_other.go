@@ -10,6 +10,8 @@ func newArena() *arena { return &arena{} }
 
 func (*arena) alloc(n int) []slot { return make([]slot, n) }
 
+func (*arena) allocFilled(n int) []slot { return make([]slot, n) }
+
 func (*arena) free([]slot) {}
 
 func (*arena) release() {}

@@ -387,7 +387,7 @@ func (t *table) moveOn(budget int) {
 func (t *table) resize(n int) {
 	t.moveOn(len(t.old.slots) + t.old.n)
 	t.old, t.moved = t.cur, 0
-	t.cur = probe{slots: t.arena.alloc(n)}
+	t.cur = probe{slots: t.arena.allocFilled(n)}
 	if t.old.n == 0 {
 		t.arena.free(t.old.slots)
 		t.old = probe{}
