@@ -575,9 +575,20 @@ func (d *daemon) resume(ctx context.Context) int {
 		return 0
 	}
 	n := 0
+	var tried map[string]string // read once, if an entry needs it
 	for _, e := range entries {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
+		}
+		if e.Case == "" && forwards(&e.Verdict) {
+			if tried == nil {
+				tried = d.casesBeingTried(ctx)
+			}
+			if id := tried[e.Key]; id != "" {
+				d.log.Info("the case opened while a verdict left unfinished was being tried, which its journal entry did not name, is amended with how it ends",
+					"event", e.Key, "case", id)
+				e.Case = id
+			}
 		}
 		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done, takenAgain: true}
 		e.At = now // as the take stamped it
@@ -608,6 +619,46 @@ func (d *daemon) resume(ctx context.Context) int {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)
 	}
 	return n
+}
+
+// forwards reports whether v sends its message to the desk: its case may
+// have been opened while its actions were being tried.
+func forwards(v *bot.Verdict) bool {
+	for _, m := range v.Matches {
+		if !m.Shadow && slices.ContainsFunc(m.Actions, func(a bot.Action) bool { return a.Kind == bot.ActForward }) {
+			return true
+		}
+	}
+	return false
+}
+
+// casesBeingTried returns, by event key, the open cases whose actions are
+// being tried, the latest opened of each event: the case of a verdict
+// whose process was killed after the case opened and before the journal
+// entry was told of it (earlyOpened), which the verdict carried out again
+// amends rather than open a second case for the message. Read when the
+// journal gives back an entry that forwards and names no case, once a
+// look; a store that cannot be read leaves the map empty (a second case
+// is opened, as before), and says so.
+func (d *daemon) casesBeingTried(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	open, err := d.store.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("open cases not read: a verdict left unfinished whose case opened before its journal entry named it opens a second one", "err", err)
+		return out
+	}
+	opened := map[string]time.Time{}
+	for _, c := range open {
+		if len(c.Trying) == 0 {
+			continue
+		}
+		k := c.Event.Key()
+		if at, ok := opened[k]; !ok || c.Opened.After(at) {
+			out[k], opened[k] = c.ID, c.Opened
+		}
+	}
+	return out
 }
 
 // endUnknown makes a case of the actions of e's verdict that its carrying
