@@ -245,10 +245,10 @@ type Moderator struct {
 	casesOpen prometheus.Gauge
 	// casesGrouped and casesDropped count the hits added to an open case, and
 	// the cases not stored because too many were open (their actions were
-	// carried out all the same); droppedLog is when a drop was last logged.
+	// carried out all the same); droppedLog spaces the drops' log line.
 	casesGrouped prometheus.Counter
 	casesDropped prometheus.Counter
-	droppedLog   atomic.Int64
+	droppedLog   bot.Turn
 	// tokenRefused is set while the desk refuses vigie's token, so that the
 	// error is logged when it starts and the recovery when it ends, not at
 	// every round of the desk.
@@ -1101,9 +1101,7 @@ const droppedLogEvery = time.Minute
 // logDropped logs a case dropped at the cap, once a minute at most: a raid
 // that fills the desk would otherwise fill the log too.
 func (m *Moderator) logDropped(c store.Case, err error) {
-	now := m.now().UnixNano()
-	last := m.droppedLog.Load()
-	if last != 0 && now-last < int64(droppedLogEvery) || !m.droppedLog.CompareAndSwap(last, now) {
+	if !m.droppedLog.Take(m.now(), droppedLogEvery) {
 		return
 	}
 	m.log.Error("too many open cases: new cases are dropped (their actions are carried out); see vigie_cases_dropped_total",
