@@ -26,15 +26,7 @@ import (
 func TestLeaseTTLsDifferNeverTwoHolders(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
-	open := func(url string) *redis.Store {
-		st, err := redis.Open(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	ast, bst := open(proxy.URL()), open(srv.URL())
+	ast, bst := openLeaseStore(t, proxy.URL()), openLeaseStore(t, srv.URL())
 	var both atomic.Int32
 	var overlap atomic.Bool
 	a := startRunnerWith(t, ast, LeaseOptions{TTL: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
@@ -75,17 +67,9 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 		t.Run(ttl.String(), func(t *testing.T) {
 			srv := redistest.Start(t)
 			proxy := redistest.NewHangProxy(t, srv.Addr())
-			open := func(url string) *redis.Store {
-				st, err := redis.Open(url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { st.Close() })
-				return st
-			}
 			var both atomic.Int32
 			var overlap atomic.Bool
-			a := startRunnerWith(t, open(proxy.URL()), LeaseOptions{TTL: ttl, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
+			a := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: ttl, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
 				"telegram", &both, &overlap)
 			recv(t, a.tokens, "a to run the job")
 
@@ -95,7 +79,7 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 			if err := c.FlushAll(context.Background()).Err(); err != nil {
 				t.Fatal(err)
 			}
-			b := startRunnerWith(t, open(srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
+			b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
 				"telegram", &both, &overlap)
 			recv(t, a.stopped, "a to stop the job on its own clock")
 			recv(t, b.tokens, "b to run the job")
@@ -116,26 +100,18 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 func TestLeaseTTLShortenedTakeoversQuick(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
-	open := func(url string) *redis.Store {
-		st, err := redis.Open(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	long := startRunnerWith(t, open(srv.URL()), LeaseOptions{TTL: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "a", Now: time.Now},
+	long := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "a", Now: time.Now},
 		"telegram", &both, &overlap)
 	recv(t, long.tokens, "a to run the job")
-	b := startRunnerWith(t, open(srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: time.Second, Owner: "b", Now: time.Now},
+	b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: time.Second, Owner: "b", Now: time.Now},
 		"telegram", &both, &overlap)
 	testsync.Eventually(t, "b to learn a's lease", func() bool { return strings.Contains(b.logs.String(), "VIGIE_LEASE_TTL") })
 
 	long.cancel()
 	<-long.done
-	short := startRunnerWith(t, open(proxy.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: "a", Now: time.Now},
+	short := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: "a", Now: time.Now},
 		"telegram", &both, &overlap)
 	if tok := recv(t, short.tokens, "a, restarted, to run the job"); tok == 0 {
 		t.Fatal("no token")
@@ -156,4 +132,15 @@ func TestLeaseTTLShortenedTakeoversQuick(t *testing.T) {
 	if overlap.Load() {
 		t.Errorf("the job ran in both processes at once")
 	}
+}
+
+// openLeaseStore opens the Redis store at url for the test's length.
+func openLeaseStore(t *testing.T, url string) *redis.Store {
+	t.Helper()
+	st, err := redis.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

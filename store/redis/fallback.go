@@ -779,6 +779,16 @@ func forgotten(id string) error {
 	return fmt.Errorf("case %s: opened while redis was away, and no longer known by this id (the case list has it under its c- id if it reached redis): %w", id, store.ErrNotFound)
 }
 
+var _ store.CaseOrigins = (*Fallback)(nil)
+
+// CaseOfOrigin asks Redis, and the memory store while Redis is away.
+func (f *Fallback) CaseOfOrigin(ctx context.Context, origin string) (string, error) {
+	if f.degraded.Load() {
+		return f.local.CaseOfOrigin(ctx, origin)
+	}
+	return f.primary.CaseOfOrigin(ctx, origin)
+}
+
 // Case finds the case where it is.
 func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
 	id = f.resolveLocked(id)

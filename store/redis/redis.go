@@ -1452,6 +1452,21 @@ func (s *Store) audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 	}
 }
 
+var _ store.CaseOrigins = (*Store)(nil)
+
+// CaseOfOrigin reads the id of the case origin opened or joined, kept
+// beside it by the script that opened it (PREFIX:{cases}:origin:ORIGIN).
+func (s *Store) CaseOfOrigin(ctx context.Context, origin string) (string, error) {
+	id, err := s.c.Get(ctx, s.caseKeys.prefix+"origin:"+origin).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis case of origin %s: %w", origin, err)
+	}
+	return id, nil
+}
+
 // OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
 // on this Redis; a new epoch once Redis lost its counter), stores it, indexes
 // it as open and queues it for the desk.
