@@ -145,7 +145,11 @@ func (e *earlyCase) open() {
 	vc.add(rule, category, "being tried: "+actionList(trying), notDone, true)
 	c, _ := vc.build(e.m, e.rs, e.ev)
 	c.Trying = trying
-	opened, err := e.m.openCase(e.ctx, e.rs, c)
+	var first func(origin string) error
+	if e.m.earlyOpening != nil {
+		first = func(origin string) error { return e.m.earlyOpening(e.ctx, e.ev, origin) }
+	}
+	opened, err := e.m.openCaseAfter(e.ctx, e.rs, c, first)
 	if err != nil {
 		e.m.log.Warn("the case of a message whose actions are being tried was not opened; it opens once they end",
 			"event", e.ev.Key(), "err", err)

@@ -114,6 +114,13 @@ type Options struct {
 	// after a crash amends that case (HandleAgain) rather than open a
 	// second one and leave this one being tried for good.
 	EarlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// EarlyOpening, when set, is told of the origin (store.Case.Origin) of
+	// the case about to be opened for a verdict while its actions are
+	// still being tried, before it is opened: the journal keeps it, so
+	// that a vigie that carries the verdict out again after a crash
+	// before EarlyOpened was told finds that case by it. An error keeps
+	// the case from opening then: it opens once the actions end.
+	EarlyOpening func(ctx context.Context, ev bot.Event, origin string) error
 	// Carried, when set, is told of every action of a verdict carried out
 	// on its platform, as it is: the journal keeps them for a carrying out
 	// cut short, so that the case of a verdict left unfinished says which
@@ -205,6 +212,8 @@ type Moderator struct {
 	stopOnce sync.Once
 	// earlyOpened is Options.EarlyOpened, or nil.
 	earlyOpened func(ctx context.Context, ev bot.Event, caseID string)
+	// earlyOpening is Options.EarlyOpening, or nil.
+	earlyOpening func(ctx context.Context, ev bot.Event, origin string) error
 	// liftsFailing are the timed bans, by key, whose lift failed at a check
 	// for a reason worth another try: the next checks try a platform's
 	// other lifts before them (LiftBans).
@@ -245,10 +254,10 @@ type Moderator struct {
 	casesOpen prometheus.Gauge
 	// casesGrouped and casesDropped count the hits added to an open case, and
 	// the cases not stored because too many were open (their actions were
-	// carried out all the same); droppedLog is when a drop was last logged.
+	// carried out all the same); droppedLog spaces the drops' log line.
 	casesGrouped prometheus.Counter
 	casesDropped prometheus.Counter
-	droppedLog   atomic.Int64
+	droppedLog   bot.Turn
 	// tokenRefused is set while the desk refuses vigie's token, so that the
 	// error is logged when it starts and the recovery when it ends, not at
 	// every round of the desk.
@@ -326,6 +335,7 @@ func New(o Options) (*Moderator, error) {
 		rolesMissing: o.RolesMissing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
 		earlyOpened:  o.EarlyOpened,
+		earlyOpening: o.EarlyOpening,
 		carried:      o.Carried,
 		trying:       o.Trying,
 		failureCause: o.FailureCause,
@@ -1052,6 +1062,13 @@ func (m *Moderator) open(ctx context.Context, rs *rules.Ruleset, c store.Case) e
 // opened, or the one c was added to; its ID is "" when it was dropped at
 // the cap.
 func (m *Moderator) openCase(ctx context.Context, rs *rules.Ruleset, c store.Case) (store.Case, error) {
+	return m.openCaseAfter(ctx, rs, c, nil)
+}
+
+// openCaseAfter is openCase, which calls first, when set, with the case's
+// origin as the store will see it, before the store is asked: an error
+// from it opens nothing, and is returned.
+func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c store.Case, first func(origin string) error) (store.Case, error) {
 	c.Opened = m.now()
 	if c.Community == "" {
 		if k := communityOf(rs, c.Event); k != nil {
@@ -1061,6 +1078,11 @@ func (m *Moderator) openCase(ctx context.Context, rs *rules.Ruleset, c store.Cas
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
 	m.prioritise(sctx, rs, &c)
+	if first != nil {
+		if err := first(c.Origin()); err != nil {
+			return store.Case{}, fmt.Errorf("open case for %s: its origin not kept first: %w", c.Event.Key(), err)
+		}
+	}
 	opened, err := m.store.OpenCase(sctx, c)
 	if errors.Is(err, store.ErrCaseCap) {
 		// The actions were carried out before; only the card is lost.
@@ -1101,9 +1123,7 @@ const droppedLogEvery = time.Minute
 // logDropped logs a case dropped at the cap, once a minute at most: a raid
 // that fills the desk would otherwise fill the log too.
 func (m *Moderator) logDropped(c store.Case, err error) {
-	now := m.now().UnixNano()
-	last := m.droppedLog.Load()
-	if last != 0 && now-last < int64(droppedLogEvery) || !m.droppedLog.CompareAndSwap(last, now) {
+	if !m.droppedLog.Take(m.now(), droppedLogEvery) {
 		return
 	}
 	m.log.Error("too many open cases: new cases are dropped (their actions are carried out); see vigie_cases_dropped_total",

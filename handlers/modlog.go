@@ -78,7 +78,7 @@ type ModLog struct {
 	lines       *prometheus.CounterVec
 	mu          sync.Mutex
 	waves       map[string]*wave
-	logged      atomic.Int64 // unix ns of the last drop logged
+	logged      bot.Turn // the drops' log line
 }
 
 // modLogQueue is how many entries may wait for Run; past it they are dropped.
@@ -143,8 +143,7 @@ func (l *ModLog) recordBy(rs *rules.Ruleset, e ModLogEntry) {
 	case l.queue <- e:
 	default:
 		l.lines.WithLabelValues("dropped").Inc()
-		now := time.Now().UnixNano()
-		if last := l.logged.Load(); now-last > int64(time.Minute) && l.logged.CompareAndSwap(last, now) {
+		if l.logged.Take(l.o.Now(), time.Minute) {
 			l.log.Warn("mod-log lines dropped: too many waiting to be written", "waiting", modLogQueue)
 		}
 	}

@@ -438,6 +438,12 @@ type JournalEntry struct {
 	// out again amends that case with how they end, rather than open another
 	// and leave that one being tried for good.
 	Case string `json:"case,omitempty"`
+	// CaseOrigin is the origin (Case.Origin) of the case being opened for
+	// the verdict while its actions are being tried, written before it is
+	// opened: a process killed before Case was written leaves the next one
+	// to find that case by its origin (CaseOrigins), rather than open
+	// another.
+	CaseOrigin string `json:"case_origin,omitempty"`
 	// Done are the verdict's actions carried out by a carrying out that was
 	// cut short, as far as it could say (written as its case opened early,
 	// or as it was cut short while its process lived on): the case of a
@@ -579,6 +585,16 @@ type answerKey struct{}
 func AnswerWanted(ctx context.Context) bool {
 	b, _ := ctx.Value(answerKey{}).(bool)
 	return b
+}
+
+// CaseOrigins is offered by a store that keeps, for each case's origin
+// (Case.Origin), the id of the case it opened or joined: the journal finds
+// there the case opened for a verdict whose entry says its origin and not
+// its id (JournalEntry.CaseOrigin).
+type CaseOrigins interface {
+	// CaseOfOrigin returns the id of the case origin opened or joined, ""
+	// when the store knows of none.
+	CaseOfOrigin(ctx context.Context, origin string) (string, error)
 }
 
 // IsLocal reports whether s is a Local store.

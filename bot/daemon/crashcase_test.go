@@ -357,8 +357,14 @@ func (h *heldScam) takeOver(t *testing.T) *instance {
 // the redis-server srv, its Discord the fake f with the one guild.
 func startDiscordProcess(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *vigieProcess {
 	t.Helper()
+	return startDiscordProcessOn(t, rules, srv.URL(), f, guild)
+}
+
+// startDiscordProcessOn is startDiscordProcess on the Redis of redisURL.
+func startDiscordProcessOn(t *testing.T, rules, redisURL string, f *discordfake.Server, guild string) *vigieProcess {
+	t.Helper()
 	bin, config := vigieWith(t, rules)
-	return startProcess(t, bin, "vigie-1", config, srv.URL(), []string{
+	return startProcess(t, bin, "vigie-1", config, redisURL, []string{
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + f.APIURL(),
 		"DISCORD_GUILDS=" + guild,

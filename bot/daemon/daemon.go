@@ -492,9 +492,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		// The cases of actions refused alike in a place share a card.
 		FailureCause: failureCause,
 		// d is made below, before any verdict.
-		EarlyOpened: func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
-		Carried:     func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
-		Trying:      func(ctx context.Context, ev bot.Event, a bot.Action) { d.trying(ctx, ev, a) },
+		EarlyOpened:  func(ctx context.Context, ev bot.Event, id string) { d.earlyOpened(ctx, ev, id) },
+		EarlyOpening: func(ctx context.Context, ev bot.Event, origin string) error { return d.earlyOpening(ctx, ev, origin) },
+		Carried:      func(ctx context.Context, ev bot.Event, a bot.Action) { d.carried(ctx, ev, a) },
+		Trying:       func(ctx context.Context, ev bot.Event, a bot.Action) { d.trying(ctx, ev, a) },
 		// Meta's actions wait out its long rate limits, which it tells
 		// the desk of once: no card for each comment of a wave.
 		LimitWaits: func(platform string) bool { return actions.connector[platform] == "meta" },

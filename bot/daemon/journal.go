@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,14 +124,27 @@ func (h *held) entry(key string) (store.JournalEntry, bool) {
 	return e, ok
 }
 
+// setCaseOrigin keeps in the entry of key the origin of the case being
+// opened for its verdict, and returns the entry; false when this process
+// does not hold it.
+func (h *held) setCaseOrigin(key, origin string) (store.JournalEntry, bool) {
+	return h.update(key, func(e *store.JournalEntry) { e.CaseOrigin = origin })
+}
+
 // setCase names in the entry of key the case opened for its verdict, and
 // returns the entry; false when this process does not hold it.
 func (h *held) setCase(key, id string) (store.JournalEntry, bool) {
+	return h.update(key, func(e *store.JournalEntry) { e.Case = id })
+}
+
+// update changes the entry of key with set, and returns it; false when
+// this process does not hold it.
+func (h *held) update(key string, set func(*store.JournalEntry)) (store.JournalEntry, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	e, ok := h.m[key]
 	if ok {
-		e.Case = id
+		set(&e)
 		h.m[key] = e
 	}
 	return e, ok
@@ -347,6 +361,27 @@ func (d *daemon) keepFolded(j *job) bool {
 // fold dropped: the ban that covers them was carried out.
 func (d *daemon) foldCovered(j *job) { d.finish(j, true) }
 
+// earlyOpening writes in the journal entry of ev's verdict the origin of
+// the case about to be opened for it while its actions are being tried,
+// and waits for the store to take it: a process killed after the case
+// opened, before earlyOpened's write reached the store, leaves the next
+// one to find that case by its origin (resume), rather than open another
+// for the message. Not written, the case is not opened now (it opens once
+// the actions end). A verdict not journaled has nothing to write it in.
+func (d *daemon) earlyOpening(ctx context.Context, ev bot.Event, origin string) error {
+	e, ok := d.held.setCaseOrigin(ev.Key(), origin)
+	if !ok {
+		return nil
+	}
+	jctx, cancel := d.journalCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := d.store.Begin(store.WithAnswer(jctx), e); err != nil {
+		d.metrics.journalErrors.Inc()
+		return fmt.Errorf("journal entry %s: %w", e.Key, err)
+	}
+	return nil
+}
+
 // earlyOpened writes in the journal entry of ev's verdict the case opened
 // for it while its actions were being tried, so that a vigie that carries
 // the verdict out again after a crash amends that case with how they end
@@ -554,13 +589,13 @@ func (d *daemon) resume(ctx context.Context) int {
 			_ = d.store.Done(ctx, e.Key)
 			continue
 		}
-		if cur.Case != e.Case || len(cur.Done) != len(e.Done) {
+		if cur.Case != e.Case || cur.CaseOrigin != e.CaseOrigin || len(cur.Done) != len(e.Done) {
 			// earlyOpened named a case, or carried an action, meanwhile,
 			// perhaps before the renewal, a copy taken earlier, was
 			// written over it: written again, with the case and the
 			// actions carried out (Done only grows). (What is named after
 			// this look is written after the renewal.)
-			e.Case, e.Done = cur.Case, cur.Done
+			e.Case, e.CaseOrigin, e.Done = cur.Case, cur.CaseOrigin, cur.Done
 			if err := d.store.Begin(ctx, e); err != nil {
 				d.metrics.journalErrors.Inc()
 				d.log.Warn("journal entry not told of the case opened or the actions carried out while the actions are tried: carried out again after a crash, the verdict would open another case or say they were not",
@@ -578,6 +613,9 @@ func (d *daemon) resume(ctx context.Context) int {
 	for _, e := range entries {
 		if d.held.has(e.Key) {
 			continue // ours, in a lane: the take renewed it
+		}
+		if e.Case == "" && e.CaseOrigin != "" {
+			e.Case = d.caseOfOrigin(ctx, &e)
 		}
 		j := job{ev: e.Event, v: e.Verdict, journaled: true, key: e.Event.Key(), earlyCase: e.Case, done: e.Done, takenAgain: true}
 		e.At = now // as the take stamped it
@@ -608,6 +646,33 @@ func (d *daemon) resume(ctx context.Context) int {
 		d.log.Info("verdicts left unfinished are carried out again", "count", n)
 	}
 	return n
+}
+
+// caseOfOrigin returns the id of the case opened, while its actions were
+// being tried, for the verdict of e, an entry taken again that names the
+// case's origin and not its id: its process was killed after the case
+// opened, before the entry was told its id (earlyOpened). The verdict
+// carried out again amends that case, or obeys the CM who decided it,
+// rather than open a second one for the message. "" when the store knows
+// no case of that origin (the case was not opened: the kill came first),
+// or cannot say (a second case may then open, and that is logged).
+func (d *daemon) caseOfOrigin(ctx context.Context, e *store.JournalEntry) string {
+	co, ok := d.store.(store.CaseOrigins)
+	if !ok {
+		return ""
+	}
+	id, err := co.CaseOfOrigin(ctx, e.CaseOrigin)
+	if err != nil {
+		d.metrics.journalErrors.Inc()
+		d.log.Warn("the case opened for a verdict left unfinished not looked up: carried out again, it may open a second case for the message",
+			"event", e.Key, "err", err)
+		return ""
+	}
+	if id != "" {
+		d.log.Info("the case opened while a verdict left unfinished was being tried, which its journal entry did not name yet, is the one its carrying out amends",
+			"event", e.Key, "case", id)
+	}
+	return id
 }
 
 // endUnknown makes a case of the actions of e's verdict that its carrying

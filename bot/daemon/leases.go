@@ -25,16 +25,24 @@ import (
 // renewing (it died, or lost Redis), its lease runs out and another
 // process, asking every RetryEvery, takes the job over. The owner stops the
 // job Margin before the TTL is up from its last renewal sent, on its own
-// clock; a process that takes a lease its last holder did not give up
-// starts the job TTL+Margin after it found it free. A dead owner's jobs
+// clock, and no later than BlindMost less a fifth after it; a process that takes a lease
+// its last holder did not give up starts the job TTL+Margin after it found
+// it free, with the longer of its TTL and that holder's (handOver). A dead owner's jobs
 // move within about 2*TTL+Margin+RetryEvery; a stopped one's (a lease given
 // up) within RetryEvery.
 type LeaseOptions struct {
 	// TTL is how long a lease lasts unless renewed (default 15s,
 	// VIGIE_LEASE_TTL).
 	TTL time.Duration
-	// RenewEvery is how often the owner renews (default TTL/3).
+	// RenewEvery is how often the owner renews (default TTL/3, and no
+	// more than BlindMost/3).
 	RenewEvery time.Duration
+	// BlindMost bounds how long a holder runs its job without a renewal
+	// that got through, whatever its TTL: it stops a fifth of it before,
+	// and a process that takes a lease the store keeps no trace of (Redis
+	// lost its data) waits that long, or its TTL if longer, and Margin
+	// (default leaseBlindMost).
+	BlindMost time.Duration
 	// RetryEvery is how often a process asks for a job it does not hold
 	// (default TTL/3).
 	RetryEvery time.Duration
@@ -59,8 +67,14 @@ func (o LeaseOptions) withDefaults(getenv func(string) string) LeaseOptions {
 	if o.TTL <= 0 {
 		o.TTL = envDuration(getenv, "VIGIE_LEASE_TTL", 15*time.Second)
 	}
+	if o.BlindMost <= 0 {
+		o.BlindMost = leaseBlindMost
+	}
 	if o.RenewEvery <= 0 {
-		o.RenewEvery = o.TTL / 3
+		// A lease longer than BlindMost is renewed as often as one of
+		// BlindMost: its holder stops the job a fifth of it before it
+		// went that long without a renewal.
+		o.RenewEvery = min(o.TTL, o.BlindMost) / 3
 	}
 	if o.RetryEvery <= 0 {
 		o.RetryEvery = o.TTL / 3
@@ -90,17 +104,19 @@ type leases struct {
 
 	mu   sync.Mutex
 	held map[string]store.Lease // by job
-	// longest is the longest TTL another process was seen to take a lease
-	// for (store.Lease.HeldFor), when longer than this one's; told says
-	// that TTLs other than this one's were logged.
-	longest time.Duration
-	told    bool
+	// told says that a TTL other than this one's was logged.
+	told bool
 }
 
+// leaseBlindMost is LeaseOptions.BlindMost's default: a process that takes
+// a lease the store keeps no trace of (Redis lost its data) cannot know the
+// TTL of a holder it never saw, and waits this long, so that such a holder,
+// cut from Redis, has stopped its job, a fifth of it before, whatever its
+// TTL.
+const leaseBlindMost = 15 * time.Second
+
 // heard notes d, the TTL a lease was taken for by another process
-// (store.Lease.HeldFor): a job taken over waits for the longest seen, as
-// that process may run it until about that long after its last renewal,
-// and TTLs that differ from this one's are logged once.
+// (store.Lease.HeldFor), and logs once that the processes' TTLs differ.
 func (l *leases) heard(log *slog.Logger, d time.Duration) {
 	if d <= 0 || d == l.o.TTL {
 		return
@@ -108,21 +124,26 @@ func (l *leases) heard(log *slog.Logger, d time.Duration) {
 	l.mu.Lock()
 	first := !l.told
 	l.told = true
-	l.longest = max(l.longest, d)
 	l.mu.Unlock()
 	if first {
-		log.Warn("the processes sharing this store take their leases for different times (VIGIE_LEASE_TTL): a job taken over waits for the longest lease seen, however short this one's; set the same everywhere",
+		log.Warn("the processes sharing this store take their leases for different times (VIGIE_LEASE_TTL): a job taken over waits for the lease its last holder took, however short this one's; set the same everywhere",
 			"ttl", l.o.TTL.String(), "other", d.String())
 	}
 }
 
 // handOver is how long a process that took a lease its last holder did not
-// give up waits before it starts the job: the longest TTL seen (its own, or
-// another process's, store.Lease.HeldFor) and Margin.
-func (l *leases) handOver() time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return max(l.o.TTL, l.longest) + l.o.Margin
+// give up waits before it starts the job, the store having said the TTL that
+// holder took it for (was, store.Lease.HeldFor): the longer of that and its
+// own, and Margin. A holder before that one lost the lease before it took
+// it, and has stopped. When the store says none (zero: it lost its data, or
+// its keys were evicted, or an earlier build took the lease), the holder
+// may be one this process never saw, with any TTL: it waits for
+// BlindMost, past the time any holder runs its job without a renewal.
+func (l *leases) handOver(was time.Duration) time.Duration {
+	if was <= 0 {
+		was = l.o.BlindMost
+	}
+	return max(l.o.TTL, was) + l.o.Margin
 }
 
 func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
@@ -131,6 +152,9 @@ func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus
 	}
 	if o.Margin <= 0 {
 		o.Margin = o.TTL / 5
+	}
+	if o.BlindMost <= 0 {
+		o.BlindMost = leaseBlindMost
 	}
 	o.Margin = max(min(o.Margin, o.TTL-o.RenewEvery), 0)
 	l := &leases{
@@ -240,7 +264,7 @@ func (l *leases) run(ctx context.Context, job string, work func(ctx context.Cont
 			case lease.Token != last.Token:
 				// From when the answer came: the store found the lease
 				// free before.
-				lastStart = now.Add(l.handOver())
+				lastStart = now.Add(l.handOver(lease.HeldFor))
 			}
 			last = lease
 			l.hold(ctx, log, lease, sent, max(lastStart.Sub(now), 0), work)
@@ -352,7 +376,7 @@ func (l *leases) watch(h *leaseHold, expire func()) (stop func()) {
 // up when the job stopped with ctx, or on this clock: the next owner need
 // not wait for it then.
 func (l *leases) hold(ctx context.Context, log *slog.Logger, lease store.Lease, sent time.Time, startIn time.Duration, work func(context.Context, store.Lease)) {
-	h := &leaseHold{job: lease.Job, token: lease.Token, now: l.o.Now, ttl: l.o.TTL - l.o.Margin}
+	h := &leaseHold{job: lease.Job, token: lease.Token, now: l.o.Now, ttl: min(l.o.TTL-l.o.Margin, l.o.BlindMost-l.o.BlindMost/5)}
 	h.renewed(sent)
 	hctx, expire := context.WithCancel(ctx)
 	defer expire()

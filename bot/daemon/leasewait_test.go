@@ -70,7 +70,7 @@ func startAfterAHolderGone(t *testing.T, clock *fakeClock, st store.Leaser) (a *
 	waits = &heldWaits{}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o = LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, Owner: "a",
+	o = LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, BlindMost: 4 * time.Minute, Owner: "a",
 		Now: clock.now, AfterFunc: waits.AfterFunc}
 	if _, ok, err := st.AcquireLease(t.Context(), "telegram", "gone", time.Second); !ok || err != nil {
 		t.Fatal(ok, err)

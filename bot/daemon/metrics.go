@@ -1,11 +1,11 @@
 package daemon
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/handlers/countervec"
 	"github.com/vigie-bot/vigie/rules"
 )
@@ -33,7 +33,7 @@ type metrics struct {
 	// abandoned counts the events posted over HTTP whose sender went away
 	// before they were judged; abandonedLog spaces their log lines.
 	abandoned    prometheus.Counter
-	abandonedLog atomic.Int64
+	abandonedLog bot.Turn
 }
 
 func newMetrics(reg prometheus.Registerer, version string) *metrics {
@@ -120,6 +120,5 @@ const abandonedLogEvery = time.Minute
 // minute in a soak), hiding the rest of its log.
 func (m *metrics) abandon(now time.Time) bool {
 	m.abandoned.Inc()
-	last := m.abandonedLog.Load()
-	return (last == 0 || now.UnixNano()-last >= int64(abandonedLogEvery)) && m.abandonedLog.CompareAndSwap(last, now.UnixNano())
+	return m.abandonedLog.Take(now, abandonedLogEvery)
 }

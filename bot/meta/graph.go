@@ -86,10 +86,10 @@ type graph struct {
 	callsMu sync.Mutex
 	calls   map[string]callState
 	// answers, when set, keeps the answers' states for the other instances
-	// and the next start (Config.Answers); answersLogged is when its
-	// failure was last logged (Unix ns).
+	// and the next start (Config.Answers); answersLogged spaces the log
+	// line of its failures.
 	answers       store.CallKeeper
-	answersLogged atomic.Int64
+	answersLogged bot.Turn
 }
 
 // callState is what is known of an action not to be done twice.
@@ -204,8 +204,7 @@ func (g *graph) keep(ctx context.Context, key string, st callState) {
 // answersFailed logs, once a minute at most, that the store did not keep
 // or give the answers given.
 func (g *graph) answersFailed(op string, err error) {
-	now := time.Now().UnixNano()
-	if last := g.answersLogged.Load(); now-last >= int64(time.Minute) && g.answersLogged.CompareAndSwap(last, now) {
+	if g.answersLogged.Take(time.Now(), time.Minute) {
 		g.log.Warn("the store did not "+op+" the answers given: this instance knows only its own, and another one, or this one after a restart, may answer again", "err", err)
 	}
 }

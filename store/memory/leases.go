@@ -22,6 +22,9 @@ type leaseBook struct {
 	// released: the jobs whose last lease was given up (ReleaseLease).
 	released map[string]bool
 	values   map[string]int64 // job + "\x00" + name
+	// ttls are the TTLs each job's lease was last taken for
+	// (store.Lease.HeldFor).
+	ttls map[string]time.Duration
 }
 
 // same reports whether a and b are one lease (GivenUp says how it was
@@ -52,20 +55,25 @@ func (s *Store) AcquireLease(_ context.Context, job, owner string, ttl time.Dura
 	defer b.mu.Unlock()
 	if b.held == nil {
 		b.held, b.tokens, b.values, b.released = map[string]heldLease{}, map[string]int64{}, map[string]int64{}, map[string]bool{}
+		b.ttls = map[string]time.Duration{}
 	}
+	was := b.ttls[job]
 	if l, ok := b.current(job, now); ok {
 		if l.Owner != owner {
-			return store.Lease{}, false, nil
+			return store.Lease{Job: job, HeldFor: was}, false, nil
 		}
 		b.held[job] = heldLease{lease: l, until: now.Add(ttl)}
+		b.ttls[job] = ttl
+		l.HeldFor = was
 		return l, true, nil
 	}
 	b.tokens[job]++
 	l := store.Lease{Job: job, Owner: owner, Token: b.tokens[job]}
 	b.held[job] = heldLease{lease: l, until: now.Add(ttl)}
+	b.ttls[job] = ttl
 	given := b.released[job]
 	delete(b.released, job)
-	l.GivenUp = given
+	l.GivenUp, l.HeldFor = given, was
 	return l, true, nil
 }
 

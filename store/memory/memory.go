@@ -1036,6 +1036,19 @@ func (s *Store) Audit(_ context.Context, since time.Time) ([]store.AuditEntry, e
 	return out, nil
 }
 
+var _ store.CaseOrigins = (*Store)(nil)
+
+// CaseOfOrigin returns the id of the case origin opened or joined, while
+// that case is kept.
+func (s *Store) CaseOfOrigin(_ context.Context, origin string) (string, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	if r := s.cases[s.origins[origin]]; r != nil {
+		return r.c.ID, nil
+	}
+	return "", nil
+}
+
 // OpenCase stores a case with the next id, c-EPOCH-000001 onwards, the
 // epoch drawn when the store was made (see WithCaseIDPrefix), or groups it
 // into an open one (see store.Store). A zero Opened takes the event's time.

@@ -37,6 +37,7 @@ func appendJournal(b []byte, e *store.JournalEntry) ([]byte, error) {
 		b = strconv.AppendInt(append(b, `,"tries":`...), int64(e.Tries), 10)
 	}
 	b = appendOmitString(b, `,"case":`, e.Case)
+	b = appendOmitString(b, `,"case_origin":`, e.CaseOrigin)
 	b = appendActions(b, `,"done":[`, e.Done)
 	b = appendActions(b, `,"trying":[`, e.Trying)
 	return append(b, '}'), nil

@@ -77,11 +77,11 @@ type Fallback struct {
 
 	degraded atomic.Bool
 	dropped  atomic.Int64
-	// stallLogged is when silent last logged a stall (Unix ns).
-	stallLogged atomic.Int64
-	// sharedLogged is when inMemory last said that the cause cards, and
-	// the answers given, were kept in memory (Unix ns).
-	sharedLogged [2]atomic.Int64
+	// stallLogged spaces silent's log line of a stall.
+	stallLogged bot.Turn
+	// sharedLogged space inMemory's lines saying that the cause cards,
+	// and the answers given, were kept in memory.
+	sharedLogged [2]bot.Turn
 	// droppedBy splits dropped by kind, for the log (dropAudit, dropDone,
 	// dropCase).
 	droppedBy [3]atomic.Int64
@@ -94,12 +94,12 @@ type Fallback struct {
 	// when full ("maxmemory-policy allkeys-lru, maxmemory 2097152"), nil
 	// for one that does not; evictedLast is Redis's evicted_keys at the
 	// last check (-1 before the first), evicted the keys it evicted since
-	// this process first looked, evictLogged when that was last logged
-	// (Unix ns). See checkEvictions.
+	// this process first looked, evictLogged spaces the line that says
+	// so. See checkEvictions.
 	evicts      atomic.Pointer[string]
 	evictedLast int64
 	evicted     atomic.Int64
-	evictLogged int64
+	evictLogged bot.Turn
 	// skewWarned is the clock's skew from Redis's last warned of (ns).
 	skewWarned int64
 	// infoRefused, timeRefused: Redis refused INFO, TIME (a managed one
@@ -591,8 +591,7 @@ func (f *Fallback) silent(err error, confirmed bool) {
 		f.outage(context.Background(), err)
 		return
 	}
-	now := time.Now().UnixNano()
-	if last := f.stallLogged.Load(); now-last >= int64(time.Minute) && f.stallLogged.CompareAndSwap(last, now) {
+	if f.stallLogged.Take(time.Now(), time.Minute) {
 		f.log.Warn("redis answered late: the events of that second were judged from memory, not taken for an outage",
 			"event_timeout", f.opts.EventTimeout)
 	}
@@ -778,6 +777,16 @@ func forgotten(id string) error {
 		return nil
 	}
 	return fmt.Errorf("case %s: opened while redis was away, and no longer known by this id (the case list has it under its c- id if it reached redis): %w", id, store.ErrNotFound)
+}
+
+var _ store.CaseOrigins = (*Fallback)(nil)
+
+// CaseOfOrigin asks Redis, and the memory store while Redis is away.
+func (f *Fallback) CaseOfOrigin(ctx context.Context, origin string) (string, error) {
+	if f.degraded.Load() {
+		return f.local.CaseOfOrigin(ctx, origin)
+	}
+	return f.primary.CaseOfOrigin(ctx, origin)
 }
 
 // Case finds the case where it is.
@@ -1374,8 +1383,7 @@ func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 	f.evictedLast = m.evicted
 	if n > 0 {
 		f.evicted.Add(n)
-		if now := time.Now().UnixNano(); now-f.evictLogged >= int64(time.Minute) {
-			f.evictLogged = now
+		if f.evictLogged.Take(time.Now(), time.Minute) {
 			f.log.Error("redis evicted keys to make room: vigie's cases, leases, pending marks, members' locks or counters may be among them, lost; set maxmemory-policy noeviction, or give Redis more memory",
 				"store", "redis", "evicted", n, "evicted_since_start", f.evicted.Load(), "policy", m.policy)
 		}

@@ -296,8 +296,7 @@ func (f *Fallback) inMemory(what string, err error) {
 	if what == answersGiven {
 		logged = &f.sharedLogged[1]
 	}
-	now := time.Now().UnixNano()
-	if last := logged.Load(); now-last >= int64(15*time.Minute) && logged.CompareAndSwap(last, now) {
+	if logged.Take(time.Now(), 15*time.Minute) {
 		f.log.Warn("redis away: "+what+" kept in this process's memory; another instance, or this one after a restart, does not know them", "err", err)
 	}
 }

@@ -214,12 +214,11 @@ type Store struct {
 	// found says which counters only read were there when last read.
 	found found
 	trips atomic.Int64
-	// journalPushed is when this process last pushed the journal's expiry
-	// (unix ns, wall clock).
-	journalPushed atomic.Int64
-	// casesPushed is when this process last pushed the expiry of the case
-	// counter, index and stream (unix ns, wall clock).
-	casesPushed atomic.Int64
+	// journalPushed spaces this process's pushes of the journal's expiry.
+	journalPushed bot.Turn
+	// casesPushed spaces this process's pushes of the expiry of the case
+	// counter, index and stream.
+	casesPushed bot.Turn
 	// memberRenew is how often a member's lock held is renewed, when set
 	// (the tests'): MemberLockTTL/3 otherwise.
 	memberRenew atomic.Int64
@@ -1453,6 +1452,21 @@ func (s *Store) audit(ctx context.Context, since time.Time) ([]store.AuditEntry,
 	}
 }
 
+var _ store.CaseOrigins = (*Store)(nil)
+
+// CaseOfOrigin reads the id of the case origin opened or joined, kept
+// beside it by the script that opened it (PREFIX:{cases}:origin:ORIGIN).
+func (s *Store) CaseOfOrigin(ctx context.Context, origin string) (string, error) {
+	id, err := s.c.Get(ctx, s.caseKeys.prefix+"origin:"+origin).Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis case of origin %s: %w", origin, err)
+	}
+	return id, nil
+}
+
 // OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
 // on this Redis; a new epoch once Redis lost its counter), stores it, indexes
 // it as open and queues it for the desk.
@@ -1485,8 +1499,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	// an hour once a minute per process (keys Redis lost are made again
 	// without an expiry for a minute at most).
 	push := "0"
-	now := time.Now().UnixNano()
-	if last := s.casesPushed.Load(); now-last >= int64(casesPushEvery) && s.casesPushed.CompareAndSwap(last, now) {
+	if s.casesPushed.Take(time.Now(), casesPushEvery) {
 		push = "1"
 	}
 	// Built in place in out: a copy of a case per iteration would be made
@@ -1616,7 +1629,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		}
 	}
 	if push == "1" && !opened {
-		s.casesPushed.Store(0) // the next case opened pushes it
+		s.casesPushed.Forget() // the next case opened pushes it
 	}
 	if len(fetch) > 0 {
 		// Cases this process did not open or read lately: their JSON, in one
@@ -2327,13 +2340,12 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 	if e.Settle != nil && e.Settle.ID != "" {
 		cmds = append(cmds, s.settleCmd(ctx, e.Settle))
 	}
-	now := time.Now().UnixNano()
 	var failed func()
-	if last := s.journalPushed.Load(); now-last >= int64(journalPushEvery) && s.journalPushed.CompareAndSwap(last, now) {
+	if s.journalPushed.Take(time.Now(), journalPushEvery) {
 		for _, k := range keys {
 			cmds = append(cmds, goredis.NewBoolCmd(ctx, "pexpire", k, ms(DefaultJournalTTL+time.Hour)))
 		}
-		failed = func() { s.journalPushed.Store(0) } // pushed by the next Begin
+		failed = s.journalPushed.Forget // pushed by the next Begin
 	}
 	if s.b != nil {
 		calls := s.writeCalls(lostWrite{begin: &e}, failed, cmds)

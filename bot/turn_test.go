@@ -1,0 +1,33 @@
+package bot_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// TestTurnClockSteppedBack: a line spaced a minute apart has its turn
+// at first, not again within the minute, and again once the minute is
+// past; after the clock was stepped back an hour, at once, and then a
+// minute apart from there.
+func TestTurnClockSteppedBack(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	var turn bot.Turn
+	for _, step := range []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"first", at, true},
+		{"30s later", at.Add(30 * time.Second), false},
+		{"a minute later", at.Add(time.Minute), true},
+		{"stepped back an hour", at.Add(-time.Hour), true},
+		{"30s after the step", at.Add(-time.Hour + 30*time.Second), false},
+		{"a minute after the step", at.Add(-time.Hour + time.Minute), true},
+	} {
+		if got := turn.Take(step.now, time.Minute); got != step.want {
+			t.Errorf("%s: Take = %v, want %v", step.name, got, step.want)
+		}
+	}
+}
