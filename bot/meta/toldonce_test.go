@@ -151,3 +151,40 @@ func TestPageUnsubscribedToldOnceInARace(t *testing.T) {
 		t.Errorf("the desk was told %d losses and %d returns, want 2 and 1", n, m)
 	}
 }
+
+// TestPageTokenToldOnceInARace: two instances on one Redis find at the same
+// moment that Meta refuses the page token (their periodic checks), then,
+// the token taken again for 10 minutes of their clock, that the trouble is
+// over, then that it is refused again. The desk hears of each once.
+func TestPageTokenToldOnceInARace(t *testing.T) {
+	g := newFakeGraph(t)
+	d := startSharedDesk(t, g)
+	testsync.Eventually(t, "both instances' first checks", func() bool { return g.subscriptionChecks() >= 2 })
+
+	const (
+		refused      = "Meta refuses vigie's page token"
+		refusedOther = "Meta refuses the page token: another instance told the desk"
+		taken        = "Meta takes vigie's page token again"
+		takenOther   = "Meta takes the page token again: another instance told the desk"
+	)
+	// change makes a change both instances find, and wants it told once
+	// in all, want times since the start.
+	change := func(what string, make func(), alert, other string, want int) {
+		t.Helper()
+		settled := func() bool { return d.told(alert)+d.logged(other) >= want*2 }
+		d.atOnce(t, make, settled)
+		testsync.Eventually(t, "both instances finding "+what, settled)
+		if n := d.told(alert); n != want {
+			t.Fatalf("%s: the desk told %d times in all, want %d: logs:\n%s\n%s", what, n, want, d.logs[0], d.logs[1])
+		}
+	}
+	change("the token refused", func() { g.expire(true) }, refused, refusedOther, 1)
+
+	g.expire(false)
+	testsync.Eventually(t, "both instances finding the token taken", func() bool {
+		return d.logged("Meta takes the page token again: the desk is told once") >= 2
+	})
+	change("the trouble over", func() { d.clock.Step(11 * time.Minute) }, taken, takenOther, 1)
+
+	change("the token refused again", func() { g.expire(true) }, refused, refusedOther, 2)
+}
