@@ -1,11 +1,7 @@
 package daemon_test
 
 import (
-	"context"
-	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,22 +22,7 @@ func TestAnotherPollerOnTheDaemonsClock(t *testing.T) {
 	in := start(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL}, onClock(clk))
 	testsync.Eventually(t, "vigie polling", func() bool { return len(api.CallsOf("getUpdates")) >= 1 })
 
-	other, stopOther := context.WithCancel(context.Background())
-	var polling sync.WaitGroup
-	polling.Go(func() {
-		for other.Err() == nil {
-			u := api.HTTP.URL + "/bot" + tgfake.Token + "/getUpdates?" + url.Values{"timeout": {"2"}}.Encode()
-			req, _ := http.NewRequestWithContext(other, http.MethodPost, u, nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-			select {
-			case <-other.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { stopOther(); polling.Wait() })
+	stopOther := api.AnotherPoller()
 	conflicts := func() int { return strings.Count(in.logs.String(), "another getUpdates took this bot's updates") }
 	testsync.Eventually(t, "a first 409", func() bool { return conflicts() >= 1 })
 	clk.Step(2 * time.Minute)
@@ -57,7 +38,6 @@ func TestAnotherPollerOnTheDaemonsClock(t *testing.T) {
 	// The other stops: vigie polls alone (an update shows it), and again
 	// eleven minutes later.
 	stopOther()
-	polling.Wait()
 	alone := func(text string) {
 		t.Helper()
 		msgID++

@@ -76,24 +76,31 @@ func (d *sharedDesk) logged(part string) int {
 	return n
 }
 
-// atOnce makes change while Redis holds every write (CLIENT PAUSE WRITE,
-// reads go on), and lets the writes go once both instances wait on one,
-// having each found the change and asked the store whether to tell it: a
-// race as close as two instances can run. Without a write asked, it lets
-// them go once settled holds.
-func (d *sharedDesk) atOnce(t *testing.T, change func(), settled func() bool) {
+// change makes a change (do) while Redis holds every write (CLIENT
+// PAUSE WRITE, reads go on), and lets the writes go once both instances
+// wait on one, having each found it and asked the store whether to tell
+// it: a race as close as two instances can run. Without a write asked, it
+// lets them go once both found it: told by tellers, or logged as told by
+// another (other). Then it wants the change told once, want times in all
+// since the test's start.
+func (d *sharedDesk) change(t *testing.T, what string, do func(), tellers func() int, other string, want int) {
 	t.Helper()
 	ctx := context.Background()
+	found := func() bool { return tellers()+d.logged(other) >= want*2 }
 	// Under go-redis's read timeout (3 s), or the writes held would fail.
 	if err := d.raw.Do(ctx, "client", "pause", "2500", "write").Err(); err != nil {
 		t.Fatal(err)
 	}
-	change()
+	do()
 	testsync.Eventually(t, "both instances at the store, or done", func() bool {
-		return blockedClients(t, d.raw) >= 2 || settled()
+		return blockedClients(t, d.raw) >= 2 || found()
 	})
 	if err := d.raw.Do(ctx, "client", "unpause").Err(); err != nil {
 		t.Fatal(err)
+	}
+	testsync.Eventually(t, "both instances finding "+what, found)
+	if n := tellers(); n != want {
+		t.Fatalf("%s: told by %d instances in all, want %d: logs:\n%s\n%s", what, n, want, d.logs[0], d.logs[1])
 	}
 }
 
@@ -129,22 +136,18 @@ func TestPageUnsubscribedToldOnceInARace(t *testing.T) {
 		backTold  = "the Page is subscribed to vigie's app again: Meta sends its webhooks"
 		backOther = "the Page is subscribed to vigie's app again: another instance told the desk"
 	)
-	for i, c := range []struct {
+	for _, c := range []struct {
+		what         string
 		unsubscribed bool
 		told, other  string
 		alert        string
 		want         int
 	}{
-		{true, lostTold, lostOther, "not subscribed to the Page", 1},
-		{false, backTold, backOther, "subscribed to the Page again", 1},
-		{true, lostTold, lostOther, "not subscribed to the Page", 2},
+		{"the loss", true, lostTold, lostOther, "not subscribed to the Page", 1},
+		{"the return", false, backTold, backOther, "subscribed to the Page again", 1},
+		{"the second loss", true, lostTold, lostOther, "not subscribed to the Page", 2},
 	} {
-		settled := func() bool { return d.logged(c.told)+d.logged(c.other) >= c.want*2 }
-		d.atOnce(t, func() { g.unsubscribe(c.unsubscribed) }, settled)
-		testsync.Eventually(t, "both instances finding the change", settled)
-		if n := d.logged(c.told); n != c.want {
-			t.Fatalf("change %d: told by %d instances in all, want %d: logs:\n%s\n%s", i, n, c.want, d.logs[0], d.logs[1])
-		}
+		d.change(t, c.what, func() { g.unsubscribe(c.unsubscribed) }, func() int { return d.logged(c.told) }, c.other, c.want)
 		testsync.Eventually(t, "the desk told", func() bool { return d.told(c.alert) >= c.want })
 	}
 	if n, m := d.told("not subscribed to the Page"), d.told("subscribed to the Page again"); n != 2 || m != 1 {
@@ -167,24 +170,14 @@ func TestPageTokenToldOnceInARace(t *testing.T) {
 		taken        = "Meta takes vigie's page token again"
 		takenOther   = "Meta takes the page token again: another instance told the desk"
 	)
-	// change makes a change both instances find, and wants it told once
-	// in all, want times since the start.
-	change := func(what string, make func(), alert, other string, want int) {
-		t.Helper()
-		settled := func() bool { return d.told(alert)+d.logged(other) >= want*2 }
-		d.atOnce(t, make, settled)
-		testsync.Eventually(t, "both instances finding "+what, settled)
-		if n := d.told(alert); n != want {
-			t.Fatalf("%s: the desk told %d times in all, want %d: logs:\n%s\n%s", what, n, want, d.logs[0], d.logs[1])
-		}
-	}
-	change("the token refused", func() { g.expire(true) }, refused, refusedOther, 1)
+	told := func(alert string) func() int { return func() int { return d.told(alert) } }
+	d.change(t, "the token refused", func() { g.expire(true) }, told(refused), refusedOther, 1)
 
 	g.expire(false)
 	testsync.Eventually(t, "both instances finding the token taken", func() bool {
 		return d.logged("Meta takes the page token again: the desk is told once") >= 2
 	})
-	change("the trouble over", func() { d.clock.Step(11 * time.Minute) }, taken, takenOther, 1)
+	d.change(t, "the trouble over", func() { d.clock.Step(11 * time.Minute) }, told(taken), takenOther, 1)
 
-	change("the token refused again", func() { g.expire(true) }, refused, refusedOther, 2)
+	d.change(t, "the token refused again", func() { g.expire(true) }, told(refused), refusedOther, 2)
 }

@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -39,22 +38,7 @@ func TestAnotherPollerAllNight(t *testing.T) {
 		return call.Params.Get("chat_id") == itoa(deskChat.id) && strings.Contains(call.Params.Get("text"), "Another program polls Telegram with vigie's bot token")
 	}
 	// The other program, polling as any client of the Bot API does.
-	other, stopOther := context.WithCancel(context.Background())
-	var polling sync.WaitGroup
-	polling.Go(func() {
-		for other.Err() == nil {
-			u := f.srv.URL + "/bot" + f.token + "/getUpdates?" + url.Values{"timeout": {"2"}}.Encode()
-			req, _ := http.NewRequestWithContext(other, http.MethodPost, u, nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-			select {
-			case <-other.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { stopOther(); polling.Wait() })
+	stopOther := f.AnotherPoller()
 
 	f.waitFor("sendMessage", 1, conflictAlert)
 	if !strings.Contains(logs.String(), "another program polls Telegram with this bot's token") {
@@ -71,7 +55,6 @@ func TestAnotherPollerAllNight(t *testing.T) {
 	// The other program stops: vigie polls alone again (a message shows
 	// it), and one comes ten minutes later.
 	stopOther()
-	polling.Wait()
 	f.push(map[string]any{"message": message(group, 40, bob, t0, "alone again")})
 	for ev := testsync.Next(t, out); ev.Text != "alone again"; ev = testsync.Next(t, out) {
 	}
@@ -166,22 +149,7 @@ func TestAnotherPollerClockSteppedBack(t *testing.T) {
 	run(t, c, out)
 	f.waitFor("getUpdates", 1, nil)
 
-	other, stopOther := context.WithCancel(context.Background())
-	var polling sync.WaitGroup
-	polling.Go(func() {
-		for other.Err() == nil {
-			u := f.srv.URL + "/bot" + f.token + "/getUpdates?" + url.Values{"timeout": {"2"}}.Encode()
-			req, _ := http.NewRequestWithContext(other, http.MethodPost, u, nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-			select {
-			case <-other.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { stopOther(); polling.Wait() })
+	f.AnotherPoller()
 
 	testsync.Eventually(t, "the first 409", func() bool { return strings.Contains(logs.String(), "another getUpdates took this bot's updates") })
 	mu.Lock()
