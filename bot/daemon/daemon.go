@@ -107,11 +107,13 @@ type Config struct {
 	// a wave is over, when a refused page is tried again), the desk's rounds
 	// for the cards not posted yet, the morning report, the event tallies,
 	// the recent events' history, the memory store's sweeps, the
-	// verifications' deadlines and the log's refused requests (a line a
-	// minute for each route and reason). Network pacing and the process's own upkeep
+	// verifications' deadlines, the log's refused requests (a line a
+	// minute for each route and reason) and Telegram's poller conflicts
+	// (another program polling with the token: when the desk is told, and
+	// when they are over). Network pacing and the process's own upkeep
 	// keep the wall clock: network deadlines and rate limits, the shutdown's
 	// deadline, the sources' restarts, the leases (they follow Redis's own
-	// expiry), the platforms' clocks, the logs and their writer, the lanes'
+	// expiry), the platforms' other clocks, the logs and their writer, the lanes'
 	// idle timer, the mod-log's edit spacing, the FAQ's polls for taught
 	// wordings and the observer's crowded poll. Nil means time.Now.
 	Now func() time.Time

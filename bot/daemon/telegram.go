@@ -85,6 +85,7 @@ func telegramConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer,
 		Registerer:    reg,
 		Refusals:      cfg.refusals,
 		Topics:        topicKeeper(st),
+		Now:           cfg.clock(),
 	})
 	if err != nil {
 		return Connector{}, err

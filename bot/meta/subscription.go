@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/store"
 )
 
 // opSubscriptionCheck reads whether Meta sends the Page's webhooks to
@@ -120,7 +119,7 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 	c.sub.mu.Unlock()
 	switch {
 	case !subscribed && lost.IsZero():
-		if !c.firstToTell(ctx, page, subscriptionLost, now) {
+		if !c.firstToTell("subscription "+page, subscriptionLost, subscriptionBack, now) {
 			c.log.Info("the Page is not subscribed to vigie's app: another instance told the desk", "page", page)
 			return
 		}
@@ -131,7 +130,8 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 			"curl -X POST \"" + c.cfg.GraphURL + "/" + page + "/subscribed_apps\" -d subscribed_fields=" + subscribeFields + " -d access_token=$META_PAGE_TOKEN. " +
 			"Meta does not send again what was written meanwhile: look at it in Meta's tools.")
 	case subscribed && !lost.IsZero():
-		if !c.firstToTell(ctx, page, subscriptionBack, now) {
+		if !c.firstToTell("subscription "+page, subscriptionBack, subscriptionLost, now) {
+			c.log.Info("the Page is subscribed to vigie's app again: another instance told the desk", "page", page)
 			return
 		}
 		c.log.Info("the Page is subscribed to vigie's app again: Meta sends its webhooks", "page", page,
@@ -141,36 +141,11 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 	}
 }
 
-// The store's record of the desk told of the subscription
-// (Config.Answers): the instances on one store check it each, and the first
-// to find a change tells it, recording which (By: subscriptionLost or
-// subscriptionBack); the same change found by another within
-// subscriptionTold of it is not told again.
+// The states of the Page's subscription told to the desk (firstToTell).
 const (
-	subscriptionToldKey = "subscription told"
-	subscriptionLost    = "lost"
-	subscriptionBack    = "back"
-	subscriptionTold    = time.Hour
+	subscriptionLost = "lost"
+	subscriptionBack = "back"
 )
-
-// firstToTell reports whether this instance is the first, of those on the
-// store, to tell the change of page's subscription to state at now, and
-// records that it does; without a store, or when it does not answer, it
-// is. Two instances finding it at the same moment may both tell it.
-func (c *Connector) firstToTell(ctx context.Context, page, state string, now time.Time) bool {
-	if c.cfg.Answers == nil {
-		return true
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answersWait)
-	defer cancel()
-	if r, ok, err := c.cfg.Answers.Call(sctx, subscriptionToldKey+" "+page); err == nil && ok && r.By == state && now.Sub(r.At).Abs() < subscriptionTold {
-		return false
-	}
-	if err := c.cfg.Answers.KeepCall(sctx, subscriptionToldKey+" "+page, store.CallRecord{At: now, By: state}, subscriptionTold); err != nil {
-		c.log.Debug("the desk told of the subscription not recorded in the store", "err", err)
-	}
-	return true
-}
 
 // pageDelivered is told of a delivery about the Page: while the checks
 // found it unsubscribed, the subscription is read again now, since a

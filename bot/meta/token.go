@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,8 +18,9 @@ import (
 // app secret it is proved with, which stops all moderation of the Page and
 // the Instagram account; a permission missing for a kind of action on the
 // Page or on Instagram; and the end of each; and a rate limit longer than
-// vigie waits, once. Each trouble is said once, when
-// it starts, and its end once it held clear for clearFor (steady.go).
+// vigie waits, once. Each trouble is said once, when it starts, and its end
+// once it held clear for clearFor (steady.go); the token's and the rate
+// limit's once across the instances on the store.
 func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error) {
 	c.alert.Store(&alert)
 }
@@ -26,10 +28,26 @@ func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error
 // alertWait bounds the sending of one alert to the desk.
 const alertWait = 30 * time.Second
 
+// The states of the page token told to the desk (firstToTell): refused
+// (or its proof), or taken again.
+const (
+	credentialsRefused = "refused"
+	credentialsTaken   = "taken"
+)
+
 // credentialsChanged is the graph's changed: it queues the alert for the
-// desk, which Run sends. The Graph call that saw it is not held up.
+// desk, which Run sends, unless another instance on the store told it
+// (firstToTell). The Graph call that saw it is not held up by the desk.
 func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	if c.alert.Load() == nil {
+		return
+	}
+	state, other, was := credentialsTaken, credentialsRefused, "Meta takes the page token again"
+	if refused {
+		state, other, was = credentialsRefused, credentialsTaken, "Meta refuses the page token"
+	}
+	if !c.firstToTell("token "+cmp.Or(c.cfg.PageID, "me"), state, other, c.cfg.Now()) {
+		c.log.Info(was + ": another instance told the desk")
 		return
 	}
 	var text string

@@ -207,8 +207,8 @@ func TestPageUnsubscribedToldOnce(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
 		t.Cleanup(func() { cancel(); <-done })
-		// One after the other: two finding it at the same moment may
-		// both tell it.
+		// One after the other, each finding the loss told already
+		// (TestPageUnsubscribedToldOnceInARace has them at once).
 		testsync.Eventually(t, "the instance's first check", func() bool { return len(c.Facebook().Troubles()) == 1 })
 		instances = append(instances, instance{c, c.Handler()})
 	}

@@ -44,11 +44,24 @@ func (p *pollConflicts) trouble() string {
 		": the updates it takes are not judged by vigie; the last 409 Conflict at " + p.last.UTC().Format(time.RFC3339)
 }
 
+// clockBack moves the conflicts under way back with the clock, when now is
+// before the last (the clock was set back): how long they went on is kept,
+// and the quiet after them counts from now, rather than both waiting for
+// the clock to catch up. mu is held.
+func (p *pollConflicts) clockBack(now time.Time) {
+	if p.last.IsZero() || !now.Before(p.last) {
+		return
+	}
+	p.first = p.first.Add(now.Sub(p.last))
+	p.last = now
+}
+
 // pollConflict records a 409 from another getUpdates at now; once they have
 // gone on for conflictTell, the log and the desk are told, once.
 func (c *Client) pollConflict(now time.Time) {
 	p := &c.conflicts
 	p.mu.Lock()
+	p.clockBack(now)
 	if p.last.IsZero() || now.Sub(p.last) > conflictQuiet {
 		p.first, p.told = now, false
 	}
@@ -74,6 +87,7 @@ func (c *Client) pollConflict(now time.Time) {
 func (c *Client) pollTaken(now time.Time) {
 	p := &c.conflicts
 	p.mu.Lock()
+	p.clockBack(now)
 	if p.last.IsZero() || now.Sub(p.last) < conflictQuiet {
 		p.mu.Unlock()
 		return

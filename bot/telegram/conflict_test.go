@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -23,12 +22,12 @@ import (
 // one, the desk is told once that vigie gets every message again.
 func TestAnotherPollerAllNight(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, logs := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id})
 	// The night's clock moves by the poller's waits between polls, and by
 	// the test's steps.
 	var mu sync.Mutex
 	now := time.Unix(t0, 0)
-	c.conflictNow = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c, logs := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id, Now: clock})
 	step := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	c.pause = func(ctx context.Context, d time.Duration) bool { step(d); return ctx.Err() == nil }
 	out := make(chan bot.Event, 10)
@@ -39,22 +38,7 @@ func TestAnotherPollerAllNight(t *testing.T) {
 		return call.Params.Get("chat_id") == itoa(deskChat.id) && strings.Contains(call.Params.Get("text"), "Another program polls Telegram with vigie's bot token")
 	}
 	// The other program, polling as any client of the Bot API does.
-	other, stopOther := context.WithCancel(context.Background())
-	var polling sync.WaitGroup
-	polling.Go(func() {
-		for other.Err() == nil {
-			u := f.srv.URL + "/bot" + f.token + "/getUpdates?" + url.Values{"timeout": {"2"}}.Encode()
-			req, _ := http.NewRequestWithContext(other, http.MethodPost, u, nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				resp.Body.Close()
-			}
-			select {
-			case <-other.Done():
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	})
-	t.Cleanup(func() { stopOther(); polling.Wait() })
+	stopOther := f.AnotherPoller()
 
 	f.waitFor("sendMessage", 1, conflictAlert)
 	if !strings.Contains(logs.String(), "another program polls Telegram with this bot's token") {
@@ -71,7 +55,6 @@ func TestAnotherPollerAllNight(t *testing.T) {
 	// The other program stops: vigie polls alone again (a message shows
 	// it), and one comes ten minutes later.
 	stopOther()
-	polling.Wait()
 	f.push(map[string]any{"message": message(group, 40, bob, t0, "alone again")})
 	for ev := testsync.Next(t, out); ev.Text != "alone again"; ev = testsync.Next(t, out) {
 	}
@@ -119,10 +102,10 @@ func TestOneConflictIsNotTold(t *testing.T) {
 // messages sent to the webhook meanwhile were not judged.
 func TestWebhookSetOverThePoller(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id})
 	var mu sync.Mutex
 	now := time.Unix(t0, 0)
-	c.conflictNow = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c, _ := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id, Now: clock})
 	told := func(call apiCall) bool {
 		return call.Params.Get("chat_id") == itoa(deskChat.id) && strings.Contains(call.Params.Get("text"), "set a webhook for vigie's bot token")
 	}
@@ -137,5 +120,49 @@ func TestWebhookSetOverThePoller(t *testing.T) {
 	}
 	if n := f.count("sendMessage", told); n != 2 {
 		t.Errorf("%d alerts of the webhook set over the poller, want 2 (the first, and the one more than ten minutes later)", n)
+	}
+}
+
+// TestAnotherPollerClockSteppedBack: another program polls with vigie's
+// token, and the clock vigie runs on (Config.Now, the daemon's) is stepped
+// back an hour after the first 409, as a clock set right is. The conflicts
+// going on for a minute after the step are still told to the desk, once:
+// the step does not count against them, nor keep the alert an hour away.
+func TestAnotherPollerClockSteppedBack(t *testing.T) {
+	f := newFakeBotAPI(t)
+	var mu sync.Mutex
+	now := time.Unix(t0, 0)
+	var until time.Time // the clock stands once there
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	c, logs := newTestClient(t, f, Config{PollTimeout: 2 * time.Second, Chats: fixtureChats, DeskChat: deskChat.id, Now: clock})
+	// The clock moves by the poller's waits between polls, five minutes
+	// at most after the step.
+	c.pause = func(ctx context.Context, d time.Duration) bool {
+		mu.Lock()
+		if until.IsZero() || now.Before(until) {
+			now = now.Add(d)
+		}
+		mu.Unlock()
+		return ctx.Err() == nil
+	}
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	f.waitFor("getUpdates", 1, nil)
+
+	f.AnotherPoller()
+
+	testsync.Eventually(t, "the first 409", func() bool { return strings.Contains(logs.String(), "another getUpdates took this bot's updates") })
+	mu.Lock()
+	now = now.Add(-time.Hour)
+	until = now.Add(5 * time.Minute)
+	mu.Unlock()
+	conflictAlert := func(call apiCall) bool {
+		return call.Params.Get("chat_id") == itoa(deskChat.id) && strings.Contains(call.Params.Get("text"), "Another program polls Telegram with vigie's bot token")
+	}
+	testsync.Eventually(t, "the desk told of the other poller", func() bool { return f.Count("sendMessage", conflictAlert) >= 1 })
+	conflicts := f.Conflicts()
+	testsync.Eventually(t, "more conflicts", func() bool { return f.Conflicts() >= conflicts+10 })
+	if n := f.Count("sendMessage", conflictAlert); n != 1 {
+		t.Errorf("%d alerts of the other poller, want 1", n)
 	}
 }

@@ -239,7 +239,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				return fmt.Errorf("telegram: the token was refused: %w", err)
 			case http.StatusConflict:
 				if webhookConflict(err) {
-					c.webhookSet(c.conflictNow())
+					c.webhookSet(c.cfg.Now())
 					return fmt.Errorf("telegram: a webhook receives this bot's updates (a vigie in webhook mode?): %w", err)
 				}
 			}
@@ -259,7 +259,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 				// the desk once it goes on.
 				c.log.Warn("another getUpdates took this bot's updates: a second process polls with this token (two vigie, or a restart overlapping); polling again",
 					"err", err, "retry_in", wait)
-				c.pollConflict(c.conflictNow())
+				c.pollConflict(c.cfg.Now())
 			} else {
 				c.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
 			}
@@ -272,7 +272,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 		if c.link.Up(time.Now()) {
 			c.log.Info("Telegram reachable again: long polling recovered")
 		}
-		c.pollTaken(c.conflictNow())
+		c.pollTaken(c.cfg.Now())
 		if len(raws) == 0 {
 			// No update, well before the long poll's end: the server (a
 			// proxy, a self-hosted or test server) does not hold the poll.

@@ -103,6 +103,10 @@ type Config struct {
 	// renamed, shared by the instances and kept across restarts: Telegram
 	// tells a rename once, and shows a topic's first name in its messages.
 	Topics store.TopicKeeper
+	// Now is the clock of the poller's conflicts with another program on
+	// the token: how long they went on, how long none came. The daemon
+	// gives its own (bot/daemon's Config.Now). Nil means time.Now.
+	Now func() time.Time
 }
 
 // Client is vigie's Telegram bot: a bot.Source, a platform with the Deleter,
@@ -214,9 +218,8 @@ type Client struct {
 	// Telegram last said (Troubles).
 	troubles troubles
 	// conflicts are the 409s of another program polling with the token
-	// (conflict.go), on conflictNow's clock.
-	conflicts   pollConflicts
-	conflictNow func() time.Time
+	// (conflict.go), on Config.Now's clock.
+	conflicts pollConflicts
 	// hookWatch is what the checks of the webhook found (CheckWebhook).
 	hookWatch webhookWatch
 }
@@ -300,6 +303,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	cms, err := parseCMs(cfg.CMs)
 	if err != nil {
 		return nil, err
@@ -338,7 +344,6 @@ func New(cfg Config) (*Client, error) {
 		busyTold:     newRefusals(time.Now),
 		pause:        sleep,
 		inboxNow:     time.Now,
-		conflictNow:  time.Now,
 		handOnWait:   handOnWait,
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)

@@ -817,6 +817,32 @@ func (f *Server) Conflicts() int {
 	return f.conflicts
 }
 
+// AnotherPoller has another program poll with the token (a second vigie
+// left running, a test, another bot given it), as any client of the Bot
+// API does: a getUpdates waiting 2 seconds, then the next 20 ms later,
+// until stop, which returns once it stopped (at the latest when the test
+// ends).
+func (f *Server) AnotherPoller() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var polling sync.WaitGroup
+	polling.Go(func() {
+		for ctx.Err() == nil {
+			u := f.HTTP.URL + "/bot" + Token + "/getUpdates?" + url.Values{"timeout": {"2"}}.Encode()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+	stop = func() { cancel(); polling.Wait() }
+	f.t.Cleanup(stop)
+	return stop
+}
+
 // SetTrouble changes how the Bot API misbehaves (nil: it does not): trouble
 // may answer a call (but getUpdates) with an error status and body instead,
 // or hang it.
