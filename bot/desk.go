@@ -357,6 +357,40 @@ func CardPressed(ctx context.Context) (CardRef, bool) {
 	return ref, ok
 }
 
+type cardLostKey struct{}
+
+type cardLost struct {
+	ref  CardRef
+	lost func(outcome, note string, err error)
+}
+
+// WithCardLost gives Decide what to call when the card at ref, whose button
+// was pressed, does not show the decision and will not: its platform
+// refused the edit for good (the card deleted, or too old to edit), or did
+// not take it in the time a card's edit is given. outcome is the case's
+// decision as the card would have shown it, note what it would have said
+// under it, err why it does not. It is called at each edit of the case's
+// cards that fails on that one: as Decide shows the decision, and as its
+// carrying out goes on after Decide returned (ErrStillTrying), so lost
+// must not depend on the press's context being alive, and says each new
+// note once. The desk tells the presser there, since the card pressed is
+// where they look for the outcome.
+func WithCardLost(ctx context.Context, ref CardRef, lost func(outcome, note string, err error)) context.Context {
+	if ref.Message == "" || lost == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, cardLostKey{}, cardLost{ref: ref, lost: lost})
+}
+
+// CardLost is what WithCardLost put in ctx for the card at ref, nil for
+// another card or none.
+func CardLost(ctx context.Context, ref CardRef) func(outcome, note string, err error) {
+	if l, ok := ctx.Value(cardLostKey{}).(cardLost); ok && l.ref == ref {
+		return l.lost
+	}
+	return nil
+}
+
 // DeskCommands is what every desk needs from the rest of vigie to decide cases
 // and answer the CMs' commands. The texts returned are shown to the CM as they are.
 type DeskCommands interface {

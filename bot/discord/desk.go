@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -589,7 +590,9 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	if i.Message != nil {
 		// A card older than its case names an older case of the same id.
 		dctx = bot.WithCardPosted(dctx, snowflakeTime(i.Message.ID))
-		dctx = bot.WithCardPressed(dctx, bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID})
+		ref := bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID}
+		dctx = bot.WithCardPressed(dctx, ref)
+		dctx = bot.WithCardLost(dctx, ref, c.cardLost(ctx, i, caseID))
 	}
 	card, err := cmds.Decide(dctx, d)
 	// The moderator still hears how it went when carrying it out used up the
@@ -649,11 +652,64 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 
 // followup tells the presser something after the deferred answer.
 func (c *Client) followup(ctx context.Context, i *discordgo.Interaction, text string) {
+	if err := c.sendFollowup(ctx, i, text); err != nil {
+		c.log.Warn("cannot answer a button press", "err", err)
+	}
+}
+
+func (c *Client) sendFollowup(ctx context.Context, i *discordgo.Interaction, text string) error {
 	_, err := c.sess.FollowupMessageCreate(i, false, &discordgo.WebhookParams{
 		Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions,
 	}, opts(ctx)...)
 	if err != nil {
-		c.log.Warn("cannot answer a button press", "err", c.classify(ctx, "", err))
+		return c.classify(ctx, "", err)
+	}
+	return nil
+}
+
+// interactionTokenLife is how long Discord takes follow-ups on an
+// interaction's token: 15 minutes, less a margin for the clocks.
+const interactionTokenLife = 14 * time.Minute
+
+// cardLost tells the presser of a card's button how the case's decision
+// stands when the card cannot show it (deleted, or Discord will not edit
+// it): see bot.WithCardLost. A follow-up only the presser sees while the
+// press's token lasts; after it, or when the follow-up is refused, a
+// message in the card's channel naming them. Each thing to say is said
+// once, and nothing is tried again: the card is gone.
+func (c *Client) cardLost(ctx context.Context, i *discordgo.Interaction, caseID string) func(outcome, note string, err error) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	u, _ := presser(i)
+	return func(outcome, note string, err error) {
+		text := fmt.Sprintf("Case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. `vigie cases show %s` shows the case.",
+			caseID, outcomeLabel(outcome), err, caseID)
+		if note != "" {
+			text += "\n" + md(note)
+		}
+		mu.Lock()
+		again := said[text]
+		said[text] = true
+		mu.Unlock()
+		if again {
+			return
+		}
+		rctx, cancel := reportContext(ctx)
+		defer cancel()
+		if c.discordNow().Sub(snowflakeTime(i.ID)) < interactionTokenLife {
+			ferr := c.sendFollowup(rctx, i, text)
+			if ferr == nil {
+				return
+			}
+			c.log.Warn("cannot tell a presser their card is gone, by a follow-up: said in the channel", "case", caseID, "err", ferr)
+		}
+		if u != nil {
+			text = shownName(displayName(u, i.Member)) + ": " + text
+		}
+		_, serr := c.sess.ChannelMessageSendComplex(i.ChannelID, &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}, opts(rctx)...)
+		if serr != nil {
+			c.log.Warn("cannot tell a presser their card is gone", "case", caseID, "channel", i.ChannelID, "err", c.classify(rctx, "", serr))
+		}
 	}
 }
 
