@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -643,6 +644,10 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
+	if cb.Message != nil && cb.Message.Chat != nil {
+		ref := bot.CardRef{Platform: Platform, Chat: itoa(cb.Message.Chat.ID), Message: strconv.Itoa(cb.Message.MessageID)}
+		dctx = bot.WithCardLost(dctx, ref, c.cardLost(ctx, cb, caseID))
+	}
 	r := c.decide(dctx, cmds, d)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
@@ -656,6 +661,34 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	}
 	if !r.done && !r.quiet {
 		tell(lowerFirst(r.text))
+	}
+}
+
+// cardLost tells the presser of a card's button how the case's decision
+// stands when the card cannot show it (deleted, or Telegram will not edit
+// it any more: "message to edit not found", "message can't be edited"):
+// see bot.WithCardLost. A message in the chat answering the card (sent
+// without it when it is gone), each thing to say once; the card's edit is
+// not tried again.
+func (c *Client) cardLost(ctx context.Context, cb *tgbotapi.CallbackQuery, caseID string) func(outcome, note string, err error) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	return func(outcome, note string, err error) {
+		text := fmt.Sprintf("case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. vigie cases show %s shows the case.",
+			caseID, outcomeLabel(outcome), err, caseID)
+		if note != "" {
+			text += "\n" + note
+		}
+		mu.Lock()
+		again := said[text]
+		said[text] = true
+		mu.Unlock()
+		if again {
+			return
+		}
+		rctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellPress(rctx, cb, text)
 	}
 }
 
