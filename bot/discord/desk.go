@@ -640,9 +640,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		text = renderCard(card, name, "")
 	}
 	// Commands that keep the cards showed the decision on every card of the
-	// case, this one included; a case decided before is shown on the card
-	// pressed, which may not say it yet.
-	if _, shown := cmds.(bot.CardBook); i.Message == nil || shown && !errors.Is(err, bot.ErrDecided) {
+	// case, this one included. A case decided before is left to the process
+	// that decided it, which shows on its cards how its carrying out goes
+	// and ends: a late press writing the case again would drop what the
+	// card says under the decision ("⚠️ Not carried out", how long a ban
+	// lasts), and say done what is not.
+	if _, shown := cmds.(bot.CardBook); i.Message == nil || shown {
 		return
 	}
 	if err := c.editCard(ctx, i.ChannelID, i.Message.ID, text, []discordgo.MessageComponent{}); err != nil {
