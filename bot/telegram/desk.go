@@ -737,8 +737,11 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return ""
 	}
 	// Commands that keep the cards showed the decision on every card of the
-	// case, this one included; a case decided before is shown on the card
-	// pressed, which may not say it yet.
+	// case, this one included. A case decided before is left to the process
+	// that decided it, which shows on its cards how its carrying out goes
+	// and ends: a late press writing the case again would drop what the
+	// card says under the decision ("⚠️ Not carried out", how long a ban
+	// lasts), and say done what is not.
 	_, shown := cmds.(bot.CardBook)
 	var other *bot.CommunityError
 	var wait *bot.WaitError
@@ -748,7 +751,7 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return decision{text: "Sorry, " + other.Error() + ".", alert: true}
 	case errors.Is(err, bot.ErrDecided):
 		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, c.deciderName(ctx, card.DecidedBy, ""), outcomeLabel(card.Outcome)), alert: true}
-		if card.Decided() {
+		if card.Decided() && !shown {
 			r.show, r.html = true, c.card(ctx, card, name(), "")
 		}
 		return r
