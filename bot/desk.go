@@ -234,6 +234,23 @@ func DeciderName(ctx context.Context) string {
 	return s
 }
 
+// ErrUnknownCase is what DeskCommands.Decide wraps when the store knows no
+// case of the id a button names: it was forgotten (a case lives 90 days
+// after its last change in Redis), or the card is from before the store
+// was emptied (a restart on the memory store, Redis's data lost), or
+// another vigie's with a store of its own posted it. Nothing was done; the
+// card's buttons can only ever say so again.
+var ErrUnknownCase = errors.New("not found")
+
+// UnknownCaseText is what a desk tells the CM who pressed a button of a
+// case the store does not know (ErrUnknownCase); queue is the desk's
+// command that lists the open cases.
+func UnknownCaseText(caseID, queue string) string {
+	return "Nothing was done: vigie does not know case " + caseID + ". Its store forgets a case 90 days after its last change, " +
+		"and a card from before the store was emptied (a restart on the memory store, Redis's data lost), or posted by another vigie " +
+		"with a store of its own, names a case it does not have. The card's buttons are taken off; " + queue + " lists the open cases."
+}
+
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 

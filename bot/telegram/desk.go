@@ -635,7 +635,11 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			case errors.As(err, &other):
 				tell("sorry, " + other.Error() + ".")
 				return
-			case err != nil: // a stale card, a case the store does not know
+			case errors.Is(err, bot.ErrUnknownCase):
+				c.dropButtons(ctx, chat, cb.Message.MessageID, caseID)
+				tell(lowerFirst(bot.UnknownCaseText(caseID, "/queue")))
+				return
+			case err != nil: // a stale card
 				tell(fmt.Sprintf("could not answer the author of case %s: %v", caseID, err))
 				return
 			}
@@ -659,8 +663,22 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			}
 		}
 	}
+	if r.unknown && cb.Message != nil && cb.Message.Chat != nil {
+		c.dropButtons(ctx, cb.Message.Chat.ID, cb.Message.MessageID, caseID)
+	}
 	if !r.done && !r.quiet {
 		tell(lowerFirst(r.text))
+	}
+}
+
+// dropButtons takes the buttons off a card, leaving its text: one whose
+// case the store does not know, whose every press would do nothing.
+func (c *Client) dropButtons(ctx context.Context, chat int64, msg int, caseID string) {
+	// Without reply_markup, Telegram takes the buttons off.
+	_, err := c.call(ctx, "", "editMessageReplyMarkup", tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg)})
+	var ae *APIError
+	if err != nil && !(errors.As(err, &ae) && strings.Contains(ae.Description, "message is not modified")) {
+		c.log.Warn("cannot take the buttons off a card of a case vigie does not know", "case", caseID, "chat", chat, "message", msg, "err", err)
 	}
 }
 
@@ -722,6 +740,9 @@ type decision struct {
 	alert bool   // worth a dialog rather than a toast
 	show  bool   // html is the card as it now stands, to show on the card pressed
 	html  string
+	// unknown says the store knows no such case: the card's buttons, which
+	// can only say it again, are taken off.
+	unknown bool
 }
 
 func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) decision {
@@ -768,6 +789,8 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 	case err != nil && card.Decided():
 		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
 			show: !shown, html: c.card(ctx, card, name(), "⚠️ Not carried out: "+err.Error())}
+	case errors.Is(err, bot.ErrUnknownCase):
+		return decision{text: bot.UnknownCaseText(d.CaseID, "/queue"), alert: true, unknown: true}
 	case err != nil:
 		return decision{text: fmt.Sprintf("Could not decide case %s: %v", d.CaseID, err), alert: true}
 	}
