@@ -630,6 +630,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		text = renderCard(card, name, "⏳ Being carried out: the platform is slow to answer.")
 	case err != nil && card.Decided():
 		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
+	case errors.Is(err, bot.ErrUnknownCase):
+		c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue"))
+		if i.Message != nil {
+			c.dropButtons(ctx, i.ChannelID, i.Message.ID, caseID)
+		}
+		return
 	case err != nil:
 		c.followup(ctx, i, fmt.Sprintf("Could not decide case %s: %v", caseID, err))
 		return
@@ -650,6 +656,20 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 	if err := c.editCard(ctx, i.ChannelID, i.Message.ID, text, []discordgo.MessageComponent{}); err != nil {
 		c.log.Warn("cannot update the case card", "case", caseID, "err", err)
+	}
+}
+
+// dropButtons takes the buttons off a card, leaving its text: one whose
+// case the store does not know, whose every press would do nothing.
+func (c *Client) dropButtons(ctx context.Context, channel, message, caseID string) {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	endpoint := discordgo.EndpointChannelMessage(channel, message)
+	_, err := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{"components": []discordgo.MessageComponent{}},
+		discordgo.EndpointChannelMessage(channel, ""), opts(ctx)...)
+	if err != nil {
+		c.log.Warn("cannot take the buttons off a card of a case vigie does not know", "case", caseID, "channel", channel, "message", message,
+			"err", c.classify(ctx, "edit", err))
 	}
 }
 
