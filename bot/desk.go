@@ -248,8 +248,12 @@ var ErrUnknownCase = errors.New("not found")
 func UnknownCaseText(caseID, queue string) string {
 	return "Nothing was done: vigie does not know case " + caseID + ". Its store forgets a case 90 days after its last change, " +
 		"and a card from before the store was emptied (a restart on the memory store, Redis's data lost), or posted by another vigie " +
-		"with a store of its own, names a case it does not have. The card's buttons are taken off; " + queue + " lists the open cases."
+		"with a store of its own, names a case it does not have. " + queue + " lists the open cases."
 }
+
+// ButtonsTakenOff follows UnknownCaseText when the desk took the buttons
+// off the card pressed.
+const ButtonsTakenOff = " The card's buttons are taken off."
 
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")

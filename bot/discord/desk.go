@@ -631,10 +631,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	case err != nil && card.Decided():
 		text = renderCard(card, name, "⚠️ Not carried out: "+err.Error())
 	case errors.Is(err, bot.ErrUnknownCase):
-		c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue"))
-		if i.Message != nil {
-			c.dropButtons(ctx, i.ChannelID, i.Message.ID, caseID)
+		if i.Message == nil {
+			c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue"))
+			return
 		}
+		c.dropButtons(ctx, i.ChannelID, i.Message.ID, caseID)
+		c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue")+bot.ButtonsTakenOff)
 		return
 	case err != nil:
 		c.followup(ctx, i, fmt.Sprintf("Could not decide case %s: %v", caseID, err))

@@ -19,7 +19,7 @@ func TestPressForACaseVigieDoesNotKnow(t *testing.T) {
 	card := snowflake(time.Now(), 5)
 	id := snowflake(time.Now(), 81)
 	w.f.Dispatch("INTERACTION_CREATE", press(id, cm, card, customID(caseID, "ban")))
-	if got := told(t, w.f, id); !strings.Contains(got, "Nothing was done: vigie does not know case "+caseID) || !strings.Contains(got, "/vigie queue lists the open cases") {
+	if got := told(t, w.f, id); !strings.Contains(got, "Nothing was done: vigie does not know case "+caseID) || !strings.Contains(got, "/vigie queue lists the open cases. The card's buttons are taken off.") {
 		t.Errorf("told %q", got)
 	}
 	drop := w.f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+card, 1, nil)

@@ -637,7 +637,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 				return
 			case errors.Is(err, bot.ErrUnknownCase):
 				c.dropButtons(ctx, chat, cb.Message.MessageID, caseID)
-				tell(lowerFirst(bot.UnknownCaseText(caseID, "/queue")))
+				tell(lowerFirst(bot.UnknownCaseText(caseID, "/queue") + bot.ButtonsTakenOff))
 				return
 			case err != nil: // a stale card
 				tell(fmt.Sprintf("could not answer the author of case %s: %v", caseID, err))
@@ -665,6 +665,7 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 	}
 	if r.unknown && cb.Message != nil && cb.Message.Chat != nil {
 		c.dropButtons(ctx, cb.Message.Chat.ID, cb.Message.MessageID, caseID)
+		r.text += bot.ButtonsTakenOff
 	}
 	if !r.done && !r.quiet {
 		tell(lowerFirst(r.text))

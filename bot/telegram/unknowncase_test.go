@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestPressForACaseVigieDoesNotKnow(t *testing.T) {
 			told := f.waitFor("sendMessage", 1, func(m apiCall) bool {
 				return inChat(deskChat.id)(m) && strings.Contains(m.Params.Get("text"), caseID)
 			})
-			if got := told.Params.Get("text"); !strings.Contains(got, "nothing was done: vigie does not know case "+caseID) || !strings.Contains(got, "/queue lists the open cases") {
+			if got := html.UnescapeString(told.Params.Get("text")); !strings.Contains(got, "nothing was done: vigie does not know case "+caseID) || !strings.Contains(got, "/queue lists the open cases. The card's buttons are taken off.") {
 				t.Errorf("told %q", got)
 			}
 			drop := f.waitFor("editMessageReplyMarkup", 1, func(m apiCall) bool { return m.Params.Get("message_id") == strconv.Itoa(msg) })
