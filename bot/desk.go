@@ -234,6 +234,27 @@ func DeciderName(ctx context.Context) string {
 	return s
 }
 
+// ErrUnknownCase is what DeskCommands.Decide wraps when the store knows no
+// case of the id a button names: it was forgotten (a case lives 90 days
+// after its last change in Redis), or the card is from before the store
+// was emptied (a restart on the memory store, Redis's data lost), or
+// another vigie's with a store of its own posted it. Nothing was done; the
+// card's buttons can only ever say so again.
+var ErrUnknownCase = errors.New("not found")
+
+// UnknownCaseText is what a desk tells the CM who pressed a button of a
+// case the store does not know (ErrUnknownCase); queue is the desk's
+// command that lists the open cases.
+func UnknownCaseText(caseID, queue string) string {
+	return "Nothing was done: vigie does not know case " + caseID + ". Its store forgets a case 90 days after its last change, " +
+		"and a card from before the store was emptied (a restart on the memory store, Redis's data lost), or posted by another vigie " +
+		"with a store of its own, names a case it does not have. " + queue + " lists the open cases."
+}
+
+// ButtonsTakenOff follows UnknownCaseText when the desk took the buttons
+// off the card pressed.
+const ButtonsTakenOff = " The card's buttons are taken off."
+
 // ErrDecided is what DeskCommands.Decide wraps when the case was decided before.
 var ErrDecided = errors.New("case already decided")
 
@@ -355,6 +376,40 @@ func WithCardPressed(ctx context.Context, ref CardRef) context.Context {
 func CardPressed(ctx context.Context) (CardRef, bool) {
 	ref, ok := ctx.Value(cardPressedKey{}).(CardRef)
 	return ref, ok
+}
+
+type cardLostKey struct{}
+
+type cardLost struct {
+	ref  CardRef
+	lost func(outcome, note string, err error)
+}
+
+// WithCardLost gives Decide what to call when the card at ref, whose button
+// was pressed, does not show the decision and will not: its platform
+// refused the edit for good (the card deleted, or too old to edit), or did
+// not take it in the time a card's edit is given. outcome is the case's
+// decision as the card would have shown it, note what it would have said
+// under it, err why it does not. It is called at each edit of the case's
+// cards that fails on that one: as Decide shows the decision, and as its
+// carrying out goes on after Decide returned (ErrStillTrying), so lost
+// must not depend on the press's context being alive, and says each new
+// note once. The desk tells the presser there, since the card pressed is
+// where they look for the outcome.
+func WithCardLost(ctx context.Context, ref CardRef, lost func(outcome, note string, err error)) context.Context {
+	if ref.Message == "" || lost == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, cardLostKey{}, cardLost{ref: ref, lost: lost})
+}
+
+// CardLost is what WithCardLost put in ctx for the card at ref, nil for
+// another card or none.
+func CardLost(ctx context.Context, ref CardRef) func(outcome, note string, err error) {
+	if l, ok := ctx.Value(cardLostKey{}).(cardLost); ok && l.ref == ref {
+		return l.lost
+	}
+	return nil
 }
 
 // DeskCommands is what every desk needs from the rest of vigie to decide cases

@@ -88,6 +88,10 @@ func (m *Moderator) editCard(ctx context.Context, ref bot.CardRef, c store.Case,
 		msg = "a card does not show the case's decision: its desk is off here"
 	}
 	m.log.Warn(msg, "case", c.ID, "platform", ref.Platform, "chat", ref.Chat, "message", ref.Message, "err", err)
+	if lost := bot.CardLost(ctx, ref); lost != nil {
+		// The presser looks at that card for the outcome: the desk tells them.
+		lost(c.Outcome, note, err)
+	}
 }
 
 // cardEditWait bounds the retries of one card's edit.

@@ -16,8 +16,9 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
-// ErrNotFound is returned for a case id the store does not know.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned for a case id the store does not know: the desks
+// know it as bot.ErrUnknownCase.
+var ErrNotFound = bot.ErrUnknownCase
 
 // CounterOp is one sliding-window counter an event touches.
 type CounterOp struct {

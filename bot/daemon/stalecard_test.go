@@ -85,9 +85,10 @@ func TestPressOnATelegramCardOlderThanItsCase(t *testing.T) {
 		})
 		return text
 	}
-	stale := "another case that had the same id"
+	stale, staleReply := "another case that had the same id", "could not answer the author of case "+eveCase
 	if frankCase != eveCase {
-		stale = "not found"
+		stale = "vigie does not know case " + eveCase
+		staleReply = stale
 	}
 
 	// Ban on Eve's card names Frank's case.
@@ -95,7 +96,7 @@ func TestPressOnATelegramCardOlderThanItsCase(t *testing.T) {
 	told(eveCard, stale)
 	// Reply on it: no prompt, since the answer would go to Frank.
 	press("cb-old-reply", eveCard, lastNight, "v1:"+eveCase+":reply")
-	told(eveCard, "could not answer the author of case "+eveCase)
+	told(eveCard, staleReply)
 	if n := len(find(api, "sendMessage", "text", "answer this message with the text to send")); n != 0 {
 		t.Errorf("%d reply prompts for a card of another case", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -650,7 +651,9 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	if i.Message != nil {
 		// A card older than its case names an older case of the same id.
 		dctx = bot.WithCardPosted(dctx, snowflakeTime(i.Message.ID))
-		dctx = bot.WithCardPressed(dctx, bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID})
+		ref := bot.CardRef{Platform: Platform, Chat: i.ChannelID, Message: i.Message.ID}
+		dctx = bot.WithCardPressed(dctx, ref)
+		dctx = bot.WithCardLost(dctx, ref, c.cardLost(ctx, i, caseID))
 	}
 	card, err := cmds.Decide(dctx, d)
 	// The moderator still hears how it went when carrying it out used up the
@@ -688,6 +691,14 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		text = renderCard(card, n, "⏳ Being carried out: the platform is slow to answer.")
 	case err != nil && card.Decided():
 		text = renderCard(card, n, "⚠️ Not carried out: "+err.Error())
+	case errors.Is(err, bot.ErrUnknownCase):
+		if i.Message == nil {
+			c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue"))
+			return
+		}
+		c.dropButtons(ctx, i.ChannelID, i.Message.ID, caseID)
+		c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue")+bot.ButtonsTakenOff)
+		return
 	case err != nil:
 		c.followup(ctx, i, fmt.Sprintf("Could not decide case %s: %v", caseID, err))
 		return
@@ -698,9 +709,12 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		text = renderCard(card, n, "")
 	}
 	// Commands that keep the cards showed the decision on every card of the
-	// case, this one included; a case decided before is shown on the card
-	// pressed, which may not say it yet.
-	if _, shown := cmds.(bot.CardBook); i.Message == nil || shown && !errors.Is(err, bot.ErrDecided) {
+	// case, this one included. A case decided before is left to the process
+	// that decided it, which shows on its cards how its carrying out goes
+	// and ends: a late press writing the case again would drop what the
+	// card says under the decision ("⚠️ Not carried out", how long a ban
+	// lasts), and say done what is not.
+	if _, shown := cmds.(bot.CardBook); i.Message == nil || shown {
 		return
 	}
 	if err := c.editCard(ctx, i.ChannelID, i.Message.ID, text, []discordgo.MessageComponent{}); err != nil {
@@ -708,13 +722,80 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	}
 }
 
+// dropButtons takes the buttons off a card, leaving its text: one whose
+// case the store does not know, whose every press would do nothing.
+func (c *Client) dropButtons(ctx context.Context, channel, message, caseID string) {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	endpoint := discordgo.EndpointChannelMessage(channel, message)
+	_, err := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{"components": []discordgo.MessageComponent{}},
+		discordgo.EndpointChannelMessage(channel, ""), opts(ctx)...)
+	if err != nil {
+		c.log.Warn("cannot take the buttons off a card of a case vigie does not know", "case", caseID, "channel", channel, "message", message,
+			"err", c.classify(ctx, "edit", err))
+	}
+}
+
 // followup tells the presser something after the deferred answer.
 func (c *Client) followup(ctx context.Context, i *discordgo.Interaction, text string) {
+	if err := c.sendFollowup(ctx, i, text); err != nil {
+		c.log.Warn("cannot answer a button press", "err", err)
+	}
+}
+
+func (c *Client) sendFollowup(ctx context.Context, i *discordgo.Interaction, text string) error {
 	_, err := c.sess.FollowupMessageCreate(i, false, &discordgo.WebhookParams{
 		Content: truncate(text, 2000), Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions,
 	}, opts(ctx)...)
 	if err != nil {
-		c.log.Warn("cannot answer a button press", "err", c.classify(ctx, "", err))
+		return c.classify(ctx, "", err)
+	}
+	return nil
+}
+
+// interactionTokenLife is how long Discord takes follow-ups on an
+// interaction's token: 15 minutes, less a margin for the clocks.
+const interactionTokenLife = 14 * time.Minute
+
+// cardLost tells the presser of a card's button how the case's decision
+// stands when the card cannot show it (deleted, or Discord will not edit
+// it): see bot.WithCardLost. A follow-up only the presser sees while the
+// press's token lasts; after it, or when the follow-up is refused, a
+// message in the card's channel naming them. Each thing to say is said
+// once, and nothing is tried again: the card is gone.
+func (c *Client) cardLost(ctx context.Context, i *discordgo.Interaction, caseID string) func(outcome, note string, err error) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	u, _ := presser(i)
+	return func(outcome, note string, err error) {
+		text := fmt.Sprintf("Case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. `vigie cases show %s` shows the case.",
+			caseID, outcomeLabel(outcome), err, caseID)
+		if note != "" {
+			text += "\n" + md(note)
+		}
+		mu.Lock()
+		again := said[text]
+		said[text] = true
+		mu.Unlock()
+		if again {
+			return
+		}
+		rctx, cancel := reportContext(ctx)
+		defer cancel()
+		if c.discordNow().Sub(snowflakeTime(i.ID)) < interactionTokenLife {
+			ferr := c.sendFollowup(rctx, i, text)
+			if ferr == nil {
+				return
+			}
+			c.log.Warn("cannot tell a presser their card is gone, by a follow-up: said in the channel", "case", caseID, "err", ferr)
+		}
+		if u != nil {
+			text = shownName(displayName(u, i.Member)) + ": " + text
+		}
+		_, serr := c.sess.ChannelMessageSendComplex(i.ChannelID, &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}, opts(rctx)...)
+		if serr != nil {
+			c.log.Warn("cannot tell a presser their card is gone", "case", caseID, "channel", i.ChannelID, "err", c.classify(rctx, "", serr))
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -634,7 +635,11 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			case errors.As(err, &other):
 				tell("sorry, " + other.Error() + ".")
 				return
-			case err != nil: // a stale card, a case the store does not know
+			case errors.Is(err, bot.ErrUnknownCase):
+				c.dropButtons(ctx, chat, cb.Message.MessageID, caseID)
+				tell(lowerFirst(bot.UnknownCaseText(caseID, "/queue") + bot.ButtonsTakenOff))
+				return
+			case err != nil: // a stale card
 				tell(fmt.Sprintf("could not answer the author of case %s: %v", caseID, err))
 				return
 			}
@@ -643,6 +648,10 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 		return
 	}
 	d.CaseID, d.By, d.ByName = caseID, cmID(cb.From), fullName(cb.From)
+	if cb.Message != nil && cb.Message.Chat != nil {
+		ref := bot.CardRef{Platform: Platform, Chat: itoa(cb.Message.Chat.ID), Message: strconv.Itoa(cb.Message.MessageID)}
+		dctx = bot.WithCardLost(dctx, ref, c.cardLost(ctx, cb, caseID))
+	}
 	r := c.decide(dctx, cmds, d)
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
@@ -654,8 +663,51 @@ func (c *Client) handleCallback(ctx context.Context, cb *tgbotapi.CallbackQuery)
 			}
 		}
 	}
+	if r.unknown && cb.Message != nil && cb.Message.Chat != nil {
+		c.dropButtons(ctx, cb.Message.Chat.ID, cb.Message.MessageID, caseID)
+		r.text += bot.ButtonsTakenOff
+	}
 	if !r.done && !r.quiet {
 		tell(lowerFirst(r.text))
+	}
+}
+
+// dropButtons takes the buttons off a card, leaving its text: one whose
+// case the store does not know, whose every press would do nothing.
+func (c *Client) dropButtons(ctx context.Context, chat int64, msg int, caseID string) {
+	// Without reply_markup, Telegram takes the buttons off.
+	_, err := c.call(ctx, "", "editMessageReplyMarkup", tgbotapi.Params{"chat_id": itoa(chat), "message_id": strconv.Itoa(msg)})
+	var ae *APIError
+	if err != nil && !(errors.As(err, &ae) && strings.Contains(ae.Description, "message is not modified")) {
+		c.log.Warn("cannot take the buttons off a card of a case vigie does not know", "case", caseID, "chat", chat, "message", msg, "err", err)
+	}
+}
+
+// cardLost tells the presser of a card's button how the case's decision
+// stands when the card cannot show it (deleted, or Telegram will not edit
+// it any more: "message to edit not found", "message can't be edited"):
+// see bot.WithCardLost. A message in the chat answering the card (sent
+// without it when it is gone), each thing to say once; the card's edit is
+// not tried again.
+func (c *Client) cardLost(ctx context.Context, cb *tgbotapi.CallbackQuery, caseID string) func(outcome, note string, err error) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	return func(outcome, note string, err error) {
+		text := fmt.Sprintf("case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. vigie cases show %s shows the case.",
+			caseID, outcomeLabel(outcome), err, caseID)
+		if note != "" {
+			text += "\n" + note
+		}
+		mu.Lock()
+		again := said[text]
+		said[text] = true
+		mu.Unlock()
+		if again {
+			return
+		}
+		rctx, cancel := reportContext(ctx)
+		defer cancel()
+		c.tellPress(rctx, cb, text)
 	}
 }
 
@@ -689,6 +741,9 @@ type decision struct {
 	alert bool   // worth a dialog rather than a toast
 	show  bool   // html is the card as it now stands, to show on the card pressed
 	html  string
+	// unknown says the store knows no such case: the card's buttons, which
+	// can only say it again, are taken off.
+	unknown bool
 }
 
 func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) decision {
@@ -704,8 +759,11 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return ""
 	}
 	// Commands that keep the cards showed the decision on every card of the
-	// case, this one included; a case decided before is shown on the card
-	// pressed, which may not say it yet.
+	// case, this one included. A case decided before is left to the process
+	// that decided it, which shows on its cards how its carrying out goes
+	// and ends: a late press writing the case again would drop what the
+	// card says under the decision ("⚠️ Not carried out", how long a ban
+	// lasts), and say done what is not.
 	_, shown := cmds.(bot.CardBook)
 	var other *bot.CommunityError
 	var wait *bot.WaitError
@@ -715,7 +773,7 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return decision{text: "Sorry, " + other.Error() + ".", alert: true}
 	case errors.Is(err, bot.ErrDecided):
 		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, c.deciderName(ctx, card.DecidedBy, ""), outcomeLabel(card.Outcome)), alert: true}
-		if card.Decided() {
+		if card.Decided() && !shown {
 			r.show, r.html = true, c.card(ctx, card, name(), "")
 		}
 		return r
@@ -732,6 +790,8 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 	case err != nil && card.Decided():
 		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
 			show: !shown, html: c.card(ctx, card, name(), "⚠️ Not carried out: "+err.Error())}
+	case errors.Is(err, bot.ErrUnknownCase):
+		return decision{text: bot.UnknownCaseText(d.CaseID, "/queue"), alert: true, unknown: true}
 	case err != nil:
 		return decision{text: fmt.Sprintf("Could not decide case %s: %v", d.CaseID, err), alert: true}
 	}

@@ -237,7 +237,7 @@ func (c *Client) takePress(ctx context.Context, line *deskwork.Line, u *update, 
 	}
 	if final {
 		if !u.handedOn {
-			c.tell(func(ctx context.Context) { c.answerPress(ctx, cb, text, alert) }, "press", cb.ID)
+			c.tell(func(ctx context.Context) { c.answerPressOrTell(ctx, cb, text, alert) }, "press", cb.ID)
 		}
 		return
 	}
@@ -302,14 +302,35 @@ func (c *Client) pressBusy(cb *tgbotapi.CallbackQuery, msg string, waiting int) 
 	c.log.Warn(msg, "audit", true,
 		"user", Platform+":"+itoa(user), "chat", chat, "button", cb.Data, "waiting", waiting)
 	c.tell(func(ctx context.Context) {
-		c.answerPress(ctx, cb, "vigie is too busy: nothing was done. Press again in a moment.", true)
+		c.answerPressOrTell(ctx, cb, "vigie is too busy: nothing was done. Press again in a moment.", true)
 	}, "press", cb.ID)
 }
 
 // answerPress answers a button press: Telegram stops spinning it and shows
 // text (a dialog with alert).
 func (c *Client) answerPress(ctx context.Context, cb *tgbotapi.CallbackQuery, text string, alert bool) {
-	if _, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert}); err != nil {
-		c.log.Warn("cannot answer a button press", "err", err)
+	c.sendPressAnswer(ctx, cb, text, alert)
+}
+
+func (c *Client) sendPressAnswer(ctx context.Context, cb *tgbotapi.CallbackQuery, text string, alert bool) error {
+	_, err := c.request(ctx, "", "answerCallbackQuery", tgbotapi.CallbackConfig{CallbackQueryID: cb.ID, Text: truncate(text, 200), ShowAlert: alert})
+	if err != nil {
+		c.log.Warn("cannot answer a button press", "press", cb.ID, "err", err)
 	}
+	return err
+}
+
+// answerPressOrTell answers a press with its final word: nothing more is
+// done, and no card will say anything. Telegram takes an answer for a few
+// seconds only ("query is too old and response timeout expired or query ID
+// is invalid": a press that waited in the updates while vigie was stopped
+// or slow); then a CM's press in the desk chat is told in the chat, rather
+// than left with a button that spun and nothing else.
+func (c *Client) answerPressOrTell(ctx context.Context, cb *tgbotapi.CallbackQuery, text string, alert bool) {
+	err := c.sendPressAnswer(ctx, cb, text, alert)
+	if err == nil || bot.Retryable(err) || cb.From == nil || !c.desk.Load().cms[cb.From.ID] ||
+		cb.Message == nil || cb.Message.Chat == nil || !c.inDesk(cb.Message.Chat.ID) {
+		return
+	}
+	c.tellPress(ctx, cb, lowerFirst(text))
 }

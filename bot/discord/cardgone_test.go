@@ -1,0 +1,138 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TestPressedCardGone: a moderator presses Ban on a case's card, posted by
+// another vigie on the same Redis, and the card is gone by the time the
+// decision is to show on it (a moderator deleted it: Discord answers the
+// edit 10008 Unknown Message). The member is banned, the case says so, the
+// card's edit is not tried again, and the moderator, who would look at the
+// card for the outcome, is told how it stands and where to see it: by a
+// follow-up only they see while the press's token lasts (15 minutes), in
+// the desk channel after. Before, they were told nothing.
+func TestPressedCardGone(t *testing.T) {
+	f := newFakeDiscord(t)
+	in := newInstances(t, f, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
+
+	for n, tc := range []struct {
+		name    string
+		pressed time.Time // the press's id says when it was made
+	}{
+		{"a press of now: a follow-up", time.Now()},
+		{"a press past its token's 15 minutes: in the channel", time.Now().Add(-20 * time.Minute)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			author := fmt.Sprint(1300 + n)
+			ev := bot.Event{ID: fmt.Sprint(1400 + n), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+				Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
+			c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("gone", n), Category: "spam", Reason: "scam link",
+				Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.mod.FlushCases(ctx)
+			cards, err := b.st.CaseCards(ctx, c.ID)
+			if err != nil || len(cards) != 1 {
+				t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
+			}
+			card := "/channels/" + deskID + "/messages/" + cards[0].Message
+			f.Fail("PATCH", card, http.StatusNotFound, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
+			channelMsgs := f.Count("POST", "/channels/"+deskID+"/messages")
+
+			id := snowflake(tc.pressed, 60+n)
+			f.Dispatch("INTERACTION_CREATE", press(id, mod, cards[0].Message, customID(c.ID, "ban")))
+			f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+author, 1, nil)
+
+			var got string
+			if n == 0 {
+				got = told(t, f, id)
+			} else {
+				m := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", channelMsgs+1, nil)
+				got = fmt.Sprint(m.Body["content"])
+				if !strings.HasPrefix(got, "Mo: ") {
+					t.Errorf("the message in the channel does not name the presser: %q", got)
+				}
+				if n := f.Count("POST", "/webhooks/"+appID+"/tok-"+id); n != 0 {
+					t.Errorf("%d follow-ups on a token past its 15 minutes", n)
+				}
+			}
+			for _, want := range []string{"Case " + c.ID, "Banned", "Unknown Message", "vigie cases show " + c.ID} {
+				if !strings.Contains(got, want) {
+					t.Errorf("told %q; want it to say %q", got, want)
+				}
+			}
+			if cs, _ := b.st.Case(ctx, c.ID); cs.Status != store.CaseDecided || cs.Outcome != "ban" || cs.DecidedBy != "discord:"+mod.id {
+				t.Errorf("case = %+v", cs)
+			}
+			if n := f.Count("PATCH", card); n != 1 {
+				t.Errorf("%d edits of a card Discord said is gone, want 1 (no retry)", n)
+			}
+		})
+	}
+}
+
+// TestLatePressKeepsTheCardsTruth: a moderator's ban, decided on one vigie,
+// is refused by Discord (Missing Permissions), and the case's card says it
+// was not carried out. Another moderator's press of Keep on the same card,
+// made before the card changed on their phone, reaches the other vigie
+// after: they are told who decided what, and the card still says the ban
+// was not carried out. Before, the late press wrote the case on the card
+// again without its note: "Banned", as if done.
+func TestLatePressKeepsTheCardsTruth(t *testing.T) {
+	f := newFakeDiscord(t)
+	in := newInstances(t, f, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
+
+	const author = "1500"
+	ev := bot.Event{ID: "1501", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
+	c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: "late", Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mod.FlushCases(ctx)
+	cards, err := b.st.CaseCards(ctx, c.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
+	}
+	card := "/channels/" + deskID + "/messages/" + cards[0].Message
+
+	f.Fail("PUT", "/guilds/"+guildID+"/bans/"+author, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	if _, err := a.mod.Decide(ctx, c.ID, "ban", "discord:"+mod.id); err == nil {
+		t.Fatal("a ban Discord refused decided as done")
+	}
+	if got := fmt.Sprint(f.WaitFor(t, "PATCH", card, 1, nil).Body["content"]); !strings.Contains(got, "Not carried out") {
+		t.Fatalf("card after the refused ban:\n%s", got)
+	}
+
+	id := snowflake(time.Now(), 70)
+	f.Dispatch("INTERACTION_CREATE", press(id, cm, cards[0].Message, customID(c.ID, "keep")))
+	if got := told(t, f, id); !strings.Contains(got, "already decided by discord:"+mod.id) {
+		t.Errorf("told the late moderator %q", got)
+	}
+	testsync.Eventually(t, "the late press's work over", func() bool { return b.c.work.Busy() == 0 })
+	edits := f.Calls("PATCH", card)
+	if got := fmt.Sprint(edits[len(edits)-1].Body["content"]); !strings.Contains(got, "Banned") || !strings.Contains(got, "Not carried out") {
+		t.Errorf("card after the late press:\n%s", got)
+	}
+	if cs, _ := b.st.Case(ctx, c.ID); cs.Outcome != "ban" || cs.DecidedBy != "discord:"+mod.id {
+		t.Errorf("case = %+v", cs)
+	}
+}

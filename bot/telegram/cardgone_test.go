@@ -1,0 +1,129 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TestPressedCardGone: a CM presses Ban on a case's card, posted by another
+// vigie on the same Redis, and the card cannot show the decision: a CM
+// deleted it meanwhile ("message to edit not found"), or Telegram will not
+// edit it any more ("message can't be edited"). The member is banned, the
+// case says so, the card's edit is not tried again, and the CM, who would
+// look at the card for the outcome, is told in the chat how it stands and
+// where to see it. Before, they were told nothing.
+func TestPressedCardGone(t *testing.T) {
+	f := newFakeBotAPI(t)
+	in := newInstances(t, f, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+	run(t, b.c, make(chan bot.Event, 10))
+	f.waitFor("getUpdates", 1, nil)
+
+	for n, refusal := range []string{"Bad Request: message to edit not found", "Bad Request: message can't be edited"} {
+		t.Run(refusal, func(t *testing.T) {
+			author := strconv.Itoa(80 + n)
+			ev := groupEvent(30+n, author)
+			ev.Text = fmt.Sprintf("achetez sur scam.example (%d)", n)
+			c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("gone", n), Category: "spam", Reason: "a link to scam.example",
+				Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.mod.FlushCases(ctx)
+			cards, err := b.st.CaseCards(ctx, c.ID)
+			if err != nil || len(cards) != 1 {
+				t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
+			}
+			msg, _ := strconv.Atoi(cards[0].Message)
+			onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cards[0].Message }
+			f.fail("editMessageText", 400, refusal, 0)
+			card := map[string]any{"message_id": msg, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case " + c.ID}
+			f.push(callback(fmt.Sprint("cb-gone-", n), alice, card, "v1:"+c.ID+":ban"))
+			f.waitFor("banChatMember", 1, func(c apiCall) bool { return c.Params.Get("user_id") == author })
+
+			told := f.waitFor("sendMessage", 1, func(m apiCall) bool {
+				return inChat(deskChat.id)(m) && strings.Contains(m.Params.Get("text"), "case "+c.ID+":")
+			})
+			for _, want := range []string{"Alice", "Banned", refusal, "vigie cases show " + c.ID} {
+				if !strings.Contains(html.UnescapeString(told.Params.Get("text")), want) {
+					t.Errorf("told %q; want it to say %q", told.Params.Get("text"), want)
+				}
+			}
+			if cs, _ := b.st.Case(ctx, c.ID); cs.Status != store.CaseDecided || cs.Outcome != "ban" || cs.DecidedBy != "telegram:42" {
+				t.Errorf("case = %+v", cs)
+			}
+			if n := f.count("editMessageText", onCard); n != 1 {
+				t.Errorf("%d edits of a card Telegram refused, want 1 (no retry)", n)
+			}
+		})
+	}
+}
+
+// TestLatePressKeepsTheCardsTruth: a CM's ban, decided on one vigie, is
+// refused by Telegram (vigie lacks the right), and the case's card says it
+// was not carried out. Another CM's press of Keep on the same card, made
+// before the card changed on their phone, reaches the other vigie after:
+// they are told who decided what, and the card still says the ban was not
+// carried out. Before, the late press wrote the case on the card again
+// without its note: "Banned", as if done.
+func TestLatePressKeepsTheCardsTruth(t *testing.T) {
+	f := newFakeBotAPI(t)
+	in := newInstances(t, f, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+	run(t, b.c, make(chan bot.Event, 10))
+	f.waitFor("getUpdates", 1, nil)
+
+	const author = "90"
+	ev := groupEvent(40, author)
+	ev.Text = "achetez sur scam.example"
+	c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: "late", Category: "spam", Reason: "a link to scam.example",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mod.FlushCases(ctx)
+	cards, err := b.st.CaseCards(ctx, c.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
+	}
+	onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cards[0].Message }
+
+	f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
+	if _, err := a.mod.Decide(ctx, c.ID, "ban", "telegram:43"); err == nil {
+		t.Fatal("a ban Telegram refused decided as done")
+	}
+	if got := f.waitFor("editMessageText", 1, onCard).Params.Get("text"); !strings.Contains(got, "Not carried out") {
+		t.Fatalf("card after the refused ban:\n%s", got)
+	}
+
+	msg, _ := strconv.Atoi(cards[0].Message)
+	card := map[string]any{"message_id": msg, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case " + c.ID}
+	f.push(callback("cb-late", alice, card, "v1:"+c.ID+":keep"))
+	f.waitFor("sendMessage", 1, func(m apiCall) bool {
+		return inChat(deskChat.id)(m) && strings.Contains(m.Params.Get("text"), "already decided by")
+	})
+	testsync.Eventually(t, "the late press's work over", func() bool { return b.c.work.Busy() == 0 })
+	edits := f.CallsOf("editMessageText")
+	var last string
+	for _, e := range edits {
+		if onCard(e) {
+			last = e.Params.Get("text")
+		}
+	}
+	if !strings.Contains(last, "Banned") || !strings.Contains(last, "Not carried out") {
+		t.Errorf("card after the late press:\n%s", last)
+	}
+	if cs, _ := b.st.Case(ctx, c.ID); cs.Outcome != "ban" || cs.DecidedBy != "telegram:43" {
+		t.Errorf("case = %+v", cs)
+	}
+}
