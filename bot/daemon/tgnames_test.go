@@ -141,11 +141,12 @@ rules:
 	}
 }
 
-// A Telegram case's card on the Discord desk names the group, its topic and
-// the member as the Telegram desk does, not by ids.
-func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+// telegramOnTheDiscordDesk runs vigie on a fake Telegram, whose group's
+// admin is user 1, with the telegramRules' desk and a Discord desk posting
+// to a fake Discord.
+func telegramOnTheDiscordDesk(t *testing.T, group int64) (*tgfake.Server, *discordfake.Server) {
+	t.Helper()
 	api := tgfake.New(t)
-	const group = -100200
 	api.SetAdmins(group, 1)
 	dc := discordfake.New(t, discordfake.Options{})
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: dc.Client()})
@@ -154,6 +155,14 @@ func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
 	}
 	startWith(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
 		daemon.DiscordDeskOf(cl))
+	return api, dc
+}
+
+// A Telegram case's card on the Discord desk names the group, its topic and
+// the member as the Telegram desk does, not by ids.
+func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+	const group = -100200
+	api, dc := telegramOnTheDiscordDesk(t, group)
 	api.Push(namedMessage(group, "Fans FR", 8, "Eve", "eve_x", "FREE NITRO here", 5, "Off-topic"))
 	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "NITRO")) == 1 })
 	card := posted(dc, "NITRO")[0]
@@ -199,16 +208,8 @@ func TestTelegramTopicRenameKeptAcrossRestart(t *testing.T) {
 // that says so, as the Telegram desk's does: the CMs a member can pose as
 // are those of the member's own platform, whichever desk shows the case.
 func TestTelegramCaseOnTheDiscordDeskSaysWhoPosesAsACM(t *testing.T) {
-	api := tgfake.New(t)
 	const group = -100200
-	api.SetAdmins(group, 1)
-	dc := discordfake.New(t, discordfake.Options{})
-	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: dc.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	startWith(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
-		daemon.DiscordDeskOf(cl))
+	api, dc := telegramOnTheDiscordDesk(t, group)
 	// the CM telegram:42 speaks in the group: vigie hears their names
 	api.Push(namedMessage(group, "Fans", 42, "Ann", "ann_cm", "good evening all", 0, ""))
 	api.Push(namedMessage(group, "Fans", 8, "\u0410nn", "eve_x", "FREE NITRO here", 0, ""))
