@@ -255,42 +255,52 @@ func (c *Client) PosesAsCM(ctx context.Context, ev bot.Event, desk string) strin
 	return c.cmPosedAs(ctx, nil, ev, desk)
 }
 
-// cmPosedAs names, as plain text, the Discord CM of the desk whom the
-// author of ev is named like without being them (bot.PosesAsCM), for a
-// card on the desk of the platform desk; "" for none. A CM goes by each
-// name Discord shows of them, in the guilds and in that of a Discord
+// cmPosedAs names, as plain text, the Discord CM of the desk or moderator
+// whom the author of ev is named like without being them (bot.PosesAsCM),
+// for a card on the desk of the platform desk; "" for none. A CM goes by
+// each name Discord shows of them, in the guilds and in that of a Discord
 // event: their nickname there, their display name and their username; the
 // state knows them from the gateway, else Discord is asked (as for an
-// author's roles).
+// author's roles). So does a member who holds a moderator role
+// (DISCORD_MODERATOR_ROLES) in those guilds, as the gateway told them
+// (moderators): no guild's member list is asked for a card.
 func (c *Client) cmPosedAs(ctx context.Context, guilds []string, ev bot.Event, desk string) string {
-	d := c.desk.Load()
-	if len(d.cms) == 0 || bot.LookalikeOf(ev.Author.Name+ev.Author.Username).Empty() {
+	if bot.LookalikeOf(ev.Author.Name + ev.Author.Username).Empty() {
 		return ""
 	}
 	if ev.Platform == Platform && ev.Space != "" && !slices.Contains(guilds, ev.Space) {
 		guilds = append(guilds, ev.Space)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cmNamesWait)
-	defer cancel()
 	var cms []bot.CMName
-	for id := range d.cms {
-		if ev.Platform == Platform && ev.Author.ID == id {
-			continue
-		}
-		for _, g := range guilds {
-			m, err := c.readMember(ctx, g, id)
-			if err != nil {
-				c.log.Debug("a CM's names not read for a card", "guild", g, "user", id, "err", err)
+	add := func(id, nick, global, username string) {
+		shown := bot.Shown(cmp.Or(nick, global, username), maxNameShown) + " (@" + username + ")"
+		for _, name := range []string{nick, global, username} {
+			if name != "" {
+				cms = append(cms, bot.CMName{ID: Platform + ":" + id, Name: name, Username: username, Shown: shown})
 			}
-			if m == nil || m.User == nil {
+		}
+	}
+	if d := c.desk.Load(); len(d.cms) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, cmNamesWait)
+		defer cancel()
+		for id := range d.cms {
+			if ev.Platform == Platform && ev.Author.ID == id {
 				continue
 			}
-			shown := bot.Shown(displayName(m.User, m), maxNameShown) + " (@" + m.User.Username + ")"
-			for _, name := range []string{m.Nick, m.User.GlobalName, m.User.Username} {
-				if name != "" {
-					cms = append(cms, bot.CMName{ID: Platform + ":" + id, Name: name, Username: m.User.Username, Shown: shown})
+			for _, g := range guilds {
+				m, err := c.readMember(ctx, g, id)
+				if err != nil {
+					c.log.Debug("a CM's names not read for a card", "guild", g, "user", id, "err", err)
+				}
+				if m != nil && m.User != nil {
+					add(id, m.Nick, m.User.GlobalName, m.User.Username)
 				}
 			}
+		}
+	}
+	for _, g := range guilds {
+		for id, n := range c.mods.of(g) {
+			add(id, n.nick, n.global, n.username)
 		}
 	}
 	return bot.PosesAsCM(ev, desk, cms)
