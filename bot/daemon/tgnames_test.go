@@ -256,7 +256,26 @@ func TestDiscordCaseOnTheTelegramDeskSaysWhoPosesAsACM(t *testing.T) {
 		}
 		return card != ""
 	})
-	if want := "⚠️ Not the CM Eve (@\u2060evelyn): named like them"; !strings.Contains(card, want) {
+	const want = "⚠️ Not the CM Eve (@\u2060evelyn): named like them"
+	if !strings.Contains(card, want) {
 		t.Errorf("card = %s\nwant %q in it", card, want)
+	}
+	// A CM keeps the message: the card, decided, still says it.
+	caseID := strings.TrimPrefix(card[:strings.Index(card, "</b>")], "<b>Case ")
+	api.Push(map[string]any{"callback_query": map[string]any{
+		"id": "cb-1", "data": "v1:" + caseID + ":keep", "chat_instance": "x",
+		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
+		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": map[string]any{"id": -100500, "type": "supergroup", "title": "CM desk"}},
+	}})
+	var edited string
+	testsync.Eventually(t, "the card's update", func() bool {
+		edits := find(api, "editMessageText", "chat_id", "-100500")
+		if len(edits) > 0 {
+			edited = edits[0].Get("text")
+		}
+		return len(edits) == 1
+	})
+	if !strings.Contains(edited, "decided by Ann") || !strings.Contains(edited, want) {
+		t.Errorf("decided card = %s\nwant it decided by Ann, and %q in it", edited, want)
 	}
 }
