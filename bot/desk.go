@@ -40,6 +40,11 @@ type Card struct {
 	// "Fans › Off-topic", on the Discord desk: DeskPlaceNamer); "" when the
 	// desk names it itself, or nothing does.
 	Place string
+	// PosesAs names, as plain text, the CM of the case's platform whom
+	// its author is named like without being them, told by that platform
+	// (CMPoseTeller) for a card on another platform's desk; "" when none,
+	// or when the desk tells it itself.
+	PosesAs string
 	// Community is the case's community, "" for none (store.Case.Community).
 	Community string
 	// Unverified says the message came over HTTP and was not seen on its

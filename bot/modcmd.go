@@ -146,3 +146,13 @@ type PlaceNamer interface {
 type DeskPlaceNamer interface {
 	DeskPlaceName(ctx context.Context, ev Event) string
 }
+
+// CMPoseTeller tells which CM of its platform the author of ev, a member
+// there, is named like without being them (PosesAsCM), for a card on the
+// desk of the platform desk: the CMs a member can pose as are those of the
+// member's own platform, whichever desk shows the case. It names that CM
+// as plain text, which the desk marks up as its own names; "" for none.
+// It asks the platform when it must, bounded by ctx (Card.PosesAs).
+type CMPoseTeller interface {
+	PosesAsCM(ctx context.Context, ev Event, desk string) string
+}

@@ -443,6 +443,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	desks := &deskFanout{log: log, failures: met.deskFailures}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
+	posers := map[string]bot.CMPoseTeller{}
 	for _, c := range conns {
 		for _, p := range c.Platforms {
 			byName[p.Name()] = p
@@ -452,13 +453,17 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			if n, ok := p.(bot.DeskPlaceNamer); ok {
 				deskNamers[p.Name()] = n
 			}
+			if t, ok := p.(bot.CMPoseTeller); ok {
+				posers[p.Name()] = t
+			}
 		}
 	}
 	for _, c := range conns {
 		if pd, ok := c.Desk.(*platformDesk); ok {
 			// a desk names the places of another platform's cases as that
-			// platform's own desk does
-			pd.platform, pd.names = c.Name, deskNamers
+			// platform's own desk does, and the CMs of that platform their
+			// authors are named like
+			pd.platform, pd.names, pd.poses = c.Name, deskNamers, posers
 		}
 		if c.Desk != nil {
 			w := &watchedDesk{name: c.Name, desk: c.Desk}

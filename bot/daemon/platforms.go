@@ -183,16 +183,26 @@ type platformDesk struct {
 	// communities on this platform, by community; nil is none.
 	communities atomic.Pointer[map[string]string]
 	// platform is the desk's; names, when set, are the other platforms'
-	// namers of their places, for the cards of their cases (Card.Place).
+	// namers of their places, for the cards of their cases (Card.Place),
+	// and poses their tellers of the CMs their members are named like
+	// (Card.PosesAs).
 	platform string
 	names    map[string]bot.DeskPlaceNamer
+	poses    map[string]bot.CMPoseTeller
 }
 
-// named is card with its place named by its platform, when the card is that
-// of another platform's case.
+// named is card with its place, and the CM its author poses as, named by
+// its platform, when the card is that of another platform's case: a member
+// can pose as the CMs of their own platform, whichever desk shows them.
 func (t *platformDesk) named(ctx context.Context, card bot.Card) bot.Card {
-	if n := t.names[card.Event.Platform]; n != nil && card.Event.Platform != t.platform {
+	if card.Event.Platform == t.platform {
+		return card
+	}
+	if n := t.names[card.Event.Platform]; n != nil {
 		card.Place = n.DeskPlaceName(ctx, card.Event)
+	}
+	if p := t.poses[card.Event.Platform]; p != nil {
+		card.PosesAs = p.PosesAsCM(ctx, card.Event, t.platform)
 	}
 	return card
 }

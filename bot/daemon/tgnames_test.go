@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
@@ -140,11 +141,12 @@ rules:
 	}
 }
 
-// A Telegram case's card on the Discord desk names the group, its topic and
-// the member as the Telegram desk does, not by ids.
-func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+// telegramOnTheDiscordDesk runs vigie on a fake Telegram, whose group's
+// admin is user 1, with the telegramRules' desk and a Discord desk posting
+// to a fake Discord.
+func telegramOnTheDiscordDesk(t *testing.T, group int64) (*tgfake.Server, *discordfake.Server) {
+	t.Helper()
 	api := tgfake.New(t)
-	const group = -100200
 	api.SetAdmins(group, 1)
 	dc := discordfake.New(t, discordfake.Options{})
 	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, DeskChannel: deskChannel, HTTPClient: dc.Client()})
@@ -153,6 +155,14 @@ func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
 	}
 	startWith(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
 		daemon.DiscordDeskOf(cl))
+	return api, dc
+}
+
+// A Telegram case's card on the Discord desk names the group, its topic and
+// the member as the Telegram desk does, not by ids.
+func TestTelegramCaseOnTheDiscordDeskIsNamed(t *testing.T) {
+	const group = -100200
+	api, dc := telegramOnTheDiscordDesk(t, group)
 	api.Push(namedMessage(group, "Fans FR", 8, "Eve", "eve_x", "FREE NITRO here", 5, "Off-topic"))
 	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "NITRO")) == 1 })
 	card := posted(dc, "NITRO")[0]
@@ -191,5 +201,81 @@ func TestTelegramTopicRenameKeptAcrossRestart(t *testing.T) {
 	testsync.Eventually(t, "the card after the restart", func() bool { return len(find(api, "sendMessage", "text", "Zed")) == 1 })
 	if got := find(api, "sendMessage", "text", "Zed")[0].Get("text"); !strings.Contains(got, "telegram · Fans › Support · Zed") {
 		t.Errorf("card after the restart = %s\nwant the topic named Support", got)
+	}
+}
+
+// A Telegram member named like a Telegram CM has a card on the Discord desk
+// that says so, as the Telegram desk's does: the CMs a member can pose as
+// are those of the member's own platform, whichever desk shows the case.
+func TestTelegramCaseOnTheDiscordDeskSaysWhoPosesAsACM(t *testing.T) {
+	const group = -100200
+	api, dc := telegramOnTheDiscordDesk(t, group)
+	// the CM telegram:42 speaks in the group: vigie hears their names
+	api.Push(namedMessage(group, "Fans", 42, "Ann", "ann_cm", "good evening all", 0, ""))
+	api.Push(namedMessage(group, "Fans", 8, "\u0410nn", "eve_x", "FREE NITRO here", 0, ""))
+	api.Push(namedMessage(group, "Fans", 9, "Bob", "bob_x", "free nitro too", 0, ""))
+	testsync.Eventually(t, "the cards on Discord", func() bool { return len(posted(dc, "NITRO")) == 1 && len(posted(dc, "nitro too")) == 1 })
+	const warning = `**⚠️ Not the CM Ann (@ann\_cm): named like them**`
+	if card := posted(dc, "NITRO")[0]; !strings.Contains(card, warning) {
+		t.Errorf("card = %s\nwant %q in it", card, warning)
+	}
+	if card := posted(dc, "nitro too")[0]; strings.Contains(card, "Not the CM") {
+		t.Errorf("card of a member of another name = %s\nwant no warning", card)
+	}
+}
+
+// A Discord member named like a Discord CM has a card on the Telegram desk
+// that says so: the Discord client names its CM, as on its own desk, and
+// the Telegram desk shows it as the other names it quotes, no @mention.
+func TestDiscordCaseOnTheTelegramDeskSaysWhoPosesAsACM(t *testing.T) {
+	api := tgfake.New(t)
+	guild, channel, f, _ := discordGuild(t, 7)
+	const cm, author = "600000000000000042", "600000000000000008"
+	cl, err := discord.New(discord.Config{Token: discordfake.Token, APIURL: discordAPIURL, Guilds: []string{guild},
+		CMs: []string{"discord:" + cm}, HTTPClient: f.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetMember(guild, map[string]any{
+		"user": map[string]any{"id": cm, "username": "evelyn", "global_name": "Eve", "bot": false, "avatar": nil,
+			"discriminator": "0", "public_flags": 0, "flags": 0, "primary_guild": nil},
+		"nick": nil, "avatar": nil, "banner": nil, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "premium_since": nil,
+		"communication_disabled_until": nil, "flags": 0, "pending": false, "mute": false, "deaf": false,
+	})
+	startOnly(t, telegramRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL},
+		[]daemon.Connector{{Name: "discord", Source: cl, Platforms: []bot.Platform{cl}}})
+	// the fake's members are all named Eve (@eve)
+	testsync.Eventually(t, "the gateway taking a scam", func() bool {
+		return f.Message(guild, channel, "700000000000000301", author, "FREE NITRO here")
+	})
+	var card string
+	testsync.Eventually(t, "the card on the Telegram desk", func() bool {
+		got := find(api, "sendMessage", "text", "NITRO")
+		if len(got) == 1 {
+			card = got[0].Get("text")
+		}
+		return card != ""
+	})
+	const want = "⚠️ Not the CM Eve (@\u2060evelyn): named like them"
+	if !strings.Contains(card, want) {
+		t.Errorf("card = %s\nwant %q in it", card, want)
+	}
+	// A CM keeps the message: the card, decided, still says it.
+	caseID := strings.TrimPrefix(card[:strings.Index(card, "</b>")], "<b>Case ")
+	api.Push(map[string]any{"callback_query": map[string]any{
+		"id": "cb-1", "data": "v1:" + caseID + ":keep", "chat_instance": "x",
+		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
+		"message": map[string]any{"message_id": 100, "date": time.Now().Unix(), "chat": map[string]any{"id": -100500, "type": "supergroup", "title": "CM desk"}},
+	}})
+	var edited string
+	testsync.Eventually(t, "the card's update", func() bool {
+		edits := find(api, "editMessageText", "chat_id", "-100500")
+		if len(edits) > 0 {
+			edited = edits[0].Get("text")
+		}
+		return len(edits) == 1
+	})
+	if !strings.Contains(edited, "decided by Ann") || !strings.Contains(edited, want) {
+		t.Errorf("decided card = %s\nwant it decided by Ann, and %q in it", edited, want)
 	}
 }

@@ -183,6 +183,7 @@ func (c *Client) resolveModRoles(guild *discordgo.Guild) {
 		}
 	}
 	c.modRoleIDs.Store(&ids)
+	c.readModerators()
 }
 
 // commandsFor is /vigie as it is registered in a guild: shown only to members

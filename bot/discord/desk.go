@@ -47,7 +47,7 @@ func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 	cctx, cancel := callContext(ctx)
 	defer cancel()
 	sent, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
-		Content:         renderCard(card, cardNames{posesAs: d.c.posesAs(ctx, ch, card.Event)}, ""),
+		Content:         renderCard(card, cardNames{posesAs: d.c.posesAs(ctx, ch, card)}, ""),
 		Components:      buttons(card),
 		AllowedMentions: noMentions,
 	}, opts(cctx)...)
@@ -74,7 +74,7 @@ func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, not
 	if ref.Platform != Platform {
 		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("discord: a %s card is not ours", ref.Platform)}
 	}
-	n := cardNames{decider: bot.DeciderName(ctx), posesAs: d.c.posesAs(ctx, ref.Chat, card.Event)}
+	n := cardNames{decider: bot.DeciderName(ctx), posesAs: d.c.posesAs(ctx, ref.Chat, card)}
 	return d.c.editCard(ctx, ref.Chat, ref.Message, renderCard(card, n, note), buttons(card))
 }
 
@@ -222,55 +222,89 @@ type cardNames struct {
 	// known.
 	decider string
 	// posesAs is the CM the author is named like without being them, as
-	// the card names that CM (in markdown); "" for none.
+	// the card names that CM (plain text); "" for none.
 	posesAs string
 }
 
 // cmNamesWait bounds the lookups of the CMs' names a card makes.
 const cmNamesWait = 2 * time.Second
 
-// posesAs is how a card in the channel ch names the Discord CM of the desk
-// whom the author of ev is named like without being them (bot.PosesAsCM);
-// "" for none. A CM goes by each name Discord shows of them, in the guild
-// of the card's channel and in that of a Discord event: their nickname
-// there, their display name and their username; the state knows them from
-// the gateway, else Discord is asked (as for an author's roles).
-func (c *Client) posesAs(ctx context.Context, ch string, ev bot.Event) string {
-	d := c.desk.Load()
-	if len(d.cms) == 0 || bot.LookalikeOf(ev.Author.Name+ev.Author.Username).Empty() {
-		return ""
+// posesAs is how a card in the channel ch names, as plain text, the CM
+// whom the author of card is named like without being them: a CM of the
+// case's own platform, as that platform told it (Card.PosesAs), else a
+// Discord CM of the desk (cmPosedAs); "" for none.
+func (c *Client) posesAs(ctx context.Context, ch string, card bot.Card) string {
+	if card.PosesAs != "" {
+		return card.PosesAs
 	}
 	var guilds []string
 	if where, ok := c.stateChannel(ch); ok && where.guildID != "" {
 		guilds = append(guilds, where.guildID)
 	}
+	return c.cmPosedAs(ctx, guilds, card.Event, Platform)
+}
+
+var _ bot.CMPoseTeller = (*Client)(nil)
+
+// PosesAsCM names the Discord CM whom the author of ev, a Discord member,
+// is named like without being them, for a card on the desk of the
+// platform desk; "" for none, and for another platform's member.
+func (c *Client) PosesAsCM(ctx context.Context, ev bot.Event, desk string) string {
+	if ev.Platform != Platform {
+		return ""
+	}
+	return c.cmPosedAs(ctx, nil, ev, desk)
+}
+
+// cmPosedAs names, as plain text, the Discord CM of the desk or moderator
+// whom the author of ev is named like without being them (bot.PosesAsCM),
+// for a card on the desk of the platform desk; "" for none. A CM goes by
+// each name Discord shows of them, in the guilds and in that of a Discord
+// event: their nickname there, their display name and their username; the
+// state knows them from the gateway, else Discord is asked (as for an
+// author's roles). So does a member who holds a moderator role
+// (DISCORD_MODERATOR_ROLES) in those guilds, as the gateway told them
+// (moderators): no guild's member list is asked for a card.
+func (c *Client) cmPosedAs(ctx context.Context, guilds []string, ev bot.Event, desk string) string {
+	if bot.LookalikeOf(ev.Author.Name + ev.Author.Username).Empty() {
+		return ""
+	}
 	if ev.Platform == Platform && ev.Space != "" && !slices.Contains(guilds, ev.Space) {
 		guilds = append(guilds, ev.Space)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cmNamesWait)
-	defer cancel()
 	var cms []bot.CMName
-	for id := range d.cms {
-		if ev.Platform == Platform && ev.Author.ID == id {
-			continue
-		}
-		for _, g := range guilds {
-			m, err := c.readMember(ctx, g, id)
-			if err != nil {
-				c.log.Debug("a CM's names not read for a card", "guild", g, "user", id, "err", err)
+	add := func(id, nick, global, username string) {
+		shown := bot.Shown(cmp.Or(nick, global, username), maxNameShown) + " (@" + username + ")"
+		for _, name := range []string{nick, global, username} {
+			if name != "" {
+				cms = append(cms, bot.CMName{ID: Platform + ":" + id, Name: name, Username: username, Shown: shown})
 			}
-			if m == nil || m.User == nil {
+		}
+	}
+	if d := c.desk.Load(); len(d.cms) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, cmNamesWait)
+		defer cancel()
+		for id := range d.cms {
+			if ev.Platform == Platform && ev.Author.ID == id {
 				continue
 			}
-			shown := shownName(displayName(m.User, m)) + " (@" + md(m.User.Username) + ")"
-			for _, name := range []string{m.Nick, m.User.GlobalName, m.User.Username} {
-				if name != "" {
-					cms = append(cms, bot.CMName{ID: Platform + ":" + id, Name: name, Username: m.User.Username, Shown: shown})
+			for _, g := range guilds {
+				m, err := c.readMember(ctx, g, id)
+				if err != nil {
+					c.log.Debug("a CM's names not read for a card", "guild", g, "user", id, "err", err)
+				}
+				if m != nil && m.User != nil {
+					add(id, m.Nick, m.User.GlobalName, m.User.Username)
 				}
 			}
 		}
 	}
-	return bot.PosesAsCM(ev, Platform, cms)
+	for _, g := range guilds {
+		for id, n := range c.mods.of(g) {
+			add(id, n.nick, n.global, n.username)
+		}
+	}
+	return bot.PosesAsCM(ev, desk, cms)
 }
 
 // renderCard writes a case in Discord markdown; what members and others
@@ -318,7 +352,7 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 	}
 	b.WriteString("\n")
 	if n.posesAs != "" {
-		fmt.Fprintf(&b, "**⚠️ Not the CM %s: named like them**\n", n.posesAs)
+		fmt.Fprintf(&b, "**⚠️ Not the CM %s: named like them**\n", md(n.posesAs))
 	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		fmt.Fprintf(&b, "[%s] ", ev.Kind)
@@ -664,7 +698,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	if card.ID == "" {
 		card.ID = caseID
 	}
-	n := cardNames{posesAs: c.posesAs(ctx, i.ChannelID, card.Event)}
+	n := cardNames{posesAs: c.posesAs(ctx, i.ChannelID, card)}
 	if card.DecidedBy == d.By {
 		n.decider = d.ByName
 	}

@@ -222,6 +222,9 @@ type Client struct {
 	running atomic.Bool
 	// modRoleIDs are the moderator roles' ids, names resolved (authority.go).
 	modRoleIDs atomic.Pointer[map[string]bool]
+	// mods are the members who hold a moderator role, by guild, as the
+	// gateway told them (modnames.go).
+	mods moderators
 	// foreignSeen are the guilds already logged as not moderated; registered,
 	// those /vigie was registered in; registering, those where it waits for
 	// a worker to be.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
@@ -86,6 +87,77 @@ func TestDiscordCardSaysWhoPosesAsACM(t *testing.T) {
 		content := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", i+1, nil).Body["content"])
 		if got := strings.Contains(content, "**"+warning+"**"); got != tt.poses {
 			t.Errorf("%s: card says %q: %v, want %v:\n%s", tt.what, warning, got, tt.poses, content)
+		}
+	}
+}
+
+// TestDiscordCardSaysWhoPosesAsAModerator: a member named like one who
+// holds a moderator role (DISCORD_MODERATOR_ROLES) has a card that says so,
+// as for a CM of desk.cms: the moderators are known as the gateway told
+// them (a member who joins, or writes), not by asking Discord for the
+// guild's members; one whose role is taken away is a moderator no more.
+func TestDiscordCardSaysWhoPosesAsAModerator(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID, ModeratorRoles: []string{"Moderator"}})
+	desk := c.Desk(&desktest.Commands{})
+	out := make(chan bot.Event, 16)
+	run(t, f, c, out, allPerms)
+	// heard waits for bob's message text: the gateway's events are taken
+	// in order, those dispatched before it too
+	heard := func(text string) {
+		t.Helper()
+		f.Dispatch("MESSAGE_CREATE", message(snowflake(t0, 20+len(text)), general, bob, t0, text))
+		for {
+			select {
+			case ev := <-out:
+				if ev.Text == text {
+					return
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("bob's %q never came from the gateway", text)
+			}
+		}
+	}
+	zed := user{id: snowflake(t0.AddDate(-2, 0, 0), 9), name: "Zed", roles: []string{modRole}}
+	f.Dispatch("GUILD_MEMBER_ADD", memberObject(mod, nil, t0.AddDate(-1, 0, 0)))
+	f.Dispatch("MESSAGE_CREATE", message(snowflake(t0, 10), general, zed, t0, "evening all"))
+	heard("hi")
+	posted := 0
+	card := func(author bot.Author) string {
+		t.Helper()
+		ev := bot.Event{ID: fmt.Sprint(3001 + posted), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: general,
+			Author: author, Text: "hello"}
+		if err := desk.PostCard(context.Background(), bot.Card{ID: fmt.Sprintf("c-%d", posted), Rule: "scam", Event: ev}); err != nil {
+			t.Fatalf("PostCard: %v", err)
+		}
+		posted++
+		return fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", posted, nil).Body["content"])
+	}
+	for _, tt := range []struct {
+		what   string
+		author bot.Author
+		want   string
+	}{
+		{"Mo with a Cyrillic о", bot.Author{ID: "7", Name: "M\u043e", Username: "eve"}, "**⚠️ Not the CM Mo (@mo): named like them**"},
+		{"Zed, who wrote, with a Cyrillic е", bot.Author{ID: "7", Name: "Z\u0435d", Username: "eve"}, "**⚠️ Not the CM Zed (@zed): named like them**"},
+		{"Mo himself", bot.Author{ID: mod.id, Name: "Mo", Username: "mo"}, ""},
+		{"another name", bot.Author{ID: "7", Name: "Eve", Username: "eve"}, ""},
+	} {
+		content := card(tt.author)
+		if tt.want == "" && strings.Contains(content, "Not the CM") || tt.want != "" && !strings.Contains(content, tt.want) {
+			t.Errorf("%s: card =\n%s\nwant %q", tt.what, content, tt.want)
+		}
+	}
+	unmod := mod
+	unmod.roles = []string{}
+	f.Dispatch("GUILD_MEMBER_UPDATE", memberObject(unmod, nil, t0.AddDate(-1, 0, 0)))
+	heard("hi again")
+	if content := card(bot.Author{ID: "7", Name: "M\u043e", Username: "eve"}); strings.Contains(content, "Not the CM") {
+		t.Errorf("a card names Mo, no moderator any more:\n%s", content)
+	}
+	for _, call := range f.Calls("GET", "/guilds/"+guildID+"/members") {
+		if call.Path == "/guilds/"+guildID+"/members" {
+			t.Errorf("the guild's members were asked for: %s?%s", call.Path, call.Query.Encode())
 		}
 	}
 }

@@ -269,6 +269,12 @@ func (c *Client) addHandlers() {
 			return
 		}
 		c.checkPermissions(g.Guild)
+		if !c.commandsFrom(g.ID) {
+			// resolveModRoles reads them all
+			for _, m := range g.Members {
+				c.noteModerator(g.ID, m)
+			}
+		}
 		if c.commandsFrom(g.ID) {
 			c.resolveModRoles(g.Guild)
 			c.sinkMu.RLock()
@@ -300,6 +306,7 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
 		defer c.guard.Recover(where)
+		c.noteModerator(m.GuildID, m.Member)
 		if ev, ok := c.joinEvent(m.Member); ok {
 			if c.moderates(ev.Space) {
 				c.verifying(&ev)
@@ -310,6 +317,7 @@ func (c *Client) addHandlers() {
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberUpdate) {
 		defer c.guard.Recover(where)
+		c.noteModerator(m.GuildID, m.Member)
 		if m.Member != nil && m.User != nil {
 			// The state has the member's timeout as Discord has it now:
 			// given or lifted by vigie, or by hand.
@@ -317,6 +325,12 @@ func (c *Client) addHandlers() {
 		}
 		if ev, ok := c.renameEvent(m); ok {
 			c.emitFrom(ev)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberRemove) {
+		defer c.guard.Recover(where)
+		if m.Member != nil && m.User != nil {
+			c.mods.forget(m.GuildID, m.User.ID)
 		}
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, b *discordgo.GuildBanRemove) {
@@ -428,6 +442,12 @@ func (c *Client) messageCreated(m *discordgo.Message, raw []byte) {
 	if m.GuildID != "" && c.moderates(m.GuildID) {
 		c.clock.sawID(m.ID)
 		c.cu.note(m.GuildID, m.ChannelID, m.ID, c.discordNow())
+		if m.Member != nil && m.Author != nil && !m.Author.Bot {
+			// a moderator who writes is known by their names at once
+			mem, u := *m.Member, *m.Author
+			mem.User = &u
+			c.noteModerator(m.GuildID, &mem)
+		}
 	}
 	c.gatewayEvent(m, raw, bot.KindMessage)
 }
@@ -633,6 +653,7 @@ func (c *Client) readMember(ctx context.Context, guild, user string) (*discordgo
 			cp, u := *m, *m.User
 			cp.User, cp.GuildID = &u, guild
 			_ = c.sess.State.MemberAdd(&cp)
+			c.noteModerator(guild, &cp)
 		}
 		return m, nil
 	case apiCode(err) == codeUnknownMember:

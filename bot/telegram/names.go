@@ -413,11 +413,35 @@ type cardNames struct {
 	posesAs string
 }
 
-// posesAs is the CM of the desk whom the author of ev is named like without
-// being them (bot.PosesAsCM), as a card names that CM; "" for none. A CM's
-// names are those the updates showed, or, when none did since the start (or
-// a raid's many names pushed theirs out), those the desk chat says (person).
-func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
+// posesAs is the CM whom the author of card is named like without being
+// them, as a card names that CM: a CM of the case's own platform, as that
+// platform told it (Card.PosesAs), made inert as the other names a card
+// shows, else a Telegram CM of the desk (cmPosedAs); "" for none.
+func (c *Client) posesAs(ctx context.Context, card bot.Card) string {
+	if card.PosesAs != "" {
+		return inert(bot.OneLine(card.PosesAs), "/@")
+	}
+	return c.cmPosedAs(ctx, card.Event, Platform)
+}
+
+var _ bot.CMPoseTeller = (*Client)(nil)
+
+// PosesAsCM names the Telegram CM whom the author of ev, a Telegram member,
+// is named like without being them, for a card on the desk of the
+// platform desk; "" for none, and for another platform's member.
+func (c *Client) PosesAsCM(ctx context.Context, ev bot.Event, desk string) string {
+	if ev.Platform != Platform {
+		return ""
+	}
+	return c.cmPosedAs(ctx, ev, desk)
+}
+
+// cmPosedAs is the Telegram CM of the desk whom the author of ev is named
+// like without being them (bot.PosesAsCM), as a card on the desk of the
+// platform desk names that CM; "" for none. A CM's names are those the
+// updates showed, or, when none did since the start (or a raid's many
+// names pushed theirs out), those the desk chat says (person).
+func (c *Client) cmPosedAs(ctx context.Context, ev bot.Event, desk string) string {
 	if bot.LookalikeOf(ev.Author.Name + ev.Author.Username).Empty() {
 		return ""
 	}
@@ -430,7 +454,7 @@ func (c *Client) posesAs(ctx context.Context, ev bot.Event) string {
 			cms = append(cms, bot.CMName{ID: Platform + ":" + itoa(id), Name: p.name, Username: p.username, Shown: p.shown()})
 		}
 	}
-	return bot.PosesAsCM(ev, Platform, cms)
+	return bot.PosesAsCM(ev, desk, cms)
 }
 
 // cardNames finds a card's names; "" where none is known.
@@ -440,7 +464,7 @@ func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName strin
 		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
 	}
 	n.place = c.placeName(ctx, card.Event)
-	n.posesAs = c.posesAs(ctx, card.Event)
+	n.posesAs = c.posesAs(ctx, card)
 	return n
 }
 
