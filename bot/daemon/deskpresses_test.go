@@ -41,7 +41,7 @@ func startPressVigiesOn(t *testing.T, tg *tgfake.Server, redisURL, prefix string
 	bin, config := vigieWith(t, pressKillRules)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=" + redistest.Prefix(prefix),
-		"VIGIE_LEASE_TTL=3s",
+		"VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 		"TELEGRAM_CHATS=" + strconv.Itoa(pressGroup),

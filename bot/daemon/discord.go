@@ -292,6 +292,12 @@ func (s *discordShards) ResolveRoles(ctx context.Context, ev bot.Event) (roles [
 	return s.of(ev).ResolveRoles(ctx, ev)
 }
 
+// PosesAsCM asks the shard of the member's guild, which keeps that guild's
+// moderators.
+func (s *discordShards) PosesAsCM(ctx context.Context, ev bot.Event, desk string) string {
+	return s.of(ev).PosesAsCM(ctx, ev, desk)
+}
+
 // CheckIDs checks the ids before a shard is picked: the guild that picks
 // it is one of them.
 func (s *discordShards) CheckIDs(ev bot.Event) error { return discord.CheckIDs(ev) }

@@ -79,7 +79,7 @@ func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
 	// Renewals and asks every 100ms, as vigie's every 5s: b's ask may come
 	// first after a loss, or a's renewal.
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 3 * time.Second, BlindMost: 3 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	a := startRunnerWith(t, st, o("a"), "telegram", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -119,7 +119,7 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 	var both atomic.Int32
 	var overlap atomic.Bool
 	o := func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 2 * time.Second, RenewEvery: 250 * time.Millisecond, RetryEvery: 250 * time.Millisecond, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 2 * time.Second, BlindMost: 2 * time.Second, RenewEvery: 250 * time.Millisecond, RetryEvery: 250 * time.Millisecond, Owner: owner, Now: time.Now}
 	}
 	a := startRunnerWith(t, st, o("a"), "discord", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
@@ -179,7 +179,7 @@ func TestLeaseTakenOnASlowStoreRuns(t *testing.T) {
 	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
+	o := LeaseOptions{TTL: 5 * time.Second, BlindMost: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
 	a := startRunnerWith(t, st, o, "discord", &both, &overlap)
 	recv(t, a.tokens, "the job to start on a store slower than a renewal period")
 	if logs := a.logs.String(); strings.Contains(logs, "lease lost before the job started here") {
@@ -199,7 +199,7 @@ func TestLeaseHolderOnASlowStoreHearsItLost(t *testing.T) {
 	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
 	var both atomic.Int32
 	var overlap atomic.Bool
-	o := LeaseOptions{TTL: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
+	o := LeaseOptions{TTL: 5 * time.Second, BlindMost: 5 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now}
 	a := startRunnerWith(t, st, o, "discord", &both, &overlap)
 	recv(t, a.tokens, "the job to start on a store slower than a renewal period")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})

@@ -41,7 +41,8 @@ type LeaseOptions struct {
 	// that got through, whatever its TTL: it stops a fifth of it before,
 	// and a process that takes a lease the store keeps no trace of (Redis
 	// lost its data) waits that long, or its TTL if longer, and Margin
-	// (default leaseBlindMost).
+	// (default leaseBlindMost, VIGIE_LEASE_TTL_MAX: the longest
+	// VIGIE_LEASE_TTL of the instances sharing the store, set alike on each).
 	BlindMost time.Duration
 	// RetryEvery is how often a process asks for a job it does not hold
 	// (default TTL/3).
@@ -68,7 +69,7 @@ func (o LeaseOptions) withDefaults(getenv func(string) string) LeaseOptions {
 		o.TTL = envDuration(getenv, "VIGIE_LEASE_TTL", 15*time.Second)
 	}
 	if o.BlindMost <= 0 {
-		o.BlindMost = leaseBlindMost
+		o.BlindMost = envDuration(getenv, "VIGIE_LEASE_TTL_MAX", leaseBlindMost)
 	}
 	if o.RenewEvery <= 0 {
 		// A lease longer than BlindMost is renewed as often as one of

@@ -28,7 +28,7 @@ func TestPollerKilledWithUpdatesInHand(t *testing.T) {
 	tg, bin, config, redisURL := tgKillSetup(t)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=pollerkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		"VIGIE_LEASE_TTL=3s",
+		"VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 	}
@@ -114,7 +114,7 @@ func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
 	proxy := redistest.NewHangProxy(t, u.Host)
 	env := []string{
 		"VIGIE_REDIS_PREFIX=webhookkill" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		"VIGIE_LEASE_TTL=3s",
+		"VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 		"TELEGRAM_MODE=webhook",

@@ -240,7 +240,7 @@ func TestThreeInstances(t *testing.T) {
 		"VIGIE_REDIS_PREFIX=leases" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		// Short leases keep the test short; the defaults move a job within
 		// 30s too.
-		"VIGIE_LEASE_TTL=3s",
+		"VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token,
 		"TELEGRAM_API_URL=" + tg.HTTP.URL,
 		"TELEGRAM_CHATS=-1001234567890",

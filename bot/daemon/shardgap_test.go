@@ -101,7 +101,7 @@ func newGapWorld(t *testing.T, guild, name string) *gapWorld {
 		bin:  bin, config: config, redisURL: redistest.URL(t), prefix: prefix,
 		env: []string{
 			"VIGIE_REDIS_PREFIX=" + prefix,
-			"VIGIE_LEASE_TTL=3s",
+			"VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 			"DISCORD_TOKEN=" + discordfake.Token,
 			"DISCORD_API_URL=" + dc.APIURL(),
 			"DISCORD_GUILDS=" + guild,

@@ -39,7 +39,7 @@ func TestTelegramPhonesAfterRestart(t *testing.T) {
 	tg.SetAdmins(group, 1)
 	tg.SetUsername(ann, "ann_cm")
 	bin, config := vigieWith(t, phoneRules)
-	env := []string{"VIGIE_REDIS_PREFIX=" + redistest.Prefix("tgphone"), "VIGIE_LEASE_TTL=3s",
+	env := []string{"VIGIE_REDIS_PREFIX=" + redistest.Prefix("tgphone"), "VIGIE_LEASE_TTL=3s", "VIGIE_LEASE_TTL_MAX=3s",
 		"TELEGRAM_TOKEN=" + tgfake.Token, "TELEGRAM_API_URL=" + tg.HTTP.URL, "TELEGRAM_CHATS=" + strconv.Itoa(group)}
 	redisURL := redistest.URL(t)
 	first := startProcess(t, bin, "vigie-1", config, redisURL, env)
