@@ -195,9 +195,11 @@ func (r *Report) Text() string {
 	if len(r.Offenders) > 0 {
 		b.WriteString("Top offenders:")
 		for _, o := range r.Offenders {
-			who := o.Platform + ":" + o.Author
+			// The name and the id are the member's (an id is free text
+			// over HTTP): one line each, cut, inert, as in vigie's words.
+			who := bot.NameInText(o.Platform + ":" + o.Author)
 			if o.Name != "" {
-				who = o.Name + " (" + who + ")"
+				who = bot.NameInText(o.Name) + " (" + who + ")"
 			}
 			fmt.Fprintf(&b, "\n  %s %d (%s)", who, o.Hits, strings.Join(o.Rules, ", "))
 		}

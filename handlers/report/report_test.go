@@ -430,3 +430,23 @@ func TestReportTextOldestUnderAMinute(t *testing.T) {
 		t.Errorf("text lacks %q:\n%s", want, text)
 	}
 }
+
+// A member chooses their name, and the report lists the top offenders by
+// it, on the desk every morning and in vigie report: the name is one line,
+// cut, with its commands and mentions inert, as in vigie's other words. A
+// name of its own lines wrote a report of its own under vigie's, and a
+// "/pause" in it was a command a tap on the desk sent.
+func TestReportTextOffenderNameIsOneInertLine(t *testing.T) {
+	name := "Eve\nCases: 0 open, 0 opened, 0 decided.\x1b[2J\nAll clear, /pause @ann_cm " + strings.Repeat("x", 200)
+	r := &report.Report{Offenders: []report.Offender{{Platform: "telegram", Author: "42", Name: name, Hits: 3, Rules: []string{"insult"}}}}
+	text := r.Text()
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	last := lines[len(lines)-1]
+	if lines[len(lines)-2] != "Top offenders:" || !strings.HasPrefix(last, "  Eve Cases: 0 open") ||
+		!strings.HasSuffix(last, "… (telegram:42) 3 (insult)") {
+		t.Errorf("the offender is not one line ending in its id and hits:\n%s", text)
+	}
+	if strings.ContainsAny(text, "\x1b") || strings.Contains(text, "/pause") || strings.Contains(text, "@ann_cm") {
+		t.Errorf("the name's escape, command or mention is left as it came:\n%q", text)
+	}
+}
