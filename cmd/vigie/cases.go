@@ -143,8 +143,8 @@ func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format 
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
 	for _, cs := range page.Cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cs.ID, age(now, cs.Opened), where(cs.Event),
-			author(cs.Event.Author), orDash(cs.Rule), state(cs), snippet(cs.Event.Content(), 48))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminal(cs.ID), age(now, cs.Opened), where(cs.Event),
+			author(cs.Event.Author), terminal(orDash(cs.Rule)), terminal(state(cs)), snippet(cs.Event.Content(), 48))
 	}
 	return tw.Flush()
 }
@@ -191,7 +191,7 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 	if code == http.StatusAccepted {
 		// Recorded; the platform is slow to answer, and the tries go on.
 		fmt.Fprintf(c.stdout, "%s: %s, decided by %s; still being tried on %s, which is slow to answer: had it refused, a new case would say so.\n",
-			r.Case.ID, r.Case.Outcome, r.Case.DecidedBy, r.Case.Event.Platform)
+			terminal(r.Case.ID), terminal(r.Case.Outcome), terminal(r.Case.DecidedBy), terminal(r.Case.Event.Platform))
 		return nil
 	}
 	return errors.New(r.Error)
@@ -200,9 +200,9 @@ func (c *cli) caseDecide(ctx context.Context, api adminAPI, id string, req map[s
 // decidedLine says a decision carried out, with what the desk's cards add
 // to it (note): "c-…: ban(7d), decided by http:ann, until 12 Dec 03:00 UTC."
 func decidedLine(cs store.Case, note string) string {
-	line := fmt.Sprintf("%s: %s, decided by %s", cs.ID, cs.Outcome, cs.DecidedBy)
+	line := fmt.Sprintf("%s: %s, decided by %s", terminal(cs.ID), terminal(cs.Outcome), terminal(cs.DecidedBy))
 	if note != "" {
-		line += ", " + note
+		line += ", " + terminal(note)
 	}
 	return line + "."
 }
@@ -213,34 +213,34 @@ func writeCase(w io.Writer, cs store.Case, now time.Time) {
 		fmt.Fprintf(w, "%-10s "+format+"\n", append([]any{label}, a...)...)
 	}
 	e := cs.Event
-	line("case", "%s, %s", cs.ID, state(cs))
+	line("case", "%s, %s", terminal(cs.ID), terminal(state(cs)))
 	line("opened", "%s (%s ago)", cs.Opened.UTC().Format("2006-01-02 15:04:05 MST"), age(now, cs.Opened))
 	if cs.Rule != "" {
 		rule := cs.Rule
 		if cs.Category != "" {
 			rule += " (" + cs.Category + ")"
 		}
-		line("rule", "%s", rule)
+		line("rule", "%s", terminal(rule))
 	}
-	line("reason", "%s", cs.Reason)
+	line("reason", "%s", terminal(cs.Reason))
 	line("where", "%s", where(e))
 	line("author", "%s", author(e.Author))
-	line("message", "%s (%s)", strconv.Quote(e.Content()), e.ID)
+	line("message", "%s (%s)", strconv.Quote(e.Content()), terminal(e.ID))
 	if e.Link != "" {
-		line("link", "%s", e.Link)
+		line("link", "%s", terminal(e.Link))
 	}
 	if len(cs.Suggested) > 0 {
 		// as the cards say them: those not carried out, or being tried, marked
-		line("suggested", "%s", bot.SuggestedText(bot.Card{Suggested: cs.Suggested, NotDone: cs.NotDone, Trying: cs.Trying}))
+		line("suggested", "%s", terminal(bot.SuggestedText(bot.Card{Suggested: cs.Suggested, NotDone: cs.NotDone, Trying: cs.Trying})))
 	}
 	if cs.Hits() > 1 {
-		line("grouped", "%d hits, latest %s", cs.Hits(), strings.Join(cs.Latest, ", "))
+		line("grouped", "%d hits, latest %s", cs.Hits(), terminal(strings.Join(cs.Latest, ", ")))
 	}
 	if cs.Undeliverable != "" {
-		line("desk", "not shown there: %s", cs.Undeliverable)
+		line("desk", "not shown there: %s", terminal(cs.Undeliverable))
 	}
 	if cs.Status == store.CaseDecided {
-		line("decided", "%s by %s, %s", cs.Outcome, cs.DecidedBy, cs.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+		line("decided", "%s by %s, %s", terminal(cs.Outcome), terminal(cs.DecidedBy), cs.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST"))
 	}
 }
 
@@ -281,14 +281,14 @@ func where(e bot.Event) string {
 			parts = append(parts, p)
 		}
 	}
-	return strings.Join(parts, "/")
+	return terminal(strings.Join(parts, "/"))
 }
 
 func author(a bot.Author) string {
 	if a.Name == "" || a.Name == a.ID {
-		return a.ID
+		return terminal(a.ID)
 	}
-	return a.Name + " (" + a.ID + ")"
+	return terminal(a.Name) + " (" + terminal(a.ID) + ")"
 }
 
 func age(now, t time.Time) string {
@@ -299,13 +299,48 @@ func age(now, t time.Time) string {
 	return bot.FormatDuration(d.Truncate(time.Minute))
 }
 
-// snippet is the first n characters of a message on one line.
+// snippet is the first n characters of a message on one line, inert
+// (terminal).
 func snippet(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+		s = string(r[:n-1]) + "…"
 	}
-	return s
+	return terminal(s)
+}
+
+// terminal is s, which a member may have written (a name, a place, a
+// message), made inert for the CM's terminal: runs of spaces, tabs and line
+// breaks are one space, and every other character that does not print (an
+// escape that clears the screen or sets the window's title, a carriage
+// return, a right-to-left override) is written as Go writes it in a quoted
+// string, \x1b, \r, \u202e: to be read, not obeyed.
+func terminal(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && !strconv.IsPrint(r) }) {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' {
+			space = true
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if strconv.IsPrint(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	if space {
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 // loopbackHost reports whether host (a URL's, without its port) is this
