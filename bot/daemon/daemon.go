@@ -807,8 +807,11 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	// From here on, everything judged goes through the observer, which the
 	// shutdown below drains.
 	d.observer = startObserver(d.followAlerts)
+	conns := newConnLimit(ln, maxConnections(openFiles()), d.cfg.refusals)
+	ln = conns
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           conns.serving(handler),
+		ConnContext:       conns.connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       IdleTimeout,
