@@ -199,6 +199,9 @@ type daemon struct {
 	log       *slog.Logger
 	store     store.Store
 	storeKind string
+	// storeCheck shares a probe of the store among the health checks
+	// asking at once.
+	storeCheck sharedProbe
 	mod       *handlers.Moderator
 	// limitEndMu makes the carrying out of what a long rate limit left
 	// (limitEnded) one at a time.

@@ -118,32 +118,80 @@ func linkProblem(l bot.Link) string {
 	return s
 }
 
+// storeProblem is what the store says of itself without being asked
+// (Redis known to be away), "" when nothing.
+func (d *daemon) storeProblem() string {
+	if f, ok := d.store.(interface{ Problem() string }); ok {
+		return f.Problem()
+	}
+	if f, ok := d.store.(interface{ Degraded() bool }); ok && f.Degraded() {
+		return "unreachable, moderating from memory until it returns"
+	}
+	return ""
+}
+
 // storeProblems says whether the store is reachable (Redis).
 func (d *daemon) storeProblems(ctx context.Context) []string {
-	problem := func() string { return "" }
-	if f, ok := d.store.(interface{ Problem() string }); ok {
-		problem = f.Problem
-	} else if f, ok := d.store.(interface{ Degraded() bool }); ok {
-		problem = func() string {
-			if f.Degraded() {
-				return "unreachable, moderating from memory until it returns"
-			}
-			return ""
-		}
-	}
 	// Unreachable, full, or refusing the password: each says what to do.
 	// Known to be away, the store is not pinged: the fallback pings it every
 	// second already, and a frozen Redis would hold each check for the
 	// ping's timeout (a load balancer's gives up sooner, and sees no answer).
-	if why := problem(); why != "" {
+	if why := d.storeProblem(); why != "" {
 		return []string{"store: " + d.storeKind + " " + why}
 	}
+	return d.storeCheck.do(ctx, d.probeStore)
+}
+
+// sharedProbe runs one probe at a time for whoever asks while it runs:
+// /healthz and /-/ready need no token, and a stranger asking them hundreds
+// of times at once would otherwise have vigie ping Redis as often, on as
+// many connections of the pool its events need.
+type sharedProbe struct {
+	mu sync.Mutex
+	// running is the probe under way, nil when none is.
+	running *probeRun
+}
+
+type probeRun struct {
+	done chan struct{}
+	out  []string
+}
+
+// do returns what probe says, from the probe under way when there is one
+// (begun after the caller asked, or just before), else from a new one. The
+// probe runs without the caller's cancellation: others wait for it too.
+func (s *sharedProbe) do(ctx context.Context, probe func(context.Context) []string) []string {
+	s.mu.Lock()
+	if run := s.running; run != nil {
+		s.mu.Unlock()
+		select {
+		case <-run.done:
+			return run.out
+		case <-ctx.Done():
+			return []string{"store: not known, the check was given up: " + ctx.Err().Error()}
+		}
+	}
+	run := &probeRun{done: make(chan struct{})}
+	s.running = run
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running = nil
+		s.mu.Unlock()
+		close(run.done)
+	}()
+	run.out = probe(context.WithoutCancel(ctx))
+	return run.out
+}
+
+// probeStore asks the store whether it answers: Probe, or Ping.
+func (d *daemon) probeStore(ctx context.Context) []string {
 	var out []string
 	if p, ok := d.store.(interface{ Probe(context.Context) error }); ok {
 		// A Redis that does not answer within a second is taken for away,
 		// as by an event: the next checks answer at once.
 		if err := p.Probe(ctx); err != nil {
-			if why := problem(); why != "" {
+			if why := d.storeProblem(); why != "" {
 				return []string{"store: " + d.storeKind + " " + why}
 			}
 			out = append(out, "store: "+err.Error())
