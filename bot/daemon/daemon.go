@@ -202,7 +202,7 @@ type daemon struct {
 	// storeCheck shares a probe of the store among the health checks
 	// asking at once.
 	storeCheck sharedProbe
-	mod       *handlers.Moderator
+	mod        *handlers.Moderator
 	// limitEndMu makes the carrying out of what a long rate limit left
 	// (limitEnded) one at a time.
 	limitEndMu sync.Mutex
