@@ -58,13 +58,16 @@ func serve(t *testing.T, now func() time.Time, env map[string]string, args ...st
 	}
 }
 
-// TestCasesCommand lists, shows and decides the cases of a running vigie from
-// the command line, as a CM at a terminal does. vigie run and vigie cases
-// read one clock, on a day of the test's: a case opened on it is less than a
-// minute old on it.
-func TestCasesCommand(t *testing.T) {
-	clock := clockFrom(time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC))
-	const secret, token = "hook", "adm"
+// The secret and the admin token of the vigie scamCases runs.
+const casesSecret, casesToken = "hook", "adm"
+
+// scamCases runs vigie run with a rule that forwards what says "nitro" to
+// the desk, on a clock of a day of the test's, posts it events (messages,
+// signed, at that clock's now), and returns its URL, the clock, and vigie
+// cases run against it as ann.
+func scamCases(t *testing.T, events ...map[string]any) (base string, clock func() time.Time, cases func(args ...string) result) {
+	t.Helper()
+	clock = clockFrom(time.Date(2026, 3, 1, 22, 0, 0, 0, time.UTC))
 	file := filepath.Join(t.TempDir(), "rules.yaml")
 	rules := `timezone: UTC
 rules:
@@ -76,24 +79,38 @@ rules:
 	if err := os.WriteFile(file, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"VIGIE_WEBHOOK_SECRET": secret, "VIGIE_ADMIN_TOKEN": token}
-	base := serve(t, clock, env, "--config", file)
-	for i, text := range []string{"free nitro here", "nitro   again\nand again"} {
-		body, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("m%d", i+1), "platform": "discord", "kind": "message",
-			"space": "guild-1", "channel": "general", "author": map[string]any{"id": fmt.Sprintf("u%d", i+1), "name": "Eve"},
-			"text": text, "at": clock().Format(time.RFC3339)})
+	env := map[string]string{"VIGIE_WEBHOOK_SECRET": casesSecret, "VIGIE_ADMIN_TOKEN": casesToken}
+	base = serve(t, clock, env, "--config", file)
+	for _, ev := range events {
+		ev["kind"], ev["at"] = "message", clock().Format(time.RFC3339)
+		body, _ := json.Marshal(ev)
 		req, _ := http.NewRequest("POST", base+"/v1/events", bytes.NewReader(body))
-		req.Header.Set("X-Vigie-Signature", signature(secret, body))
+		req.Header.Set("X-Vigie-Signature", signature(casesSecret, body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("POST /v1/events: %v %v", resp, err)
 		}
 		resp.Body.Close()
 	}
-	cliEnv := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": token, "USER": "ann"}
-	cases := func(args ...string) result {
+	cliEnv := map[string]string{"VIGIE_URL": base, "VIGIE_ADMIN_TOKEN": casesToken, "USER": "ann"}
+	return base, clock, func(args ...string) result {
 		return runOn(context.Background(), clock, "", cliEnv, append([]string{"cases"}, args...)...)
 	}
+}
+
+// TestCasesCommand lists, shows and decides the cases of a running vigie from
+// the command line, as a CM at a terminal does. vigie run and vigie cases
+// read one clock, on a day of the test's: a case opened on it is less than a
+// minute old on it.
+func TestCasesCommand(t *testing.T) {
+	const secret, token = casesSecret, casesToken
+	var events []map[string]any
+	for i, text := range []string{"free nitro here", "nitro   again\nand again"} {
+		events = append(events, map[string]any{"id": fmt.Sprintf("m%d", i+1), "platform": "discord",
+			"space": "guild-1", "channel": "general", "author": map[string]any{"id": fmt.Sprintf("u%d", i+1), "name": "Eve"},
+			"text": text})
+	}
+	base, clock, cases := scamCases(t, events...)
 	var r result
 	waitFor(t, func() bool { r = cases("list"); return strings.HasPrefix(r.stdout, "2 open cases") })
 	want := regexp.MustCompile(`^2 open cases, oldest first:
