@@ -813,7 +813,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	conns := newConnLimit(ln, maxConnections(openFiles()), d.cfg.refusals)
 	ln = conns
 	srv := &http.Server{
-		Handler:           conns.serving((&bodyShares{refusals: d.cfg.refusals}).limit(handler)),
+		Handler:           conns.serving(handler),
 		ConnContext:       conns.connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

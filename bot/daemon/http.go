@@ -78,7 +78,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 			mux.Handle(pattern, h)
 		}
 	}
-	return secureHeaders(eventsFirst(mux, d.handleEvent)), nil
+	return secureHeaders((&bodyShares{refusals: d.cfg.refusals}).limit(eventsFirst(mux, d.handleEvent))), nil
 }
 
 // eventsFirst hands POST /v1/events, the route of every event, to events

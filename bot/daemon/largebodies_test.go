@@ -55,9 +55,10 @@ func TestLargeBodiesShareABudget(t *testing.T) {
 	for refused < 36 {
 		resp := <-answers
 		if resp == nil {
-			t.Fatalf("%d of 100 held bodies of 1 MiB refused with 503 and Retry-After, want the 36 past 64 MiB", refused)
+			t.Fatalf("%d of 100 held bodies of 1 MiB refused with 503, Retry-After and nosniff, want the 36 past 64 MiB", refused)
 		}
-		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" {
+		if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "" &&
+			resp.Header.Get("X-Content-Type-Options") == "nosniff" {
 			refused++
 		}
 	}
