@@ -339,7 +339,9 @@ func TestOwnNounsAnswer(t *testing.T) {
 
 // A near miss whose known words, two or more, are all its entry's and no
 // other entry's is answered; one with more words no example has than known
-// ones, or whose known words another entry has too, stays a near miss.
+// ones, or whose known words another entry has too, stays a near miss,
+// unless it asks to give something back of the one entry that gives back
+// (byGiveBack: the thing and its story are words no example has).
 func TestCoverageAnswers(t *testing.T) {
 	cfg := Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
 		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "9h-19h"}},
@@ -350,7 +352,9 @@ func TestCoverageAnswers(t *testing.T) {
 	}}
 	checkDecisions(t, cfg, []decideCase{
 		{"je peux me faire rembourser un cadeau ?", Answer, "returns"},
-		{"je veux me faire rembourser le cadeau moche de tata mimi", Forward, "returns"},
+		{"comment contacter le service client au téléphone pour tata mimi", Answer, "contact"},
+		{"numéro du service client pour la fête moche de tata mimi", Forward, "contact"},
+		{"je veux me faire rembourser le cadeau moche de tata mimi", Answer, "returns"},
 		{"cadeau montre réparer ?", Forward, "repairs"}, // "cadeau" is the returns entry's
 	})
 	// an entry on gift receipts has "rembourser" and "cadeau" too
@@ -486,5 +490,36 @@ func TestTimePrepositionsAskNothing(t *testing.T) {
 	d := m.DecideText("vous pouvez installer avant l'été ?", at)
 	if d.Kind == Answer && d.Entry != "delay" || len(d.Candidates) > 0 && d.Candidates[0].ID != "delay" {
 		t.Errorf("%s %s %v %v, want the delay first and no other answer", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+}
+
+// A near miss that asks to give something back for its writer is answered
+// by the one entry that gives back, whatever the thing and its story; when
+// two entries give back, it stays on the desk.
+func TestGiveBackNearMiss(t *testing.T) {
+	returns := rules.FAQEntry{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux échanger un produit ?", "can I return my order?"},
+		Answer: map[string]string{"fr": "Retours et échanges sous 30 jours avec le ticket.", "en": "Returns and exchanges within 30 days with the receipt."}}
+	hours := rules.FAQEntry{ID: "hours", Questions: []string{"quels sont vos horaires ?", "what are your opening hours?"},
+		Answer: map[string]string{"fr": "Du lundi au samedi, 9h-19h.", "en": "Monday to Saturday, 9am-7pm."}}
+	guarantee := rules.FAQEntry{ID: "guarantee", Questions: []string{"un outil en panne est échangé sous garantie ?", "is a broken tool exchanged?"},
+		Answer: map[string]string{"fr": "Outils garantis deux ans : réparés ou échangés.", "en": "Tools carry a two-year guarantee: repaired or exchanged."}}
+	q := "la perceuse achetée samedi fait un bruit bizarre, je peux la ramener ?"
+	m, err := NewMatcher(Config{Language: "fr", QuestionsOnly: true, Threshold: 0.55, SuggestThreshold: 0.45, Entries: []rules.FAQEntry{returns, hours}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DecideText(q, testTime); d.Kind != Answer || d.Entry != "returns" {
+		t.Errorf("one entry gives back: %s %s %v %v, want returns answered", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+	if d := m.DecideText("I'd like to send back the garden chairs, they're not the colour I expected", testTime); d.Kind != Answer || d.Entry != "returns" {
+		t.Errorf("English: %s %s %v %v, want returns answered", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+	m, err = NewMatcher(Config{Language: "fr", QuestionsOnly: true, Threshold: 0.55, SuggestThreshold: 0.45, Entries: []rules.FAQEntry{returns, hours, guarantee}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q = "la perceuse achetée samedi au magasin de Nantes fait un bruit bizarre et chauffe, je peux la ramener ?"
+	if d := m.DecideText(q, testTime); d.Kind == Answer {
+		t.Errorf("two entries give back: %s %s %v %v, want the desk", d.Kind, d.Entry, d.Candidates, d.Terms)
 	}
 }

@@ -762,3 +762,22 @@ func TestCuttingIsNoOutage(t *testing.T) {
 		{"le wifi est coupé ?", "wifi"},
 	})
 }
+
+// The chèque emploi service (CESU), how a household pays for help at home,
+// is a way to pay, whatever word of a job it holds.
+func TestCESUIsAWayToPay(t *testing.T) {
+	m, err := NewMatcher(Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "payment", Questions: []string{"vous acceptez les CESU ?", "quels moyens de paiement acceptez-vous ?", "can I pay by card?"},
+			Answer: map[string]string{"fr": "Carte, virement et CESU préfinancés.", "en": "Card, bank transfer and pre-paid CESU."}},
+		{ID: "jobs", Questions: []string{"vous recrutez des aides ménagères ?", "je cherche un emploi", "are you hiring?"},
+			Answer: map[string]string{"fr": "Candidatures à jobs@example.fr.", "en": "Apply at jobs@example.fr."}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"je paye avec des chèques emploi service, c'est possible ?", "vous prenez le cheque emploi service ?"} {
+		if d := m.DecideText(q, testTime); len(d.Candidates) == 0 || d.Candidates[0].ID != "payment" {
+			t.Errorf("%q: %s %s %v %v, want payment first", q, d.Kind, d.Entry, d.Candidates, d.Terms)
+		}
+	}
+}

@@ -89,7 +89,7 @@ func isStop(w string) bool { return stopWords[w] }
 // byPlaceWords are the words readAsks gives a meaning by their place, its
 // cases: the others (most of a message) it passes without comparing them to
 // each (TestByPlaceWords checks the two lists agree).
-var byPlaceWords = set(`acceptez achete acheter adresse adresser adressez ago apprentices apprentis
+var byPlaceWords = set(`plus recevoir receive arriver tester teste testee tested acceptez achete acheter adresse adresser adressez ago apprentices apprentis
 	arrive arrives arrivez arrivons bossez boulot broken buy card carte cb
 	cherchent chercher cherchez combien commande commander commandes commandons
 	conseil conseille conseillent conseiller conseillere conseilleres

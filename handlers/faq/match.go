@@ -1390,6 +1390,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 	m.byAnswer(&r, infos)
 	if !opinion && !scaled {
 		m.byCoverage(&r, infos, ws)
+		m.byGiveBack(&r, infos, ws)
 	}
 	r.Disputed = m.disputed(&r)
 	return r
@@ -1484,6 +1485,52 @@ func (m *Matcher) byCoverage(r *Match, infos []termInfo, ws []word) {
 	for i := range m.entries {
 		if o := &m.entries[i]; o != e && o.hasAllKnown(r.Terms, infos) {
 			return
+		}
+	}
+	cs[0].Score = round3(m.cfg.Threshold * vocabularyLift)
+}
+
+// byGiveBack answers a near miss that asks to give something back (a
+// return, a refund, an exchange, damaged goods) for its writer ("je peux
+// l'échanger ?", "can I send it back?") when its entry is the only one whose
+// examples or inherited wordings give back, and has every such word of the
+// message: the thing given back and the story around it ("la perceuse
+// achetée samedi fait un bruit bizarre") are words no example has, which
+// keep the score under the threshold, and change nothing of which policy
+// answers.
+//
+// Measured on 7 December: the read trades 542 → 551 right, 18 → 19 wrong
+// (a garden centre's dead hydrangea, which its plant guarantee answers,
+// went to the returns entry); the brands' tuned and held-out sets and
+// testdata/read2 unchanged; the twenty trades never taught 365 → 368 right,
+// 22 wrong both; no message to leave alone, of leavealone.tsv or the
+// recorded ones, more answered.
+func (m *Matcher) byGiveBack(r *Match, infos []termInfo, ws []word) {
+	cs := r.Candidates
+	if len(cs) == 0 || cs[0].Score < m.cfg.SuggestThreshold || cs[0].Score >= m.cfg.Threshold || !anyGiveBack(infos) {
+		return
+	}
+	if !asksForSelf(ws) && !addressed(ws) {
+		return
+	}
+	e := m.entryOf(cs[0].ID)
+	for k, t := range r.Terms {
+		if !infos[k].giveBack {
+			continue
+		}
+		if _, ok := e.centroid.w[t]; !ok {
+			return
+		}
+	}
+	for i := range m.entries {
+		o := &m.entries[i]
+		if o == e {
+			continue
+		}
+		for t := range returnTerms {
+			if _, ok := o.centroid.w[t]; ok {
+				return
+			}
 		}
 	}
 	cs[0].Score = round3(m.cfg.Threshold * vocabularyLift)

@@ -755,6 +755,31 @@ func readAsks(ws []word) {
 		case "arrive", "arrives", "arrivez", "arrivons":
 			if next == "a" || (next == "pas" || next == "plus") && i+2 < len(ws) && ws[i+2].folded == "a" {
 				ws[i].stem = ""
+			} else if ws[i].folded == "arrive" && awaitsDelivery(ws, i) {
+				ws[i].stem = deliverTerm
+			}
+		case "recevoir", "receive", "arriver":
+			// "combien de jours pour recevoir ma commande ?", "how long
+			// does my parcel take to arrive?": how long delivery takes,
+			// not where the order is.
+			if awaitsDelivery(ws, i) {
+				ws[i].stem = deliverTerm
+			}
+		case "plus":
+			// "plus de réseau depuis ce matin", "j'ai plus d'internet": a
+			// network or a supply is gone, an outage ("plus de réseau que
+			// les autres" compares, "plus de box" counts the brand's).
+			if (next == "de" || next == "d") && i+2 < len(ws) && supplies[ws[i+2].folded] &&
+				!slices.ContainsFunc(ws, func(w word) bool { return w.folded == "que" || w.folded == "qu" || w.folded == "than" }) {
+				ws[i].stem = outageTerm
+			}
+		case "tester", "teste", "testee", "tested":
+			// "faire tester ses oreilles", "get my eyes tested": an
+			// examination done by the brand, not a trial of a thing.
+			if testedBy(ws, i) {
+				// read as the word "examen" itself: "tester" is the
+				// trial concept's word
+				ws[i].folded, ws[i].stem = examStem, examStem
 			}
 		}
 	}
@@ -771,9 +796,11 @@ const (
 	// "stopped working").
 	notWorkingTerm = "~notworking"
 	trackTerm      = "~track"
-	jobTerm        = "~job"
-	openTerm       = "~open"
-	classTerm      = "~class"
+	// outageTerm is a network or a supply gone: "plus de réseau".
+	outageTerm = "~server"
+	jobTerm    = "~job"
+	openTerm   = "~open"
+	classTerm  = "~class"
 	// publishTerm is posting in a channel, which no intent asks.
 	publishTerm  = "~publish"
 	takeawayTerm = "~takeaway"
@@ -811,6 +838,41 @@ func notWorking(ws []word, i int) bool {
 		return true
 	}
 	return next == "anymore"
+}
+
+// awaitsDelivery reports whether the verb of receiving at i ("recevoir",
+// "receive", "arriver", "arrive") follows "pour" or "to" in a message that
+// asks a duration about an order: how long delivery takes.
+func awaitsDelivery(ws []word, i int) bool {
+	if i == 0 || ws[i-1].folded != "pour" && ws[i-1].folded != "to" || !mentionsOrder(ws) {
+		return false
+	}
+	return slices.ContainsFunc(ws[:i], func(w word) bool { return w.stem == durationTerm })
+}
+
+// supplies after "plus de" make it an outage: a network or a supply gone.
+var supplies = set(`internet reseau reseaux fibre courant electricite eau wifi gaz connexion signal chauffage adsl tv tele television telephone`)
+
+// testedBy reports whether the "tester" or "tested" at i has something
+// examined: "faire tester", "se faire tester", "get my eyes tested", "have
+// it tested".
+func testedBy(ws []word, i int) bool {
+	if strings.HasPrefix(ws[i].folded, "tester") || ws[i].folded == "teste" || ws[i].folded == "testee" {
+		if i > 0 {
+			switch ws[i-1].folded {
+			case "faire", "fais", "fait", "faites", "ferai", "ferais":
+				return true
+			}
+		}
+		return false
+	}
+	for j := max(0, i-4); j < i; j++ {
+		switch ws[j].folded {
+		case "get", "gets", "getting", "got", "have", "having", "had":
+			return true
+		}
+	}
+	return false
 }
 
 // cutStem is "découper"'s stem, which cutting a thing reads as.

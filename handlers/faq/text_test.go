@@ -405,3 +405,62 @@ func notWorkingEntries() []rules.FAQEntry {
 			Answer: map[string]string{"fr": "Un point par euro, 10 € offerts tous les 200 points.", "en": "One point per euro, €10 off every 200 points."}},
 	}
 }
+
+// Three words read by their place: "plus de réseau" says a network or a
+// supply is gone (an outage), "faire tester ses oreilles" and "get my eyes
+// tested" ask an examination (no trial), and "combien de jours pour recevoir
+// ma commande" how long delivery takes (no order's status); the same words
+// elsewhere keep their sense.
+func TestGoneTestedReceived(t *testing.T) {
+	has := func(text, term string) bool {
+		return slices.ContainsFunc(words(text), func(w word) bool { return w.stem == term })
+	}
+	for _, c := range []struct {
+		text, term string
+		want       bool
+	}{
+		{"plus de réseau depuis ce matin", outageTerm, true},
+		{"j'ai plus d'internet à la maison", outageTerm, true},
+		{"y a plus d'eau chaude dans la chambre", outageTerm, true},
+		{"vous avez plus de réseau que les autres ?", outageTerm, false},
+		{"y a plus de box disponibles ?", outageTerm, false},
+		{"plus de choix en magasin ?", outageTerm, false},
+		{"ça coûte combien de faire tester ma vue ?", examStem, true},
+		{"je voudrais me faire tester l'audition", examStem, true},
+		{"where can I get my eyes tested?", examStem, true},
+		{"je peux tester le vélo avant ?", examStem, false},
+		{"can I test it before buying?", examStem, false},
+		{"combien de jours pour recevoir ma commande ?", deliverTerm, true},
+		{"how long to receive my order?", deliverTerm, true},
+		{"how long does my parcel take to arrive?", deliverTerm, true},
+		{"combien de temps pour recevoir mon remboursement ?", deliverTerm, false},
+		{"je peux recevoir ma commande au bureau ?", deliverTerm, false},
+	} {
+		if got := has(c.text, c.term); got != c.want {
+			t.Errorf("%q: %s %v, want %v", c.text, c.term, got, c.want)
+		}
+	}
+}
+
+// "Faire tester" meets the entry of the examination, not the trial's,
+// whose concept has the word "tester".
+func TestTestedMatchesTheExamination(t *testing.T) {
+	m, err := NewMatcher(Config{Language: "fr", QuestionsOnly: true, Entries: []rules.FAQEntry{
+		{ID: "exam", Questions: []string{"comment faire un examen de la vue ?", "can I get an eye exam?"},
+			Answer: map[string]string{"fr": "Examen de vue gratuit, sur rendez-vous.", "en": "Free eye exam, by appointment."}},
+		{ID: "trial", Questions: []string{"on peut essayer les lentilles avant d'acheter ?", "can I try contact lenses first?"},
+			Answer: map[string]string{"fr": "Essai gratuit d'une semaine.", "en": "A free one-week trial."}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 6, 11, 0, 0, 0, time.UTC)
+	for _, q := range []string{"je voudrais faire tester ma vue", "where can I get my eyes tested?"} {
+		if d := m.DecideText(q, at); len(d.Candidates) == 0 || d.Candidates[0].ID != "exam" {
+			t.Errorf("%q: %s %s %v %v, want exam first", q, d.Kind, d.Entry, d.Candidates, d.Terms)
+		}
+	}
+	if d := m.DecideText("je peux tester les lentilles ?", at); len(d.Candidates) == 0 || d.Candidates[0].ID != "trial" {
+		t.Errorf("trying out: %s %s %v %v, want trial first", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+}
