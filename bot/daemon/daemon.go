@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	stdlog "log"
 	"log/slog"
 	"net"
@@ -247,6 +248,10 @@ type daemon struct {
 	faqLearned chan struct{}
 
 	health health
+	// keptRules keeps the rules that loaded last, for a start on a rule
+	// file that does not load; kept says such a start.
+	keptRules keptRules
+	kept      keptStart
 	// guard recovers the panics of the long-lived goroutines and restarts them.
 	guard *guard.Guard
 	// commands answer the CMs on the desks.
@@ -404,12 +409,29 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log := cfg.Logger
 
 	rs, file, err := vigie.LoadRules(cfg.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+	var matcher *faq.Matcher
+	if err == nil {
+		matcher, err = faq.Compile(rs)
 	}
-	matcher, err := faq.Compile(rs)
+	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"))
+	// refused is the rule file's problems while the rules kept run.
+	var refused, refusedHealth string
 	if err != nil {
-		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+		krs, kmatcher, at, kerr := kept.load(file)
+		if kerr != nil {
+			if !errors.Is(kerr, fs.ErrNotExist) {
+				log.Error("the rules that loaded last cannot be run either", "err", kerr)
+			}
+			return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+		}
+		refused = keptRulesText(file, err, at)
+		refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
+			file, strings.Join(problems(err), "; "), at.UTC().Format(time.RFC3339))
+		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
+			"file", file, "kept", at.UTC().Format(time.RFC3339), "err", err)
+		rs, matcher = krs, kmatcher
+	} else {
+		kept.save(rs)
 	}
 	// d is made below: read when an answer is written
 	matcher.NamePlaces(func(ev *bot.Event) string { return d.spaceName(ev) })
@@ -670,7 +692,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}
-	d.install(rs, file, matcher)
+	l := d.install(rs, file, matcher)
+	d.keptRules = kept
+	if refused != "" {
+		d.kept = keptStart{text: refused, running: l}
+		d.metrics.reloadOK.Set(0)
+		d.health.set("reload", refusedHealth)
+	}
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,
 		FAQ:     func(since time.Time) string { return assistant.Report(since, 5).Summary() },
@@ -863,6 +891,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "rule file alert", func(ctx context.Context) { d.tellKeptRules(ctx, d.ruleFailures.desk) })
+	})
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	desk.Go(func() {
 		d.guard.Loop(runCtx, "refused requests' log", func(ctx context.Context) {
@@ -1121,6 +1152,7 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 		return nil, err
 	}
 	l := d.install(rs, file, matcher)
+	d.keptRules.save(rs)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
 }
