@@ -1902,7 +1902,7 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 	for _, d := range ds.desks {
 		if d.behind.Load() {
 			f.failures = append(f.failures, ds.failed(ctx, d.name,
-				&bot.ActionError{Op: bot.ActForward, Retryable: true, Err: fmt.Errorf("desk %s: %w", d.name, errLeftBehind)}))
+				&bot.ActionError{Op: bot.ActionKind("desk " + d.name), Retryable: true, Err: errLeftBehind}))
 			continue
 		}
 		asked++
