@@ -2064,6 +2064,9 @@ func (ds *deskFanout) logShown(f fanned, what string, attrs ...any) {
 		return
 	}
 	for _, x := range f.failures {
+		if errors.Is(x.err, errLeftBehind) {
+			continue // said once, as it was left behind, and counted
+		}
 		ds.log.Warn("a desk did not show "+what+"; the other desks did", append(attrs, "desk", x.desk, "kind", x.kind, "err", x.err)...)
 	}
 }

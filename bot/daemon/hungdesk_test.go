@@ -75,6 +75,12 @@ func TestAHungDeskHoldsUpNoOther(t *testing.T) {
 	if n := strings.Count(in.logs.String(), "a desk has not answered; it is passed over until it does"); n != 1 {
 		t.Errorf("the hung desk logged %d times, want once", n)
 	}
+	if n := strings.Count(in.logs.String(), "passed over: a call to this desk left behind"); n != 0 {
+		t.Errorf("%d cases logged one by one as passed over on the hung desk, want it said once", n)
+	}
+	testsync.Eventually(t, "the cases passed over counted", func() bool {
+		return metricsHave(t, in, `vigie_desk_failures_total{desk="telegram",kind="unreachable"} 2`)
+	})
 
 	// Telegram answers again: the card left behind is shown there, and the
 	// next case on both desks.
