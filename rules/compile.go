@@ -106,7 +106,14 @@ type Ruleset struct {
 	// strikeTTL is how long strikes are kept: 30 days, or the longest strikes()
 	// window of the file when that is longer.
 	strikeTTL time.Duration
+	// source is the text the rules were compiled from, as read.
+	source []byte
 }
+
+// Source is the text the rules were compiled from, as read (before ${ENV} is
+// expanded): Parse(rs.File, rs.Source(), opts) compiles the same rules while
+// their lists are unchanged, whatever became of the file since.
+func (rs *Ruleset) Source() []byte { return rs.source }
 
 type counter struct {
 	name   string
@@ -332,6 +339,7 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 	}
 	sortProblems(d.warns)
 	rs.Warnings = d.warns
+	rs.source = slices.Clone(src)
 	return rs, nil
 }
 

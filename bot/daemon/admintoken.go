@@ -196,35 +196,36 @@ func writeAdminToken(file string, token []byte, addr string) error {
 		}
 	}
 	if err := replaceFile(adminAddrFile(file), []byte(addr+"\n")); err != nil {
-		return err
+		return fmt.Errorf("write the admin token: %w", err)
 	}
-	return replaceFile(file, append(slices.Clip(token), '\n'))
+	if err := replaceFile(file, append(slices.Clip(token), '\n')); err != nil {
+		return fmt.Errorf("write the admin token: %w", err)
+	}
+	return nil
 }
 
-// replaceFile writes b to a new file of mode 0600, renamed over file.
+// replaceFile writes b to a new file of mode 0600, renamed over file: a
+// reader finds the old content or the new, never half of it.
 func replaceFile(file string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".admin-token-*")
+	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+"-*")
 	if err != nil {
-		return fmt.Errorf("write the admin token: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // gone once renamed
 	// CreateTemp makes it 0600 already: said again for a umask or a platform
 	// that would not.
 	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
 		tmp.Close()
-		return fmt.Errorf("write the admin token: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write the admin token: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write the admin token: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("write the admin token: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), file)
 }
 
 // healthAdminToken is /healthz's name for an admin token not written.

@@ -289,7 +289,7 @@ func (d *daemon) handleReport(w http.ResponseWriter, r *http.Request) {
 // Page and Picture go to every desk that can; a desk that cannot page gets the
 // alert as usual.
 func (ds *deskFanout) Page(ctx context.Context, text string) error {
-	f := ds.send(ctx, func(d handlers.Desk) error {
+	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error {
 		if p, ok := d.(alert.Pager); ok {
 			return p.Page(ctx, text)
 		}
@@ -300,7 +300,7 @@ func (ds *deskFanout) Page(ctx context.Context, text string) error {
 }
 
 func (ds *deskFanout) Picture(ctx context.Context, text, name string, png []byte) error {
-	f := ds.send(ctx, func(d handlers.Desk) error {
+	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error {
 		if p, ok := d.(report.Picturer); ok {
 			return p.Picture(ctx, text, name, png)
 		}

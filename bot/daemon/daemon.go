@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io/fs"
 	stdlog "log"
 	"log/slog"
 	"net"
@@ -250,6 +251,10 @@ type daemon struct {
 	faqLearned chan struct{}
 
 	health health
+	// keptRules keeps the rules that loaded last, for a start on a rule
+	// file that does not load; kept says such a start.
+	keptRules keptRules
+	kept      keptStart
 	// guard recovers the panics of the long-lived goroutines and restarts them.
 	guard *guard.Guard
 	// commands answer the CMs on the desks.
@@ -407,12 +412,29 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log := cfg.Logger
 
 	rs, file, err := vigie.LoadRules(cfg.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+	var matcher *faq.Matcher
+	if err == nil {
+		matcher, err = faq.Compile(rs)
 	}
-	matcher, err := faq.Compile(rs)
+	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"))
+	// refused is the rule file's problems while the rules kept run.
+	var refused, refusedHealth string
 	if err != nil {
-		return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+		krs, kmatcher, at, kerr := kept.load(file)
+		if kerr != nil {
+			if !errors.Is(kerr, fs.ErrNotExist) {
+				log.Error("the rules that loaded last cannot be run either", "err", kerr)
+			}
+			return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+		}
+		refused = keptRulesText(file, err, at)
+		refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
+			file, strings.Join(problems(err), "; "), at.UTC().Format(time.RFC3339))
+		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
+			"file", file, "kept", at.UTC().Format(time.RFC3339), "err", err)
+		rs, matcher = krs, kmatcher
+	} else {
+		kept.save(rs)
 	}
 	// d is made below: read when an answer is written
 	matcher.NamePlaces(func(ev *bot.Event) string { return d.spaceName(ev) })
@@ -443,7 +465,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	judged := map[string]judgedTeller{}
-	desks := &deskFanout{log: log, failures: met.deskFailures}
+	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
 	posers := map[string]bot.CMPoseTeller{}
@@ -673,7 +695,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}
-	d.install(rs, file, matcher)
+	l := d.install(rs, file, matcher)
+	d.keptRules = kept
+	if refused != "" {
+		d.kept = keptStart{text: refused, running: l}
+		d.metrics.reloadOK.Set(0)
+		d.health.set("reload", refusedHealth)
+	}
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,
 		FAQ:     func(since time.Time) string { return assistant.Report(since, 5).Summary() },
@@ -869,6 +897,9 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 		d.guard.Loop(runCtx, "desk delivery", func(ctx context.Context) { _ = d.mod.DeliverCases(ctx) })
 	})
 	desk.Go(func() { d.guard.Loop(runCtx, "rule failure alerts", d.ruleFailures.run) })
+	desk.Go(func() {
+		d.guard.Loop(runCtx, "rule file alert", func(ctx context.Context) { d.tellKeptRules(ctx, d.ruleFailures.desk) })
+	})
 	desk.Go(func() { d.guard.Loop(runCtx, "memory sweep", d.runSweep) })
 	desk.Go(func() {
 		d.guard.Loop(runCtx, "refused requests' log", func(ctx context.Context) {
@@ -1127,6 +1158,7 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 		return nil, err
 	}
 	l := d.install(rs, file, matcher)
+	d.keptRules.save(rs)
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
 }
@@ -1804,11 +1836,14 @@ type deskFanout struct {
 	desks    []namedDesk
 	log      *slog.Logger
 	failures *prometheus.CounterVec
+	guard    *guard.Guard // reports the panic of a desk's call left behind
 }
 
 type namedDesk struct {
 	name string // the connector's: telegram, discord
 	handlers.Desk
+	// behind is set while a call left behind (deskLate) has not answered.
+	behind *atomic.Bool
 }
 
 // Kinds of desk failure, as vigie_desk_failures_total counts them.
@@ -1818,7 +1853,7 @@ const (
 )
 
 func (ds *deskFanout) add(name string, d handlers.Desk) {
-	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d})
+	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d, behind: &atomic.Bool{}})
 	for _, kind := range []string{deskRefused, deskUnreachable} {
 		ds.failures.WithLabelValues(name, kind)
 	}
@@ -1846,24 +1881,151 @@ type fanned struct {
 	off      error // the first answer of a desk that is off (handlers.ErrNoDesk)
 }
 
-// send runs show on every desk and counts each desk's failure.
-func (ds *deskFanout) send(ctx context.Context, show func(handlers.Desk) error) fanned {
+// deskLate is how long, once a desk took a card or a message, the others
+// still have to answer before they are left behind.
+const deskLate = 5 * time.Second
+
+// errLeftBehind is the failure of a desk passed over while a call left
+// behind has not answered.
+var errLeftBehind = errors.New("passed over: a call to this desk left behind has not answered yet")
+
+// send runs show on every desk at once and counts each desk's failure. A desk
+// that hangs (a platform that takes the connection and never answers, until
+// the call's own timeout) holds up the others deskLate at most once one of
+// them took it: its call is left behind, answered in the background (logged
+// there when it fails), and the desk is passed over, as unreachable, until it
+// answers. Before, the desks were tried in turn, and every card and alert
+// waited for the hung one's timeout before the next desk showed it.
+func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handlers.Desk) error) fanned {
+	if len(ds.desks) == 1 {
+		// One desk holds up no other: called as it is.
+		return ds.sendOne(ctx, ds.desks[0], show)
+	}
+	answers := make(chan deskAnswer, len(ds.desks))
+	detach := map[string]func() bool{}
 	var f fanned
+	asked := 0
 	for _, d := range ds.desks {
-		err := show(d.Desk)
+		if d.behind.Load() {
+			f.failures = append(f.failures, ds.failed(ctx, d.name,
+				&bot.ActionError{Op: bot.ActionKind("desk " + d.name), Retryable: true, Err: errLeftBehind}))
+			continue
+		}
+		asked++
+		// The call ends with the caller's ctx while it waits; left
+		// behind, it goes on to its own timeout or the caller's
+		// deadline, for the desk to show it late rather than never.
+		base, endBase := context.WithoutCancel(ctx), context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			base, endBase = context.WithDeadline(base, dl)
+		}
+		dctx, cancel := context.WithCancelCause(base)
+		stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+		detach[d.name] = stop
+		go func() {
+			a := deskAnswer{d: d}
+			defer func() {
+				if v := recover(); v != nil {
+					a.panic = &deskPanic{v: v, stack: debug.Stack()}
+				}
+				stop()
+				cancel(nil)
+				endBase()
+				answers <- a
+			}()
+			a.err = show(dctx, d.Desk)
+		}()
+	}
+	var late <-chan time.Time
+	for answered := map[string]bool{}; asked > 0; asked-- {
+		var a deskAnswer
+		select {
+		case a = <-answers:
+		case <-late:
+			for _, d := range ds.desks {
+				if stop := detach[d.name]; stop != nil && !answered[d.name] {
+					stop()
+					d.behind.Store(true)
+					ds.log.Warn("a desk has not answered; it is passed over until it does, the other desks showed it", "desk", d.name, "waited", deskLate)
+				}
+			}
+			go ds.behind(ctx, answers, asked)
+			return f
+		}
+		answered[a.d.name] = true
+		if a.panic != nil {
+			// Where the desk was called from, as when the desks were called
+			// in turn: its guard recovers it.
+			panic(a.panic)
+		}
 		switch {
-		case err == nil:
+		case a.err == nil:
 			f.took++
-		case errors.Is(err, handlers.ErrNoDesk):
+			if late == nil && asked > 1 {
+				t := time.NewTimer(deskLate)
+				defer t.Stop()
+				late = t.C
+			}
+		case errors.Is(a.err, handlers.ErrNoDesk):
 			// No desk chat in the rule file: not a failure, the desk is off.
 			if f.off == nil {
-				f.off = err
+				f.off = a.err
 			}
 		default:
-			f.failures = append(f.failures, ds.failed(ctx, d.name, err))
+			f.failures = append(f.failures, ds.failed(ctx, a.d.name, a.err))
 		}
 	}
 	return f
+}
+
+// sendOne is send to the one desk d.
+func (ds *deskFanout) sendOne(ctx context.Context, d namedDesk, show func(context.Context, handlers.Desk) error) fanned {
+	var f fanned
+	switch err := show(ctx, d.Desk); {
+	case err == nil:
+		f.took++
+	case errors.Is(err, handlers.ErrNoDesk):
+		f.off = err
+	default:
+		f.failures = append(f.failures, ds.failed(ctx, d.name, err))
+	}
+	return f
+}
+
+// deskAnswer is what one desk answered to send.
+type deskAnswer struct {
+	d     namedDesk
+	err   error
+	panic *deskPanic
+}
+
+// deskPanic is a panic in a desk's call, with the stack where it happened.
+type deskPanic struct {
+	v     any
+	stack []byte
+}
+
+func (p *deskPanic) String() string {
+	return fmt.Sprintf("%v (in a desk's call, whose stack was:\n%s)", p.v, p.stack)
+}
+
+// behind waits for the n answers of the desks left behind, and asks each
+// again once it answered.
+func (ds *deskFanout) behind(ctx context.Context, answers <-chan deskAnswer, n int) {
+	for range n {
+		a := <-answers
+		a.d.behind.Store(false)
+		if a.panic != nil {
+			ds.guard.Report("desk left behind", a.panic.v, a.panic.stack)
+			continue
+		}
+		if a.err == nil || errors.Is(a.err, handlers.ErrNoDesk) {
+			ds.log.Info("a desk left behind answered: it showed it late, and is asked again", "desk", a.d.name)
+			continue
+		}
+		x := ds.failed(ctx, a.d.name, a.err)
+		ds.log.Warn("a desk left behind did not show it, the other desks did; it is asked again", "desk", x.desk, "kind", x.kind, "err", x.err)
+	}
 }
 
 // failed counts a desk's failure.
@@ -1908,6 +2070,9 @@ func (ds *deskFanout) logShown(f fanned, what string, attrs ...any) {
 		return
 	}
 	for _, x := range f.failures {
+		if errors.Is(x.err, errLeftBehind) {
+			continue // said once, as it was left behind, and counted
+		}
 		ds.log.Warn("a desk did not show "+what+"; the other desks did", append(attrs, "desk", x.desk, "kind", x.kind, "err", x.err)...)
 	}
 }
@@ -1916,7 +2081,7 @@ func (ds *deskFanout) logShown(f fanned, what string, attrs ...any) {
 // the desks that did. A desk that refused the card for good is reported on the
 // others, once the case is settled (no desk left to try again).
 func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
-	f := ds.send(ctx, func(d handlers.Desk) error { return d.PostCase(ctx, c) })
+	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error { return d.PostCase(ctx, c) })
 	ds.logShown(f, "a case", "case", c.ID)
 	err := f.err(bot.ActForward)
 	if err != nil && bot.Retryable(err) {
@@ -1942,7 +2107,7 @@ func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
 }
 
 func (ds *deskFanout) Alert(ctx context.Context, text string) error {
-	f := ds.send(ctx, func(d handlers.Desk) error { return d.Alert(ctx, text) })
+	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error { return d.Alert(ctx, text) })
 	ds.logShown(f, "an alert")
 	return f.err(bot.ActAlert)
 }
@@ -1950,7 +2115,7 @@ func (ds *deskFanout) Alert(ctx context.Context, text string) error {
 // AlertCommunity alerts on each desk, on the community's chat or channel
 // where it has one there.
 func (ds *deskFanout) AlertCommunity(ctx context.Context, community, text string) error {
-	f := ds.send(ctx, func(d handlers.Desk) error {
+	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error {
 		if cd, ok := d.(handlers.CommunityDesk); ok {
 			return cd.AlertCommunity(ctx, community, text)
 		}

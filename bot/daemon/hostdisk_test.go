@@ -27,7 +27,7 @@ func startRefusedDisk(t *testing.T, bin, config string, env []string, args ...st
 	t.Helper()
 	in = newVigieProcess(t, "vigie")
 	in.cmd = exec.Command("/bin/sh", append([]string{"-c", `ulimit -S -f 0 && exec "$0" "$@"`, bin, "run", "--config", config, "--listen", in.addr}, args...)...)
-	in.cmd.Env = append(os.Environ(), env...)
+	in.cmd.Env = append(append(os.Environ(), "STATE_DIRECTORY="+t.TempDir()), env...)
 	in.launch(t)
 	return in, func() {
 		var lim unix.Rlimit

@@ -82,6 +82,7 @@ func TestLongRun(t *testing.T) {
 	cmd := exec.Command(bin, "run", "--config", config, "--redis", srv.URL(), "--listen", addr)
 	cmd.Env = append(os.Environ(),
 		"VIGIE_SPOOL_DIR="+filepath.Join(out, "spool"),
+		"STATE_DIRECTORY="+filepath.Join(out, "state"),
 		"VIGIE_LOG_FORMAT=json",
 		"VIGIE_ADMIN_TOKEN="+token,
 		"VIGIE_DESK_CHAT="+deskChat,

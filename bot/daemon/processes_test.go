@@ -91,7 +91,7 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 	// The admin token the process makes goes to a directory of the test's,
 	// and so does its spool.
 	tokenDir := filepath.Join(t.TempDir(), "vigie")
-	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir, "VIGIE_SPOOL_DIR="+t.TempDir()), env...)
+	in.cmd.Env = append(append(os.Environ(), "VIGIE_ADMIN_TOKEN_DIR="+tokenDir, "VIGIE_SPOOL_DIR="+t.TempDir(), "STATE_DIRECTORY="+t.TempDir()), env...)
 	in.launch(t)
 	in.healthz(t)
 	in.token = readToken(t, tokenDir, in.addr)

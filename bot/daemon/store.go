@@ -110,14 +110,24 @@ func openSpool(cfg Config, url, prefix string) (*redis.Spool, error) {
 
 // defaultSpoolDir is the spool's directory when VIGIE_SPOOL_DIR is unset.
 func defaultSpoolDir(getenv func(string) string) string {
-	if d, _, _ := strings.Cut(getenv("STATE_DIRECTORY"), ":"); d != "" {
+	if d := stateDir(getenv); d != "" {
 		return filepath.Join(d, "spool")
 	}
+	return ""
+}
+
+// stateDir is where vigie keeps what must outlive a process on this host:
+// systemd's STATE_DIRECTORY, else XDG_STATE_HOME/vigie, else
+// HOME/.local/state/vigie; "" when none is set.
+func stateDir(getenv func(string) string) string {
+	if d, _, _ := strings.Cut(getenv("STATE_DIRECTORY"), ":"); d != "" {
+		return d
+	}
 	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "vigie", "spool")
+		return filepath.Join(d, "vigie")
 	}
 	if d := getenv("HOME"); d != "" {
-		return filepath.Join(d, ".local", "state", "vigie", "spool")
+		return filepath.Join(d, ".local", "state", "vigie")
 	}
 	return ""
 }

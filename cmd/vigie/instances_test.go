@@ -77,7 +77,7 @@ func TestTwoInstances(t *testing.T) {
 	start := func(name string) *process {
 		p := &process{addr: freeAddr(t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
 		p.cmd = exec.Command(bin, "run", "--config", config, "--listen", p.addr, "--redis", redisURL)
-		p.cmd.Env = append(os.Environ(), "VIGIE_REDIS_PREFIX=twoinstances", "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"), "VIGIE_SPOOL_DIR="+filepath.Join(dir, "spool"))
+		p.cmd.Env = append(os.Environ(), "VIGIE_REDIS_PREFIX=twoinstances", "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"), "VIGIE_SPOOL_DIR="+filepath.Join(dir, "spool"), "STATE_DIRECTORY="+filepath.Join(dir, "state"))
 		p.cmd.Stderr = p.stderr
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,98 @@
+package daemon_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+// TestAHungDeskHoldsUpNoOther: in the night the Telegram Bot API takes
+// vigie's connections and never answers what is sent to the desk chat (a
+// proxy or a server that hangs), while the Discord desk works. The cases
+// opened meanwhile are shown on Discord at once, each, rather than each
+// after Telegram's call timed out: once Discord took the first, Telegram's
+// call is left behind and Telegram passed over until it answers. Once it
+// answers, it shows what was left behind and is asked again. Before, the
+// desks were tried in turn: every card waited for Telegram's timeout (30 s)
+// before Discord showed it, and a raid's cases reached Discord two a minute.
+func TestAHungDeskHoldsUpNoOther(t *testing.T) {
+	api := tgfake.New(t)
+	target, err := url.Parse(api.HTTP.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(target)
+	var gaveUp, held atomic.Int32
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	answerAgain := func() { releaseOnce.Do(func() { close(release) }) }
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if q, _ := url.ParseQuery(string(body)); strings.HasSuffix(r.URL.Path, "/sendMessage") && q.Get("chat_id") == strconv.Itoa(tgDesk) {
+			held.Add(1)
+			select {
+			case <-r.Context().Done():
+				gaveUp.Add(1)
+				return
+			case <-release:
+			}
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(answerAgain) // before the server closes: it waits for its handlers
+
+	dc := discordfake.New(t, discordfake.Options{})
+	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": hang.URL},
+		discordDesk(t, dc))
+	for i, text := range []string{"nitro one", "nitro two", "nitro three"} {
+		api.Push(groupMessage(tgGroup, int64(7+i), "Eve", text))
+	}
+	testsync.Eventually(t, "the three cards on Discord", func() bool { return len(posted(dc, "nitro")) == 3 })
+	if n := gaveUp.Load(); n != 0 {
+		t.Errorf("Discord showed the three cards only after vigie gave up %d calls to the hung Telegram desk, want all while the first hangs", n)
+	}
+	if n := held.Load(); n != 1 {
+		t.Errorf("%d calls hang on the Telegram desk, want 1: a desk left behind is passed over until it answers", n)
+	}
+	if n := strings.Count(in.logs.String(), "a desk has not answered; it is passed over until it does"); n != 1 {
+		t.Errorf("the hung desk logged %d times, want once", n)
+	}
+	if n := strings.Count(in.logs.String(), "passed over: a call to this desk left behind"); n != 0 {
+		t.Errorf("%d cases logged one by one as passed over on the hung desk, want it said once", n)
+	}
+	testsync.Eventually(t, "the cases passed over counted", func() bool {
+		return metricsHave(t, in, `vigie_desk_failures_total{desk="telegram",kind="unreachable"} 2`)
+	})
+
+	// Telegram answers again: the card left behind is shown there, and the
+	// next case on both desks.
+	answerAgain()
+	testsync.Eventually(t, "the card left behind on Telegram", func() bool { return len(deskCards(api, "nitro one")) == 1 })
+	testsync.Eventually(t, "the desk left behind asked again", func() bool {
+		return strings.Contains(in.logs.String(), "a desk left behind answered")
+	})
+	ev := message("m-4", "u-4", "nitro four") // elsewhere: not folded into the cases above
+	ev["platform"] = "shop"
+	in.post(t, ev)
+	testsync.Eventually(t, "the next card on both desks", func() bool {
+		return len(deskCards(api, "nitro four")) == 1 && len(posted(dc, "nitro four")) == 1
+	})
+}

@@ -1,0 +1,125 @@
+package daemon_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+// TestRestartOnABrokenRuleFile: a CM edits the rule file in the evening and
+// leaves a mistake in it, not reloaded (or reloaded and refused: the old
+// rules keep running). In the night vigie starts again (a crash, a reboot).
+// It runs the rules that loaded last, kept in its state directory, judges
+// and forwards as before, and says what is wrong with the file, with its
+// FILE:LINE:COL: in the log, on /healthz, in
+// vigie_config_last_reload_successful (0), and on the desk, once. The file
+// mended and reloaded, all is as before. Before, vigie run stopped at start
+// ("does not load, not starting"), and a service manager started it again
+// to stop again, all night: no place was moderated, and the desk heard
+// nothing.
+func TestRestartOnABrokenRuleFile(t *testing.T) {
+	api := tgfake.New(t)
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"STATE_DIRECTORY": t.TempDir(),
+	}
+	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+
+	first := start(t, deskRules, env, onFile)
+	if v := first.post(t, message("m-1", "u-1", "free nitro")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Fatalf("rules matched before the edit = %v, want scam", rulesOf(v))
+	}
+	testsync.Eventually(t, "the first case on the desk", func() bool { return len(deskCards(api, "free nitro")) == 1 })
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
+	if err := os.WriteFile(file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const where = "rules.yaml:9:10: "
+	second := start(t, deskRules, env, onFile)
+	if v := second.post(t, message("m-2", "u-2", "nitro for all")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the kept rules = %v, want scam", rulesOf(v))
+	}
+	testsync.Eventually(t, "the case forwarded to the desk", func() bool { return len(deskCards(api, "nitro for all")) == 1 })
+
+	told := func() []string { return deskCards(api, "does not load") }
+	testsync.Eventually(t, "the desk told the rule file does not load", func() bool { return len(told()) == 1 })
+	if got := told()[0]; !strings.Contains(got, where) || !strings.Contains(got, "rules that loaded last") {
+		t.Errorf("desk told:\n%s\nwant the file's FILE:LINE:COL (%s) and that the rules that loaded last run", got, where)
+	}
+	var h struct{ Degraded []string }
+	second.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	if !slices.ContainsFunc(h.Degraded, func(s string) bool { return strings.Contains(s, where) }) {
+		t.Errorf("/healthz degraded = %q, want the file's problem at %s", h.Degraded, where)
+	}
+	if v := metric(t, second, "vigie_config_last_reload_successful"); v != 0 {
+		t.Errorf("vigie_config_last_reload_successful = %v on the kept rules, want 0", v)
+	}
+	if n := strings.Count(second.logs.String(), "the rule file does not load"); n != 1 || !strings.Contains(second.logs.String(), "level=ERROR") {
+		t.Errorf("the broken file logged %d times, want once as an error:\n%s", n, second.logs.String())
+	}
+
+	// Mended and reloaded: the file's rules run, and nothing is said of it.
+	mended := strings.Replace(deskRules, `"nitro"`, `"giveaway"`, 1)
+	if err := os.WriteFile(file, []byte(mended), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second.reload <- struct{}{}
+	testsync.Eventually(t, "the mended file reloaded", func() bool { return strings.Contains(second.logs.String(), `msg="rules reloaded"`) })
+	if v := second.post(t, message("m-3", "u-3", "giveaway")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the mended file = %v, want scam", rulesOf(v))
+	}
+	h.Degraded = nil
+	second.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	if slices.ContainsFunc(h.Degraded, func(s string) bool { return strings.Contains(s, "rules.yaml") }) {
+		t.Errorf("/healthz degraded = %q once the file is mended", h.Degraded)
+	}
+	if v := metric(t, second, "vigie_config_last_reload_successful"); v != 1 {
+		t.Errorf("vigie_config_last_reload_successful = %v once the file is mended, want 1", v)
+	}
+	if n := len(told()); n != 1 {
+		t.Errorf("the desk told %d times that the file does not load, want once", n)
+	}
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The mended file is now the one kept: broken again, a start runs it.
+	if err := os.WriteFile(file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := start(t, deskRules, env, onFile)
+	if v := third.post(t, message("m-4", "u-4", "giveaway again")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the rules kept at the reload = %v, want scam (the mended file's)", rulesOf(v))
+	}
+}
+
+// TestBrokenRuleFileWithNothingKept: a rule file that does not load at the
+// first start, when no rules were kept, still stops vigie run, saying why.
+func TestBrokenRuleFileWithNothingKept(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
+	if err := os.WriteFile(file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"STATE_DIRECTORY": t.TempDir(), "VIGIE_ADMIN_TOKEN_DIR": t.TempDir()}
+	err := daemon.Run(t.Context(), daemon.Config{ConfigPath: file, Listen: "127.0.0.1:0",
+		Getenv: func(k string) string { return env[k] }}, nil)
+	if err == nil || !strings.Contains(err.Error(), "does not load, not starting") || !strings.Contains(err.Error(), "rules.yaml:9:10: ") {
+		t.Errorf("Run on a broken file with no rules kept = %v, want it not to start, naming FILE:LINE:COL", err)
+	}
+}
