@@ -425,8 +425,6 @@ type account struct {
 	CSRF string
 }
 
-type ctxKey struct{}
-
 // signedIn lets through the CMs whose role allows need; the others are sent
 // to the login page (a GET) or refused (a POST, or a live view).
 func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
