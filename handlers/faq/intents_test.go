@@ -358,7 +358,7 @@ func TestLinkIsNoPeer(t *testing.T) {
 // policy?" asks what "je peux être remboursé ?" asks.
 func TestFrameWords(t *testing.T) {
 	for _, w := range []string{"policy", "politique", "demarche", "modalites", "procedure"} {
-		if !isStop(w) {
+		if !stopWords[w] {
 			t.Errorf("%q is read as a subject", w)
 		}
 	}
