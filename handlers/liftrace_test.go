@@ -470,11 +470,7 @@ func sharedRedis(t *testing.T) (store.Store, store.Store) {
 	prefix := redistest.Prefix("shared-test")
 	var sts [2]store.Store
 	for i := range sts {
-		rs, err := redis.Open(url, redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rs.Close() })
+		rs := redistest.Open(t, url, redis.WithPrefix(prefix))
 		sts[i] = rs
 	}
 	return sts[0], sts[1]

@@ -20,6 +20,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
@@ -169,12 +170,7 @@ func startDaemonOn(t *testing.T, clk *stepclock.Clock, g *fakeGraph, desk *deskR
 	// keeps them (metaConnector): in Redis with one, else in memory.
 	var answers store.CallKeeper = &store.CallBook{}
 	if url := env["VIGIE_REDIS_URL"]; url != "" {
-		st, err := redis.Open(url, redis.WithPrefix(env["VIGIE_REDIS_PREFIX"]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		answers = st
+		answers = redistest.Open(t, url, redis.WithPrefix(env["VIGIE_REDIS_PREFIX"]))
 	}
 	c := meta.New(meta.Config{
 		AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(),
