@@ -2,15 +2,12 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -99,27 +96,6 @@ func TestUnbannedKeepsWhatMayBeVigiesOwnUnban(t *testing.T) {
 	}
 }
 
-// slowForGoodRefusal is a platform like Discord whose first ban for good
-// waits for release, then is refused; the others are given.
-type slowForGoodRefusal struct {
-	chat
-	entered, release chan struct{}
-	once             sync.Once
-}
-
-func (s *slowForGoodRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	first := false
-	if d == 0 {
-		s.once.Do(func() { first = true })
-	}
-	if first {
-		close(s.entered)
-		<-s.release
-		return &bot.ActionError{Op: bot.ActBan, Err: errors.New("refused")}
-	}
-	return s.chat.Ban(ctx, ev, d)
-}
-
 // Two bans for good of the same member at once, the first refused by the
 // platform: the second waits for the first, whose undoing puts back the
 // timed ban before it, and is given then; given meanwhile, by a process
@@ -131,39 +107,7 @@ func TestBanForGoodRefusedKeepsAnotherBanForGood(t *testing.T) {
 		for name, st := range redistest.Stores(t) {
 			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
 				ctx := context.Background()
-				clk := &clock{t: at}
-				p := &slowForGoodRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-				m := discordModerator(t, p, st, clk)
-				other := m
-				if !locked {
-					other = discordModerator(t, p, unlocked(st), clk)
-				}
-				ban := func(m *handlers.Moderator, d time.Duration, by string) error {
-					_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: by})
-					return err
-				}
-				if err := ban(m, 24*time.Hour, "discord:42"); err != nil {
-					t.Fatal(err)
-				}
-				refused := make(chan error)
-				go func() { refused <- ban(m, 0, "discord:42") }()
-				<-p.entered
-				given := make(chan error, 1)
-				go func() { given <- ban(other, 0, "discord:43") }()
-				if !locked {
-					if err := <-given; err != nil {
-						t.Fatal(err)
-					}
-				}
-				close(p.release)
-				if err := <-refused; err == nil {
-					t.Fatal("the first ban for good was not refused")
-				}
-				if locked {
-					if err := <-given; err != nil {
-						t.Fatal(err)
-					}
-				}
+				m, p, clk := banRefusedWhileAnother(t, st, locked, 0, 0, "discord:43", "the first ban for good")
 				kept, ok, err := st.(store.BanKeeper).KeptBan(ctx, store.BanKey(event("discord")))
 				if err != nil || !ok || !kept.ForGood() || kept.By != "discord:43" {
 					t.Errorf("ban kept = %+v, %v, %v; want discord:43's ban for good", kept, ok, err)

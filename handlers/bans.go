@@ -267,7 +267,7 @@ func (m *Moderator) putBack(ctx context.Context, bk store.BanKeeper, tb, prev st
 }
 
 // memberWait bounds how long a ban, unban, kick or lift waits for another
-// one of the same member to be done (lockMember): a ban waits for the
+// one of the same member to be done (lockMemberWithin): a ban waits for the
 // platform's answer to the one before, a lift's tries may take longer.
 const memberWait = 30 * time.Second
 
@@ -277,19 +277,14 @@ const memberWait = 30 * time.Second
 // lifts due.
 const liftWait = 2 * time.Second
 
-// lockMember takes the lock of ev's author in ev's space
+// lockMemberWithin takes the lock of ev's author in ev's space
 // (store.MemberLocker), for one ban, unban, kick or lift of them at a time:
 // each reads what the member is under now, decides, asks the platform and
 // writes the book before the next reads. A store that offers none leaves
-// them unlocked. A lock not had within memberWait is an error worth another
+// them unlocked. A lock not had within wait is an error worth another
 // try, for op: the retry stage tries it again, and the action's failure
 // goes where a failed action goes (a rule's to the desk), never dropped. A
 // store that does not answer (Redis away) leaves it unlocked, logged.
-func (m *Moderator) lockMember(ctx context.Context, ev bot.Event, op bot.ActionKind) (func(), error) {
-	return m.lockMemberWithin(ctx, ev, op, memberWait)
-}
-
-// lockMemberWithin is lockMember, waiting wait at most for the lock.
 func (m *Moderator) lockMemberWithin(ctx context.Context, ev bot.Event, op bot.ActionKind, wait time.Duration) (func(), error) {
 	unlock, _, err := m.lockMemberHeld(ctx, ev, op, wait)
 	return unlock, err
@@ -372,7 +367,7 @@ func (b stillBanner) Ban(ctx context.Context, ev bot.Event, d time.Duration) err
 }
 
 // locksMember says whether an action of kind changes what the member is
-// under on the platform, and so is done with their lock held (lockMember)
+// under on the platform, and so is done with their lock held (lockMemberHeld)
 // as bans are: Telegram kicks by a ban lifted at once, then mutes again a
 // member who was muted, and a mute there replaces a ban; either, done while
 // a ban of the member is given, would undo it.

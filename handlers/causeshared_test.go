@@ -26,11 +26,7 @@ func TestCauseCardsShared(t *testing.T) {
 	now := at
 	n := 0
 	instance := func(name string) (*handlers.Moderator, func() string) {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 		if first == nil {
 			first = st
 			desk.st = st

@@ -93,10 +93,7 @@ func TestSeveralCommunities(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := memory.New()
 		tgLog, dcLog := newLogChannel(), newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tgLog, "discord": dcLog}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tgLog, "discord": dcLog}})
 		l.SetConfig(rs.ModLog)
 		l.SetCommunities(rs)
 		desk := &communityDesk{rs: rs}

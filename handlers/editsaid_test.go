@@ -38,11 +38,7 @@ func TestEditAnswerShared(t *testing.T) {
 	hello := bot.Match{Rule: "hello", Actions: []bot.Action{{Kind: bot.ActReply, Text: "Bonjour !"}}}
 	rude := bot.Match{Rule: "rude", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActWarn, Text: "Restez courtois"}}}
 	instance := func(name string) func(step, msg string, edit bool, match bot.Match, fail error, want []string) {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 		p := editChat{&chat{recorder: recorder{name: "discord", errs: map[string][]error{}}}}
 		m, err := handlers.New(handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": p}, Store: st,
@@ -121,11 +117,7 @@ func TestClaimOfAKilledInstanceNotAnotherEvents(t *testing.T) {
 	prefix := redistest.Prefix("edit-kill")
 	now := at
 	open := func(name string, p bot.Platform) *handlers.Moderator {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 		m, err := handlers.New(handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": p}, Store: st,
 			Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},

@@ -21,6 +21,12 @@ import (
 // clock run: the cases left open are announced again after 2h (high priority
 // after 30m), at most once an hour, and a case a CM decided is not.
 func TestEscalation(t *testing.T) {
+	withAndWithoutIndex(t, testEscalation)
+}
+
+// withAndWithoutIndex runs test on a memory store with its index of open
+// cases (index=true), then on one whose index is hidden (index=false).
+func withAndWithoutIndex(t *testing.T, test func(t *testing.T, st store.Store)) {
 	for _, index := range []bool{true, false} {
 		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
 			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
@@ -28,7 +34,7 @@ func TestEscalation(t *testing.T) {
 			if !index {
 				st = unindexed{st}
 			}
-			testEscalation(t, st)
+			test(t, st)
 		})
 	}
 }
@@ -128,69 +134,62 @@ func testEscalation(t *testing.T, st store.Store) {
 // an hour later at the case's next reminder; once only, and not for a case
 // decided meanwhile.
 func TestReminderNotDeliveredIsTriedAgain(t *testing.T) {
-	for _, index := range []bool{true, false} {
-		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
-			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
-			defer st.Close()
-			if !index {
-				st = unindexed{st}
-			}
-			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
-			now := t0
-			desk := &deskRecorder{}
-			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
-			if err != nil {
+	withAndWithoutIndex(t, func(t *testing.T, st store.Store) {
+		t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+		now := t0
+		desk := &deskRecorder{}
+		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewRegistry()
+		esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour, Registerer: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for i := range 2 {
+			ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
+				Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
+			v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+			if err := m.Handle(ctx, ev, v); err != nil {
 				t.Fatal(err)
 			}
-			reg := prometheus.NewRegistry()
-			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour, Registerer: reg})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			for i := range 2 {
-				ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
-					Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
-				v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
-				if err := m.Handle(ctx, ev, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-			posted := func() []string {
-				desk.mu.Lock()
-				defer desk.mu.Unlock()
-				return append([]string(nil), desk.cases...)
-			}
-			check := func(after time.Duration, want int, wantErr bool) {
-				t.Helper()
-				now = t0.Add(after)
-				got, err := esc.Check(ctx)
-				if got != want || (err != nil) != wantErr {
-					t.Errorf("at +%s: %d announced (err %v), want %d (an error: %v)", after, got, err, want, wantErr)
-				}
-			}
+		}
+		posted := func() []string {
 			desk.mu.Lock()
-			desk.err = errors.New("desk unreachable")
-			desk.mu.Unlock()
-			check(2*time.Hour+time.Minute, 0, true) // both due, neither taken
-			if _, err := m.Decide(ctx, "c-tests-000002", "keep", "telegram:1"); err != nil {
-				t.Fatal(err)
+			defer desk.mu.Unlock()
+			return append([]string(nil), desk.cases...)
+		}
+		check := func(after time.Duration, want int, wantErr bool) {
+			t.Helper()
+			now = t0.Add(after)
+			got, err := esc.Check(ctx)
+			if got != want || (err != nil) != wantErr {
+				t.Errorf("at +%s: %d announced (err %v), want %d (an error: %v)", after, got, err, want, wantErr)
 			}
-			desk.mu.Lock()
-			desk.err = nil
-			desk.mu.Unlock()
-			before := len(posted())
-			check(2*time.Hour+2*time.Minute, 1, false) // c1 again; c2 was decided
-			if got := posted()[before:]; len(got) != 1 || !strings.HasPrefix(got[0], "c-tests-000001 ⏰ waiting for 2h2m: ") {
-				t.Errorf("posted once the desk answers: %q, want c-tests-000001's reminder alone", got)
-			}
-			check(2*time.Hour+3*time.Minute, 0, false) // delivered: not again
-			check(3*time.Hour+time.Minute, 1, false)   // its next reminder, as usual
-			if got := metric(t, reg, "vigie_cases_reannounced_total"); got != 2 {
-				t.Errorf("reannounced counter %v, want 2", got)
-			}
-		})
-	}
+		}
+		desk.mu.Lock()
+		desk.err = errors.New("desk unreachable")
+		desk.mu.Unlock()
+		check(2*time.Hour+time.Minute, 0, true) // both due, neither taken
+		if _, err := m.Decide(ctx, "c-tests-000002", "keep", "telegram:1"); err != nil {
+			t.Fatal(err)
+		}
+		desk.mu.Lock()
+		desk.err = nil
+		desk.mu.Unlock()
+		before := len(posted())
+		check(2*time.Hour+2*time.Minute, 1, false) // c1 again; c2 was decided
+		if got := posted()[before:]; len(got) != 1 || !strings.HasPrefix(got[0], "c-tests-000001 ⏰ waiting for 2h2m: ") {
+			t.Errorf("posted once the desk answers: %q, want c-tests-000001's reminder alone", got)
+		}
+		check(2*time.Hour+3*time.Minute, 0, false) // delivered: not again
+		check(3*time.Hour+time.Minute, 1, false)   // its next reminder, as usual
+		if got := metric(t, reg, "vigie_cases_reannounced_total"); got != 2 {
+			t.Errorf("reannounced counter %v, want 2", got)
+		}
+	})
 }
 
 // TestReminderRefusedForGoodIsNotTriedAgain: a reminder the desk refused for
@@ -270,63 +269,56 @@ func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // TestCaseTTL: a case nobody decided is closed as expired once open past its
 // TTL, counted, and no longer in the gauges; a newer one stays open.
 func TestCaseTTL(t *testing.T) {
-	for _, index := range []bool{true, false} {
-		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
-			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
-			defer st.Close()
-			if !index {
-				st = unindexed{st}
-			}
-			t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
-			now := t0
-			m, err := handlers.New(handlers.Options{Store: st, Now: func() time.Time { return now }})
-			if err != nil {
+	withAndWithoutIndex(t, func(t *testing.T, st store.Store) {
+		t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+		now := t0
+		m, err := handlers.New(handlers.Options{Store: st, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewRegistry()
+		esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{TTL: 72 * time.Hour, Registerer: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for i, at := range []time.Duration{0, time.Hour, 50 * time.Hour} {
+			now = t0.Add(at)
+			ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
+				Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
+			v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
+			if err := m.Handle(ctx, ev, v); err != nil {
 				t.Fatal(err)
 			}
-			reg := prometheus.NewRegistry()
-			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{TTL: 72 * time.Hour, Registerer: reg})
-			if err != nil {
-				t.Fatal(err)
+		}
+		now = t0.Add(72*time.Hour + 30*time.Minute)
+		if _, err := esc.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, "vigie_cases_expired_total"); got != 1 {
+			t.Errorf("expired %v, want 1", got)
+		}
+		now = t0.Add(74 * time.Hour)
+		if _, err := esc.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := metric(t, reg, "vigie_cases_expired_total"); got != 2 {
+			t.Errorf("expired %v, want 2", got)
+		}
+		decided, _ := st.Cases(ctx, store.CaseDecided)
+		for _, c := range decided {
+			if c.Outcome != store.OutcomeExpired || c.DecidedBy != "vigie" {
+				t.Errorf("case %s decided %q by %q", c.ID, c.Outcome, c.DecidedBy)
 			}
-			ctx := context.Background()
-			for i, at := range []time.Duration{0, time.Hour, 50 * time.Hour} {
-				now = t0.Add(at)
-				ev := bot.Event{ID: fmt.Sprint("m", i), Platform: "discord", Space: "g", Channel: fmt.Sprint("c", i),
-					Author: bot.Author{ID: fmt.Sprint("u", i)}, Text: "x", At: now}
-				v := bot.Verdict{EventID: ev.ID, Matches: []bot.Match{{Rule: "r", Actions: []bot.Action{{Kind: bot.ActForward, Text: "r"}}}}}
-				if err := m.Handle(ctx, ev, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-			now = t0.Add(72*time.Hour + 30*time.Minute)
-			if _, err := esc.Check(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if got := metric(t, reg, "vigie_cases_expired_total"); got != 1 {
-				t.Errorf("expired %v, want 1", got)
-			}
-			now = t0.Add(74 * time.Hour)
-			if _, err := esc.Check(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if got := metric(t, reg, "vigie_cases_expired_total"); got != 2 {
-				t.Errorf("expired %v, want 2", got)
-			}
-			decided, _ := st.Cases(ctx, store.CaseDecided)
-			for _, c := range decided {
-				if c.Outcome != store.OutcomeExpired || c.DecidedBy != "vigie" {
-					t.Errorf("case %s decided %q by %q", c.ID, c.Outcome, c.DecidedBy)
-				}
-			}
-			open, _ := st.Cases(ctx, store.CaseOpen)
-			if len(decided) != 2 || len(open) != 1 || open[0].Event.ID != "m2" {
-				t.Errorf("%d decided, open %v; want 2 and m2", len(decided), open)
-			}
-			if got := metric(t, reg, "vigie_cases_oldest_open_seconds"); got != 24*3600 {
-				t.Errorf("oldest %v, want 24h", got)
-			}
-		})
-	}
+		}
+		open, _ := st.Cases(ctx, store.CaseOpen)
+		if len(decided) != 2 || len(open) != 1 || open[0].Event.ID != "m2" {
+			t.Errorf("%d decided, open %v; want 2 and m2", len(decided), open)
+		}
+		if got := metric(t, reg, "vigie_cases_oldest_open_seconds"); got != 24*3600 {
+			t.Errorf("oldest %v, want 24h", got)
+		}
+	})
 }
 
 // One message that several rules forward is one of its author's messages,
@@ -418,76 +410,69 @@ func TestOneCaseHasItsRulesHighestPriority(t *testing.T) {
 // actions ended meanwhile. With the store's index of open cases (read from
 // the last check on) and without (read whole).
 func TestCaseLeftBeingTried(t *testing.T) {
-	for _, index := range []bool{true, false} {
-		t.Run(fmt.Sprint("index=", index), func(t *testing.T) {
-			var st store.Store = memory.New(memory.WithCaseEpoch("tests"))
-			defer st.Close()
-			if !index {
-				st = unindexed{st}
-			}
-			ctx := context.Background()
-			now := at
-			desk := &cardDesk{}
-			m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+	withAndWithoutIndex(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		now := at
+		desk := &cardDesk{}
+		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
+		open := func(id string) store.Case {
+			ev := event("discord")
+			ev.ID, ev.Author.ID, ev.Channel = id, "u-"+id, "c-"+id
+			c, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: now, Rule: "scam", Reason: "scam: scam; scam: being tried: delete, timeout(10m)",
+				Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
-			if err != nil {
+			if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "discord", Chat: "desk", Message: "card-" + id}); err != nil {
 				t.Fatal(err)
 			}
-			acts := []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: 10 * time.Minute}}
-			open := func(id string) store.Case {
-				ev := event("discord")
-				ev.ID, ev.Author.ID, ev.Channel = id, "u-"+id, "c-"+id
-				c, err := st.OpenCase(ctx, store.Case{Event: ev, Opened: now, Rule: "scam", Reason: "scam: scam; scam: being tried: delete, timeout(10m)",
-					Suggested: acts, NotDone: acts, Trying: acts, Holds: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "discord", Chat: "desk", Message: "card-" + id}); err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-			left, ended := open("m-1"), open("m-2")
-			if err := st.AmendCase(ctx, ended.ID, store.CaseAmendment{Reason: "scam", Suggested: acts}); err != nil {
+			return c
+		}
+		left, ended := open("m-1"), open("m-2")
+		if err := st.AmendCase(ctx, ended.ID, store.CaseAmendment{Reason: "scam", Suggested: acts}); err != nil {
+			t.Fatal(err)
+		}
+		check := func() {
+			t.Helper()
+			if _, err := esc.Check(ctx); err != nil {
 				t.Fatal(err)
 			}
-			check := func() {
-				t.Helper()
-				if _, err := esc.Check(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			now = at.Add(time.Hour - time.Minute)
-			check()
-			if c, _ := st.Case(ctx, left.ID); len(c.Trying) != 2 || len(desk.edited()) != 0 {
-				t.Fatalf("a minute before the hour: case %+v, edits %q; want it still being tried, no card edited", c, desk.edited())
-			}
-			now = at.Add(time.Hour)
-			check()
-			c, err := st.Case(ctx, left.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := "scam: scam; scam: vigie stopped while acting on this (delete, timeout(10m)); check it"
-			if len(c.Trying) != 0 || c.Reason != want || len(c.NotDone) != 2 || c.Outcome != "" {
-				t.Errorf("after the hour: case %+v\nwant it open, nothing being tried, %q, both actions not done", c, want)
-			}
-			if e := desk.edited(); len(e) != 1 || !strings.HasPrefix(e[0], "discord/desk/card-m-1 "+left.ID) {
-				t.Errorf("edits = %q, want the left case's card", e)
-			}
-			if c, _ := st.Case(ctx, ended.ID); c.Reason != "scam" || len(c.NotDone) != 0 {
-				t.Errorf("the case whose actions ended = %+v, want it as amended then", c)
-			}
-			now = at.Add(2 * time.Hour)
-			check()
-			if e := desk.edited(); len(e) != 1 {
-				t.Errorf("edits after the next check = %q, want the one", e)
-			}
-		})
-	}
+		}
+		now = at.Add(time.Hour - time.Minute)
+		check()
+		if c, _ := st.Case(ctx, left.ID); len(c.Trying) != 2 || len(desk.edited()) != 0 {
+			t.Fatalf("a minute before the hour: case %+v, edits %q; want it still being tried, no card edited", c, desk.edited())
+		}
+		now = at.Add(time.Hour)
+		check()
+		c, err := st.Case(ctx, left.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "scam: scam; scam: vigie stopped while acting on this (delete, timeout(10m)); check it"
+		if len(c.Trying) != 0 || c.Reason != want || len(c.NotDone) != 2 || c.Outcome != "" {
+			t.Errorf("after the hour: case %+v\nwant it open, nothing being tried, %q, both actions not done", c, want)
+		}
+		if e := desk.edited(); len(e) != 1 || !strings.HasPrefix(e[0], "discord/desk/card-m-1 "+left.ID) {
+			t.Errorf("edits = %q, want the left case's card", e)
+		}
+		if c, _ := st.Case(ctx, ended.ID); c.Reason != "scam" || len(c.NotDone) != 0 {
+			t.Errorf("the case whose actions ended = %+v, want it as amended then", c)
+		}
+		now = at.Add(2 * time.Hour)
+		check()
+		if e := desk.edited(); len(e) != 1 {
+			t.Errorf("edits after the next check = %q, want the one", e)
+		}
+	})
 }
 
 // TestReminderRefusedByTheDeskChatIsTriedAgain: a reminder refused because

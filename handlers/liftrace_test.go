@@ -333,10 +333,7 @@ func TestRuleTimedBanKeepsABanForGoodByHand(t *testing.T) {
 func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dc := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
 		l.SetConfig(rules.ModLog{DiscordChannel: "mod-log"})
 		st := memory.New()
 		p := &letBackByHand{bannedDuringLift: bannedDuringLift{chat: chat{recorder: recorder{name: "discord"}}}}
@@ -344,9 +341,7 @@ func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		ctx, written := runModLog(t, l)
 		c, err := st.OpenCase(ctx, store.Case{Event: event("discord"), Rule: "scam", Reason: "scam link"})
 		if err != nil {
 			t.Fatal(err)
@@ -355,9 +350,7 @@ func TestDecidedTimedBanOverABanForGoodLogsNothingDone(t *testing.T) {
 			t.Fatalf("DecideNoted = %q, %v", note, err)
 		}
 		time.Sleep(time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		if got := p.Calls(); len(got) != 0 {
 			t.Errorf("platform calls = %q, want none", got)
 		}
@@ -477,11 +470,7 @@ func sharedRedis(t *testing.T) (store.Store, store.Store) {
 	prefix := redistest.Prefix("shared-test")
 	var sts [2]store.Store
 	for i := range sts {
-		rs, err := redis.Open(url, redis.WithPrefix(prefix))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { rs.Close() })
+		rs := redistest.Open(t, url, redis.WithPrefix(prefix))
 		sts[i] = rs
 	}
 	return sts[0], sts[1]

@@ -65,24 +65,42 @@ func (c *logChannel) all() []string {
 	return out
 }
 
+// newModLog is a mod-log made with opts.
+func newModLog(t *testing.T, opts handlers.ModLogOptions) *handlers.ModLog {
+	t.Helper()
+	l, err := handlers.NewModLog(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// runModLog runs l in the test's bubble until written, which waits for the
+// lines recorded until then to be written and stops it.
+func runModLog(t *testing.T, l *handlers.ModLog) (ctx context.Context, written func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	return ctx, func() {
+		synctest.Wait()
+		cancel()
+		<-done
+	}
+}
+
 // A flood's deletes in one place share one line, edited as the count grows;
 // a moderator's ban has its own line, in the guild's channel; a platform
 // that fails is tried again.
 func TestModLogWaves(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tg, dc := newLogChannel(), newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{
+		l := newModLog(t, handlers.ModLogOptions{
 			Posters:   map[string]bot.LogPoster{"telegram": tg, "discord": dc},
 			PublicURL: "https://vigie.example/",
 			Retry:     handlers.Retry{Attempts: 3, Base: time.Millisecond},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		l.SetConfig(rules.ModLog{TelegramChat: "-100999", DiscordChannel: "1", DiscordChannels: map[string]string{"g-2": "2"}, Wave: 2 * time.Minute})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		_, written := runModLog(t, l)
 
 		del := bot.Action{Kind: bot.ActDelete}
 		for i := range 34 {
@@ -97,9 +115,7 @@ func TestModLogWaves(t *testing.T) {
 		other := bot.Event{ID: "x", Platform: "discord", Space: "g-2", Channel: "c-5", Author: bot.Author{ID: "u-8"}}
 		l.Record(handlers.ModLogEntry{Event: other, Action: bot.Action{Kind: bot.ActTimeout, Duration: time.Hour}, Rule: "raid", Failed: "403 Missing Permissions"})
 		time.Sleep(10 * time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 
 		want := []string{
 			"1: 🗑 34× delete in <#c-1> — rule flood: 7 messages in 10s, over 1m39s; last: Bob (discord u-7) · https://discord.com/channels/g-1/c-1/m-33 · https://vigie.example/people/discord/g-1/u-7",
@@ -124,23 +140,16 @@ func TestModLogWaves(t *testing.T) {
 func TestModLogIsolatesATurningName(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tg := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{
+		l := newModLog(t, handlers.ModLogOptions{
 			Posters: map[string]bot.LogPoster{"telegram": tg},
 			Retry:   handlers.Retry{Attempts: 3, Base: time.Millisecond},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		l.SetConfig(rules.ModLog{TelegramChat: "-100999", Wave: 2 * time.Minute})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		_, written := runModLog(t, l)
 		ban := bot.Event{Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob\u202e)24 di("}}
 		l.Record(handlers.ModLogEntry{Event: ban, Action: bot.Action{Kind: bot.ActBan}, By: "telegram:42", Reason: "raid", CaseID: "c-9"})
 		time.Sleep(10 * time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		want := "\u2068Bob\u202e)24 di(\u2069 (telegram 7) · case c-9"
 		if got := tg.all(); len(got) != 1 || !strings.Contains(got[0], want) {
 			t.Errorf("telegram lines = %q, want one holding %q", got, want)
@@ -153,19 +162,14 @@ func TestModLogIsolatesATurningName(t *testing.T) {
 func TestModLogFromModerator(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tg := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
 		l.SetConfig(rules.ModLog{TelegramChat: "-100999"})
 		p := &chat{recorder: recorder{name: "telegram"}}
 		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": p}, Store: memory.New(), ModLog: l})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		ctx, written := runModLog(t, l)
 		ev := bot.Event{ID: "-100:5", Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob"}}
 		if err := m.Handle(ctx, ev, bot.Verdict{EventID: ev.ID, Platform: "telegram", Matches: []bot.Match{{Rule: "scam", Reason: "a scam link", Actions: []bot.Action{{Kind: bot.ActDelete}}}}}); err != nil {
 			t.Fatal(err)
@@ -174,9 +178,7 @@ func TestModLogFromModerator(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		want := []string{
 			"-100999: 🗑 delete in -100 — rule scam: a scam link · Bob (telegram 7)",
 			"-100999: 👢 kick in -100 — by telegram:42: again · Bob (telegram 7)",
@@ -192,22 +194,15 @@ func TestModLogFromModerator(t *testing.T) {
 func TestModLogRefusedForGood(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		refusing := &refusingLog{}
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": refusing}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": refusing}})
 		l.SetConfig(rules.ModLog{TelegramChat: "-100999"})
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		_, written := runModLog(t, l)
 		ev := bot.Event{ID: "-100:5", Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7"}}
 		for range 3 {
 			l.Record(handlers.ModLogEntry{Event: ev, Action: bot.Action{Kind: bot.ActDelete}, Rule: "flood"})
 		}
 		time.Sleep(time.Minute)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		if n := refusing.calls.Load(); n != 1 {
 			t.Errorf("%d attempts to post in a chat that refuses for good, want 1", n)
 		}
@@ -230,19 +225,14 @@ func (r *refusingLog) EditLog(context.Context, string, string, string) error {
 func TestModLogLockdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tg := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
 		l.SetConfig(rules.ModLog{TelegramChat: "-100999"})
 		g := &guild{recorder: recorder{name: "telegram"}}
 		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"telegram": g}, Store: memory.New(), ModLog: l})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		ctx, written := runModLog(t, l)
 		ev := bot.Event{ID: "-100:join:7", Platform: "telegram", Kind: bot.KindJoin, Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob"}, At: time.Now()}
 		v := bot.Verdict{EventID: ev.ID, Platform: "telegram", Matches: []bot.Match{{Rule: "raid", Reason: "11 joins", Actions: []bot.Action{{Kind: bot.ActLockdown, Duration: 10 * time.Minute}}}}}
 		if err := m.Handle(ctx, ev, v); err != nil {
@@ -253,9 +243,7 @@ func TestModLogLockdown(t *testing.T) {
 			t.Fatalf("LiftLocks = %d, %v", n, err)
 		}
 		time.Sleep(time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		want := []string{
 			"-100999: 🔒 lockdown(10m) in -100 — rule raid: 11 joins · Bob (telegram 7)",
 			"-100999: 🔓 lift in -100 — rule raid: end of lockdown",
@@ -272,10 +260,7 @@ func TestModLogLockdown(t *testing.T) {
 func TestModLogTimedBan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dc := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"discord": dc}})
 		l.SetConfig(rules.ModLog{DiscordChannel: "mod-log"})
 		p := &chat{recorder: recorder{name: "discord"}}
 		m, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": p}, Store: memory.New(), ModLog: l})
@@ -286,9 +271,7 @@ func TestModLogTimedBan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
+		ctx, written := runModLog(t, l)
 		ev := event("discord")
 		ev.At = time.Now()
 		v := bot.Verdict{EventID: ev.ID, Platform: "discord", Matches: []bot.Match{{Rule: "scam", Reason: "scam link",
@@ -305,9 +288,7 @@ func TestModLogTimedBan(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second)
-		synctest.Wait()
-		cancel()
-		<-done
+		written()
 		if got, want := p.Calls(), []string{"ban(1d)", "unban"}; !slices.Equal(got, want) {
 			t.Errorf("platform calls = %q, want %q", got, want)
 		}
@@ -328,10 +309,7 @@ func TestModLogTimedBan(t *testing.T) {
 func TestModLogLineGoesWhereItWasRecorded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tg := newLogChannel()
-		l, err := handlers.NewModLog(handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		l := newModLog(t, handlers.ModLogOptions{Posters: map[string]bot.LogPoster{"telegram": tg}})
 		ev := func(id string) bot.Event {
 			return bot.Event{ID: id, Platform: "telegram", Space: "-100", Channel: "-100", Author: bot.Author{ID: "7", Name: "Bob"}}
 		}
@@ -344,12 +322,8 @@ func TestModLogLineGoesWhereItWasRecorded(t *testing.T) {
 		l.SetConfig(rules.ModLog{})
 		l.Record(handlers.ModLogEntry{Event: ev("4"), Action: del, Rule: "off"})
 		// Written only now, after the changes.
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan struct{})
-		go func() { l.Run(ctx); close(done) }()
-		synctest.Wait()
-		cancel()
-		<-done
+		_, written := runModLog(t, l)
+		written()
 		want := []string{
 			"-100901: 🗑 delete in -100 — rule old · Bob (telegram 7)",
 			"-100902: 🗑 delete in -100 — rule new · Bob (telegram 7)",

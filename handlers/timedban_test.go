@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,20 +184,73 @@ func TestTimedBanReplacedByOneThePlatformEnds(t *testing.T) {
 	}
 }
 
-// slowRefusal is a platform like Discord whose ban for a week waits for
-// release, then is refused.
+// slowRefusal is a platform like Discord whose first ban for slow (0: for
+// good) waits for release, then is refused; the others are given.
 type slowRefusal struct {
 	chat
+	slow             time.Duration
 	entered, release chan struct{}
+	once             sync.Once
 }
 
 func (s *slowRefusal) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
-	if d == 7*24*time.Hour {
+	first := false
+	if d == s.slow {
+		s.once.Do(func() { first = true })
+	}
+	if first {
 		close(s.entered)
 		<-s.release
 		return &bot.ActionError{Op: bot.ActBan, Err: errors.New("refused")}
 	}
 	return s.chat.Ban(ctx, ev, d)
+}
+
+// banRefusedWhileAnother bans the member for a day, then asks a ban for
+// refused, which the platform holds, then refuses (what names it when it
+// is given); meanwhile it asks another ban, for given by givenBy: of the
+// same moderator (locked), which makes it wait for the refused one, or of
+// one that takes no member's lock (an earlier version's), which gives it
+// while the refused one is held. It returns the moderator, the platform
+// and its clock.
+func banRefusedWhileAnother(t *testing.T, st store.Store, locked bool, refused, given time.Duration, givenBy, what string) (*handlers.Moderator, *slowRefusal, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{t: at}
+	p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, slow: refused, entered: make(chan struct{}), release: make(chan struct{})}
+	m := discordModerator(t, p, st, clk)
+	other := m
+	if !locked {
+		other = discordModerator(t, p, unlocked(st), clk)
+	}
+	ban := func(m *handlers.Moderator, d time.Duration, by string) error {
+		_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: by})
+		return err
+	}
+	if err := ban(m, 24*time.Hour, "discord:42"); err != nil {
+		t.Fatal(err)
+	}
+	refusedDone := make(chan error)
+	go func() { refusedDone <- ban(m, refused, "discord:42") }()
+	<-p.entered
+	givenDone := make(chan error, 1)
+	go func() { givenDone <- ban(other, given, givenBy) }()
+	if !locked {
+		// given while the refused ban is under way
+		if err := <-givenDone; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(p.release)
+	if err := <-refusedDone; err == nil {
+		t.Fatalf("%s was not refused", what)
+	}
+	if locked {
+		if err := <-givenDone; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, p, clk
 }
 
 // A ban refused while a later (longer) ban of the same member was asked
@@ -210,40 +264,7 @@ func TestTimedBanRefusedKeepsALaterOnesEnd(t *testing.T) {
 		for name, st := range redistest.Stores(t) {
 			t.Run(fmt.Sprintf("%s/locked=%v", name, locked), func(t *testing.T) {
 				ctx := context.Background()
-				clk := &clock{t: at}
-				p := &slowRefusal{chat: chat{recorder: recorder{name: "discord"}}, entered: make(chan struct{}), release: make(chan struct{})}
-				m := discordModerator(t, p, st, clk)
-				later := m
-				if !locked {
-					later = discordModerator(t, p, unlocked(st), clk)
-				}
-				ban := func(m *handlers.Moderator, d time.Duration) error {
-					_, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModBan, Target: event("discord"), Duration: d, By: "discord:42"})
-					return err
-				}
-				if err := ban(m, 24*time.Hour); err != nil {
-					t.Fatal(err)
-				}
-				refused := make(chan error)
-				go func() { refused <- ban(m, 7*24*time.Hour) }()
-				<-p.entered
-				given := make(chan error, 1)
-				go func() { given <- ban(later, 30*24*time.Hour) }()
-				if !locked {
-					// given while the week's ban is under way
-					if err := <-given; err != nil {
-						t.Fatal(err)
-					}
-				}
-				close(p.release)
-				if err := <-refused; err == nil {
-					t.Fatal("the week's ban was not refused")
-				}
-				if locked {
-					if err := <-given; err != nil {
-						t.Fatal(err)
-					}
-				}
+				m, p, clk := banRefusedWhileAnother(t, st, locked, 7*24*time.Hour, 30*24*time.Hour, "discord:42", "the week's ban")
 				if got, want := p.Calls(), []string{"ban(1d)", "ban(30d)"}; !slices.Equal(got, want) {
 					t.Errorf("platform calls = %q, want %q", got, want)
 				}

@@ -24,11 +24,7 @@ func TestWarningsShared(t *testing.T) {
 	now := at
 	n := 0
 	instance := func(name string) func(step string, want int) {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 		p := &chat{recorder: recorder{name: "discord", errs: map[string][]error{}}}
 		m, err := handlers.New(handlers.Options{
 			Platforms: map[string]bot.Platform{"discord": p}, Store: st,

@@ -145,21 +145,15 @@ func (m *Moderator) withhold(ev bot.Event, acts []bot.Action, a bot.Action, p bo
 	return m.warned.take(ev, a, now, m.speech)
 }
 
-// warnedElsewhere says why ev's author gets no warning when another
+// warnedElsewhereOr says why ev's author gets no warning when another
 // instance on the store, or this one before a restart, warned him within
 // WarnEvery; "" when none did, and the warning about to go out is kept in
 // the store for the others: one round trip, for the warnings only. A store
 // that keeps none, or does not answer, leaves this process's own memory
-// (take) to decide.
-func (m *Moderator) warnedElsewhere(ctx context.Context, ev bot.Event) string {
-	why, _ := m.warnedElsewhereOr(ctx, ev)
-	return why
-}
-
-// warnedElsewhereOr is warnedElsewhere, giving back, when the warning goes
-// out, unwarn: to be called when it did not (the platform refused it, a
-// CM's decision overruled it), so that it counts as the author's last
-// neither here nor in the store.
+// (take) to decide. When the warning goes out, it gives back unwarn: to be
+// called when it did not (the platform refused it, a CM's decision
+// overruled it), so that it counts as the author's last neither here nor
+// in the store.
 func (m *Moderator) warnedElsewhereOr(ctx context.Context, ev bot.Event) (why string, unwarn func()) {
 	now := m.now()
 	local := func() { m.warned.forget(ev, now) }

@@ -28,8 +28,8 @@ type alertNative struct {
 }
 
 // usable says whether the closures can answer for env.
-func (n *alertNative) usable(env *alertEnv) bool {
-	return n != nil && len(env.Hits) >= n.needHits && len(env.Baseline) >= n.needBase && len(env.Counters) >= n.needCount
+func (c *alertNative) usable(env *alertEnv) bool {
+	return c != nil && len(env.Hits) >= c.needHits && len(env.Baseline) >= c.needBase && len(env.Counters) >= c.needCount
 }
 
 // nativeAlert compiles an alert's condition, as patched by alertPatcher; nil

@@ -46,11 +46,7 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 		return poster >= 0
 	})
 	other := 1 - poster
-	st, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, url, redis.WithPrefix(prefix))
 	ctx := context.Background()
 	open, err := st.Cases(ctx, store.CaseOpen)
 	if err != nil || len(open) != 1 {

@@ -76,11 +76,7 @@ func TestCaseBeingTriedSurvivesKill(t *testing.T) {
 // one left being tried.
 func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	ctx := context.Background()
 	now := time.Now()
 	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
@@ -118,11 +114,7 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 2)
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	ctx := context.Background()
 	opened := time.Now().Add(-2 * time.Hour)
 	ev := bot.Event{ID: "700000000000000302", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: channel,
@@ -209,11 +201,7 @@ func amendedCases(t *testing.T, st store.Store) []store.Case {
 // decision, and the journal entry is done.
 func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	ctx := context.Background()
 	now := time.Now()
 	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
@@ -317,11 +305,7 @@ func startHeldScam(t *testing.T, msgID string) *heldScam {
 	testsync.Eventually(t, "the gateway taking the scam", func() bool {
 		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
 	})
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL())
 	return &heldScam{f: f, guild: guild, deletes: deletes, release: release, srv: srv, first: first, st: st}
 }
 
@@ -395,11 +379,7 @@ func takeOverOnDiscord(t *testing.T, rules string, srv *redistest.Server, f *dis
 func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 3)
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	ctx := context.Background()
 	now := time.Now()
 	const author = "600000000000000007"

@@ -2177,9 +2177,3 @@ func (h *health) list() []string {
 	}
 	return out
 }
-
-// isLoopback reports whether a listener only accepts connections from this machine.
-func isLoopback(a net.Addr) bool {
-	tcp, ok := a.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
-}

@@ -13,7 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -44,11 +43,7 @@ func (p *timeoutBug) Timeout(context.Context, bot.Event, time.Duration) error {
 // timeout was not, rather than both not done.
 func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	p := &timeoutBug{chat: chat{name: "discord"}}
 	clk := stepclock.New(time.Date(2026, 11, 18, 22, 0, 0, 0, time.UTC), stepclock.RecordCallers())
 	in := start(t, deleteTimeoutRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, onClock(clk), func(c *daemon.Config) {
@@ -72,6 +67,7 @@ func TestDeferredCaseSaysWhatWasDone(t *testing.T) {
 
 	var open []store.Case
 	testsync.Eventually(t, "the verdict's case", func() bool {
+		var err error
 		open, err = st.Cases(context.Background(), store.CaseOpen)
 		return err == nil && len(open) > 0
 	})

@@ -105,11 +105,7 @@ func startUnnamedCase(t *testing.T, msgID string, guildSeed uint64) *unnamedCase
 	testsync.Eventually(t, "the gateway taking the scam", func() bool {
 		return f.Message(guild, channel, msgID, "600000000000000007", "FREE NITRO here")
 	})
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL())
 	early := (&heldScam{st: st}).beingTried(t, false)
 	<-proxy.Held()
 	first.kill()

@@ -16,7 +16,6 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -47,11 +46,7 @@ func TestJournalResumesAfterCrash(t *testing.T) {
 		t.Errorf("vigie_journal_recovered_total{resumed} = %v, want 1", n)
 	}
 	// Carried out, the verdict leaves the journal: nothing is left to take.
-	st, err := redis.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, srv.URL())
 	testsync.Eventually(t, "the journal empty", func() bool {
 		left, err := st.Unfinished(context.Background(), time.Now().Add(time.Hour), time.Now())
 		if err != nil {

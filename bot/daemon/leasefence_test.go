@@ -20,7 +20,6 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -177,11 +176,7 @@ func TestLeaseFenceHolderProcess(t *testing.T) {
 	if owner == "" {
 		t.Skip("a holder of the fence tests' job, run by them in a process of its own")
 	}
-	st, err := redis.Open(os.Getenv("VIGIE_FENCE_REDIS"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, os.Getenv("VIGIE_FENCE_REDIS"))
 	o := LeaseOptions{TTL: fenceTTL, RenewEvery: fenceRenew, RetryEvery: fenceRenew, Owner: owner}.withDefaults(os.Getenv)
 	l := newLeases(st, o, slog.New(slog.NewTextHandler(os.Stderr, nil)), prometheus.NewRegistry(), false)
 	client := &http.Client{Transport: bot.LeaseChecked(nil)}

@@ -157,11 +157,7 @@ func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
 func leaseRedis(t *testing.T, query string) (*redistest.Server, *redis.Store) {
 	t.Helper()
 	srv := redistest.Start(t)
-	st, err := redis.Open(srv.URL() + query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, srv.URL()+query)
 	t.Cleanup(srv.Thaw)
 	return srv, st
 }

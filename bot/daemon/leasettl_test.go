@@ -137,10 +137,5 @@ func TestLeaseTTLShortenedTakeoversQuick(t *testing.T) {
 // openLeaseStore opens the Redis store at url for the test's length.
 func openLeaseStore(t *testing.T, url string) *redis.Store {
 	t.Helper()
-	st, err := redis.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return redistest.Open(t, url)
 }

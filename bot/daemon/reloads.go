@@ -29,7 +29,7 @@ func (d *daemon) reloads() store.Reloads {
 
 // askOthers tells the processes sharing the store that this one was asked
 // to reload its rules, and did: each reloads its own rule file at its next
-// look (runReloads). Behind a load balancer, the console's Apply, a desk's
+// look (followReloads). Behind a load balancer, the console's Apply, a desk's
 // /reload or POST /-/reload reach one process; the others would otherwise
 // judge with the old rules until each was reloaded by hand.
 func (d *daemon) askOthers(confined bool, file string) {

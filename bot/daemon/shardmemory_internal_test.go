@@ -20,11 +20,7 @@ import (
 // shard's job name) is read too, copied into the shared one at the first
 // write, then dropped: read once.
 func TestShardMemoryWhateverTheCount(t *testing.T) {
-	st, err := redis.Open(redistest.URL(t), redis.WithPrefix(redistest.Prefix("shardmemory")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := redistest.Open(t, redistest.URL(t), redis.WithPrefix(redistest.Prefix("shardmemory")))
 	ctx := context.Background()
 	t0 := time.UnixMilli(1_800_000_000_000)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }

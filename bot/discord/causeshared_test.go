@@ -27,11 +27,7 @@ func TestCauseCardSharedOnTheDesk(t *testing.T) {
 	now := time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC)
 	n := 0
 	instance := func(name string) func() {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 		c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
 		cmds := &desktest.Commands{Store: st}
 		mod, err := handlers.New(handlers.Options{

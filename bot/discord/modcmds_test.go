@@ -29,7 +29,6 @@ type modWorld struct {
 	logs *testsync.Buffer
 	// out is where vigie hands events to the rules.
 	out chan bot.Event
-	n   int
 	// stop stops vigie before the test ends.
 	stop context.CancelFunc
 }

@@ -24,12 +24,7 @@ import (
 // alike). The first hide carried out clears it all, and says so once.
 func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
 	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	const gauge = `vigie_source_up{part="actions",platform="meta"} `
@@ -185,12 +180,7 @@ func healthPage(t *testing.T, base, name, want string) {
 // comment that comes during the limit is not sent to Meta.
 func TestDaemonTellsOfALongGraphRateLimit(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	testsync.Eventually(t, "ready before the limit", func() bool { code, _ := readiness(); return code == http.StatusOK })
 

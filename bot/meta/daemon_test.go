@@ -26,12 +26,7 @@ import (
 // delivery posted to /webhooks/meta ends as a hide on the Graph API.
 func TestDaemonHidesInsultingComment(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 
 	// The subscription handshake, as the App Dashboard does it.
 	resp, err := http.Get(base + "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=" + verifyToken)
@@ -155,6 +150,18 @@ var stampRE = regexp.MustCompile(`"(time|created_time|timestamp)":\s*(\d+)`)
 func startDaemon(t *testing.T, env map[string]string) (base string, logs *testsync.Buffer) {
 	t.Helper()
 	return startDaemonWith(t, pageRules, env)
+}
+
+// metaEnv is the environment of a vigie whose Meta connector takes the
+// deliveries signed with appSecret and calls the Graph fake g with its page
+// token.
+func metaEnv(g *fakeGraph) map[string]string {
+	return map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.token,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+	}
 }
 
 // startFAQDaemon is startDaemon on pageFAQRules, on the Graph fake g with

@@ -97,12 +97,7 @@ func TestDaemonUnreadMentionIsACase(t *testing.T) {
 	g := newFakeGraph(t)
 	g.failNext("GET", "/"+igID, http.StatusBadRequest,
 		graphErrorJSON(100, 33, "GraphMethodException", "Unsupported get request. Object does not exist."), nil)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	body := restamp(fixture(t, "ig_mention.json"), time.Since(igCommentSent))
 	deliverSigned(t, base, body)
 	var cases struct {

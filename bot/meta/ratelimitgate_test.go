@@ -48,6 +48,19 @@ func deliverScam(t *testing.T, base, cid string, from int, at int64) {
 	deliverSigned(t, base, commentOnPost(post, cid, fmt.Sprint(from), "CRYPTO gratuit", at))
 }
 
+// deliverScams delivers to the daemon at base a scam for each comment id
+// of wave, from authors from, from+1…, written a second apart from a
+// minute before clk's now, each once the one before is a case the limit
+// left.
+func deliverScams(t *testing.T, base string, clk *stepclock.Clock, wave []string, from int) {
+	t.Helper()
+	sent := clk.Now().Add(-time.Minute).Unix()
+	for i, cid := range wave {
+		deliverScam(t, base, cid, from+i, sent+int64(i))
+		testsync.Eventually(t, "the scam's case", func() bool { return openCasesWith(t, base, handlersLongLimit) == i+1 })
+	}
+}
+
 // callsText names the Graph calls, for a failure's message.
 func callsText(calls []graphCall) string {
 	var s []string
@@ -80,14 +93,8 @@ func TestGraphRateLimitKnownNoCalls(t *testing.T) {
 	base, logs, _ := startDaemonOn(t, clk, g, &deskRecorder{}, nil, hideScams)
 
 	g.limit(10)
-	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9200000000000001", "222_9200000000000002", "111_9200000000000003", "333_9200000000000004"}
-	for i, cid := range wave {
-		deliverScam(t, base, cid, 7200+i, sent+int64(i))
-		testsync.Eventually(t, "the scam's case", func() bool {
-			return openCasesWith(t, base, handlersLongLimit) == i+1
-		})
-	}
+	deliverScams(t, base, clk, wave, 7200)
 	if calls := g.Calls(); len(calls) != 1 {
 		t.Errorf("%d Graph calls while Meta limits the Page (%s), want 1: the one that met the limit", len(calls), callsText(calls))
 	}
@@ -126,12 +133,8 @@ func TestGraphRateLimitLiftedEarlyKeepsOrder(t *testing.T) {
 	base, _, _ := startDaemonOn(t, clk, g, &deskRecorder{}, nil, hideScams)
 
 	g.limit(10)
-	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9300000000000001", "222_9300000000000002", "333_9300000000000003"}
-	for i, cid := range wave {
-		deliverScam(t, base, cid, 7300+i, sent+int64(i))
-	}
-	testsync.Eventually(t, "a case for each scam", func() bool { return openCasesWith(t, base, handlersLongLimit) == len(wave) })
+	deliverScams(t, base, clk, wave, 7300)
 	limited := len(g.Calls())
 
 	g.limit(0)
@@ -160,12 +163,8 @@ func TestGraphRateLimitResumedAtItsEnd(t *testing.T) {
 	clk, g := graphOnStepClock(t)
 	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
 	g.limit(10)
-	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9400000000000001", "222_9400000000000002"}
-	for i, cid := range wave {
-		deliverScam(t, base, cid, 7400+i, sent+int64(i))
-		testsync.Eventually(t, "the scam's case", func() bool { return openCasesWith(t, base, handlersLongLimit) == i+1 })
-	}
+	deliverScams(t, base, clk, wave, 7400)
 	stop()
 	before := len(g.Calls())
 
@@ -232,7 +231,7 @@ func TestGraphRateLimitSharedByInstances(t *testing.T) {
 	if got, want := strings.Join(hidesIn(g.Calls()[2:]), ", "), strings.Join(wave, ", "); got != want {
 		t.Errorf("hidden once the limit ended: %s, want %s, once each, in order", got, want)
 	}
-	if n := len(desk.alertsWith("Meta limits vigie's calls")); n != 1 {
+	if n := desk.told("Meta limits vigie's calls"); n != 1 {
 		t.Errorf("the desk told of the limit %d times, want once", n)
 	}
 	_ = b

@@ -20,6 +20,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestGraphRateLimitWaitsThenActs: a spam wave on a brand's Page while Meta
@@ -63,7 +64,7 @@ faq:
 	testsync.Eventually(t, "a case for each comment's action Meta made wait", func() bool {
 		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
 	})
-	testsync.Eventually(t, "the desk told of the limit", func() bool { return len(desk.alertsWith("Meta limits vigie's calls")) == 1 })
+	testsync.Eventually(t, "the desk told of the limit", func() bool { return desk.told("Meta limits vigie's calls") == 1 })
 	limitedCalls := len(g.Calls())
 
 	g.limit(0)
@@ -92,7 +93,7 @@ faq:
 	if cards := desk.cardCount(); cards != 0 {
 		t.Errorf("%d cards on the desk for actions that waited for the limit, want none", cards)
 	}
-	if n := len(desk.alertsWith("Meta limits vigie's calls")); n != 1 {
+	if n := desk.told("Meta limits vigie's calls"); n != 1 {
 		t.Errorf("the desk told of the limit %d times, want once", n)
 	}
 }
@@ -111,11 +112,8 @@ func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
 	clk, g := graphOnStepClock(t)
 	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
 	g.limit(10)
-	sent := clk.Now().Add(-time.Minute).Unix()
 	wave := []string{"111_9100000000000001", "222_9100000000000002"}
-	for i, cid := range wave {
-		deliverScam(t, base, cid, 7100+i, sent+int64(i))
-	}
+	deliverScams(t, base, clk, wave, 7100)
 	testsync.Eventually(t, "a case for each scam Meta made wait", func() bool {
 		return openCasesWith(t, base, "platform asks to wait 10m") == len(wave)
 	})
@@ -135,9 +133,9 @@ func TestGraphRateLimitCasesPickedUpAfterARestart(t *testing.T) {
 
 // deskRecorder is a desk that keeps what it is shown.
 type deskRecorder struct {
-	mu     sync.Mutex
-	cards  []bot.Card
-	alerts []string
+	alertList
+	mu    sync.Mutex
+	cards []bot.Card
 }
 
 func (d *deskRecorder) PostCard(_ context.Context, c bot.Card) error {
@@ -149,29 +147,12 @@ func (d *deskRecorder) PostCard(_ context.Context, c bot.Card) error {
 
 func (d *deskRecorder) EditCard(context.Context, bot.CardRef, bot.Card, string) error { return nil }
 
-func (d *deskRecorder) Alert(_ context.Context, text string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.alerts = append(d.alerts, text)
-	return nil
-}
+func (d *deskRecorder) Alert(ctx context.Context, text string) error { return d.alert(ctx, text) }
 
 func (d *deskRecorder) cardCount() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.cards)
-}
-
-func (d *deskRecorder) alertsWith(part string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []string
-	for _, a := range d.alerts {
-		if strings.Contains(a, part) {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // startDaemonOn runs vigie on the clock clk with the environment env and
@@ -189,12 +170,7 @@ func startDaemonOn(t *testing.T, clk *stepclock.Clock, g *fakeGraph, desk *deskR
 	// keeps them (metaConnector): in Redis with one, else in memory.
 	var answers store.CallKeeper = &store.CallBook{}
 	if url := env["VIGIE_REDIS_URL"]; url != "" {
-		st, err := redis.Open(url, redis.WithPrefix(env["VIGIE_REDIS_PREFIX"]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		answers = st
+		answers = redistest.Open(t, url, redis.WithPrefix(env["VIGIE_REDIS_PREFIX"]))
 	}
 	c := meta.New(meta.Config{
 		AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(),

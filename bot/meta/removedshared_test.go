@@ -22,12 +22,7 @@ import (
 func TestRemovalKnownToEveryInstance(t *testing.T) {
 	srv := redistest.Start(t)
 	open := func(prefix, name string) store.Store {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 	}
 	prefix := redistest.Prefix("removed-test")
 	now := fbCommentAddSent.Add(10 * time.Minute)

@@ -21,12 +21,7 @@ import (
 func TestDaemonTellsOfAResetAppSecret(t *testing.T) {
 	g := newFakeGraph(t)
 	g.resetSecret(appSecret)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
 	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	const before = "987654321098765_1000000000000011"

@@ -19,12 +19,7 @@ import (
 func TestAnswersGivenShared(t *testing.T) {
 	srv := redistest.Start(t)
 	open := func(t *testing.T, prefix, name string) store.Store {
-		st, err := redis.Open(srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(name))
 	}
 	// two builds the instances on one store, the second calling the
 	// first's Graph API.

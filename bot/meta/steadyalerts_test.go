@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 )
@@ -60,18 +59,9 @@ func TestDeskAlertsStaySteady(t *testing.T) {
 			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 			c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(),
 				PageID: pageID, Logger: testsync.Logger(&testsync.Buffer{}), Now: clock})
-			var alertsMu sync.Mutex
-			var alerts []string
-			c.AlertWith(func(_ context.Context, text string) error {
-				alertsMu.Lock()
-				alerts = append(alerts, text)
-				alertsMu.Unlock()
-				return nil
-			})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- c.Run(ctx, make(chan bot.Event)) }()
-			t.Cleanup(func() { cancel(); <-done })
+			var desk alertList
+			c.AlertWith(desk.alert)
+			runConnector(t, c, 0)
 			for i, s := range tt.steps {
 				mu.Lock()
 				now = now.Add(s.wait)
@@ -94,9 +84,7 @@ func TestDeskAlertsStaySteady(t *testing.T) {
 			_ = c.Facebook().Delete(context.Background(), fbComment)
 			var got []string
 			testsync.Eventually(t, "the last alert", func() bool {
-				alertsMu.Lock()
-				defer alertsMu.Unlock()
-				got = append([]string(nil), alerts...)
+				got = desk.all()
 				return len(got) > 0 && strings.Contains(got[len(got)-1], "vigie's delete on the Page")
 			})
 			got = got[:len(got)-1]

@@ -16,12 +16,7 @@ import (
 // token again, the next hide goes through and vigie is ready.
 func TestDaemonTellsOfAnExpiredPageToken(t *testing.T) {
 	g := newFakeGraph(t)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	get := func(path string) (int, []byte) { t.Helper(); return daemonGet(t, base+path) }
 	readiness := func() (int, []string) { t.Helper(); return daemonReadiness(t, base) }
 	// deliver posts the fixture's comment under the comment id cid, dated now.

@@ -4,13 +4,11 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/stepclock"
@@ -24,9 +22,7 @@ type sharedDesk struct {
 	raw   *goredis.Client
 	clock *stepclock.Clock
 	logs  [2]*testsync.Buffer
-
-	mu     sync.Mutex
-	alerts []string
+	alertList
 }
 
 // startSharedDesk starts the two instances, checking the page token (and
@@ -40,31 +36,10 @@ func startSharedDesk(t *testing.T, g *fakeGraph) *sharedDesk {
 		d.logs[i] = &testsync.Buffer{}
 		c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
 			TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(d.logs[i])})
-		c.AlertWith(func(_ context.Context, text string) error {
-			d.mu.Lock()
-			d.alerts = append(d.alerts, text)
-			d.mu.Unlock()
-			return nil
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
-		t.Cleanup(func() { cancel(); <-done })
+		c.AlertWith(d.alert)
+		runConnector(t, c, 100)
 	}
 	return d
-}
-
-// told counts the desk's alerts holding part.
-func (d *sharedDesk) told(part string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n := 0
-	for _, a := range d.alerts {
-		if strings.Contains(a, part) {
-			n++
-		}
-	}
-	return n
 }
 
 // logged counts the instances' log lines holding part.

@@ -2,16 +2,13 @@ package meta_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/bot/meta"
@@ -90,53 +87,33 @@ func TestPageUnsubscribedMidNight(t *testing.T) {
 	g := newFakeGraph(t)
 	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
 		TokenCheckEvery: 20 * time.Millisecond, Answers: &store.CallBook{}, Logger: testsync.Logger(&testsync.Buffer{})})
-	var mu sync.Mutex
-	var alerts []string
-	c.AlertWith(func(_ context.Context, text string) error {
-		mu.Lock()
-		alerts = append(alerts, text)
-		mu.Unlock()
-		return nil
-	})
-	told := func(part string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, a := range alerts {
-			if strings.Contains(a, part) {
-				n++
-			}
-		}
-		return n
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, make(chan bot.Event)) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var desk alertList
+	c.AlertWith(desk.alert)
+	runConnector(t, c, 0)
 
 	testsync.Eventually(t, "a first read of the subscription", func() bool { return g.subscriptionChecks() >= 1 })
 	if tr := c.Facebook().Troubles(); len(tr) != 0 {
 		t.Fatalf("the Page's troubles = %q while it is subscribed, want none", tr)
 	}
 	g.unsubscribe(true)
-	testsync.Eventually(t, "the desk told of the lost subscription", func() bool { return told("not subscribed to the Page") == 1 })
+	testsync.Eventually(t, "the desk told of the lost subscription", func() bool { return desk.told("not subscribed to the Page") == 1 })
 	if tr := c.Facebook().Troubles(); len(tr) != 1 || !strings.Contains(tr[0], "subscribed_apps") {
 		t.Errorf("the Page's troubles = %q, want its subscription", tr)
 	}
 	at := g.subscriptionChecks()
 	testsync.Eventually(t, "more reads of the subscription", func() bool { return g.subscriptionChecks() >= at+3 })
 	g.unsubscribe(false)
-	testsync.Eventually(t, "the desk told of the subscription back", func() bool { return told("subscribed to the Page again") == 1 })
+	testsync.Eventually(t, "the desk told of the subscription back", func() bool { return desk.told("subscribed to the Page again") == 1 })
 	if tr := c.Facebook().Troubles(); len(tr) != 0 {
 		t.Errorf("the Page's troubles = %q once subscribed again, want none", tr)
 	}
-	if n := told("not subscribed to the Page"); n != 1 {
+	if n := desk.told("not subscribed to the Page"); n != 1 {
 		t.Errorf("%d alerts of the lost subscription, want 1", n)
 	}
 	// Lost again after its return: told again, though the store holds
 	// the first loss's alert.
 	g.unsubscribe(true)
-	testsync.Eventually(t, "the desk told of the second loss", func() bool { return told("not subscribed to the Page") == 2 })
+	testsync.Eventually(t, "the desk told of the second loss", func() bool { return desk.told("not subscribed to the Page") == 2 })
 	for _, call := range g.Calls() {
 		if strings.HasSuffix(call.Path, "/subscribed_apps") && call.Path != "/"+pageID+"/subscribed_apps" {
 			t.Errorf("subscription read at %s, want the Page's, META_PAGE_ID", call.Path)
@@ -174,19 +151,7 @@ func TestPageUnsubscribedToldOnce(t *testing.T) {
 	g := newFakeGraph(t)
 	g.unsubscribe(true)
 	var book store.CallBook
-	var mu sync.Mutex
-	var alerts []string
-	told := func(part string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, a := range alerts {
-			if strings.Contains(a, part) {
-				n++
-			}
-		}
-		return n
-	}
+	var desk alertList
 	type instance struct {
 		c *meta.Connector
 		h http.Handler
@@ -197,16 +162,8 @@ func TestPageUnsubscribedToldOnce(t *testing.T) {
 		// while it is found unsubscribed: an hour is past the test.
 		c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
 			TokenCheckEvery: time.Hour, Answers: &book, Logger: testsync.Logger(&testsync.Buffer{})})
-		c.AlertWith(func(_ context.Context, text string) error {
-			mu.Lock()
-			alerts = append(alerts, text)
-			mu.Unlock()
-			return nil
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
-		t.Cleanup(func() { cancel(); <-done })
+		c.AlertWith(desk.alert)
+		runConnector(t, c, 100)
 		// One after the other, each finding the loss told already
 		// (TestPageUnsubscribedToldOnceInARace has them at once).
 		testsync.Eventually(t, "the instance's first check", func() bool { return len(c.Facebook().Troubles()) == 1 })
@@ -233,15 +190,15 @@ func TestPageUnsubscribedToldOnce(t *testing.T) {
 			deliverTo(in)
 			testsync.Eventually(t, "the instance finding the Page subscribed", func() bool { return len(in.c.Facebook().Troubles()) == 0 })
 		}
-		testsync.Eventually(t, "the desk told of the return", func() bool { return told("subscribed to the Page again") == want })
+		testsync.Eventually(t, "the desk told of the return", func() bool { return desk.told("subscribed to the Page again") == want })
 	}
 	g.unsubscribe(false)
 	back(1)
 
-	if n := told("not subscribed to the Page"); n != 1 {
+	if n := desk.told("not subscribed to the Page"); n != 1 {
 		t.Errorf("%d alerts of the lost subscription from 3 instances, want 1", n)
 	}
-	if n := told("subscribed to the Page again"); n != 1 {
+	if n := desk.told("subscribed to the Page again"); n != 1 {
 		t.Errorf("%d alerts of the return from 3 instances, want 1", n)
 	}
 }

@@ -154,12 +154,7 @@ func TestMessengerEditJudged(t *testing.T) {
 func TestDaemonJudgesVisitorPostAndMessengerEdit(t *testing.T) {
 	g := newFakeGraph(t)
 	g.visitorPost(visitorPostID)
-	base, logs := startDaemon(t, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-	})
+	base, logs := startDaemon(t, metaEnv(g))
 	// The daemon's clock is the real one: the deliveries are dated now.
 	deliverSigned(t, base, restamp(fixture(t, "fb_visitor_post.json"), time.Since(visitorPostSent)))
 	deliverSigned(t, base, restamp(fixture(t, "messenger_edit.json"), time.Since(time.UnixMilli(1795732100123))))

@@ -59,11 +59,11 @@ func TestWebhookFloodOfBadSignatures(t *testing.T) {
 			t.Errorf("vigie_refused_requests_total{reason=%q} = %v, want %d", reason, got, each)
 		}
 	}
-	got := h.collect()
+	h.collect()
 	if rec := h.post(body, appSecret); rec.Code != http.StatusOK {
 		t.Fatalf("Meta's delivery answered %d", rec.Code)
 	}
-	if got = h.collect(); len(got) != 1 {
+	if got := h.collect(); len(got) != 1 {
 		t.Errorf("Meta's signed delivery gave %d events, want 1", len(got))
 	}
 }

@@ -68,11 +68,7 @@ func TestPollerHandsOnABacklog(t *testing.T) {
 	}
 
 	// The next process: its own store, as the daemon opens it.
-	own, err := redis.Open(url, redis.WithPrefix(prefix), redis.WithAutoPipeline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
+	own := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithAutoPipeline())
 	f := newFakeBotAPI(t)
 	c, logs := newTestClient(t, f, Config{PollTimeout: time.Second, Chats: fixtureChats, ReportsJudged: true, DrainTimeout: time.Millisecond})
 	knowAdmins(t, c, group.id)

@@ -138,7 +138,8 @@ func (c *Client) modRequest(ctx context.Context, m *tgbotapi.Message, thread int
 	}
 	r.Command = info.Command
 	chat := m.Chat.ID
-	target, rest, ok := c.replyTarget(m, thread)
+	target, ok := c.replyTarget(m, thread)
+	var rest string
 	switch {
 	case info.Message:
 		rest = args
@@ -258,11 +259,11 @@ func (c *Client) notAMember(a bot.Author) string {
 func fmtMsgID(chat int64, msg int) string { return fmt.Sprintf("%d:%d", chat, msg) }
 
 // replyTarget is the message m answers, as an event: the member and the place.
-func (c *Client) replyTarget(m *tgbotapi.Message, thread int) (bot.Event, string, bool) {
+func (c *Client) replyTarget(m *tgbotapi.Message, thread int) (bot.Event, bool) {
 	r := m.ReplyToMessage
 	if r == nil || (r.MessageID == thread && thread != 0) || (r.From == nil && r.SenderChat == nil) {
 		// In a forum topic every message answers the topic's first one.
-		return bot.Event{}, "", false
+		return bot.Event{}, false
 	}
 	ev := bot.Event{ID: fmtMsgID(m.Chat.ID, r.MessageID), Platform: Platform, Kind: bot.KindMessage,
 		Space: itoa(m.Chat.ID), Channel: itoa(m.Chat.ID), Text: r.Text, At: time.Unix(int64(r.Date), 0).UTC(),
@@ -270,7 +271,7 @@ func (c *Client) replyTarget(m *tgbotapi.Message, thread int) (bot.Event, string
 	if thread != 0 {
 		ev.Thread = strconv.Itoa(thread)
 	}
-	return ev, "", true
+	return ev, true
 }
 
 // namedTarget reads the member the command names first in args: a mention of

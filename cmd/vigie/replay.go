@@ -142,18 +142,7 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		defer closeFAQ()
 		opts.FAQ = ask
 	}
-	// The replay's live heap is small (the store's windows and ids, some 15
-	// MB) but it allocates for every event, so the collector runs often.
-	// Letting the heap grow to 3x the live data (GOGC=200) halves its
-	// collections; more headroom cost more than it saved: each page of heap
-	// first touched is a page fault (some 10 µs of system time on a virtual
-	// machine), and a larger heap caches worse. GOGC=400, held to 96 MB, took
-	// 4-7% more CPU time than 200, alternated on 100,000 and 1,000,000
-	// events, for a third more memory (docs/speed.md#the-replays-collector-gogc200). An explicit GOGC or
-	// GOMEMLIMIT wins.
-	if c.getenv("GOGC") == "" && c.getenv("GOMEMLIMIT") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
-	}
+	defer c.replayCollector()()
 	var was replay.Summary
 	if before != nil {
 		// the first run only scores: no decisions, no FAQ, its skipped
@@ -185,7 +174,12 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 	if before != nil {
 		return c.printComparison(was, sum, *format, models)
 	}
-	if *format == "json" {
+	return c.printSummary(sum, *format)
+}
+
+// printSummary prints the replay's summary as format, text or json.
+func (c *cli) printSummary(sum replay.Summary, format string) int {
+	if format == "json" {
 		b, err := sum.JSON()
 		if err != nil {
 			return c.fail("replay", err)
@@ -197,6 +191,24 @@ func (c *cli) replay(ctx context.Context, args []string) int {
 		return c.fail("replay", err)
 	}
 	return exitOK
+}
+
+// replayCollector sets the collector for a replay, unless the environment
+// sets GOGC or GOMEMLIMIT, and returns what restores it. The replay's live
+// heap is small (the store's windows and ids, some 15 MB) but it allocates
+// for every event, so the collector runs often. Letting the heap grow to
+// 3x the live data (GOGC=200) halves its collections; more headroom cost
+// more than it saved: each page of heap first touched is a page fault
+// (some 10 µs of system time on a virtual machine), and a larger heap
+// caches worse. GOGC=400, held to 96 MB, took 4-7% more CPU time than 200,
+// alternated on 100,000 and 1,000,000 events, for a third more memory
+// (docs/speed.md#the-replays-collector-gogc200).
+func (c *cli) replayCollector() (restore func()) {
+	if c.getenv("GOGC") != "" || c.getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	was := debug.SetGCPercent(replayGCPercent)
+	return func() { debug.SetGCPercent(was) }
 }
 
 // lineWriter writes whole lines to stderr, clearing the progress line first so

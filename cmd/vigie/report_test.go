@@ -49,11 +49,7 @@ func TestReportFromARunningVigie(t *testing.T) {
 func TestReportFromRedis(t *testing.T) {
 	clock := clockFrom(time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)) // Paris's clocks went forward half an hour ago
 	url := redistest.Start(t).URL()
-	st, err := redis.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, url)
 	ctx := context.Background()
 	now := clock()
 	ev := bot.Event{ID: "m1", Platform: "discord", Space: "g", Author: bot.Author{ID: "u1"}, Text: "spam", At: now.Add(-time.Hour)}
@@ -91,11 +87,7 @@ func TestReportFromRedis(t *testing.T) {
 func TestReportFromRedisPrefix(t *testing.T) {
 	clock := clockFrom(time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)) // Paris's clocks went back half an hour ago
 	url := redistest.Start(t).URL()
-	st, err := redis.Open(url, redis.WithPrefix("shop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := redistest.Open(t, url, redis.WithPrefix("shop"))
 	ctx := context.Background()
 	now := clock()
 	tally := report.NewTally("test")

@@ -323,12 +323,11 @@ communities:
 
 // flakyDesk refuses the first pages it gets with err, then takes them.
 type flakyDesk struct {
-	mu      sync.Mutex
-	refuse  int
-	err     error
-	tries   int
-	pages   []string
-	reasons []string
+	mu     sync.Mutex
+	refuse int
+	err    error
+	tries  int
+	pages  []string
 }
 
 func (d *flakyDesk) Alert(ctx context.Context, text string) error { return d.Page(ctx, text) }

@@ -425,8 +425,6 @@ type account struct {
 	CSRF string
 }
 
-type ctxKey struct{}
-
 // signedIn lets through the CMs whose role allows need; the others are sent
 // to the login page (a GET) or refused (a POST, or a live view).
 func (c *Console) signedIn(need string, next func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
@@ -628,26 +626,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(deviceCookie); err == nil && found {
 		try.device = deviceID(key, ck.Value, a, now)
 	}
-	// From the check to the count, one login at a time: else a hundred
-	// guesses sent at once would all pass the check before the first is
-	// counted, and hash a hundred passwords of 19 MiB each at once.
-	// The wait is bounded: while the store is slow, each login holds the
-	// turn for as long as its count takes, and those behind would otherwise
-	// pile up without end.
-	wait := time.NewTimer(c.o.LoginWait)
-	defer wait.Stop()
-	select {
-	case c.logins <- struct{}{}:
-		defer func() { <-c.logins }()
-	case <-wait.C:
-		c.o.Refusals.Refuse(loginRoute, "logins_slow", "console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
-		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
-		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
-			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
-		return
-	case <-r.Context().Done():
+	if !c.loginTurn(w, r, name, next) {
 		return
 	}
+	defer func() { <-c.logins }()
 	var tl tally
 	counted := c.tries.st != nil
 	if counted {
@@ -729,6 +711,40 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.o.Log.Error("console: login not remembered for its address", "name", name, "addr", c.client(r), "err", err)
 		}
 	}
+	setLoginCookies(w, r, key, a, now)
+	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// loginTurn waits for the turn of the login of name, to be given back
+// (<-c.logins) once it is counted: from the check to the count, one login
+// at a time, else a hundred guesses sent at once would all pass the check
+// before the first is counted, and hash a hundred passwords of 19 MiB each
+// at once. The wait is bounded: while the store is slow, each login holds
+// the turn for as long as its count takes, and those behind would
+// otherwise pile up without end. false: no turn, the login refused (its
+// answer written) or its request ended.
+func (c *Console) loginTurn(w http.ResponseWriter, r *http.Request, name, next string) bool {
+	wait := time.NewTimer(c.o.LoginWait)
+	defer wait.Stop()
+	select {
+	case c.logins <- struct{}{}:
+		return true
+	case <-wait.C:
+		c.o.Refusals.Refuse(loginRoute, "logins_slow", "console: login refused, the logins before it take too long (the store is slow)", "name", name, "addr", c.client(r), "waited", c.o.LoginWait)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginRetry/time.Second)))
+		c.render(w, http.StatusServiceUnavailable, "login.html", map[string]any{"Next": next, "Name": name,
+			"Error": "Logins are slow right now (the store answers slowly): try again shortly."})
+		return false
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// setLoginCookies gives the browser that logged in as a, at now, its
+// session cookie and the device cookie that lets it in while strangers
+// guess at the name, both signed with key.
+func setLoginCookies(w http.ResponseWriter, r *http.Request, key []byte, a store.Account, now time.Time) {
 	secure := r.TLS != nil || forwardedHTTPS(r)
 	s := session{name: a.Name, expires: now.Add(sessionTTL), print: hashPrint(a.Hash), id: newID()}
 	sessionName := cookieName
@@ -740,8 +756,6 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	device := now.Add(knownFor)
 	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: encodeDevice(key, a, device), Path: "/login", Expires: device,
 		MaxAge: int(knownFor / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
-	c.o.Log.Info("console: login", "name", a.Name, "role", a.Role, "addr", c.client(r))
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // logout revokes the session in the store, so that a copy of its cookie is

@@ -332,9 +332,8 @@ func familyOf(name string) string {
 
 // intent is one intent of the lexicon and its wordings.
 type intent struct {
-	name      string
-	wordings  []string
-	conceptOf map[string]bool // the concepts its wordings use
+	name     string
+	wordings []string
 }
 
 // parseConcepts reads concepts into groups of words, each group's term first:

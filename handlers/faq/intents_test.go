@@ -76,14 +76,11 @@ func TestEntryIntents(t *testing.T) {
 // What a CM wrote is understood in the public's words: another day, spoken
 // French, no accents, a typo; and a remark that names delivery is no question.
 func TestIntentsAnswerOtherWords(t *testing.T) {
-	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "what are your opening hours?"}, Answer: map[string]string{"": "9-19"}},
-		{ID: "delivery", Questions: []string{"combien de temps prend la livraison ?", "how long does delivery take?"}, Answer: map[string]string{"": "3 jours"}},
-		{ID: "jobs", Questions: []string{"vous recrutez ?", "are you hiring?"}, Answer: map[string]string{"": "/jobs"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := questionsMatcher(t,
+		faqEntry("hours", "9-19", "quels sont vos horaires ?", "what are your opening hours?"),
+		faqEntry("delivery", "3 jours", "combien de temps prend la livraison ?", "how long does delivery take?"),
+		faqEntry("jobs", "/jobs", "vous recrutez ?", "are you hiring?"),
+	)
 	expectAnswers(t, m, []answered{
 		{"c'est ouvert lundi ?", "hours"},
 		{"ca ferme a quelle heure le samedi", "hours"},
@@ -98,13 +95,10 @@ func TestIntentsAnswerOtherWords(t *testing.T) {
 // A wording a CM taught from the desk is answered next time; one of an entry
 // the file no longer has is left out.
 func TestWithLearned(t *testing.T) {
-	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "cakes", Questions: []string{"je voudrais commander un gâteau d'anniversaire"}, Answer: map[string]string{"": "48h"}},
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?"}, Answer: map[string]string{"": "9-19"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := questionsMatcher(t,
+		faqEntry("cakes", "48h", "je voudrais commander un gâteau d'anniversaire"),
+		faqEntry("hours", "9-19", "quels sont vos horaires ?"),
+	)
 	const q = "vous faites des bûches pour noël ?"
 	if d := m.DecideText(q, testTime); d.Kind == Answer && d.Entry == "cakes" {
 		t.Fatalf("answered before learning: %+v", d)
@@ -174,16 +168,13 @@ func TestReadAsks(t *testing.T) {
 // the language spoken, deadlines and requirements, and answers them in other
 // words; small talk is left alone.
 func TestIntentsOfAnyDesk(t *testing.T) {
-	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "access", Questions: []string{"le bâtiment est accessible en fauteuil ?", "is there step-free access?"}, Answer: map[string]string{"": "oui, ascenseur"}},
-		{ID: "wifi", Questions: []string{"il y a le wifi ?", "is wifi free?"}, Answer: map[string]string{"": "gratuit"}},
-		{ID: "language", Questions: []string{"les cours sont en anglais ?", "do I need to speak French?"}, Answer: map[string]string{"": "en français"}},
-		{ID: "deadline", Questions: []string{"quelle est la date limite pour candidater ?", "when is the deadline?"}, Answer: map[string]string{"": "15 mars"}},
-		{ID: "requirements", Questions: []string{"quelles sont les conditions d'admission ?", "what are the requirements?"}, Answer: map[string]string{"": "le bac"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := questionsMatcher(t,
+		faqEntry("access", "oui, ascenseur", "le bâtiment est accessible en fauteuil ?", "is there step-free access?"),
+		faqEntry("wifi", "gratuit", "il y a le wifi ?", "is wifi free?"),
+		faqEntry("language", "en français", "les cours sont en anglais ?", "do I need to speak French?"),
+		faqEntry("deadline", "15 mars", "quelle est la date limite pour candidater ?", "when is the deadline?"),
+		faqEntry("requirements", "le bac", "quelles sont les conditions d'admission ?", "what are the requirements?"),
+	)
 	expectAnswers(t, desk, []answered{
 		{"y a un ascenseur pour les poussettes ?", "access"},
 		{"mot de passe du wifi svp", "wifi"},
@@ -205,38 +196,26 @@ func TestIntentsOfAnyDesk(t *testing.T) {
 // its network; and a question of opinion that does not address the brand,
 // or praise, is not answered.
 func TestIntentsOfOtherTrades(t *testing.T) {
-	transit, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "timetables", Questions: []string{"où trouver les horaires des bus ?", "where can I find the train timetables?"}, Answer: map[string]string{"": "/horaires"}},
-		{ID: "tickets", Questions: []string{"combien coûte un ticket de bus ?", "where do I buy a train ticket?"}, Answer: map[string]string{"": "1,60 €"}},
-		{ID: "lost", Questions: []string{"j'ai perdu mon sac dans le bus", "I lost my bag on the train"}, Answer: map[string]string{"": "/objets"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	repair, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "quote", Questions: []string{"combien coûte le changement d'écran ?", "how much to fix a cracked screen?"}, Answer: map[string]string{"": "/tarifs"}},
-		{ID: "warranty", Questions: []string{"la réparation est garantie ?", "what warranty do you give on repairs?"}, Answer: map[string]string{"": "6 mois"}},
-		{ID: "contact", Questions: []string{"comment vous contacter ?", "what is your phone number?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	airline, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "baggage", Questions: []string{"quelle est la franchise bagages ?", "what's the baggage allowance?"}, Answer: map[string]string{"": "23 kg"}},
-		{ID: "pets", Questions: []string{"je peux voyager avec mon chat ?", "can I fly with my dog?"}, Answer: map[string]string{"": "8 kg en cabine"}},
-		{ID: "change", Questions: []string{"comment changer mon vol ?", "can I change my flight?"}, Answer: map[string]string{"": "Mes voyages"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "porting", Questions: []string{"je veux garder mon numéro", "can I keep my number?"}, Answer: map[string]string{"": "3179"}},
-		{ID: "outage", Questions: []string{"il y a une panne ?", "my internet is down"}, Answer: map[string]string{"": "/incidents"}},
-		{ID: "plans", Questions: []string{"quels sont vos forfaits ?", "what plans do you offer?"}, Answer: map[string]string{"": "/offres"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	transit := questionsMatcher(t,
+		faqEntry("timetables", "/horaires", "où trouver les horaires des bus ?", "where can I find the train timetables?"),
+		faqEntry("tickets", "1,60 €", "combien coûte un ticket de bus ?", "where do I buy a train ticket?"),
+		faqEntry("lost", "/objets", "j'ai perdu mon sac dans le bus", "I lost my bag on the train"),
+	)
+	repair := questionsMatcher(t,
+		faqEntry("quote", "/tarifs", "combien coûte le changement d'écran ?", "how much to fix a cracked screen?"),
+		faqEntry("warranty", "6 mois", "la réparation est garantie ?", "what warranty do you give on repairs?"),
+		faqEntry("contact", "01 23 45 67 89", "comment vous contacter ?", "what is your phone number?"),
+	)
+	airline := questionsMatcher(t,
+		faqEntry("baggage", "23 kg", "quelle est la franchise bagages ?", "what's the baggage allowance?"),
+		faqEntry("pets", "8 kg en cabine", "je peux voyager avec mon chat ?", "can I fly with my dog?"),
+		faqEntry("change", "Mes voyages", "comment changer mon vol ?", "can I change my flight?"),
+	)
+	operator := questionsMatcher(t,
+		faqEntry("porting", "3179", "je veux garder mon numéro", "can I keep my number?"),
+		faqEntry("outage", "/incidents", "il y a une panne ?", "my internet is down"),
+		faqEntry("plans", "/offres", "quels sont vos forfaits ?", "what plans do you offer?"),
+	)
 	for _, tt := range []struct {
 		m          *Matcher
 		text, want string
@@ -276,17 +255,14 @@ func TestIntentsOfOtherTrades(t *testing.T) {
 // changing a booking with cancelling it; French "ma location" is a rental,
 // "tous les combien" how often; a bird in a sentence asks nothing.
 func TestIntentsOfBookingDesks(t *testing.T) {
-	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "urgent", Questions: []string{"que faire en cas d'urgence ?", "is there an emergency number?"}, Answer: map[string]string{"": "06 00 00 00 00"}},
-		{ID: "papers", Questions: []string{"quels papiers faut-il ?", "what do I need to bring?"}, Answer: map[string]string{"": "permis et carte"}},
-		{ID: "deposit", Questions: []string{"c'est combien la caution ?", "how much is the deposit?"}, Answer: map[string]string{"": "500 €"}},
-		{ID: "cancel", Questions: []string{"comment annuler ?", "can I cancel?"}, Answer: map[string]string{"": "48 h avant"}},
-		{ID: "breakdown", Questions: []string{"j'ai eu un accident", "what if the car breaks down?"}, Answer: map[string]string{"": "assistance 24/7"}},
-		{ID: "boosters", Questions: []string{"quand faire le rappel du vaccin ?", "when is the vaccine booster due?"}, Answer: map[string]string{"": "chaque année"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := questionsMatcher(t,
+		faqEntry("urgent", "06 00 00 00 00", "que faire en cas d'urgence ?", "is there an emergency number?"),
+		faqEntry("papers", "permis et carte", "quels papiers faut-il ?", "what do I need to bring?"),
+		faqEntry("deposit", "500 €", "c'est combien la caution ?", "how much is the deposit?"),
+		faqEntry("cancel", "48 h avant", "comment annuler ?", "can I cancel?"),
+		faqEntry("breakdown", "assistance 24/7", "j'ai eu un accident", "what if the car breaks down?"),
+		faqEntry("boosters", "chaque année", "quand faire le rappel du vaccin ?", "when is the vaccine booster due?"),
+	)
 	expectAnswers(t, desk, []answered{
 		{"c'est urgent, vous êtes de garde cette nuit ?", "urgent"},
 		{"which documents should I bring?", "papers"},
@@ -303,15 +279,12 @@ func TestIntentsOfBookingDesks(t *testing.T) {
 // message's: French "sale" is dirty, English "sale" a promotion; "sold" is
 // sell's, not "soldes". A complaint about a dirty shop gets no promo code.
 func TestFalseFriends(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "promo", Questions: []string{"vous avez un code promo ?", "c'est quand les soldes ?", "any discount code?"}, Answer: map[string]string{"": "-10 %"}},
-		{ID: "stores", Questions: []string{"où acheter vos produits en magasin ?", "vous avez un corner à Paris ?", "where can I find you in store?"}, Answer: map[string]string{"": "eclat.example/magasins"}},
-		{ID: "delivery", Questions: []string{"quels sont les délais de livraison ?", "vous livrez en Suisse ?", "how long is delivery?"}, Answer: map[string]string{"": "48h"}},
-		{ID: "returns", Questions: []string{"comment faire un retour ?", "je veux être remboursée", "how do I return a product?"}, Answer: map[string]string{"": "14 jours"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("promo", "-10 %", "vous avez un code promo ?", "c'est quand les soldes ?", "any discount code?"),
+		faqEntry("stores", "eclat.example/magasins", "où acheter vos produits en magasin ?", "vous avez un corner à Paris ?", "where can I find you in store?"),
+		faqEntry("delivery", "48h", "quels sont les délais de livraison ?", "vous livrez en Suisse ?", "how long is delivery?"),
+		faqEntry("returns", "14 jours", "comment faire un retour ?", "je veux être remboursée", "how do I return a product?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"c'est sale ici ?", ""},
 		{"pourquoi c'est si sale ?", ""},
@@ -329,16 +302,13 @@ func TestFalseFriends(t *testing.T) {
 // "ouvert d'esprit", "retourner chez soi", "return the favour", "je
 // travaille demain". The same words asking the shop are still answered.
 func TestMembersTalkAmongThemselves(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "when are you open?"}, Answer: map[string]string{"": "10h-19h"}},
-		{ID: "returns", Questions: []string{"comment retourner un livre ?", "je peux être remboursé ?", "can I return a book?"}, Answer: map[string]string{"": "30 jours"}},
-		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
-		{ID: "jobs", Questions: []string{"vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"}, Answer: map[string]string{"": "libellule.example/jobs"}},
-		{ID: "preorder", Questions: []string{"peut-on précommander un livre ?", "vous pouvez commander un livre que vous n'avez pas ?", "can I preorder a book?"}, Answer: map[string]string{"": "oui"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("hours", "10h-19h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "when are you open?"),
+		faqEntry("returns", "30 jours", "comment retourner un livre ?", "je peux être remboursé ?", "can I return a book?"),
+		faqEntry("order", "dans votre compte", "où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"),
+		faqEntry("jobs", "libellule.example/jobs", "vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"),
+		faqEntry("preorder", "oui", "peut-on précommander un livre ?", "vous pouvez commander un livre que vous n'avez pas ?", "can I preorder a book?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"tu travailles où maintenant ?", ""},
 		{"ton colis est arrivé ?", ""},
@@ -388,10 +358,26 @@ func TestLinkIsNoPeer(t *testing.T) {
 // policy?" asks what "je peux être remboursé ?" asks.
 func TestFrameWords(t *testing.T) {
 	for _, w := range []string{"policy", "politique", "demarche", "modalites", "procedure"} {
-		if !isStop(w) {
+		if !stopWords[w] {
 			t.Errorf("%q is read as a subject", w)
 		}
 	}
+}
+
+// questionsMatcher is a Matcher of entries that answers questions only.
+func questionsMatcher(t *testing.T, entries ...rules.FAQEntry) *Matcher {
+	t.Helper()
+	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// faqEntry is the FAQ entry id, asked as questions, whose answer is answer in
+// every language.
+func faqEntry(id, answer string, questions ...string) rules.FAQEntry {
+	return rules.FAQEntry{ID: id, Questions: questions, Answer: map[string]string{"": answer}}
 }
 
 // answered is a message and the entry it must be answered with ("" for none).
@@ -416,15 +402,12 @@ func expectAnswers(t *testing.T, m *Matcher, cases []answered) {
 // is left alone, a question that insults the brand or its staff goes to the
 // CMs with the nearest entry, and "nul" of a network is no insult.
 func TestComplaintsAndInsults(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "delivery", Questions: []string{"combien de temps pour la livraison ?", "vous livrez à l'étranger ?", "how long does shipping take?"}, Answer: map[string]string{"": "2 à 4 jours"}},
-		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
-		{ID: "jobs", Questions: []string{"vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"}, Answer: map[string]string{"": "libellule.example/jobs"}},
-		{ID: "coverage", Questions: []string{"vous captez à la campagne ?", "is there coverage in my area?"}, Answer: map[string]string{"": "carte de couverture"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("delivery", "2 à 4 jours", "combien de temps pour la livraison ?", "vous livrez à l'étranger ?", "how long does shipping take?"),
+		faqEntry("order", "dans votre compte", "où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"),
+		faqEntry("jobs", "libellule.example/jobs", "vous recrutez des libraires ?", "je cherche un stage en librairie", "are you hiring?"),
+		faqEntry("coverage", "carte de couverture", "vous captez à la campagne ?", "is there coverage in my area?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"vos livreurs sont des incapables", ""},
 		{"vos vendeurs sont désagréables", ""},
@@ -522,17 +505,14 @@ func TestWordsByTheirPlace(t *testing.T) {
 // A shop's FAQ of six entries, as a CM writes it, answers what those words ask
 // and leaves the rest alone.
 func TestShopQuestionsInOtherWords(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "10h-19h"}},
-		{ID: "delivery", Questions: []string{"combien de temps pour la livraison ?", "vous livrez en Belgique ?", "how long does shipping take?"}, Answer: map[string]string{"": "2 à 4 jours"}},
-		{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux être remboursé ?", "how do I return something?"}, Answer: map[string]string{"": "30 jours"}},
-		{ID: "order", Questions: []string{"où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"}, Answer: map[string]string{"": "dans votre compte"}},
-		{ID: "contact", Questions: []string{"comment vous contacter ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
-		{ID: "jobs", Questions: []string{"vous recrutez ?", "je cherche un stage", "are you hiring?"}, Answer: map[string]string{"": "shop.example/jobs"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("hours", "10h-19h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"),
+		faqEntry("delivery", "2 à 4 jours", "combien de temps pour la livraison ?", "vous livrez en Belgique ?", "how long does shipping take?"),
+		faqEntry("returns", "30 jours", "comment retourner un article ?", "je peux être remboursé ?", "how do I return something?"),
+		faqEntry("order", "dans votre compte", "où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"),
+		faqEntry("contact", "01 23 45 67 89", "comment vous contacter ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"),
+		faqEntry("jobs", "shop.example/jobs", "vous recrutez ?", "je cherche un stage", "are you hiring?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"si je commande ce soir, je le reçois quand ?", "delivery"},
 		{"vous envoyez en Italie ?", "delivery"},
@@ -582,13 +562,10 @@ func TestShopQuestionsInOtherWords(t *testing.T) {
 // An offer to whoever is in the channel asks the brand nothing: "quelqu'un
 // veut adopter un chaton ?", "je commande une pizza, qui en veut ?".
 func TestOffersToTheRoom(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "cakes", Questions: []string{"vous faites des gâteaux sur commande ?", "je peux commander une pièce montée ?", "can I order a birthday cake?"}, Answer: map[string]string{"": "48 h à l'avance"}},
-		{ID: "grooming", Questions: []string{"vous faites le toilettage des chats ?", "combien pour toiletter un chien ?", "do you groom puppies?"}, Answer: map[string]string{"": "sur rendez-vous"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("cakes", "48 h à l'avance", "vous faites des gâteaux sur commande ?", "je peux commander une pièce montée ?", "can I order a birthday cake?"),
+		faqEntry("grooming", "sur rendez-vous", "vous faites le toilettage des chats ?", "combien pour toiletter un chien ?", "do you groom puppies?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"je commande une pizza, quelqu'un en veut ?", ""},
 		{"i'm ordering pizza, anyone want some?", ""},
@@ -601,13 +578,10 @@ func TestOffersToTheRoom(t *testing.T) {
 // A question whether a place the FAQ does not know is open is about another
 // place; a phrase the FAQ knows ("le service client") is no unknown place.
 func TestOtherPlace(t *testing.T) {
-	m, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "10h-19h"}},
-		{ID: "contact", Questions: []string{"comment joindre le service client ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"}, Answer: map[string]string{"": "01 23 45 67 89"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := questionsMatcher(t,
+		faqEntry("hours", "10h-19h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"),
+		faqEntry("contact", "01 23 45 67 89", "comment joindre le service client ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"),
+	)
 	for _, tt := range []struct {
 		text string
 		want bool
@@ -630,13 +604,10 @@ func TestOtherPlace(t *testing.T) {
 // ends on the verb, which is no "rendez-vous" (its stem is "rendre"'s, not
 // the booking's).
 func TestRendreLastIsAReturn(t *testing.T) {
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "returns", Questions: []string{"comment retourner un article ?", "je peux être remboursé ?", "can I return an item?"}, Answer: map[string]string{"": "30 jours"}},
-		{ID: "appointment", Questions: []string{"comment prendre rendez-vous ?", "vous êtes ouverts le samedi ?", "how do I book an appointment?"}, Answer: map[string]string{"": "sur le site"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("returns", "30 jours", "comment retourner un article ?", "je peux être remboursé ?", "can I return an item?"),
+		faqEntry("appointment", "sur le site", "comment prendre rendez-vous ?", "vous êtes ouverts le samedi ?", "how do I book an appointment?"),
+	)
 	for _, text := range []string{"si ça me plaît pas je le rends ?", "je les rends ?"} {
 		for _, w := range words(text) {
 			if w.folded == "rends" && w.stem != rendreStem {
@@ -656,17 +627,14 @@ func TestRendreLastIsAReturn(t *testing.T) {
 // who plays, a missed session made up, the date of the show; and a member's
 // "where do you work now?" is no question about how the service works.
 func TestIntentsOfProjectsAndEvents(t *testing.T) {
-	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "grants", Questions: []string{"quelles aides pour rénover ?", "are there grants for insulation?"}, Answer: map[string]string{"": "MaPrimeRénov'"}},
-		{ID: "savings", Questions: []string{"combien je vais économiser ?", "how much will I save?"}, Answer: map[string]string{"": "30 %"}},
-		{ID: "outfit", Questions: []string{"quelle tenue pour la séance ?", "what should I wear?"}, Answer: map[string]string{"": "jogging"}},
-		{ID: "lineup", Questions: []string{"quelle est la programmation ?", "who is playing on Friday?"}, Answer: map[string]string{"": "l'appli"}},
-		{ID: "makeup", Questions: []string{"comment rattraper une séance ?", "can I make up a session?"}, Answer: map[string]string{"": "dans le mois"}},
-		{ID: "gala", Questions: []string{"c'est quand le gala ?", "when is the end-of-year show?"}, Answer: map[string]string{"": "le 20 juin"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := questionsMatcher(t,
+		faqEntry("grants", "MaPrimeRénov'", "quelles aides pour rénover ?", "are there grants for insulation?"),
+		faqEntry("savings", "30 %", "combien je vais économiser ?", "how much will I save?"),
+		faqEntry("outfit", "jogging", "quelle tenue pour la séance ?", "what should I wear?"),
+		faqEntry("lineup", "l'appli", "quelle est la programmation ?", "who is playing on Friday?"),
+		faqEntry("makeup", "dans le mois", "comment rattraper une séance ?", "can I make up a session?"),
+		faqEntry("gala", "le 20 juin", "c'est quand le gala ?", "when is the end-of-year show?"),
+	)
 	expectAnswers(t, desk, []answered{
 		{"y a des subventions pour ça ?", "grants"},
 		{"any financial help available?", "grants"},
@@ -688,14 +656,11 @@ func TestIntentsOfProjectsAndEvents(t *testing.T) {
 // Looking after what a trade sells or fits is asked of every installer:
 // cleaning it, its yearly upkeep.
 func TestUpkeep(t *testing.T) {
-	desk, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "care", Questions: []string{"la pompe à chaleur demande un entretien ?", "how do I look after the heat pump?"}, Answer: map[string]string{"": "une visite par an"}},
-		{ID: "price", Questions: []string{"combien coûte une pompe à chaleur ?", "how much is a heat pump?"}, Answer: map[string]string{"": "à partir de 9 000 €"}},
-		{ID: "warranty", Questions: []string{"quelle est la garantie ?", "what warranty do you give?"}, Answer: map[string]string{"": "5 ans"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := questionsMatcher(t,
+		faqEntry("care", "une visite par an", "la pompe à chaleur demande un entretien ?", "how do I look after the heat pump?"),
+		faqEntry("price", "à partir de 9 000 €", "combien coûte une pompe à chaleur ?", "how much is a heat pump?"),
+		faqEntry("warranty", "5 ans", "quelle est la garantie ?", "what warranty do you give?"),
+	)
 	expectAnswers(t, desk, []answered{
 		{"faut nettoyer les filtres ?", "care"},
 		{"how often should it be cleaned?", "care"},
@@ -707,13 +672,10 @@ func TestUpkeep(t *testing.T) {
 // examination, which "examen" and "exam" name too; "tester" and "test it"
 // try something out, a trial.
 func TestTestIsAnExamination(t *testing.T) {
-	centre, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "test", Questions: []string{"comment faire un test auditif ?", "le bilan auditif est gratuit ?", "can I get a free hearing test?"}, Answer: map[string]string{"": "bilan gratuit de 30 minutes"}},
-		{ID: "trial", Questions: []string{"on peut essayer les appareils ?", "essai gratuit possible ?", "can I try the hearing aids at home?"}, Answer: map[string]string{"": "30 jours d'essai"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	centre := questionsMatcher(t,
+		faqEntry("test", "bilan gratuit de 30 minutes", "comment faire un test auditif ?", "le bilan auditif est gratuit ?", "can I get a free hearing test?"),
+		faqEntry("trial", "30 jours d'essai", "on peut essayer les appareils ?", "essai gratuit possible ?", "can I try the hearing aids at home?"),
+	)
 	for _, text := range []string{"un test auditif", "a hearing test", "le test de niveau", "an exam", "les examens"} {
 		if !slices.ContainsFunc(words(text), func(w word) bool { return w.stem == examStem }) {
 			t.Errorf("%q: no examination in %v", text, words(text))
@@ -749,14 +711,11 @@ func TestCuttingIsNoOutage(t *testing.T) {
 			t.Errorf("%q: read as cutting a thing", text)
 		}
 	}
-	shop, err := NewMatcher(Config{QuestionsOnly: true, Entries: []rules.FAQEntry{
-		{ID: "cutting", Questions: []string{"vous faites la découpe de bois ?", "vous découpez les panneaux sur mesure ?", "do you cut wood to size?"}, Answer: map[string]string{"": "découpe au rayon bois"}},
-		{ID: "hours", Questions: []string{"quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"}, Answer: map[string]string{"": "8h-20h"}},
-		{ID: "wifi", Questions: []string{"il y a le wifi en magasin ?", "le wifi ne marche pas", "is there wifi?"}, Answer: map[string]string{"": "réseau MagasinWifi"}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := questionsMatcher(t,
+		faqEntry("cutting", "découpe au rayon bois", "vous faites la découpe de bois ?", "vous découpez les panneaux sur mesure ?", "do you cut wood to size?"),
+		faqEntry("hours", "8h-20h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"),
+		faqEntry("wifi", "réseau MagasinWifi", "il y a le wifi en magasin ?", "le wifi ne marche pas", "is there wifi?"),
+	)
 	expectAnswers(t, shop, []answered{
 		{"vous pouvez couper du bois sur mesure ?", "cutting"},
 		{"le wifi est coupé ?", "wifi"},

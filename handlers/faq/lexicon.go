@@ -84,8 +84,6 @@ var stopWords = set(`
 	moyen coup sinon bref cordialement sait aurais aurait voulu demandais demandait
 	policy policies politique politiques procedure procedures demarche demarches modalite modalites`)
 
-func isStop(w string) bool { return stopWords[w] }
-
 // byPlaceWords are the words readAsks gives a meaning by their place, its
 // cases: the others (most of a message) it passes without comparing them to
 // each (TestByPlaceWords checks the two lists agree).

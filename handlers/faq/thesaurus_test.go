@@ -38,7 +38,7 @@ func TestThesaurus(t *testing.T) {
 			if !slices.Contains(cands[concept], w) {
 				t.Errorf("thesaurus %s: %q is not among the thesauri's candidates for it", concept, w)
 			}
-			if isStop(w) {
+			if stopWords[w] {
 				t.Errorf("thesaurus %s: %q is a stop word", concept, w)
 			}
 			if got := m.conceptWord[w]; got != g[0] {

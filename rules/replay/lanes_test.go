@@ -149,7 +149,7 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 	var sum1, dec1 []byte
 	for _, workers := range []int{1, 2, 3, 8} {
 		var dec bytes.Buffer
-		s, err := replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
+		_, err := replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
 			replay.Options{Workers: workers, Decisions: &dec})
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +158,7 @@ func TestLanesAgreeWithOneEngine(t *testing.T) {
 			t.Errorf("workers=%d: the decisions differ from one engine's:\n%s", workers, firstDiff(got, want))
 		}
 		dec.Reset()
-		s, err = replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
+		s, err := replay.Run(context.Background(), rs, []replay.Input{replay.File(path)},
 			replay.Options{Workers: workers, Decisions: &dec, FAQ: newFAQ()})
 		if err != nil {
 			t.Fatal(err)

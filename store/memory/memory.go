@@ -57,7 +57,6 @@ type config struct {
 	shards     int
 	maxPerKey  int
 	maxSeen    int
-	maxStrikes int
 	maxAuthors int
 	auditCap   int
 	caseCap    int
@@ -78,10 +77,6 @@ func WithMaxPerKey(n int) Option { return func(c *config) { c.maxPerKey = n } }
 
 // WithMaxSeen sets how many event ids are remembered for dedupe (DefaultMaxSeen).
 func WithMaxSeen(n int) Option { return func(c *config) { c.maxSeen = n } }
-
-// WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes,
-// at most maxListLen).
-func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
 
 // WithMaxStrikeAuthors sets how many authors' strikes are kept
 // (DefaultMaxStrikeAuthors).
@@ -362,7 +357,6 @@ func New(opts ...Option) *Store {
 		shards:     DefaultShards,
 		maxPerKey:  DefaultMaxPerKey,
 		maxSeen:    DefaultMaxSeen,
-		maxStrikes: DefaultMaxStrikes,
 		maxAuthors: DefaultMaxStrikeAuthors,
 		auditCap:   DefaultAuditCap,
 		caseCap:    DefaultCaseCap,
@@ -380,7 +374,6 @@ func New(opts ...Option) *Store {
 	cfg.shards = n
 	cfg.maxPerKey = max(cfg.maxPerKey, 1)
 	cfg.maxSeen = max(cfg.maxSeen, n)
-	cfg.maxStrikes = min(max(cfg.maxStrikes, 1), maxListLen)
 	cfg.maxAuthors = max(cfg.maxAuthors, n)
 	cfg.auditCap = max(cfg.auditCap, 1)
 	cfg.caseCap = max(cfg.caseCap, 0)
@@ -796,7 +789,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 	})
 	list = slices.Insert(list, i, strike{at: at, exp: exp})
 	sh.strikesExp = min(sh.strikesExp, exp)
-	if over := len(list) - s.cfg.maxStrikes; over > 0 {
+	if over := len(list) - DefaultMaxStrikes; over > 0 {
 		list = slices.Delete(list, 0, over)
 	}
 	if len(list) == 1 {

@@ -33,8 +33,8 @@ type strikePool struct {
 	lists int
 }
 
-// maxListLen is the longest strike list a pool holds (WithMaxStrikes is
-// bounded by it).
+// maxListLen is the longest strike list a pool holds (DefaultMaxStrikes is
+// well below it).
 const maxListLen = 1<<24 - 1
 
 func classOf(n int) int { return max(bits.Len(uint(n-1)), 1) - 1 }

@@ -113,7 +113,7 @@ func (c cell) expiry() int64 {
 }
 
 // observe is window.observe for the cell c; a result of 0 leaves it empty, to
-// be dropped (dropCell).
+// be dropped (Store.count deletes its slot).
 func (sh *shard) observe(c *cell, at, length int64, incr bool, maxN int) int64 {
 	c.keep = keepCode(length)
 	maxN = min(maxN, maxRingLen)

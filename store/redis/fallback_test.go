@@ -557,11 +557,7 @@ func TestFallbackJournal(t *testing.T) {
 			waitFor(t, "the removal waiting for Redis", func() bool { return f.Buffered() > 0 })
 			srv.Restart()
 			waitWrittenBack(t, f, "back from degraded")
-			other, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
+			other := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
 			left, err := other.Unfinished(ctx, t0.Add(time.Hour), t0.Add(time.Hour))
 			if err != nil {
 				t.Fatal(err)

@@ -37,7 +37,7 @@ func (s *Store) RememberEvents(ctx context.Context, events []bot.Event, max int)
 		}
 		p.XAdd(ctx, &goredis.XAddArgs{Stream: s.historyKey(), MaxLen: int64(max), Approx: true, Values: []any{"e", data}})
 	}
-	p.PExpire(ctx, s.historyKey(), s.cfg.auditTTL)
+	p.PExpire(ctx, s.historyKey(), DefaultAuditTTL)
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("redis history: %w", err)
 	}

@@ -21,11 +21,7 @@ func lockThroughProxy(t *testing.T, retries int) (*redis.Store, *redistest.HangP
 	t.Helper()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
-	s, err := redis.Open(proxy.URL()+"?read_timeout=300ms&max_retries="+strconv.Itoa(retries), redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := redistest.Open(t, proxy.URL()+"?read_timeout=300ms&max_retries="+strconv.Itoa(retries), redis.WithPrefix(newPrefix()))
 	raw := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { raw.Close() })
 	unlock, err := s.LockMember(context.Background(), "discord|g1|u0", time.Second)

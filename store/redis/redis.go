@@ -105,12 +105,7 @@ type Option func(*config)
 type config struct {
 	prefix        string
 	maxPerKey     int
-	seenCap       int
 	maxStrikes    int
-	auditCap      int64
-	auditTTL      time.Duration
-	caseTTL       time.Duration
-	caseCap       int
 	openCap       int
 	caseStreamCap int64
 	consumer      string
@@ -133,23 +128,8 @@ func WithPrefix(p string) Option { return func(c *config) { c.prefix = p } }
 // WithMaxPerKey sets how many entries one counter keeps (DefaultMaxPerKey).
 func WithMaxPerKey(n int) Option { return func(c *config) { c.maxPerKey = n } }
 
-// WithSeenCap sets how many event ids are remembered per author (DefaultSeenCap).
-func WithSeenCap(n int) Option { return func(c *config) { c.seenCap = n } }
-
 // WithMaxStrikes sets how many strikes are kept per author (DefaultMaxStrikes).
 func WithMaxStrikes(n int) Option { return func(c *config) { c.maxStrikes = n } }
-
-// WithAuditCap sets the audit stream's approximate length (DefaultAuditCap).
-func WithAuditCap(n int64) Option { return func(c *config) { c.auditCap = n } }
-
-// WithAuditTTL sets how long the audit stream outlives its last entry.
-func WithAuditTTL(d time.Duration) Option { return func(c *config) { c.auditTTL = d } }
-
-// WithCaseTTL sets how long a case outlives its last change (DefaultCaseTTL).
-func WithCaseTTL(d time.Duration) Option { return func(c *config) { c.caseTTL = d } }
-
-// WithCaseCap sets how many decided cases stay listed (DefaultCaseCap).
-func WithCaseCap(n int) Option { return func(c *config) { c.caseCap = n } }
 
 // WithOpenCaseCap sets how many cases may be open at once
 // (store.DefaultOpenCaseCap); 0 or less keeps the default.
@@ -406,12 +386,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	cfg := config{
 		prefix:        DefaultPrefix,
 		maxPerKey:     DefaultMaxPerKey,
-		seenCap:       DefaultSeenCap,
 		maxStrikes:    DefaultMaxStrikes,
-		auditCap:      DefaultAuditCap,
-		auditTTL:      DefaultAuditTTL,
-		caseTTL:       DefaultCaseTTL,
-		caseCap:       DefaultCaseCap,
 		openCap:       store.DefaultOpenCaseCap,
 		caseStreamCap: DefaultCaseStreamCap,
 		consumer:      consumerName(host),
@@ -425,23 +400,18 @@ func newStore(c Client, opts []Option) (*Store, error) {
 		return nil, fmt.Errorf("redis key prefix %q: must be non-empty, without braces", cfg.prefix)
 	}
 	cfg.maxPerKey = max(cfg.maxPerKey, 1)
-	cfg.seenCap = max(cfg.seenCap, 1)
 	cfg.maxStrikes = max(cfg.maxStrikes, 1)
-	cfg.auditCap = max(cfg.auditCap, 1)
-	cfg.caseCap = max(cfg.caseCap, 1)
 	if cfg.openCap <= 0 {
 		cfg.openCap = store.DefaultOpenCaseCap
 	}
 	cfg.caseStreamCap = max(cfg.caseStreamCap, 1)
-	cfg.auditTTL = max(cfg.auditTTL, time.Second)
-	cfg.caseTTL = max(cfg.caseTTL, time.Second)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
-		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(cfg.seenCap)}
+		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(DefaultSeenCap)}
 	s.found.seed = maphash.MakeSeed()
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
-		ttl: ms(cfg.caseTTL), ttlHour: ms(cfg.caseTTL + time.Hour), originTTL: ms(min(OriginTTL, cfg.caseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		ttl: ms(DefaultCaseTTL), ttlHour: ms(DefaultCaseTTL + time.Hour), originTTL: ms(min(OriginTTL, DefaultCaseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
@@ -508,7 +478,7 @@ const markerFloor = 24 * time.Hour
 // still holds that data when vigie is back, and the marker with it: a marker
 // gone then is a loss, not the data's own end.
 func (s *Store) markerTTL() time.Duration {
-	return max(markerFloor, s.cfg.caseTTL, s.cfg.auditTTL, DefaultJournalTTL+time.Hour, time.Duration(s.longestStrike.Load()))
+	return max(markerFloor, DefaultCaseTTL, DefaultAuditTTL, DefaultJournalTTL+time.Hour, time.Duration(s.longestStrike.Load()))
 }
 
 // markData keeps the marker and reports whether it was there already. While
@@ -693,7 +663,7 @@ type storeKeys struct {
 func (s *Store) makeKeys() {
 	p := s.cfg.prefix + ":{journal}:"
 	s.keys = storeKeys{audit: s.cfg.prefix + ":{audit}:stream", journal: [3]string{p + "entries", p + "at", p + "tries"},
-		auditCap: s.cfg.auditCap, auditTTL: ms(s.cfg.auditTTL)}
+		auditCap: DefaultAuditCap, auditTTL: ms(DefaultAuditTTL)}
 }
 
 // group is the part of an observation that lives in one hash slot.
@@ -1397,9 +1367,9 @@ func (s *Store) appendAudits(ctx context.Context, entries []store.AuditEntry) er
 		if err != nil {
 			return fmt.Errorf("audit entry: %w", err)
 		}
-		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: s.cfg.auditCap, Approx: true, Values: []any{"e", data}})
+		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: key, MaxLen: DefaultAuditCap, Approx: true, Values: []any{"e", data}})
 	}
-	pipe.PExpire(ctx, key, s.cfg.auditTTL)
+	pipe.PExpire(ctx, key, DefaultAuditTTL)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis append audit: %w", err)
 	}
@@ -1961,7 +1931,7 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
 	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq"), s.casesKey("joined:" + id)}
 	vals, err := s.script(ctx, decideScript, keys, id, outcome, by, at.Format(time.RFC3339Nano),
-		s.cfg.caseCap, ms(s.cfg.caseTTL)).Slice()
+		DefaultCaseCap, ms(DefaultCaseTTL)).Slice()
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis decide case %s: %w", id, err)
 	}

@@ -187,16 +187,8 @@ func clocksApart(t *testing.T, ahead time.Duration) (a, b *redis.Store, aheadClo
 	t.Helper()
 	url := redistest.URL(t)
 	prefix := newPrefix()
-	a, err := redis.Open(url, redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a = redistest.Open(t, url, redis.WithPrefix(prefix))
 	aheadClock = func() time.Time { return time.Now().Add(ahead) }
-	b, err = redis.Open(url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	b = redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithWallClock(aheadClock))
 	return a, b, aheadClock
 }

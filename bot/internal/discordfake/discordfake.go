@@ -572,13 +572,6 @@ func (f *Server) Connections() int {
 	return len(f.conns)
 }
 
-// Connected reports whether a gateway connection receives the guild's events.
-func (f *Server) Connected(guild string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.ContainsFunc(f.conns, func(c *conn) bool { return serves(c, guild) })
-}
-
 // Overlaps is how many times a shard was identified while another
 // connection held it: two processes running one shard.
 func (f *Server) Overlaps() int {

@@ -161,11 +161,7 @@ func TestSentinelFailover(t *testing.T) {
 		t.Errorf("%d cases or audit entries dropped", st.Dropped())
 	}
 	// What Redis holds after the failover, read by another process.
-	other, err := redis.Open(s.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := redistest.Open(t, s.URL(), redis.WithPrefix(prefix), redis.WithConsumer("other"))
 	open, err := other.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
