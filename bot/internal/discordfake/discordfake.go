@@ -92,6 +92,8 @@ type Call struct {
 	Header http.Header
 	Body   map[string]any // a JSON object body, decoded
 	Raw    []byte
+	// Made is the id of the message a POST to a channel made.
+	Made string
 }
 
 // Server is the fake Discord.
@@ -936,6 +938,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	}
 	f.nextMsg++
 	msgID := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
+	if fl == nil && call.Method == "POST" && shape(strings.Split(strings.Trim(call.Path, "/"), "/")) == "channels/*/messages" {
+		f.calls[len(f.calls)-1].Made = msgID
+	}
 	var wait chan struct{}
 	for _, h := range f.holds {
 		if h.match(call) {
