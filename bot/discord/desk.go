@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -798,20 +797,14 @@ const interactionTokenLife = 14 * time.Minute
 // message in the card's channel naming them. Each thing to say is said
 // once, and nothing is tried again: the card is gone.
 func (c *Client) cardLost(ctx context.Context, i *discordgo.Interaction, caseID string) func(outcome, note string, err error) {
-	var mu sync.Mutex
-	said := map[string]bool{}
+	first := bot.FirstTime()
 	u, _ := presser(i)
 	return func(outcome, note string, err error) {
-		text := fmt.Sprintf("Case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. `vigie cases show %s` shows the case.",
-			caseID, outcomeLabel(outcome), err, caseID)
+		text := bot.CardLostText(caseID, outcomeLabel(outcome), err, "`vigie cases show "+caseID+"`")
 		if note != "" {
 			text += "\n" + md(note)
 		}
-		mu.Lock()
-		again := said[text]
-		said[text] = true
-		mu.Unlock()
-		if again {
+		if !first(text) {
 			return
 		}
 		rctx, cancel := reportContext(ctx)
