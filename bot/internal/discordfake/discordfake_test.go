@@ -475,16 +475,7 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 func TestTakesOneCallbackAnInteraction(t *testing.T) {
 	f := New(t, Options{})
 	callback := func(id string) (int, string) {
-		req, _ := http.NewRequest("POST", "http://discord.test/api/v9/interactions/"+id+"/tok-"+id+"/callback", strings.NewReader(`{"type":6}`))
-		req.Header.Set("Authorization", "Bot "+Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := f.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return call(t, f, "POST", "/interactions/"+id+"/tok-"+id+"/callback", `{"type":6}`)
 	}
 	if status, body := callback("960000000000000001"); status != 204 {
 		t.Errorf("first callback: %d %s", status, body)
