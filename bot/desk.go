@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -406,6 +407,30 @@ func WithCardLost(ctx context.Context, ref CardRef, lost func(outcome, note stri
 		return ctx
 	}
 	return context.WithValue(ctx, cardLostKey{}, cardLost{ref: ref, lost: lost})
+}
+
+// CardLostText is what a desk tells the presser of a card that does not
+// show the case's decision and will not (WithCardLost): outcome is the
+// decision as the desk names it, err why the card does not show it, shows
+// the command that shows the case, written as the desk writes commands.
+func CardLostText(caseID, outcome string, err error, shows string) string {
+	return fmt.Sprintf("Case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. %s shows the case.",
+		caseID, outcome, err, shows)
+}
+
+// FirstTime returns a test of whether a text is said for the first time:
+// true once for each text, whoever asks. The desks tell each new note of
+// a lost card once (WithCardLost).
+func FirstTime() func(text string) bool {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	return func(text string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		again := said[text]
+		said[text] = true
+		return !again
+	}
 }
 
 // CardLost is what WithCardLost put in ctx for the card at ref, nil for

@@ -118,7 +118,7 @@ func parseAction(sp actionSpec, templates bool) (action, error) {
 			return action{}, fmt.Errorf(`%s: the action was cut at a ": " in its text; put the whole action in quotes, like '%s("…: …")'`,
 				msg, strings.ToLower(name[:strings.Index(name, "(")]))
 		}
-		if s := closest(name, names); s != "" {
+		if s := bot.Closest(name, names); s != "" {
 			return action{}, fmt.Errorf("%s (did you mean %q?)", msg, s)
 		}
 		return action{}, fmt.Errorf("%s (known: %s)", msg, strings.Join(names, ", "))
@@ -254,7 +254,7 @@ func parseTemplate(s string) (template, error) {
 		f, ok := tmplFields[name]
 		if !ok {
 			msg := fmt.Sprintf("unknown field {{%s}}", name)
-			if c := closest(name, tmplFieldNames); c != "" {
+			if c := bot.Closest(name, tmplFieldNames); c != "" {
 				return template{}, fmt.Errorf("%s (did you mean {{%s}}?)", msg, c)
 			}
 			return template{}, fmt.Errorf("%s (known: %s)", msg, strings.Join(tmplFieldNames, ", "))

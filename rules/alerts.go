@@ -471,7 +471,7 @@ func (p *alertPatcher) target(n *ast.CallNode, fn string) (string, []int, bool) 
 	rules, known := p.targets[s.Value]
 	if !known {
 		msg := fmt.Sprintf("%s: no rule or category named %q", fn, s.Value)
-		if c := closest(s.Value, p.known); c != "" {
+		if c := bot.Closest(s.Value, p.known); c != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", c)
 		} else if len(p.known) > 0 {
 			msg += " (known: " + strings.Join(p.known, ", ") + ")"

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // Community is one entry of the communities: section: the places (Discord
@@ -437,7 +439,7 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 				}
 				if !fs.RuleNames[name] {
 					msg := fmt.Sprintf("%s: rules.%s: unknown rule %q", where, key, name)
-					if s := closest(name, ruleNames); s != "" {
+					if s := bot.Closest(name, ruleNames); s != "" {
 						msg += fmt.Sprintf(" (did you mean %q?)", s)
 					}
 					d.errorf(n, "%s", msg)
@@ -469,7 +471,7 @@ func compileCommunities(d *decoder, fs fileSpec, rs *Ruleset) {
 			def, known := defaults[v.Name]
 			if !known {
 				msg := fmt.Sprintf("%s: vars: %s is not in the file's vars: (a community changes the value of a var the file declares)", where, v.Name)
-				if s := closest(v.Name, varNames); s != "" {
+				if s := bot.Closest(v.Name, varNames); s != "" {
 					msg = fmt.Sprintf("%s: vars: unknown var %s (did you mean %s?)", where, v.Name, s)
 				}
 				d.errorf(v.Node, "%s", msg)

@@ -349,14 +349,14 @@ func friendlyExprError(msg string) string {
 	if m := noFieldRe.FindStringSubmatch(msg); m != nil {
 		if prefix, fields := envTypeFields(m[1]); prefix != "" {
 			out := fmt.Sprintf("unknown field %s.%s", prefix, m[2])
-			if s := closest(m[2], fields); s != "" {
+			if s := bot.Closest(m[2], fields); s != "" {
 				out += fmt.Sprintf(" (did you mean %s.%s?)", prefix, s)
 			}
 			return out
 		}
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if s := closest(name, topLevelNames()); s != "" {
+		if s := bot.Closest(name, topLevelNames()); s != "" {
 			return fmt.Sprintf("unknown name %s (did you mean %s?)", name, s)
 		}
 		return msg
@@ -588,7 +588,7 @@ func (p *patcher) communityVar(n, inner *ast.MemberNode) {
 
 func unknownName(what, prefix, name string, known []string) string {
 	msg := fmt.Sprintf("unknown %s %s.%s", what, prefix, name)
-	if s := closest(name, known); s != "" {
+	if s := bot.Closest(name, known); s != "" {
 		return msg + fmt.Sprintf(" (did you mean %s.%s?)", prefix, s)
 	}
 	if len(known) == 0 {
@@ -705,7 +705,7 @@ func (p *patcher) knownArguments(args []ast.Node) {
 			continue
 		}
 		msg := "unknown name " + id.Value
-		if s := closest(id.Value, topLevelNames()); s != "" {
+		if s := bot.Closest(id.Value, topLevelNames()); s != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		p.problem(id, "%s", msg)

@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules/classify"
 )
 
@@ -187,7 +188,7 @@ func (p *patcher) model(args []ast.Node) {
 
 func unknownModel(name string, known []string) string {
 	msg := fmt.Sprintf("score: unknown model %q", name)
-	if s := closest(name, known); s != "" {
+	if s := bot.Closest(name, known); s != "" {
 		return msg + fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	if len(known) == 0 {

@@ -444,7 +444,7 @@ func (d *decoder) expectation(n *yaml.Node, where string, events []bot.Event, ru
 			}
 			if !ruleNames[s] {
 				msg := fmt.Sprintf("%s: unknown rule %q", where, s)
-				if c := closest(s, allRules); c != "" {
+				if c := bot.Closest(s, allRules); c != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", c)
 				}
 				d.errorf(it, "%s", msg)
@@ -481,7 +481,7 @@ func (d *decoder) expectation(n *yaml.Node, where string, events []bot.Event, ru
 				k := cn.Content[i]
 				if !counterNames[k.Value] {
 					msg := fmt.Sprintf("%s: counters: unknown counter %q", where, k.Value)
-					if c := closest(k.Value, slices.Sorted(maps.Keys(counterNames))); c != "" {
+					if c := bot.Closest(k.Value, slices.Sorted(maps.Keys(counterNames))); c != "" {
 						msg += fmt.Sprintf(" (did you mean %q?)", c)
 					}
 					d.errorf(k, "%s", msg)

@@ -9,6 +9,8 @@ import (
 	// The rule file names its timezone; a bot in a scratch container has no
 	// system zoneinfo, so the database is built in.
 	_ "time/tzdata"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // schedule is the file's office hours; outside them, and on holidays, it is
@@ -141,7 +143,7 @@ func parseDays(spec string) ([]time.Weekday, error) {
 func badDay(s string) error {
 	s = strings.TrimSpace(s)
 	msg := fmt.Sprintf("unknown day %q", s)
-	if c := closest(strings.ToLower(s), dayNames); c != "" {
+	if c := bot.Closest(strings.ToLower(s), dayNames); c != "" {
 		return fmt.Errorf("%s (did you mean %q?)", msg, c)
 	}
 	return fmt.Errorf("%s (write mon, tue, wed, thu, fri, sat, sun or a range like mon-fri)", msg)

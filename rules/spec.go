@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // The spec types are the rule file as written: decoded strictly from YAML, with
@@ -360,7 +362,7 @@ func (d *decoder) checkCM(n *yaml.Node, where, s string) bool {
 		}
 	default:
 		msg := fmt.Sprintf("%s: %q decides nothing: CMs are telegram:ID or discord:ID", where, s)
-		if c := closest(platform, []string{"telegram", "discord"}); c != "" {
+		if c := bot.Closest(platform, []string{"telegram", "discord"}); c != "" {
 			msg += fmt.Sprintf(" (did you mean %s:%s?)", c, id)
 		}
 		d.warnf(n, "%s", msg)

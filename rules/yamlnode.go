@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // decoder walks yaml.Node trees so that every problem carries the position of the
@@ -166,7 +166,7 @@ func (e entry) fromMerge(parent *yaml.Node) bool {
 
 func unknownKey(key, where string, known []string) string {
 	msg := fmt.Sprintf("%s: unknown key %q", where, key)
-	if s := closest(key, known); s != "" {
+	if s := bot.Closest(key, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else if s, ok := keySynonyms[strings.ToLower(key)]; ok && slices.Contains(known, s) {
 		msg += fmt.Sprintf(" (vigie's word for it is %q)", s)
@@ -180,29 +180,6 @@ func unknownKey(key, where string, known []string) string {
 var keySynonyms = map[string]string{
 	"actions": "do", "action": "do", "then": "do", "effect": "do",
 	"condition": "when", "conditions": "when", "if": "when", "match": "when", "expr": "when", "expression": "when", "filter": "when",
-}
-
-// closest returns the candidate nearest to word when it is close enough to be a
-// likely typo, or "".
-func closest(word string, candidates []string) string {
-	limit := 2
-	if utf8.RuneCountInString(word) <= 4 {
-		limit = 1
-	}
-	best, bestD := "", 1<<30
-	lw := strings.ToLower(word)
-	for _, c := range candidates {
-		dist := text.Distance(lw, strings.ToLower(c), limit)
-		// on a tie, a candidate with the same first letter is the likelier typo
-		if dist < bestD || dist == bestD && best != "" && lw != "" &&
-			best[0] != lw[0] && strings.ToLower(c)[0] == lw[0] {
-			best, bestD = c, dist
-		}
-	}
-	if best == "" || bestD > limit || bestD == 0 && word == best {
-		return ""
-	}
-	return best
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)

@@ -49,3 +49,13 @@ func DiscordDeskOf(cl *discord.Client) Connector {
 	desk.set.Store(true)
 	return Connector{Name: "discord", Desk: desk, Attach: func(c *handlers.Commands) { cmds.c = c }}
 }
+
+// DiscordOf is cl as the Discord connector: its events and actions, and
+// its desk as discordConnector makes it, whose buttons decide through
+// vigie's commands and whose decisions show on the cards through the
+// platform's desk.
+func DiscordOf(cl *discord.Client) Connector {
+	c := DiscordDeskOf(cl)
+	c.Source, c.Platforms = cl, []bot.Platform{cl}
+	return c
+}

@@ -9,9 +9,18 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
 )
+
+// openCarded opens a case of ev on a, a scam by rule, and returns it and
+// its card's message id, as b reads it.
+func openCarded(t *testing.T, a, b *instance, ev bot.Event, rule string) (store.Case, string) {
+	t.Helper()
+	return desktest.OpenCarded(t, a.st, a.mod, b.st, store.Case{Event: ev, Rule: rule, Category: "spam", Reason: "scam link",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+}
 
 // TestPressedCardGone: a moderator presses Ban on a case's card, posted by
 // another vigie on the same Redis, and the card is gone by the time the
@@ -39,22 +48,13 @@ func TestPressedCardGone(t *testing.T) {
 			author := fmt.Sprint(1300 + n)
 			ev := bot.Event{ID: fmt.Sprint(1400 + n), Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
 				Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
-			c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("gone", n), Category: "spam", Reason: "scam link",
-				Suggested: []bot.Action{{Kind: bot.ActDelete}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.mod.FlushCases(ctx)
-			cards, err := b.st.CaseCards(ctx, c.ID)
-			if err != nil || len(cards) != 1 {
-				t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
-			}
-			card := "/channels/" + deskID + "/messages/" + cards[0].Message
+			c, cardMsg := openCarded(t, a, b, ev, fmt.Sprint("gone", n))
+			card := "/channels/" + deskID + "/messages/" + cardMsg
 			f.Fail("PATCH", card, http.StatusNotFound, `{"message": "Unknown Message", "code": 10008}`, nil, 1)
 			channelMsgs := f.Count("POST", "/channels/"+deskID+"/messages")
 
 			id := snowflake(tc.pressed, 60+n)
-			f.Dispatch("INTERACTION_CREATE", press(id, mod, cards[0].Message, customID(c.ID, "ban")))
+			f.Dispatch("INTERACTION_CREATE", press(id, mod, cardMsg, customID(c.ID, "ban")))
 			f.WaitFor(t, "PUT", "/guilds/"+guildID+"/bans/"+author, 1, nil)
 
 			var got string
@@ -102,17 +102,8 @@ func TestLatePressKeepsTheCardsTruth(t *testing.T) {
 	const author = "1500"
 	ev := bot.Event{ID: "1501", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
 		Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
-	c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: "late", Category: "spam", Reason: "scam link",
-		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.mod.FlushCases(ctx)
-	cards, err := b.st.CaseCards(ctx, c.ID)
-	if err != nil || len(cards) != 1 {
-		t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
-	}
-	card := "/channels/" + deskID + "/messages/" + cards[0].Message
+	c, cardMsg := openCarded(t, a, b, ev, "late")
+	card := "/channels/" + deskID + "/messages/" + cardMsg
 
 	f.Fail("PUT", "/guilds/"+guildID+"/bans/"+author, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
 	if _, err := a.mod.Decide(ctx, c.ID, "ban", "discord:"+mod.id); err == nil {
@@ -123,7 +114,7 @@ func TestLatePressKeepsTheCardsTruth(t *testing.T) {
 	}
 
 	id := snowflake(time.Now(), 70)
-	f.Dispatch("INTERACTION_CREATE", press(id, cm, cards[0].Message, customID(c.ID, "keep")))
+	f.Dispatch("INTERACTION_CREATE", press(id, cm, cardMsg, customID(c.ID, "keep")))
 	if got := told(t, f, id); !strings.Contains(got, "already decided by discord:"+mod.id) {
 		t.Errorf("told the late moderator %q", got)
 	}

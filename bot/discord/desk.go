@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -494,10 +494,23 @@ const (
 // work. What the work has to say follows it (answer): the card edited, or a
 // message only the presser sees, which also says so when the work could not
 // be done at all.
+//
+// An interaction that reached vigie after Discord's three seconds (a slow
+// gateway, a resumed session's events) cannot be answered at all: its
+// author saw "This interaction failed", or "The application did not
+// respond". A moderator's press or command is done all the same, and what
+// it has to say is said in the desk channel, once, naming them (lost).
 func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Interaction, work func(context.Context)) {
+	desk := line == c.interactions
 	taken := line.Go(ctx, deskwork.Job{
 		First: func() bool {
 			if err := c.ack(ctx, i); err != nil {
+				if apiCode(err) == codeUnknownInteraction && desk {
+					c.lost.Store(i.ID, &lostInteraction{})
+					c.log.Warn("desk: an interaction came too late for Discord to take an answer: done all the same, and its author told in the desk channel",
+						"interaction", interactionName(i), "guild", i.GuildID, "channel", i.ChannelID)
+					return true
+				}
 				if apiCode(err) == codeAlreadyAcknowledged {
 					// Another vigie on this token answered it first (two
 					// processes receiving one shard's events): the work is
@@ -516,16 +529,21 @@ func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Int
 			}
 			return true
 		},
-		Work: work,
+		Work: func(ctx context.Context) {
+			work(ctx)
+			c.lostOver(ctx, i, "The card shows how it stands.")
+		},
 		Broke: func(ctx context.Context) {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.answer(rctx, i, "Something went wrong and this was not finished: look at the case or the member before trying again.")
+			c.lost.Delete(i.ID)
 		},
 		Dropped: func() {
 			rctx, cancel := reportContext(ctx)
 			defer cancel()
 			c.answer(rctx, i, "vigie is stopping: nothing was done. Try again in a moment.")
+			c.lost.Delete(i.ID)
 		},
 	})
 	if taken {
@@ -540,6 +558,78 @@ func (c *Client) take(ctx context.Context, line *deskwork.Line, i *discordgo.Int
 	c.log.Warn("desk: "+interactionType(i)+" not done, too many waiting for a worker", "audit", true, "user", id,
 		"guild", i.GuildID, "channel", i.ChannelID, "interaction", interactionName(i))
 	c.respondNow(i, "vigie is too busy: nothing was done. Try again in a moment.")
+}
+
+// lostInteraction is a moderator's interaction Discord took no answer for
+// (codeUnknownInteraction): what its work has to say goes to the desk
+// channel, the first thing only.
+type lostInteraction struct{ told atomic.Bool }
+
+// tellLost says text to the author of i in the desk channel, naming them,
+// when Discord took no answer for i, and reports whether i is such an
+// interaction: the first thing its work has to say is said, and the rest
+// only logged, so that one press writes one message in the channel.
+func (c *Client) tellLost(ctx context.Context, i *discordgo.Interaction, text string) bool {
+	v, ok := c.lost.Load(i.ID)
+	if !ok {
+		return false
+	}
+	if v.(*lostInteraction).told.Swap(true) {
+		c.log.Info("desk: more to tell the author of an interaction Discord took no answer for, not said in the channel again",
+			"interaction", interactionName(i), "text", text)
+		return true
+	}
+	ch := i.ChannelID
+	if i.Type == discordgo.InteractionApplicationCommand {
+		// A command's answer is for the moderators alone, wherever it
+		// was sent from.
+		if ch = c.desk.Load().channel; ch == "" {
+			c.log.Warn("desk: no desk channel to tell the author of a command Discord took no answer for", "interaction", interactionName(i), "text", text)
+			return true
+		}
+	}
+	u, _ := presser(i)
+	var who string
+	if u != nil {
+		who = shownName(displayName(u, i.Member)) + ": "
+	}
+	text = who + lostText(i) + "\n" + text
+	_, err := c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{Content: truncate(text, 2000), AllowedMentions: noMentions}, opts(ctx)...)
+	if err != nil {
+		c.log.Warn("cannot tell the author of an interaction Discord took no answer for", "interaction", interactionName(i),
+			"channel", ch, "err", c.classify(ctx, "", err))
+	}
+	return true
+}
+
+// lostText says why vigie answers in the channel: what the moderator saw.
+func lostText(i *discordgo.Interaction) string {
+	if i.Type == discordgo.InteractionApplicationCommand {
+		what := "/" + i.ApplicationCommandData().Name
+		if o := i.ApplicationCommandData().Options; len(o) > 0 && o[0].Type == discordgo.ApplicationCommandOptionSubCommand {
+			what += " " + o[0].Name
+		}
+		return "Discord handed vigie your " + what + " too late to take an answer (it showed \"The application did not respond\"): it was done all the same."
+	}
+	what := "press"
+	if caseID, button, ok := parseCustomID(i.MessageComponentData().CustomID); ok {
+		what = "press of " + button + " on case " + caseID
+	}
+	return "Discord handed vigie your " + what + " too late to take an answer (it showed \"This interaction failed\"): it was taken all the same."
+}
+
+// lostOver ends the work of i: when Discord took no answer for it and the
+// work said nothing, its author hears done, in the channel.
+func (c *Client) lostOver(ctx context.Context, i *discordgo.Interaction, done string) {
+	if _, ok := c.lost.Load(i.ID); !ok {
+		return
+	}
+	rctx, cancel := reportContext(ctx)
+	defer cancel()
+	if v, _ := c.lost.Load(i.ID); !v.(*lostInteraction).told.Load() {
+		c.tellLost(rctx, i, done)
+	}
+	c.lost.Delete(i.ID)
 }
 
 // interactionName says what was pressed or sent, for the audit.
@@ -651,6 +741,9 @@ func interactionType(i *discordgo.Interaction) string {
 // only they see: a command's "thinking…" becomes it, a button press gets it as
 // a follow-up message.
 func (c *Client) answer(ctx context.Context, i *discordgo.Interaction, text string) {
+	if c.tellLost(ctx, i, text) {
+		return
+	}
 	if i.Type != discordgo.InteractionApplicationCommand {
 		c.followup(ctx, i, text)
 		return
@@ -772,6 +865,9 @@ func (c *Client) dropButtons(ctx context.Context, channel, message, caseID strin
 
 // followup tells the presser something after the deferred answer.
 func (c *Client) followup(ctx context.Context, i *discordgo.Interaction, text string) {
+	if c.tellLost(ctx, i, text) {
+		return
+	}
 	if err := c.sendFollowup(ctx, i, text); err != nil {
 		c.log.Warn("cannot answer a button press", "err", err)
 	}
@@ -798,24 +894,21 @@ const interactionTokenLife = 14 * time.Minute
 // message in the card's channel naming them. Each thing to say is said
 // once, and nothing is tried again: the card is gone.
 func (c *Client) cardLost(ctx context.Context, i *discordgo.Interaction, caseID string) func(outcome, note string, err error) {
-	var mu sync.Mutex
-	said := map[string]bool{}
+	first := bot.FirstTime()
 	u, _ := presser(i)
 	return func(outcome, note string, err error) {
-		text := fmt.Sprintf("Case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. `vigie cases show %s` shows the case.",
-			caseID, outcomeLabel(outcome), err, caseID)
+		text := bot.CardLostText(caseID, outcomeLabel(outcome), err, "`vigie cases show "+caseID+"`")
 		if note != "" {
 			text += "\n" + md(note)
 		}
-		mu.Lock()
-		again := said[text]
-		said[text] = true
-		mu.Unlock()
-		if again {
+		if !first(text) {
 			return
 		}
 		rctx, cancel := reportContext(ctx)
 		defer cancel()
+		if c.tellLost(rctx, i, text) {
+			return
+		}
 		if c.discordNow().Sub(snowflakeTime(i.ID)) < interactionTokenLife {
 			ferr := c.sendFollowup(rctx, i, text)
 			if ferr == nil {

@@ -214,6 +214,9 @@ type Client struct {
 	asks         *deskwork.Line
 	notAsked     *deskwork.Unasked
 	tells        *deskwork.Pool
+	// lost are the desk's interactions Discord took no answer for, by id,
+	// while their work runs (desk.go).
+	lost sync.Map
 	// asking are the members being asked now, for a press that comes
 	// before their ask is recorded (verify.go).
 	asking deskwork.Asking
@@ -582,6 +585,10 @@ const (
 	// codeAlreadyAcknowledged answers a second acknowledgement of one
 	// interaction: another process answered it.
 	codeAlreadyAcknowledged = 40060
+	// codeUnknownInteraction answers the first answer to an interaction
+	// that came after Discord's three seconds: the interaction is gone,
+	// its token with it.
+	codeUnknownInteraction = 10062
 )
 
 // classify turns a discordgo error into a *bot.ActionError that says whether to

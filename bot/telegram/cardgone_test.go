@@ -9,9 +9,18 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
 )
+
+// openCarded opens a case of ev on a, a scam by rule, and returns it and
+// its card's message id, as b reads it.
+func openCarded(t *testing.T, a, b *instance, ev bot.Event, rule string) (store.Case, string) {
+	t.Helper()
+	return desktest.OpenCarded(t, a.st, a.mod, b.st, store.Case{Event: ev, Rule: rule, Category: "spam", Reason: "a link to scam.example",
+		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+}
 
 // TestPressedCardGone: a CM presses Ban on a case's card, posted by another
 // vigie on the same Redis, and the card cannot show the decision: a CM
@@ -33,18 +42,9 @@ func TestPressedCardGone(t *testing.T) {
 			author := strconv.Itoa(80 + n)
 			ev := groupEvent(30+n, author)
 			ev.Text = fmt.Sprintf("achetez sur scam.example (%d)", n)
-			c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: fmt.Sprint("gone", n), Category: "spam", Reason: "a link to scam.example",
-				Suggested: []bot.Action{{Kind: bot.ActDelete}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a.mod.FlushCases(ctx)
-			cards, err := b.st.CaseCards(ctx, c.ID)
-			if err != nil || len(cards) != 1 {
-				t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
-			}
-			msg, _ := strconv.Atoi(cards[0].Message)
-			onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cards[0].Message }
+			c, cardMsg := openCarded(t, a, b, ev, fmt.Sprint("gone", n))
+			msg, _ := strconv.Atoi(cardMsg)
+			onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cardMsg }
 			f.fail("editMessageText", 400, refusal, 0)
 			card := map[string]any{"message_id": msg, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case " + c.ID}
 			f.push(callback(fmt.Sprint("cb-gone-", n), alice, card, "v1:"+c.ID+":ban"))
@@ -86,17 +86,8 @@ func TestLatePressKeepsTheCardsTruth(t *testing.T) {
 	const author = "90"
 	ev := groupEvent(40, author)
 	ev.Text = "achetez sur scam.example"
-	c, err := a.st.OpenCase(ctx, store.Case{Event: ev, Rule: "late", Category: "spam", Reason: "a link to scam.example",
-		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.mod.FlushCases(ctx)
-	cards, err := b.st.CaseCards(ctx, c.ID)
-	if err != nil || len(cards) != 1 {
-		t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
-	}
-	onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cards[0].Message }
+	c, cardMsg := openCarded(t, a, b, ev, "late")
+	onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cardMsg }
 
 	f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
 	if _, err := a.mod.Decide(ctx, c.ID, "ban", "telegram:43"); err == nil {
@@ -106,7 +97,7 @@ func TestLatePressKeepsTheCardsTruth(t *testing.T) {
 		t.Fatalf("card after the refused ban:\n%s", got)
 	}
 
-	msg, _ := strconv.Atoi(cards[0].Message)
+	msg, _ := strconv.Atoi(cardMsg)
 	card := map[string]any{"message_id": msg, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "Case " + c.ID}
 	f.push(callback("cb-late", alice, card, "v1:"+c.ID+":keep"))
 	f.waitFor("sendMessage", 1, func(m apiCall) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -48,6 +49,29 @@ func helpText() string {
 		fmt.Fprintf(&b, "%s — %s\n", k.usage(), k.help)
 	}
 	return b.String()
+}
+
+// maxArgsShown bounds the arguments a suggestion repeats: a long /reply's
+// text is not written out again.
+const maxArgsShown = 64
+
+// unknownCommand answers a desk command vigie does not have, written as
+// name with args: the command it is a likely typo of (bot.Closest), with
+// the same args, for a CM on a phone to see what went wrong at a glance;
+// then the list.
+func unknownCommand(name, args string) string {
+	names := make([]string, len(deskCommands))
+	for i, k := range deskCommands {
+		names[i] = k.name
+	}
+	meant := bot.Closest(name, names)
+	if meant == "" {
+		return "Unknown command /" + name + ".\n\n" + helpText()
+	}
+	if utf8.RuneCountInString(args) > maxArgsShown {
+		args = "…"
+	}
+	return "Unknown command /" + name + ": did you mean " + strings.TrimSpace("/"+meant+" "+args) + "?\n\n" + helpText()
 }
 
 // maxQueueCards is how many cards /queue posts at once.
@@ -100,7 +124,7 @@ func (c *Client) handleCommand(ctx context.Context, m *tgbotapi.Message, thread 
 	}
 	if spec == nil {
 		if m.Chat.IsPrivate() || c.inDesk(m.Chat.ID) {
-			say("Unknown command /" + name + ".\n\n" + helpText())
+			say(unknownCommand(name, args))
 		}
 		return
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -690,19 +689,13 @@ func (c *Client) dropButtons(ctx context.Context, chat int64, msg int, caseID st
 // without it when it is gone), each thing to say once; the card's edit is
 // not tried again.
 func (c *Client) cardLost(ctx context.Context, cb *tgbotapi.CallbackQuery, caseID string) func(outcome, note string, err error) {
-	var mu sync.Mutex
-	said := map[string]bool{}
+	first := bot.FirstTime()
 	return func(outcome, note string, err error) {
-		text := fmt.Sprintf("case %s: %s is recorded, but its card does not show it and will not (%v); vigie does not try again. vigie cases show %s shows the case.",
-			caseID, outcomeLabel(outcome), err, caseID)
+		text := lowerFirst(bot.CardLostText(caseID, outcomeLabel(outcome), err, "vigie cases show "+caseID))
 		if note != "" {
 			text += "\n" + note
 		}
-		mu.Lock()
-		again := said[text]
-		said[text] = true
-		mu.Unlock()
-		if again {
+		if !first(text) {
 			return
 		}
 		rctx, cancel := reportContext(ctx)

@@ -338,7 +338,9 @@ func TestCommands(t *testing.T) {
 				}
 			}},
 		{name: "help", chat: deskChat, from: alice, text: "/help", want: "/pause [DURATION] — only flag and forward"},
-		{name: "unknown command", chat: deskChat, from: alice, text: "/frobnicate", want: "Unknown command /frobnicate"},
+		{name: "unknown command", chat: deskChat, from: alice, text: "/frobnicate", want: "Unknown command /frobnicate.\n"},
+		{name: "a typo is shown what was meant", chat: deskChat, from: alice, text: "/stauts", want: "Unknown command /stauts: did you mean /status?\n"},
+		{name: "a typo with its argument", chat: deskChat, from: alice, text: "/pasue 2h", want: "Unknown command /pasue: did you mean /pause 2h?\n"},
 		{name: "a stranger in private is refused", chat: tgChat{id: mallory.id, kind: "private"}, from: mallory, text: "/status", want: "Sorry, only the community managers",
 			check: func(t *testing.T) {
 				if !strings.Contains(x.logs.String(), `attempt=/status`) {

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
-	"github.com/vigie-bot/vigie/rules/text"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -977,7 +977,7 @@ func unique(s string, limit int, index nearIndex) (string, bool) {
 			if strings.HasPrefix(term, "~") && (len(rs) < minConceptTypo || rs[1] != k.runes[1]) {
 				continue
 			}
-			d := text.DistanceRunes(rs, k.runes, limit)
+			d := bot.DistanceRunes(rs, k.runes, limit)
 			switch {
 			case d > limit || d > best:
 			case d < best:

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/vigie-bot/vigie/rules/text"
+	"github.com/vigie-bot/vigie/bot"
 )
 
 // byLetter indexes words by their first letter only, as before the index had
@@ -38,7 +38,7 @@ func uniqueByLetter(s string, limit int, index map[rune][]known) (string, bool) 
 		if d := len(kr) - len(rs); d > limit || -d > limit {
 			continue
 		}
-		d := text.DistanceRunes(rs, kr, limit)
+		d := bot.DistanceRunes(rs, kr, limit)
 		switch {
 		case d > limit || d > best:
 		case d < best:

@@ -174,3 +174,21 @@ func (m *Commands) Unbanned(ctx context.Context, member bot.Event, at time.Time,
 func (m *Commands) Moderate(ctx context.Context, r bot.ModRequest) (string, error) {
 	return m.Mod.Moderate(ctx, r)
 }
+
+// OpenCarded opens c on st, has mod post its card at once, and returns the
+// case and the id of its one card's message, as read reads it: the store of
+// another process sharing st's data, or st itself.
+func OpenCarded(t testing.TB, st store.Store, mod *handlers.Moderator, read store.Store, c store.Case) (store.Case, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod.FlushCases(ctx)
+	cards, err := read.CaseCards(ctx, c.ID)
+	if err != nil || len(cards) != 1 {
+		t.Fatalf("cards of %s = %v, %v", c.ID, cards, err)
+	}
+	return c, cards[0].Message
+}

@@ -92,6 +92,8 @@ type Call struct {
 	Header http.Header
 	Body   map[string]any // a JSON object body, decoded
 	Raw    []byte
+	// Made is the id of the message a POST to a channel made.
+	Made string
 }
 
 // Server is the fake Discord.
@@ -145,9 +147,10 @@ type Server struct {
 	// bans are the users banned, by guild and user: a DELETE of another's
 	// ban is Unknown Ban (10026), as Discord answers it.
 	bans map[string]bool
-	// interactions are the channels of the interactions sent, by token: a
-	// webhook message of the interaction stands there.
-	interactions map[string]string
+	// interactions are the interactions sent, by token: where a webhook
+	// message of the interaction stands, and whether Discord still takes
+	// one (interactionGone).
+	interactions map[string]sentInteraction
 	// answered are the interactions whose callback was taken, by id:
 	// Discord takes one callback an interaction.
 	answered map[string]bool
@@ -189,7 +192,7 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]string{}, answered: map[string]bool{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]sentInteraction{}, answered: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -324,7 +327,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			f.mu.Lock()
 			c.shard, c.count, c.session = shard, count, rs.SessionID
 			f.mu.Unlock()
-			f.dispatch(c, "RESUMED", map[string]any{})
+			f.dispatch(c, "RESUMED", map[string]any{}, 0)
 			f.signalReady()
 		}
 	}
@@ -402,10 +405,10 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 		"user":        map[string]any{"id": BotID, "username": "vigie", "bot": true},
 		"application": map[string]any{"id": AppID, "flags": 0},
 		"guilds":      guilds, "shard": id.Shard,
-	})
+	}, 0)
 	if f.o.Announce {
 		for _, g := range mine {
-			f.dispatch(c, "GUILD_CREATE", guildCreate(g))
+			f.dispatch(c, "GUILD_CREATE", guildCreate(g), 0)
 		}
 	}
 	f.signalReady()
@@ -448,11 +451,11 @@ var gatewayObjects = map[string]struct {
 	"GUILD_MEMBER_UPDATE": {"GuildMemberResponse", []string{"guild_id"}},
 }
 
-// dispatch pushes an event (op 0) with the shard's next sequence number. A
-// message or member event Discord could not send fails the test: it would
+// dispatch pushes an event (op 0), made age ago, with the shard's next
+// sequence number. A message or member event Discord could not send fails the test: it would
 // prove nothing. A GUILD_CREATE is what GET /guilds/{id} answers from then on,
 // and an INTERACTION_CREATE's channel is where its webhook messages stand.
-func (f *Server) dispatch(c *conn, typ string, d any) {
+func (f *Server) dispatch(c *conn, typ string, d any, age time.Duration) {
 	raw, _ := json.Marshal(d)
 	var v map[string]any
 	_ = json.Unmarshal(raw, &v)
@@ -491,7 +494,9 @@ func (f *Server) dispatch(c *conn, typ string, d any) {
 		}
 	}
 	if token, ok := v["token"].(string); ok && typ == "INTERACTION_CREATE" {
-		f.interactions[token], _ = v["channel_id"].(string)
+		id, _ := v["id"].(string)
+		channel, _ := v["channel_id"].(string)
+		f.interactions[token] = sentInteraction{id: id, channel: channel, made: f.now().Add(-age)}
 	}
 	f.seq[c.shard]++
 	s := f.seq[c.shard]
@@ -500,7 +505,13 @@ func (f *Server) dispatch(c *conn, typ string, d any) {
 }
 
 // Dispatch sends an event to the newest gateway connection.
-func (f *Server) Dispatch(typ string, d any) {
+func (f *Server) Dispatch(typ string, d any) { f.DispatchAfter(typ, d, 0) }
+
+// DispatchAfter sends an event Discord made age ago to the newest gateway
+// connection: a slow gateway, or a resumed session's missed events. An
+// interaction's three seconds and fifteen minutes (InitialResponseTime,
+// TokenLife) count from when it was made.
+func (f *Server) DispatchAfter(typ string, d any, age time.Duration) {
 	f.mu.Lock()
 	var c *conn
 	if len(f.conns) > 0 {
@@ -511,7 +522,7 @@ func (f *Server) Dispatch(typ string, d any) {
 		f.t.Errorf("fake gateway: no connection for %s", typ)
 		return
 	}
-	f.dispatch(c, typ, d)
+	f.dispatch(c, typ, d, age)
 }
 
 // Message sends MESSAGE_CREATE for a message in the guild's channel to the
@@ -537,7 +548,7 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 		"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
 		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
 		"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
-	})
+	}, 0)
 	return true
 }
 
@@ -848,7 +859,7 @@ func (f *Server) banRemoved(guild, user string, entry map[string]any) {
 		return
 	}
 	f.dispatch(c, "GUILD_BAN_REMOVE", map[string]any{"guild_id": guild,
-		"user": map[string]any{"id": user, "username": "u" + user, "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0}})
+		"user": map[string]any{"id": user, "username": "u" + user, "global_name": nil, "avatar": nil, "discriminator": "0", "public_flags": 0}}, 0)
 	if f.o.AuditLog {
 		raw, _ := json.Marshal(entry)
 		var v map[string]any
@@ -857,7 +868,7 @@ func (f *Server) banRemoved(guild, user string, entry map[string]any) {
 			f.t.Errorf("fake Discord: an audit log entry Discord does not describe: %v", err)
 		}
 		v["guild_id"] = guild
-		f.dispatch(c, "GUILD_AUDIT_LOG_ENTRY_CREATE", v)
+		f.dispatch(c, "GUILD_AUDIT_LOG_ENTRY_CREATE", v, 0)
 	}
 }
 
@@ -929,6 +940,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	}
 	f.nextMsg++
 	msgID := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
+	if fl == nil && call.Method == "POST" && shape(strings.Split(strings.Trim(call.Path, "/"), "/")) == "channels/*/messages" {
+		f.calls[len(f.calls)-1].Made = msgID
+	}
 	var wait chan struct{}
 	for _, h := range f.holds {
 		if h.match(call) {
@@ -963,11 +977,26 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	if call.Method == "POST" && shape(p) == "interactions/*/*/callback" {
 		f.mu.Lock()
 		again := f.answered[p[1]]
-		f.answered[p[1]] = true
+		late := !again && f.now().Sub(f.made(p[1])) > InitialResponseTime
+		if !late {
+			f.answered[p[1]] = true
+		}
 		f.mu.Unlock()
+		if late {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message": "Unknown interaction", "code": 10062}`)
+			return
+		}
 		if again {
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"message": "Interaction has already been acknowledged.", "code": 40060}`)
+			return
+		}
+	}
+	if shape(p) == "webhooks/*/*" && len(p) >= 3 {
+		if status, body := f.interactionGone(p[2]); status != 0 {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
 			return
 		}
 	}
@@ -1049,7 +1078,7 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.Write(raw)
 	case "PATCH webhooks/*/*", "POST webhooks/*/*":
 		f.mu.Lock()
-		channel := f.interactions[p[2]]
+		channel := f.interactions[p[2]].channel
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"id": msgID, "channel_id": channel, "content": call.Body["content"], "type": 0})
 	case "DELETE guilds/*/members/*", "PUT guilds/*/bans/*":
@@ -1095,6 +1124,57 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message": "404: Not Found", "code": 0}`)
 	}
+}
+
+// InitialResponseTime is how long after an interaction Discord takes its
+// first answer (the callback): "you must send an initial response within 3
+// seconds of receiving the event. If the 3 second deadline is exceeded, the
+// token will be invalidated". TokenLife is how long its token takes
+// follow-ups and edits of its answer after: "Interaction tokens are valid
+// for 15 minutes".
+const (
+	InitialResponseTime = 3 * time.Second
+	TokenLife           = 15 * time.Minute
+)
+
+// sentInteraction is an INTERACTION_CREATE sent: its id, its channel, and
+// when Discord made it.
+type sentInteraction struct {
+	id, channel string
+	made        time.Time
+}
+
+// made is when Discord made the interaction of this id, as its dispatch
+// said (DispatchAfter); the fake's now for one it did not send.
+func (f *Server) made(id string) time.Time {
+	for _, in := range f.interactions {
+		if in.id == id {
+			return in.made
+		}
+	}
+	return f.now()
+}
+
+// interactionGone is Discord's refusal of a webhook call on an
+// interaction's token that no longer stands: the interaction's first
+// answer never came (its token was invalidated after
+// InitialResponseTime: Unknown Webhook), or its token is past TokenLife
+// (Invalid Webhook Token). 0 for a token that stands, or that no
+// interaction the fake sent had.
+func (f *Server) interactionGone(token string) (status int, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in, ok := f.interactions[token]
+	if !ok {
+		return 0, ""
+	}
+	switch {
+	case !f.answered[in.id]:
+		return http.StatusNotFound, `{"message": "Unknown Webhook", "code": 10015}`
+	case f.now().Sub(in.made) > TokenLife:
+		return http.StatusUnauthorized, `{"message": "Invalid Webhook Token", "code": 50027}`
+	}
+	return 0, ""
 }
 
 // gone reports whether a GUILD_MEMBER_REMOVE said user left guild.

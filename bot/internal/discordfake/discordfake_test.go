@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -474,16 +475,7 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 func TestTakesOneCallbackAnInteraction(t *testing.T) {
 	f := New(t, Options{})
 	callback := func(id string) (int, string) {
-		req, _ := http.NewRequest("POST", "http://discord.test/api/v9/interactions/"+id+"/tok-"+id+"/callback", strings.NewReader(`{"type":6}`))
-		req.Header.Set("Authorization", "Bot "+Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := f.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
+		return call(t, f, "POST", "/interactions/"+id+"/tok-"+id+"/callback", `{"type":6}`)
 	}
 	if status, body := callback("960000000000000001"); status != 204 {
 		t.Errorf("first callback: %d %s", status, body)
@@ -494,6 +486,76 @@ func TestTakesOneCallbackAnInteraction(t *testing.T) {
 	if status, body := callback("960000000000000002"); status != 204 {
 		t.Errorf("another interaction's callback: %d %s", status, body)
 	}
+}
+
+// TestInteractionTokensLastAsDiscordSays: an interaction's first answer
+// is taken within three seconds of it, and refused after (10062 Unknown
+// interaction), its token then taking no follow-up (10015 Unknown
+// Webhook); an interaction answered in time takes follow-ups for 15
+// minutes, and none after (50027 Invalid Webhook Token).
+func TestInteractionTokensLastAsDiscordSays(t *testing.T) {
+	var at atomic.Int64
+	at.Store(time.Now().UnixNano())
+	f := New(t, Options{Now: func() time.Time { return time.Unix(0, at.Load()) }})
+	g := dial(t, f)
+	g.identify("Bot " + Token)
+	if p := g.next(); p.T != "READY" {
+		t.Fatalf("%s, want READY", p.T)
+	}
+	interaction := func(id string, age time.Duration) {
+		f.DispatchAfter("INTERACTION_CREATE", map[string]any{"id": id, "application_id": AppID, "type": 3, "token": "tok-" + id, "version": 1,
+			"channel_id": channel, "user": map[string]any{"id": member, "username": "mo"}, "data": map[string]any{"custom_id": "x", "component_type": 2}}, age)
+		if p := g.next(); p.T != "INTERACTION_CREATE" {
+			t.Fatalf("%s, want INTERACTION_CREATE", p.T)
+		}
+	}
+	followup := func(id string) (int, string) {
+		return call(t, f, "POST", "/webhooks/"+AppID+"/tok-"+id, `{"content":"done","flags":64}`)
+	}
+
+	late := idAt(f.Now().Add(-InitialResponseTime-time.Second), 1)
+	interaction(late, InitialResponseTime+time.Second)
+	if status, body := call(t, f, "POST", "/interactions/"+late+"/tok-"+late+"/callback", `{"type":6}`); status != 404 || !strings.Contains(body, `"code": 10062`) {
+		t.Errorf("callback after three seconds: %d %s, want 404 code 10062", status, body)
+	}
+	if status, body := followup(late); status != 404 || !strings.Contains(body, `"code": 10015`) {
+		t.Errorf("follow-up on an interaction never answered: %d %s, want 404 code 10015", status, body)
+	}
+
+	timely := idAt(f.Now(), 2)
+	interaction(timely, 0)
+	if status, body := call(t, f, "POST", "/interactions/"+timely+"/tok-"+timely+"/callback", `{"type":6}`); status != 204 {
+		t.Errorf("callback at once: %d %s", status, body)
+	}
+	at.Add(int64(14 * time.Minute))
+	if status, body := followup(timely); status != 200 {
+		t.Errorf("follow-up after 14 minutes: %d %s", status, body)
+	}
+	at.Add(int64(2 * time.Minute))
+	if status, body := followup(timely); status != 401 || !strings.Contains(body, `"code": 50027`) {
+		t.Errorf("follow-up after 16 minutes: %d %s, want 401 code 50027", status, body)
+	}
+}
+
+// idAt is a Discord id made at when.
+func idAt(when time.Time, n int) string {
+	return fmt.Sprint((when.UnixMilli()-1420070400000)<<22 | int64(n))
+}
+
+// call makes a REST call to f with the bot's token, and returns the status
+// and body of the answer.
+func call(t *testing.T, f *Server, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://discord.test/api/v9"+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bot "+Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // TestApplicationFlagsSayTheIntents: GET /applications/@me has the flags of

@@ -1,6 +1,10 @@
-package text
+package bot
 
-import "slices"
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
 
 // Distance is the optimal string alignment distance of a and b: insertions,
 // deletions, substitutions and swaps of two neighbours (tiemout) each count as
@@ -80,4 +84,27 @@ func oneEdit(a, b []rune) int {
 		return 1 // a swap at i
 	}
 	return 2
+}
+
+// Closest returns the candidate nearest to word when it is close enough to be a
+// likely typo (a rule file's key, a CM's command), or "".
+func Closest(word string, candidates []string) string {
+	limit := 2
+	if utf8.RuneCountInString(word) <= 4 {
+		limit = 1
+	}
+	best, bestD := "", 1<<30
+	lw := strings.ToLower(word)
+	for _, c := range candidates {
+		dist := Distance(lw, strings.ToLower(c), limit)
+		// on a tie, a candidate with the same first letter is the likelier typo
+		if dist < bestD || dist == bestD && best != "" && lw != "" &&
+			best[0] != lw[0] && strings.ToLower(c)[0] == lw[0] {
+			best, bestD = c, dist
+		}
+	}
+	if best == "" || bestD > limit || bestD == 0 && word == best {
+		return ""
+	}
+	return best
 }
