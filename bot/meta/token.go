@@ -28,7 +28,7 @@ func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error
 // alertWait bounds the sending of one alert to the desk.
 const alertWait = 30 * time.Second
 
-// The states of the page token told to the desk (firstToTell): refused
+// The states of the page token told to the desk (told.Desk): refused
 // (or its proof), or taken again.
 const (
 	credentialsRefused = "refused"
@@ -37,16 +37,16 @@ const (
 
 // credentialsChanged is the graph's changed: it queues the alert for the
 // desk, which Run sends, unless another instance on the store told it
-// (firstToTell). The Graph call that saw it is not held up by the desk.
+// (told.Desk). The Graph call that saw it is not held up by the desk.
 func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	if c.alert.Load() == nil {
 		return
 	}
-	state, other, was := credentialsTaken, credentialsRefused, "Meta takes the page token again"
+	state, was := credentialsTaken, "Meta takes the page token again"
 	if refused {
-		state, other, was = credentialsRefused, credentialsTaken, "Meta refuses the page token"
+		state, was = credentialsRefused, "Meta refuses the page token"
 	}
-	if !c.firstToTell("token "+cmp.Or(c.cfg.PageID, "me"), state, other, c.cfg.Now()) {
+	if !c.told.First("token "+cmp.Or(c.cfg.PageID, "me"), state, c.cfg.Now()) {
 		c.log.Info(was + ": another instance told the desk")
 		return
 	}

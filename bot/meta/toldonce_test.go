@@ -36,22 +36,29 @@ func startSharedDesk(t *testing.T, g *fakeGraph) *sharedDesk {
 	prefix := redistest.Prefix("told-once")
 	d := &sharedDesk{raw: redistest.Client(t, srv.URL()), clock: stepclock.New(fixedNow)}
 	for i := range d.logs {
-		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(strconv.Itoa(i)))
 		d.logs[i] = &testsync.Buffer{}
-		c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
-			TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(d.logs[i])})
-		c.AlertWith(func(_ context.Context, text string) error {
-			d.mu.Lock()
-			d.alerts = append(d.alerts, text)
-			d.mu.Unlock()
-			return nil
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
-		t.Cleanup(func() { cancel(); <-done })
+		t.Cleanup(d.start(t, g, srv.URL(), prefix, strconv.Itoa(i), d.logs[i]))
 	}
 	return d
+}
+
+// start starts an instance on the Redis at url (under prefix, as
+// consumer), logging to log, and returns what stops it.
+func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer string, log *testsync.Buffer) (stop func()) {
+	st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(consumer))
+	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
+		TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(log)})
+	c.AlertWith(func(_ context.Context, text string) error {
+		d.mu.Lock()
+		d.alerts = append(d.alerts, text)
+		d.mu.Unlock()
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); <-done }) }
 }
 
 // told counts the desk's alerts holding part.

@@ -170,11 +170,10 @@ type Store struct {
 	leases leaseBook
 	// verify holds the pending verifications of new members (verify.go).
 	verify verifyBook
-	// causes are the desk's cause cards, calls the answers given, told
-	// the troubles told to the desk (shared.go).
+	// causes are the desk's cause cards, calls the answers given and the
+	// troubles told to the desk (shared.go).
 	causes store.CauseBook
 	calls  store.CallBook
-	told   store.ToldBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec

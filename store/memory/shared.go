@@ -50,5 +50,5 @@ func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, t
 
 // ClaimTold is store.ToldKeeper's, in this process's memory.
 func (s *Store) ClaimTold(ctx context.Context, what, state string, r store.CallRecord, ttl time.Duration) (bool, error) {
-	return s.told.ClaimTold(ctx, what, state, r, ttl)
+	return s.calls.ClaimTold(ctx, what, state, r, ttl)
 }
