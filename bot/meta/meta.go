@@ -233,7 +233,7 @@ func New(cfg Config) *Connector {
 	g.token.Store(&cfg.PageToken)
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
-	g.permission = c.permissionRefused
+	g.permission = c.permissionChanged
 	g.limited = c.rateLimited
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.sub.gauge, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now, sub: &c.sub}

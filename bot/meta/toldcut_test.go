@@ -23,14 +23,13 @@ func TestPageTokenEndToldAfterACut(t *testing.T) {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix("told-cut")
 	proxy := redistest.NewHangProxy(t, srv.Addr())
-	d := &sharedDesk{clock: stepclock.New(fixedNow)}
-	d.logs[0], d.logs[1] = &testsync.Buffer{}, &testsync.Buffer{}
+	d := &sharedDesk{clock: stepclock.New(fixedNow), logs: []*testsync.Buffer{{}, {}}}
 	const (
 		refused = "Meta refuses vigie's page token"
 		taken   = "Meta takes vigie's page token again"
 		eased   = "Meta takes the page token again: the desk is told once"
 	)
-	stopA := d.start(t, g, proxy.URL(), prefix, "a", d.logs[0])
+	_, stopA := d.start(t, g, proxy.URL(), prefix, "a", d.logs[0])
 	t.Cleanup(stopA)
 
 	// A first trouble and its end, told by the first instance.
@@ -48,7 +47,7 @@ func TestPageTokenEndToldAfterACut(t *testing.T) {
 	testsync.Eventually(t, "the second refusal told", func() bool { return d.told(refused) == 2 })
 	stopA()
 
-	stopB := d.start(t, g, srv.URL(), prefix, "b", d.logs[1])
+	_, stopB := d.start(t, g, srv.URL(), prefix, "b", d.logs[1])
 	t.Cleanup(stopB)
 	testsync.Eventually(t, "the other instance finding the refusal", func() bool {
 		return strings.Contains(d.logs[1].String(), "Meta refuses the page token: another instance told the desk")

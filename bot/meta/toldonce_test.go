@@ -23,7 +23,7 @@ import (
 type sharedDesk struct {
 	raw   *goredis.Client
 	clock *stepclock.Clock
-	logs  [2]*testsync.Buffer
+	logs  []*testsync.Buffer
 
 	mu     sync.Mutex
 	alerts []string
@@ -34,19 +34,20 @@ type sharedDesk struct {
 func startSharedDesk(t *testing.T, g *fakeGraph) *sharedDesk {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix("told-once")
-	d := &sharedDesk{raw: redistest.Client(t, srv.URL()), clock: stepclock.New(fixedNow)}
+	d := &sharedDesk{raw: redistest.Client(t, srv.URL()), clock: stepclock.New(fixedNow), logs: make([]*testsync.Buffer, 2)}
 	for i := range d.logs {
 		d.logs[i] = &testsync.Buffer{}
-		t.Cleanup(d.start(t, g, srv.URL(), prefix, strconv.Itoa(i), d.logs[i]))
+		_, stop := d.start(t, g, srv.URL(), prefix, strconv.Itoa(i), d.logs[i])
+		t.Cleanup(stop)
 	}
 	return d
 }
 
 // start starts an instance on the Redis at url (under prefix, as
-// consumer), logging to log, and returns what stops it.
-func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer string, log *testsync.Buffer) (stop func()) {
+// consumer), logging to log, and returns it and what stops it.
+func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer string, log *testsync.Buffer) (c *meta.Connector, stop func()) {
 	st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(consumer))
-	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
+	c = meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
 		TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(log)})
 	c.AlertWith(func(_ context.Context, text string) error {
 		d.mu.Lock()
@@ -58,7 +59,7 @@ func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer str
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
 	var once sync.Once
-	return func() { once.Do(func() { cancel(); <-done }) }
+	return c, func() { once.Do(func() { cancel(); <-done }) }
 }
 
 // told counts the desk's alerts holding part.
