@@ -466,7 +466,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			pd.platform, pd.names, pd.poses = c.Name, deskNamers, posers
 		}
 		if c.Desk != nil {
-			w := &watchedDesk{name: c.Name, desk: c.Desk}
+			w := &watchedDesk{name: c.Name, desk: c.Desk, now: cfg.clock()}
 			watched = append(watched, w)
 			desks.add(c.Name, w)
 		}
@@ -1075,7 +1075,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
-		at:       time.Now(),
+		at:       d.now(),
 		warnings: warnings,
 	}
 	d.current.Store(l)
@@ -1117,7 +1117,7 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	}
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
-		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
+		d.health.set("reload", "last reload refused at "+d.now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
 		return nil, err
 	}
 	l := d.install(rs, file, matcher)
