@@ -19,7 +19,9 @@ func TestHealthOnTheDaemonsClock(t *testing.T) {
 	clk := stepclock.New(stepMorning)
 	in := start(t, rulesV1, nil, onClock(clk))
 	var health struct {
-		Rules    struct{ LoadedAt time.Time `json:"loaded_at"` }
+		Rules struct {
+			LoadedAt time.Time `json:"loaded_at"`
+		}
 		Degraded []string
 	}
 	in.do(t, "GET", "/healthz", nil, nil).json(t, &health)

@@ -368,7 +368,7 @@ func (g *graph) tokenRefused(ge *GraphError, err error) {
 	defer g.tellMu.Unlock()
 	g.refusedMu.Lock()
 	if g.refusedSince.IsZero() {
-		g.refusedSince = time.Now()
+		g.refusedSince = g.now()
 	}
 	g.refusal = err.Error()
 	first := g.troubleStarts(tokenTrouble, "", "", g.now())
