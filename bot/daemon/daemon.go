@@ -11,6 +11,7 @@ import (
 	"hash/maphash"
 	stdlog "log"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -29,6 +30,7 @@ import (
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/bot/internal/told"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
@@ -571,7 +573,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	_, alone := leaser.(*memory.Store)
 	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
-	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, cfg.Now)
+	d.ruleFailures = newRuleFailures(desks.desk(), told.New(st, strconv.FormatUint(rand.Uint64(), 36), log), log.With("handler", "rule failures"), met.ruleError, cfg.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
