@@ -254,6 +254,9 @@ type Client struct {
 	// told decides which changes of the guilds vigie is out of this
 	// process tells the desk (Config.Told).
 	told tellonce.Desk
+	// verifyRefused are the verification steps refused for a missing
+	// permission that the desk was told of (verify.go).
+	verifyRefused bot.Turns
 }
 
 type sink struct {
