@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -27,3 +28,30 @@ func (t *Turn) Take(now time.Time, every time.Duration) bool {
 
 // Forget gives the next Take its turn.
 func (t *Turn) Forget() { t.last.Store(0) }
+
+// maxTurns bounds the keys Turns keeps: past it, all are forgotten (a turn
+// given again rather than memory without end).
+const maxTurns = 1000
+
+// Turns are a Turn by key (a server or a chat, and what it refused). Its
+// zero value is ready.
+type Turns struct {
+	mu    sync.Mutex
+	turns map[string]*Turn
+}
+
+// Take reports whether key's turn has come at now, as Turn.Take does, and
+// takes it.
+func (ts *Turns) Take(key string, now time.Time, every time.Duration) bool {
+	ts.mu.Lock()
+	t := ts.turns[key]
+	if t == nil {
+		if ts.turns == nil || len(ts.turns) >= maxTurns {
+			ts.turns = map[string]*Turn{}
+		}
+		t = &Turn{}
+		ts.turns[key] = t
+	}
+	ts.mu.Unlock()
+	return t.Take(now, every)
+}

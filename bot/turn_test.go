@@ -31,3 +31,24 @@ func TestTurnClockSteppedBack(t *testing.T) {
 		}
 	}
 }
+
+// TestTurnsByKey: each key has its own turn.
+func TestTurnsByKey(t *testing.T) {
+	var ts bot.Turns
+	now := time.Unix(1_800_000_000, 0)
+	for _, step := range []struct {
+		key   string
+		after time.Duration
+		want  bool
+	}{
+		{"guild-1 50013", 0, true},
+		{"guild-1 50013", time.Minute, false},
+		{"guild-2 50013", time.Minute, true},
+		{"guild-1 50001", time.Minute, true},
+		{"guild-1 50013", 10 * time.Minute, true},
+	} {
+		if got := ts.Take(step.key, now.Add(step.after), 10*time.Minute); got != step.want {
+			t.Errorf("%s %s on: turn %v, want %v", step.key, step.after, got, step.want)
+		}
+	}
+}

@@ -49,9 +49,11 @@ const MessageCallKeep = 7 * 24 * time.Hour
 const MaxCalls = 50_000
 
 // CallBook is a CallKeeper in the process's memory. Its zero value is ready.
+// It keeps the troubles told to the desk as well (ToldKeeper), apart.
 type CallBook struct {
 	mu    sync.Mutex
 	calls map[string]keptCall
+	told  ToldBook
 }
 
 type keptCall struct {
@@ -59,7 +61,15 @@ type keptCall struct {
 	until time.Time
 }
 
-var _ CallKeeper = (*CallBook)(nil)
+var (
+	_ CallKeeper = (*CallBook)(nil)
+	_ ToldKeeper = (*CallBook)(nil)
+)
+
+// ClaimTold is ToldKeeper's.
+func (b *CallBook) ClaimTold(ctx context.Context, what, state string, r CallRecord, ttl time.Duration) (bool, error) {
+	return b.told.ClaimTold(ctx, what, state, r, ttl)
+}
 
 // Call is CallKeeper's.
 func (b *CallBook) Call(_ context.Context, key string) (CallRecord, bool, error) {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	stdlog "log"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -30,6 +31,7 @@ import (
 	vigie "github.com/vigie-bot/vigie"
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	"github.com/vigie-bot/vigie/bot/internal/told"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/faq"
@@ -491,7 +493,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			pd.platform, pd.names, pd.poses = c.Name, deskNamers, posers
 		}
 		if c.Desk != nil {
-			w := &watchedDesk{name: c.Name, desk: c.Desk}
+			w := &watchedDesk{name: c.Name, desk: c.Desk, now: cfg.clock()}
 			watched = append(watched, w)
 			desks.add(c.Name, w)
 		}
@@ -596,7 +598,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	_, alone := leaser.(*memory.Store)
 	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
-	d.ruleFailures = newRuleFailures(desks.desk(), log.With("handler", "rule failures"), met.ruleError, cfg.Now)
+	d.ruleFailures = newRuleFailures(desks.desk(), told.New(st, strconv.FormatUint(rand.Uint64(), 36), log), log.With("handler", "rule failures"), met.ruleError, cfg.Now)
 	registry.MustRegister(newSourceMetrics(d))
 	if s := cfg.Getenv("VIGIE_WEBHOOK_SECRET"); s != "" {
 		d.secret = []byte(s)
@@ -1112,7 +1114,7 @@ func (d *daemon) install(rs *rules.Ruleset, file string, matcher *faq.Matcher) *
 		faq:      matcher,
 		base:     matcher,
 		file:     file,
-		at:       time.Now(),
+		at:       d.now(),
 		warnings: warnings,
 	}
 	d.current.Store(l)
@@ -1154,7 +1156,7 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	}
 	if err != nil {
 		d.metrics.reloadOK.Set(0)
-		d.health.set("reload", "last reload refused at "+time.Now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
+		d.health.set("reload", "last reload refused at "+d.now().UTC().Format(time.RFC3339)+": "+strings.Join(problems(err), "; "))
 		return nil, err
 	}
 	l := d.install(rs, file, matcher)

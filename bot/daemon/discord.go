@@ -14,6 +14,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // discordConnector is the Discord bot: guilds in, moderation out, and a desk in a
@@ -25,8 +26,10 @@ import (
 // the one holding a shard's lease runs it. DISCORD_SHARD_COUNT says how many
 // shards there are (1 by default; auto asks Discord's recommendation, GET
 // /gateway/bot, as vigie starts). DISCORD_SHARD_ID, set by hand, keeps a
-// process to that one shard, as before leases.
-func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+// process to that one shard, as before leases. The next runner of a shard
+// finds what the last one told the desk of the guilds vigie is out of in
+// st, when st keeps it (store.ToldKeeper).
+func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) (Connector, error) {
 	getenv := cfg.Getenv
 	auto := strings.EqualFold(strings.TrimSpace(getenv("DISCORD_SHARD_COUNT")), "auto")
 	if auto {
@@ -62,6 +65,7 @@ func discordConnector(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) 
 	dc.Logger = cfg.Logger
 	dc.Registerer = reg
 	dc.Now = cfg.clock()
+	dc.Told, _ = st.(store.ToldKeeper)
 	// On shutdown, the events Discord delivered go to the rules first; the rest
 	// of the drain is for the workers to act on them.
 	dc.DrainTimeout = cfg.ShutdownTimeout * 2 / 3

@@ -34,7 +34,7 @@ func TestDiscordShardsDoWhatAClientDoes(t *testing.T) {
 		t.Helper()
 		env := map[string]string{"DISCORD_TOKEN": "x", "DISCORD_API_URL": "http://127.0.0.1:1/api/v9", "DISCORD_SHARD_COUNT": shards}
 		cfg := Config{Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		c, err := discordConnector(cfg, rs, prometheus.NewRegistry())
+		c, err := discordConnector(cfg, rs, prometheus.NewRegistry(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

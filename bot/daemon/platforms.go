@@ -42,7 +42,9 @@ type platformSpec struct {
 // quietly without a platform its operator meant to run.
 func connectors(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer, st store.Store) ([]Connector, []string, error) {
 	specs := []platformSpec{
-		{name: "discord", env: "DISCORD_TOKEN", build: discordConnector},
+		{name: "discord", env: "DISCORD_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
+			return discordConnector(cfg, rs, reg, st)
+		}},
 		{name: "telegram", env: "TELEGRAM_TOKEN", build: func(cfg Config, rs *rules.Ruleset, reg prometheus.Registerer) (Connector, error) {
 			return telegramConnector(cfg, rs, reg, st)
 		}},

@@ -300,6 +300,8 @@ func (m *sourceMetrics) collectJobs(ch chan<- prometheus.Metric, c Connector) {
 type watchedDesk struct {
 	name string
 	desk handlers.Desk
+	// now is the daemon's clock, which says since when a chat is down.
+	now func() time.Time
 
 	// failing are the desk's chats that could not be reached the last time
 	// vigie posted there, by chat ("" for the rule file's desk chat, else a
@@ -359,7 +361,7 @@ func (w *watchedDesk) recordIn(ctx context.Context, community string, err error)
 		if w.failing == nil {
 			w.failing = map[string]deskDown{}
 		}
-		w.failing[chat] = deskDown{since: time.Now(), err: err}
+		w.failing[chat] = deskDown{since: w.now(), err: err}
 	default:
 		down.err = err
 		w.failing[chat] = down

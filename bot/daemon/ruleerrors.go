@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/told"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 )
@@ -23,9 +24,13 @@ const (
 )
 
 // ruleFailures counts the rules' run-time failures (the metric) and sends the
-// alerts, from its own loop, so that an event waits for no desk.
+// alerts, from its own loop, so that an event waits for no desk. Of the
+// instances on one store, which each count the events they judge, the one
+// that claims a rule's alert tells the desk (told.Desk, whose claim lasts
+// ruleFailQuiet).
 type ruleFailures struct {
 	desk  handlers.Desk // nil: the alert is logged only
+	told  told.Desk
 	log   *slog.Logger
 	count func(rules.RuleError)
 	now   func() time.Time
@@ -33,7 +38,13 @@ type ruleFailures struct {
 	mu    sync.Mutex
 	rules map[string]*failing
 
-	alerts chan string
+	alerts chan ruleAlert
+}
+
+// ruleAlert is an alert of a rule that keeps failing, found at at.
+type ruleAlert struct {
+	rule, text string
+	at         time.Time
 }
 
 // failing is one rule's recent failures.
@@ -44,9 +55,9 @@ type failing struct {
 	alerted time.Time
 }
 
-func newRuleFailures(desk handlers.Desk, log *slog.Logger, count func(rules.RuleError), now func() time.Time) *ruleFailures {
-	return &ruleFailures{desk: desk, log: log, count: count, now: now,
-		rules: map[string]*failing{}, alerts: make(chan string, 16)}
+func newRuleFailures(desk handlers.Desk, told told.Desk, log *slog.Logger, count func(rules.RuleError), now func() time.Time) *ruleFailures {
+	return &ruleFailures{desk: desk, told: told, log: log, count: count, now: now,
+		rules: map[string]*failing{}, alerts: make(chan ruleAlert, 16)}
 }
 
 // observer is the engine's rules.Options.RuleError for the rules of file.
@@ -88,7 +99,7 @@ func (r *ruleFailures) failed(file string, e rules.RuleError) {
 		return
 	}
 	select {
-	case r.alerts <- text:
+	case r.alerts <- ruleAlert{rule: e.Rule, text: text, at: now}:
 	default:
 		r.log.Warn("rule failure alert not sent: too many waiting", "rule", e.Rule)
 	}
@@ -111,13 +122,17 @@ func (r *ruleFailures) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case text := <-r.alerts:
-			r.log.Warn("a rule keeps failing", "alert", text)
+		case a := <-r.alerts:
+			r.log.Warn("a rule keeps failing", "alert", a.text)
 			if r.desk == nil {
 				continue
 			}
+			if !r.told.First("rule failing "+a.rule, "failing", a.at) {
+				r.log.Info("a rule keeps failing: another instance told the desk", "rule", a.rule)
+				continue
+			}
 			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			if err := r.desk.Alert(actx, text); err != nil {
+			if err := r.desk.Alert(actx, a.text); err != nil {
 				r.log.Warn("rule failure alert not shown on the desk", "err", err)
 			}
 			cancel()

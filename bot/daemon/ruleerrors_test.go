@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/internal/told"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -31,7 +32,7 @@ func TestRuleFailuresAlertOnce(t *testing.T) {
 	now := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	counted := 0
 	desk := &alertDesk{}
-	r := newRuleFailures(desk, slog.New(slog.DiscardHandler), func(rules.RuleError) { counted++ }, func() time.Time { return now })
+	r := newRuleFailures(desk, told.Desk{}, slog.New(slog.DiscardHandler), func(rules.RuleError) { counted++ }, func() time.Time { return now })
 	fail := r.observer("rules.yaml")
 	boom := rules.RuleError{Rule: "links", Line: 12, Col: 11, Err: errors.New("cannot fetch x from nil\n(1:5)")}
 	other := rules.RuleError{Rule: "links", Line: 12, Col: 11, Err: errors.New("later error")}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,6 +29,8 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/deskwork"
 	"github.com/vigie-bot/vigie/bot/internal/guard"
+	tellonce "github.com/vigie-bot/vigie/bot/internal/told"
+	"github.com/vigie-bot/vigie/store"
 )
 
 // Platform is the name of this platform in events, CM ids and the rule file.
@@ -106,6 +109,10 @@ type Config struct {
 	// Now is the host's clock (time.Now when nil). Discord's is told from
 	// it and the Date header of Discord's answers.
 	Now func() time.Time
+	// Told, when set, keeps the state of the guilds vigie is out of told
+	// to the desk, for the processes sharing it: of those that find a
+	// guild's change (a shard moved, restarted), one tells it.
+	Told store.ToldKeeper
 	// HTTPClient makes the REST calls. Default: a client with a 20s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -247,6 +254,12 @@ type Client struct {
 	// tw asks Discord whether it takes the token while the gateway is down
 	// (token.go).
 	tw tokenWatch
+	// told decides which changes of the guilds vigie is out of this
+	// process tells the desk (Config.Told).
+	told tellonce.Desk
+	// verifyRefused are the verification steps refused for a missing
+	// permission that the desk was told of (verify.go).
+	verifyRefused bot.Turns
 }
 
 type sink struct {
@@ -353,6 +366,7 @@ func New(cfg Config) (*Client, error) {
 		registering: newOnceSet(1000),
 		tells:       deskwork.New(maxTells, tellTimeout, g, "discord desk"),
 	}
+	c.told = tellonce.New(cfg.Told, strconv.FormatUint(rand.Uint64(), 36), log)
 	c.gw.forget = func() {
 		if forgetSession(s) {
 			c.log.Warn("gateway connections in a row ended before the gateway said a word (no READY, no RESUMED): starting a new session rather than resuming the old one",

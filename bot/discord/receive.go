@@ -262,7 +262,7 @@ func (c *Client) addHandlers() {
 		}
 		if c.moderates(g.ID) && c.troubles.back(g.ID) {
 			c.log.Info("vigie is back in a guild it moderates", "audit", true, "guild", g.ID, "name", g.Name)
-			c.tellGuildChange(fmt.Sprintf("vigie is back in the server %s: it moderates it again.", guildLabel(g.Guild)))
+			c.tellGuildChange(g.ID, guildIn, fmt.Sprintf("vigie is back in the server %s: it moderates it again.", guildLabel(g.Guild)))
 		}
 		if !c.moderates(g.ID) {
 			c.foreign(g.ID, "guild")
@@ -302,7 +302,7 @@ func (c *Client) addHandlers() {
 		// Nothing is moderated there until someone invites vigie again: an
 		// error, on the health page, and told on the desk, once.
 		c.log.Error("vigie was removed from a guild it moderates: it no longer sees it; invite it again", "audit", true, "guild", g.ID, "name", name)
-		c.tellGuildChange(fmt.Sprintf("vigie was removed from the server %s: nothing there is seen nor moderated until it is invited again.", guildLabel(&discordgo.Guild{ID: g.ID, Name: name})))
+		c.tellGuildChange(g.ID, guildOut, fmt.Sprintf("vigie was removed from the server %s: nothing there is seen nor moderated until it is invited again.", guildLabel(&discordgo.Guild{ID: g.ID, Name: name})))
 	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberAdd) {
 		defer c.guard.Recover(where)

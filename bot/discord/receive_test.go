@@ -476,15 +476,6 @@ func TestRemovedFromAGuild(t *testing.T) {
 	f := newFakeDiscord(t)
 	c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}, DeskChannel: deskID})
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
-	deskSays := func(want string) int {
-		n := 0
-		for _, call := range f.Calls("POST", "/channels/"+deskID+"/messages") {
-			if s, _ := call.Body["content"].(string); strings.Contains(s, want) {
-				n++
-			}
-		}
-		return n
-	}
 	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID, "unavailable": true})
 	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
 	f.Dispatch("GUILD_DELETE", map[string]any{"id": guildID})
@@ -492,7 +483,7 @@ func TestRemovedFromAGuild(t *testing.T) {
 	testsync.Eventually(t, "the removal told", func() bool {
 		return strings.Contains(logs.String(), "vigie was removed from a guild it moderates")
 	})
-	testsync.Eventually(t, "the desk told of the removal", func() bool { return deskSays("vigie was removed from the server Gamers") >= 1 })
+	testsync.Eventually(t, "the desk told of the removal", func() bool { return deskMessages(f, "vigie was removed from the server Gamers") >= 1 })
 	if n := strings.Count(logs.String(), "vigie was removed from a guild"); n != 1 {
 		t.Errorf("told %d times, want once (the outage is not a removal):\n%s", n, logs.String())
 	}
@@ -504,11 +495,11 @@ func TestRemovedFromAGuild(t *testing.T) {
 	}
 
 	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
-	testsync.Eventually(t, "the desk told vigie is back", func() bool { return deskSays("vigie is back in the server Gamers") == 1 })
+	testsync.Eventually(t, "the desk told vigie is back", func() bool { return deskMessages(f, "vigie is back in the server Gamers") == 1 })
 	if got := c.Troubles(); len(got) != 0 {
 		t.Errorf("troubles once vigie is back = %q, want none", got)
 	}
-	if n := deskSays("vigie was removed from the server"); n != 1 {
+	if n := deskMessages(f, "vigie was removed from the server"); n != 1 {
 		t.Errorf("the desk was told of the removal %d times, want once", n)
 	}
 }
@@ -535,16 +526,7 @@ func TestNotInAListedGuild(t *testing.T) {
 		t.Fatalf("the test's guild %s is not on the shard of %s", gone, guildID)
 	}
 	run(t, f, c, make(chan bot.Event, 4), allPerms)
-	deskSays := func(want string) int {
-		n := 0
-		for _, call := range f.Calls("POST", "/channels/"+deskID+"/messages") {
-			if s, _ := call.Body["content"].(string); strings.Contains(s, want) {
-				n++
-			}
-		}
-		return n
-	}
-	testsync.Eventually(t, "the desk told", func() bool { return deskSays("vigie is not in the server "+gone) == 1 })
+	testsync.Eventually(t, "the desk told", func() bool { return deskMessages(f, "vigie is not in the server "+gone) == 1 })
 	if n := strings.Count(logs.String(), "vigie is not in a guild it moderates"); n != 1 ||
 		!strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "audit=true") {
 		t.Errorf("told %d times, want once, an audited error:\n%s", n, logs.String())
@@ -552,7 +534,7 @@ func TestNotInAListedGuild(t *testing.T) {
 	if got := c.Troubles(); len(got) != 1 || !strings.Contains(got[0], gone) || !strings.Contains(got[0], "invite it") {
 		t.Errorf("troubles = %q, want the guild vigie is not in", got)
 	}
-	if deskSays(otherShard) != 0 || strings.Contains(logs.String(), otherShard) {
+	if deskMessages(f, otherShard) != 0 || strings.Contains(logs.String(), otherShard) {
 		t.Errorf("the other shard's guild %s was told by this shard", otherShard)
 	}
 
@@ -569,7 +551,7 @@ func TestNotInAListedGuild(t *testing.T) {
 	g["channels"] = []any{}
 	g["threads"] = []any{}
 	f.Dispatch("GUILD_CREATE", g)
-	testsync.Eventually(t, "the desk told vigie is in", func() bool { return deskSays("vigie is back in the server Latecomers") == 1 })
+	testsync.Eventually(t, "the desk told vigie is in", func() bool { return deskMessages(f, "vigie is back in the server Latecomers") == 1 })
 	if got := c.Troubles(); len(got) != 0 {
 		t.Errorf("troubles once vigie is in = %q, want none", got)
 	}

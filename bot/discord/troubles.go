@@ -120,14 +120,23 @@ func (c *Client) absentGuilds(r *discordgo.Ready) {
 			continue
 		}
 		c.log.Error("vigie is not in a guild it moderates: it does not see it; invite it", "audit", true, "guild", id)
-		c.tellGuildChange(fmt.Sprintf("vigie is not in the server %s: nothing there is seen nor moderated until it is invited.", id))
+		c.tellGuildChange(id, guildOut, fmt.Sprintf("vigie is not in the server %s: nothing there is seen nor moderated until it is invited.", id))
 	}
 }
 
-// tellGuildChange posts text to the desk channel, in the background, once
-// Run runs; a failure is logged (the desk channel may be in the guild vigie
-// left).
-func (c *Client) tellGuildChange(text string) {
+// The states of a guild told to the desk (Config.Told): vigie out of it
+// (removed, or found not in it), or in it again.
+const (
+	guildOut = "out"
+	guildIn  = "in"
+)
+
+// tellGuildChange posts text, that vigie is now state in guild, to the desk
+// channel, in the background, once Run runs, unless another process on the
+// store told it (Config.Told): the next runner of a shard finds at its READY
+// what the last one told. A failure is logged (the desk channel may be in
+// the guild vigie left).
+func (c *Client) tellGuildChange(guild, state, text string) {
 	c.sinkMu.RLock()
 	s := c.sink
 	c.sinkMu.RUnlock()
@@ -138,6 +147,10 @@ func (c *Client) tellGuildChange(text string) {
 	go func() {
 		defer c.work.Done()
 		defer c.guard.Recover("discord desk")
+		if !c.told.First("discord guild "+guild, state, c.cfg.Now()) {
+			c.log.Info("a guild vigie is out of or back in: another process told the desk", "guild", guild, "state", state)
+			return
+		}
 		ctx, cancel := reportContext(s.ctx)
 		defer cancel()
 		if err := (&Desk{c: c}).Alert(ctx, text); err != nil {

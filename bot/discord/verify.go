@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -141,7 +142,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 	log := c.log.With("guild", guild, "user", user, "name", name)
 	target := bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}
 	if err := c.hold(ctx, v, target); err != nil {
-		c.verifyFailed(ctx, log, fmt.Sprintf("could not hold the new member %s (%s) for verification: %v", name, user, err), err)
+		c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("could not hold the new member %s (%s) for verification: %v", name, user, err), err)
 		return
 	}
 	channel := v.Channel
@@ -149,7 +150,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		ch, err := c.sess.UserChannelCreate(user, opts(ctx)...)
 		if err != nil {
 			c.release(ctx, v.hold(), target)
-			c.verifyFailed(ctx, log, fmt.Sprintf("could not write privately to %s (%s) to verify them: %v", name, user, c.classify(ctx, opVerify, err)), err)
+			c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("could not write privately to %s (%s) to verify them: %v", name, user, c.classify(ctx, opVerify, err)), err)
 			return
 		}
 		channel = ch.ID
@@ -164,7 +165,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 	if err != nil {
 		// Held with no button to press: let them go rather than leave them mute.
 		c.release(ctx, v.hold(), target)
-		c.verifyFailed(ctx, log, fmt.Sprintf("could not post the verification button for %s (%s): %v", name, user, c.classify(ctx, opVerify, err)), err)
+		c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("could not post the verification button for %s (%s): %v", name, user, c.classify(ctx, opVerify, err)), err)
 		return
 	}
 	p := bot.Pending{Platform: Platform, Space: guild, User: user, Name: name, Prompt: msg.ChannelID + ":" + msg.ID,
@@ -175,7 +176,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 	if err := v.Pending.PutPending(ctx, p); err != nil {
 		c.release(ctx, v.hold(), target)
 		c.deletePrompt(ctx, p.Prompt)
-		c.verifyFailed(ctx, log, fmt.Sprintf("could not record the verification of %s (%s): %v", name, user, err), err)
+		c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("could not record the verification of %s (%s): %v", name, user, err), err)
 		return
 	}
 	c.met.verify.WithLabelValues(bot.VerifyAsked).Inc()
@@ -249,13 +250,29 @@ func (c *Client) deletePrompt(ctx context.Context, prompt string) {
 	}
 }
 
-// verifyFailed logs and audits what Discord refused, counts it, and tells
-// the desk: a missing permission is for the CMs to grant.
-func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, ...any) }, what string, err error) {
+// verifyFailed logs and audits what Discord refused in guild, counts it, and
+// tells the desk: a missing permission is for the CMs to grant. Under a join
+// raid, every member's step is refused alike for want of the permission: the
+// desk is told of it once in verifyRefusedQuiet (on v's clock), not a
+// message a member, which would hold the desk channel, and the asks waiting
+// behind it, at Discord's pace.
+func (c *Client) verifyFailed(ctx context.Context, log interface{ Warn(string, ...any) }, v *Verify, guild, what string, err error) {
 	c.met.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
+	if code := apiCode(err); code == codeMissingPermissions || code == codeMissingAccess {
+		if !c.verifyRefused.Take(guild+" "+strconv.Itoa(code), v.now(), verifyRefusedQuiet) {
+			return
+		}
+		what += " (the next members vigie cannot verify in this server for want of a permission are logged and audited, not told here, for " +
+			bot.FormatDuration(verifyRefusedQuiet) + ")"
+	}
 	c.tellDesk(ctx, "Verification: "+md(what))
 }
+
+// verifyRefusedQuiet is how long, once the desk was told that a server
+// refused a verification step for a missing permission, the same refusal
+// there is not told again.
+const verifyRefusedQuiet = 10 * time.Minute
 
 // parseVerify reads vf:GUILD:USER.
 func parseVerify(id string) (guild, user string, ok bool) {
@@ -298,7 +315,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, i *discordgo.Interaction
 		return
 	}
 	if err := c.releaseHeld(ctx, log, p, v); err != nil {
-		c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
+		c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("%s (%s) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		c.answer(ctx, i, "Verified, but the server did not let vigie lift the hold: the moderators are told.")
 		return
 	}
@@ -323,7 +340,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 		c.deletePrompt(ctx, p.Prompt)
 		if v.Off {
 			if err := c.releaseHeld(ctx, log, p, v); err != nil && apiCode(err) != codeUnknownMember {
-				c.verifyFailed(ctx, log, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
+				c.verifyFailed(ctx, log, v, p.Space, fmt.Sprintf("verification is off but %s (%s) could not be let speak: %v", p.Name, p.User, err), err)
 				continue
 			}
 			c.met.verify.WithLabelValues(bot.VerifyReleased).Inc()
@@ -342,7 +359,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			continue
 		}
 		if err != nil {
-			c.verifyFailed(ctx, log, fmt.Sprintf("%s (%s) did not press in time but could not be removed: %v", p.Name, p.User, err), err)
+			c.verifyFailed(ctx, log, v, p.Space, fmt.Sprintf("%s (%s) did not press in time but could not be removed: %v", p.Name, p.User, err), err)
 			continue
 		}
 		c.met.verify.WithLabelValues(bot.VerifyKicked).Inc()

@@ -204,7 +204,7 @@ func (g *graph) keep(ctx context.Context, key string, st callState) {
 // answersFailed logs, once a minute at most, that the store did not keep
 // or give the answers given.
 func (g *graph) answersFailed(op string, err error) {
-	if g.answersLogged.Take(time.Now(), time.Minute) {
+	if g.answersLogged.Take(g.now(), time.Minute) {
 		g.log.Warn("the store did not "+op+" the answers given: this instance knows only its own, and another one, or this one after a restart, may answer again", "err", err)
 	}
 }
@@ -368,7 +368,7 @@ func (g *graph) tokenRefused(ge *GraphError, err error) {
 	defer g.tellMu.Unlock()
 	g.refusedMu.Lock()
 	if g.refusedSince.IsZero() {
-		g.refusedSince = time.Now()
+		g.refusedSince = g.now()
 	}
 	g.refusal = err.Error()
 	first := g.troubleStarts(tokenTrouble, "", "", g.now())

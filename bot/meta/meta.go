@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/drain"
+	"github.com/vigie-bot/vigie/bot/internal/told"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -106,6 +107,9 @@ type Connector struct {
 	cfg   Config
 	log   *slog.Logger
 	graph *graph
+	// told decides which changes of Meta's troubles this instance tells the
+	// desk, of those on the store (Config.Answers).
+	told  told.Desk
 	queue chan queued
 	// seenMu guards seen and closed, and makes check-then-queue one step, across
 	// handlers.
@@ -225,10 +229,11 @@ func New(cfg Config) *Connector {
 		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
 		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
 	}
+	c.told = told.New(cfg.Answers, g.id, log)
 	g.token.Store(&cfg.PageToken)
 	g.changed = c.credentialsChanged
 	g.posted = c.wrote
-	g.permission = c.permissionRefused
+	g.permission = c.permissionChanged
 	g.limited = c.rateLimited
 	c.met = newMetrics(cfg.Registerer, func() float64 { return float64(len(c.queue)) }, c.sub.gauge, log)
 	c.fb = &FacebookPage{g: g, pageID: cfg.PageID, now: cfg.Now, sub: &c.sub}

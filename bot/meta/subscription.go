@@ -119,7 +119,7 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 	c.sub.mu.Unlock()
 	switch {
 	case !subscribed && lost.IsZero():
-		if !c.firstToTell("subscription "+page, subscriptionLost, subscriptionBack, now) {
+		if !c.told.First("subscription "+page, subscriptionLost, now) {
 			c.log.Info("the Page is not subscribed to vigie's app: another instance told the desk", "page", page)
 			return
 		}
@@ -130,7 +130,7 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 			"curl -X POST \"" + c.cfg.GraphURL + "/" + page + "/subscribed_apps\" -d subscribed_fields=" + subscribeFields + " -d access_token=$META_PAGE_TOKEN. " +
 			"Meta does not send again what was written meanwhile: look at it in Meta's tools.")
 	case subscribed && !lost.IsZero():
-		if !c.firstToTell("subscription "+page, subscriptionBack, subscriptionLost, now) {
+		if !c.told.First("subscription "+page, subscriptionBack, now) {
 			c.log.Info("the Page is subscribed to vigie's app again: another instance told the desk", "page", page)
 			return
 		}
@@ -141,7 +141,7 @@ func (c *Connector) checkSubscription(ctx context.Context) {
 	}
 }
 
-// The states of the Page's subscription told to the desk (firstToTell).
+// The states of the Page's subscription told to the desk (told.Desk).
 const (
 	subscriptionLost = "lost"
 	subscriptionBack = "back"

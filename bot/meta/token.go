@@ -3,6 +3,8 @@ package meta
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +30,7 @@ func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error
 // alertWait bounds the sending of one alert to the desk.
 const alertWait = 30 * time.Second
 
-// The states of the page token told to the desk (firstToTell): refused
+// The states of the page token told to the desk (told.Desk): refused
 // (or its proof), or taken again.
 const (
 	credentialsRefused = "refused"
@@ -37,16 +39,16 @@ const (
 
 // credentialsChanged is the graph's changed: it queues the alert for the
 // desk, which Run sends, unless another instance on the store told it
-// (firstToTell). The Graph call that saw it is not held up by the desk.
+// (told.Desk). The Graph call that saw it is not held up by the desk.
 func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	if c.alert.Load() == nil {
 		return
 	}
-	state, other, was := credentialsTaken, credentialsRefused, "Meta takes the page token again"
+	state, was := credentialsTaken, "Meta takes the page token again"
 	if refused {
-		state, other, was = credentialsRefused, credentialsTaken, "Meta refuses the page token"
+		state, was = credentialsRefused, "Meta refuses the page token"
 	}
-	if !c.firstToTell("token "+cmp.Or(c.cfg.PageID, "me"), state, other, c.cfg.Now()) {
+	if !c.told.First("token "+cmp.Or(c.cfg.PageID, "me"), state, c.cfg.Now()) {
 		c.log.Info(was + ": another instance told the desk")
 		return
 	}
@@ -68,10 +70,17 @@ func (c *Connector) credentialsChanged(refused, proof bool, why string) {
 	c.queueAlert(text)
 }
 
-// permissionRefused is the graph's permission: it queues the alert for the
+// The states of a permission told to the desk (told.Desk).
+const (
+	permissionMissing = "refused"
+	permissionGranted = "granted"
+)
+
+// permissionChanged is the graph's permission: it queues the alert for the
 // desk that Meta refuses what on on (the Page, Instagram) for want of a
-// permission, or, refused false, that this trouble is over.
-func (c *Connector) permissionRefused(on, what string, refused bool, why string) {
+// permission, or, refused false, that this trouble is over, unless another
+// instance on the store told it (told.Desk).
+func (c *Connector) permissionChanged(on, what string, refused bool, why string) {
 	if c.alert.Load() == nil {
 		return
 	}
@@ -81,6 +90,18 @@ func (c *Connector) permissionRefused(on, what string, refused bool, why string)
 		where = "on the Page"
 	case Instagram:
 		where = "on Instagram"
+	}
+	state := permissionGranted
+	if refused {
+		state = permissionMissing
+	}
+	if !c.told.First("permission "+cmp.Or(c.cfg.PageID, "me")+" "+on+"|"+what, state, c.cfg.Now()) {
+		if refused {
+			c.log.Info("Meta refuses an action for want of a permission: another instance told the desk", "action", what, "on", on)
+		} else {
+			c.log.Info("Meta carries the action out again: another instance told the desk", "action", what, "on", on)
+		}
+		return
 	}
 	if !refused {
 		c.queueAlert(fmt.Sprintf("✅ Meta carries out vigie's %s %s again, and has refused none for %s: its permission is there.",
@@ -146,6 +167,11 @@ func (c *Connector) tellDesk(ctx, sends context.Context) {
 		}
 	}
 }
+
+// tokenFileTrouble names, with the Page, the trouble of a token in
+// META_PAGE_TOKEN_FILE that Meta refuses (told.Desk); its states are
+// "refused" and a few bytes of the token's hash, or "taken".
+const tokenFileTrouble = "token file "
 
 // tokenCheckAgain is how soon a check of the page token that got no answer
 // from Graph (vigie started before its network, Graph down) is made again.
@@ -216,12 +242,21 @@ func (c *Connector) SetPageToken(ctx context.Context, token string) bool {
 			c.log.Error("META_PAGE_TOKEN_FILE holds a token Meta refuses (written only in part, or not the page token?): the page token in use, which Meta takes, is kept",
 				"err", err)
 			c.refusedToken.Store(&token)
+			// Each instance reads the file at the reload: one tells the
+			// desk, and again for another token refused.
+			sum := sha256.Sum256([]byte(token))
+			if !c.told.First(tokenFileTrouble+cmp.Or(c.cfg.PageID, "me"), "refused "+hex.EncodeToString(sum[:6]), c.cfg.Now()) {
+				c.log.Info("META_PAGE_TOKEN_FILE holds a token Meta refuses: another instance told the desk")
+				return false
+			}
 			c.queueAlert("⚠️ The page token in META_PAGE_TOKEN_FILE is refused by Meta (written only in part, or not the page token?): vigie keeps the one in use, which Meta takes. " +
 				"Write the whole token in the file and /reload. Meta said: " + err.Error())
 			return false
 		}
 	}
 	c.graph.token.Store(&token)
+	// A refused token written in the file again is a new trouble, told.
+	c.told.First(tokenFileTrouble+cmp.Or(c.cfg.PageID, "me"), "taken", c.cfg.Now())
 	c.log.Info("page token replaced: Meta is asked at once whether it takes it")
 	select {
 	case c.checkToken <- struct{}{}:

@@ -4,11 +4,13 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/stepclock"
@@ -21,8 +23,10 @@ import (
 type sharedDesk struct {
 	raw   *goredis.Client
 	clock *stepclock.Clock
-	logs  [2]*testsync.Buffer
-	alertList
+	logs  []*testsync.Buffer
+
+	mu     sync.Mutex
+	alerts []string
 }
 
 // startSharedDesk starts the two instances, checking the page token (and
@@ -30,16 +34,45 @@ type sharedDesk struct {
 func startSharedDesk(t *testing.T, g *fakeGraph) *sharedDesk {
 	srv := redistest.Start(t)
 	prefix := redistest.Prefix("told-once")
-	d := &sharedDesk{raw: redistest.Client(t, srv.URL()), clock: stepclock.New(fixedNow)}
+	d := &sharedDesk{raw: redistest.Client(t, srv.URL()), clock: stepclock.New(fixedNow), logs: make([]*testsync.Buffer, 2)}
 	for i := range d.logs {
-		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithConsumer(strconv.Itoa(i)))
 		d.logs[i] = &testsync.Buffer{}
-		c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
-			TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(d.logs[i])})
-		c.AlertWith(d.alert)
-		runConnector(t, c, 100)
+		_, stop := d.start(t, g, srv.URL(), prefix, strconv.Itoa(i), d.logs[i])
+		t.Cleanup(stop)
 	}
 	return d
+}
+
+// start starts an instance on the Redis at url (under prefix, as
+// consumer), logging to log, and returns it and what stops it.
+func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer string, log *testsync.Buffer) (c *meta.Connector, stop func()) {
+	st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(consumer))
+	c = meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
+		TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(log)})
+	c.AlertWith(func(_ context.Context, text string) error {
+		d.mu.Lock()
+		d.alerts = append(d.alerts, text)
+		d.mu.Unlock()
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
+	var once sync.Once
+	return c, func() { once.Do(func() { cancel(); <-done }) }
+}
+
+// told counts the desk's alerts holding part.
+func (d *sharedDesk) told(part string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, a := range d.alerts {
+		if strings.Contains(a, part) {
+			n++
+		}
+	}
+	return n
 }
 
 // logged counts the instances' log lines holding part.

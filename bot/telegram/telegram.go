@@ -222,6 +222,9 @@ type Client struct {
 	conflicts pollConflicts
 	// hookWatch is what the checks of the webhook found (CheckWebhook).
 	hookWatch webhookWatch
+	// verifyRefused are the chats whose refusal of a verification step,
+	// for a right vigie lacks, the desk was told of (verify.go).
+	verifyRefused bot.Turns
 }
 
 type sink struct {

@@ -155,7 +155,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 		return
 	}
 	if err != nil {
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", shown, user, err), err)
+		c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("could not hold the new member %s (%d) for verification: %v", shown, user, err), err)
 		return
 	}
 	text := fmt.Sprintf(`<a href="tg://user?id=%d">%s</a> `, user, html.EscapeString(shown)) + html.EscapeString(v.Prompt(shown))
@@ -165,7 +165,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 	if err != nil {
 		// Held with no button to press: let them go rather than leave them mute.
 		c.lift(ctx, chat, user)
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not post the verification button for %s (%d): %v", shown, user, err), err)
+		c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("could not post the verification button for %s (%d): %v", shown, user, err), err)
 		return
 	}
 	p := bot.Pending{Platform: Platform, Space: itoa(chat), User: itoa(user), Name: name,
@@ -176,7 +176,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, chat, user int64, nam
 	if err := v.Pending.PutPending(ctx, p); err != nil {
 		c.lift(ctx, chat, user)
 		c.deletePrompt(ctx, chat, p.Prompt)
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", shown, user, err), err)
+		c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("could not record the verification of %s (%d): %v", shown, user, err), err)
 		return
 	}
 	c.metrics.verify.WithLabelValues(bot.VerifyAsked).Inc()
@@ -273,14 +273,41 @@ func (c *Client) liftUnlessBanned(ctx context.Context, log *slog.Logger, v *Veri
 // opVerify names verification's calls in errors and metrics.
 const opVerify = bot.ActionKind("verify")
 
-// verifyFailed logs and audits what the platform refused, counts it, and
-// tells the desk: a missing right is for the CMs to grant.
+// verifyFailed logs and audits what the platform refused in chat, counts
+// it, and tells the desk: a missing right is for the CMs to grant. Under a
+// join raid, every member's step is refused alike for want of the right:
+// the desk is told of it once in verifyRefusedQuiet (on v's clock), not a
+// message a member, which at Telegram's pace in the desk chat would hold
+// the asks waiting behind it, and the cases.
 func (c *Client) verifyFailed(ctx context.Context, log interface {
 	Warn(string, ...any)
-}, chat int64, what string, err error) {
+}, v *Verify, chat int64, what string, err error) {
 	c.metrics.verify.WithLabelValues(bot.VerifyFailed).Inc()
 	log.Warn("verify: "+what, "audit", true, "err", err)
+	if lacksRight(err) {
+		if !c.verifyRefused.Take(itoa(chat), v.now(), verifyRefusedQuiet) {
+			return
+		}
+		what += " (the next members vigie cannot verify in this chat for want of a right are logged and audited, not told here, for " +
+			bot.FormatDuration(verifyRefusedQuiet) + ")"
+	}
 	c.tellDesk(ctx, "Verification in chat "+itoa(chat)+": "+what)
+}
+
+// verifyRefusedQuiet is how long, once the desk was told that a chat refused
+// a verification step for a missing right, the same refusal there is not
+// told again.
+const verifyRefusedQuiet = 10 * time.Minute
+
+// lacksRight says whether Telegram refused a call for a right vigie lacks
+// in the chat.
+func lacksRight(err error) bool {
+	var te *APIError
+	if !errors.As(err, &te) {
+		return false
+	}
+	d := strings.ToLower(te.Description)
+	return strings.Contains(d, "not enough rights") || strings.Contains(d, "have no rights") || strings.Contains(d, "chat_admin_required")
 }
 
 // lift gives a held member back the chat's own permissions: every permission
@@ -378,7 +405,7 @@ func (c *Client) handleVerifyPress(ctx context.Context, cb *tgbotapi.CallbackQue
 		return
 	}
 	if err != nil {
-		c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
+		c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("%s (%d) pressed the button but could not be let speak: %v", p.Name, user, err), err)
 		tell("you are verified, but the group did not let vigie lift the restriction: the admins are told.")
 		return
 	}
@@ -410,7 +437,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 				continue
 			}
 			if err != nil {
-				c.verifyFailed(ctx, log, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
+				c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("verification is off but %s (%d) could not be let speak: %v", p.Name, user, err), err)
 				continue
 			}
 			c.metrics.verify.WithLabelValues(bot.VerifyReleased).Inc()
@@ -433,7 +460,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			perr := v.Pending.PutPending(pctx, p)
 			cancel()
 			if perr != nil {
-				c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v; nor kept for the next check: %v", p.Name, user, err, perr), err)
+				c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v; nor kept for the next check: %v", p.Name, user, err, perr), err)
 				continue
 			}
 			log.Info("verify: new member did not press in time, but another action of theirs is under way: the kick is left for the next check", "err", err)
@@ -445,7 +472,7 @@ func (c *Client) VerifyDue(ctx context.Context, now time.Time) (int, error) {
 			log.Info("verify: new member did not press in time, and is banned: left banned", "audit", true)
 			continue
 		} else if err != nil {
-			c.verifyFailed(ctx, log, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v", p.Name, user, err), err)
+			c.verifyFailed(ctx, log, v, chat, fmt.Sprintf("%s (%d) did not press in time but could not be removed: %v", p.Name, user, err), err)
 			continue
 		}
 		c.metrics.verify.WithLabelValues(bot.VerifyKicked).Inc()

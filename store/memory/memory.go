@@ -165,7 +165,8 @@ type Store struct {
 	leases leaseBook
 	// verify holds the pending verifications of new members (verify.go).
 	verify verifyBook
-	// causes are the desk's cause cards, calls the answers given (shared.go).
+	// causes are the desk's cause cards, calls the answers given and the
+	// troubles told to the desk (shared.go).
 	causes store.CauseBook
 	calls  store.CallBook
 

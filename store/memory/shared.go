@@ -10,6 +10,7 @@ import (
 var (
 	_ store.CauseKeeper = (*Store)(nil)
 	_ store.CallKeeper  = (*Store)(nil)
+	_ store.ToldKeeper  = (*Store)(nil)
 )
 
 // JoinCause is store.CauseKeeper's, in this process's memory.
@@ -45,4 +46,9 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 // ClaimCall is store.CallKeeper's.
 func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
 	return s.calls.ClaimCall(ctx, key, r, ttl)
+}
+
+// ClaimTold is store.ToldKeeper's, in this process's memory.
+func (s *Store) ClaimTold(ctx context.Context, what, state string, r store.CallRecord, ttl time.Duration) (bool, error) {
+	return s.calls.ClaimTold(ctx, what, state, r, ttl)
 }

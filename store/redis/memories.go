@@ -21,6 +21,8 @@ var (
 	_ store.CauseKeeper = (*Fallback)(nil)
 	_ store.CallKeeper  = (*Store)(nil)
 	_ store.CallKeeper  = (*Fallback)(nil)
+	_ store.ToldKeeper  = (*Store)(nil)
+	_ store.ToldKeeper  = (*Fallback)(nil)
 )
 
 // A cause's card is a hash under its own tag: lead, since (Unix ms),
@@ -245,6 +247,38 @@ func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, t
 	return kept, false, nil
 }
 
+// toldKey is the key of what's record of the state told to the desk.
+func (s *Store) toldKey(what string) string { return s.cfg.prefix + ":{told:" + what + "}" }
+
+// claimToldScript: KEYS the trouble's record; ARGV value (STATE|BY:MS),
+// state, claimer (BY, or ""), at ms, ttl ms. Returns 1 when given: the
+// record then holds state, in place of the previous one, in the same step;
+// 0 when it holds state already, claimed by another within ttl of at.
+var claimToldScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then
+  local st, by, at = string.match(cur, '^(.*)|(.*):(%d+)$')
+  if st == ARGV[2] and (ARGV[3] == '' or by ~= ARGV[3]) and math.abs(tonumber(ARGV[4]) - tonumber(at)) < tonumber(ARGV[5]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+return 1
+`)
+
+// ClaimTold is store.ToldKeeper's: one script on one key, which holds the
+// state last told, so that claiming a state and forgetting the one before
+// are one write.
+func (s *Store) ClaimTold(ctx context.Context, what, state string, r store.CallRecord, ttl time.Duration) (bool, error) {
+	at := r.At.UnixMilli()
+	value := state + "|" + r.By + ":" + strconv.FormatInt(at, 10)
+	n, err := s.script(ctx, claimToldScript, []string{s.toldKey(what)}, value, state, r.By, at, max(ttl.Milliseconds(), 1)).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redis claim told %s %s: %w", what, state, err)
+	}
+	return n == 1, nil
+}
+
 // claimer is what the values r's claimer keeps are before their time
 // (STATE/BY): "" when r names none.
 func claimer(r store.CallRecord) string {
@@ -280,6 +314,13 @@ func readCall(v string) (store.CallRecord, error) {
 	}
 	state, by, _ := strings.Cut(v[:i], "/")
 	return store.CallRecord{At: time.UnixMilli(n).UTC(), Done: state == "done", By: by}, nil
+}
+
+// ClaimTold asks Redis, or the memory while it is away.
+func (f *Fallback) ClaimTold(ctx context.Context, what, state string, r store.CallRecord, ttl time.Duration) (bool, error) {
+	return shared(ctx, f, answersGiven,
+		func(ctx context.Context) (bool, error) { return f.primary.ClaimTold(ctx, what, state, r, ttl) },
+		func(ctx context.Context) (bool, error) { return f.local.ClaimTold(ctx, what, state, r, ttl) })
 }
 
 // What inMemory says is kept in memory.

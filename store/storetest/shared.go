@@ -220,3 +220,48 @@ func testCalls(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Errorf("%d of 8 claims at once kept, want 1", n)
 	}
 }
+
+// testTold: of two claimers, one is given each change of a trouble; the
+// change back is given at once, within the ttl of the first, and so is the
+// first state again; a claimer asking again is given what it holds, another
+// is not; past ttl the same state is given again.
+func testTold(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	tk, ok := newStore(t).(store.ToldKeeper)
+	if !ok {
+		t.Fatal("the store keeps no troubles told (store.ToldKeeper)")
+	}
+	const what, ttl = "permission graph|hide", time.Hour
+	at := t0.Add(time.Hour)
+	claim := func(state, by string, at time.Time) bool {
+		t.Helper()
+		ok, err := tk.ClaimTold(ctx, what, state, store.CallRecord{At: at, By: by}, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for _, c := range []struct {
+		step      string
+		state, by string
+		after     time.Duration
+		want      bool
+	}{
+		{"a refusal found first", "refused", "a", 0, true},
+		{"the same refusal found by another", "refused", "b", time.Second, false},
+		{"the same claimer asking again", "refused", "a", time.Second, true},
+		{"the end found first", "granted", "b", 10 * time.Minute, true},
+		{"the end found by another", "granted", "a", 10 * time.Minute, false},
+		{"a refusal again within the hour", "refused", "a", 20 * time.Minute, true},
+		{"that refusal found by another", "refused", "b", 20 * time.Minute, false},
+		{"the refusal past the hour, by another", "refused", "b", 81 * time.Minute, true},
+		{"a claimer naming none, the same state", "refused", "", 82 * time.Minute, false},
+	} {
+		if got := claim(c.state, c.by, at.Add(c.after)); got != c.want {
+			t.Errorf("%s: given %v, want %v", c.step, got, c.want)
+		}
+	}
+	if ok, err := tk.ClaimTold(ctx, "permission graph|delete", "refused", store.CallRecord{At: at, By: "b"}, ttl); !ok || err != nil {
+		t.Errorf("another trouble's claim = %v, %v; want it given", ok, err)
+	}
+}
