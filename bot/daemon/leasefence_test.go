@@ -146,7 +146,10 @@ func (p *fenceProcess) signal(t *testing.T, sig syscall.Signal) {
 }
 
 // The fence tests' leases: a step every 20ms, and a lease 2s long renewed
-// every 250ms.
+// every 250ms. Every holder takes it for 2s, so a holder that finds no trace
+// of it (the test's Redis is new) waits 2s for a holder it never saw
+// (BlindMost, VIGIE_LEASE_TTL_MAX), not the 15s of a fleet whose TTLs it
+// does not know.
 const (
 	fenceTTL   = 2 * time.Second
 	fenceRenew = 250 * time.Millisecond
@@ -182,7 +185,7 @@ func TestLeaseFenceHolderProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	o := LeaseOptions{TTL: fenceTTL, RenewEvery: fenceRenew, RetryEvery: fenceRenew, Owner: owner}.withDefaults(os.Getenv)
+	o := LeaseOptions{TTL: fenceTTL, BlindMost: fenceTTL, RenewEvery: fenceRenew, RetryEvery: fenceRenew, Owner: owner}.withDefaults(os.Getenv)
 	l := newLeases(st, o, slog.New(slog.NewTextHandler(os.Stderr, nil)), prometheus.NewRegistry(), false)
 	client := &http.Client{Transport: bot.LeaseChecked(nil)}
 	observer := os.Getenv("VIGIE_FENCE_OBSERVER")
