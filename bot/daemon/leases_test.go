@@ -48,7 +48,10 @@ func (r *runner) jobCtx() context.Context { return *r.job.Load() }
 
 func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.Time, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
 	t.Helper()
-	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
+	// Every process takes the lease for 1s: one that finds no trace of it
+	// waits that long for a holder it never saw (VIGIE_LEASE_TTL_MAX=1s),
+	// not 15s.
+	o := LeaseOptions{TTL: time.Second, BlindMost: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
 	return startRunnerWith(t, st, o, job, both, overlap)
 }
 
