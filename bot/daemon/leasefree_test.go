@@ -19,10 +19,12 @@ import (
 const carefulTake = "lease taken"
 
 // carefulOptions are owner's lease options, with a renewal period long
-// enough for a test to see a process wait in it.
+// enough for a test to see a process wait in it. Every process takes the
+// lease for 3s: one that finds no trace of it waits that long for a holder
+// it never saw (VIGIE_LEASE_TTL_MAX=3s), not 15s.
 func carefulOptions(retry time.Duration) func(owner string) LeaseOptions {
 	return func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: retry, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 3 * time.Second, BlindMost: 3 * time.Second, RenewEvery: time.Second, RetryEvery: retry, Owner: owner, Now: time.Now}
 	}
 }
 
