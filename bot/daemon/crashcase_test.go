@@ -360,11 +360,19 @@ func startDiscordProcess(t *testing.T, rules string, srv *redistest.Server, f *d
 	return startDiscordProcessOn(t, rules, srv.URL(), f, guild)
 }
 
+// killLeaseTTL is the leases of the kill tests' vigies, the killed
+// process's and the one that takes over from it, set alike on both
+// (VIGIE_LEASE_TTL, VIGIE_LEASE_TTL_MAX): the first takes its shard on a new
+// Redis 3.6s after it starts, not 18s, and the next takes it over once
+// the killed one's 3s lease ran out, not 15s.
+const killLeaseTTL = "3s"
+
 // startDiscordProcessOn is startDiscordProcess on the Redis of redisURL.
 func startDiscordProcessOn(t *testing.T, rules, redisURL string, f *discordfake.Server, guild string) *vigieProcess {
 	t.Helper()
 	bin, config := vigieWith(t, rules)
 	return startProcess(t, bin, "vigie-1", config, redisURL, []string{
+		"VIGIE_LEASE_TTL=" + killLeaseTTL, "VIGIE_LEASE_TTL_MAX=" + killLeaseTTL,
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + f.APIURL(),
 		"DISCORD_GUILDS=" + guild,
@@ -379,7 +387,8 @@ func startDiscordProcessOn(t *testing.T, rules, redisURL string, f *discordfake.
 func takeOverOnDiscord(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *instance {
 	t.Helper()
 	cl := discordClient(t, f, guild)
-	return start(t, rules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	return start(t, rules, env, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
 		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
