@@ -26,6 +26,7 @@ import (
 // being tried, nothing not done, the forward's reason) and its card
 // edited, and no second case is opened for the message.
 func TestCaseBeingTriedSurvivesKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
@@ -116,6 +117,7 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 // lease, amends it to say that vigie stopped while acting on it, the
 // actions it was trying marked not done, and edits its card to say so.
 func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
+	t.Parallel()
 	guild, channel, f, cl := discordGuild(t, 2)
 	srv := redistest.Start(t)
 	st, err := redis.Open(srv.URL())
@@ -249,6 +251,7 @@ func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
 // not timed out, and the kept case says the actions were dropped for the
 // decision.
 func TestKeepBeforeKillIsObeyed(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}

@@ -226,6 +226,7 @@ func fenceProcesses(t *testing.T, redisA, redisURL string, obs *fenceObserver) (
 // answers. Before, its job went on at once, beside the new holder's, until
 // that renewal said the lease was lost.
 func TestLeaseFencePausedHolder(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	obs := newFenceObserver(t)
 	procs, tok := fenceProcesses(t, srv.URL(), srv.URL(), obs)
@@ -252,6 +253,7 @@ func TestLeaseFencePausedHolder(t *testing.T) {
 // that one starts it. Before, it ran the job on "until the store answers",
 // beside the new holder, for as long as Redis did not answer it.
 func TestLeaseFenceHolderCutFromRedis(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	obs := newFenceObserver(t)
@@ -269,6 +271,7 @@ func TestLeaseFenceHolderCutFromRedis(t *testing.T) {
 // the lease's TTL while three processes share a job, twice. The job never
 // runs in two at once, and runs again in one of them after each freeze.
 func TestLeaseFenceRedisFrozen(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, "--enable-debug-command", "local")
 	obs := newFenceObserver(t)
 	procs, tok := fenceProcesses(t, srv.URL(), srv.URL(), obs)

@@ -56,6 +56,7 @@ func takenCarefully(t *testing.T, r *runner, since int) bool {
 // renewal told a it lost it. Before, b ran it at once, beside a, until a's
 // renewal (up to a renewal period, 5 s by default).
 func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
@@ -86,6 +87,7 @@ func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
 // until b's renewal told b it lost it. Before, a took it at once and ran it
 // beside b until b's renewal.
 func TestLeaseLostThenFoundFree(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
@@ -124,6 +126,7 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 // free. b does not run the job until a's next renewal told a it lost it.
 // Before, b ran it at once, beside a, until a's renewal.
 func TestLeaseFirstAskAnsweredLate(t *testing.T) {
+	t.Parallel()
 	// Redis's answers are awaited longer than it is frozen: the first ask
 	// is answered late, not failed.
 	srv, st := leaseRedis(t, "?read_timeout=10s")

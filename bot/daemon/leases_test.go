@@ -119,6 +119,7 @@ func recv(t *testing.T, ch <-chan int64, what string) int64 {
 // released), and when its owner's lease ran out and another took it, the old
 // owner stops its run as soon as its renewal is refused.
 func TestLeaseMovesOnShutdownAndLoss(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
 	var both atomic.Int32
@@ -181,6 +182,7 @@ func TestLeaseMovesOnShutdownAndLoss(t *testing.T) {
 // still silent. Before, it went on until the store answered, beside the
 // process that had taken it over meanwhile.
 func TestLeaseStopsOnItsOwnClock(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := &flakyLeaser{Leaser: memory.New(memory.WithClock(clock.now))}
 	var both atomic.Int32
@@ -282,6 +284,7 @@ func (f *flakyLeaser) RenewLease(ctx context.Context, l store.Lease, ttl time.Du
 // once it answers, one of them runs the job, never both. Before, b ran it at
 // once, beside a, until a's next renewal.
 func TestLeaseNeverReachedWaitsForTheHolder(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
 	var both atomic.Int32

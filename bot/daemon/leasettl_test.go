@@ -24,6 +24,7 @@ import (
 // once, and b said once that the processes' lease times differ. Before, b
 // waited its own 1s and a margin, and the job ran in both for seconds.
 func TestLeaseTTLsDifferNeverTwoHolders(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	ast, bst := openLeaseStore(t, proxy.URL()), openLeaseStore(t, srv.URL())
@@ -67,6 +68,7 @@ func TestLeaseTTLsDifferNeverTwoHolders(t *testing.T) {
 // (the default, 15s): a stops the job once it has not heard from Redis for
 // 12s, the most any holder runs without it, rather than 16s.
 func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ ttl, blind time.Duration }{{6 * time.Second, 6 * time.Second}, {20 * time.Second, 0}} {
 		ttl := tc.ttl
 		t.Run(ttl.String(), func(t *testing.T) {
@@ -103,6 +105,7 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 // lease a held last was taken for, not 6s later. Before, b waited for the
 // longest lease it had ever seen, 6s, until it was restarted itself.
 func TestLeaseTTLShortenedTakeoversQuick(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	var both atomic.Int32

@@ -251,6 +251,7 @@ func owner(t *testing.T, job string, ins []*vigieProcess) *vigieProcess {
 // handled twice, and neither Telegram nor Discord ever saw two processes
 // on one poller or shard.
 func TestThreeInstances(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}
