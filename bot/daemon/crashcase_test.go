@@ -135,7 +135,8 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	in := start(t, discordFailingRules, env, func(c *daemon.Config) {
 		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 
