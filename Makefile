@@ -6,11 +6,12 @@ FUZZTIME ?= 10s
 
 .PHONY: test vet build dist load bench bench-engine bench-instructions bench-http bench-http-instructions bench-redis bench-redis-instructions bench-replay soak soak-redis longrun fuzz models
 
-# -timeout: bot/daemon's tests alone take 18-20 minutes with the race detector on
-# two cores, most of it waits on processes, leases and stepped platforms; past the
-# timeout the test then running fails, whatever it is, so it leaves room for a
-# busy machine (cmd/vigie's TestDockerfile, which builds vigie without cgo, went
-# past 10 minutes at load 30-40 once).
+# -timeout: bot/daemon's tests alone take about 20 minutes with the race detector
+# on two cores at load 15-20 (35 before their leases were shortened and the tests
+# that wait on processes and leases ran two at a time); past the timeout the test
+# then running fails, whatever it is, so it leaves room for a busy machine
+# (cmd/vigie's TestDockerfile, which builds vigie without cgo, went past 10
+# minutes at load 30-40 once).
 test: vet
 	.ci/with-chromium .ci/with-redis $(GO) test -race -count=1 -timeout 45m ./...
 

@@ -30,6 +30,8 @@ func TestCardEditedByTheInstanceThatDecides(t *testing.T) {
 		ins = append(ins, start(t, telegramRules, map[string]string{
 			"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
 			"VIGIE_REDIS_URL": url, "VIGIE_REDIS_PREFIX": prefix, "VIGIE_ADMIN_TOKEN": token,
+			// Its poller starts 3.6s after it found no lease, not 18s.
+			"VIGIE_LEASE_TTL": "3s", "VIGIE_LEASE_TTL_MAX": "3s",
 		}))
 	}
 

@@ -20,6 +20,7 @@ import (
 // banned, finds them so, and does not ban again. Before, it found no end
 // and banned the member a second time.
 func TestCarriedEndLostWithRedisNotDoneTwice(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes, freezes Redis and waits for a claim to run out")
 	}

@@ -57,6 +57,7 @@ func (in *vigieProcess) logged(parts ...string) int {
 // claim lived in the store, the process handed the press banned the member
 // a second time while the first was paused.
 func TestDecisionClaimedAcrossInstances(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}

@@ -19,6 +19,7 @@ import (
 // the renewal that would have found the claim another's not back yet, and
 // the member was banned twice.
 func TestPausedPastTheClaimDoesNotActAgain(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes, and waits for a claim to run out")
 	}

@@ -26,6 +26,7 @@ import (
 // being tried, nothing not done, the forward's reason) and its card
 // edited, and no second case is opened for the message.
 func TestCaseBeingTriedSurvivesKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
@@ -112,6 +113,7 @@ func TestCaseBeingTriedLeftUnfinishedTooOften(t *testing.T) {
 // lease, amends it to say that vigie stopped while acting on it, the
 // actions it was trying marked not done, and edits its card to say so.
 func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
+	t.Parallel()
 	guild, channel, f, cl := discordGuild(t, 2)
 	srv := redistest.Start(t)
 	st := redistest.Open(t, srv.URL())
@@ -125,7 +127,8 @@ func TestCaseLeftBeingTriedIsAmended(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	in := start(t, discordFailingRules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	in := start(t, discordFailingRules, env, func(c *daemon.Config) {
 		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})
 
@@ -237,6 +240,7 @@ func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
 // not timed out, and the kept case says the actions were dropped for the
 // decision.
 func TestKeepBeforeKillIsObeyed(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
@@ -344,11 +348,19 @@ func startDiscordProcess(t *testing.T, rules string, srv *redistest.Server, f *d
 	return startDiscordProcessOn(t, rules, srv.URL(), f, guild)
 }
 
+// killLeaseTTL is the leases of the kill tests' vigies, the killed
+// process's and the one that takes over from it, set alike on both
+// (VIGIE_LEASE_TTL, VIGIE_LEASE_TTL_MAX): the first takes its shard on a new
+// Redis 3.6s after it starts, not 18s, and the next takes it over once
+// the killed one's 3s lease ran out, not 15s.
+const killLeaseTTL = "3s"
+
 // startDiscordProcessOn is startDiscordProcess on the Redis of redisURL.
 func startDiscordProcessOn(t *testing.T, rules, redisURL string, f *discordfake.Server, guild string) *vigieProcess {
 	t.Helper()
 	bin, config := vigieWith(t, rules)
 	return startProcess(t, bin, "vigie-1", config, redisURL, []string{
+		"VIGIE_LEASE_TTL=" + killLeaseTTL, "VIGIE_LEASE_TTL_MAX=" + killLeaseTTL,
 		"DISCORD_TOKEN=" + discordfake.Token,
 		"DISCORD_API_URL=" + f.APIURL(),
 		"DISCORD_GUILDS=" + guild,
@@ -363,7 +375,8 @@ func startDiscordProcessOn(t *testing.T, rules, redisURL string, f *discordfake.
 func takeOverOnDiscord(t *testing.T, rules string, srv *redistest.Server, f *discordfake.Server, guild string) *instance {
 	t.Helper()
 	cl := discordClient(t, f, guild)
-	return start(t, rules, map[string]string{"VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) {
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	return start(t, rules, env, func(c *daemon.Config) {
 		c.RecoverAfter = time.Millisecond
 		c.Connectors = []daemon.Connector{discordConnector(cl)}
 	})

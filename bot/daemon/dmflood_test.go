@@ -53,7 +53,9 @@ func TestStrangersDMsDoNotDelayTheGroups(t *testing.T) {
 		}
 	}
 	in := start(t, dmFloodRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"TELEGRAM_CHATS": "-100200", "VIGIE_REDIS_URL": srv.URL()}, func(c *daemon.Config) { daemon.AfterJudging(c, hold) })
+		"TELEGRAM_CHATS": "-100200", "VIGIE_REDIS_URL": srv.URL(),
+		// The poller starts 3.6s after it found no lease, not 18s.
+		"VIGIE_LEASE_TTL": "3s", "VIGIE_LEASE_TTL_MAX": "3s"}, func(c *daemon.Config) { daemon.AfterJudging(c, hold) })
 	t.Cleanup(release) // before the daemon's stop, which waits for its evaluators
 	const group = -100200
 	// The group is known first: its admins looked up, its first message judged.

@@ -26,6 +26,7 @@ import (
 // leave the first saying the actions are being tried until the hour's
 // check says vigie stopped. Before, the message had two cases.
 func TestCaseOpenedBeforeItsJournalNamesItSurvivesKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
@@ -50,6 +51,7 @@ func TestCaseOpenedBeforeItsJournalNamesItSurvivesKill(t *testing.T) {
 // next vigie knew nothing of the case: it deleted the message again, timed
 // its author out, and opened a second case.
 func TestCaseKeptBeforeItsJournalNamesItSurvivesKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}

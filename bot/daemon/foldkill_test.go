@@ -30,6 +30,7 @@ import (
 // with its delete: the kill left only the first scam's, and the folded
 // bans were lost with no case.
 func TestFoldSurvivesKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}

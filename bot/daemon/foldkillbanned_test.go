@@ -20,6 +20,7 @@ import (
 // verdict waiting apart did not say its delete was done, and the next
 // vigie asked Discord to delete the first scam a second time.
 func TestFoldKillDeletesOnce(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}
@@ -39,6 +40,7 @@ func TestFoldKillDeletesOnce(t *testing.T) {
 // again, no case opened, and every message deleted once. Before, the ban
 // was asked again for each of the three entries.
 func TestFoldKillBanAnswerLostNotGivenAgain(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}

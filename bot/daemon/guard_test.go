@@ -89,7 +89,9 @@ func TestPanickingDeskIsRecovered(t *testing.T) {
 func TestPanickingEscalationIsRecovered(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_WEBHOOK_SECRET": secret,
-		"VIGIE_ESCALATE_AFTER": "1ms", "VIGIE_ESCALATE_EVERY": "1ms"}
+		"VIGIE_ESCALATE_AFTER": "1ms", "VIGIE_ESCALATE_EVERY": "1ms",
+		// The escalation's lease is taken 3.6s after a vigie found none, not 18s.
+		"VIGIE_LEASE_TTL": "3s", "VIGIE_LEASE_TTL_MAX": "3s"}
 	// A first vigie, without a desk, leaves an open case in Redis.
 	first := start(t, rulesV1, env)
 	first.post(t, message("s-1", "u-9", "free nitro"))

@@ -73,6 +73,7 @@ func (in *vigieProcess) waitLogged(t *testing.T, parts ...string) {
 // works. Before, vigie run stopped at start (`write the admin token: …`), and
 // nothing was moderated until the disk had room again.
 func TestAdminTokenOnAFullDisk(t *testing.T) {
+	t.Parallel()
 	bin, config := vigieWith(t, leasesRules)
 	tokenDir := filepath.Join(t.TempDir(), "vigie")
 	in, diskBack := startRefusedDisk(t, bin, config, []string{"VIGIE_ADMIN_TOKEN_DIR=" + tokenDir, "VIGIE_SPOOL_DIR=off"})
@@ -157,6 +158,7 @@ func (in *vigieProcess) postSpam(t *testing.T, id string) []string {
 // "redis unreachable"), and stops saying so once the disk takes the file;
 // Redis back, what waited is written there.
 func TestSpoolOnAFullDiskOnHealthz(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	bin, config := vigieWith(t, leasesRules)
 	in, diskBack := startRefusedDisk(t, bin, config, []string{"VIGIE_ADMIN_TOKEN=" + strings.Repeat("k", 32), "VIGIE_SPOOL_DIR=" + t.TempDir()},

@@ -145,7 +145,10 @@ func (p *fenceProcess) signal(t *testing.T, sig syscall.Signal) {
 }
 
 // The fence tests' leases: a step every 20ms, and a lease 2s long renewed
-// every 250ms.
+// every 250ms. Every holder takes it for 2s, so a holder that finds no trace
+// of it (the test's Redis is new) waits 2s for a holder it never saw
+// (BlindMost, VIGIE_LEASE_TTL_MAX), not the 15s of a fleet whose TTLs it
+// does not know.
 const (
 	fenceTTL   = 2 * time.Second
 	fenceRenew = 250 * time.Millisecond
@@ -177,7 +180,7 @@ func TestLeaseFenceHolderProcess(t *testing.T) {
 		t.Skip("a holder of the fence tests' job, run by them in a process of its own")
 	}
 	st := redistest.Open(t, os.Getenv("VIGIE_FENCE_REDIS"))
-	o := LeaseOptions{TTL: fenceTTL, RenewEvery: fenceRenew, RetryEvery: fenceRenew, Owner: owner}.withDefaults(os.Getenv)
+	o := LeaseOptions{TTL: fenceTTL, BlindMost: fenceTTL, RenewEvery: fenceRenew, RetryEvery: fenceRenew, Owner: owner}.withDefaults(os.Getenv)
 	l := newLeases(st, o, slog.New(slog.NewTextHandler(os.Stderr, nil)), prometheus.NewRegistry(), false)
 	client := &http.Client{Transport: bot.LeaseChecked(nil)}
 	observer := os.Getenv("VIGIE_FENCE_OBSERVER")
@@ -218,6 +221,7 @@ func fenceProcesses(t *testing.T, redisA, redisURL string, obs *fenceObserver) (
 // answers. Before, its job went on at once, beside the new holder's, until
 // that renewal said the lease was lost.
 func TestLeaseFencePausedHolder(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	obs := newFenceObserver(t)
 	procs, tok := fenceProcesses(t, srv.URL(), srv.URL(), obs)
@@ -244,6 +248,7 @@ func TestLeaseFencePausedHolder(t *testing.T) {
 // that one starts it. Before, it ran the job on "until the store answers",
 // beside the new holder, for as long as Redis did not answer it.
 func TestLeaseFenceHolderCutFromRedis(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	obs := newFenceObserver(t)
@@ -261,6 +266,7 @@ func TestLeaseFenceHolderCutFromRedis(t *testing.T) {
 // the lease's TTL while three processes share a job, twice. The job never
 // runs in two at once, and runs again in one of them after each freeze.
 func TestLeaseFenceRedisFrozen(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t, "--enable-debug-command", "local")
 	obs := newFenceObserver(t)
 	procs, tok := fenceProcesses(t, srv.URL(), srv.URL(), obs)

@@ -25,6 +25,7 @@ import (
 // 20ms of a 1s TTL, made the loss read as the lease run out while the store
 // did not answer (make test on a loaded machine failed on it).
 func TestLeaseGoneWithTheStoresData(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		timedOut bool // the renewal before the loss timed out
@@ -71,6 +72,7 @@ func TestLeaseGoneWithTheStoresData(t *testing.T) {
 // a's renewal (three vigie on one Redis, after a FLUSHALL: two Telegram
 // pollers, 409 Conflict, for two seconds).
 func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
@@ -115,6 +117,7 @@ func TestLeaseGoneWithTheStoresDataThreeProcesses(t *testing.T) {
 // (The three holders share this test's process; TestLeaseFenceRedisFrozen
 // runs them in processes of their own.)
 func TestLeaseRunOutWhileRedisFrozenThreeProcesses(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	var both atomic.Int32
 	var overlap atomic.Bool
@@ -171,6 +174,7 @@ func leaseRedis(t *testing.T, query string) (*redistest.Server, *redis.Store) {
 // job, nor could any other process (make test on a loaded machine: "nobody
 // runs the job after Redis froze").
 func TestLeaseTakenOnASlowStoreRuns(t *testing.T) {
+	t.Parallel()
 	_, rst := leaseRedis(t, "")
 	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
 	var both atomic.Int32
@@ -191,6 +195,7 @@ func TestLeaseTakenOnASlowStoreRuns(t *testing.T) {
 // beside whichever took the lease next (three processes on a Redis thawed
 // on a loaded machine: the job in two of them for seconds).
 func TestLeaseHolderOnASlowStoreHearsItLost(t *testing.T) {
+	t.Parallel()
 	srv, rst := leaseRedis(t, "")
 	st := &slowRenewals{Leaser: rst, by: 300 * time.Millisecond}
 	var both atomic.Int32

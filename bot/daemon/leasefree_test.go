@@ -19,10 +19,12 @@ import (
 const carefulTake = "lease taken"
 
 // carefulOptions are owner's lease options, with a renewal period long
-// enough for a test to see a process wait in it.
+// enough for a test to see a process wait in it. Every process takes the
+// lease for 3s: one that finds no trace of it waits that long for a holder
+// it never saw (VIGIE_LEASE_TTL_MAX=3s), not 15s.
 func carefulOptions(retry time.Duration) func(owner string) LeaseOptions {
 	return func(owner string) LeaseOptions {
-		return LeaseOptions{TTL: 3 * time.Second, RenewEvery: time.Second, RetryEvery: retry, Owner: owner, Now: time.Now}
+		return LeaseOptions{TTL: 3 * time.Second, BlindMost: 3 * time.Second, RenewEvery: time.Second, RetryEvery: retry, Owner: owner, Now: time.Now}
 	}
 }
 
@@ -54,6 +56,7 @@ func takenCarefully(t *testing.T, r *runner, since int) bool {
 // renewal told a it lost it. Before, b ran it at once, beside a, until a's
 // renewal (up to a renewal period, 5 s by default).
 func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
@@ -84,6 +87,7 @@ func TestLeaseFirstAskAfterRedisLostItsData(t *testing.T) {
 // until b's renewal told b it lost it. Before, a took it at once and ran it
 // beside b until b's renewal.
 func TestLeaseLostThenFoundFree(t *testing.T) {
+	t.Parallel()
 	srv, st := leaseRedis(t, "")
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
@@ -122,6 +126,7 @@ func TestLeaseLostThenFoundFree(t *testing.T) {
 // free. b does not run the job until a's next renewal told a it lost it.
 // Before, b ran it at once, beside a, until a's renewal.
 func TestLeaseFirstAskAnsweredLate(t *testing.T) {
+	t.Parallel()
 	// Redis's answers are awaited longer than it is frozen: the first ask
 	// is answered late, not failed.
 	srv, st := leaseRedis(t, "?read_timeout=10s")

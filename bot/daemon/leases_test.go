@@ -48,7 +48,10 @@ func (r *runner) jobCtx() context.Context { return *r.job.Load() }
 
 func startRunner(t *testing.T, st store.Leaser, owner string, clock func() time.Time, job string, both *atomic.Int32, overlap *atomic.Bool) *runner {
 	t.Helper()
-	o := LeaseOptions{TTL: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
+	// Every process takes the lease for 1s: one that finds no trace of it
+	// waits that long for a holder it never saw (VIGIE_LEASE_TTL_MAX=1s),
+	// not 15s.
+	o := LeaseOptions{TTL: time.Second, BlindMost: time.Second, RenewEvery: 20 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: owner, Now: clock}
 	return startRunnerWith(t, st, o, job, both, overlap)
 }
 
@@ -116,6 +119,7 @@ func recv(t *testing.T, ch <-chan int64, what string) int64 {
 // released), and when its owner's lease ran out and another took it, the old
 // owner stops its run as soon as its renewal is refused.
 func TestLeaseMovesOnShutdownAndLoss(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
 	var both atomic.Int32
@@ -178,6 +182,7 @@ func TestLeaseMovesOnShutdownAndLoss(t *testing.T) {
 // still silent. Before, it went on until the store answered, beside the
 // process that had taken it over meanwhile.
 func TestLeaseStopsOnItsOwnClock(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := &flakyLeaser{Leaser: memory.New(memory.WithClock(clock.now))}
 	var both atomic.Int32
@@ -279,6 +284,7 @@ func (f *flakyLeaser) RenewLease(ctx context.Context, l store.Lease, ttl time.Du
 // once it answers, one of them runs the job, never both. Before, b ran it at
 // once, beside a, until a's next renewal.
 func TestLeaseNeverReachedWaitsForTheHolder(t *testing.T) {
+	t.Parallel()
 	clock := newFakeClock()
 	st := memory.New(memory.WithClock(clock.now))
 	var both atomic.Int32

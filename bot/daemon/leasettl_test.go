@@ -24,15 +24,19 @@ import (
 // once, and b said once that the processes' lease times differ. Before, b
 // waited its own 1s and a margin, and the job ran in both for seconds.
 func TestLeaseTTLsDifferNeverTwoHolders(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	ast, bst := openLeaseStore(t, proxy.URL()), openLeaseStore(t, srv.URL())
 	var both atomic.Int32
 	var overlap atomic.Bool
-	a := startRunnerWith(t, ast, LeaseOptions{TTL: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
+	// Both know the longest lease of the two (VIGIE_LEASE_TTL_MAX=6s): a,
+	// finding no trace of a lease in the new Redis, waits that long, not
+	// 15s.
+	a := startRunnerWith(t, ast, LeaseOptions{TTL: 6 * time.Second, BlindMost: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
 		"telegram", &both, &overlap)
 	recv(t, a.tokens, "a to run the job")
-	b := startRunnerWith(t, bst, LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
+	b := startRunnerWith(t, bst, LeaseOptions{TTL: time.Second, BlindMost: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
 		"telegram", &both, &overlap)
 	// b asked, and was told a holds the job.
 	time.Sleep(300 * time.Millisecond)
@@ -59,17 +63,20 @@ func TestLeaseTTLsDifferNeverTwoHolders(t *testing.T) {
 // saw a's lease, and Redis keeps no trace of it. b takes the lease and starts
 // the job only once a, whatever its lease, may have stopped it: the job
 // never runs in both at once. Before, b waited its own 1s and a margin, and
-// the job ran in both for seconds. With a lease of 20s, a stops the job
-// once it has not heard from Redis for 12s, the most any holder runs
-// without it, rather than 16s.
+// the job ran in both for seconds. With a lease of 6s, both know it is the
+// longest (VIGIE_LEASE_TTL_MAX=6s). With a lease of 20s, neither is told
+// (the default, 15s): a stops the job once it has not heard from Redis for
+// 12s, the most any holder runs without it, rather than 16s.
 func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
-	for _, ttl := range []time.Duration{6 * time.Second, 20 * time.Second} {
+	t.Parallel()
+	for _, tc := range []struct{ ttl, blind time.Duration }{{6 * time.Second, 6 * time.Second}, {20 * time.Second, 0}} {
+		ttl := tc.ttl
 		t.Run(ttl.String(), func(t *testing.T) {
 			srv := redistest.Start(t)
 			proxy := redistest.NewHangProxy(t, srv.Addr())
 			var both atomic.Int32
 			var overlap atomic.Bool
-			a := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: ttl, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
+			a := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: ttl, BlindMost: tc.blind, RenewEvery: 100 * time.Millisecond, RetryEvery: 100 * time.Millisecond, Owner: "a", Now: time.Now},
 				"telegram", &both, &overlap)
 			recv(t, a.tokens, "a to run the job")
 
@@ -79,7 +86,7 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 			if err := c.FlushAll(context.Background()).Err(); err != nil {
 				t.Fatal(err)
 			}
-			b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
+			b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, BlindMost: tc.blind, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "b", Now: time.Now},
 				"telegram", &both, &overlap)
 			recv(t, a.stopped, "a to stop the job on its own clock")
 			recv(t, b.tokens, "b to run the job")
@@ -98,20 +105,23 @@ func TestLeaseTakenAfterDataLossNeverTwoHolders(t *testing.T) {
 // lease a held last was taken for, not 6s later. Before, b waited for the
 // longest lease it had ever seen, 6s, until it was restarted itself.
 func TestLeaseTTLShortenedTakeoversQuick(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	proxy := redistest.NewHangProxy(t, srv.Addr())
 	var both atomic.Int32
 	var overlap atomic.Bool
-	long := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "a", Now: time.Now},
+	// All know the longest lease (VIGIE_LEASE_TTL_MAX=6s): a, finding no
+	// trace of a lease in the new Redis, waits that long, not 15s.
+	long := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: 6 * time.Second, BlindMost: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 50 * time.Millisecond, Owner: "a", Now: time.Now},
 		"telegram", &both, &overlap)
 	recv(t, long.tokens, "a to run the job")
-	b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: time.Second, Owner: "b", Now: time.Now},
+	b := startRunnerWith(t, openLeaseStore(t, srv.URL()), LeaseOptions{TTL: time.Second, BlindMost: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: time.Second, Owner: "b", Now: time.Now},
 		"telegram", &both, &overlap)
 	testsync.Eventually(t, "b to learn a's lease", func() bool { return strings.Contains(b.logs.String(), "VIGIE_LEASE_TTL") })
 
 	long.cancel()
 	<-long.done
-	short := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: "a", Now: time.Now},
+	short := startRunnerWith(t, openLeaseStore(t, proxy.URL()), LeaseOptions{TTL: time.Second, BlindMost: 6 * time.Second, RenewEvery: 100 * time.Millisecond, RetryEvery: 10 * time.Millisecond, Owner: "a", Now: time.Now},
 		"telegram", &both, &overlap)
 	if tok := recv(t, short.tokens, "a, restarted, to run the job"); tok == 0 {
 		t.Fatal("no token")

@@ -61,7 +61,7 @@ func TestLongRun(t *testing.T) {
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	tg := tgfake.New(t)
 	dir := t.TempDir()
-	bin := buildVigie(t, dir)
+	bin := buildVigie(t)
 	loadBin := filepath.Join(dir, "vigie-load")
 	if b, err := exec.Command("go", "build", "-o", loadBin, "github.com/vigie-bot/vigie/cmd/vigie-load").CombinedOutput(); err != nil {
 		t.Fatalf("go build vigie-load: %v\n%s", err, b)

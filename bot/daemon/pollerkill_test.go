@@ -19,6 +19,7 @@ import (
 // Before the inbox, the new poller started past the batch, and the spam
 // stayed on the group, never judged.
 func TestPollerKilledWithUpdatesInHand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
@@ -102,6 +103,7 @@ func TestPollerKilledWithUpdatesInHand(t *testing.T) {
 // living instance. Answered once handed over, as before, the update was
 // taken as delivered and never judged.
 func TestWebhookKilledWithAnUpdateInHand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}

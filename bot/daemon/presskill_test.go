@@ -33,6 +33,7 @@ rules:
 // inbox as it was taken off the updates' loop: the first member was never
 // banned, the case decided all the same.
 func TestPressKilledMidWork(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}

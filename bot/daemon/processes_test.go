@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,27 +35,55 @@ rules:
 // measure.
 const handover = 30 * time.Second
 
-// buildVigie builds the vigie command into dir.
-func buildVigie(t *testing.T, dir string) string {
+// built is the vigie command this test binary built, once, for all its
+// tests (go build links it again each time, a few seconds on a busy
+// machine): in a directory of its own, removed when the tests end
+// (TestMain).
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildVigie returns the vigie command the package's tests share, built
+// the first time one asks for it.
+func buildVigie(t *testing.T) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to build vigie with")
 	}
-	bin := filepath.Join(dir, "vigie")
-	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/vigie-bot/vigie/cmd/vigie").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "vigie-daemon-tests-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "vigie")
+		if out, err := exec.Command(goTool, "build", "-o", built.bin, "github.com/vigie-bot/vigie/cmd/vigie").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
-// vigieWith builds the vigie command into a directory of the test's and
-// writes rules beside it: the command and the rule file.
+// vigieWith returns the vigie command and a rule file of rules, in a
+// directory of the test's.
 func vigieWith(t *testing.T, rules string) (bin, config string) {
 	t.Helper()
-	dir := t.TempDir()
-	bin = buildVigie(t, dir)
-	config = filepath.Join(dir, "rules.yaml")
+	bin = buildVigie(t)
+	config = filepath.Join(t.TempDir(), "rules.yaml")
 	if err := os.WriteFile(config, []byte(rules), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -222,6 +251,7 @@ func owner(t *testing.T, job string, ins []*vigieProcess) *vigieProcess {
 // handled twice, and neither Telegram nor Discord ever saw two processes
 // on one poller or shard.
 func TestThreeInstances(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts three processes")
 	}

@@ -23,6 +23,7 @@ import (
 // memory of the last messages seen was the killed process's own, and the
 // gap's spam stayed.
 func TestShardTakenOverCatchesUpTheGap(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}
@@ -198,6 +199,7 @@ func (w *gapWorld) waitMark(m map[string]any) {
 // shard's job name (discord, then discord-shard-1-of-2): the new shard found
 // none, and the gap's spam stayed.
 func TestShardCountChangeCatchesUpTheGap(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}

@@ -50,6 +50,7 @@ func (in *vigieProcess) call(t *testing.T, method, path string, body any) (int, 
 // each. Before, the cases waited in the dead one's file until a vigie was
 // started.
 func TestSpoolOfAKilledInstanceTakenOverByARunningOne(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}

@@ -179,7 +179,10 @@ func TestTelegramTopicRenameKeptAcrossRestart(t *testing.T) {
 	const group = -100200
 	api.SetAdmins(group, 1)
 	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"VIGIE_REDIS_URL": redistest.URL(t), "VIGIE_REDIS_PREFIX": redistest.Prefix("topics")}
+		"VIGIE_REDIS_URL": redistest.URL(t), "VIGIE_REDIS_PREFIX": redistest.Prefix("topics"),
+		// The poller starts 3.6s after the first found no lease, not 18s,
+		// and the second takes it over once the first's 3s lease ran out.
+		"VIGIE_LEASE_TTL": "3s", "VIGIE_LEASE_TTL_MAX": "3s"}
 	first := start(t, telegramRules, env)
 	msgID++
 	api.Push(map[string]any{"message": map[string]any{

@@ -30,6 +30,7 @@ rules:
 // keeps from the desk chat's: one ban, Ben told who decided first and how,
 // both cards showing the decision by name.
 func TestTelegramPhonesAfterRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts two processes")
 	}

@@ -29,6 +29,7 @@ rules:
 // second timeout would run from later than the first); a case says its
 // end is unknown, for a CM to check. Before, the timeout was asked again.
 func TestTimeoutInFlightAtKillNotGivenTwice(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills a vigie process")
 	}

@@ -37,7 +37,9 @@ func TestFailedBanOffersNoUnban(t *testing.T) {
 	prefix := fmt.Sprintf("vigietest-undo-%d-%d", os.Getpid(), time.Now().UnixNano())
 	api := tgfake.New(t)
 	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix}
+		"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix,
+		// Its poller starts 3.6s after it found no lease, not 18s.
+		"VIGIE_LEASE_TTL": "3s", "VIGIE_LEASE_TTL_MAX": "3s"}
 	in := start(t, banRules, env)
 	card := func(text string) url.Values {
 		t.Helper()
