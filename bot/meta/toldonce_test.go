@@ -24,9 +24,7 @@ type sharedDesk struct {
 	raw   *goredis.Client
 	clock *stepclock.Clock
 	logs  []*testsync.Buffer
-
-	mu     sync.Mutex
-	alerts []string
+	alertList
 }
 
 // startSharedDesk starts the two instances, checking the page token (and
@@ -49,30 +47,12 @@ func (d *sharedDesk) start(t *testing.T, g *fakeGraph, url, prefix, consumer str
 	st := redistest.Open(t, url, redis.WithPrefix(prefix), redis.WithConsumer(consumer))
 	c = meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
 		TokenCheckEvery: 20 * time.Millisecond, Answers: st, Now: d.clock.Now, Logger: testsync.Logger(log)})
-	c.AlertWith(func(_ context.Context, text string) error {
-		d.mu.Lock()
-		d.alerts = append(d.alerts, text)
-		d.mu.Unlock()
-		return nil
-	})
+	c.AlertWith(d.alert)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, make(chan bot.Event, 100)) }()
 	var once sync.Once
 	return c, func() { once.Do(func() { cancel(); <-done }) }
-}
-
-// told counts the desk's alerts holding part.
-func (d *sharedDesk) told(part string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n := 0
-	for _, a := range d.alerts {
-		if strings.Contains(a, part) {
-			n++
-		}
-	}
-	return n
 }
 
 // logged counts the instances' log lines holding part.
