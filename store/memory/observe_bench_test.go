@@ -62,3 +62,37 @@ func BenchmarkObserveAuthors(b *testing.B) {
 		observe(fill + i)
 	}
 }
+
+// BenchmarkStrikesAtTheirCap strikes an author who has his hundred strikes
+// already and reads them as an event's observation does (the last 24
+// hours), over 20,000 such authors: what a store full of strikes costs an
+// event that strikes.
+//
+//	go test ./store/memory -run '^$' -bench StrikesAtTheirCap
+func BenchmarkStrikesAtTheirCap(b *testing.B) {
+	const authors = 20_000
+	ctx := context.Background()
+	s := memory.New()
+	start := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	ids := make([]string, authors)
+	for i := range ids {
+		ids[i] = "u-" + strconv.Itoa(i)
+	}
+	at := func(i int) time.Time { return start.Add(time.Duration(i) * 3 * time.Millisecond) }
+	for i := range memory.DefaultMaxStrikes * authors {
+		if err := s.AddStrike(ctx, store.Strike{Platform: "discord", Space: "g", Author: ids[i%authors], At: at(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := memory.DefaultMaxStrikes * authors; b.Loop(); i++ {
+		author := ids[i%authors]
+		if err := s.AddStrike(ctx, store.Strike{Platform: "discord", Space: "g", Author: author, At: at(i)}); err != nil {
+			b.Fatal(err)
+		}
+		res, err := s.Observe(ctx, store.Observation{At: at(i), Platform: "discord", Space: "g", Author: author, StrikeWindow: 24 * time.Hour})
+		if err != nil || len(res.Strikes) != memory.DefaultMaxStrikes {
+			b.Fatalf("%d strikes, %v", len(res.Strikes), err)
+		}
+	}
+}
