@@ -56,3 +56,45 @@ func TestFootprint(t *testing.T) {
 		t.Errorf("swept past every expiry: %+v, from %+v; want no ring and a tenth of the rest at most", swept, twice)
 	}
 }
+
+// What a full strike store holds is its authors at their cap of strikes,
+// the bound a weekend at a raid's rate reaches (a million authors struck
+// every few minutes each fill their hundred in two days, and strikes last 30
+// days): a strike takes 8 bytes, its list's block at most twice them (its
+// size class), and the blocks the lists left on their way up to the cap are
+// taken back, not kept beside them.
+func TestFootprintOfStrikesAtTheirCap(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
+	st := memory.New()
+	defer st.Close()
+	const authors = 20_000
+	// Every author struck once a round, as a stream spread over many
+	// authors strikes them: each list grows through every size class.
+	for round := range memory.DefaultMaxStrikes + 20 {
+		for i := range authors {
+			at := t0.Add(time.Duration(round)*time.Minute + time.Duration(i)*time.Microsecond)
+			if err := st.AddStrike(ctx, store.Strike{Platform: "p", Space: "s", Author: fmt.Sprint("u", i), At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, i := range []int{0, authors / 2, authors - 1} {
+		got, err := st.Strikes(ctx, "p", "s", fmt.Sprint("u", i), t0.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != memory.DefaultMaxStrikes || !got[0].Equal(t0.Add(20*time.Minute+time.Duration(i)*time.Microsecond).Truncate(time.Millisecond)) {
+			t.Fatalf("author %d: %d strikes from %v, want the last %d from minute 20", i, len(got), got[0], memory.DefaultMaxStrikes)
+		}
+	}
+	f := st.Footprint()
+	perAuthor := f.Strikes / authors
+	t.Logf("%d authors at %d strikes: %d bytes of strikes, %d an author", authors, memory.DefaultMaxStrikes, f.Strikes, perAuthor)
+	// 100 strikes of 8 bytes in a block of 128, a list's head, the author's
+	// slot in the table: 1,060 bytes; a quarter more for the blocks freed
+	// since the pool was last packed.
+	if perAuthor > 1_400 {
+		t.Errorf("%d bytes of strikes an author at the cap of %d, want at most 1,400", perAuthor, memory.DefaultMaxStrikes)
+	}
+}

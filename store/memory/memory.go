@@ -311,9 +311,9 @@ type shard struct {
 	seenQ   fifo  // insertion order, to expire and cap without scanning
 	maxSeen int
 	// strikes are the authors': one strike in the slot (its time, and its
-	// TTL as an index into ttls), more in a list of strikeLists (sideBit).
+	// TTL as an index into strikeLists.ttls), more in a list of strikeLists
+	// (sideBit).
 	strikes     table
-	ttls        []int64
 	strikeLists strikePool
 	maxAuthors  int
 	// authorsDropped counts the authors whose strikes went for want of room.
@@ -324,7 +324,7 @@ type shard struct {
 	// low is the earliest time of the events that came to the shard since
 	// its last sweep on their clock, which it sweeps at (lock).
 	low int64
-	_   [160]byte // to 1,024 bytes: the next shard's lock begins a line
+	_   [104]byte // to 1,024 bytes: the next shard's lock begins a line
 }
 
 type caseRec struct {
@@ -794,7 +794,7 @@ func (s *Store) AddStrike(_ context.Context, st store.Strike) error {
 		list = slices.Delete(list, 0, over)
 	}
 	if len(list) == 1 {
-		if t, ok := sh.ttlIndex(exp - at); ok {
+		if t, ok := sh.strikeLists.ttlIndex(exp - at); ok {
 			if v&sideBit != 0 {
 				sh.strikeLists.remove(uint32(v))
 			}
@@ -827,30 +827,16 @@ func (sh *shard) strikesIn(v uint64, one *[1]strike) []strike {
 		return sh.strikeLists.list(uint32(v))
 	}
 	at := int64(v & msMask)
-	one[0] = strike{at: at, exp: at + sh.ttls[v>>codeShift&0xff]}
+	one[0] = strike{at: at, exp: at + sh.strikeLists.ttls[v>>codeShift&0xff]}
 	return one[:]
 }
 
 // newestStrike is the time of the last strike in a slot of the strikes' table.
 func (sh *shard) newestStrike(v uint64) int64 {
 	if v&sideBit != 0 {
-		l := sh.strikeLists.list(uint32(v))
-		return l[len(l)-1].at
+		return sh.strikeLists.last(uint32(v))
 	}
 	return int64(v & msMask)
-}
-
-// ttlIndex is the index of a strike's TTL in ttls, added when new; the
-// shard keeps at most 256 (a strike of another TTL goes in a list).
-func (sh *shard) ttlIndex(ttl int64) (uint64, bool) {
-	if i := slices.Index(sh.ttls, ttl); i >= 0 {
-		return uint64(i), true
-	}
-	if len(sh.ttls) >= 256 {
-		return 0, false
-	}
-	sh.ttls = append(sh.ttls, ttl)
-	return uint64(len(sh.ttls) - 1), true
 }
 
 // dropAuthor forgets the strikes of slot j of the strikes' table.
@@ -952,7 +938,7 @@ func (sh *shard) sweep(at int64) {
 	first := int64(math.MaxInt64)
 	sh.strikes.deleteFunc(func(s slot) bool {
 		if s.v&sideBit == 0 {
-			exp := int64(s.v&msMask) + sh.ttls[s.v>>codeShift&0xff]
+			exp := int64(s.v&msMask) + sh.strikeLists.ttls[s.v>>codeShift&0xff]
 			if exp <= at {
 				return true
 			}

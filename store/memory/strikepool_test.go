@@ -48,6 +48,9 @@ func TestStrikePool(t *testing.T) {
 					if p.first(i) != first {
 						t.Fatalf("step %d: list %d first expiry %d, want %d", step, i, p.first(i), first)
 					}
+					if p.last(i) != w[len(w)-1].at {
+						t.Fatalf("step %d: list %d last strike at %d, want %d", step, i, p.last(i), w[len(w)-1].at)
+					}
 				}
 			}
 			for step := range 4 * tc.lists {
