@@ -467,7 +467,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	judged := map[string]judgedTeller{}
-	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g}
+	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g, after: cfg.timer()}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
 	posers := map[string]bot.CMPoseTeller{}
@@ -1843,6 +1843,8 @@ type deskFanout struct {
 	log      *slog.Logger
 	failures *prometheus.CounterVec
 	guard    *guard.Guard // reports the panic of a desk's call left behind
+	// after times deskLate: the daemon's clock (Config.AfterFunc).
+	after func(time.Duration, func()) func() bool
 }
 
 type namedDesk struct {
@@ -1942,7 +1944,7 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 			a.err = show(dctx, d.Desk)
 		}()
 	}
-	var late <-chan time.Time
+	var late <-chan struct{}
 	for answered := map[string]bool{}; asked > 0; asked-- {
 		var a deskAnswer
 		select {
@@ -1968,9 +1970,9 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 		case a.err == nil:
 			f.took++
 			if late == nil && asked > 1 {
-				t := time.NewTimer(deskLate)
-				defer t.Stop()
-				late = t.C
+				fired := make(chan struct{})
+				defer ds.after(deskLate, func() { close(fired) })()
+				late = fired
 			}
 		case errors.Is(a.err, handlers.ErrNoDesk):
 			// No desk chat in the rule file: not a failure, the desk is off.
