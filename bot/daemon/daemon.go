@@ -420,7 +420,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"))
 	// refused is the rule file's problems while the rules kept run.
-	var refused, refusedHealth string
+	var refused, refusedHealth, refusedState string
 	if err != nil {
 		krs, kmatcher, at, kerr := kept.load(file)
 		if kerr != nil {
@@ -429,7 +429,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 			}
 			return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 		}
-		refused = keptRulesText(file, err, at)
+		refused, refusedState = keptRulesText(file, err, at), keptRulesState(err)
 		refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
 			file, strings.Join(problems(err), "; "), at.UTC().Format(time.RFC3339))
 		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
@@ -467,7 +467,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	judged := map[string]judgedTeller{}
-	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g}
+	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g, after: cfg.timer()}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
 	posers := map[string]bot.CMPoseTeller{}
@@ -697,10 +697,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err := d.buildAfterHours(rs, shift, desks.desk(), registry); err != nil {
 		return nil, err
 	}
-	l := d.install(rs, file, matcher)
+	d.install(rs, file, matcher)
 	d.keptRules = kept
 	if refused != "" {
-		d.kept = keptStart{text: refused, running: l}
+		d.kept = keptStart{file: file, text: refused, state: refusedState, ended: make(chan struct{})}
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", refusedHealth)
 	}
@@ -1161,6 +1161,10 @@ func (d *daemon) reloadHere(why string, confined bool) (*loaded, error) {
 	}
 	l := d.install(rs, file, matcher)
 	d.keptRules.save(rs)
+	if d.kept.ended != nil && !d.kept.over {
+		d.kept.over = true
+		close(d.kept.ended)
+	}
 	d.log.Info("rules reloaded", "file", file, "rule_count", len(rs.Rules), "by", why)
 	return l, nil
 }
@@ -1839,6 +1843,8 @@ type deskFanout struct {
 	log      *slog.Logger
 	failures *prometheus.CounterVec
 	guard    *guard.Guard // reports the panic of a desk's call left behind
+	// after times deskLate: the daemon's clock (Config.AfterFunc).
+	after func(time.Duration, func()) func() bool
 }
 
 type namedDesk struct {
@@ -1938,7 +1944,7 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 			a.err = show(dctx, d.Desk)
 		}()
 	}
-	var late <-chan time.Time
+	var late <-chan struct{}
 	for answered := map[string]bool{}; asked > 0; asked-- {
 		var a deskAnswer
 		select {
@@ -1964,9 +1970,9 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 		case a.err == nil:
 			f.took++
 			if late == nil && asked > 1 {
-				t := time.NewTimer(deskLate)
-				defer t.Stop()
-				late = t.C
+				fired := make(chan struct{})
+				defer ds.after(deskLate, func() { close(fired) })()
+				late = fired
 			}
 		case errors.Is(a.err, handlers.ErrNoDesk):
 			// No desk chat in the rule file: not a failure, the desk is off.

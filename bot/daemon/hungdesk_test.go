@@ -12,10 +12,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 // TestAHungDeskHoldsUpNoOther: in the night the Telegram Bot API takes
@@ -29,38 +32,9 @@ import (
 // before Discord showed it, and a raid's cases reached Discord two a minute.
 func TestAHungDeskHoldsUpNoOther(t *testing.T) {
 	api := tgfake.New(t)
-	target, err := url.Parse(api.HTTP.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forward := httputil.NewSingleHostReverseProxy(target)
-	var gaveUp, held atomic.Int32
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	answerAgain := func() { releaseOnce.Do(func() { close(release) }) }
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if q, _ := url.ParseQuery(string(body)); strings.HasSuffix(r.URL.Path, "/sendMessage") && q.Get("chat_id") == strconv.Itoa(tgDesk) {
-			held.Add(1)
-			select {
-			case <-r.Context().Done():
-				gaveUp.Add(1)
-				return
-			case <-release:
-			}
-		}
-		forward.ServeHTTP(w, r)
-	}))
-	t.Cleanup(hang.Close)
-	t.Cleanup(answerAgain) // before the server closes: it waits for its handlers
-
+	hang, held, gaveUp, answerAgain := hungTelegram(t, api)
 	dc := discordfake.New(t, discordfake.Options{})
-	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": hang.URL},
+	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": hang},
 		discordDesk(t, dc))
 	for i, text := range []string{"nitro one", "nitro two", "nitro three"} {
 		api.Push(groupMessage(tgGroup, int64(7+i), "Eve", text))
@@ -95,4 +69,69 @@ func TestAHungDeskHoldsUpNoOther(t *testing.T) {
 	testsync.Eventually(t, "the next card on both desks", func() bool {
 		return len(deskCards(api, "nitro four")) == 1 && len(posted(dc, "nitro four")) == 1
 	})
+}
+
+// hungTelegram is api behind a server that holds every message sent to the
+// desk chat until answerAgain: its URL, the messages held, and those whose
+// caller gave up.
+func hungTelegram(t *testing.T, api *tgfake.Server) (hangURL string, held, gaveUp *atomic.Int32, answerAgain func()) {
+	target, err := url.Parse(api.HTTP.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(target)
+	held, gaveUp = &atomic.Int32{}, &atomic.Int32{}
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	answerAgain = func() { releaseOnce.Do(func() { close(release) }) }
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if q, _ := url.ParseQuery(string(body)); strings.HasSuffix(r.URL.Path, "/sendMessage") && q.Get("chat_id") == strconv.Itoa(tgDesk) {
+			held.Add(1)
+			select {
+			case <-r.Context().Done():
+				gaveUp.Add(1)
+				return
+			case <-release:
+			}
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(answerAgain) // before the server closes: it waits for its handlers
+	return hang.URL, held, gaveUp, answerAgain
+}
+
+// TestAHungDeskPassedOverOnTheDaemonsClock: the five seconds a desk that
+// hangs is waited for, once the other took a card, are on the daemon's
+// clock (Config.AfterFunc), as its other waits: the Discord desk showed
+// the card, the Telegram desk hangs, and it is passed over once that clock
+// is stepped five seconds on, not before. Before, the wait was a timer of
+// the wall clock, which a daemon on another clock (a replay, a test) did not
+// move.
+func TestAHungDeskPassedOverOnTheDaemonsClock(t *testing.T) {
+	api := tgfake.New(t)
+	hang, _, _, _ := hungTelegram(t, api)
+	dc := discordfake.New(t, discordfake.Options{})
+	clk := stepclock.New(stepMorning, stepclock.RecordCallers())
+	in := start(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": hang}, onClock(clk),
+		func(c *daemon.Config) { c.Connectors = append(c.Connectors, discordDesk(t, dc)) })
+
+	in.post(t, message("m-1", "u-1", "nitro one"))
+	testsync.Eventually(t, "the card on Discord", func() bool { return len(posted(dc, "nitro one")) == 1 })
+	const late = 5 * time.Second
+	testsync.Eventually(t, "the wait for the hung desk set on the daemon's clock", func() bool {
+		return clk.Armed(late, "(*deskFanout).send")
+	})
+	const passedOver = "a desk has not answered; it is passed over until it does"
+	if strings.Contains(in.logs.String(), passedOver) {
+		t.Fatalf("the hung desk passed over before the daemon's clock moved:\n%s", in.logs.String())
+	}
+	clk.Step(late)
+	testsync.Eventually(t, "the hung desk passed over", func() bool { return strings.Contains(in.logs.String(), passedOver) })
 }

@@ -94,11 +94,18 @@ func (k keptRules) load(file string) (*rules.Ruleset, *faq.Matcher, time.Time, e
 
 // keptStart is what a vigie started on the kept rules says of its rule file.
 type keptStart struct {
+	// file is the rule file that does not load.
+	file string
 	// text tells the CMs: the file's problems and the rules that run.
 	text string
-	// running is the rules installed from the copy: once another runs (a
-	// reload of the mended file), the desk is no longer told.
-	running *loaded
+	// state names the file's problems, for the instances on one store to
+	// tell the desk each of them once (told.Desk): the same mistake found by
+	// two instances started at once is told by one, another one is told.
+	state string
+	// ended is closed when a reload of the mended file replaces the kept
+	// rules (under reloadMu, over set then); nil when the file loaded at start.
+	ended chan struct{}
+	over  bool
 }
 
 // keptRulesText says that file did not load at start and the rules kept
@@ -108,26 +115,72 @@ func keptRulesText(file string, err error, kept time.Time) string {
 		file, kept.UTC().Format(time.RFC3339), strings.Join(problems(err), "\n"), file)
 }
 
+// keptRulesState is the state told of file when it does not load with err:
+// its problems, hashed (the copy's time, which differs by host, left out).
+func keptRulesState(err error) string {
+	sum := sha256.Sum256([]byte(strings.Join(problems(err), "\n")))
+	return "does not load " + hex.EncodeToString(sum[:6])
+}
+
+// keptRulesMended tells the CMs that the file is mended and runs.
+func keptRulesMended(file string) string {
+	return fmt.Sprintf("%s is mended and reloaded: its rules run, in place of those that loaded last.", file)
+}
+
 // keptRulesRetry bounds the wait between two tries to tell the desk.
 const keptRulesRetry = 5 * time.Minute
 
-// tellKeptRules tells the desk, once, that vigie started on the kept rules:
-// tried again while no desk took it, until the mended file is reloaded or
-// ctx ends.
+// tellKeptRules tells the desk that vigie started on the kept rules, then,
+// once the mended file is reloaded, that it runs again: each once across
+// the instances on the store (told.Desk, as a rule that keeps failing), the
+// others logging that another told it. The start is tried again while no
+// desk takes it, until the mended file is reloaded or ctx ends; the end
+// likewise until ctx ends.
 func (d *daemon) tellKeptRules(ctx context.Context, desk handlers.Desk) {
-	if d.kept.running == nil || desk == nil {
+	if d.kept.ended == nil || desk == nil {
 		return
 	}
+	what := "rule file " + d.kept.file
+	mended := func() bool {
+		select {
+		case <-d.kept.ended:
+			return true
+		default:
+			return false
+		}
+	}
+	if !mended() {
+		if d.ruleFailures.told.First(what, d.kept.state, d.now()) {
+			d.tellUntil(ctx, desk, d.kept.text, mended)
+		} else {
+			d.log.Info("the rule file does not load: another instance told the desk", "file", d.kept.file)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-d.kept.ended:
+	}
+	if !d.ruleFailures.told.First(what, "loads", d.now()) {
+		d.log.Info("the rule file is mended: another instance told the desk", "file", d.kept.file)
+		return
+	}
+	d.tellUntil(ctx, desk, keptRulesMended(d.kept.file), func() bool { return false })
+}
+
+// tellUntil shows text on desk, tried again while no desk takes it, until
+// done or ctx ends.
+func (d *daemon) tellUntil(ctx context.Context, desk handlers.Desk, text string, done func() bool) {
 	after := d.cfg.timer()
 	wait := 5 * time.Second
-	for d.current.Load() == d.kept.running {
+	for !done() {
 		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := desk.Alert(actx, d.kept.text)
+		err := desk.Alert(actx, text)
 		cancel()
 		if err == nil || errors.Is(err, handlers.ErrNoDesk) || ctx.Err() != nil {
 			return
 		}
-		d.log.Warn("the desk was not told that the rule file does not load; tried again", "in", wait, "err", err)
+		d.log.Warn("the desk was not told of the rule file; tried again", "in", wait, "err", err)
 		tick := make(chan struct{})
 		stop := after(wait, func() { close(tick) })
 		select {

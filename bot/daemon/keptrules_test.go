@@ -10,6 +10,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestRestartOnABrokenRuleFile: a CM edits the rule file in the evening and
@@ -121,5 +122,69 @@ func TestBrokenRuleFileWithNothingKept(t *testing.T) {
 		Getenv: func(k string) string { return env[k] }}, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not load, not starting") || !strings.Contains(err.Error(), "rules.yaml:9:10: ") {
 		t.Errorf("Run on a broken file with no rules kept = %v, want it not to start, naming FILE:LINE:COL", err)
+	}
+}
+
+// TestBrokenRuleFileToldOnceAcrossInstances: two vigie on one Redis, each
+// with its own state directory, start again in the night on a rule file
+// edited since with a mistake. Each runs the rules that loaded last, and
+// the desk hears that the file does not load once, from the instance that
+// claims it in Redis; the other logs that another told it. The file mended
+// and reloaded on both, the desk hears that once too. Before, each
+// instance told the desk: the CMs read it once by instance.
+func TestBrokenRuleFileToldOnceAcrossInstances(t *testing.T) {
+	api := tgfake.New(t)
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisURL, prefix := redistest.URL(t), redistest.Prefix("kept-rules-fleet")
+	envs := make([]map[string]string, 2)
+	for i := range envs {
+		envs[i] = map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_WEBHOOK_SECRET": secret,
+			"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix, "STATE_DIRECTORY": t.TempDir()}
+	}
+	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+	for _, env := range envs {
+		if err := start(t, deskRules, env, onFile).stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
+	if err := os.WriteFile(file, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ins := []*instance{start(t, deskRules, envs[0], onFile), start(t, deskRules, envs[1], onFile)}
+	logged := func(s string) int {
+		n := 0
+		for _, in := range ins {
+			n += strings.Count(in.logs.String(), s)
+		}
+		return n
+	}
+	told := func() int { return len(deskCards(api, "does not load, vigie started with the rules that loaded last")) }
+	testsync.Eventually(t, "both instances on the kept rules telling the desk", func() bool {
+		return told()+logged("the rule file does not load: another instance told the desk") >= 2
+	})
+	if n := told(); n != 1 {
+		t.Errorf("the desk was told %d times that the rule file does not load, by 2 instances: want 1", n)
+	}
+
+	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range ins {
+		in.reload <- struct{}{}
+	}
+	mended := func() int { return len(deskCards(api, "is mended and reloaded")) }
+	testsync.Eventually(t, "both instances telling the file mended", func() bool {
+		return mended()+logged("the rule file is mended: another instance told the desk") >= 2
+	})
+	if n := mended(); n != 1 {
+		t.Errorf("the desk was told %d times that the rule file is mended, by 2 instances: want 1", n)
+	}
+	if n := told(); n != 1 {
+		t.Errorf("the desk was told %d times that the rule file does not load once mended: want 1", n)
 	}
 }
