@@ -495,7 +495,7 @@ func TestTakesOneCallbackAnInteraction(t *testing.T) {
 // minutes, and none after (50027 Invalid Webhook Token).
 func TestInteractionTokensLastAsDiscordSays(t *testing.T) {
 	var at atomic.Int64
-	at.Store(time.Now().UnixNano())
+	at.Store(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixNano())
 	f := New(t, Options{Now: func() time.Time { return time.Unix(0, at.Load()) }})
 	g := dial(t, f)
 	g.identify("Bot " + Token)
