@@ -112,9 +112,14 @@ func TestDiscordDeskRedrawAfterAPress(t *testing.T) {
 	f.Dispatch("INTERACTION_CREATE", discordDeskPress(guild, cardID, ban, time.Now(), 1))
 	edit := f.WaitFor(t, "PATCH", "/channels/"+deskChannel+"/messages/"+cardID, 1, nil)
 	got := edit.Body["content"].(string)
-	for _, want := range []string{warning, "decided by Eve", "Not carried out"} {
+	// what Discord refused in a CM's words, its code kept; its route left
+	// to the log
+	for _, want := range []string{warning, "decided by Eve", "Not carried out: Discord refused: vigie lacks ", "Ban Members", "discord 50013"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("card drawn again = %s\nwant %q in it", got, want)
 		}
+	}
+	if strings.Contains(got, "/bans/") {
+		t.Errorf("card drawn again = %s\nwant no route of Discord's on it", got)
 	}
 }
