@@ -2,6 +2,7 @@ package discord
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -25,8 +26,8 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 		s = "the member is no longer in the server"
 	case e.Code == codeUnknownMessage:
 		s = "the message is already gone (deleted by its author or a moderator)"
-	case e.Status == 429:
-		s = "vigie's calls are limited for now; press again in a few minutes"
+	case e.Status == http.StatusTooManyRequests:
+		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
 	default:
 		return ""
 	}
@@ -87,6 +88,6 @@ func (e *rateLimited) Error() string {
 }
 
 // PlainRefusal says it in a CM's words (bot.PlainRefusal).
-func (e *rateLimited) PlainRefusal(bot.ActionKind) string {
-	return "Discord refused: vigie's calls are limited for now; press again in a few minutes [discord 429]"
+func (e *rateLimited) PlainRefusal(op bot.ActionKind) string {
+	return (&APIError{Status: http.StatusTooManyRequests}).PlainRefusal(op)
 }

@@ -26,7 +26,7 @@ func TestRefusalWords(t *testing.T) {
 		{bot.ActDelete, &APIError{Method: "DELETE", Path: "/api/v9/channels/1/messages/2", Status: 404, Code: 10008, Message: "Unknown Message"},
 			"Discord refused: the message is already gone (deleted by its author or a moderator) [discord 10008]"},
 		{bot.ActBan, &APIError{Method: "PUT", Path: "/api/v9/guilds/1/bans/2", Status: 429, Message: "You are being rate limited."},
-			"Discord refused: vigie's calls are limited for now; press again in a few minutes [discord 429]"},
+			"Discord refused: vigie's calls are limited for now (too many at once): the case stays open on the desk [discord 429]"},
 		{bot.ActBan, &APIError{Method: "PUT", Path: "/api/v9/guilds/1/bans/2", Status: 400, Code: 50035, Message: "Invalid Form Body"},
 			"ban: discord PUT /api/v9/guilds/1/bans/2: 400 Invalid Form Body (code 50035)"},
 	} {

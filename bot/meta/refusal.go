@@ -26,7 +26,7 @@ func (e *GraphError) PlainRefusal(op bot.ActionKind) string {
 	case e.Gone():
 		s = "the comment is already gone, or the page may not see it"
 	case e.RateLimited():
-		s = "vigie's calls are limited for now; press again in a few minutes"
+		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
 	default:
 		return ""
 	}

@@ -23,7 +23,7 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 	case e.Code == http.StatusForbidden && strings.Contains(d, "bot was kicked"):
 		s = "vigie was removed from the group: add it back as an administrator"
 	case e.Code == http.StatusTooManyRequests:
-		s = "vigie's calls are limited for now; press again in a minute"
+		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
 	case lacksRight(e):
 		s = "vigie lacks " + rightFor(op)
 	case strings.Contains(d, "user is an administrator of the chat"):

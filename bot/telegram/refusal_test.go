@@ -26,7 +26,7 @@ func TestRefusalWords(t *testing.T) {
 		{bot.ActBan, &APIError{Method: "banChatMember", Code: 403, Description: "Forbidden: bot was kicked from the supergroup chat"},
 			"Telegram refused: vigie was removed from the group: add it back as an administrator [telegram 403: bot was kicked from the supergroup chat]"},
 		{bot.ActBan, &APIError{Method: "banChatMember", Code: 429, Description: "Too Many Requests: retry after 30"},
-			"Telegram refused: vigie's calls are limited for now; press again in a minute [telegram 429: retry after 30]"},
+			"Telegram refused: vigie's calls are limited for now (too many at once): the case stays open on the desk [telegram 429: retry after 30]"},
 		{bot.ActBan, &APIError{Method: "banChatMember", Code: 400, Description: "Bad Request: PARTICIPANT_ID_INVALID"},
 			"ban: telegram banChatMember: Bad Request: PARTICIPANT_ID_INVALID (400)"},
 	} {
