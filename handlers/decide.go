@@ -1008,7 +1008,7 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 	// than a card of its own; and a long limit's end carries it out again.
 	cause := causeKey(c.Event, asked, []string{m.causeOf(err)})
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
-	m.ShowDecision(ctx, c, "⚠️ Not carried out: "+err.Error())
+	m.ShowDecision(ctx, c, bot.NotCarriedOut(err))
 	// a decision of now: the rule file running now
 	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,

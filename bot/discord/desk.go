@@ -817,7 +817,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		c.followup(ctx, i, fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)))
 		text = renderCard(card, n, "⏳ Being carried out: the platform is slow to answer.")
 	case err != nil && card.Decided():
-		text = renderCard(card, n, "⚠️ Not carried out: "+err.Error())
+		text = renderCard(card, n, bot.NotCarriedOut(err))
 	case errors.Is(err, bot.ErrUnknownCase):
 		if i.Message == nil {
 			c.followup(ctx, i, bot.UnknownCaseText(caseID, "/vigie queue"))

@@ -614,7 +614,7 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) err
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
 		return &bot.ActionError{Op: op, Retryable: true, RetryAfter: rl.RetryAfter,
-			Err: fmt.Errorf("discord: rate limited on %s, retry after %s", pathOf(rl.URL), rl.RetryAfter)}
+			Err: &rateLimited{path: pathOf(rl.URL), after: rl.RetryAfter}}
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {

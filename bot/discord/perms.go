@@ -120,7 +120,8 @@ func (c *Client) outranked(err error, ev bot.Event, perm int64) error {
 	if why == "" {
 		return err
 	}
-	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("%w: %s: %w", bot.ErrOutranked, why, ae.Err)}
+	return &bot.ActionError{Op: ae.Op, Err: &explained{why: why, code: codeMissingPermissions,
+		err: fmt.Errorf("%w: %s: %w", bot.ErrOutranked, why, ae.Err)}}
 }
 
 // aboveVigie says why ev's author is out of vigie's reach in their guild
@@ -225,8 +226,8 @@ func (c *Client) roleAboveVigie(err error, guild, roleID string) error {
 	if mine != nil {
 		vigies = "vigie's highest role, " + mine.Name
 	}
-	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("the role %s is not below %s: drag vigie's role above it (Server Settings → Roles): %w",
-		role.Name, vigies, ae.Err)}
+	why := fmt.Sprintf("the role %s is not below %s: drag vigie's role above it (Server Settings → Roles)", role.Name, vigies)
+	return &bot.ActionError{Op: ae.Op, Err: &explained{why: why, code: codeMissingPermissions, err: fmt.Errorf("%s: %w", why, ae.Err)}}
 }
 
 // lacking explains Discord's refusal of an action for a missing permission
@@ -308,8 +309,8 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 		raw, _ := json.Marshal(map[string]any{"message": api.Message, "code": api.Code})
 		c.gate.holdRoute(routeOf(api.Method, api.Path), raw)
 	}
-	return &bot.ActionError{Op: ae.Op, Err: fmt.Errorf("vigie lacks %s %s: %s: %w",
-		strings.Join(names, " and "), where, fix, ae.Err)}
+	why := fmt.Sprintf("vigie lacks %s %s: %s", strings.Join(names, " and "), where, fix)
+	return &bot.ActionError{Op: ae.Op, Err: &explained{why: why, code: apiCode(err), err: fmt.Errorf("%s: %w", why, ae.Err)}}
 }
 
 // lacksInGuild says, when the state shows vigie without perm (named name) in

@@ -302,3 +302,40 @@ func TestFailedHideReasonStaysUTF8(t *testing.T) {
 		t.Errorf("reason %q: not UTF-8, or not cut after a whole letter", r)
 	}
 }
+
+// TestRefusedHideInPlainWords: a CM's hide Meta refuses for a permission
+// the app lacks is told on the case's cards in a CM's words, Graph's code
+// kept in brackets; the whole answer stays in the new case, for the audit.
+func TestRefusedHideInPlainWords(t *testing.T) {
+	p := newPipeline(t, fbCommentAddSent.Add(time.Minute))
+	const cid = "987654321098765_1122334455667788"
+	refuse := func() {
+		p.h.graph.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException",
+			"(#200) Requires pages_manage_engagement permission to manage the object"), nil)
+	}
+	refuse()
+	p.deliver(t, fixture(t, "fb_comment_add.json"))
+	cs, err := p.store.Cases(context.Background(), store.CaseOpen)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("open cases = %+v, %v; want 1", cs, err)
+	}
+
+	refuse()
+	_, err = p.mod.Decide(context.Background(), cs[0].ID, "hide", "telegram:123")
+	if err == nil {
+		t.Fatal("a hide Meta refused decided as done")
+	}
+	const want = "⚠️ Not carried out: Meta refused: vigie's app lacks the permission to hide comments: grant it pages_manage_engagement (Facebook) " +
+		"or instagram_manage_comments (Instagram), then renew META_PAGE_TOKEN [graph 200]"
+	if got := bot.NotCarriedOut(err); got != want {
+		t.Errorf("card says %q\nwant %q", got, want)
+	}
+	open, _ := p.store.Cases(context.Background(), store.CaseOpen)
+	var kept bool
+	for _, c := range open {
+		kept = kept || strings.Contains(c.Reason, "(#200) Requires pages_manage_engagement permission")
+	}
+	if !kept {
+		t.Errorf("Meta's answer not kept in a case: %+v", open)
+	}
+}

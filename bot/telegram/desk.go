@@ -781,8 +781,8 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		return decision{text: fmt.Sprintf("Recorded: %s is still being tried, the platform being slow to answer; the card will say how it ends.", outcomeLabel(card.Outcome)),
 			show: !shown, html: c.card(ctx, card, name(), "⏳ Being carried out: the platform is slow to answer.")}
 	case err != nil && card.Decided():
-		return decision{text: fmt.Sprintf("Recorded, but not carried out: %v", err), alert: true,
-			show: !shown, html: c.card(ctx, card, name(), "⚠️ Not carried out: "+err.Error())}
+		return decision{text: "Recorded, but not carried out: " + bot.RefusalWords(err), alert: true,
+			show: !shown, html: c.card(ctx, card, name(), bot.NotCarriedOut(err))}
 	case errors.Is(err, bot.ErrUnknownCase):
 		return decision{text: bot.UnknownCaseText(d.CaseID, "/queue"), alert: true, unknown: true}
 	case err != nil:

@@ -1,0 +1,93 @@
+package discord
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// PlainRefusal says Discord's known refusals of op in a CM's words, its
+// code in brackets (bot.PlainRefusal); "" for the others, whose raw text
+// the card keeps. The permission each route needs is Discord's: Create
+// Guild Ban Ban Members, Remove Guild Member Kick Members, a timeout
+// (communication_disabled_until) Moderate Members, Delete Message Manage
+// Messages; a member at or above vigie's highest role is out of reach of
+// all three whatever its permissions.
+func (e *APIError) PlainRefusal(op bot.ActionKind) string {
+	var s string
+	switch {
+	case e.Code == codeMissingPermissions:
+		s = "vigie lacks " + permissionFor(op)
+	case e.Code == codeMissingAccess:
+		s = "vigie cannot see this channel: give its role View Channel there"
+	case e.Code == codeUnknownMember:
+		s = "the member is no longer in the server"
+	case e.Code == codeUnknownMessage:
+		s = "the message is already gone (deleted by its author or a moderator)"
+	case e.Status == http.StatusTooManyRequests:
+		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
+	default:
+		return ""
+	}
+	code := e.Code
+	if code == 0 {
+		code = e.Status
+	}
+	return fmt.Sprintf("Discord refused: %s [discord %d]", s, code)
+}
+
+// permissionFor names the permission op needs, and where, for a refusal
+// of a missing permission.
+func permissionFor(op bot.ActionKind) string {
+	const below = " (or its role is below the member's)"
+	switch op {
+	case bot.ActBan:
+		return "the Ban Members permission in this server" + below
+	case bot.ActKick:
+		return "the Kick Members permission in this server" + below
+	case bot.ActTimeout:
+		return "the Moderate Members permission in this server" + below
+	case bot.ActDelete:
+		return "the Manage Messages permission in this channel"
+	case bot.ActTag:
+		return "the Manage Roles permission (or the role is above vigie's)"
+	case bot.ActReply, bot.ActWarn:
+		return "the Send Messages permission in this channel"
+	}
+	return "a permission this needs here (Server Settings → Roles)"
+}
+
+// explained is Discord's refusal of an action that the state explains:
+// why says, in a CM's words, what stands in the way and what to do. Its
+// text is err's, which says why before Discord's answer.
+type explained struct {
+	why  string
+	code int
+	err  error
+}
+
+func (e *explained) Error() string { return e.err.Error() }
+func (e *explained) Unwrap() error { return e.err }
+
+// PlainRefusal is why, Discord's code in brackets (bot.PlainRefusal).
+func (e *explained) PlainRefusal(bot.ActionKind) string {
+	return fmt.Sprintf("Discord refused: %s [discord %d]", e.why, e.code)
+}
+
+// rateLimited is Discord's 429 as discordgo hands it: on path, to be
+// tried again after a while.
+type rateLimited struct {
+	path  string
+	after time.Duration
+}
+
+func (e *rateLimited) Error() string {
+	return fmt.Sprintf("discord: rate limited on %s, retry after %s", e.path, e.after)
+}
+
+// PlainRefusal says it in a CM's words (bot.PlainRefusal).
+func (e *rateLimited) PlainRefusal(op bot.ActionKind) string {
+	return (&APIError{Status: http.StatusTooManyRequests}).PlainRefusal(op)
+}

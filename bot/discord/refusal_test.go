@@ -1,0 +1,37 @@
+package discord
+
+import (
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// TestRefusalWords: each refusal of Discord's vigie knows reads in a CM's
+// words, by the action refused, its code in brackets; another keeps
+// Discord's text.
+func TestRefusalWords(t *testing.T) {
+	for _, tc := range []struct {
+		op   bot.ActionKind
+		err  *APIError
+		want string
+	}{
+		{bot.ActTimeout, &APIError{Method: "PATCH", Path: "/api/v9/guilds/1/members/2", Status: 403, Code: 50013, Message: "Missing Permissions"},
+			"Discord refused: vigie lacks the Moderate Members permission in this server (or its role is below the member's) [discord 50013]"},
+		{bot.ActDelete, &APIError{Method: "DELETE", Path: "/api/v9/channels/1/messages/2", Status: 403, Code: 50013, Message: "Missing Permissions"},
+			"Discord refused: vigie lacks the Manage Messages permission in this channel [discord 50013]"},
+		{bot.ActDelete, &APIError{Method: "DELETE", Path: "/api/v9/channels/1/messages/2", Status: 403, Code: 50001, Message: "Missing Access"},
+			"Discord refused: vigie cannot see this channel: give its role View Channel there [discord 50001]"},
+		{bot.ActTimeout, &APIError{Method: "PATCH", Path: "/api/v9/guilds/1/members/2", Status: 404, Code: 10007, Message: "Unknown Member"},
+			"Discord refused: the member is no longer in the server [discord 10007]"},
+		{bot.ActDelete, &APIError{Method: "DELETE", Path: "/api/v9/channels/1/messages/2", Status: 404, Code: 10008, Message: "Unknown Message"},
+			"Discord refused: the message is already gone (deleted by its author or a moderator) [discord 10008]"},
+		{bot.ActBan, &APIError{Method: "PUT", Path: "/api/v9/guilds/1/bans/2", Status: 429, Message: "You are being rate limited."},
+			"Discord refused: vigie's calls are limited for now (too many at once): the case stays open on the desk [discord 429]"},
+		{bot.ActBan, &APIError{Method: "PUT", Path: "/api/v9/guilds/1/bans/2", Status: 400, Code: 50035, Message: "Invalid Form Body"},
+			"ban: discord PUT /api/v9/guilds/1/bans/2: 400 Invalid Form Body (code 50035)"},
+	} {
+		if got := bot.RefusalWords(&bot.ActionError{Op: tc.op, Err: tc.err}); got != tc.want {
+			t.Errorf("%s refused %d/%d:\n got %q\nwant %q", tc.op, tc.err.Status, tc.err.Code, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package bot
+
+import (
+	"errors"
+	"unicode/utf8"
+)
+
+// PlainRefusal is a platform's error that can say, in a line a CM reads on
+// a phone at night, what the platform refused when vigie tried op, and what
+// to do about it, the platform's code in brackets for whoever digs further:
+// "Discord refused: vigie lacks the Ban Members permission in this server
+// (or its role is below the member's) [discord 50013]". It says "" for a
+// refusal it has no words for.
+type PlainRefusal interface {
+	PlainRefusal(op ActionKind) string
+}
+
+// NotCarriedRaw bounds the raw error a card shows for a refusal that has
+// no plain words.
+const NotCarriedRaw = 300
+
+// NotCarriedOut is what a case's card says under a decision that err left
+// undone: "⚠️ Not carried out: " and the platform's refusal in plain words
+// when it has them (PlainRefusal), else err's own text cut at
+// NotCarriedRaw bytes. The whole error stays in the log and the audit.
+func NotCarriedOut(err error) string {
+	return "⚠️ Not carried out: " + RefusalWords(err)
+}
+
+// RefusalWords is err in a CM's words, as NotCarriedOut shows it.
+func RefusalWords(err error) string {
+	if err == nil {
+		return ""
+	}
+	var op ActionKind
+	var ae *ActionError
+	if errors.As(err, &ae) {
+		op = ae.Op
+	}
+	var p PlainRefusal
+	if errors.As(err, &p) {
+		if s := p.PlainRefusal(op); s != "" {
+			return s
+		}
+	}
+	s := err.Error()
+	if len(s) <= NotCarriedRaw {
+		return s
+	}
+	cut := NotCarriedRaw
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

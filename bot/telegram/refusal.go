@@ -1,0 +1,56 @@
+package telegram
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// PlainRefusal says Telegram's known refusals of op in a CM's words,
+// Telegram's code and description in brackets (bot.PlainRefusal); "" for
+// the others, whose raw text the card keeps. A bot acts on members and
+// others' messages only as an administrator of the group with the right
+// for it (banChatMember and restrictChatMember: can_restrict_members, the
+// app's "Ban users"; deleteMessage: can_delete_messages, "Delete
+// messages", and the message sent less than 48 hours ago); it can
+// restrict no administrator of the group.
+func (e *APIError) PlainRefusal(op bot.ActionKind) string {
+	d := strings.ToLower(e.Description)
+	var s string
+	switch {
+	case e.Code == http.StatusForbidden && strings.Contains(d, "bot was kicked"):
+		s = "vigie was removed from the group: add it back as an administrator"
+	case e.Code == http.StatusTooManyRequests:
+		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
+	case lacksRight(e):
+		s = "vigie lacks " + rightFor(op)
+	case strings.Contains(d, "user is an administrator of the chat"):
+		s = "the member is an administrator of the group, out of vigie's reach: the group's owner can take their rights away first"
+	case strings.Contains(d, "message can't be deleted"):
+		s = "vigie cannot delete this message: it lacks the Delete messages right, or the message is older than 48 hours"
+	case strings.Contains(d, "message to delete not found"):
+		s = "the message is already gone (deleted by its author or an administrator)"
+	default:
+		return ""
+	}
+	desc := e.Description
+	if _, rest, ok := strings.Cut(desc, ": "); ok {
+		// "Bad Request: ", "Forbidden: ": the code says it
+		desc = rest
+	}
+	return fmt.Sprintf("Telegram refused: %s [telegram %d: %s]", s, e.Code, desc)
+}
+
+// rightFor names the administrator's right op needs in a group, for a
+// refusal of "not enough rights".
+func rightFor(op bot.ActionKind) string {
+	switch op {
+	case bot.ActBan, bot.ActKick, bot.ActTimeout:
+		return "the Ban users right in this group: make it an administrator with it"
+	case bot.ActDelete:
+		return "the Delete messages right in this group: make it an administrator with it"
+	}
+	return "an administrator's right this needs in this group"
+}
