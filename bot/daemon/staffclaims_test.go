@@ -116,8 +116,8 @@ func TestStaffIsDiscordsWord(t *testing.T) {
 // group's administrators are, an event posted over HTTP that acts there waits
 // for it once, not once per event: the group's next events are judged at once
 // as of roles unknown (their actions become cases, nobody is banned), and the
-// miss is logged once. Once the window ends on the daemon's clock, Telegram is
-// asked again, and its answer is acted on.
+// miss is logged once. Once the window ends on the daemon's clock, Telegram's
+// answer is acted on.
 func TestStaffLookupMissIsRemembered(t *testing.T) {
 	api := tgfake.New(t)
 	const group = -100720
@@ -160,11 +160,16 @@ func TestStaffLookupMissIsRemembered(t *testing.T) {
 	release()
 	clock.Add(int64(time.Minute))
 	in.post(t, event(9200))
+	// Within the window, the event would be judged at once as of roles
+	// unknown, whatever Telegram says meanwhile: banned, it was judged on
+	// Telegram's answer, by a lookup asked again or by the one held (a
+	// lookup of the group's admins begun at the start may still be under
+	// way when it is released, and answer for it).
 	testsync.Eventually(t, "the member banned", func() bool {
 		return len(find(api, "banChatMember", "user_id", strconv.Itoa(member))) == 1
 	})
-	if got := lookups(); got < 2 {
-		t.Errorf("after the window Telegram was asked %d times in all, want again", got)
+	if got := metric(t, in, `vigie_actions_total{action="ban",platform="telegram",result="roles_unknown"}`); got != n {
+		t.Errorf("%v bans left to the CMs, roles unknown, after the window, want the %d of before", got, n)
 	}
 }
 
