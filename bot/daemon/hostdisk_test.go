@@ -88,16 +88,7 @@ func TestAdminTokenOnAFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var verdict struct {
-		Matches []struct {
-			Rule string `json:"rule"`
-		} `json:"matches"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&verdict)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || len(verdict.Matches) != 1 || verdict.Matches[0].Rule != "spam" {
-		t.Fatalf("event: %d %+v %v, want judged by spam", resp.StatusCode, verdict, err)
-	}
+	wantJudgedBySpam(t, resp)
 	in.waitLogged(t, "level=ERROR", "admin token not written")
 
 	diskBack()
@@ -190,4 +181,20 @@ func TestSpoolOnAFullDiskOnHealthz(t *testing.T) {
 	in.waitLogged(t, "spool: written again")
 	srv.Restart()
 	in.waitLogged(t, "redis is back")
+}
+
+// wantJudgedBySpam reads resp, the answer to an event, and fails t unless
+// it is a verdict of the spam rule alone.
+func wantJudgedBySpam(t *testing.T, resp *http.Response) {
+	t.Helper()
+	var verdict struct {
+		Matches []struct {
+			Rule string `json:"rule"`
+		} `json:"matches"`
+	}
+	err := json.NewDecoder(resp.Body).Decode(&verdict)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || len(verdict.Matches) != 1 || verdict.Matches[0].Rule != "spam" {
+		t.Fatalf("event: %d %+v %v, want judged by spam", resp.StatusCode, verdict, err)
+	}
 }

@@ -4,7 +4,6 @@ package daemon_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -74,16 +73,7 @@ func TestIdleConnectionsDoNotBlindVigie(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an event behind %d idle connections: %v, want its verdict", len(idle), err)
 	}
-	var verdict struct {
-		Matches []struct {
-			Rule string `json:"rule"`
-		} `json:"matches"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&verdict)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || len(verdict.Matches) != 1 || verdict.Matches[0].Rule != "spam" {
-		t.Fatalf("event: %d %+v %v, want judged by spam", resp.StatusCode, verdict, err)
-	}
+	wantJudgedBySpam(t, resp)
 	if n := in.logged("too many open files"); n > 0 {
 		t.Errorf("vigie ran out of files %d times", n)
 	}
