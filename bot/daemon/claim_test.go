@@ -1,23 +1,65 @@
 package daemon_test
 
 import (
+	"bytes"
+	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // pause stops the process (SIGSTOP): it holds its connections, and does
-// nothing with them, as a process the host froze does.
+// nothing with them, as a process the host froze does. It returns once
+// every thread of the process is stopped: the signal is taken by one
+// thread, which stops the others, and on a busy machine that thread may
+// wait to be scheduled while the others run on, answering what comes
+// meanwhile (a Redis let go right after the pause).
 func (in *vigieProcess) pause(t *testing.T) {
 	t.Helper()
 	if err := in.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	tasks := fmt.Sprintf("/proc/%d/task", in.cmd.Process.Pid)
+	if _, err := os.Stat(tasks); err != nil {
+		return // no /proc to tell (not Linux): the signal alone
+	}
+	deadline := testsync.Deadline()
+	for !allStopped(tasks) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not stopped %s after SIGSTOP", in.name, testsync.Patience)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allStopped says whether every thread listed under tasks
+// (/proc/PID/task) is stopped (state T in its stat).
+func allStopped(tasks string) bool {
+	ids, err := os.ReadDir(tasks)
+	if err != nil || len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		stat, err := os.ReadFile(filepath.Join(tasks, id.Name(), "stat"))
+		if err != nil {
+			return false
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
 
 // resume lets a paused process go on (SIGCONT).
