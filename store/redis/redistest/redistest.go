@@ -5,6 +5,7 @@ package redistest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -113,17 +114,40 @@ func Start(t testing.TB, extra ...string) *Server {
 	s.args = append([]string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir}, extra...)
 	t.Cleanup(s.Stop)
-	s.Restart()
-	return s
+	// The port was free when picked; another server may take it before
+	// this one binds it (tests that run in parallel start theirs too): this
+	// one then exits, and PING would be answered by the other.
+	for tries := 1; ; tries++ {
+		err := s.start()
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortTaken) || tries == 5 {
+			t.Fatal(err)
+		}
+		s.Port = freePort(t, false)
+		s.args[1] = strconv.Itoa(s.Port)
+	}
 }
+
+// errPortTaken is a server's port answered by another server.
+var errPortTaken = errors.New("its port is another redis-server's")
 
 // Restart starts the server again on the same port (after Stop), empty.
 func (s *Server) Restart() {
 	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// start starts the server on its port, unless it runs, and waits until it
+// answers there.
+func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		return
+		return nil
 	}
 	cmd := exec.Command(s.bin, s.args...)
 	logf, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("redis-%d.log", s.Port)))
@@ -133,13 +157,45 @@ func (s *Server) Restart() {
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
+		return fmt.Errorf("start redis-server: %v", err)
 	}
 	s.cmd = cmd
-	if err := waitPing(s.Addr()); err != nil {
-		log, _ := os.ReadFile(logf.Name())
-		s.t.Fatalf("redis-server on port %d: %v\n%s", s.Port, err, log)
+	err = waitPing(s.Addr())
+	if err == nil {
+		err = ownServer(s.Addr(), cmd.Process.Pid)
 	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		s.cmd = nil
+		log, _ := os.ReadFile(logf.Name())
+		return fmt.Errorf("redis-server on port %d: %w\n%s", s.Port, err, log)
+	}
+	return nil
+}
+
+// ownServer checks that the server answering at addr is the process pid.
+func ownServer(addr string, pid int) error {
+	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil && strings.HasPrefix(err.Error(), "ERR unknown command") {
+		return nil // a test's server with INFO renamed away: not to be told
+	}
+	if err != nil {
+		return fmt.Errorf("INFO server: %w", err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			if v != strconv.Itoa(pid) {
+				return fmt.Errorf("%w (process %s answers, not %d)", errPortTaken, v, pid)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("INFO server gives no process_id:\n%s", info)
 }
 
 // Stop kills the server and waits for it; Restart brings it back.
