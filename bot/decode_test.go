@@ -63,6 +63,18 @@ func TestDecodeEvent(t *testing.T) {
 			},
 		},
 		{
+			name: "a poll's description and a quiz's explanation are read with its question and options",
+			in: `{"id":"q1","platform":"telegram","author":{"id":"u"},"text":"",
+			 "poll":{"question":"2+2?","description":"prize draw tonight","options":["4","5"],"explanation":"winners claim at claim-nitro.sbs/gift"},
+			 "at":"2026-11-20T22:10:00Z"}`,
+			check: func(t *testing.T, ev Event) {
+				want := "2+2?\nprize draw tonight\n4\n5\nwinners claim at claim-nitro.sbs/gift"
+				if got := ev.Content(); got != want {
+					t.Errorf("content = %q, want %q", got, want)
+				}
+			},
+		},
+		{
 			name: "a profile needs no text; its content is the names",
 			in:   `{"id":"p1","platform":"discord","kind":"profile","author":{"id":"u","name":"Free Nitro","username":"nitro_drop"},"at":"2026-11-20T22:10:00Z"}`,
 			check: func(t *testing.T, ev Event) {

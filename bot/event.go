@@ -114,10 +114,13 @@ type EmbedField struct {
 	Value string `json:"value,omitempty"`
 }
 
-// Poll is a poll's question and its options.
+// Poll is a poll's question, its description and options, and a quiz's
+// explanation, shown to whoever answers it wrong.
 type Poll struct {
-	Question string   `json:"question,omitempty"`
-	Options  []string `json:"options,omitempty"`
+	Question    string   `json:"question,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Options     []string `json:"options,omitempty"`
+	Explanation string   `json:"explanation,omitempty"`
 }
 
 // Content is everything the event gives to read, one piece a line: the text,
@@ -155,9 +158,11 @@ func (e *Event) Content() string {
 	}
 	if p := e.Poll; p != nil {
 		line(p.Question)
+		line(p.Description)
 		for _, o := range p.Options {
 			line(o)
 		}
+		line(p.Explanation)
 	}
 	for _, em := range e.Embeds {
 		line(em.Title)

@@ -299,13 +299,19 @@ func (d *decoder) testShown(m map[string]entry, where string, ev *bot.Event) {
 	}
 	if e, ok := m["poll"]; ok {
 		w := where + ": poll"
-		if pm, ok := d.mapping(e.Value, w, "question", "options"); ok {
+		if pm, ok := d.mapping(e.Value, w, "question", "description", "options", "explanation"); ok {
 			ev.Poll = &bot.Poll{}
 			if x, ok := pm["question"]; ok {
 				ev.Poll.Question, _ = d.str(x.Value, w+".question")
 			}
+			if x, ok := pm["description"]; ok {
+				ev.Poll.Description, _ = d.str(x.Value, w+".description")
+			}
 			if x, ok := pm["options"]; ok {
 				ev.Poll.Options, _ = d.strList(x.Value, w+".options", true)
+			}
+			if x, ok := pm["explanation"]; ok {
+				ev.Poll.Explanation, _ = d.str(x.Value, w+".explanation")
 			}
 		}
 	}

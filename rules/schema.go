@@ -251,8 +251,10 @@ func testSchema(strs func(string) obj) obj {
 			}), "A field."), true, "Fields."),
 		}), "An embed."), true, "Cards shown with the message."),
 		"poll": jsDesc(jsStrict(obj{
-			"question": jsScalar("Question."),
-			"options":  strs("Options."),
+			"question":    jsScalar("Question."),
+			"description": jsScalar("Description."),
+			"options":     strs("Options."),
+			"explanation": jsScalar("A quiz's explanation."),
 		}), "The poll the message asks."),
 		"link":   jsScalar("Link."),
 		"label":  jsScalar("Label."),

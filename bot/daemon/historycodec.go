@@ -64,7 +64,9 @@ func appendEventRecord(b []byte, ev *bot.Event) []byte {
 	b = appendStrs(b, ev.HiddenLinks)
 	if ev.Poll != nil {
 		b = appendStr(b, ev.Poll.Question)
+		b = appendStr(b, ev.Poll.Description)
 		b = appendStrs(b, ev.Poll.Options)
+		b = appendStr(b, ev.Poll.Explanation)
 	}
 	b = appendTime(b, ev.At)
 	b = appendStr(b, ev.Label)
@@ -226,7 +228,7 @@ func decodeEventRecord(b []byte) (bot.Event, error) {
 	ev.Files = r.strs()
 	ev.HiddenLinks = r.strs()
 	if flags&32 != 0 {
-		ev.Poll = &bot.Poll{Question: r.str(), Options: r.strs()}
+		ev.Poll = &bot.Poll{Question: r.str(), Description: r.str(), Options: r.strs(), Explanation: r.str()}
 	}
 	ev.At = r.time()
 	ev.Label = r.str()

@@ -50,6 +50,8 @@ type update struct {
 	// with it (it was killed): handed on from the inbox, its work is done
 	// here.
 	handedOn bool
+	// rich is what the message shows that the library does not decode.
+	rich richFields
 }
 
 // messageOrigin is Bot API's MessageOrigin: a user, a hidden user, a chat or a channel.
@@ -162,6 +164,7 @@ func decodeUpdate(raw []byte) (update, error) {
 		u.topicReply = true
 	}
 	topicFields(&u, m)
+	readRich(&u, m)
 	if o, ok := m["forward_origin"]; ok {
 		var origin messageOrigin
 		if json.Unmarshal(o, &origin) == nil {
@@ -249,12 +252,15 @@ func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot
 	if ev.Text == "" {
 		ev.Text = m.Caption
 	}
+	if ev.Text == "" {
+		ev.Text = memberShownText(m, u.rich)
+	}
 	hidden := func(url string) {
 		if url != "" && !slices.Contains(ev.HiddenLinks, url) && len(ev.HiddenLinks) < bot.MaxParts {
 			ev.HiddenLinks = append(ev.HiddenLinks, url)
 		}
 	}
-	for _, e := range append(slices.Clip(m.Entities), m.CaptionEntities...) {
+	for _, e := range slices.Concat(m.Entities, m.CaptionEntities, shownEntities(m, u.rich)) {
 		if e.Type == "text_link" {
 			hidden(e.URL)
 		}
@@ -280,10 +286,7 @@ func (c *Client) messageEvents(m *tgbotapi.Message, u update, edited bool) []bot
 		ev.Text = ""
 	}
 	if p := m.Poll; p != nil {
-		ev.Poll = &bot.Poll{Question: p.Question}
-		for _, o := range p.Options {
-			ev.Poll.Options = append(ev.Poll.Options, o.Text)
-		}
+		ev.Poll = shownPoll(p, u.rich)
 	}
 	ev.Files = fileNames(m)
 	if thread != 0 {
@@ -351,6 +354,9 @@ func fileNames(m *tgbotapi.Message) []string {
 	}
 	if a := m.Audio; a != nil && a.FileName != "" {
 		out = append(out, a.FileName)
+	}
+	if name := audioName(m.Audio); name != "" {
+		out = append(out, name)
 	}
 	return out
 }

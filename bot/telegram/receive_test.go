@@ -189,6 +189,54 @@ func TestUpdatesBecomeEvents(t *testing.T) {
 				At: at(t0 + 24), Link: "https://t.me/c/1234567890/34"}},
 		},
 		{
+			name: "a contact's name, number and card",
+			update: map[string]any{"message": with(message(group, 40, bob, t0+30, ""), "contact", map[string]any{
+				"phone_number": "+44 7700 900123", "first_name": "Binance", "last_name": "Support",
+				"vcard": "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Binance Support\r\nORG:Wallet Recovery\r\nURL:https://binance-unlock.top\r\nEND:VCARD"})},
+			want: []bot.Event{{ID: fmtID(group.id, 40), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "Binance Support\n+44 7700 900123\nWallet Recovery\nhttps://binance-unlock.top", Attachments: 1,
+				At: at(t0 + 30), Link: "https://t.me/c/1234567890/40"}},
+		},
+		{
+			name: "a venue's name and address",
+			update: map[string]any{"message": with(message(group, 41, bob, t0+31, ""),
+				"venue", map[string]any{"location": map[string]any{"latitude": 48.85, "longitude": 2.35}, "title": "Free Nitro HQ", "address": "claim-nitro.sbs/gift"},
+				"location", map[string]any{"latitude": 48.85, "longitude": 2.35})},
+			want: []bot.Event{{ID: fmtID(group.id, 41), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "Free Nitro HQ\nclaim-nitro.sbs/gift", Attachments: 1,
+				At: at(t0 + 31), Link: "https://t.me/c/1234567890/41"}},
+		},
+		{
+			name: "an audio's performer and title, as the player shows them, beside its file's name",
+			update: map[string]any{"message": with(message(group, 42, bob, t0+32, ""), "audio", map[string]any{
+				"file_id": "a", "file_unique_id": "au", "duration": 30, "performer": "t.me/nitrodrops", "title": "Claim your gift", "file_name": "track.mp3"})},
+			want: []bot.Event{{ID: fmtID(group.id, 42), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Files: []string{"track.mp3", "t.me/nitrodrops - Claim your gift"}, Attachments: 1,
+				At: at(t0 + 32), Link: "https://t.me/c/1234567890/42"}},
+		},
+		{
+			name: "a quiz's explanation and its hidden link",
+			update: map[string]any{"message": with(message(group, 43, bob, t0+33, ""), "poll", map[string]any{
+				"id": "p2", "question": "2+2?", "total_voter_count": 0, "is_closed": false, "is_anonymous": true,
+				"type": "quiz", "allows_multiple_answers": false, "correct_option_ids": []int{0},
+				"description": "Prize draw tonight", "explanation": "Winners claim here", "explanation_entities": []any{map[string]any{"type": "text_link", "offset": 14, "length": 4, "url": "https://claim-nitro.sbs/gift"}},
+				"allows_revoting": false, "members_only": false,
+				"options": []any{map[string]any{"persistent_id": "a", "text": "4", "voter_count": 0}, map[string]any{"persistent_id": "b", "text": "5", "voter_count": 0}}})},
+			want: []bot.Event{{ID: fmtID(group.id, 43), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Poll: &bot.Poll{Question: "2+2?", Description: "Prize draw tonight", Options: []string{"4", "5"}, Explanation: "Winners claim here"},
+				HiddenLinks: []string{"https://claim-nitro.sbs/gift"}, Attachments: 1, At: at(t0 + 33), Link: "https://t.me/c/1234567890/43"}},
+		},
+		{
+			name: "a checklist's title and tasks, and a task's hidden link",
+			update: map[string]any{"message": with(message(group, 44, bob, t0+34, ""), "checklist", map[string]any{
+				"title": "Giveaway steps", "tasks": []any{
+					map[string]any{"id": 1, "text": "join t.me/nitrodrops"},
+					map[string]any{"id": 2, "text": "claim your gift", "text_entities": []any{map[string]any{"type": "text_link", "offset": 0, "length": 5, "url": "https://steamcommunity.lat/gift"}}}}})},
+			want: []bot.Event{{ID: fmtID(group.id, 44), Platform: "telegram", Kind: bot.KindMessage, Space: chatStr, Channel: chatStr,
+				Author: member, Text: "Giveaway steps\njoin t.me/nitrodrops\nclaim your gift", HiddenLinks: []string{"https://steamcommunity.lat/gift"},
+				At: at(t0 + 34), Link: "https://t.me/c/1234567890/44"}},
+		},
+		{
 			name:   "a member seen under new names: the names are judged, then the message",
 			update: map[string]any{"message": message(group, 35, tgUser{id: 7, first: "Discord", last: "Support", user: "bobm"}, t0+25, "hi")},
 			want: []bot.Event{
