@@ -390,6 +390,14 @@ func foldedWords(text string, c *memo, out []word) (string, []word) {
 	return folded, out
 }
 
+// howMuchPriced are the words after "how much" that leave it asking a price:
+// a verb, a preposition, a pronoun or a determiner; a noun there is the
+// quantity asked ("how much notice", "how much space").
+var howMuchPriced = set(`is isn are aren s was were will would does doesn do did should could can
+	cost costs for to per a an the it its that this these those my your our
+	his her their i you we they u ya r extra more roughly approx approximately
+	about total altogether exactly on in at with if each then money`)
+
 // readAsks gives a meaning to the words that ask something by their place:
 // "c'est combien", "combien pour un an" and "how much for a battery" ask a
 // price, "combien de temps", "combien de jours", "how long" and "how much
@@ -416,7 +424,10 @@ func readAsks(ws []word) {
 				ws[i].stem = priceTerm
 			}
 		case "much":
-			if i > 0 && ws[i-1].folded == "how" && next != "time" && next != "longer" {
+			// "how much is it", "how much for two" ask a price; "how much
+			// notice", "how much luggage" a quantity of a thing, as
+			// "combien de" does.
+			if i > 0 && ws[i-1].folded == "how" && (next == "" || howMuchPriced[next]) {
 				ws[i].stem = priceTerm
 			}
 		case "temps", "time":
