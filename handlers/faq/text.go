@@ -625,6 +625,15 @@ func readAsks(ws []word) {
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
 			}
+		case "try":
+			// "can I try the gym first?", "take them home to try" try a
+			// thing out, as "essayer" does; "I try to log in", "try
+			// again later" only make an effort.
+			if tryEffort[next] {
+				ws[i].stem = ""
+			} else {
+				ws[i].stem = trialTerm
+			}
 		case "test", "tests", "exam", "exams":
 			// "un test auditif", "a hearing test", "le test du code" are
 			// an examination, as "examen" is; "tester", "to test it"
@@ -1082,6 +1091,12 @@ var rendreIdiom = set(`visite visites service services compte hommage fou folle 
 // priceTerm is the term of the price concept, which a word asking a price by
 // its place is read as.
 const priceTerm = "~price"
+
+// trialTerm is the concept of trying a thing or a service out.
+const trialTerm = "~trial"
+
+// tryEffort are the words after "try" that make it an effort, no trial.
+var tryEffort = set(`to again and calling call harder later`)
 
 // bookingTerm is the term of the booking concept, which French "location" (a
 // rental) is read as.
