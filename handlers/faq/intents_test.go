@@ -139,6 +139,8 @@ func TestReadAsks(t *testing.T) {
 		{"can i take them home to try", []string{"tak", "hom", "~trial"}},
 		{"i try to log in", []string{"log"}},
 		{"try again later", []string{"again", "lat"}},
+		{"can i just walk in", []string{"~booking"}},
+		{"walk in the park", []string{"walk", "park"}},
 		{"commande en cours", []string{"command"}},
 		{"j'arrive pas à payer", []string{"pay"}},
 		{"je n'arrive plus a payer", []string{"pay"}},

@@ -625,6 +625,12 @@ func readAsks(ws []word) {
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
 			}
+		case "walk":
+			// "can I just walk in?" comes without a booking, as "walkin"
+			// does; "a walk in the park" goes somewhere.
+			if (next == "in" || next == "ins") && (i+2 >= len(ws) || !walkInPlace[ws[i+2].folded]) {
+				ws[i].stem = bookingTerm
+			}
 		case "try":
 			// "can I try the gym first?", "take them home to try" try a
 			// thing out, as "essayer" does; "I try to log in", "try
@@ -1091,6 +1097,9 @@ var rendreIdiom = set(`visite visites service services compte hommage fou folle 
 // priceTerm is the term of the price concept, which a word asking a price by
 // its place is read as.
 const priceTerm = "~price"
+
+// walkInPlace are the words after "walk in" that make "in" a place's.
+var walkInPlace = set(`the a an my your our this that his her their town city`)
 
 // trialTerm is the concept of trying a thing or a service out.
 const trialTerm = "~trial"
