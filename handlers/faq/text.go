@@ -457,7 +457,7 @@ func readAsks(ws []word) {
 		case "telephone", "phone", "tel", "mail", "email", "carte", "card", "cb":
 			// "par téléphone", "by phone" is how to reach someone, no
 			// device; "par carte", "by card" how to pay.
-			if i > 0 && byWay[ws[i-1].folded] {
+			if i > 0 && byWay[ws[i-1].folded] || payingWith(ws, i) {
 				ws[i].stem = channelTerm[ws[i].folded]
 			}
 		case "switch":
@@ -1127,6 +1127,25 @@ const changeTerm = "~change"
 // byWay before "téléphone", "phone" or "mail" make it the way to reach
 // someone.
 var byWay = set(`par au by over via`)
+
+// payingWith reports whether the card ws[i] is what one pays with: "pay
+// with card", "payer avec une carte", "with a credit card".
+func payingWith(ws []word, i int) bool {
+	if channelTerm[ws[i].folded] != "~paymethod" {
+		return false
+	}
+	j := i - 1
+	if j > 0 && (ws[j].folded == "credit" || ws[j].folded == "debit") {
+		j--
+	}
+	if j > 0 && cardDeterminers[ws[j].folded] {
+		j--
+	}
+	return j >= 0 && (ws[j].folded == "with" || ws[j].folded == "avec")
+}
+
+// cardDeterminers may stand between "with" and the card.
+var cardDeterminers = set(`a my the une ma la`)
 
 // channelTerm are the concepts of the ways to reach someone.
 var channelTerm = map[string]string{"telephone": "~phone", "phone": "~phone", "tel": "~phone", "mail": "~email", "email": "~email",
