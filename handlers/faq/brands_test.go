@@ -106,9 +106,10 @@ func TestBrands(t *testing.T) {
 // that read testdata/read2, run at its end), sealed11 an intercity coach
 // operator, a video-game publisher's player support and a car-park operator,
 // sealed12 a ceramics studio, a canal boat hire base and an animal shelter,
-// sealed13 a trampoline park, a photographer's studio and a chimney sweep
-// (all three run at their round's start and once at its end).
-var sealedBatches = []string{"sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13"}
+// sealed13 a trampoline park, a photographer's studio and a chimney sweep,
+// sealed14 a riding school, a tandem paragliding company and a locksmith
+// (all run at their round's start and once at its end).
+var sealedBatches = []string{"sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14"}
 
 // TestRead2 prints the figures of testdata/read2, four trades written to
 // tune the customer-service knowledge on, and with -v their misses.

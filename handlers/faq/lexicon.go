@@ -107,7 +107,7 @@ var byPlaceWords = set(`plus recevoir receive arriver tester teste testee tested
 	sales semaines send sends speak staff stage stages stagiaires still students
 	suggerer suggerez suggest suggestion suggestions switch taf talk tel
 	telephone temps time touch toujours travail travaille travaillent travaillez
-	vol weeks where work`)
+	try vol walk weeks where work`)
 
 // lexFlags say which of the lexicon's sets a folded word is in.
 type lexFlags uint16

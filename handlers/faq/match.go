@@ -895,7 +895,9 @@ func (m *Matcher) fix(w word, t string) string {
 // between two answers is how a bot answers beside the point.
 func (m *Matcher) correct(w word, t string) string {
 	n := runeLen(w.folded)
-	if n < m.minTypo {
+	if n < m.minTypo || realWords[w.folded] {
+		// a word of the dictionaries is itself, no typo: "chance" is
+		// not "change", nor "chaque" "chèque"
 		return t
 	}
 	// One edit, even for long words: two let "composition" become

@@ -390,6 +390,14 @@ func foldedWords(text string, c *memo, out []word) (string, []word) {
 	return folded, out
 }
 
+// howMuchPriced are the words after "how much" that leave it asking a price:
+// a verb, a preposition, a pronoun or a determiner; a noun there is the
+// quantity asked ("how much notice", "how much space").
+var howMuchPriced = set(`is isn are aren s was were will would does doesn do did should could can
+	cost costs for to per a an the it its that this these those my your our
+	his her their i you we they u ya r extra more roughly approx approximately
+	about total altogether exactly on in at with if each then money`)
+
 // readAsks gives a meaning to the words that ask something by their place:
 // "c'est combien", "combien pour un an" and "how much for a battery" ask a
 // price, "combien de temps", "combien de jours", "how long" and "how much
@@ -416,7 +424,10 @@ func readAsks(ws []word) {
 				ws[i].stem = priceTerm
 			}
 		case "much":
-			if i > 0 && ws[i-1].folded == "how" && next != "time" && next != "longer" {
+			// "how much is it", "how much for two" ask a price; "how much
+			// notice", "how much luggage" a quantity of a thing, as
+			// "combien de" does.
+			if i > 0 && ws[i-1].folded == "how" && (next == "" || howMuchPriced[next]) {
 				ws[i].stem = priceTerm
 			}
 		case "temps", "time":
@@ -446,7 +457,7 @@ func readAsks(ws []word) {
 		case "telephone", "phone", "tel", "mail", "email", "carte", "card", "cb":
 			// "par téléphone", "by phone" is how to reach someone, no
 			// device; "par carte", "by card" how to pay.
-			if i > 0 && byWay[ws[i-1].folded] {
+			if i > 0 && byWay[ws[i-1].folded] || payingWith(ws, i) {
 				ws[i].stem = channelTerm[ws[i].folded]
 			}
 		case "switch":
@@ -613,6 +624,21 @@ func readAsks(ws []word) {
 			// app or game is a bug.
 			if !slices.ContainsFunc(ws, func(w word) bool { return digitalWords[w.folded] }) {
 				ws[i].stem = damagedTerm
+			}
+		case "walk":
+			// "can I just walk in?" comes without a booking, as "walkin"
+			// does; "a walk in the park" goes somewhere.
+			if (next == "in" || next == "ins") && (i+2 >= len(ws) || !walkInPlace[ws[i+2].folded]) {
+				ws[i].stem = bookingTerm
+			}
+		case "try":
+			// "can I try the gym first?", "take them home to try" try a
+			// thing out, as "essayer" does; "I try to log in", "try
+			// again later" only make an effort.
+			if tryEffort[next] {
+				ws[i].stem = ""
+			} else {
+				ws[i].stem = trialTerm
 			}
 		case "test", "tests", "exam", "exams":
 			// "un test auditif", "a hearing test", "le test du code" are
@@ -1072,6 +1098,15 @@ var rendreIdiom = set(`visite visites service services compte hommage fou folle 
 // its place is read as.
 const priceTerm = "~price"
 
+// walkInPlace are the words after "walk in" that make "in" a place's.
+var walkInPlace = set(`the a an my your our this that his her their town city`)
+
+// trialTerm is the concept of trying a thing or a service out.
+const trialTerm = "~trial"
+
+// tryEffort are the words after "try" that make it an effort, no trial.
+var tryEffort = set(`to again and calling call harder later`)
+
 // bookingTerm is the term of the booking concept, which French "location" (a
 // rental) is read as.
 const bookingTerm = "~booking"
@@ -1092,6 +1127,25 @@ const changeTerm = "~change"
 // byWay before "téléphone", "phone" or "mail" make it the way to reach
 // someone.
 var byWay = set(`par au by over via`)
+
+// payingWith reports whether the card ws[i] is what one pays with: "pay
+// with card", "payer avec une carte", "with a credit card".
+func payingWith(ws []word, i int) bool {
+	if channelTerm[ws[i].folded] != "~paymethod" {
+		return false
+	}
+	j := i - 1
+	if j > 0 && (ws[j].folded == "credit" || ws[j].folded == "debit") {
+		j--
+	}
+	if j > 0 && cardDeterminers[ws[j].folded] {
+		j--
+	}
+	return j >= 0 && (ws[j].folded == "with" || ws[j].folded == "avec")
+}
+
+// cardDeterminers may stand between "with" and the card.
+var cardDeterminers = set(`a my the une ma la`)
 
 // channelTerm are the concepts of the ways to reach someone.
 var channelTerm = map[string]string{"telephone": "~phone", "phone": "~phone", "tel": "~phone", "mail": "~email", "email": "~email",

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -462,5 +463,17 @@ func TestTestedMatchesTheExamination(t *testing.T) {
 	}
 	if d := m.DecideText("je peux tester les lentilles ?", at); len(d.Candidates) == 0 || d.Candidates[0].ID != "trial" {
 		t.Errorf("trying out: %s %s %v %v, want trial first", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+}
+
+// French "journée" is a day: it is no typo of English "journey" (a
+// transport), which made "c'est fait dans la journée ?" a question about
+// travel.
+func TestJourneeIsADay(t *testing.T) {
+	m := loadMatcher(t, filepath.Join("testdata", "brands", "repair", "faq.yaml"))
+	for _, q := range []string{"c'est fait dans la journee ?", "réparé dans la journée ?", "bonne journée à tous"} {
+		if terms := m.Match(q).Terms; slices.Contains(terms, "~transport") || !slices.Contains(terms, "~day") {
+			t.Errorf("%q: %v, want a day and no transport", q, terms)
+		}
 	}
 }
