@@ -108,12 +108,21 @@ type Ruleset struct {
 	strikeTTL time.Duration
 	// source is the text the rules were compiled from, as read.
 	source []byte
+	// files are the list and model files it read, by their names in it.
+	files map[string][]byte
 }
 
 // Source is the text the rules were compiled from, as read (before ${ENV} is
 // expanded): Parse(rs.File, rs.Source(), opts) compiles the same rules while
 // their lists are unchanged, whatever became of the file since.
 func (rs *Ruleset) Source() []byte { return rs.source }
+
+// Files are the list and model files the rules were compiled with, as read,
+// by their names in the rule file (the file: of lists: and models:, as
+// written): Parse(rs.File, rs.Source(), opts) with an opts.ReadFile that
+// answers them compiles the same rules whatever became of the files since.
+// A model given in LoadOptions.Models is not among them.
+func (rs *Ruleset) Files() map[string][]byte { return rs.files }
 
 type counter struct {
 	name   string
@@ -340,6 +349,7 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 	sortProblems(d.warns)
 	rs.Warnings = d.warns
 	rs.source = slices.Clone(src)
+	rs.files = d.read
 	return rs, nil
 }
 
@@ -576,14 +586,16 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 		d.errorf(ls.Node, "%s: %v", where, f.err)
 		return nil
 	}
+	d.keepRead(ls.File, f.data)
 	return &wordList{name: ls.Name, l: f.l}
 }
 
 // listFile is a list file read and compiled, or why it is not.
 type listFile struct {
 	l       *text.List
-	readErr error // the file could not be read
-	err     error // its entries could not be compiled
+	data    []byte // as read
+	readErr error  // the file could not be read
+	err     error  // its entries could not be compiled
 }
 
 func readList(ruleFile, name string, opts LoadOptions) listFile {
@@ -592,7 +604,7 @@ func readList(ruleFile, name string, opts LoadOptions) listFile {
 		return listFile{readErr: err}
 	}
 	l, err := text.NewList(parseListFile(data))
-	return listFile{l: l, err: err}
+	return listFile{l: l, data: data, err: err}
 }
 
 // fileKey is where a list or model file named name is read, the same for

@@ -188,3 +188,128 @@ func TestBrokenRuleFileToldOnceAcrossInstances(t *testing.T) {
 		t.Errorf("the desk was told %d times that the rule file does not load once mended: want 1", n)
 	}
 }
+
+// listRules is deskRules with its words in a list file beside it.
+const listRules = `timezone: UTC
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+lists:
+  scams: {file: lists/scams.txt}
+rules:
+  - name: scam
+    category: spam
+    when: has_any(text, lists.scams)
+    do: [forward("scam")]
+`
+
+// writeRuleFiles writes the rule file and its list in dir, and returns the
+// rule file's path.
+func writeRuleFiles(t *testing.T, dir, ruleFile, scams string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lists", "scams.txt"), []byte(scams), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(file, []byte(ruleFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestRestartOnABrokenListFile: a CM edits a list the rule file names and
+// leaves a mistake in it (an entry with no word), then vigie starts again.
+// It runs the rules and the lists that loaded last, kept together in its
+// state directory: the message the old list catches is still caught, and
+// the mistake is told as a rule file's is, with the rule file's
+// FILE:LINE:COL, on /healthz, in the reload metric, in the log and once on
+// the desk. The list mended and reloaded, its words are the ones used.
+// Before, only the rule file's text was kept, its lists read beside it:
+// vigie run stopped at start ("does not load, not starting"), all night.
+func TestRestartOnABrokenListFile(t *testing.T) {
+	api := tgfake.New(t)
+	dir := t.TempDir()
+	file := writeRuleFiles(t, dir, listRules, "nitro\n")
+	env := map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"STATE_DIRECTORY": t.TempDir(),
+	}
+	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+
+	first := start(t, listRules, env, onFile)
+	if v := first.post(t, message("m-1", "u-1", "free nitro")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Fatalf("rules matched before the edit = %v, want scam", rulesOf(v))
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	writeRuleFiles(t, dir, listRules, "giveaway\n***\n")
+	const where = "rules.yaml:6:"
+	second := start(t, listRules, env, onFile)
+	if v := second.post(t, message("m-2", "u-2", "nitro for all")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the kept list = %v, want scam", rulesOf(v))
+	}
+	if v := second.post(t, message("m-3", "u-3", "giveaway")); len(rulesOf(v)) != 0 {
+		t.Errorf("rules matched on a word of the broken list = %v, want none", rulesOf(v))
+	}
+	told := func() []string { return deskCards(api, "does not load") }
+	testsync.Eventually(t, "the desk told the list does not load", func() bool { return len(told()) == 1 })
+	if got := told()[0]; !strings.Contains(got, where) || !strings.Contains(got, `"***"`) || !strings.Contains(got, "loaded last") {
+		t.Errorf("desk told:\n%s\nwant the list's entry at %s and that what loaded last runs", got, where)
+	}
+	var h struct{ Degraded []string }
+	second.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	if !slices.ContainsFunc(h.Degraded, func(s string) bool { return strings.Contains(s, where) }) {
+		t.Errorf("/healthz degraded = %q, want the list's problem at %s", h.Degraded, where)
+	}
+	if v := metric(t, second, "vigie_config_last_reload_successful"); v != 0 {
+		t.Errorf("vigie_config_last_reload_successful = %v on the kept rules, want 0", v)
+	}
+	if n := strings.Count(second.logs.String(), "the rule file does not load"); n != 1 {
+		t.Errorf("the broken list logged %d times, want once:\n%s", n, second.logs.String())
+	}
+
+	// Mended and reloaded: the list's words now are the ones used.
+	writeRuleFiles(t, dir, listRules, "giveaway\n")
+	second.reload <- struct{}{}
+	testsync.Eventually(t, "the mended list reloaded", func() bool { return strings.Contains(second.logs.String(), `msg="rules reloaded"`) })
+	if v := second.post(t, message("m-4", "u-4", "giveaway")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the mended list = %v, want scam", rulesOf(v))
+	}
+	if v := metric(t, second, "vigie_config_last_reload_successful"); v != 1 {
+		t.Errorf("vigie_config_last_reload_successful = %v once the list is mended, want 1", v)
+	}
+	if err := second.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeptRulesRunWithTheirLists: the rule file edited with a mistake and
+// its list edited too (without one), vigie started again runs the rule
+// file that loaded last with the list it loaded with, never the old rules
+// with the new list they never ran with. Before, the kept text read the
+// list as it is now: the word the set that loaded last caught was let
+// through.
+func TestKeptRulesRunWithTheirLists(t *testing.T) {
+	dir := t.TempDir()
+	file := writeRuleFiles(t, dir, listRules, "nitro\n")
+	env := map[string]string{"STATE_DIRECTORY": t.TempDir()}
+	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+	if err := start(t, listRules, env, onFile).stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	writeRuleFiles(t, dir, strings.Replace(listRules, `forward("scam")`, `forwad("scam")`, 1), "giveaway\n")
+	in := start(t, listRules, env, onFile)
+	if v := in.post(t, message("m-1", "u-1", "nitro for all")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on a word of the list kept = %v, want scam", rulesOf(v))
+	}
+	if v := in.post(t, message("m-2", "u-2", "giveaway")); len(rulesOf(v)) != 0 {
+		t.Errorf("rules matched on a word of the list edited since = %v, want none", rulesOf(v))
+	}
+}
