@@ -68,6 +68,11 @@ func keptRulesFor(getenv func(string) string, file string, log *slog.Logger) kep
 // once one is.
 func (k keptRules) textOnly() string { return strings.TrimSuffix(k.path, ".tar") }
 
+// refusedMark is the file that says the last start ran on the set kept,
+// the rule file not loading: a start on the mended file then tells the
+// desk its end.
+func (k keptRules) refusedMark() string { return strings.TrimSuffix(k.path, ".tar") + ".refused" }
+
 // save keeps rs's text and files as the rules that loaded last. A disk
 // that refuses it is logged: vigie runs, and only a restart on a broken
 // file would not.
@@ -87,8 +92,10 @@ func (k keptRules) save(rs *rules.Ruleset) {
 			"file", rs.File, "copy", k.path, "err", err)
 		return
 	}
-	if err := os.Remove(k.textOnly()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		k.log.Warn("the rules kept before are not removed", "file", k.textOnly(), "err", err)
+	for _, old := range []string{k.textOnly(), k.refusedMark()} {
+		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			k.log.Warn("a file of the rules kept before is not removed", "file", old, "err", err)
+		}
 	}
 }
 
@@ -116,6 +123,26 @@ func keptSet(rs *rules.Ruleset) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// markRefused says that this start runs on the set kept.
+func (k keptRules) markRefused(state string) {
+	if k.path == "" {
+		return
+	}
+	if err := replaceFile(k.refusedMark(), []byte(state+"\n")); err != nil {
+		k.log.Warn("not written that vigie started on the rules kept: a start on the mended file will not tell the desk", "file", k.refusedMark(), "err", err)
+	}
+}
+
+// refusedLast reports whether the last start ran on the set kept, the
+// rule file not loading.
+func (k keptRules) refusedLast() bool {
+	if k.path == "" {
+		return false
+	}
+	_, err := os.Stat(k.refusedMark())
+	return err == nil
 }
 
 // load compiles the rules kept for file, as if file held them, with the
@@ -219,6 +246,9 @@ type keptStart struct {
 	// rules (under reloadMu, over set then); nil when the file loaded at start.
 	ended chan struct{}
 	over  bool
+	// restarted says the file loads at this start, the last one having
+	// run on the kept rules: its end is told, as a reload's is.
+	restarted bool
 }
 
 // keptRulesText says that file did not load at start and the rules kept
@@ -240,6 +270,12 @@ func keptRulesMended(file string) string {
 	return fmt.Sprintf("%s is mended and reloaded: its rules run, in place of those that loaded last.", file)
 }
 
+// keptRulesRestarted tells the CMs that the file is mended and runs since
+// vigie started again on it.
+func keptRulesRestarted(file string) string {
+	return fmt.Sprintf("%s is mended: vigie started again on it, and its rules run, in place of those that loaded last.", file)
+}
+
 // keptRulesRetry bounds the wait between two tries to tell the desk.
 const keptRulesRetry = 5 * time.Minute
 
@@ -248,12 +284,25 @@ const keptRulesRetry = 5 * time.Minute
 // the instances on the store (told.Desk, as a rule that keeps failing), the
 // others logging that another told it. The start is tried again while no
 // desk takes it, until the mended file is reloaded or ctx ends; the end
-// likewise until ctx ends.
+// likewise until ctx ends. A start on the mended file, the last one having
+// run on the kept rules, tells the end likewise: claimed, the state told is
+// the file's loading, so that the same mistake made again is told again.
 func (d *daemon) tellKeptRules(ctx context.Context, desk handlers.Desk) {
-	if d.kept.ended == nil || desk == nil {
+	if desk == nil {
 		return
 	}
 	what := "rule file " + d.kept.file
+	if d.kept.restarted {
+		if !d.ruleFailures.told.First(what, "loads", d.now()) {
+			d.log.Info("the rule file is mended: another instance told the desk", "file", d.kept.file)
+			return
+		}
+		d.tellUntil(ctx, desk, keptRulesRestarted(d.kept.file), func() bool { return false })
+		return
+	}
+	if d.kept.ended == nil {
+		return
+	}
 	mended := func() bool {
 		select {
 		case <-d.kept.ended:

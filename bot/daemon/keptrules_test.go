@@ -313,3 +313,107 @@ func TestKeptRulesRunWithTheirLists(t *testing.T) {
 		t.Errorf("rules matched on a word of the list edited since = %v, want none", rulesOf(v))
 	}
 }
+
+// TestRuleFileMendedByARestart: two vigie on one Redis start again on a
+// rule file edited with a mistake, and run the rules kept; the desk is told
+// once. The file mended, they start again (rather than reload): the desk is
+// told once that the file is mended, and the claim of the mistake told is
+// given up, so that the same mistake made again within the hour is told
+// again. Before, a restart on the mended file told nothing, and the same
+// mistake made again was not told: the claim held it as told for an hour.
+func TestRuleFileMendedByARestart(t *testing.T) {
+	api := tgfake.New(t)
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisURL, prefix := redistest.URL(t), redistest.Prefix("kept-rules-restart")
+	envs := make([]map[string]string, 2)
+	for i := range envs {
+		envs[i] = map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_WEBHOOK_SECRET": secret,
+			"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix, "STATE_DIRECTORY": t.TempDir()}
+	}
+	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+	var ins []*instance
+	startAll := func() {
+		ins = ins[:0]
+		for _, env := range envs {
+			ins = append(ins, start(t, deskRules, env, onFile))
+		}
+	}
+	stopAll := func() {
+		for _, in := range ins {
+			if err := in.stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	logged := func(s string) int {
+		n := 0
+		for _, in := range ins {
+			n += strings.Count(in.logs.String(), s)
+		}
+		return n
+	}
+	told := func() int { return len(deskCards(api, "does not load, vigie started with the rules that loaded last")) }
+	mended := func() int { return len(deskCards(api, "is mended")) }
+	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
+	write := func(text string) {
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	startAll()
+	stopAll()
+	write(broken)
+	startAll()
+	testsync.Eventually(t, "both instances on the kept rules telling the desk", func() bool {
+		return told()+logged("the rule file does not load: another instance told the desk") >= 2
+	})
+	stopAll()
+
+	write(deskRules)
+	startAll()
+	testsync.Eventually(t, "both instances started on the mended file telling it", func() bool {
+		return mended()+logged("the rule file is mended: another instance told the desk") >= 2
+	})
+	if n := mended(); n != 1 {
+		t.Errorf("the desk was told %d times that the rule file is mended, by 2 instances started on it: want 1", n)
+	}
+	if n := told(); n != 1 {
+		t.Errorf("the desk was told %d times that the rule file does not load, before the same mistake is made again: want 1", n)
+	}
+	stopAll()
+
+	// The same mistake again, within the hour: told again, once.
+	write(broken)
+	startAll()
+	testsync.Eventually(t, "both instances on the kept rules again telling the desk", func() bool {
+		return told()+logged("the rule file does not load: another instance told the desk") >= 3
+	})
+	if n := told(); n != 2 {
+		t.Errorf("the desk was told %d times that the rule file does not load, the mistake made twice: want 2", n)
+	}
+	stopAll()
+
+	// Mended again by a restart, told again; a start after that one tells
+	// nothing (it says so in its log as it starts).
+	write(deskRules)
+	startAll()
+	testsync.Eventually(t, "both instances started on the file mended again telling it", func() bool {
+		return mended()+logged("the rule file is mended: another instance told the desk") >= 3
+	})
+	if n := mended(); n != 2 {
+		t.Errorf("the desk was told %d times that the rule file is mended, mended twice: want 2", n)
+	}
+	if n := logged("the rule file loads again"); n != 2 {
+		t.Errorf("%d instances logged the rule file loads again, started on it mended: want 2", n)
+	}
+	stopAll()
+	startAll()
+	if n := logged("the rule file loads again"); n != 0 {
+		t.Errorf("%d instances logged the rule file loads again, started after a start on the mended file: want none", n)
+	}
+	stopAll()
+}
