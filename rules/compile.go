@@ -603,7 +603,14 @@ func readList(ruleFile, name string, opts LoadOptions) listFile {
 	if err != nil {
 		return listFile{readErr: err}
 	}
-	l, err := text.NewList(parseListFile(data))
+	entries, lines := parseListFile(data)
+	l, err := text.NewList(entries)
+	if e, ok := errors.AsType[*text.EntryError](err); ok {
+		// the line a CM opens the file at: entry 2 is not line 2 once
+		// comments and blank lines are skipped
+		err = fmt.Errorf("%s:%d: %q has no word to match (a line is a word, a phrase or a domain; # starts a comment)",
+			filepath.ToSlash(name), lines[e.Index], e.Entry)
+	}
 	return listFile{l: l, data: data, err: err}
 }
 
@@ -764,12 +771,12 @@ func fileType(m fs.FileMode) string {
 	return m.Type().String()
 }
 
-// parseListFile reads one entry a line; blank lines and # comments are skipped.
-func parseListFile(data []byte) []string {
-	var out []string
+// parseListFile reads one entry a line, and the line of each (from 1);
+// blank lines and # comments are skipped.
+func parseListFile(data []byte) (out []string, lines []int) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
@@ -779,8 +786,9 @@ func parseListFile(data []byte) []string {
 			continue
 		}
 		out = append(out, line)
+		lines = append(lines, n)
 	}
-	return out
+	return out, lines
 }
 
 func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule, bool) {

@@ -322,3 +322,32 @@ func matched(v bot.Verdict) []string {
 	}
 	return out
 }
+
+// TestListEntryErrorNamesItsLine: an entry of a list file with no word
+// to match is told with the list file's line, where a CM opens it, not its
+// place among the entries, which the comments and blank lines above it
+// shift. Before: `list entry 2 "***"`, on line 4.
+func TestListEntryErrorNamesItsLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lists", "scams.txt"), []byte("free nitro\n\n# added tonight\n***\ngiveaway\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(file, []byte(`lists:
+  scams: {file: lists/scams.txt}
+rules:
+  - name: scam
+    when: has_any(text, lists.scams)
+    do: [delete]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := rules.Load(file)
+	const want = `rules.yaml:2:3: list "scams": lists/scams.txt:4: "***" has no word to match`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load = %v, want %s", err, want)
+	}
+}
