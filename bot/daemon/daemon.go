@@ -418,7 +418,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err == nil {
 		matcher, err = faq.Compile(rs)
 	}
-	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"))
+	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"), cfg.Now)
 	// refused is the rule file's problems while the rules kept run.
 	var refused, refusedHealth, refusedState string
 	var restarted bool

@@ -43,24 +43,26 @@ type keptRules struct {
 	// each list and model file it read, named as the rule file names it.
 	path string
 	log  *slog.Logger
+	// now is the daemon's clock: the time each file of the set is kept at.
+	now func() time.Time
 }
 
 // keptRulesFor is the set kept of file's rules in the state directory:
 // STATE_DIRECTORY/rules, else XDG_STATE_HOME/vigie/rules, else
 // HOME/.local/state/vigie/rules, named after the file's absolute path so that
 // two vigie with two rule files on one host keep one each.
-func keptRulesFor(getenv func(string) string, file string, log *slog.Logger) keptRules {
+func keptRulesFor(getenv func(string) string, file string, log *slog.Logger, now func() time.Time) keptRules {
 	dir := stateDir(getenv)
 	if dir == "" || file == "" || file == vigie.EmbeddedName {
-		return keptRules{log: log}
+		return keptRules{log: log, now: now}
 	}
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return keptRules{log: log}
+		return keptRules{log: log, now: now}
 	}
 	sum := sha256.Sum256([]byte(abs))
 	name := filepath.Base(abs) + "." + hex.EncodeToString(sum[:6])
-	return keptRules{path: filepath.Join(dir, "rules", name+".tar"), log: log}
+	return keptRules{path: filepath.Join(dir, "rules", name+".tar"), log: log, now: now}
 }
 
 // textOnly is where an older vigie kept the rule file's text alone, its lists
@@ -80,7 +82,7 @@ func (k keptRules) save(rs *rules.Ruleset) {
 	if k.path == "" || rs.Source() == nil {
 		return
 	}
-	set, err := keptSet(rs)
+	set, err := keptSet(rs, k.now())
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(k.path), 0o700)
 	}
@@ -99,12 +101,14 @@ func (k keptRules) save(rs *rules.Ruleset) {
 	}
 }
 
-// keptSet is rs's text and files as a tar archive, the text first.
-func keptSet(rs *rules.Ruleset) ([]byte, error) {
+// keptSet is rs's text and files as a tar archive, the text first, each
+// file kept at at.
+func keptSet(rs *rules.Ruleset, at time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	w := tar.NewWriter(&buf)
 	add := func(name string, data []byte) error {
-		if err := w.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o600, Format: tar.FormatPAX}); err != nil {
+		if err := w.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o600,
+			ModTime: at, Format: tar.FormatPAX}); err != nil {
 			return err
 		}
 		_, err := w.Write(data)
@@ -165,10 +169,10 @@ func (k keptRules) load(file string) (*rules.Ruleset, *faq.Matcher, time.Time, e
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	src := raw
+	src, at := raw, fi.ModTime()
 	if copyPath == k.path {
 		var files map[string][]byte
-		if src, files, err = readKeptSet(raw); err != nil {
+		if src, files, at, err = readKeptSet(raw); err != nil {
 			return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last cannot be read: %w", copyPath, err)
 		}
 		opts.ReadFile = keptFiles(file, files)
@@ -181,31 +185,31 @@ func (k keptRules) load(file string) (*rules.Ruleset, *faq.Matcher, time.Time, e
 	if err != nil {
 		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
 	}
-	return rs, matcher, fi.ModTime(), nil
+	return rs, matcher, at, nil
 }
 
-// readKeptSet reads what keptSet wrote: the rule file's text, and its
-// files by name.
-func readKeptSet(set []byte) (src []byte, files map[string][]byte, err error) {
+// readKeptSet reads what keptSet wrote: the rule file's text, its files
+// by name, and when they were kept.
+func readKeptSet(set []byte) (src []byte, files map[string][]byte, at time.Time, err error) {
 	r := tar.NewReader(bytes.NewReader(set))
 	files = map[string][]byte{}
 	for i := 0; ; i++ {
 		h, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			if i == 0 {
-				return nil, nil, errors.New("empty")
+				return nil, nil, time.Time{}, errors.New("empty")
 			}
-			return src, files, nil
+			return src, files, at, nil
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, time.Time{}, err
 		}
 		data, err := io.ReadAll(r)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, time.Time{}, err
 		}
 		if i == 0 {
-			src = data
+			src, at = data, h.ModTime
 		} else {
 			files[h.Name] = data
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
@@ -295,12 +296,16 @@ func TestRestartOnABrokenListFile(t *testing.T) {
 // with the new list they never ran with. Before, the kept text read the
 // list as it is now: the word the set that loaded last caught was let
 // through.
+//
+// The set says when it was kept by the daemon's clock, as /healthz tells
+// it: before, the copy's time on the disk, whatever the clock said.
 func TestKeptRulesRunWithTheirLists(t *testing.T) {
 	dir := t.TempDir()
 	file := writeRuleFiles(t, dir, listRules, "nitro\n")
 	env := map[string]string{"STATE_DIRECTORY": t.TempDir()}
 	onFile := func(c *daemon.Config) { c.ConfigPath = file }
-	if err := start(t, listRules, env, onFile).stop(); err != nil {
+	keptAt := time.Now().UTC().Add(-36 * time.Hour).Truncate(time.Second)
+	if err := start(t, listRules, env, onFile, func(c *daemon.Config) { c.Now = func() time.Time { return keptAt } }).stop(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -311,6 +316,12 @@ func TestKeptRulesRunWithTheirLists(t *testing.T) {
 	}
 	if v := in.post(t, message("m-2", "u-2", "giveaway")); len(rulesOf(v)) != 0 {
 		t.Errorf("rules matched on a word of the list edited since = %v, want none", rulesOf(v))
+	}
+	var h struct{ Degraded []string }
+	in.do(t, "GET", "/healthz", nil, nil).json(t, &h)
+	want := "kept " + keptAt.Format(time.RFC3339)
+	if !slices.ContainsFunc(h.Degraded, func(s string) bool { return strings.Contains(s, want) }) {
+		t.Errorf("/healthz degraded = %q, want the rules %s", h.Degraded, want)
 	}
 }
 
