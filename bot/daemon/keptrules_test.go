@@ -135,52 +135,27 @@ func TestBrokenRuleFileWithNothingKept(t *testing.T) {
 // instance told the desk: the CMs read it once by instance.
 func TestBrokenRuleFileToldOnceAcrossInstances(t *testing.T) {
 	api := tgfake.New(t)
-	file := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL, prefix := redistest.URL(t), redistest.Prefix("kept-rules-fleet")
-	envs := make([]map[string]string, 2)
-	for i := range envs {
-		envs[i] = map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_WEBHOOK_SECRET": secret,
-			"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix, "STATE_DIRECTORY": t.TempDir()}
-	}
-	onFile := func(c *daemon.Config) { c.ConfigPath = file }
-	for _, env := range envs {
-		if err := start(t, deskRules, env, onFile).stop(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := newKeptFleet(t, api, "kept-rules-fleet")
+	f.start(t)
+	f.stop(t)
 
-	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
-	if err := os.WriteFile(file, []byte(broken), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ins := []*instance{start(t, deskRules, envs[0], onFile), start(t, deskRules, envs[1], onFile)}
-	logged := func(s string) int {
-		n := 0
-		for _, in := range ins {
-			n += strings.Count(in.logs.String(), s)
-		}
-		return n
-	}
+	f.write(t, strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1))
+	f.start(t)
 	told := func() int { return len(deskCards(api, "does not load, vigie started with the rules that loaded last")) }
 	testsync.Eventually(t, "both instances on the kept rules telling the desk", func() bool {
-		return told()+logged("the rule file does not load: another instance told the desk") >= 2
+		return told()+f.logged("the rule file does not load: another instance told the desk") >= 2
 	})
 	if n := told(); n != 1 {
 		t.Errorf("the desk was told %d times that the rule file does not load, by 2 instances: want 1", n)
 	}
 
-	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range ins {
+	f.write(t, deskRules)
+	for _, in := range f.ins {
 		in.reload <- struct{}{}
 	}
 	mended := func() int { return len(deskCards(api, "is mended and reloaded")) }
 	testsync.Eventually(t, "both instances telling the file mended", func() bool {
-		return mended()+logged("the rule file is mended: another instance told the desk") >= 2
+		return mended()+f.logged("the rule file is mended: another instance told the desk") >= 2
 	})
 	if n := mended(); n != 1 {
 		t.Errorf("the desk was told %d times that the rule file is mended, by 2 instances: want 1", n)
@@ -334,60 +309,24 @@ func TestKeptRulesRunWithTheirLists(t *testing.T) {
 // mistake made again was not told: the claim held it as told for an hour.
 func TestRuleFileMendedByARestart(t *testing.T) {
 	api := tgfake.New(t)
-	file := filepath.Join(t.TempDir(), "rules.yaml")
-	if err := os.WriteFile(file, []byte(deskRules), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	redisURL, prefix := redistest.URL(t), redistest.Prefix("kept-rules-restart")
-	envs := make([]map[string]string, 2)
-	for i := range envs {
-		envs[i] = map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_WEBHOOK_SECRET": secret,
-			"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix, "STATE_DIRECTORY": t.TempDir()}
-	}
-	onFile := func(c *daemon.Config) { c.ConfigPath = file }
-	var ins []*instance
-	startAll := func() {
-		ins = ins[:0]
-		for _, env := range envs {
-			ins = append(ins, start(t, deskRules, env, onFile))
-		}
-	}
-	stopAll := func() {
-		for _, in := range ins {
-			if err := in.stop(); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	logged := func(s string) int {
-		n := 0
-		for _, in := range ins {
-			n += strings.Count(in.logs.String(), s)
-		}
-		return n
-	}
+	f := newKeptFleet(t, api, "kept-rules-restart")
 	told := func() int { return len(deskCards(api, "does not load, vigie started with the rules that loaded last")) }
 	mended := func() int { return len(deskCards(api, "is mended")) }
 	broken := strings.Replace(deskRules, `forward("scam")`, `forwad("scam")`, 1)
-	write := func(text string) {
-		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 
-	startAll()
-	stopAll()
-	write(broken)
-	startAll()
+	f.start(t)
+	f.stop(t)
+	f.write(t, broken)
+	f.start(t)
 	testsync.Eventually(t, "both instances on the kept rules telling the desk", func() bool {
-		return told()+logged("the rule file does not load: another instance told the desk") >= 2
+		return told()+f.logged("the rule file does not load: another instance told the desk") >= 2
 	})
-	stopAll()
+	f.stop(t)
 
-	write(deskRules)
-	startAll()
+	f.write(t, deskRules)
+	f.start(t)
 	testsync.Eventually(t, "both instances started on the mended file telling it", func() bool {
-		return mended()+logged("the rule file is mended: another instance told the desk") >= 2
+		return mended()+f.logged("the rule file is mended: another instance told the desk") >= 2
 	})
 	if n := mended(); n != 1 {
 		t.Errorf("the desk was told %d times that the rule file is mended, by 2 instances started on it: want 1", n)
@@ -395,36 +334,89 @@ func TestRuleFileMendedByARestart(t *testing.T) {
 	if n := told(); n != 1 {
 		t.Errorf("the desk was told %d times that the rule file does not load, before the same mistake is made again: want 1", n)
 	}
-	stopAll()
+	f.stop(t)
 
 	// The same mistake again, within the hour: told again, once.
-	write(broken)
-	startAll()
+	f.write(t, broken)
+	f.start(t)
 	testsync.Eventually(t, "both instances on the kept rules again telling the desk", func() bool {
-		return told()+logged("the rule file does not load: another instance told the desk") >= 3
+		return told()+f.logged("the rule file does not load: another instance told the desk") >= 3
 	})
 	if n := told(); n != 2 {
 		t.Errorf("the desk was told %d times that the rule file does not load, the mistake made twice: want 2", n)
 	}
-	stopAll()
+	f.stop(t)
 
 	// Mended again by a restart, told again; a start after that one tells
 	// nothing (it says so in its log as it starts).
-	write(deskRules)
-	startAll()
+	f.write(t, deskRules)
+	f.start(t)
 	testsync.Eventually(t, "both instances started on the file mended again telling it", func() bool {
-		return mended()+logged("the rule file is mended: another instance told the desk") >= 3
+		return mended()+f.logged("the rule file is mended: another instance told the desk") >= 3
 	})
 	if n := mended(); n != 2 {
 		t.Errorf("the desk was told %d times that the rule file is mended, mended twice: want 2", n)
 	}
-	if n := logged("the rule file loads again"); n != 2 {
+	if n := f.logged("the rule file loads again"); n != 2 {
 		t.Errorf("%d instances logged the rule file loads again, started on it mended: want 2", n)
 	}
-	stopAll()
-	startAll()
-	if n := logged("the rule file loads again"); n != 0 {
+	f.stop(t)
+	f.start(t)
+	if n := f.logged("the rule file loads again"); n != 0 {
 		t.Errorf("%d instances logged the rule file loads again, started after a start on the mended file: want none", n)
 	}
-	stopAll()
+	f.stop(t)
+}
+
+// keptFleet is two vigie on one Redis, each with its own state directory,
+// on one rule file, deskRules at first, their desk on api.
+type keptFleet struct {
+	file string
+	envs []map[string]string
+	ins  []*instance
+}
+
+func newKeptFleet(t *testing.T, api *tgfake.Server, prefix string) *keptFleet {
+	f := &keptFleet{file: filepath.Join(t.TempDir(), "rules.yaml"), envs: make([]map[string]string, 2)}
+	f.write(t, deskRules)
+	redisURL, prefix := redistest.URL(t), redistest.Prefix(prefix)
+	for i := range f.envs {
+		f.envs[i] = map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_WEBHOOK_SECRET": secret,
+			"VIGIE_REDIS_URL": redisURL, "VIGIE_REDIS_PREFIX": prefix, "STATE_DIRECTORY": t.TempDir()}
+	}
+	return f
+}
+
+func (f *keptFleet) write(t *testing.T, text string) {
+	t.Helper()
+	if err := os.WriteFile(f.file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// start starts both instances, in place of those started before.
+func (f *keptFleet) start(t *testing.T) {
+	t.Helper()
+	f.ins = f.ins[:0]
+	for _, env := range f.envs {
+		f.ins = append(f.ins, start(t, deskRules, env, func(c *daemon.Config) { c.ConfigPath = f.file }))
+	}
+}
+
+func (f *keptFleet) stop(t *testing.T) {
+	t.Helper()
+	for _, in := range f.ins {
+		if err := in.stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// logged counts s in the logs of the instances started last.
+func (f *keptFleet) logged(s string) int {
+	n := 0
+	for _, in := range f.ins {
+		n += strings.Count(in.logs.String(), s)
+	}
+	return n
 }
