@@ -1,6 +1,10 @@
 package daemon_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -419,4 +423,36 @@ func (f *keptFleet) logged(s string) int {
 		n += strings.Count(in.logs.String(), s)
 	}
 	return n
+}
+
+// TestRestartOnRulesKeptAsTextAlone: a vigie upgraded from one that kept
+// the rule file's text alone (rules/NAME.HASH, its lists read beside the
+// file) starts on a broken file with that copy, and runs it; the mended
+// file reloaded, the set takes its place (rules/NAME.HASH.tar) and the old
+// copy goes.
+func TestRestartOnRulesKeptAsTextAlone(t *testing.T) {
+	state := t.TempDir()
+	dir := t.TempDir()
+	file := writeRuleFiles(t, dir, strings.Replace(listRules, `forward("scam")`, `forwad("scam")`, 1), "nitro\n")
+	sum := sha256.Sum256([]byte(file))
+	old := filepath.Join(state, "rules", "rules.yaml."+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(filepath.Dir(old), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, []byte(listRules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, listRules, map[string]string{"STATE_DIRECTORY": state}, func(c *daemon.Config) { c.ConfigPath = file })
+	if v := in.post(t, message("m-1", "u-1", "nitro for all")); !slices.Equal(rulesOf(v), []string{"scam"}) {
+		t.Errorf("rules matched on the text kept alone = %v, want scam", rulesOf(v))
+	}
+	writeRuleFiles(t, dir, listRules, "nitro\n")
+	in.reload <- struct{}{}
+	testsync.Eventually(t, "the mended file reloaded", func() bool { return strings.Contains(in.logs.String(), `msg="rules reloaded"`) })
+	if _, err := os.Stat(old + ".tar"); err != nil {
+		t.Errorf("the set is not kept once the file is mended: %v", err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the text kept alone is still there once the set is kept: %v", err)
+	}
 }
