@@ -108,12 +108,21 @@ type Ruleset struct {
 	strikeTTL time.Duration
 	// source is the text the rules were compiled from, as read.
 	source []byte
+	// files are the list and model files it read, by their names in it.
+	files map[string][]byte
 }
 
 // Source is the text the rules were compiled from, as read (before ${ENV} is
 // expanded): Parse(rs.File, rs.Source(), opts) compiles the same rules while
 // their lists are unchanged, whatever became of the file since.
 func (rs *Ruleset) Source() []byte { return rs.source }
+
+// Files are the list and model files the rules were compiled with, as read,
+// by their names in the rule file (the file: of lists: and models:, as
+// written): Parse(rs.File, rs.Source(), opts) with an opts.ReadFile that
+// answers them compiles the same rules whatever became of the files since.
+// A model given in LoadOptions.Models is not among them.
+func (rs *Ruleset) Files() map[string][]byte { return rs.files }
 
 type counter struct {
 	name   string
@@ -340,6 +349,7 @@ func parse(file string, src []byte, opts LoadOptions) (*Ruleset, error) {
 	sortProblems(d.warns)
 	rs.Warnings = d.warns
 	rs.source = slices.Clone(src)
+	rs.files = d.read
 	return rs, nil
 }
 
@@ -576,14 +586,16 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 		d.errorf(ls.Node, "%s: %v", where, f.err)
 		return nil
 	}
+	d.keepRead(ls.File, f.data)
 	return &wordList{name: ls.Name, l: f.l}
 }
 
 // listFile is a list file read and compiled, or why it is not.
 type listFile struct {
 	l       *text.List
-	readErr error // the file could not be read
-	err     error // its entries could not be compiled
+	data    []byte // as read
+	readErr error  // the file could not be read
+	err     error  // its entries could not be compiled
 }
 
 func readList(ruleFile, name string, opts LoadOptions) listFile {
@@ -591,8 +603,15 @@ func readList(ruleFile, name string, opts LoadOptions) listFile {
 	if err != nil {
 		return listFile{readErr: err}
 	}
-	l, err := text.NewList(parseListFile(data))
-	return listFile{l: l, err: err}
+	entries, lines := parseListFile(data)
+	l, err := text.NewList(entries)
+	if e, ok := errors.AsType[*text.EntryError](err); ok {
+		// the line a CM opens the file at: entry 2 is not line 2 once
+		// comments and blank lines are skipped
+		err = fmt.Errorf("%s:%d: %q has no word to match (a line is a word, a phrase or a domain; # starts a comment)",
+			filepath.ToSlash(name), lines[e.Index], e.Entry)
+	}
+	return listFile{l: l, data: data, err: err}
 }
 
 // fileKey is where a list or model file named name is read, the same for
@@ -752,12 +771,12 @@ func fileType(m fs.FileMode) string {
 	return m.Type().String()
 }
 
-// parseListFile reads one entry a line; blank lines and # comments are skipped.
-func parseListFile(data []byte) []string {
-	var out []string
+// parseListFile reads one entry a line, and the line of each (from 1);
+// blank lines and # comments are skipped.
+func parseListFile(data []byte) (out []string, lines []int) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if i := strings.Index(line, " #"); i >= 0 {
 			line = line[:i]
@@ -767,8 +786,9 @@ func parseListFile(data []byte) []string {
 			continue
 		}
 		out = append(out, line)
+		lines = append(lines, n)
 	}
-	return out
+	return out, lines
 }
 
 func compileRule(d *decoder, c *exprCompiler, sp ruleSpec, nCounters int) (rule, bool) {

@@ -6,14 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie"
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/rules"
+	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // A list or model file that is not a regular file, or is too large, is refused
@@ -261,4 +265,89 @@ tests:
 		t.Errorf("a missing file named twice: %v", err)
 	}
 	readOnce("a missing file named twice")
+}
+
+// TestFilesCompileTheSameRules: the starter pack's list and model files, as
+// Ruleset.Files gives them, compile its rules again when the files on disk
+// are gone, and the rules decide as they did: what vigie run keeps of the
+// rules that loaded last, for a start on a file or list that no longer loads.
+func TestFilesCompileTheSameRules(t *testing.T) {
+	rs, err := rules.Load(filepath.Join("..", vigie.ExampleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := rs.Files()
+	for _, name := range []string{"lists/scam-phrases.txt", "lists/insults-fr.txt", "models/spam.bin"} {
+		want, err := os.ReadFile(filepath.Join("..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(files[name]) != string(want) {
+			t.Errorf("Files()[%q] holds %d bytes, want the file's %d", name, len(files[name]), len(want))
+		}
+	}
+	moved := filepath.Join(t.TempDir(), vigie.ExampleFile)
+	again, err := rules.Parse(moved, rs.Source(), rules.LoadOptions{ReadFile: func(name string) ([]byte, error) {
+		rel, err := filepath.Rel(filepath.Dir(moved), filepath.FromSlash(name))
+		if err != nil {
+			return nil, err
+		}
+		data, ok := files[filepath.ToSlash(rel)]
+		if !ok {
+			return nil, fmt.Errorf("%s not among the files read", name)
+		}
+		return data, nil
+	}})
+	if err != nil {
+		t.Fatalf("the rules with the files they read, the files on disk gone: %v", err)
+	}
+	for text, want := range map[string][]string{"free nitro here, claim it": {"scam"}, "t'es qu'un connard": {"insult"}, "bonjour à tous": nil} {
+		ev := bot.Event{ID: "e", Platform: "discord", Kind: "message", Space: "s", Text: text, At: time.Unix(0, 0)}
+		for by, rs := range map[string]*rules.Ruleset{"the files on disk": rs, "the files read": again} {
+			v, err := rules.NewEngine(rs, memory.New(), rules.Options{}).Evaluate(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(matched(v), want) {
+				t.Errorf("%q: matched %v by the rules with %s, want %v", text, matched(v), by, want)
+			}
+		}
+	}
+}
+
+func matched(v bot.Verdict) []string {
+	var out []string
+	for _, m := range v.Matches {
+		out = append(out, m.Rule)
+	}
+	return out
+}
+
+// TestListEntryErrorNamesItsLine: an entry of a list file with no word
+// to match is told with the list file's line, where a CM opens it, not its
+// place among the entries, which the comments and blank lines above it
+// shift. Before: `list entry 2 "***"`, on line 4.
+func TestListEntryErrorNamesItsLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lists", "scams.txt"), []byte("free nitro\n\n# added tonight\n***\ngiveaway\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(file, []byte(`lists:
+  scams: {file: lists/scams.txt}
+rules:
+  - name: scam
+    when: has_any(text, lists.scams)
+    do: [delete]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := rules.Load(file)
+	const want = `rules.yaml:2:3: list "scams": lists/scams.txt:4: "***" has no word to match`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load = %v, want %s", err, want)
+	}
 }

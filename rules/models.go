@@ -75,6 +75,7 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 				d.errorf(ms.FileNode, "%s: %s: %v", where, info.Path, f.err)
 			default:
 				ref.m = f.m
+				d.keepRead(ms.File, f.data)
 			}
 		}
 		if ref.m != nil {
@@ -90,8 +91,9 @@ func compileModels(d *decoder, specs []modelSpec, opts LoadOptions) (map[string]
 // modelFile is a model file read and decoded, or why it is not.
 type modelFile struct {
 	m       *classify.Model
-	readErr error // the file could not be read
-	err     error // it is not a model
+	data    []byte // as read
+	readErr error  // the file could not be read
+	err     error  // it is not a model
 }
 
 // readModel reads and decodes a model file. A model is never changed once
@@ -105,7 +107,7 @@ func readModel(ruleFile, name string, opts LoadOptions) modelFile {
 	if err := m.UnmarshalBinary(data); err != nil {
 		return modelFile{err: err}
 	}
-	return modelFile{m: m}
+	return modelFile{m: m, data: data}
 }
 
 // modelPath is where a model's file is read, as readListFile finds it.

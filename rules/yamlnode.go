@@ -36,6 +36,17 @@ type decoder struct {
 	// read and compiled once, its names sharing it.
 	listFiles  map[string]listFile
 	modelFiles map[string]modelFile
+	// read is what each list and model file held, by its name in the file
+	// (Ruleset.Files).
+	read map[string][]byte
+}
+
+// keepRead records what the file named name held as it was read.
+func (d *decoder) keepRead(name string, data []byte) {
+	if d.read == nil {
+		d.read = map[string][]byte{}
+	}
+	d.read[name] = data
 }
 
 // maxProblems bounds the problems reported for one file: past it a CM fixes the

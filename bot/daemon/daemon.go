@@ -418,9 +418,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	if err == nil {
 		matcher, err = faq.Compile(rs)
 	}
-	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"))
+	kept := keptRulesFor(cfg.Getenv, file, log.With("part", "rules"), cfg.Now)
 	// refused is the rule file's problems while the rules kept run.
 	var refused, refusedHealth, refusedState string
+	var restarted bool
 	if err != nil {
 		krs, kmatcher, at, kerr := kept.load(file)
 		if kerr != nil {
@@ -435,7 +436,13 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
 			"file", file, "kept", at.UTC().Format(time.RFC3339), "err", err)
 		rs, matcher = krs, kmatcher
+		kept.markRefused(refusedState)
 	} else {
+		// the last start on the rules kept: this one, on the file
+		// mended, tells its end
+		if restarted = kept.refusedLast(); restarted {
+			log.Info("the rule file loads again: its rules run, in place of those that loaded last", "file", file)
+		}
 		kept.save(rs)
 	}
 	// d is made below: read when an answer is written
@@ -703,6 +710,8 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		d.kept = keptStart{file: file, text: refused, state: refusedState, ended: make(chan struct{})}
 		d.metrics.reloadOK.Set(0)
 		d.health.set("reload", refusedHealth)
+	} else if restarted {
+		d.kept = keptStart{file: file, restarted: true}
 	}
 	d.commands = handlers.NewCommands(mod, handlers.CommandsOptions{
 		Version: cfg.Version,

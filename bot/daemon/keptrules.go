@@ -1,14 +1,21 @@
 package daemon
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,78 +25,215 @@ import (
 	"github.com/vigie-bot/vigie/rules"
 )
 
-// The text of the rules that loaded last is kept in vigie's state directory,
-// so that a vigie started again in the night (a crash, a reboot, the host's
-// deploy) on a rule file edited since with a mistake runs the rules it ran,
+// The rules that loaded last are kept in vigie's state directory, the rule
+// file's text with the list and model files it read, so that a vigie
+// started again in the night (a crash, a reboot, the host's deploy) on a
+// rule file or a list edited since with a mistake runs the rules it ran,
 // and tells the mistake, rather than not start and leave every place
-// unmoderated until someone reads the service's log in the morning. A file
-// that does not load and has no copy kept (the first start) still stops
-// vigie run, as before.
+// unmoderated until someone reads the service's log in the morning. They
+// are kept as one set, in one file replaced whole: a start never runs the
+// rules of one load with a list of another, which they never ran with. A
+// file that does not load and has no set kept (the first start) still
+// stops vigie run, as before.
 
 // keptRules is where the rules of one rule file that loaded last are kept;
 // path "" keeps none (no state directory, the starter pack built in).
 type keptRules struct {
+	// path is the set: a tar archive of the rule file's text, first, then
+	// each list and model file it read, named as the rule file names it.
 	path string
 	log  *slog.Logger
+	// now is the daemon's clock: the time each file of the set is kept at.
+	now func() time.Time
 }
 
-// keptRulesFor is the copy of file's rules in the state directory:
+// keptRulesFor is the set kept of file's rules in the state directory:
 // STATE_DIRECTORY/rules, else XDG_STATE_HOME/vigie/rules, else
 // HOME/.local/state/vigie/rules, named after the file's absolute path so that
 // two vigie with two rule files on one host keep one each.
-func keptRulesFor(getenv func(string) string, file string, log *slog.Logger) keptRules {
+func keptRulesFor(getenv func(string) string, file string, log *slog.Logger, now func() time.Time) keptRules {
 	dir := stateDir(getenv)
 	if dir == "" || file == "" || file == vigie.EmbeddedName {
-		return keptRules{log: log}
+		return keptRules{log: log, now: now}
 	}
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return keptRules{log: log}
+		return keptRules{log: log, now: now}
 	}
 	sum := sha256.Sum256([]byte(abs))
 	name := filepath.Base(abs) + "." + hex.EncodeToString(sum[:6])
-	return keptRules{path: filepath.Join(dir, "rules", name), log: log}
+	return keptRules{path: filepath.Join(dir, "rules", name+".tar"), log: log, now: now}
 }
 
-// save keeps rs's text as the rules that loaded last. A disk that refuses
-// it is logged: vigie runs, and only a restart on a broken file would not.
+// textOnly is where an older vigie kept the rule file's text alone, its lists
+// then read beside the rule file: loaded when no set is kept yet, removed
+// once one is.
+func (k keptRules) textOnly() string { return strings.TrimSuffix(k.path, ".tar") }
+
+// refusedMark is the file that says the last start ran on the set kept,
+// the rule file not loading: a start on the mended file then tells the
+// desk its end.
+func (k keptRules) refusedMark() string { return strings.TrimSuffix(k.path, ".tar") + ".refused" }
+
+// save keeps rs's text and files as the rules that loaded last. A disk
+// that refuses it is logged: vigie runs, and only a restart on a broken
+// file would not.
 func (k keptRules) save(rs *rules.Ruleset) {
 	if k.path == "" || rs.Source() == nil {
 		return
 	}
-	err := os.MkdirAll(filepath.Dir(k.path), 0o700)
+	set, err := keptSet(rs, k.now())
 	if err == nil {
-		err = replaceFile(k.path, rs.Source())
+		err = os.MkdirAll(filepath.Dir(k.path), 0o700)
+	}
+	if err == nil {
+		err = replaceFile(k.path, set)
 	}
 	if err != nil {
-		k.log.Warn("the rules that load are not kept: a restart on a rule file that does not load will not start",
+		k.log.Warn("the rules that load are not kept: a restart on a rule file or list that does not load will not start",
 			"file", rs.File, "copy", k.path, "err", err)
+		return
+	}
+	for _, old := range []string{k.textOnly(), k.refusedMark()} {
+		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			k.log.Warn("a file of the rules kept before is not removed", "file", old, "err", err)
+		}
 	}
 }
 
-// load compiles the rules kept for file, as if file held them (its lists
-// are read beside it), and says when they were kept.
+// keptSet is rs's text and files as a tar archive, the text first, each
+// file kept at at.
+func keptSet(rs *rules.Ruleset, at time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+	w := tar.NewWriter(&buf)
+	add := func(name string, data []byte) error {
+		if err := w.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o600,
+			ModTime: at, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		_, err := w.Write(data)
+		return err
+	}
+	if err := add(filepath.Base(rs.File), rs.Source()); err != nil {
+		return nil, err
+	}
+	files := rs.Files()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := add(name, files[name]); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// markRefused says that this start runs on the set kept.
+func (k keptRules) markRefused(state string) {
+	if k.path == "" {
+		return
+	}
+	if err := replaceFile(k.refusedMark(), []byte(state+"\n")); err != nil {
+		k.log.Warn("not written that vigie started on the rules kept: a start on the mended file will not tell the desk", "file", k.refusedMark(), "err", err)
+	}
+}
+
+// refusedLast reports whether the last start ran on the set kept, the
+// rule file not loading.
+func (k keptRules) refusedLast() bool {
+	if k.path == "" {
+		return false
+	}
+	_, err := os.Stat(k.refusedMark())
+	return err == nil
+}
+
+// load compiles the rules kept for file, as if file held them, with the
+// list and model files kept with them, and says when they were kept.
 func (k keptRules) load(file string) (*rules.Ruleset, *faq.Matcher, time.Time, error) {
 	if k.path == "" {
 		return nil, nil, time.Time{}, errors.New("no copy of the rules that loaded last is kept (no state directory)")
 	}
-	fi, err := os.Stat(k.path)
+	copyPath, opts := k.path, rules.LoadOptions{}
+	fi, err := os.Stat(copyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		// kept by an older vigie: the text alone, its lists read beside the file
+		copyPath = k.textOnly()
+		fi, err = os.Stat(copyPath)
+	}
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	src, err := os.ReadFile(k.path)
+	raw, err := os.ReadFile(copyPath)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	rs, err := rules.Parse(file, src, rules.LoadOptions{})
+	src, at := raw, fi.ModTime()
+	if copyPath == k.path {
+		var files map[string][]byte
+		if src, files, at, err = readKeptSet(raw); err != nil {
+			return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last cannot be read: %w", copyPath, err)
+		}
+		opts.ReadFile = keptFiles(file, files)
+	}
+	rs, err := rules.Parse(file, src, opts)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", k.path, err)
+		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
 	}
 	matcher, err := faq.Compile(rs)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", k.path, err)
+		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
 	}
-	return rs, matcher, fi.ModTime(), nil
+	return rs, matcher, at, nil
+}
+
+// readKeptSet reads what keptSet wrote: the rule file's text, its files
+// by name, and when they were kept.
+func readKeptSet(set []byte) (src []byte, files map[string][]byte, at time.Time, err error) {
+	r := tar.NewReader(bytes.NewReader(set))
+	files = map[string][]byte{}
+	for i := 0; ; i++ {
+		h, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			if i == 0 {
+				return nil, nil, time.Time{}, errors.New("empty")
+			}
+			return src, files, at, nil
+		}
+		if err != nil {
+			return nil, nil, time.Time{}, err
+		}
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, nil, time.Time{}, err
+		}
+		if i == 0 {
+			src, at = data, h.ModTime
+		} else {
+			files[h.Name] = data
+		}
+	}
+}
+
+// keptFiles is the rules.LoadOptions.ReadFile that answers the files kept,
+// named as the rule file names them, for the rule file file.
+func keptFiles(file string, files map[string][]byte) func(string) ([]byte, error) {
+	byPath := make(map[string][]byte, len(files))
+	for name, data := range files {
+		// as rules.LoadOptions.ReadFile is asked for it
+		p := name
+		if !filepath.IsAbs(name) {
+			p = path.Join(path.Dir(filepath.ToSlash(file)), filepath.ToSlash(name))
+		}
+		byPath[p] = data
+	}
+	return func(name string) ([]byte, error) {
+		if data, ok := byPath[name]; ok {
+			return data, nil
+		}
+		return nil, errors.New("not kept with the rules that loaded last")
+	}
 }
 
 // keptStart is what a vigie started on the kept rules says of its rule file.
@@ -106,6 +250,9 @@ type keptStart struct {
 	// rules (under reloadMu, over set then); nil when the file loaded at start.
 	ended chan struct{}
 	over  bool
+	// restarted says the file loads at this start, the last one having
+	// run on the kept rules: its end is told, as a reload's is.
+	restarted bool
 }
 
 // keptRulesText says that file did not load at start and the rules kept
@@ -127,6 +274,12 @@ func keptRulesMended(file string) string {
 	return fmt.Sprintf("%s is mended and reloaded: its rules run, in place of those that loaded last.", file)
 }
 
+// keptRulesRestarted tells the CMs that the file is mended and runs since
+// vigie started again on it.
+func keptRulesRestarted(file string) string {
+	return fmt.Sprintf("%s is mended: vigie started again on it, and its rules run, in place of those that loaded last.", file)
+}
+
 // keptRulesRetry bounds the wait between two tries to tell the desk.
 const keptRulesRetry = 5 * time.Minute
 
@@ -135,12 +288,25 @@ const keptRulesRetry = 5 * time.Minute
 // the instances on the store (told.Desk, as a rule that keeps failing), the
 // others logging that another told it. The start is tried again while no
 // desk takes it, until the mended file is reloaded or ctx ends; the end
-// likewise until ctx ends.
+// likewise until ctx ends. A start on the mended file, the last one having
+// run on the kept rules, tells the end likewise: claimed, the state told is
+// the file's loading, so that the same mistake made again is told again.
 func (d *daemon) tellKeptRules(ctx context.Context, desk handlers.Desk) {
-	if d.kept.ended == nil || desk == nil {
+	if desk == nil {
 		return
 	}
 	what := "rule file " + d.kept.file
+	if d.kept.restarted {
+		if !d.ruleFailures.told.First(what, "loads", d.now()) {
+			d.log.Info("the rule file is mended: another instance told the desk", "file", d.kept.file)
+			return
+		}
+		d.tellUntil(ctx, desk, keptRulesRestarted(d.kept.file), func() bool { return false })
+		return
+	}
+	if d.kept.ended == nil {
+		return
+	}
 	mended := func() bool {
 		select {
 		case <-d.kept.ended:

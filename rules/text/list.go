@@ -163,8 +163,20 @@ func (n *node) child(word string) *node {
 	return c
 }
 
+// EntryError is an entry NewList refuses: one with nothing to match.
+type EntryError struct {
+	// Index is the entry's place among the entries, from 0.
+	Index int
+	Entry string
+}
+
+func (e *EntryError) Error() string {
+	return fmt.Sprintf("list entry %d %q: no word to match", e.Index+1, e.Entry)
+}
+
 // NewList compiles entries (words or phrases) once, when the rule file loads.
-// An entry with nothing to match (only punctuation or spaces) is an error.
+// An entry with nothing to match (only punctuation or spaces) is an error,
+// an *EntryError.
 func NewList(entries []string) (*List, error) {
 	l := &List{entries: append([]string(nil), entries...), hosts: make(map[string]bool),
 		byLen: make(map[int][]*node), skeletons: make(map[string]string)}
@@ -180,7 +192,7 @@ func NewList(entries []string) (*List, error) {
 		}
 		buf, toks, _ = tokenize(word, buf, toks, nil, nil)
 		if len(toks) == 0 {
-			return nil, fmt.Errorf("list entry %d %q: no word to match", i+1, e)
+			return nil, &EntryError{Index: i, Entry: e}
 		}
 		n := &l.root
 		if allow {
