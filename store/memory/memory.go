@@ -1085,7 +1085,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.seq++
 	c.ID = caseID(s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
-	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
+	c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 	c.Count = c.Hits()
 	r := &caseRec{c: c, seq: s.seq}
 	s.cases[c.ID] = r

@@ -1481,7 +1481,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		c := &out[i]
 		c.ID = ""
 		c.Status = store.CaseOpen
-		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
+		c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 		c.Count = c.Hits()
 		latest := ""
 		if len(c.Latest) > 0 {
