@@ -11,20 +11,9 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
-// forwardRules send an insult on the page to the desk, for a CM to decide.
-const forwardRules = `
-timezone: Europe/Paris
-desk:
-  telegram_chat: "-100500"
-  cms: ["telegram:42"]
-lists:
-  insults: [connard, connards, escroc, escrocs]
-rules:
-  - name: insult
-    category: abuse
-    when: has_any(text, lists.insults)
-    do: [forward("insult")]
-`
+// forwardRules are deskRules sending an insult on the page to the desk,
+// for a CM to decide.
+var forwardRules = strings.Replace(deskRules, "do: [hide]", `do: [forward("insult")]`, 1)
 
 // TestRefusedHideOnTheDesk: a Facebook comment's case is drawn on the
 // Telegram desk; the CM presses Hide, and Meta refuses it for a permission
@@ -35,14 +24,7 @@ rules:
 func TestRefusedHideOnTheDesk(t *testing.T) {
 	g := newFakeGraph(t)
 	api := tgfake.New(t)
-	base, _ := startDaemonWith(t, forwardRules, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-		"TELEGRAM_TOKEN":    tgfake.Token,
-		"TELEGRAM_API_URL":  api.HTTP.URL,
-	})
+	base := startDeskDaemonWith(t, forwardRules, g, api)
 	deliverSigned(t, base, restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent)))
 	var card tgfake.Call
 	testsync.Eventually(t, "the case's card on the desk", func() bool {
