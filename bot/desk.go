@@ -29,7 +29,10 @@ type Card struct {
 	// keep, delete, hide, timeout(1h), ban, reply("…").
 	Outcome   string
 	DecidedBy string
-	DecidedAt time.Time
+	// DeciderName is the name of who decided as their desk showed it, ""
+	// when none was told (store.Case.DeciderName).
+	DeciderName string
+	DecidedAt   time.Time
 	// Notes are the moderators' notes on the author (/note), one a line:
 	// "telegram:42, 2026-12-01: sells accounts".
 	Notes []string

@@ -30,7 +30,7 @@ func TestDecisionBegunThenKilledNotDoneBlind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DecideCase(ctx, c.ID, outcome, "telegram:1", c.Opened); err != nil {
+		if _, err := st.DecideCase(ctx, c.ID, outcome, "telegram:1", "", c.Opened); err != nil {
 			t.Fatal(err)
 		}
 		// what the killed process wrote before it asked the platform

@@ -165,7 +165,7 @@ func TestCauseCards(t *testing.T) {
 	cs, _ := st.Cases(ctx, store.CaseOpen)
 	for _, c := range cs {
 		if c.Event.ID == later {
-			decided, err := st.DecideCase(ctx, c.ID, "keep", "telegram:42", now)
+			decided, err := st.DecideCase(ctx, c.ID, "keep", "telegram:42", "", now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -76,7 +76,7 @@ func TestCauseCardsShared(t *testing.T) {
 		if cs.Event.ID != lead {
 			continue
 		}
-		decided, err := first.DecideCase(ctx, cs.ID, "keep", "telegram:42", now)
+		decided, err := first.DecideCase(ctx, cs.ID, "keep", "telegram:42", "", now)
 		if err != nil {
 			t.Fatal(err)
 		}

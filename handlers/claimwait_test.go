@@ -110,7 +110,7 @@ func decidedCase(t *testing.T, st store.Store, action string) store.Case {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, c.ID, action, "telegram:1", at); err != nil {
+	if _, err := st.DecideCase(ctx, c.ID, action, "telegram:1", "", at); err != nil {
 		t.Fatal(err)
 	}
 	return c

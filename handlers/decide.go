@@ -254,7 +254,7 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, m.now())
+	c, err = m.store.DecideCase(sctx, caseID, o.String(), by, bot.DeciderName(ctx), m.now())
 	if err != nil {
 		if errors.Is(err, store.ErrDecided) && bot.HandedOn(ctx) && c.DecidedBy == by && c.Outcome == o.String() {
 			return m.handedOn(ctx, c, o, by)

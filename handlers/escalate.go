@@ -330,7 +330,7 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 	closed := 0
 	for _, c := range expired {
 		sctx, cancel := e.m.storeContext(ctx)
-		decided, err := e.m.store.DecideCase(sctx, c.ID, store.OutcomeExpired, "vigie", now)
+		decided, err := e.m.store.DecideCase(sctx, c.ID, store.OutcomeExpired, "vigie", "", now)
 		cancel()
 		switch {
 		case err == nil:

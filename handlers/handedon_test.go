@@ -57,7 +57,7 @@ func decidedByTheKilled(t *testing.T, st store.Store) store.Case {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", c.Opened); err != nil {
+	if _, err := st.DecideCase(ctx, c.ID, "ban(1d)", "telegram:1", "", c.Opened); err != nil {
 		t.Fatal(err)
 	}
 	return c

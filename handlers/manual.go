@@ -383,7 +383,7 @@ func (m *Moderator) closeCases(ctx context.Context, r bot.ModRequest, evs []bot.
 		if !about {
 			continue
 		}
-		decided, err := m.store.DecideCase(sctx, c.ID, o.String(), r.By, m.now())
+		decided, err := m.store.DecideCase(sctx, c.ID, o.String(), r.By, r.ByName, m.now())
 		if err != nil {
 			if !errors.Is(err, store.ErrDecided) {
 				m.log.Warn("case not closed after a moderator's command", "case", c.ID, "err", err)

@@ -177,9 +177,13 @@ type Case struct {
 	// by repeat cases for one author or thread); empty is normal.
 	Priority string `json:"priority,omitempty"`
 	// Outcome is set once a CM decided: keep, delete, hide, timeout, ban, reply.
-	Outcome   string    `json:"outcome,omitempty"`
-	DecidedBy string    `json:"decided_by,omitempty"`
-	DecidedAt time.Time `json:"decided_at,omitzero"`
+	Outcome   string `json:"outcome,omitempty"`
+	DecidedBy string `json:"decided_by,omitempty"`
+	// DeciderName is the name of who decided as their desk showed it (a
+	// CM's display name), "" when none was told: the desks name them by
+	// it, not by DecidedBy's id.
+	DeciderName string    `json:"decider_name,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
 	// Undeliverable says why the desk refused the case's card for good (see
 	// MarkUndeliverable); the case is still open, for the queue.
 	Undeliverable string `json:"undeliverable,omitempty"`
@@ -258,9 +262,12 @@ type Store interface {
 	Case(ctx context.Context, id string) (Case, error)
 	// Cases returns the cases with the given status, oldest first.
 	Cases(ctx context.Context, status CaseStatus) ([]Case, error)
-	// DecideCase closes an open case with an outcome; deciding a case twice
+	// DecideCase closes an open case with an outcome, recording who decided
+	// (by, an id such as telegram:42) and their name as the desk showed it
+	// (byName, "" when none is known), for the other desks to name them;
+	// deciding a case twice
 	// returns the first decision and an error wrapping ErrDecided.
-	DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (Case, error)
+	DecideCase(ctx context.Context, id, outcome, by, byName string, at time.Time) (Case, error)
 	// PendingCases returns the cases the desk has not accepted yet (see AckCase),
 	// oldest first, in their current state. Delivery is at least once: a case comes
 	// back until it is acknowledged, so one opened just before a crash is posted

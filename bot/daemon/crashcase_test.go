@@ -210,7 +210,7 @@ func TestKeptCaseNotCarriedOutAgain(t *testing.T) {
 	ev := bot.Event{ID: "m-1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
 		Author: bot.Author{ID: "u-7", Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
 	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActTimeout, Duration: 10 * time.Minute})
-	if _, err := st.DecideCase(ctx, early.ID, "keep", "telegram:42", now.Add(-time.Minute)); err != nil {
+	if _, err := st.DecideCase(ctx, early.ID, "keep", "telegram:42", "", now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -399,7 +399,7 @@ func TestMilderDecisionNotCarriedOutAgain(t *testing.T) {
 	ev := bot.Event{ID: "700000000000000303", Platform: "discord", Kind: bot.KindMessage, Space: guild, Channel: channel,
 		Author: bot.Author{ID: author, Name: "Bob"}, Text: "FREE NITRO here", At: now.Add(-5 * time.Minute)}
 	early := leftBeingTried(t, st, ev, true, bot.Action{Kind: bot.ActDelete}, bot.Action{Kind: bot.ActBan})
-	if _, err := st.DecideCase(ctx, early.ID, "timeout(1h)", "telegram:42", now.Add(-time.Minute)); err != nil {
+	if _, err := st.DecideCase(ctx, early.ID, "timeout(1h)", "telegram:42", "", now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 

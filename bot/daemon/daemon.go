@@ -474,7 +474,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	log.Info("platforms: " + strings.Join(platformStatus, ", "))
 	byName := map[string]bot.Platform{}
 	judged := map[string]judgedTeller{}
-	desks := &deskFanout{log: log, failures: met.deskFailures, guard: g, after: cfg.timer()}
+	desks := &deskFanout{log: log, failures: met.deskFailures, missed: met.deskMissed, guard: g, after: cfg.timer(), cases: st, now: cfg.clock()}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
 	posers := map[string]bot.CMPoseTeller{}
@@ -1851,9 +1851,16 @@ type deskFanout struct {
 	desks    []namedDesk
 	log      *slog.Logger
 	failures *prometheus.CounterVec
-	guard    *guard.Guard // reports the panic of a desk's call left behind
+	missed   *prometheus.GaugeVec // how many cases each desk has missed (namedDesk.missed)
+	guard    *guard.Guard         // reports the panic of a desk's call left behind
 	// after times deskLate: the daemon's clock (Config.AfterFunc).
 	after func(time.Duration, func()) func() bool
+	// cases reads which of the cases a desk missed are still open, now
+	// says how old the oldest is: the daemon's store and clock.
+	cases interface {
+		Cases(ctx context.Context, status store.CaseStatus) ([]store.Case, error)
+	}
+	now func() time.Time
 }
 
 type namedDesk struct {
@@ -1861,6 +1868,9 @@ type namedDesk struct {
 	handlers.Desk
 	// behind is set while a call left behind (deskLate) has not answered.
 	behind *atomic.Bool
+	// missed are the cases passed over on the desk while it was behind,
+	// that another desk showed: shown there once it answers (catchUp).
+	missed *missedCases
 }
 
 // Kinds of desk failure, as vigie_desk_failures_total counts them.
@@ -1870,7 +1880,7 @@ const (
 )
 
 func (ds *deskFanout) add(name string, d handlers.Desk) {
-	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d, behind: &atomic.Bool{}})
+	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d, behind: &atomic.Bool{}, missed: &missedCases{count: ds.missed.WithLabelValues(name)}})
 	for _, kind := range []string{deskRefused, deskUnreachable} {
 		ds.failures.WithLabelValues(name, kind)
 	}
@@ -1978,6 +1988,12 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 		switch {
 		case a.err == nil:
 			f.took++
+			if a.d.missed.pending() {
+				// Left behind, it answered with an error, and answers now:
+				// what it missed meanwhile is shown, without holding up
+				// this card.
+				go ds.catchUp(context.WithoutCancel(ctx), a.d)
+			}
 			if late == nil && asked > 1 {
 				fired := make(chan struct{})
 				defer ds.after(deskLate, func() { close(fired) })()
@@ -2038,6 +2054,9 @@ func (ds *deskFanout) behind(ctx context.Context, answers <-chan deskAnswer, n i
 		}
 		if a.err == nil || errors.Is(a.err, handlers.ErrNoDesk) {
 			ds.log.Info("a desk left behind answered: it showed it late, and is asked again", "desk", a.d.name)
+			if a.err == nil {
+				ds.catchUp(context.WithoutCancel(ctx), a.d)
+			}
 			continue
 		}
 		x := ds.failed(ctx, a.d.name, a.err)
@@ -2100,6 +2119,15 @@ func (ds *deskFanout) logShown(f fanned, what string, attrs ...any) {
 func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
 	f := ds.send(ctx, func(ctx context.Context, d handlers.Desk) error { return d.PostCase(ctx, c) })
 	ds.logShown(f, "a case", "case", c.ID)
+	if f.took > 0 {
+		// Acknowledged: the case does not come back to the desks passed
+		// over, which get it once they answer.
+		for _, x := range f.failures {
+			if errors.Is(x.err, errLeftBehind) {
+				ds.named(x.desk).missed.add(c.ID)
+			}
+		}
+	}
 	err := f.err(bot.ActForward)
 	if err != nil && bot.Retryable(err) {
 		return err // tried again: the refusals are reported when it is settled

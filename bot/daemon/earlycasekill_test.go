@@ -56,7 +56,7 @@ func TestCaseKeptBeforeItsJournalNamesItSurvivesKill(t *testing.T) {
 		t.Skip("builds and kills a vigie process")
 	}
 	k := startUnnamedCase(t, "700000000000000312", 192)
-	if _, err := k.st.DecideCase(context.Background(), k.early.ID, "keep", "telegram:42", time.Now()); err != nil {
+	if _, err := k.st.DecideCase(context.Background(), k.early.ID, "keep", "telegram:42", "", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	second := k.takeOver(t)

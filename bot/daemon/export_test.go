@@ -59,3 +59,7 @@ func DiscordOf(cl *discord.Client) Connector {
 	c.Source, c.Platforms = cl, []bot.Platform{cl}
 	return c
 }
+
+// DeskCatchUpCards is how many cards a desk that answers again gets of the
+// cases it missed.
+const DeskCatchUpCards = deskCatchUpCards

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,4 +135,81 @@ func TestAHungDeskPassedOverOnTheDaemonsClock(t *testing.T) {
 	}
 	clk.Step(late)
 	testsync.Eventually(t, "the hung desk passed over", func() bool { return strings.Contains(in.logs.String(), passedOver) })
+}
+
+// TestAHungDeskGetsWhatItMissed: the Telegram desk hangs through the night
+// while Discord shows every case. A CM who only watches Telegram saw none of
+// them: once it answers again, it gets one line that counts what it missed
+// and says since when, then the cards of the cases still open, oldest first
+// and DeskCatchUpCards at most, so that a long outage does not flood a
+// phone; a case decided meanwhile on the other desk is not shown again.
+// Before, the cases passed over were never shown there.
+func TestAHungDeskGetsWhatItMissed(t *testing.T) {
+	api := tgfake.New(t)
+	hang, held, _, answerAgain := hungTelegram(t, api)
+	dc := discordfake.New(t, discordfake.Options{})
+	in := startWith(t, deskRules, map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": hang},
+		discordDesk(t, dc))
+	n := daemon.DeskCatchUpCards + 3
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("nitro n%02d", i+1)
+		ev := message(fmt.Sprintf("m-%d", i+1), fmt.Sprintf("u-%d", i+1), texts[i])
+		ev["platform"], ev["space"] = "shop", fmt.Sprintf("shop-%d", i+1) // each a case of its own
+		in.post(t, ev)
+		testsync.Eventually(t, "the card of "+texts[i]+" on Discord", func() bool { return len(posted(dc, texts[i])) == 1 })
+		if i == 0 {
+			testsync.Eventually(t, "the hung desk passed over", func() bool {
+				return strings.Contains(in.logs.String(), "a desk has not answered; it is passed over until it does")
+			})
+		}
+	}
+	if h := held.Load(); h != 1 {
+		t.Fatalf("%d calls hang on the Telegram desk, want 1", h)
+	}
+	// A CM on Discord decides the second case in the night.
+	open := openCases(t, in)
+	if r := in.do(t, "POST", "/v1/cases/"+open[texts[1]].ID+"/decision", []byte(`{"outcome": "keep", "by": "ann"}`), nil); r.code != http.StatusOK {
+		t.Fatalf("decision over HTTP = %d %s", r.code, r.body)
+	}
+
+	// Each case passed over is kept for the desk once another desk took it.
+	testsync.Eventually(t, "the cases the desk missed counted", func() bool {
+		return metricsHave(t, in, fmt.Sprintf(`vigie_desk_missed_cases{desk="telegram"} %d`, n-1))
+	})
+
+	answerAgain()
+	// The first card was held: it shows late. The second was decided. The
+	// others were passed over: the oldest DeskCatchUpCards of them follow
+	// the line, the newest wait in /queue.
+	stillOpen := n - 2
+	line := fmt.Sprintf("While this desk did not answer, %d cases were shown on the other desks only; %d are still open", n-1, stillOpen)
+	testsync.Eventually(t, "the line of what the desk missed", func() bool { return len(deskCards(api, line)) == 1 })
+	if got := deskCards(api, line)[0]; !strings.Contains(got, fmt.Sprintf("here are the %d oldest; /queue lists them all", daemon.DeskCatchUpCards)) {
+		t.Errorf("line = %q, want it to say how many cards follow and where the rest are", got)
+	}
+	last := texts[1+daemon.DeskCatchUpCards]
+	testsync.Eventually(t, "the cards it missed", func() bool { return len(deskCards(api, last)) == 1 })
+	for i, text := range texts {
+		want := 1
+		if i == 1 || i > 1+daemon.DeskCatchUpCards {
+			want = 0
+		}
+		if got := len(deskCards(api, text)); got != want {
+			t.Errorf("%d cards of %s on Telegram, want %d", got, text, want)
+		}
+	}
+	// Shown once: the next case that both desks take brings no second line.
+	ev := message("m-next", "u-next", "nitro next")
+	ev["platform"] = "shop"
+	in.post(t, ev)
+	testsync.Eventually(t, "the next card on both desks", func() bool {
+		return len(deskCards(api, "nitro next")) == 1 && len(posted(dc, "nitro next")) == 1
+	})
+	if got := len(deskCards(api, "While this desk did not answer")); got != 1 {
+		t.Errorf("%d lines of what the desk missed, want 1", got)
+	}
+	if line := `vigie_desk_missed_cases{desk="telegram"} 0`; !metricsHave(t, in, line) {
+		t.Errorf("/metrics lacks %s", line)
+	}
 }

@@ -26,6 +26,9 @@ type metrics struct {
 	laneWait   prometheus.Histogram
 	// deskFailures counts what a desk did not show, by desk and kind.
 	deskFailures *prometheus.CounterVec
+	// deskMissed are the cases shown on the other desks while a desk was
+	// passed over, not shown there yet, by desk.
+	deskMissed *prometheus.GaugeVec
 	// recovered counts the verdicts taken from the journal, by result:
 	// resumed (carried out again) or deferred (made a case after maxTries).
 	recovered     *prometheus.CounterVec
@@ -90,6 +93,10 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 			Name: "vigie_desk_failures_total",
 			Help: "Cards, alerts and reports a desk did not show, by desk and kind: refused (for good, as it is) or unreachable (for now; each attempt counts), also when another desk showed them.",
 		}, []string{"desk", "kind"}),
+		deskMissed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vigie_desk_missed_cases",
+			Help: "Cases the other desks showed while this desk did not answer, waiting to be shown there once it does, by desk.",
+		}, []string{"desk"}),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "vigie_build_info",
@@ -101,7 +108,7 @@ func newMetrics(reg prometheus.Registerer, version string) *metrics {
 	for _, r := range []string{"resumed", "deferred", "judged_again"} {
 		m.recovered.WithLabelValues(r)
 	}
-	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.recovered, m.journalErrors, m.abandoned, build)
+	reg.MustRegister(m.events, m.ruleHits, m.ruleErrors, m.evaluation, m.duplicates, m.reloadOK, m.reloadAt, m.laneWait, m.deskFailures, m.deskMissed, m.recovered, m.journalErrors, m.abandoned, build)
 	return m
 }
 

@@ -162,7 +162,7 @@ func TestAcceptance(t *testing.T) {
 			t.Errorf("ack = %s", ack.Raw)
 		}
 		note := f.WaitFor(t, "POST", "/webhooks/"+appID+"/tok-960000000000000003", 1, nil)
-		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by discord:"+mod.id) || note.Body["flags"] != float64(64) {
+		if got := fmt.Sprint(note.Body["content"]); !strings.Contains(got, "already decided by "+mod.name+":") || note.Body["flags"] != float64(64) {
 			t.Errorf("note to the late moderator = %s", note.Raw)
 		}
 		// The card is the first decision's, as the process that decided it

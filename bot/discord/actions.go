@@ -74,7 +74,7 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		// whole, with a raid's replies in it).
 		return nil
 	}
-	return c.lacking(err, ev.Space, channelOf(ev), discordgo.PermissionManageMessages)
+	return c.lacking(err, ev.Space, channelOf(ev), permissionOf(bot.ActDelete))
 }
 
 // isForumPost reports whether ev is a forum (or media) post as it was
@@ -128,7 +128,7 @@ func (c *Client) RemoveName(ctx context.Context, ev bot.Event) error {
 	if err := needGuild(bot.ActDelete, ev); err != nil {
 		return err
 	}
-	if why := c.lacksInGuild(ev.Space, discordgo.PermissionManageNicknames, "Manage Nicknames"); why != "" {
+	if why := c.lacksInGuild(ev.Space, discordgo.PermissionManageNicknames); why != "" {
 		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf("discord: cannot take the name off: %s", why)}
 	}
 	ctx, cancel := callContext(ctx)
@@ -195,7 +195,7 @@ func (c *Client) Timeout(ctx context.Context, ev bot.Event, d time.Duration) err
 		c.log.Debug("timeout of a member vigie removed: done", "guild", ev.Space, "user", ev.Author.ID)
 		return nil
 	}
-	return c.lacking(c.outranked(err, ev, discordgo.PermissionModerateMembers), ev.Space, "", discordgo.PermissionModerateMembers)
+	return c.lacking(c.outranked(err, ev, permissionOf(bot.ActTimeout)), ev.Space, "", permissionOf(bot.ActTimeout))
 }
 
 // MaxTimeout says how long Timeout's timeouts last at most (the constant
@@ -210,11 +210,11 @@ func (c *Client) Untimeout(ctx context.Context, ev bot.Event) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.outranked(c.classify(ctx, opUntimeout, c.sess.GuildMemberTimeout(ev.Space, ev.Author.ID, nil,
-		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionModerateMembers)
+		append(opts(ctx), auditReason(ctx))...)), ev, permissionOf(bot.ActTimeout))
 	if err == nil {
 		c.timeouts.set(ev.Space, ev.Author.ID, time.Time{}, c.discordNow())
 	}
-	return c.lacking(err, ev.Space, "", discordgo.PermissionModerateMembers)
+	return c.lacking(err, ev.Space, "", permissionOf(bot.ActTimeout))
 }
 
 // opUntimeout names the lifting of a timeout in errors.
@@ -242,8 +242,8 @@ func (c *Client) kick(ctx context.Context, ev bot.Event) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	err := c.outranked(c.classify(ctx, bot.ActKick, c.sess.GuildMemberDelete(ev.Space, ev.Author.ID,
-		append(opts(ctx), auditReason(ctx))...)), ev, discordgo.PermissionKickMembers)
-	return c.lacking(err, ev.Space, "", discordgo.PermissionKickMembers)
+		append(opts(ctx), auditReason(ctx))...)), ev, permissionOf(bot.ActKick))
+	return c.lacking(err, ev.Space, "", permissionOf(bot.ActKick))
 }
 
 // Ban bans the author and removes their messages of the last BanDeleteWindow.
@@ -261,8 +261,8 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 	if err == nil {
 		c.removed.add(ev.Space, ev.Author.ID, c.now())
 	}
-	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, discordgo.PermissionBanMembers)
-	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
+	err = c.outranked(c.classify(ctx, bot.ActBan, err), ev, permissionOf(bot.ActBan))
+	return c.lacking(err, ev.Space, "", permissionOf(bot.ActBan))
 }
 
 // currentTimeout is when the member's timeout ends, as far as vigie knows:
@@ -381,7 +381,7 @@ func (c *Client) Unban(ctx context.Context, ev bot.Event) error {
 	if apiCode(err) == codeUnknownBan {
 		return &bot.ActionError{Op: "unban", Err: fmt.Errorf("%w: %w", bot.ErrNotBanned, err)}
 	}
-	return c.lacking(err, ev.Space, "", discordgo.PermissionBanMembers)
+	return c.lacking(err, ev.Space, "", permissionOf(bot.ActBan))
 }
 
 var _ bot.BanReader = (*Client)(nil)
@@ -512,7 +512,7 @@ func (c *Client) Tag(ctx context.Context, ev bot.Event, tag string) error {
 		} else {
 			err = c.roleAboveVigie(c.classify(ctx, bot.ActTag, c.sess.GuildMemberRoleAdd(ev.Space, ev.Author.ID, roleID, o...)), ev.Space, roleID)
 		}
-		return c.lacking(err, ev.Space, "", discordgo.PermissionManageRoles)
+		return c.lacking(err, ev.Space, "", permissionOf(bot.ActTag))
 	}
 	if remove {
 		return &bot.ActionError{Op: bot.ActTag, Err: fmt.Errorf("discord: no role %q in guild %s", tag, ev.Space)}

@@ -74,7 +74,7 @@ func (d *Desk) EditCard(ctx context.Context, ref bot.CardRef, card bot.Card, not
 	if ref.Platform != Platform {
 		return &bot.ActionError{Op: "edit", Err: fmt.Errorf("discord: a %s card is not ours", ref.Platform)}
 	}
-	n := cardNames{decider: bot.DeciderName(ctx), posesAs: d.c.posesAs(ctx, ref.Chat, card)}
+	n := cardNames{decider: cmp.Or(bot.DeciderName(ctx), card.DeciderName), posesAs: d.c.posesAs(ctx, ref.Chat, card)}
 	return d.c.editCard(ctx, ref.Chat, ref.Message, renderCard(card, n, note), buttons(card))
 }
 
@@ -214,6 +214,15 @@ const maxNameShown = 64
 // set apart once cut (bot.IsolateBidi); and as written (md).
 func shownName(s string) string {
 	return md(bot.Shown(s, maxNameShown))
+}
+
+// deciderShown names who decided, for a CM told their press came too late:
+// by name (inert) when it is known, else by id as desk.cms writes it.
+func deciderShown(by, name string) string {
+	if name != "" {
+		return shownName(name)
+	}
+	return md(by)
 }
 
 // cardNames is what a card shows of people besides its author.
@@ -792,6 +801,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		card.ID = caseID
 	}
 	n := cardNames{posesAs: c.posesAs(ctx, i.ChannelID, card)}
+	n.decider = card.DeciderName
 	if card.DecidedBy == d.By {
 		n.decider = d.ByName
 	}
@@ -805,7 +815,7 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 		return
 	case errors.Is(err, bot.ErrDecided) && card.Decided():
 		text = renderCard(card, n, "")
-		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, card.DecidedBy, outcomeLabel(card.Outcome)))
+		c.followup(ctx, i, fmt.Sprintf("Case %s was already decided by %s: %s.", caseID, deciderShown(card.DecidedBy, n.decider), outcomeLabel(card.Outcome)))
 	case errors.As(err, &wait) && wait.Again:
 		// Told already when the press was first taken: nothing new.
 		return

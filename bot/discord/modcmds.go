@@ -162,18 +162,8 @@ func (c *Client) mayModerate(u *discordgo.User, i *discordgo.Interaction, roles 
 	return false, "lacks the permission " + rightWords(right)
 }
 
-// rightWords names a right the way Discord's settings do.
-func rightWords(r bot.ModRight) string {
-	switch r {
-	case bot.RightBan:
-		return "Ban Members"
-	case bot.RightKick:
-		return "Kick Members"
-	case bot.RightDelete:
-		return "Manage Messages"
-	}
-	return "Moderate Members"
-}
+// rightWords names a right's permission the way Discord's settings do.
+func rightWords(r bot.ModRight) string { return permissionName(modPermission[r]) }
 
 // modRequest reads a command's options; usage is set, and says how to write
 // them, when they do not make sense.

@@ -12,24 +12,83 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 )
 
+// permissionNames name the permissions vigie's actions need, as Discord's
+// settings show them: every text that names a permission reads it here
+// (permissionName).
+var permissionNames = []struct {
+	perm int64
+	name string
+}{
+	{discordgo.PermissionViewChannel, "View Channels"},
+	{discordgo.PermissionSendMessages, "Send Messages"},
+	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
+	{discordgo.PermissionReadMessageHistory, "Read Message History"},
+	{discordgo.PermissionManageMessages, "Manage Messages"},
+	{discordgo.PermissionAddReactions, "Add Reactions"},
+	{discordgo.PermissionModerateMembers, "Moderate Members"},
+	{discordgo.PermissionKickMembers, "Kick Members"},
+	{discordgo.PermissionBanMembers, "Ban Members"},
+	{discordgo.PermissionManageRoles, "Manage Roles"},
+	{discordgo.PermissionManageNicknames, "Manage Nicknames"},
+	{discordgo.PermissionManageServer, "Manage Server"},
+	{discordgo.PermissionManageChannels, "Manage Channels"},
+	{discordgo.PermissionManageThreads, "Manage Threads"},
+}
+
+// permissionName is the name of the one permission perm, as Discord's
+// settings show it; "" for one vigie does not need.
+func permissionName(perm int64) string {
+	for _, n := range permissionNames {
+		if n.perm == perm {
+			return n.name
+		}
+	}
+	return ""
+}
+
+// actionPermission is the permission an action of vigie's needs, and where
+// it is given, as a refusal for its lack says it.
+type actionPermission struct {
+	perm  int64
+	where string
+}
+
+// below is what else stands in the way of an action on a member.
+const below = " (or its role is below the member's)"
+
+// actionPermissions are the permissions vigie's actions need: the actions
+// ask for them where Discord refuses (lacking), and the refusals name them
+// (permissionFor).
+var actionPermissions = map[bot.ActionKind]actionPermission{
+	bot.ActBan:     {discordgo.PermissionBanMembers, " in this server" + below},
+	bot.ActKick:    {discordgo.PermissionKickMembers, " in this server" + below},
+	bot.ActTimeout: {discordgo.PermissionModerateMembers, " in this server" + below},
+	bot.ActDelete:  {discordgo.PermissionManageMessages, " in this channel"},
+	bot.ActTag:     {discordgo.PermissionManageRoles, " (or the role is above vigie's)"},
+	bot.ActReply:   {discordgo.PermissionSendMessages, " in this channel"},
+	bot.ActWarn:    {discordgo.PermissionSendMessages, " in this channel"},
+}
+
+// permissionOf is the permission action needs.
+func permissionOf(action bot.ActionKind) int64 { return actionPermissions[action].perm }
+
 // needed is what vigie does with each permission, so that a missing one is
 // reported as the action that will fail.
 var needed = []struct {
 	perm int64
-	name string
 	what string
 }{
-	{discordgo.PermissionViewChannel, "View Channels", "messages will not be seen"},
-	{discordgo.PermissionSendMessages, "Send Messages", "reply, warn and the desk will fail"},
-	{discordgo.PermissionReadMessageHistory, "Read Message History", "reply will fail"},
-	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads", "reply and warn in threads will fail"},
-	{discordgo.PermissionManageMessages, "Manage Messages", "delete will fail"},
-	{discordgo.PermissionModerateMembers, "Moderate Members", "timeout will fail"},
-	{discordgo.PermissionKickMembers, "Kick Members", "kick will fail"},
-	{discordgo.PermissionBanMembers, "Ban Members", "ban and unban will fail"},
-	{discordgo.PermissionManageRoles, "Manage Roles", "tag with a role will fail"},
-	{discordgo.PermissionManageNicknames, "Manage Nicknames", "delete of a member's name will fail"},
-	{discordgo.PermissionManageThreads, "Manage Threads", "delete of a forum post will leave its title"},
+	{discordgo.PermissionViewChannel, "messages will not be seen"},
+	{discordgo.PermissionSendMessages, "reply, warn and the desk will fail"},
+	{discordgo.PermissionReadMessageHistory, "reply will fail"},
+	{discordgo.PermissionSendMessagesInThreads, "reply and warn in threads will fail"},
+	{discordgo.PermissionManageMessages, "delete will fail"},
+	{discordgo.PermissionModerateMembers, "timeout will fail"},
+	{discordgo.PermissionKickMembers, "kick will fail"},
+	{discordgo.PermissionBanMembers, "ban and unban will fail"},
+	{discordgo.PermissionManageRoles, "tag with a role will fail"},
+	{discordgo.PermissionManageNicknames, "delete of a member's name will fail"},
+	{discordgo.PermissionManageThreads, "delete of a forum post will leave its title"},
 }
 
 // missingPermissions lists, for the guild-wide permissions of vigie's member, what
@@ -41,7 +100,7 @@ func missingPermissions(perms int64) (names, effects []string) {
 	}
 	for _, n := range needed {
 		if perms&n.perm == 0 {
-			names = append(names, n.name)
+			names = append(names, permissionName(n.perm))
 			effects = append(effects, n.what)
 		}
 	}
@@ -313,10 +372,10 @@ func (c *Client) lacking(err error, guild, channel string, perm int64) error {
 	return &bot.ActionError{Op: ae.Op, Err: &explained{why: why, code: apiCode(err), err: fmt.Errorf("%s: %w", why, ae.Err)}}
 }
 
-// lacksInGuild says, when the state shows vigie without perm (named name) in
-// the whole guild, what is missing and how to fix it; "" when vigie holds
-// it, or the state does not tell.
-func (c *Client) lacksInGuild(guild string, perm int64, name string) string {
+// lacksInGuild says, when the state shows vigie without perm in the whole
+// guild, what is missing and how to fix it; "" when vigie holds it, or the
+// state does not tell.
+func (c *Client) lacksInGuild(guild string, perm int64) string {
 	st := c.sess.State
 	g, err := st.Guild(guild)
 	me, ok := c.stateMember(guild, c.self())
@@ -331,7 +390,7 @@ func (c *Client) lacksInGuild(guild string, perm int64, name string) string {
 	if p := guildPermissions(g, me); p&discordgo.PermissionAdministrator != 0 || p&perm != 0 {
 		return ""
 	}
-	return "vigie lacks " + name + " in the server " + guildLabel(g) + ": give it to vigie's role (Server Settings → Roles)"
+	return "vigie lacks " + permissionName(perm) + " in the server " + guildLabel(g) + ": give it to vigie's role (Server Settings → Roles)"
 }
 
 // channelPermissions is what the member may do in ch: its guild-wide
@@ -365,26 +424,4 @@ func channelPermissions(g *discordgo.Guild, ch *discordgo.Channel, m *discordgo.
 		}
 	}
 	return perms
-}
-
-// permissionNames name the permissions vigie's actions need, as Discord's
-// settings show them.
-var permissionNames = []struct {
-	perm int64
-	name string
-}{
-	{discordgo.PermissionViewChannel, "View Channels"},
-	{discordgo.PermissionSendMessages, "Send Messages"},
-	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
-	{discordgo.PermissionReadMessageHistory, "Read Message History"},
-	{discordgo.PermissionManageMessages, "Manage Messages"},
-	{discordgo.PermissionAddReactions, "Add Reactions"},
-	{discordgo.PermissionModerateMembers, "Moderate Members"},
-	{discordgo.PermissionKickMembers, "Kick Members"},
-	{discordgo.PermissionBanMembers, "Ban Members"},
-	{discordgo.PermissionManageRoles, "Manage Roles"},
-	{discordgo.PermissionManageNicknames, "Manage Nicknames"},
-	{discordgo.PermissionManageServer, "Manage Server"},
-	{discordgo.PermissionManageChannels, "Manage Channels"},
-	{discordgo.PermissionManageThreads, "Manage Threads"},
 }

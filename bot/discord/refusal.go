@@ -41,20 +41,8 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 // permissionFor names the permission op needs, and where, for a refusal
 // of a missing permission.
 func permissionFor(op bot.ActionKind) string {
-	const below = " (or its role is below the member's)"
-	switch op {
-	case bot.ActBan:
-		return "the Ban Members permission in this server" + below
-	case bot.ActKick:
-		return "the Kick Members permission in this server" + below
-	case bot.ActTimeout:
-		return "the Moderate Members permission in this server" + below
-	case bot.ActDelete:
-		return "the Manage Messages permission in this channel"
-	case bot.ActTag:
-		return "the Manage Roles permission (or the role is above vigie's)"
-	case bot.ActReply, bot.ActWarn:
-		return "the Send Messages permission in this channel"
+	if p, ok := actionPermissions[op]; ok {
+		return "the " + permissionName(p.perm) + " permission" + p.where
 	}
 	return "a permission this needs here (Server Settings → Roles)"
 }

@@ -35,3 +35,23 @@ func TestRefusalWords(t *testing.T) {
 		}
 	}
 }
+
+// Every permission the actions, the moderators' rights and the guild check
+// ask for has its name: the texts that name it read the one table.
+func TestEveryPermissionNamed(t *testing.T) {
+	for action, p := range actionPermissions {
+		if permissionName(p.perm) == "" {
+			t.Errorf("%s needs a permission (%d) without a name", action, p.perm)
+		}
+	}
+	for right, perm := range modPermission {
+		if permissionName(perm) == "" {
+			t.Errorf("the right %s is a permission (%d) without a name", right, perm)
+		}
+	}
+	for _, n := range needed {
+		if permissionName(n.perm) == "" {
+			t.Errorf("the guild check needs a permission (%d) without a name", n.perm)
+		}
+	}
+}

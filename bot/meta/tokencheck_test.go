@@ -28,7 +28,13 @@ rules:
 // desk on the fake Bot API api, and returns its base URL.
 func startDeskDaemon(t *testing.T, g *fakeGraph, api *tgfake.Server) string {
 	t.Helper()
-	base, _ := startDaemonWith(t, deskRules, map[string]string{
+	return startDeskDaemonWith(t, deskRules, g, api)
+}
+
+// startDeskDaemonWith is startDeskDaemon on the rule file text.
+func startDeskDaemonWith(t *testing.T, text string, g *fakeGraph, api *tgfake.Server) string {
+	t.Helper()
+	base, _ := startDaemonWith(t, text, map[string]string{
 		"META_APP_SECRET":   appSecret,
 		"META_PAGE_TOKEN":   g.token,
 		"META_VERIFY_TOKEN": verifyToken,

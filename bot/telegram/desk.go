@@ -765,7 +765,7 @@ func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) deci
 		// audited by the commands as a refusal; nothing was done
 		return decision{text: "Sorry, " + other.Error() + ".", alert: true}
 	case errors.Is(err, bot.ErrDecided):
-		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, c.deciderName(ctx, card.DecidedBy, ""), outcomeLabel(card.Outcome)), alert: true}
+		r := decision{text: fmt.Sprintf("Case %s was already decided by %s: %s.", d.CaseID, c.deciderName(ctx, card.DecidedBy, card.DeciderName), outcomeLabel(card.Outcome)), alert: true}
 		if card.Decided() && !shown {
 			r.show, r.html = true, c.card(ctx, card, name(), "")
 		}

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -461,7 +462,7 @@ func (c *Client) cmPosedAs(ctx context.Context, ev bot.Event, desk string) strin
 func (c *Client) cardNames(ctx context.Context, card bot.Card, decidedName string) cardNames {
 	var n cardNames
 	if card.Decided() {
-		n.decider = c.deciderName(ctx, card.DecidedBy, decidedName)
+		n.decider = c.deciderName(ctx, card.DecidedBy, cmp.Or(decidedName, card.DeciderName))
 	}
 	n.place = c.placeName(ctx, card.Event)
 	n.posesAs = c.posesAs(ctx, card)

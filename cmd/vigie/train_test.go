@@ -230,7 +230,7 @@ func decided(t *testing.T, st store.Store, id, text, category, outcome string, a
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, c.ID, outcome, "telegram:1", at.Add(time.Minute)); err != nil {
+	if _, err := st.DecideCase(ctx, c.ID, outcome, "telegram:1", "", at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 }

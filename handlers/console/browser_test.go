@@ -120,7 +120,7 @@ func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.C
 	if fail != nil {
 		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
 	}
-	cs, err := n.st.DecideCase(ctx, id, outcome, by, n.at)
+	cs, err := n.st.DecideCase(ctx, id, outcome, by, "", n.at)
 	if err == nil {
 		n.mu.Lock()
 		n.done = append(n.done, id+" "+outcome)

@@ -203,7 +203,7 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, at)
+			return st.DecideCase(ctx, id, outcome, by, "", at)
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	mux := http.NewServeMux()
@@ -298,7 +298,7 @@ func TestSecondPressSaysDone(t *testing.T) {
 	decisions := 0
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			cs, err := st.DecideCase(ctx, id, outcome, by, at)
+			cs, err := st.DecideCase(ctx, id, outcome, by, "", at)
 			if err == nil {
 				decisions++
 			}

@@ -56,7 +56,7 @@ func TestHostileWordsRunNoScript(t *testing.T) {
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, at)
+			return st.DecideCase(ctx, id, outcome, by, "", at)
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind {
 			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActReply}

@@ -150,7 +150,7 @@ func playNight(t *testing.T) (*night, []wave.Wave) {
 	if _, err := nt.mod.Decide(context.Background(), open[0].ID, "keep", "telegram:1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := nt.st.DecideCase(context.Background(), open[1].ID, "unhide", "telegram:1", nt.now); err != nil {
+	if _, err := nt.st.DecideCase(context.Background(), open[1].ID, "unhide", "telegram:1", "", nt.now); err != nil {
 		t.Fatal(err)
 	}
 	waves := []wave.Wave{{Alert: "wave", Platform: "facebook", Space: "page-1", From: at(19, 23, 0, 0),

@@ -34,7 +34,7 @@ func TestCaseIDsOfAStoreMadeAgain(t *testing.T) {
 	if got, err := again.Case(ctx, eve.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Case(%s) of the store made again = %s of %q, %v; want ErrNotFound", eve.ID, got.ID, got.Event.Author.ID, err)
 	}
-	if got, err := again.DecideCase(ctx, eve.ID, "ban", "telegram:42", at); !errors.Is(err, store.ErrNotFound) {
+	if got, err := again.DecideCase(ctx, eve.ID, "ban", "telegram:42", "", at); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DecideCase(%s) of the store made again decided %s of %q, %v; want ErrNotFound", eve.ID, got.ID, got.Event.Author.ID, err)
 	}
 	if store.CaseNumber(eve.ID) != 1 || store.CaseNumber(frank.ID) != 1 || len(frank.ID) != len("c--000001")+store.EpochLen {

@@ -106,7 +106,7 @@ func BenchmarkDecideCase(b *testing.B) {
 		ids = append(ids, c.ID)
 	}
 	for _, id := range ids[:decidedFirst] {
-		if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+		if _, err := st.DecideCase(ctx, id, "keep", "cm", "", t0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func BenchmarkDecideCase(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for _, id := range order {
-		if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+		if _, err := st.DecideCase(ctx, id, "keep", "cm", "", t0); err != nil {
 			b.Fatal(err)
 		}
 	}

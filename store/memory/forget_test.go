@@ -76,7 +76,7 @@ func TestForgetCase(t *testing.T) {
 	// still keeps the newest three.
 	var decided []string
 	for _, id := range append(opened[1:], again.ID) {
-		if _, err := s.DecideCase(ctx, id, "kept", "telegram:1", t0); err != nil {
+		if _, err := s.DecideCase(ctx, id, "kept", "telegram:1", "", t0); err != nil {
 			t.Fatal(err)
 		}
 		decided = append(decided, id)
@@ -89,7 +89,7 @@ func TestForgetCase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DecideCase(ctx, c.ID, "kept", "telegram:1", t0); err != nil {
+		if _, err := s.DecideCase(ctx, c.ID, "kept", "telegram:1", "", t0); err != nil {
 			t.Fatal(err)
 		}
 		decided = append(decided, c.ID)

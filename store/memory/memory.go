@@ -1085,7 +1085,7 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	s.seq++
 	c.ID = caseID(s.cfg.casePrefix, s.seq)
 	c.Status = store.CaseOpen
-	c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
+	c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 	c.Count = c.Hits()
 	r := &caseRec{c: c, seq: s.seq}
 	s.cases[c.ID] = r
@@ -1160,7 +1160,7 @@ func (s *Store) Cases(_ context.Context, status store.CaseStatus) ([]store.Case,
 }
 
 // DecideCase closes a case once.
-func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+func (s *Store) DecideCase(_ context.Context, id, outcome, by, byName string, at time.Time) (store.Case, error) {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
 	r, ok := s.cases[id]
@@ -1171,7 +1171,7 @@ func (s *Store) DecideCase(_ context.Context, id, outcome, by string, at time.Ti
 		return r.c, fmt.Errorf("case %s decided %s by %s: %w", id, r.c.Outcome, r.c.DecidedBy, store.ErrDecided)
 	}
 	r.c.Status = store.CaseDecided
-	r.c.Outcome, r.c.DecidedBy, r.c.DecidedAt = outcome, by, at
+	r.c.Outcome, r.c.DecidedBy, r.c.DeciderName, r.c.DecidedAt = outcome, by, byName, at
 	s.decided++
 	s.pushDecided(r)
 	s.closeOpen(r)

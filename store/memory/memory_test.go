@@ -137,7 +137,7 @@ func TestBounds(t *testing.T) {
 			ids = append(ids, c.ID)
 		}
 		for _, id := range ids[:2] {
-			if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+			if _, err := st.DecideCase(ctx, id, "keep", "cm", "", t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -264,7 +264,7 @@ func TestCaseIndex(t *testing.T) {
 	// Decide the first 3000 but one in ten, and some later ones.
 	for i, id := range ids {
 		if (i < 3000 && i%10 != 5) || i%7 == 0 {
-			if _, err := st.DecideCase(ctx, id, "keep", "cm", t0); err != nil {
+			if _, err := st.DecideCase(ctx, id, "keep", "cm", "", t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -350,7 +350,7 @@ func TestCardsGoWithTheCase(t *testing.T) {
 		if err := st.AddCard(ctx, c.ID, bot.CardRef{Platform: "telegram", Chat: "1", Message: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DecideCase(ctx, c.ID, "keep", "http:ann", t0); err != nil {
+		if _, err := st.DecideCase(ctx, c.ID, "keep", "http:ann", "", t0); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID)

@@ -65,7 +65,7 @@ func TestCaseCapModel(t *testing.T) {
 			i := rng.IntN(len(open))
 			m := open[i]
 			open = slices.Delete(open, i, i+1)
-			if _, err := st.DecideCase(ctx, m.id, "keep", "cm", t0); err != nil {
+			if _, err := st.DecideCase(ctx, m.id, "keep", "cm", "", t0); err != nil {
 				t.Fatal(err)
 			}
 			m.decided = true

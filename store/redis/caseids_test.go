@@ -54,7 +54,7 @@ func TestCaseIDsAfterRedisLostItsData(t *testing.T) {
 		if got, err := b.Case(ctx, old); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Case(%s) after FLUSHALL = %s of %q, %v; want ErrNotFound", old, got.ID, got.Event.Author.ID, err)
 		}
-		if got, err := b.DecideCase(ctx, old, "ban", "telegram:42", opened); !errors.Is(err, store.ErrNotFound) {
+		if got, err := b.DecideCase(ctx, old, "ban", "telegram:42", "", opened); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("DecideCase(%s) after FLUSHALL decided %s of %q, %v; want ErrNotFound", old, got.ID, got.Event.Author.ID, err)
 		}
 	}

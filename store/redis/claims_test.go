@@ -96,7 +96,7 @@ func TestMarkCarryingUnderItsClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:1", opened); err != nil {
+	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:1", "", opened); err != nil {
 		t.Fatal(err)
 	}
 	release, _, err := st.ClaimCarrying(ctx, c.ID)

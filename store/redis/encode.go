@@ -254,6 +254,7 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	b = appendOmitString(b, `,"priority":`, c.Priority)
 	b = appendOmitString(b, `,"outcome":`, c.Outcome)
 	b = appendOmitString(b, `,"decided_by":`, c.DecidedBy)
+	b = appendOmitString(b, `,"decider_name":`, c.DeciderName)
 	if !c.DecidedAt.IsZero() {
 		b = appendTime(append(b, `,"decided_at":`...), c.DecidedAt)
 	}

@@ -846,7 +846,7 @@ func (f *Fallback) unwritten(cs []store.Case) []store.Case {
 }
 
 // DecideCase decides where the case is.
-func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by, byName string, at time.Time) (store.Case, error) {
 	// Under f.mu, as AddCard: a write-back that maps the case to Redis between
 	// this look and the decision would copy the case without it, and then
 	// forget the memory's copy, decision and all.
@@ -854,7 +854,7 @@ func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at ti
 	id = f.resolve(id)
 	lc := f.cases[id]
 	if lc != nil && lc.remote == "" {
-		c, err := f.local.DecideCase(ctx, id, outcome, by, at)
+		c, err := f.local.DecideCase(ctx, id, outcome, by, byName, at)
 		if err == nil {
 			f.spoolCase(id)
 		}
@@ -873,7 +873,7 @@ func (f *Fallback) DecideCase(ctx context.Context, id, outcome, by string, at ti
 	if f.degraded.Load() {
 		return store.Case{}, f.unavailableFor(id)
 	}
-	c, err := f.primary.DecideCase(ctx, id, outcome, by, at)
+	c, err := f.primary.DecideCase(ctx, id, outcome, by, byName, at)
 	f.outage(ctx, err)
 	return c, err
 }
@@ -1728,7 +1728,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 // refused when it opened. Left open in memory, each outage added its refused
 // cases to the cap's.
 func (f *Fallback) closeRefused(ctx context.Context, id string) {
-	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", time.Now())
+	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", "", time.Now())
 	if err != nil && !errors.Is(err, store.ErrDecided) {
 		f.log.Warn("a case redis refused for the open cases' cap is still open in memory", "case", id, "err", err)
 	}
@@ -1839,7 +1839,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		}
 	}
 	if c.Status == store.CaseDecided {
-		_, err := f.primary.DecideCase(ctx, remote, c.Outcome, c.DecidedBy, c.DecidedAt)
+		_, err := f.primary.DecideCase(ctx, remote, c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt)
 		if err != nil && !errors.Is(err, store.ErrDecided) {
 			return err
 		}

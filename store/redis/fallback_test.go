@@ -225,7 +225,7 @@ func testFallbackOutage(t *testing.T, opts ...redis.Option) {
 	if err := f.AddCard(ctx, ackedID, card); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", t0); err != nil {
+	if _, err := f.DecideCase(ctx, decidedID, "ban", "telegram:1", "", t0); err != nil {
 		t.Fatal(err)
 	}
 	// A case amended with how its actions ended while Redis is away.

@@ -97,7 +97,7 @@ func TestFallbackForgetsCasesNeverWritten(t *testing.T) {
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
-		if _, err := f.DecideCase(ctx, c.ID, "kept", "telegram:1", time.Now()); err != nil {
+		if _, err := f.DecideCase(ctx, c.ID, "kept", "telegram:1", "", time.Now()); err != nil {
 			t.Fatalf("deciding case %d (%s): %v", i, c.ID, err)
 		}
 	}
@@ -196,7 +196,7 @@ func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 			t.Errorf("%s: Case(%s) with its local id forgotten = %s (%s), %v; want store.ErrNotFound saying it is no longer known",
 				when, first, c.ID, c.Status, err)
 		}
-		if _, err := f.DecideCase(ctx, first, "kept", "telegram:1", time.Now()); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.DecideCase(ctx, first, "kept", "telegram:1", "", time.Now()); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s: DecideCase(%s) with its local id forgotten: %v, want store.ErrNotFound", when, first, err)
 		}
 	}

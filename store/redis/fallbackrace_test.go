@@ -56,11 +56,11 @@ func TestFallbackDecisionsDuringWriteBack(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := n - 1 - w; i >= 0; i -= 4 {
-				_, err := f.DecideCase(ctx, ids[i], "deleted", "cm", at)
+				_, err := f.DecideCase(ctx, ids[i], "deleted", "cm", "", at)
 				for errors.Is(err, redis.ErrUnavailable) {
 					// Mapped to Redis, which the fallback has not seen back yet.
 					time.Sleep(time.Millisecond)
-					_, err = f.DecideCase(ctx, ids[i], "deleted", "cm", at)
+					_, err = f.DecideCase(ctx, ids[i], "deleted", "cm", "", at)
 				}
 				errs[i] = err
 			}

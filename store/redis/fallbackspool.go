@@ -150,7 +150,7 @@ func (f *Fallback) takeBackCase(ctx context.Context, sc *spoolCase) bool {
 	c := sc.Case
 	was := append(slices.Clone(sc.Was), c.ID)
 	c.ID = ""
-	outcome, by, at, undeliverable := c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable
+	outcome, by, byName, at, undeliverable := c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable
 	decided := c.Status == store.CaseDecided
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -192,7 +192,7 @@ func (f *Fallback) takeBackCase(ctx context.Context, sc *spoolCase) bool {
 		if at.IsZero() {
 			at = time.Now()
 		}
-		_, _ = f.local.DecideCase(ctx, out.ID, outcome, by, at)
+		_, _ = f.local.DecideCase(ctx, out.ID, outcome, by, byName, at)
 	}
 	f.spoolCase(out.ID)
 	return true

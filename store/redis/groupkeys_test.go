@@ -61,7 +61,7 @@ func TestGroupKeysOfARaid(t *testing.T) {
 		t.Errorf("a member's group lives %v, its case a minute at most", d)
 	}
 	for _, id := range ids {
-		if _, err := st.DecideCase(ctx, id, "ban", "telegram:1", opened.Add(time.Hour)); err != nil {
+		if _, err := st.DecideCase(ctx, id, "ban", "telegram:1", "", opened.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}

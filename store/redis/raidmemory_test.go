@@ -102,7 +102,7 @@ func TestRaidMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range cases {
-		if _, err := st.DecideCase(ctx, k.ID, "ban", "telegram:1", opened); err != nil {
+		if _, err := st.DecideCase(ctx, k.ID, "ban", "telegram:1", "", opened); err != nil {
 			t.Fatal(err)
 		}
 	}

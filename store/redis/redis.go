@@ -1481,7 +1481,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		c := &out[i]
 		c.ID = ""
 		c.Status = store.CaseOpen
-		c.Outcome, c.DecidedBy, c.DecidedAt, c.Undeliverable = "", "", time.Time{}, ""
+		c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 		c.Count = c.Hits()
 		latest := ""
 		if len(c.Latest) > 0 {
@@ -1656,8 +1656,10 @@ func (g *groupSet) add(k string) {
 
 // caseFields are the fields of a case's hash that the open script answers for
 // an open case, in its order: all but the JSON. The amendment (AmendCase) is
-// last: a case opened again after it is answered as amended.
-var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend"}
+// near the end: a case opened again after it is answered as amended; the
+// name of who decided (DecideCase) is last, nil in the cases decided
+// before vigie kept it, as in those not decided.
+var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend", "byname"}
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
@@ -1675,7 +1677,7 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 	var err error
 	c.ID = id
 	c.Status = store.CaseStatus(h["status"])
-	c.Outcome, c.DecidedBy = h["outcome"], h["by"]
+	c.Outcome, c.DecidedBy, c.DeciderName = h["outcome"], h["by"], h["byname"]
 	c.Undeliverable = h["undeliverable"]
 	if r := h["carried"]; r != "" {
 		c.Carried, c.Carrying = r, false
@@ -1928,10 +1930,10 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 
 // DecideCase closes an open case once, atomically: of two CMs pressing at the
 // same moment, the second gets the first one's decision and ErrDecided.
-func (s *Store) DecideCase(ctx context.Context, id, outcome, by string, at time.Time) (store.Case, error) {
+func (s *Store) DecideCase(ctx context.Context, id, outcome, by, byName string, at time.Time) (store.Case, error) {
 	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq"), s.casesKey("joined:" + id)}
 	vals, err := s.script(ctx, decideScript, keys, id, outcome, by, at.Format(time.RFC3339Nano),
-		DefaultCaseCap, ms(DefaultCaseTTL)).Slice()
+		DefaultCaseCap, ms(DefaultCaseTTL), byName).Slice()
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis decide case %s: %w", id, err)
 	}

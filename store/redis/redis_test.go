@@ -383,7 +383,7 @@ func TestKeysExpire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, opened.ID, "keep", "telegram:1", t0); err != nil {
+	if _, err := st.DecideCase(ctx, opened.ID, "keep", "telegram:1", "", t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AppendAudit(ctx, store.AuditEntry{At: t0}); err != nil {

@@ -316,7 +316,7 @@ local function push(old)
 end
 -- The fields of caseFields (redis.go), in its order.
 local function fields(id)
-  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend')
+  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
 end
 -- add adds the hit to the open case id and answers its fields as they are
 -- now (nil when the case is not open): one HMGET for both.
@@ -422,13 +422,14 @@ return {'ok', id, sid}
 //
 // KEYS: case hash, open index, decided index, case counter, its members (a
 // list of their group keys). ARGV: id, outcome, by, decided at (RFC 3339),
-// decided cap, ttl. Returns {'nf'}, {'dup', hash} or {'ok', hash}.
+// decided cap, ttl, the name of who decided ("" for none). Returns {'nf'}, {'dup', hash} or {'ok', hash}.
 var decideScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf'} end
 if redis.call('HGET', KEYS[1], 'status') == 'decided' then
   return {'dup', redis.call('HGETALL', KEYS[1])}
 end
 redis.call('HSET', KEYS[1], 'status', 'decided', 'outcome', ARGV[2], 'by', ARGV[3], 'dat', ARGV[4])
+if ARGV[7] and ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'byname', ARGV[7]) end
 -- A group names the author's last case: one naming another is left.
 local gs = redis.call('LRANGE', KEYS[5], 0, -1)
 table.insert(gs, redis.call('HGET', KEYS[1], 'group'))

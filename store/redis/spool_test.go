@@ -65,7 +65,7 @@ func TestSpoolChild(t *testing.T) {
 	if err := f.AckCase(ctx, ids[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.DecideCase(ctx, ids[1], "delete", "telegram:42", spoolAt.Add(time.Minute)); err != nil {
+	if _, err := f.DecideCase(ctx, ids[1], "delete", "telegram:42", "", spoolAt.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a1", "a2"} {

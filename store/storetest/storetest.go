@@ -652,7 +652,7 @@ func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
 		if _, err := st.Case(ctx, "c-999999"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Case(unknown) error = %v, want ErrNotFound", err)
 		}
-		if _, err := st.DecideCase(ctx, "c-999999", "keep", "telegram:1", decidedAt); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.DecideCase(ctx, "c-999999", "keep", "telegram:1", "", decidedAt); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("DecideCase(unknown) error = %v, want ErrNotFound", err)
 		}
 	})
@@ -664,12 +664,14 @@ func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
 		sameJSON(t, "open cases", got, []store.Case{a, b})
 	})
 	t.Run("decide", func(t *testing.T) {
-		got, err := st.DecideCase(ctx, a.ID, "ban", "telegram:123", decidedAt)
+		// The CM's name is kept with their id: the other desks name them by it.
+		got, err := st.DecideCase(ctx, a.ID, "ban", "telegram:123", "Ann <b>", decidedAt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := a
 		want.Status, want.Outcome, want.DecidedBy, want.DecidedAt = store.CaseDecided, "ban", "telegram:123", decidedAt
+		want.DeciderName = "Ann <b>"
 		sameJSON(t, "decided case", got, want)
 		again, err := st.Case(ctx, a.ID)
 		if err != nil {
@@ -678,12 +680,12 @@ func testCases(t *testing.T, newStore func(*testing.T) store.Store) {
 		sameJSON(t, "decided case read back", again, want)
 	})
 	t.Run("decide twice", func(t *testing.T) {
-		got, err := st.DecideCase(ctx, a.ID, "keep", "discord:9", decidedAt.Add(time.Minute))
+		got, err := st.DecideCase(ctx, a.ID, "keep", "discord:9", "Eve", decidedAt.Add(time.Minute))
 		if !errors.Is(err, store.ErrDecided) {
 			t.Fatalf("second decision error = %v, want ErrDecided", err)
 		}
-		if got.Outcome != "ban" || got.DecidedBy != "telegram:123" || !got.DecidedAt.Equal(decidedAt) {
-			t.Errorf("second decision returned %q by %q at %v, want the first: ban by telegram:123", got.Outcome, got.DecidedBy, got.DecidedAt)
+		if got.Outcome != "ban" || got.DecidedBy != "telegram:123" || got.DeciderName != "Ann <b>" || !got.DecidedAt.Equal(decidedAt) {
+			t.Errorf("second decision returned %q by %q (%q) at %v, want the first: ban by telegram:123 (Ann <b>)", got.Outcome, got.DecidedBy, got.DeciderName, got.DecidedAt)
 		}
 	})
 	t.Run("lists after decision", func(t *testing.T) {
@@ -752,7 +754,7 @@ func testCaseCards(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatal(err)
 	}
 	sameJSON(t, "case with cards", got, a)
-	if _, err := st.DecideCase(ctx, a.ID, "keep", "http:ann", t0.Add(time.Hour)); err != nil {
+	if _, err := st.DecideCase(ctx, a.ID, "keep", "http:ann", "", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if got := cards(a.ID); !slices.Equal(got, want) {
@@ -832,7 +834,7 @@ func testDecisionCarried(t *testing.T, newStore func(*testing.T) store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:42", t0.Add(time.Minute)); err != nil {
+	if _, err := st.DecideCase(ctx, c.ID, "ban", "telegram:42", "", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Case(ctx, c.ID)
@@ -922,7 +924,7 @@ func testCaseAmended(t *testing.T, newStore func(*testing.T) store.Store) {
 	sameJSON(t, "amended case, opened again", again, want)
 	// Decided, then amended: an action that ended after the CM's decision
 	// is recorded, and the decision stays.
-	decided, err := st.DecideCase(ctx, other.ID, "keep", "http:ann", t0.Add(time.Hour))
+	decided, err := st.DecideCase(ctx, other.ID, "keep", "http:ann", "", t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -978,7 +980,7 @@ func testPending(t *testing.T, newStore func(*testing.T) store.Store) {
 		t.Fatalf("AckCase: %v", err)
 	}
 	pending(opened[0], opened[2])
-	if _, err := st.DecideCase(ctx, opened[0], "keep", "telegram:1", t0.Add(time.Hour)); err != nil {
+	if _, err := st.DecideCase(ctx, opened[0], "keep", "telegram:1", "", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.PendingCases(ctx)
@@ -1026,7 +1028,7 @@ func testPending(t *testing.T, newStore func(*testing.T) store.Store) {
 	if i := slices.IndexFunc(open, func(c store.Case) bool { return c.ID == refused.ID }); i < 0 || open[i].Undeliverable != why {
 		t.Errorf("open cases = %+v, want %s with undeliverable %q", open, refused.ID, why)
 	}
-	decided, err := st.DecideCase(ctx, refused.ID, "keep", "telegram:1", t0.Add(3*time.Hour))
+	decided, err := st.DecideCase(ctx, refused.ID, "keep", "telegram:1", "", t0.Add(3*time.Hour))
 	if err != nil || decided.Undeliverable != why || decided.Status != store.CaseDecided {
 		t.Errorf("DecideCase = %+v, %v; want decided, undeliverable %q", decided, err, why)
 	}
@@ -1301,7 +1303,7 @@ func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
 			}
 		}
 		// Once decided, the author's next hit opens a new case.
-		if _, err := st.DecideCase(ctx, first.ID, "ban", "telegram:1", t0.Add(time.Hour)); err != nil {
+		if _, err := st.DecideCase(ctx, first.ID, "ban", "telegram:1", "", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if next := open(t, st, hit("m-99", "u-1", "general", "flood", time.Hour)); next.ID == first.ID || next.Hits() != 1 {
@@ -1360,7 +1362,7 @@ func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("the first raider again, %d members later: case %s count %d, want a case of their own",
 				n-1, c.ID, c.Count)
 		}
-		if _, err := st.DecideCase(ctx, place.ID, "ban", "telegram:1", t0.Add(11*time.Minute)); err != nil {
+		if _, err := st.DecideCase(ctx, place.ID, "ban", "telegram:1", "", t0.Add(11*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		for _, author := range []string{last, fmt.Sprintf("u-%d", store.GroupAuthors-1)} {
@@ -1393,7 +1395,7 @@ func RunOpenCap(t *testing.T, newStore func(t *testing.T, openCap int) store.Sto
 	if got, err := st.OpenCase(ctx, c); err != nil || got.ID != opened[0].ID || got.Count != 2 {
 		t.Errorf("a grouped hit at the cap: %s count %d, %v; want %s count 2", got.ID, got.Count, err, opened[0].ID)
 	}
-	if _, err := st.DecideCase(ctx, opened[1].ID, "keep", "telegram:1", t0.Add(5*time.Hour)); err != nil {
+	if _, err := st.DecideCase(ctx, opened[1].ID, "keep", "telegram:1", "", t0.Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.OpenCase(ctx, newCase("m-4", 6*time.Hour)); err != nil {

@@ -20,7 +20,7 @@ func Card(c store.Case) bot.Card {
 	return bot.Card{
 		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Reason: reason, Suggested: c.Suggested, NotDone: c.NotDone, Trying: c.Trying, Outcome: c.Outcome,
-		DecidedBy: c.DecidedBy, DecidedAt: c.DecidedAt, Unverified: c.Unverified, Community: c.Community,
+		DecidedBy: c.DecidedBy, DeciderName: c.DeciderName, DecidedAt: c.DecidedAt, Unverified: c.Unverified, Community: c.Community,
 	}
 }
 
