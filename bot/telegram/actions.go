@@ -581,8 +581,10 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 
 // kickRestrictions are the restrictions of the members kicked that could
 // not be set again after the unban (which lifted them): a kick tried again
-// finds them here.
+// finds them here, for kickRestrictionKept on now's clock (the client's:
+// the retry stage that tries the kick again waits on the daemon's).
 type kickRestrictions struct {
+	now  func() time.Time
 	mu   sync.Mutex
 	kept map[chatUser]keptRestriction
 }
@@ -606,14 +608,14 @@ func (k *kickRestrictions) keep(key chatUser, m member) {
 	if k.kept == nil || len(k.kept) >= maxKickRestrictions {
 		k.kept = map[chatUser]keptRestriction{}
 	}
-	k.kept[key] = keptRestriction{m: m, at: time.Now()}
+	k.kept[key] = keptRestriction{m: m, at: k.now()}
 }
 
 func (k *kickRestrictions) take(key chatUser) (member, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r, ok := k.kept[key]
-	if ok && time.Since(r.at) >= kickRestrictionKept {
+	if ok && k.now().Sub(r.at) >= kickRestrictionKept {
 		delete(k.kept, key)
 		return member{}, false
 	}
