@@ -85,7 +85,9 @@ func TestPanickingDeskIsRecovered(t *testing.T) {
 }
 
 // TestPanickingEscalationIsRecovered: the after-hours loop that reminds the
-// desk of old cases panics twice; it is restarted, and the reminder goes out.
+// desk of old cases panics twice; the guard restarts it where it ran, under
+// the lease it holds (taken once: the job is not given up and taken again,
+// as it would be were it let end), and the reminder goes out.
 func TestPanickingEscalationIsRecovered(t *testing.T) {
 	srv := redistest.Start(t)
 	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_WEBHOOK_SECRET": secret,
@@ -119,5 +121,18 @@ func TestPanickingEscalationIsRecovered(t *testing.T) {
 	})
 	if n := metric(t, second, `vigie_panics_total{where="escalation"}`); n != 2 {
 		t.Errorf(`vigie_panics_total{where="escalation"} = %v, want 2`, n)
+	}
+	logs := second.logs.String()
+	restarted, taken := 0, 0
+	for line := range strings.Lines(logs) {
+		switch {
+		case strings.Contains(line, `msg="restarting after a panic"`) && strings.Contains(line, "where=escalation"):
+			restarted++
+		case strings.Contains(line, `msg="lease acquired: running the job here"`) && strings.Contains(line, "job=escalation"):
+			taken++
+		}
+	}
+	if restarted != 2 || taken != 1 {
+		t.Errorf("the escalation restarted by the guard %d times, its lease taken %d times; want 2 and 1:\n%s", restarted, taken, logs)
 	}
 }

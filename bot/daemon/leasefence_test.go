@@ -38,15 +38,16 @@ type fenceObserver struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	max      int64            // the newest token seen in a step
-	steps    map[int64]int    // steps by token
-	owners   map[int64]string // owner of each token
+	max      int64               // the newest token seen in a step
+	steps    map[int64]int       // steps by token
+	owners   map[int64]string    // owner of each token
+	first    map[int64]time.Time // when the first step under each token came
 	overlaps []string
 	changed  chan struct{}
 }
 
 func newFenceObserver(t *testing.T) *fenceObserver {
-	o := &fenceObserver{steps: map[int64]int{}, owners: map[int64]string{}, changed: make(chan struct{}, 1)}
+	o := &fenceObserver{steps: map[int64]int{}, owners: map[int64]string{}, first: map[int64]time.Time{}, changed: make(chan struct{}, 1)}
 	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, err := strconv.ParseInt(r.URL.Query().Get("token"), 10, 64)
 		if err != nil {
@@ -59,6 +60,9 @@ func newFenceObserver(t *testing.T) *fenceObserver {
 			o.overlaps = append(o.overlaps, fmt.Sprintf("%s stepped under token %d after %s stepped under token %d", owner, tok, o.owners[o.max], o.max))
 		}
 		o.max = max(o.max, tok)
+		if o.steps[tok] == 0 {
+			o.first[tok] = time.Now()
+		}
 		o.steps[tok]++
 		o.owners[tok] = owner
 		o.mu.Unlock()
@@ -263,24 +267,46 @@ func TestLeaseFenceHolderCutFromRedis(t *testing.T) {
 }
 
 // TestLeaseFenceRedisFrozen: Redis freezes (DEBUG SLEEP) for longer than
-// the lease's TTL while three processes share a job, twice. The job never
-// runs in two at once, and runs again in one of them after each freeze.
+// the lease's TTL while three processes share a job, twice. Nothing is
+// answered during the freeze, and everything at once after it, the
+// holder's renewal with the others' asks: the holder stops the job on its
+// own clock while Redis is frozen (it logs that its lease may have run
+// out, not that Redis said it lost it), and the next holder, whose ask
+// Redis answers only after the freeze, starts the job a TTL at least after
+// that answer, when the lease of any process that may still run it has
+// run out on that process's clock. Either keeps the job in one process;
+// each is checked, and the job runs again after each freeze.
 func TestLeaseFenceRedisFrozen(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, "--enable-debug-command", "local")
 	obs := newFenceObserver(t)
 	procs, tok := fenceProcesses(t, srv.URL(), srv.URL(), obs)
 	c := redistest.Client(t, srv.URL())
+	const freeze = 3 * time.Second // past the TTL, and a margin
 	for round := range 2 {
-		// Past the TTL, and a margin.
-		if err := c.Do(context.Background(), "DEBUG", "SLEEP", "3").Err(); err != nil {
+		owner, _, _ := obs.holder()
+		ranOut := strings.Count(procs[owner].logs.String(), "lease lost: it may have run out")
+		heardLost := strings.Count(procs[owner].logs.String(), "lease lost: the store no longer holds it") +
+			strings.Count(procs[owner].logs.String(), "lease lost: another process runs the job")
+		frozen := time.Now()
+		if err := c.Do(context.Background(), "DEBUG", "SLEEP", strconv.Itoa(int(freeze/time.Second))).Err(); err != nil {
 			t.Fatal(err)
 		}
-		// Whoever runs the job once Redis answers, under the lease it took
-		// after the freeze, it runs it alone.
-		owner, newTok := obs.waitSteps(t, tok, 1, fmt.Sprintf("round %d: the job to run again after Redis froze", round))
-		obs.waitMoreSteps(t, newTok, 30, owner+"'s steps after the freeze")
+		newOwner, newTok := obs.waitSteps(t, tok, 1, fmt.Sprintf("round %d: the job to run again after Redis froze", round))
+		obs.waitMoreSteps(t, newTok, 30, newOwner+"'s steps after the freeze")
 		obs.check(t, fmt.Sprintf("round %d", round), procs)
+		logs := procs[owner].logs.String()
+		if strings.Count(logs, "lease lost: it may have run out") == ranOut ||
+			strings.Count(logs, "lease lost: the store no longer holds it")+strings.Count(logs, "lease lost: another process runs the job") != heardLost {
+			t.Errorf("round %d: %s, holding the job as Redis froze, did not stop it on its own clock, but when Redis answered:\n%s", round, owner, logs)
+		}
+		obs.mu.Lock()
+		started := obs.first[newTok]
+		obs.mu.Unlock()
+		if earliest := frozen.Add(freeze + fenceTTL); started.Before(earliest) {
+			t.Errorf("round %d: %s started the job %s after Redis froze, want %s at least: the freeze, then the TTL of a holder that may still run it",
+				round, newOwner, started.Sub(frozen).Round(time.Millisecond), freeze+fenceTTL)
+		}
 		tok = newTok
 	}
 }

@@ -106,6 +106,9 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 		Logger:      cfg.Logger,
 		Registerer:  reg,
 		Refusals:    cfg.refusals,
+		// The daemon's clock: the deliveries' ages, the link's times,
+		// the calls' and limits' memories.
+		Now: cfg.clock(),
 		// On shutdown, the events Meta was told were received go to the rules
 		// first; the rest of the drain is for the workers to act on them.
 		DrainTimeout: cfg.ShutdownTimeout * 2 / 3,

@@ -66,7 +66,7 @@ func (c *Connector) sendMention(ctx context.Context, ev, full bot.Event, out cha
 	full.Author.ID = orUnnamed(full.Author.ID, CommentID(full))
 	select {
 	case out <- full:
-		c.link.Event(time.Now())
+		c.link.Event(c.cfg.Now())
 	case <-ctx.Done():
 		c.unreadMention(ev, fmt.Errorf("vigie stopped before judging it: %w", ctx.Err()))
 	}

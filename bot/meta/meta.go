@@ -261,8 +261,8 @@ func (c *Connector) Platforms() []bot.Platform { return []bot.Platform{c.fb, c.i
 // first, for up to DrainTimeout: out must still be read meanwhile.
 func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	c.setClosed(false)
-	c.link.Up(time.Now())
-	defer c.link.Down(time.Now(), "stopped")
+	c.link.Up(c.cfg.Now())
+	defer func() { c.link.Down(c.cfg.Now(), "stopped") }()
 	// The mentions' reads (and an alert being sent) outlive ctx by the
 	// drain's time: a mention Meta was told was received, queued or being
 	// read as vigie stops, is judged then like the comments, not made a
@@ -330,7 +330,7 @@ func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bo
 	ev.Author.ID = orUnnamed(ev.Author.ID, CommentID(ev))
 	select {
 	case out <- ev:
-		c.link.Event(time.Now())
+		c.link.Event(c.cfg.Now())
 		return true
 	case <-ctx.Done():
 		return false

@@ -111,7 +111,9 @@ func (c *Client) CanOn(ev bot.Event, k bot.ActionKind) bool {
 	return true
 }
 
-// Delete removes the event's message. A message already gone counts as deleted.
+// Delete removes the event's message. A message already gone counts as
+// deleted. One posted 48 hours ago or more, on the client's clock, is not
+// asked for: Telegram lets a bot delete only younger ones.
 func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	t, err := parseTarget(bot.ActDelete, ev)
 	if err != nil {
@@ -119,6 +121,12 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 	}
 	if err := t.needMessage(bot.ActDelete, ev); err != nil {
 		return err
+	}
+	// ev.At is when the message was sent, or for an edit when it was
+	// edited: an edit 48 hours old is of a message older still.
+	age := c.cfg.Now().Sub(ev.At)
+	if !ev.At.IsZero() && age >= deleteWindow {
+		return &bot.ActionError{Op: bot.ActDelete, Err: &tooOldToDelete{age: age}}
 	}
 	_, err = c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: t.chat, MessageID: t.msg})
 	if err == nil || gone(err) {
@@ -130,13 +138,8 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 		}
 		return nil
 	}
-	if age := time.Since(ev.At); refusedDelete(err) && !ev.At.IsZero() && age >= deleteWindow {
-		// A case kept for the morning after a weekend: say why, and what
-		// still works, rather than Telegram's bare refusal.
-		return &bot.ActionError{Op: bot.ActDelete, Err: fmt.Errorf(
-			"telegram: the message was posted %s ago, and Telegram lets a bot delete a message only in its first 48 hours: "+
-				"an admin of the group can still delete it by hand (%w)", bot.FormatDuration(age.Truncate(time.Hour)), err)}
-	}
+	// Refused all the same (vigie's clock a little behind Telegram's), its
+	// words say the age may be why (PlainRefusal).
 	return err
 }
 
@@ -145,11 +148,20 @@ func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
 // delete it at any age.
 const deleteWindow = 48 * time.Hour
 
-// refusedDelete reports whether Telegram refused to delete a message that is
-// there: too old, or not vigie's to delete.
-func refusedDelete(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(ae.Description, "message can't be deleted")
+// tooOldToDelete is a delete vigie did not ask Telegram for, the message
+// being age old: a case kept for the morning after a weekend. It says why,
+// and what still works.
+type tooOldToDelete struct{ age time.Duration }
+
+func (e *tooOldToDelete) Error() string {
+	return fmt.Sprintf("telegram: the message was posted %s ago, and Telegram lets a bot delete a message only in its first 48 hours: "+
+		"an admin of the group can still delete it by hand", bot.FormatDuration(e.age.Truncate(time.Hour)))
+}
+
+// PlainRefusal says it in a CM's words (bot.PlainRefusal).
+func (e *tooOldToDelete) PlainRefusal(bot.ActionKind) string {
+	return "vigie cannot delete this message: Telegram lets a bot delete a message only in its first 48 hours, and it was posted " +
+		bot.FormatDuration(e.age.Truncate(time.Hour)) + " ago; an admin of the group can still delete it by hand"
 }
 
 // gone reports whether Telegram answered that the message to delete is not there.
@@ -569,8 +581,10 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 
 // kickRestrictions are the restrictions of the members kicked that could
 // not be set again after the unban (which lifted them): a kick tried again
-// finds them here.
+// finds them here, for kickRestrictionKept on now's clock (the client's:
+// the retry stage that tries the kick again waits on the daemon's).
 type kickRestrictions struct {
+	now  func() time.Time
 	mu   sync.Mutex
 	kept map[chatUser]keptRestriction
 }
@@ -594,14 +608,14 @@ func (k *kickRestrictions) keep(key chatUser, m member) {
 	if k.kept == nil || len(k.kept) >= maxKickRestrictions {
 		k.kept = map[chatUser]keptRestriction{}
 	}
-	k.kept[key] = keptRestriction{m: m, at: time.Now()}
+	k.kept[key] = keptRestriction{m: m, at: k.now()}
 }
 
 func (k *kickRestrictions) take(key chatUser) (member, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r, ok := k.kept[key]
-	if ok && time.Since(r.at) >= kickRestrictionKept {
+	if ok && k.now().Sub(r.at) >= kickRestrictionKept {
 		delete(k.kept, key)
 		return member{}, false
 	}

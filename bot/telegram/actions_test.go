@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 func groupEvent(msg int, author string) bot.Event {
@@ -244,31 +245,49 @@ func TestCancelledActionIsNotRetryable(t *testing.T) {
 
 // TestDeleteAfter48Hours: Telegram lets a bot delete a message only in its
 // first 48 hours. A case kept over a weekend and decided "delete" on Monday
-// fails for good with words a CM can act on: why, and that an admin can
-// still delete it by hand; a younger message is deleted.
+// is not tried: it fails for good, with words a CM can act on on the card
+// (why, and that an admin can still delete it by hand); a younger message
+// is deleted. Both clocks, vigie's and Telegram's, are stepped.
 func TestDeleteAfter48Hours(t *testing.T) {
 	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{Chats: []int64{group.id}})
+	clock := stepclock.New(time.Unix(1_700_000_000, 0))
+	f.SetClock(clock.Now)
+	c, _ := newTestClient(t, f, Config{Chats: []int64{group.id}, Now: clock.Now})
 	out := make(chan bot.Event, 10)
 	run(t, c, out)
-	friday := t0 - 62*3600
-	f.push(map[string]any{"message": message(group, 70, bob, friday, "t'es vraiment un idiot")})
-	f.push(map[string]any{"message": message(group, 71, bob, t0-3600, "idiot")})
-	evs := map[string]bot.Event{}
-	for len(evs) < 2 {
-		select {
-		case ev := <-out:
-			evs[ev.ID] = ev
-		case <-time.After(testsync.Patience):
-			t.Fatalf("events: %v", evs)
+	f.push(map[string]any{"message": message(group, 70, bob, clock.Now().Unix(), "t'es vraiment un idiot")})
+	friday := testsync.Next(t, out)
+	clock.Step(14 * time.Hour)
+	f.push(map[string]any{"message": message(group, 71, bob, clock.Now().Unix(), "idiot")})
+	saturday := testsync.Next(t, out)
+	clock.Step(47 * time.Hour)
+
+	deletes := func(id int) int {
+		return f.count("deleteMessage", func(call apiCall) bool { return call.Params.Get("message_id") == strconv.Itoa(id) })
+	}
+	tooOld := func(ev bot.Event, id int, age string) {
+		t.Helper()
+		before := deletes(id)
+		err := c.Delete(context.Background(), ev)
+		if err == nil || bot.Retryable(err) || !strings.Contains(err.Error(), "only in its first 48 hours") ||
+			!strings.Contains(err.Error(), "posted "+age+" ago") || !strings.Contains(err.Error(), "by hand") {
+			t.Errorf("Delete of a message %s old = %v; want a refusal for good saying why", age, err)
+		}
+		want := "vigie cannot delete this message: Telegram lets a bot delete a message only in its first 48 hours, and it was posted " + age + " ago; an admin of the group can still delete it by hand"
+		if got := bot.RefusalWords(err); got != want {
+			t.Errorf("the card says %q\nwant          %q", got, want)
+		}
+		if n := deletes(id) - before; n != 0 {
+			t.Errorf("deleteMessage asked %d times for a message %s old, want none", n, age)
 		}
 	}
-	err := c.Delete(context.Background(), evs[fmtID(group.id, 70)])
-	if err == nil || bot.Retryable(err) || !strings.Contains(err.Error(), "only in its first 48 hours") ||
-		!strings.Contains(err.Error(), "posted 62h ago") || !strings.Contains(err.Error(), "by hand") {
-		t.Errorf("Delete of a message 62h old = %v; want a refusal for good saying why", err)
+	tooOld(friday, 70, "61h")
+	if err := c.Delete(context.Background(), saturday); err != nil {
+		t.Errorf("Delete of a message 47h old = %v", err)
 	}
-	if err := c.Delete(context.Background(), evs[fmtID(group.id, 71)]); err != nil {
-		t.Errorf("Delete of a message an hour old = %v", err)
+	if n := deletes(71); n != 1 {
+		t.Errorf("deleteMessage asked %d times for a message 47h old, want 1", n)
 	}
+	clock.Step(time.Hour)
+	tooOld(saturday, 71, "2d")
 }

@@ -70,13 +70,13 @@ func (c *Client) RegisterWebhook(ctx context.Context) error {
 }
 
 func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offsets Offsets) error {
-	c.link.Down(time.Now(), "asking Telegram who the bot is")
-	defer c.link.Down(time.Now(), "stopped")
+	c.link.Down(c.cfg.Now(), "asking Telegram who the bot is")
+	defer func() { c.link.Down(c.cfg.Now(), "stopped") }()
 	me, err := c.getMe(ctx)
 	// A 429 says when to ask again: a restart would ask sooner, and be
 	// refused again.
 	for wait := retryAfter(err); wait > 0 && ctx.Err() == nil; wait = retryAfter(err) {
-		c.link.Down(time.Now(), err.Error())
+		c.link.Down(c.cfg.Now(), err.Error())
 		c.log.Warn("Telegram asks vigie to wait before it starts", "err", err, "retry_in", wait)
 		if !c.pause(ctx, wait) {
 			return nil
@@ -87,10 +87,10 @@ func (c *Client) run(ctx context.Context, out chan<- bot.Event, mode Mode, offse
 		if ctx.Err() != nil {
 			return nil
 		}
-		c.link.Down(time.Now(), err.Error())
+		c.link.Down(c.cfg.Now(), err.Error())
 		return err
 	}
-	c.link.Up(time.Now())
+	c.link.Up(c.cfg.Now())
 	c.selfID.Store(me.ID)
 	c.selfName.Store(me.UserName)
 	log := c.log.With("bot", "@"+me.UserName)
@@ -248,7 +248,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			if wait == 0 {
 				wait = min(time.Duration(1<<min(failures-1, 5))*time.Second, 30*time.Second)
 			}
-			if c.link.Down(time.Now(), "long polling failing: "+err.Error()) {
+			if c.link.Down(c.cfg.Now(), "long polling failing: "+err.Error()) {
 				c.log.Warn("lost Telegram: long polling failing", "err", err)
 			}
 			if apiCode(err) == http.StatusConflict {
@@ -269,7 +269,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			continue
 		}
 		failures = 0
-		if c.link.Up(time.Now()) {
+		if c.link.Up(c.cfg.Now()) {
 			c.log.Info("Telegram reachable again: long polling recovered")
 		}
 		c.pollTaken(c.cfg.Now())
@@ -661,7 +661,7 @@ func (c *Client) dispatch(ctx, reqCtx context.Context, u update, out chan<- bot.
 func (c *Client) handEvents(ctx, reqCtx context.Context, id int, evs []bot.Event, out chan<- bot.Event) ([]bot.Event, bool) {
 	c.judging.expect(id, evs)
 	for i, ev := range evs {
-		c.link.Event(time.Now())
+		c.link.Event(c.cfg.Now())
 		select {
 		case out <- ev:
 			if !c.cfg.ReportsJudged {
@@ -684,7 +684,7 @@ func (c *Client) serveWebhook(ctx context.Context, out chan<- bot.Event) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			c.link.Down(time.Now(), err.Error())
+			c.link.Down(c.cfg.Now(), err.Error())
 			return err
 		}
 	}

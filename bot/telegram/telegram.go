@@ -103,9 +103,14 @@ type Config struct {
 	// renamed, shared by the instances and kept across restarts: Telegram
 	// tells a rename once, and shows a topic's first name in its messages.
 	Topics store.TopicKeeper
-	// Now is the clock of the poller's conflicts with another program on
-	// the token: how long they went on, how long none came. The daemon
-	// gives its own (bot/daemon's Config.Now). Nil means time.Now.
+	// Now is the clock of what vigie decides by time on Telegram: the
+	// 48-hour window in which a message may be deleted, how long a kicked
+	// member's mute that could not be set again is kept for the kick tried
+	// again, the link's times
+	// (/-/ready's "down since", the last event's), the poller's conflicts
+	// with another program on the token (how long they went on, how long
+	// none came). The daemon gives its own (bot/daemon's Config.Now). Nil
+	// means time.Now.
 	Now func() time.Time
 }
 
@@ -348,6 +353,7 @@ func New(cfg Config) (*Client, error) {
 		pause:        sleep,
 		inboxNow:     time.Now,
 		handOnWait:   handOnWait,
+		kicks:        kickRestrictions{now: cfg.Now},
 	}
 	c.cmdLine = c.work.Line(maxCommandsWaiting)
 	c.presses = c.work.Line(maxPressesWaiting)

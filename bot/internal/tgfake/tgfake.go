@@ -106,12 +106,24 @@ type Server struct {
 	clock         func() time.Time
 }
 
-// SetClock dates what the fake records from now on (the webhook's
-// delivery errors) on now.
+// SetClock puts the fake on now's clock from now on: the messages' 48-hour
+// delete window, the dates of the messages it sends and of the webhook's
+// delivery errors, as a test that steps vigie's clock steps Telegram's.
 func (f *Server) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	f.clock = now
 	f.mu.Unlock()
+}
+
+// now is the fake's clock (SetClock), time.Now's until one is set.
+func (f *Server) now() time.Time {
+	f.mu.Lock()
+	clock := f.clock
+	f.mu.Unlock()
+	if clock == nil {
+		return time.Now()
+	}
+	return clock()
 }
 
 // Delivery is one webhook call the fake made: the update, where it went,
@@ -336,7 +348,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if chat > 0 {
 			chatType = "private"
 		}
-		f.ok(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
+		f.ok(w, map[string]any{"message_id": id, "date": f.now().Unix(),
 			"from": map[string]any{"id": BotUserID, "is_bot": true, "first_name": "vigie", "username": BotName},
 			"chat": map[string]any{"id": chat, "type": chatType}, "text": params.Get("text")})
 	case "deleteMessage":
@@ -345,7 +357,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		at, known := f.sent[chatMessage{chat: chat, msg: msg}]
 		f.mu.Unlock()
-		if known && time.Since(at) >= DeleteWindow {
+		if known && f.now().Sub(at) >= DeleteWindow {
 			apiFail(w, http.StatusBadRequest, "Bad Request: message can't be deleted", 0)
 			return
 		}
@@ -529,6 +541,7 @@ func (f *Server) DeliverTo(route func(attempt int) string) {
 				if f.clock != nil {
 					now = f.clock
 				}
+				// f.mu is held: not f.now.
 				f.hookErrorDate, f.hookError = now().Unix(), "Connection refused"
 				if status != 0 {
 					f.hookError = fmt.Sprintf("Wrong response from the webhook: %d %s", status, http.StatusText(status))

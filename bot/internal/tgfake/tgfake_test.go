@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 // TestRefusesWhatTheBotAPIDoesNot: a call the Bot API's description does not
@@ -150,29 +151,39 @@ func TestMigrated(t *testing.T) {
 }
 
 // TestDeleteWindow: a message of an update pushed can be deleted until it is
-// 48 hours old; after, deleteMessage is refused as Telegram refuses it.
+// 48 hours old on the fake's clock; after, deleteMessage is refused as
+// Telegram refuses it. The clock is stepped, not waited for.
 func TestDeleteWindow(t *testing.T) {
 	f := New(t)
+	clock := stepclock.New(time.Unix(1_700_000_000, 0))
+	f.SetClock(clock.Now)
 	chat := map[string]any{"id": -1001234567890, "type": "supergroup", "title": "Fans"}
 	from := map[string]any{"id": 7, "is_bot": false, "first_name": "Bob"}
-	now := time.Now()
-	for id, sent := range map[int]time.Time{10: now.Add(-DeleteWindow + time.Hour), 11: now.Add(-DeleteWindow - time.Minute)} {
+	now := clock.Now()
+	for id, sent := range map[int]time.Time{10: now.Add(-time.Hour), 11: now} {
 		f.Push(map[string]any{"message": map[string]any{"message_id": id, "date": sent.Unix(), "chat": chat, "from": from, "text": "hi"}})
 	}
-	for _, tt := range []struct {
-		msg    string
-		status int
-	}{{"10", 200}, {"11", 400}, {"12", 200}} {
-		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/deleteMessage", url.Values{"chat_id": {"-1001234567890"}, "message_id": {tt.msg}})
+	del := func(msg string, status int) {
+		t.Helper()
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/deleteMessage", url.Values{"chat_id": {"-1001234567890"}, "message_id": {msg}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != tt.status || tt.status == 400 && !strings.Contains(string(body), "message can't be deleted") {
-			t.Errorf("deleteMessage %s: %d %s, want %d", tt.msg, resp.StatusCode, body, tt.status)
+		if resp.StatusCode != status || status == 400 && !strings.Contains(string(body), "message can't be deleted") {
+			t.Errorf("deleteMessage %s at %s: %d %s, want %d", msg, clock.Now().Sub(now), resp.StatusCode, body, status)
 		}
 	}
+	clock.Step(DeleteWindow - time.Hour - time.Second)
+	del("10", 200)
+	del("11", 200)
+	clock.Step(time.Second)
+	del("10", 400)
+	del("11", 200)
+	clock.Step(time.Hour)
+	del("11", 400)
+	del("12", 200) // not one of the updates: the fake does not know its age
 }
 
 // TestWebhookWantsHTTPS: setWebhook with an address that is not https is
