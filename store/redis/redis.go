@@ -416,8 +416,8 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	_, _ = rand.Read(b[:])
 	s := &Store{c: c, cfg: cfg, nonce: hex.EncodeToString(b[:]),
 		maxPerKey: strconv.Itoa(cfg.maxPerKey), seenCap: strconv.Itoa(DefaultSeenCap)}
-	s.found.seed = maphash.MakeSeed()
-	s.added.seed = maphash.MakeSeed()
+	s.found = found{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, foundSlots)}
+	s.added = found{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, addedSlots)}
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
 		ttl: ms(DefaultCaseTTL), ttlHour: ms(DefaultCaseTTL + time.Hour), originTTL: ms(min(OriginTTL, DefaultCaseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
@@ -1058,15 +1058,21 @@ const maxCounted = 1000
 // asked the other way, the counts are the same either way.
 type found struct {
 	seed  maphash.Seed
-	slots [foundSlots]atomic.Uint64
+	slots []atomic.Uint64
 }
 
-// foundSlots is how many keys found remembers at most.
-const foundSlots = 4096
+// foundSlots is how many keys found remembers at most of the counters only
+// read; addedSlots of those added to, which come and go faster (a raid's
+// new texts make about four keys an event, and a key added to again after
+// the table forgot it costs a refused RESTORE).
+const (
+	foundSlots = 4096
+	addedSlots = 1 << 16
+)
 
 func (f *found) hash(key string) (slot *atomic.Uint64, there uint64) {
 	h := maphash.String(f.seed, key)
-	return &f.slots[h%foundSlots], h | 1
+	return &f.slots[h%uint64(len(f.slots))], h | 1
 }
 
 // likely says whether the counter key was there the last time it was read.
