@@ -1660,10 +1660,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			if kind == "grouped" {
 				s.joining.add(out[i].AuthorGroup())
 			}
-			if s.decoded.known(id, h["sid"], &out[i]) {
-				if errs[i] = s.withFields(&out[i], id, h); errs[i] != nil {
-					out[i] = store.Case{}
-				}
+			if c, ok := s.decoded.known(id, h["sid"]); ok {
+				out[i], errs[i] = s.withFields(c, id, h)
 				continue
 			}
 			fetch = append(fetch, i)
@@ -1735,21 +1733,16 @@ var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
 func (s *Store) caseFrom(id string, h map[string]string) (store.Case, error) {
-	var c store.Case
-	if err := s.decoded.get(id, h["json"], h["sid"], &c); err != nil {
+	c, err := s.decoded.get(id, h["json"], h["sid"])
+	if err != nil {
 		return store.Case{}, fmt.Errorf("case %s: %w", id, err)
 	}
-	if err := s.withFields(&c, id, h); err != nil {
-		return store.Case{}, err
-	}
-	return c, nil
+	return s.withFields(c, id, h)
 }
 
 // withFields completes a case decoded from its JSON with the fields of its
-// hash that a decision or a hit changes, in place: a case is about a
-// kilobyte, and the frames that held copies of it made the stack of the
-// goroutine opening a case grow again after each collection shrank it.
-func (s *Store) withFields(c *store.Case, id string, h map[string]string) error {
+// hash that a decision or a hit changes.
+func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.Case, error) {
 	var err error
 	c.ID = id
 	c.Status = store.CaseStatus(h["status"])
@@ -1763,26 +1756,26 @@ func (s *Store) withFields(c *store.Case, id string, h map[string]string) error 
 	if a := h["amend"]; a != "" {
 		var am store.CaseAmendment
 		if err := json.Unmarshal([]byte(a), &am); err != nil {
-			return fmt.Errorf("case %s amendment: %w", id, err)
+			return store.Case{}, fmt.Errorf("case %s amendment: %w", id, err)
 		}
-		*c = c.Amend(am)
+		c = c.Amend(am)
 	}
 	if n, err := strconv.Atoi(h["count"]); err == nil {
 		c.Count = n
 	}
 	if l := h["latest"]; l != "" {
 		if c.Latest, err = parseLatest(l); err != nil {
-			return fmt.Errorf("case %s latest: %w", id, err)
+			return store.Case{}, fmt.Errorf("case %s latest: %w", id, err)
 		}
 	}
 	if d := h["dat"]; d != "" {
 		t, err := time.Parse(time.RFC3339Nano, d)
 		if err != nil {
-			return fmt.Errorf("case %s decided at %q: %w", id, d, err)
+			return store.Case{}, fmt.Errorf("case %s decided at %q: %w", id, d, err)
 		}
 		c.DecidedAt = t
 	}
-	return nil
+	return c, nil
 }
 
 // parseLatest reads a case's latest ids, a JSON list of strings. A list
@@ -1810,52 +1803,45 @@ func parseLatest(l string) ([]string, error) {
 // maxCachedCases: when the newer is full it becomes the older, and a case
 // found in the older moves to the newer, so that the cases read again and
 // again stay while a raid's thousands of authors each join their own.
-//
-// Entries are pointers, never changed once kept (a change keeps a new one),
-// and a case is copied out once, into the caller's: entries held by value
-// put a kilobyte or more in each frame on the way (lookup, known, clone),
-// and the goroutine opening a case grew its stack again, copying it, after
-// each collection had shrunk it.
 type caseCache struct {
 	mu       sync.Mutex
-	m, older map[string]*cachedCase
+	m, older map[string]cachedCase
 }
 
 type cachedCase struct {
 	json string
 	// sid is the case's entry in the cases stream, "" when not known: with
 	// the id, it names the JSON (see openScript).
-	sid string
-	c   *store.Case // json decoded, nil until it is
+	sid     string
+	c       store.Case
+	decoded bool // c holds json decoded
 }
 
 // maxCachedCases bounds each generation of the cache.
 const maxCachedCases = 4096
 
-// get sets *c to the case that raw decodes to, with slices of its own; sid
-// is its stream entry's id, or "".
-func (cc *caseCache) get(id, raw, sid string, c *store.Case) error {
-	k := cc.lookup(id, func(k *cachedCase) bool { return k.json == raw })
+// get returns the case that raw decodes to, with slices of its own; sid is
+// its stream entry's id, or "".
+func (cc *caseCache) get(id, raw, sid string) (store.Case, error) {
+	k, ok := cc.lookup(id, func(k cachedCase) bool { return k.json == raw })
 	switch {
-	case k == nil || k.json != raw || k.c == nil:
-		d, err := decodeCase(raw)
+	case !ok || k.json != raw || !k.decoded:
+		c, err := decodeCase(raw)
 		if err != nil {
-			return err
+			return store.Case{}, err
 		}
-		k = &cachedCase{json: raw, sid: sid, c: d}
+		k = cachedCase{json: raw, sid: sid, c: *c, decoded: true}
 		cc.put(id, k)
 	case sid != "" && k.sid != sid:
-		k = &cachedCase{json: k.json, sid: sid, c: k.c}
+		k.sid = sid
 		cc.put(id, k)
 	}
-	k.copyTo(c)
-	return nil
+	return k.clone(), nil
 }
 
 // lookup finds id's entry in the newer generation, or in the older one,
-// where an entry that still holds (same) is moved up to the newer; nil when
-// there is none.
-func (cc *caseCache) lookup(id string, same func(*cachedCase) bool) *cachedCase {
+// where an entry that still holds (same) is moved up to the newer.
+func (cc *caseCache) lookup(id string, same func(cachedCase) bool) (cachedCase, bool) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	k, ok := cc.m[id]
@@ -1864,39 +1850,40 @@ func (cc *caseCache) lookup(id string, same func(*cachedCase) bool) *cachedCase 
 			cc.keep(id, k)
 		}
 	}
-	return k
+	return k, ok
 }
 
 // put keeps k as id's entry.
-func (cc *caseCache) put(id string, k *cachedCase) {
+func (cc *caseCache) put(id string, k cachedCase) {
 	cc.mu.Lock()
 	cc.keep(id, k)
 	cc.mu.Unlock()
 }
 
-// known sets *c to the case whose JSON is kept for this id and stream entry,
-// and says whether there is one (c is left as it was when not).
-func (cc *caseCache) known(id, sid string, c *store.Case) bool {
+// known returns the case whose JSON is kept for this id and stream entry.
+func (cc *caseCache) known(id, sid string) (store.Case, bool) {
 	if sid == "" {
-		return false
+		return store.Case{}, false
 	}
-	k := cc.lookup(id, func(k *cachedCase) bool { return k.sid == sid })
-	if k == nil || k.sid != sid {
-		return false
+	k, ok := cc.lookup(id, func(k cachedCase) bool { return k.sid == sid })
+	if !ok || k.sid != sid {
+		return store.Case{}, false
 	}
-	if k.c == nil {
-		d, err := decodeCase(k.json)
+	if !k.decoded {
+		c, err := decodeCase(k.json)
 		if err != nil {
-			return false // asked again, and decoded, by get
+			return store.Case{}, false // asked again, and decoded, by get
 		}
-		k = &cachedCase{json: k.json, sid: k.sid, c: d}
+		k.c, k.decoded = *c, true
 		cc.put(id, k)
 	}
-	k.copyTo(c)
-	return true
+	return k.clone(), true
 }
 
-// decodeCase decodes a case's JSON onto the heap.
+// decodeCase decodes a case's JSON onto the heap. The callers' cachedCase
+// stays on their stack: decoding into its field sent every cachedCase
+// looked up (about a kilobyte, once or twice an event) to the heap, found in
+// the cache or not.
 func decodeCase(raw string) (*store.Case, error) {
 	c := new(store.Case)
 	if err := json.Unmarshal([]byte(raw), c); err != nil {
@@ -1910,23 +1897,23 @@ func (cc *caseCache) remember(id, sid, raw string) {
 	if sid == "" {
 		return
 	}
-	cc.put(id, &cachedCase{json: raw, sid: sid})
+	cc.put(id, cachedCase{json: raw, sid: sid})
 }
 
-// copyTo sets *c to the kept case, with slices of its own: the caller may
-// change them.
-func (k *cachedCase) copyTo(c *store.Case) {
-	*c = *k.c
+// clone returns the kept case with slices of its own.
+func (k cachedCase) clone() store.Case {
+	c := k.c
 	c.Event.Author.Roles = slices.Clone(c.Event.Author.Roles)
 	c.Suggested = slices.Clone(c.Suggested)
 	c.NotDone = slices.Clone(c.NotDone)
 	c.Latest = slices.Clone(c.Latest)
+	return c
 }
 
 // keep adds a case to the newer generation; cc.mu is held.
-func (cc *caseCache) keep(id string, k *cachedCase) {
+func (cc *caseCache) keep(id string, k cachedCase) {
 	if cc.m == nil || len(cc.m) >= maxCachedCases {
-		cc.older, cc.m = cc.m, make(map[string]*cachedCase)
+		cc.older, cc.m = cc.m, make(map[string]cachedCase)
 	}
 	cc.m[id] = k
 }
