@@ -1063,11 +1063,12 @@ type found struct {
 
 // foundSlots is how many keys found remembers at most of the counters only
 // read; addedSlots of those added to, which come and go faster (a raid's
-// new texts make about four keys an event, and a key added to again after
-// the table forgot it costs a refused RESTORE).
+// new texts make a new key or more an event, and a key added to again after
+// the table forgot it costs a refused RESTORE: on the raid stream 0.44 an
+// event with 65,536 slots, 0.12 with these, 2 MiB).
 const (
 	foundSlots = 4096
-	addedSlots = 1 << 16
+	addedSlots = 1 << 18
 )
 
 func (f *found) hash(key string) (slot *atomic.Uint64, there uint64) {
