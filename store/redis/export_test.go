@@ -88,3 +88,11 @@ func (f *Fallback) Skew() (time.Duration, bool) { return f.primary.Skew() }
 // SpoolItems is how many items the processes before left in s: what a
 // start would take back and write to Redis.
 func SpoolItems(s *Spool) int { return len(s.take()) }
+
+// CounterDump, CounterExpiry and CRC64 are counterDump, counterExpiry and
+// crc64Redis.
+var (
+	CounterDump   = counterDump
+	CounterExpiry = counterExpiry
+	CRC64         = crc64Redis
+)

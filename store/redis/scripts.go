@@ -54,14 +54,22 @@ import goredis "github.com/redis/go-redis/v9"
 // are counted at once, minus (that plus 1000 times how many: maxCounted), 12
 // seen: when the event was seen, the ids' clock (at, unless the engine moved
 // at back for an old event); then per counter added to: "(at-window",
-// "-expiry"; then per counter only read: "(at-window".
+// "-expiry"; then per counter only read: "(at-window"; then, when some
+// counters added to are likely new (Store.appendForms), a letter for each
+// counter added to ("0": ZADD; "a": RESTORE from the first form that
+// follows, "b" the second...) and the DUMP forms of a new counter's key, one
+// for each window (counterDump): such a key is made with its expiry by one
+// RESTORE, where ZADD and PEXPIRE take two calls, and one that is there
+// after all (RESTORE answers BUSYKEY) is added to by ZADD as any other.
 // Counts run to "(+inf" (see above).
 // With store.Observation.Pending, ARGV[12] has a fraction: the seconds of
 // Pending in 1024ths (pendingScore), which the id's score keeps until the
 // mark is settled (ZADD XX of the whole milliseconds): a pending mark older
 // than that makes the observation Again (counters added to only read).
 // Returns {1} for a duplicate, else {0, counts..., strike times...}, the counts
-// in the order of KEYS; {2, ...} for Again.
+// in the order of KEYS; {2, ...} for Again; {3, ...} when Redis refused
+// RESTORE otherwise than for a key there (before 7.0, or a user without it):
+// the counters were then added to by ZADD, and vigie sends no form again.
 var observeScript = goredis.NewScript(`
 local at = ARGV[1]
 local tidy = ARGV[7] == '1'
@@ -113,13 +121,30 @@ local member = ARGV[6]
 local top = '(+inf'
 local cap
 local j = 13
+-- After the counters' arguments, when some keys are likely new: a letter
+-- for each counter added to ("0": ZADD; "a", "b"...: RESTORE from the
+-- first, second... form that follows).
+local forms = 13 + 2 * nadd + #KEYS - last
+local made = ARGV[forms]
 for i = k, last do
   local key = KEYS[i]
   local exp = ARGV[j + 1]
+  local f = made and not again and string.byte(made, i - k + 1)
+  local new = false
+  if f and f > 48 then
+    local r = redis.pcall('RESTORE', key, string.format('%d', tonumber(string.sub(exp, 2)) - tonumber(at)), ARGV[forms + f - 96])
+    if r.ok then
+      new = true
+      if i == anchor then pushed = true end
+      out[#out + 1] = 1
+    elseif not string.find(r.err, 'BUSYKEY', 1, true) then
+      out[1] = 3 -- refused (an older Redis, or a user without RESTORE)
+    end
+  end
   if again then
     -- counted by the event's first judging: read only
     out[#out + 1] = redis.call('ZCOUNT', key, ARGV[j], top)
-  else
+  elseif not new then
   -- Entries out of the window are not counted (ZCOUNT's range), so
   -- dropping them can wait for housekeeping (which drops "~" too).
   if tidy then redis.call('ZREMRANGEBYSCORE', key, '-inf', string.sub(ARGV[j], 2)) end
