@@ -56,17 +56,21 @@ func (k *discordClock) now() time.Time {
 	return t
 }
 
-// heard records the Date header of one of Discord's answers, received at
-// the host's time at. The header says Discord's clock when the answer was
-// made, rounded down to the second: the offset read is never ahead of
-// Discord's, so that the gap's start a runner writes is not after a message
-// posted in the gap (which would be judged as a message and as an edit).
-func (k *discordClock) heard(date string, at time.Time) {
+// heard records the Date header of one of Discord's answers, to a request
+// sent at the host's time sent and answered at the host's time at. The
+// header says Discord's clock when the answer was made, between the two,
+// rounded down to the second: the offset read is never ahead of Discord's,
+// so that the gap's start a runner writes is not after a message posted in
+// the gap (which would be judged as a message and as an edit).
+func (k *discordClock) heard(date string, sent, at time.Time) {
 	d, err := http.ParseTime(date)
 	if err != nil {
 		return
 	}
 	offset := d.Sub(at)
+	// The most the offset can be: the answer made as the request left, at
+	// the end of the header's second.
+	most := d.Add(time.Second).Sub(sent)
 	if offset > clockBelieved || offset < -clockBelieved {
 		k.disbelieve(date, offset)
 		return
@@ -74,12 +78,14 @@ func (k *discordClock) heard(date string, at time.Time) {
 	k.mu.Lock()
 	back := k.disbelieved != ""
 	k.disbelieved = ""
-	// A reading behind the offset kept by up to offsetJitter says nothing
-	// new (the header's second, the answer's way); a later one is better
-	// (each is behind Discord's clock), and one far behind is the host's
-	// clock stepping forward. The clock does not step back and forth
-	// between two of Discord's answers.
-	same := k.heardOnce && offset <= k.offset && k.offset-offset <= offsetJitter
+	// A reading that allows the offset kept says nothing new: behind it by
+	// up to offsetJitter (the header's second), or by the time the answer
+	// took (an answer slow to come back on a busy host reads Discord's
+	// clock that much behind). A later one is better (each is behind
+	// Discord's clock), and one that does not allow it is the host's clock
+	// stepping forward. The clock does not step back and forth between two
+	// of Discord's answers.
+	same := k.heardOnce && offset <= k.offset && (k.offset-offset <= offsetJitter || k.offset <= most)
 	k.heardOnce = true
 	k.mu.Unlock()
 	if back {
@@ -186,10 +192,11 @@ type clockReader struct {
 }
 
 func (r clockReader) RoundTrip(req *http.Request) (*http.Response, error) {
+	sent := r.clock.host()
 	resp, err := r.next.RoundTrip(req)
 	if err == nil {
 		if d := resp.Header.Get("Date"); d != "" {
-			r.clock.heard(d, r.clock.host())
+			r.clock.heard(d, sent, r.clock.host())
 		}
 	}
 	return resp, err
