@@ -41,7 +41,10 @@ type Config struct {
 	VerifyToken string
 	// PageToken is a Page access token; it also serves the linked Instagram account.
 	PageToken string
-	// PageID is the Page's id. Optional: events carry it, and messages go to /me.
+	// PageID is the Page's id. Optional: events carry it, and messages go to
+	// /me; without it, the Page the token is (GET /me, the token's check) is
+	// taken as vigie's own once Graph said it, and deliveries about another
+	// Page are refused from then on.
 	PageID string
 	// InstagramID is the Instagram professional account's id (META_INSTAGRAM_ID).
 	// Optional: when set, deliveries about another account are refused, as
@@ -140,6 +143,10 @@ type Connector struct {
 	// refusing it: read again at the next reloads, it is not asked about,
 	// nor the desk told, again.
 	refusedToken atomic.Pointer[string]
+	// tokenPage is the id of the Page the page token is, as the token's
+	// check (GET /me) last found it; nil until Graph said it. Without
+	// PageID, the entries of other Pages are refused against it.
+	tokenPage atomic.Pointer[string]
 	// sub is what the checks found of the Page's webhook subscription
 	// (subscription.go).
 	sub subscription

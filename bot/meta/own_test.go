@@ -13,7 +13,8 @@ import (
 // An app subscribed to several Pages gets all their deliveries, signed
 // alike: with META_PAGE_ID set, vigie takes only its own Page's entries
 // (the others are logged and counted), in the same delivery too; without
-// it, it cannot tell and takes them.
+// it, and before the token's check said which Page the token is (never
+// here: TokenCheckEvery is 0), it cannot tell and takes them.
 func TestOtherPagesEntriesRefused(t *testing.T) {
 	ours := string(fixture(t, "fb_comment_add.json"))
 	other := strings.ReplaceAll(strings.ReplaceAll(ours, pageID, "555000555000555"), "_1122334455667788", "_1122334455669999")

@@ -171,12 +171,18 @@ const (
 )
 
 // ours reports whether an entry is about the configured Page (META_PAGE_ID)
-// or Instagram account (META_INSTAGRAM_ID), when one is: an app subscribed
-// to several Pages or accounts gets their deliveries too, signed alike, and
-// vigie is not theirs to moderate or answer. An Instagram entry's id is the
-// Instagram account's, never the Page's.
+// or Instagram account (META_INSTAGRAM_ID), when one is, or, without
+// META_PAGE_ID, about the Page the page token is, once Graph said which: an
+// app subscribed to several Pages or accounts gets their deliveries too,
+// signed alike, and vigie is not theirs to moderate or answer. An Instagram
+// entry's id is the Instagram account's, never the Page's.
 func (c *Connector) ours(platform string, e entry) bool {
 	want, reason, msg := c.cfg.PageID, refusedPage, "Meta entry for another Page than META_PAGE_ID refused"
+	if want == "" {
+		if p := c.tokenPage.Load(); p != nil {
+			want, msg = *p, "Meta entry for another Page than the page token's refused (set META_PAGE_ID to name it)"
+		}
+	}
 	if platform == Instagram {
 		want, reason, msg = c.cfg.InstagramID, refusedAccount, "Meta entry for another Instagram account than META_INSTAGRAM_ID refused"
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -187,7 +188,10 @@ const tokenCheckAgain = time.Minute
 // is not.
 func (c *Connector) watchToken(ctx context.Context) {
 	for {
-		_, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		raw, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+		if err == nil {
+			c.learnTokenPage(raw)
+		}
 		wait := c.cfg.TokenCheckEvery
 		var ge *GraphError
 		if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
@@ -213,6 +217,25 @@ func (c *Connector) watchToken(ctx context.Context) {
 		case <-c.checkToken:
 			t.Stop()
 		}
+	}
+}
+
+// learnTokenPage records the Page the page token is, from GET /me's answer,
+// when META_PAGE_ID does not say it: the entries of other Pages the app is
+// subscribed to are refused from then on. Said in the log when it is first
+// learned, or changes (a token of another Page put in the file).
+func (c *Connector) learnTokenPage(raw []byte) {
+	if c.cfg.PageID != "" {
+		return
+	}
+	var me struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &me) != nil || me.ID == "" {
+		return
+	}
+	if old := c.tokenPage.Swap(&me.ID); old == nil || *old != me.ID {
+		c.log.Info("the page token is the Page's: deliveries about other Pages are refused (META_PAGE_ID not set)", "page", me.ID)
 	}
 }
 
