@@ -264,6 +264,7 @@ func (m *Moderator) decide(ctx context.Context, caseID, outcome, by string) (sto
 	m.refreshOpenCases(sctx)
 	m.log.Info("case decided", "case", c.ID, "outcome", o.String(), "by", by)
 	m.learnFAQ(sctx, c, o, by)
+	m.uncase(sctx, c)
 	if o.Kind == OutcomeKeep {
 		m.ShowDecision(ctx, c, "")
 		return c, none, nil

@@ -139,6 +139,21 @@ func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot
 	return "", func() { m.forget(ctx, ck, key, claim.At) }
 }
 
+// uncase forgets, once a CM decided case c, that its rule sent its message
+// to the desk (forwardedAlready): the CM judged the text the card showed,
+// and an edit the rule still forwards (a link kept, turned into a scam's)
+// is a new text for the desk, not a typo fixed.
+func (m *Moderator) uncase(ctx context.Context, c store.Case) {
+	if c.Rule == "" {
+		return
+	}
+	ck, key := m.casedKey(m.platforms[c.Event.Platform], c.Event, c.Rule)
+	if key == "" {
+		return
+	}
+	m.forget(ctx, ck, key, m.now())
+}
+
 // casesOpened keeps, for a message (not an edit) whose case was opened, the
 // rules that forwarded it, so that its edits are not sent to the desk again
 // by them: one store call for each, after the case.

@@ -30,6 +30,14 @@ func (c *Clock) Later(d time.Duration) { c.at.Add(int64(d)) }
 // failed action is not tried again.
 func ServeRules(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string) (chan bot.Event, *Clock) {
 	t.Helper()
+	out, clock, _ := ServeRulesDecided(t, platform, p, st, ruleFile)
+	return out, clock
+}
+
+// ServeRulesDecided is ServeRules that also returns the moderator, by
+// which the test decides the cases as a CM does.
+func ServeRulesDecided(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string) (chan bot.Event, *Clock, *handlers.Moderator) {
+	t.Helper()
 	clock := new(Clock)
 	clock.at.Store(time.Now().Add(-time.Hour).UnixNano())
 	rs, err := rules.Parse("rules.yaml", []byte(ruleFile), rules.LoadOptions{})
@@ -42,7 +50,7 @@ func ServeRules(t testing.TB, platform string, p bot.Platform, st store.Store, r
 		t.Fatal(err)
 	}
 	engine := rules.NewEngine(rs, st, rules.Options{Clock: clock.Now, MessageOf: mod.MessageOf})
-	return Serve(t, engine, mod), clock
+	return Serve(t, engine, mod), clock, mod
 }
 
 // WantOpenCases checks that the open cases in st are want, each "RULE ×HITS",
