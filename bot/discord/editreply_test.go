@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -44,54 +45,15 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			f := newFakeDiscord(t)
-			c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Log(logs.String())
-				}
-			})
-			out, clock := desktest.ServeRules(t, "discord", c, st, editRules)
-			now := clock.Now
-			ctx, stop := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- c.Run(ctx, out) }()
-			t.Cleanup(func() { stop(); <-done })
-			<-f.Ready()
-			f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
-
-			n := 0
+			chat := startEditChat(t, st, editRules)
+			f, clock, now := chat.f, chat.clock, chat.clock.Now
 			posted := func(text string) int {
 				return len(slices.DeleteFunc(f.Calls("POST", "/channels/"+general+"/messages"), func(c discordfake.Call) bool {
 					return !strings.Contains(fmt.Sprint(c.Body["content"]), text)
 				}))
 			}
-			// settle waits until what was dispatched before is handled: a
-			// ping, answered in turn.
-			settle := func() {
-				t.Helper()
-				n++
-				id := snowflake(now(), n)
-				f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now(), "ping"))
-				f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, func(c discordfake.Call) bool {
-					return fmt.Sprint(c.Body["content"]) == "pong" && strings.Contains(string(c.Raw), `"message_id":"`+id+`"`)
-				})
-			}
-			written := map[string]time.Time{}
-			say := func(text string) string {
-				n++
-				id := snowflake(now(), n)
-				written[id] = now()
-				f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now(), text))
-				settle()
-				return id
-			}
-			edit := func(id, text string) {
-				m := message(id, general, bob, written[id], text)
-				m["edited_timestamp"] = now().UTC().Format(time.RFC3339Nano)
-				f.Dispatch("MESSAGE_UPDATE", m)
-				settle()
-			}
+			say := func(text string) string { return chat.say(t, text) }
+			edit := func(id, text string) { chat.edit(t, id, text) }
 			later := clock.Later
 			check := func(step, text string, want int) {
 				t.Helper()
@@ -139,4 +101,70 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			desktest.WantOpenCases(t, st, "the insult once, whatever its edits, and the scam link an edit added", "rude ×1", "scam ×1")
 		})
 	}
+}
+
+// editChat is bob's chat in the general channel of a fake Discord that the
+// real client reads, judged by a rule file (which answers "ping" with
+// "pong") and the real handlers, on a clock of the test's.
+type editChat struct {
+	f       *discordfake.Server
+	clock   *desktest.Clock
+	mod     *handlers.Moderator
+	n       int
+	written map[string]time.Time
+}
+
+// startEditChat runs the client, the rules and the handlers on st until the
+// test ends.
+func startEditChat(t *testing.T, st store.Store, ruleFile string) *editChat {
+	t.Helper()
+	f := newFakeDiscord(t)
+	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+	out, clock, mod := desktest.ServeRulesDecided(t, "discord", c, st, ruleFile)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, out) }()
+	t.Cleanup(func() { stop(); <-done })
+	<-f.Ready()
+	f.Dispatch("GUILD_CREATE", guildCreate(allPerms))
+	return &editChat{f: f, clock: clock, mod: mod, written: map[string]time.Time{}}
+}
+
+// settle waits until what was dispatched before is handled: a ping,
+// answered in turn.
+func (e *editChat) settle(t *testing.T) {
+	t.Helper()
+	e.n++
+	now := e.clock.Now()
+	id := snowflake(now, e.n)
+	e.f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now, "ping"))
+	e.f.WaitFor(t, "POST", "/channels/"+general+"/messages", 1, func(c discordfake.Call) bool {
+		return fmt.Sprint(c.Body["content"]) == "pong" && strings.Contains(string(c.Raw), `"message_id":"`+id+`"`)
+	})
+}
+
+// say is bob's message text, once handled; it returns its id.
+func (e *editChat) say(t *testing.T, text string) string {
+	t.Helper()
+	e.n++
+	now := e.clock.Now()
+	id := snowflake(now, e.n)
+	e.written[id] = now
+	e.f.Dispatch("MESSAGE_CREATE", message(id, general, bob, now, text))
+	e.settle(t)
+	return id
+}
+
+// edit is bob's edit of message id into text, now, once handled.
+func (e *editChat) edit(t *testing.T, id, text string) {
+	t.Helper()
+	m := message(id, general, bob, e.written[id], text)
+	m["edited_timestamp"] = e.clock.Now().UTC().Format(time.RFC3339Nano)
+	e.f.Dispatch("MESSAGE_UPDATE", m)
+	e.settle(t)
 }
