@@ -59,6 +59,9 @@ func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Delete removes the message. A message already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
+	if namesThread(ev) {
+		return c.deleteThread(ctx, ev)
+	}
 	if err := needMessage(bot.ActDelete, ev); err != nil {
 		return err
 	}
@@ -107,6 +110,24 @@ func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
 		if merr := c.sess.ChannelMessageDelete(ev.Thread, messageID(ev), append(opts(mctx), auditReason(mctx))...); merr == nil || apiCode(merr) == codeUnknownMessage {
 			err = fmt.Errorf("the post's message deleted, not its title: %w", err)
 		}
+	}
+	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+}
+
+// deleteThread deletes the thread whose name ev is, with its messages: the
+// name stays as long as the thread does. A message it was started from, in
+// the channel, stays: it was judged on its own. A thread already gone counts
+// as deleted. Needs Manage Threads.
+func (c *Client) deleteThread(ctx context.Context, ev bot.Event) error {
+	if err := checkIDs(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
+	err = c.classify(ctx, bot.ActDelete, err)
+	if apiCode(err) == codeUnknownChannel {
+		return nil
 	}
 	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
 }
@@ -432,6 +453,11 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 		return err
 	}
 	ch := channelOf(ev)
+	if namesThread(ev) {
+		// in the channel, where the thread's name was shown and where a
+		// warning outlives the thread's delete
+		ch = ev.Channel
+	}
 	if ch == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
 	}

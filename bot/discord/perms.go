@@ -29,7 +29,7 @@ var needed = []struct {
 	{discordgo.PermissionBanMembers, "Ban Members", "ban and unban will fail"},
 	{discordgo.PermissionManageRoles, "Manage Roles", "tag with a role will fail"},
 	{discordgo.PermissionManageNicknames, "Manage Nicknames", "delete of a member's name will fail"},
-	{discordgo.PermissionManageThreads, "Manage Threads", "delete of a forum post will leave its title"},
+	{discordgo.PermissionManageThreads, "Manage Threads", "delete of a forum post or a thread's name will leave them"},
 }
 
 // missingPermissions lists, for the guild-wide permissions of vigie's member, what
