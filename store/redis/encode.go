@@ -127,9 +127,11 @@ func appendEvent(b []byte, e *bot.Event) []byte {
 		b = append(b, `,"poll":{`...)
 		n := len(b)
 		b = appendOmitString(b, `,"question":`, p.Question)
+		b = appendOmitString(b, `,"description":`, p.Description)
 		if len(p.Options) > 0 {
 			b = appendStrings(append(b, `,"options":`...), p.Options)
 		}
+		b = appendOmitString(b, `,"explanation":`, p.Explanation)
 		b = append(unfirst(b, n), '}')
 	}
 	b = appendTime(append(b, `,"at":`...), e.At)
