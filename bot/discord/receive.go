@@ -695,6 +695,12 @@ func shown(ev *bot.Event, attachments []*discordgo.MessageAttachment, embeds []*
 			continue
 		}
 		em := bot.Embed{Title: e.Title, Description: e.Description, URL: e.URL}
+		if e.Author != nil {
+			em.Author = e.Author.Name
+		}
+		if e.Footer != nil {
+			em.Footer = e.Footer.Text
+		}
 		for _, f := range e.Fields {
 			if f != nil {
 				em.Fields = append(em.Fields, bot.EmbedField{Name: f.Name, Value: f.Value})
