@@ -95,13 +95,7 @@ func (c *Client) isForumPost(ev bot.Event) bool {
 // would leave its title, where a scam or a slur may be, at the top of the
 // forum. A post already gone counts as deleted. Needs Manage Threads.
 func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
-	ctx, cancel := callContext(ctx)
-	defer cancel()
-	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
-	err = c.classify(ctx, bot.ActDelete, err)
-	if apiCode(err) == codeUnknownChannel {
-		return nil
-	}
+	err := c.removeThread(ctx, ev.Thread)
 	if apiCode(err) == codeMissingPermissions {
 		// Without Manage Threads, the body at least goes; the refusal, for
 		// the case, says that the title stays and what to give.
@@ -122,14 +116,19 @@ func (c *Client) deleteThread(ctx context.Context, ev bot.Event) error {
 	if err := checkIDs(bot.ActDelete, ev); err != nil {
 		return err
 	}
+	return c.lacking(c.removeThread(ctx, ev.Thread), ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+}
+
+// removeThread deletes thread with its messages; nil when it is already gone.
+func (c *Client) removeThread(ctx context.Context, thread string) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
-	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
+	_, err := c.sess.ChannelDelete(thread, append(opts(ctx), auditReason(ctx))...)
 	err = c.classify(ctx, bot.ActDelete, err)
 	if apiCode(err) == codeUnknownChannel {
 		return nil
 	}
-	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+	return err
 }
 
 // NeutralNick is the nickname RemoveName gives a member whose name the rules
