@@ -102,10 +102,15 @@ type Forward struct {
 
 // Embed is a card shown with a message.
 type Embed struct {
+	// Author is the name shown above the title (a link preview's site or
+	// account, as the page names itself).
+	Author      string       `json:"author,omitempty"`
 	Title       string       `json:"title,omitempty"`
 	Description string       `json:"description,omitempty"`
 	URL         string       `json:"url,omitempty"`
 	Fields      []EmbedField `json:"fields,omitempty"`
+	// Footer is the text shown at the bottom of the card.
+	Footer string `json:"footer,omitempty"`
 }
 
 // EmbedField is one name and value of an embed.
@@ -165,12 +170,14 @@ func (e *Event) Content() string {
 		line(p.Explanation)
 	}
 	for _, em := range e.Embeds {
+		line(em.Author)
 		line(em.Title)
 		line(em.Description)
 		for _, f := range em.Fields {
 			line(f.Name)
 			line(f.Value)
 		}
+		line(em.Footer)
 		line(em.URL)
 	}
 	for _, f := range e.Files {

@@ -242,6 +242,8 @@ func testSchema(strs func(string) obj) obj {
 			"text": jsScalar("The forwarded text."),
 		}), "The message this one forwards."),
 		"embeds": jsList(jsDesc(jsStrict(obj{
+			"author":      jsScalar("The author's name, above the title."),
+			"footer":      jsScalar("The footer's text."),
 			"title":       jsScalar("Title."),
 			"description": jsScalar("Description."),
 			"url":         jsScalar("URL."),

@@ -81,3 +81,33 @@ rules:
 		})
 	}
 }
+
+// TestRuleTestsTakeAnEmbedsAuthorAndFooter checks that a rule file's tests
+// describe an embed as an event does, its author's name and footer
+// included, and that the rules read them.
+func TestRuleTestsTakeAnEmbedsAuthorAndFooter(t *testing.T) {
+	rs := parse(t, `
+lists:
+  scam: [steam support, free nitro]
+rules:
+  - name: scam
+    when: has_any(content, lists.scam)
+    do: [delete]
+tests:
+  - name: author
+    events:
+      - {text: "look", embeds: [{author: "Steam Support", title: "Gift"}]}
+    expect:
+      - {event: 1, rules: [scam]}
+  - name: footer
+    events:
+      - {text: "look", embeds: [{title: "Gift", footer: "free nitro before midnight"}]}
+    expect:
+      - {event: 1, rules: [scam]}
+`)
+	for _, r := range rs.RunTests(context.Background()) {
+		if !r.Passed() {
+			t.Errorf("%s: %v", r.Name, r.Failures)
+		}
+	}
+}

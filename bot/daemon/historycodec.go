@@ -51,6 +51,7 @@ func appendEventRecord(b []byte, ev *bot.Event) []byte {
 	b = binary.AppendUvarint(b, uint64(len(ev.Embeds)))
 	for i := range ev.Embeds {
 		e := &ev.Embeds[i]
+		b = appendStr(b, e.Author)
 		b = appendStr(b, e.Title)
 		b = appendStr(b, e.Description)
 		b = appendStr(b, e.URL)
@@ -59,6 +60,7 @@ func appendEventRecord(b []byte, ev *bot.Event) []byte {
 			b = appendStr(b, f.Name)
 			b = appendStr(b, f.Value)
 		}
+		b = appendStr(b, e.Footer)
 	}
 	b = appendStrs(b, ev.Files)
 	b = appendStrs(b, ev.HiddenLinks)
@@ -216,13 +218,14 @@ func decodeEventRecord(b []byte) (bot.Event, error) {
 		ev.Embeds = make([]bot.Embed, n)
 		for i := range ev.Embeds {
 			e := &ev.Embeds[i]
-			e.Title, e.Description, e.URL = r.str(), r.str(), r.str()
+			e.Author, e.Title, e.Description, e.URL = r.str(), r.str(), r.str(), r.str()
 			if m := r.count(); m > 0 {
 				e.Fields = make([]bot.EmbedField, m)
 				for j := range e.Fields {
 					e.Fields[j] = bot.EmbedField{Name: r.str(), Value: r.str()}
 				}
 			}
+			e.Footer = r.str()
 		}
 	}
 	ev.Files = r.strs()

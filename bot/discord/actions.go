@@ -59,6 +59,9 @@ func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Delete removes the message. A message already gone counts as deleted.
 func (c *Client) Delete(ctx context.Context, ev bot.Event) error {
+	if namesThread(ev) {
+		return c.deleteThread(ctx, ev)
+	}
 	if err := needMessage(bot.ActDelete, ev); err != nil {
 		return err
 	}
@@ -92,13 +95,7 @@ func (c *Client) isForumPost(ev bot.Event) bool {
 // would leave its title, where a scam or a slur may be, at the top of the
 // forum. A post already gone counts as deleted. Needs Manage Threads.
 func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
-	ctx, cancel := callContext(ctx)
-	defer cancel()
-	_, err := c.sess.ChannelDelete(ev.Thread, append(opts(ctx), auditReason(ctx))...)
-	err = c.classify(ctx, bot.ActDelete, err)
-	if apiCode(err) == codeUnknownChannel {
-		return nil
-	}
+	err := c.removeThread(ctx, ev.Thread)
 	if apiCode(err) == codeMissingPermissions {
 		// Without Manage Threads, the body at least goes; the refusal, for
 		// the case, says that the title stays and what to give.
@@ -109,6 +106,29 @@ func (c *Client) deletePost(ctx context.Context, ev bot.Event) error {
 		}
 	}
 	return c.lacking(err, ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+}
+
+// deleteThread deletes the thread whose name ev is, with its messages: the
+// name stays as long as the thread does. A message it was started from, in
+// the channel, stays: it was judged on its own. A thread already gone counts
+// as deleted. Needs Manage Threads.
+func (c *Client) deleteThread(ctx context.Context, ev bot.Event) error {
+	if err := checkIDs(bot.ActDelete, ev); err != nil {
+		return err
+	}
+	return c.lacking(c.removeThread(ctx, ev.Thread), ev.Space, ev.Thread, discordgo.PermissionManageThreads)
+}
+
+// removeThread deletes thread with its messages; nil when it is already gone.
+func (c *Client) removeThread(ctx context.Context, thread string) error {
+	ctx, cancel := callContext(ctx)
+	defer cancel()
+	_, err := c.sess.ChannelDelete(thread, append(opts(ctx), auditReason(ctx))...)
+	err = c.classify(ctx, bot.ActDelete, err)
+	if apiCode(err) == codeUnknownChannel {
+		return nil
+	}
+	return err
 }
 
 // NeutralNick is the nickname RemoveName gives a member whose name the rules
@@ -432,6 +452,11 @@ func (c *Client) reply(ctx context.Context, op bot.ActionKind, ev bot.Event, tex
 		return err
 	}
 	ch := channelOf(ev)
+	if namesThread(ev) {
+		// in the channel, where the thread's name was shown and where a
+		// warning outlives the thread's delete
+		ch = ev.Channel
+	}
 	if ch == "" {
 		return &bot.ActionError{Op: op, Err: fmt.Errorf("discord: event %s has no channel to answer in", ev.ID)}
 	}

@@ -88,7 +88,7 @@ var needed = []struct {
 	{discordgo.PermissionBanMembers, "ban and unban will fail"},
 	{discordgo.PermissionManageRoles, "tag with a role will fail"},
 	{discordgo.PermissionManageNicknames, "delete of a member's name will fail"},
-	{discordgo.PermissionManageThreads, "delete of a forum post will leave its title"},
+	{discordgo.PermissionManageThreads, "delete of a forum post or a thread's name will leave them"},
 }
 
 // missingPermissions lists, for the guild-wide permissions of vigie's member, what

@@ -327,6 +327,22 @@ func (c *Client) addHandlers() {
 			c.emitFrom(ev)
 		}
 	})
+	c.sess.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadCreate) {
+		defer c.guard.Recover(where)
+		if ev, ok := c.threadNameEvent(t.Channel, bot.KindMessage); ok {
+			c.emitFrom(ev)
+		}
+	})
+	c.sess.AddHandler(func(_ *discordgo.Session, t *discordgo.ThreadUpdate) {
+		defer c.guard.Recover(where)
+		if b := t.BeforeUpdate; b != nil && t.Channel != nil && b.Name == t.Name {
+			// archived, locked, slowed: the name is as it was read
+			return
+		}
+		if ev, ok := c.threadNameEvent(t.Channel, bot.KindEdit); ok {
+			c.emitFrom(ev)
+		}
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberRemove) {
 		defer c.guard.Recover(where)
 		if m.Member != nil && m.User != nil {
@@ -679,6 +695,12 @@ func shown(ev *bot.Event, attachments []*discordgo.MessageAttachment, embeds []*
 			continue
 		}
 		em := bot.Embed{Title: e.Title, Description: e.Description, URL: e.URL}
+		if e.Author != nil {
+			em.Author = e.Author.Name
+		}
+		if e.Footer != nil {
+			em.Footer = e.Footer.Text
+		}
 		for _, f := range e.Fields {
 			if f != nil {
 				em.Fields = append(em.Fields, bot.EmbedField{Name: f.Name, Value: f.Value})
@@ -716,10 +738,70 @@ func editID(msgID string, at time.Time) string {
 	return msgID + "@" + strconv.FormatInt(at.UnixMilli(), 10)
 }
 
-// messageID is the Discord message an event is about, edits included.
+// messageID is the Discord message an event is about, edits included; ""
+// for a thread's name, which is no message.
 func messageID(ev bot.Event) string {
+	if namesThread(ev) {
+		return ""
+	}
 	id, _, _ := strings.Cut(ev.ID, "@")
 	return id
+}
+
+// threadIDPrefix starts the id of the event of a thread's name.
+const threadIDPrefix = "thread-"
+
+// namesThread reports whether ev is the name of a thread, as a member created
+// or renamed it in a text channel.
+func namesThread(ev bot.Event) bool {
+	return ev.Thread != "" && strings.HasPrefix(ev.ID, threadIDPrefix)
+}
+
+// threadNameEvent is the name of a thread a member started (kind message) or
+// renamed (kind edit) in a text channel: shown to everyone in the channel,
+// above any message in it, where a scam or a slur would otherwise go unread.
+// A forum post's title is read with its first message instead. Its id holds a
+// digest of the name, so that the same name seen again (a thread vigie is
+// added to, a rename back) is a duplicate the store drops; it is no message
+// id, since a thread started from a message has that message's id.
+func (c *Client) threadNameEvent(ch *discordgo.Channel, kind bot.Kind) (bot.Event, bool) {
+	if ch == nil || !ch.IsThread() || ch.GuildID == "" || ch.ParentID == "" || ch.OwnerID == "" || ch.OwnerID == c.self() || ch.Name == "" {
+		return bot.Event{}, false
+	}
+	if parent, ok := c.stateChannel(ch.ParentID); ok && parent.posts {
+		return bot.Event{}, false
+	}
+	h := fnv.New64a()
+	h.Write([]byte(ch.Name))
+	at := snowflakeTime(ch.ID)
+	if kind == bot.KindEdit {
+		at = c.discordNow()
+	}
+	ev := bot.Event{
+		ID:       threadIDPrefix + ch.ID + "-" + strconv.FormatUint(h.Sum64(), 16),
+		Platform: Platform,
+		Kind:     kind,
+		Space:    ch.GuildID,
+		Channel:  ch.ParentID,
+		Thread:   ch.ID,
+		Text:     ch.Name,
+		At:       at,
+		Link:     "https://discord.com/channels/" + ch.GuildID + "/" + ch.ID,
+	}
+	member, _ := c.stateMember(ch.GuildID, ch.OwnerID)
+	user := &discordgo.User{ID: ch.OwnerID}
+	if member != nil && member.User != nil {
+		user = member.User
+	}
+	if user.Bot {
+		return bot.Event{}, false
+	}
+	ev.Author = c.author(ch.GuildID, user, member)
+	if member == nil || !c.guildDescribed(ch.GuildID) {
+		// as for a message: the handlers ask ResolveRoles
+		ev.Author.RolesUnknown = true
+	}
+	return ev, true
 }
 
 // joinEvent maps a member's arrival to a join event.

@@ -163,6 +163,7 @@ func appendAuthor(b []byte, a *bot.Author) []byte {
 func appendEmbed(b []byte, e *bot.Embed) []byte {
 	b = append(b, '{')
 	n := len(b)
+	b = appendOmitString(b, `,"author":`, e.Author)
 	b = appendOmitString(b, `,"title":`, e.Title)
 	b = appendOmitString(b, `,"description":`, e.Description)
 	b = appendOmitString(b, `,"url":`, e.URL)
@@ -180,6 +181,7 @@ func appendEmbed(b []byte, e *bot.Embed) []byte {
 		}
 		b = append(b, ']')
 	}
+	b = appendOmitString(b, `,"footer":`, e.Footer)
 	return append(unfirst(b, n), '}')
 }
 

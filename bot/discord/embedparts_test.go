@@ -1,0 +1,34 @@
+package discord
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// A link preview shows its author's name above its title and its footer's
+// text below it: a site's own words, which a scam page fills as it likes
+// ("Steam Support", "claim before midnight"). Both are read with the embed,
+// in the event's content, where Discord shows them: the author first, the
+// footer after the fields.
+func TestEmbedAuthorAndFooterAreRead(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	out := make(chan bot.Event, 16)
+	run(t, f, c, out, allPerms)
+
+	at := t0.Add(time.Minute)
+	m := message(snowflake(at, 7), general, bob, at, "look")
+	m["embeds"] = []any{map[string]any{"type": "link", "title": "Gift", "url": "https://gift.example/g",
+		"author": map[string]any{"name": "Steam Support", "url": "https://steamcommunity.lat/support"},
+		"fields": []any{map[string]any{"name": "expires", "value": "tonight", "inline": false}},
+		"footer": map[string]any{"text": "claim at steamcommunity.lat before midnight"}}}
+	f.Dispatch("MESSAGE_CREATE", m)
+	ev := testsync.Next(t, out)
+	want := "look\nSteam Support\nGift\nexpires\ntonight\nclaim at steamcommunity.lat before midnight\nhttps://gift.example/g"
+	if got := ev.Content(); got != want {
+		t.Errorf("the embed's content reads %q, want its author's name and footer too: %q", got, want)
+	}
+}
