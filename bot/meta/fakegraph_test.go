@@ -410,6 +410,13 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 		// The page token's own node: the Page.
 		writeJSON(w, 200, `{"id":"`+pageID+`","name":"Boulangerie Martin"}`)
 		return
+	case r.Method == http.MethodGet && len(parts) == 1 && (parts[0] == pageID || parts[0] == "me") &&
+		call.Params.Get("fields") == "instagram_business_account":
+		// The Instagram professional account linked to the Page (the
+		// Page node's instagram_business_account), as Graph's reference
+		// shows it: the account's id, and the Page's.
+		writeJSON(w, 200, `{"instagram_business_account":{"id":"`+igID+`"},"id":"`+pageID+`"}`)
+		return
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "subscribed_apps" && (parts[0] == pageID || parts[0] == "me"):
 		// The Page's webhook subscriptions, as its token's app sees them:
 		// its own, with the fields it is subscribed to, or none.

@@ -527,12 +527,13 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 			g.limitSeen(ctx, err, ge, probe)
 		case ge.CredentialsRefused():
 			g.tokenRefused(ge, err)
-		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck && op != opSubscriptionCheck:
+		case ge.PermissionMissing() && op != opBanCheck && op != opGoneCheck && op != opSubscriptionCheck && op != opAccountRead:
 			// The blocked list's read only checks the book: refused,
 			// the book decides (BanOf), and the actions are not
 			// hindered; nor is the desk told. Nor of a comment's read
 			// after a "does not exist": the action's refusal stands.
-			// Nor of the subscription's read, which only watches.
+			// Nor of the subscription's read, which only watches,
+			// nor of the linked Instagram account's.
 			g.permissionRefused(on, op, method, err)
 		}
 	}

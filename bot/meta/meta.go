@@ -48,7 +48,9 @@ type Config struct {
 	PageID string
 	// InstagramID is the Instagram professional account's id (META_INSTAGRAM_ID).
 	// Optional: when set, deliveries about another account are refused, as
-	// PageID does for Pages.
+	// PageID does for Pages; without it, the account linked to the Page
+	// (instagram_business_account, read with the token's check) is taken
+	// as vigie's own once Graph said it.
 	InstagramID string
 	// GraphURL is the Graph API base, version included (META_GRAPH_URL).
 	GraphURL string
@@ -147,6 +149,19 @@ type Connector struct {
 	// check (GET /me) last found it; nil until Graph said it. Without
 	// PageID, the entries of other Pages are refused against it.
 	tokenPage atomic.Pointer[string]
+	// igAccount is the id of the Instagram account linked to the Page, as
+	// the token's check last read it (the Page's instagram_business_account);
+	// nil until Graph said it. Without InstagramID, the entries of other
+	// accounts are refused against it.
+	igAccount atomic.Pointer[string]
+	// igUnread is set once the log said the linked account could not be read.
+	igUnread atomic.Bool
+	// ownKnown is closed once the token's first check has ended (or at once
+	// when there is none): a delivery about a Page or an account that no
+	// setting names waits for it (ownWait), so that it is not taken before
+	// vigie can tell whether it is its own.
+	ownKnown     chan struct{}
+	ownKnownOnce sync.Once
 	// sub is what the checks found of the Page's webhook subscription
 	// (subscription.go).
 	sub subscription
@@ -232,9 +247,14 @@ func New(cfg Config) *Connector {
 		alerts: make(chan string, 8),
 		// a token replaced is checked at once
 		checkToken: make(chan struct{}, 1),
+		ownKnown:   make(chan struct{}),
 
 		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
 		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
+	}
+	if cfg.TokenCheckEvery <= 0 {
+		// No check tells which Page or account the token serves.
+		c.ownChecked()
 	}
 	c.told = told.New(cfg.Answers, g.id, log)
 	g.token.Store(&cfg.PageToken)

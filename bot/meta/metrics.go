@@ -15,6 +15,7 @@ const (
 	resultMalformed    = "malformed"
 	resultBusy         = "busy"
 	resultClosing      = "shutting_down"
+	resultUnchecked    = "unchecked"
 	resultHandshakeOK  = "handshake_ok"
 	resultHandshakeNo  = "handshake_refused"
 )
@@ -29,7 +30,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer, queueLen, subscribed func() float64, log *slog.Logger) *metrics {
 	m := &metrics{requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_requests_total",
-		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, handshake_ok, handshake_refused).",
+		Help: "Requests to the Meta webhook, by result (accepted, bad_signature, too_large, malformed, busy, shutting_down, unchecked, handshake_ok, handshake_refused).",
 	}, []string{"result"}), entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vigie_meta_webhook_entries_refused_total",
 		Help: "Entries of signed Meta deliveries refused by their own time (stale: older than the dedupe's memory, a replay; future: dated ahead of the clock; undated), or by whom they are about (other_page, other_account), acknowledged but not acted on.",

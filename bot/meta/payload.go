@@ -171,9 +171,9 @@ const (
 )
 
 // ours reports whether an entry is about the configured Page (META_PAGE_ID)
-// or Instagram account (META_INSTAGRAM_ID), when one is, or, without
-// META_PAGE_ID, about the Page the page token is, once Graph said which: an
-// app subscribed to several Pages or accounts gets their deliveries too,
+// or Instagram account (META_INSTAGRAM_ID), when one is, or, without them,
+// about the Page the page token is, or the account linked to it, once
+// Graph said which: an app subscribed to several Pages or accounts gets their deliveries too,
 // signed alike, and vigie is not theirs to moderate or answer. An Instagram
 // entry's id is the Instagram account's, never the Page's.
 func (c *Connector) ours(platform string, e entry) bool {
@@ -185,6 +185,11 @@ func (c *Connector) ours(platform string, e entry) bool {
 	}
 	if platform == Instagram {
 		want, reason, msg = c.cfg.InstagramID, refusedAccount, "Meta entry for another Instagram account than META_INSTAGRAM_ID refused"
+		if want == "" {
+			if a := c.igAccount.Load(); a != nil {
+				want, msg = *a, "Meta entry for another Instagram account than the Page's refused (set META_INSTAGRAM_ID to name it)"
+			}
+		}
 	}
 	if want == "" || string(e.ID) == want {
 		return true

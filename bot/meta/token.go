@@ -191,6 +191,10 @@ func (c *Connector) watchToken(ctx context.Context) {
 		raw, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
 		if err == nil {
 			c.learnTokenPage(raw)
+			c.learnInstagram(ctx)
+		}
+		if ctx.Err() == nil {
+			c.ownChecked()
 		}
 		wait := c.cfg.TokenCheckEvery
 		var ge *GraphError
@@ -237,6 +241,55 @@ func (c *Connector) learnTokenPage(raw []byte) {
 	if old := c.tokenPage.Swap(&me.ID); old == nil || *old != me.ID {
 		c.log.Info("the page token is the Page's: deliveries about other Pages are refused (META_PAGE_ID not set)", "page", me.ID)
 	}
+}
+
+// opAccountRead reads which Instagram account is linked to the Page.
+const opAccountRead bot.ActionKind = "instagram account read"
+
+// learnInstagram records the Instagram professional account linked to the
+// Page (GET /{page-id}?fields=instagram_business_account), when
+// META_INSTAGRAM_ID does not say it: the entries of other accounts the app
+// is subscribed to are refused from then on. Said in the log when it is
+// first learned, or changes; a Page with no account linked, or an answer
+// refused (instagram_basic not granted), leaves every account's entries
+// taken, as before.
+func (c *Connector) learnInstagram(ctx context.Context) {
+	if c.cfg.InstagramID != "" {
+		return
+	}
+	page := c.cfg.PageID
+	if p := c.tokenPage.Load(); page == "" && p != nil {
+		page = *p
+	}
+	if page == "" {
+		return
+	}
+	raw, err := c.graph.call(ctx, "", opAccountRead, http.MethodGet, page, url.Values{"fields": {"instagram_business_account"}}, nil)
+	if err != nil {
+		if ctx.Err() == nil && !c.igUnread.Swap(true) {
+			c.log.Warn("the Page's Instagram account not read: deliveries about every Instagram account are taken (set META_INSTAGRAM_ID to name it)",
+				"err", err)
+		}
+		return
+	}
+	var p struct {
+		Account *struct {
+			ID string `json:"id"`
+		} `json:"instagram_business_account"`
+	}
+	if json.Unmarshal(raw, &p) != nil || p.Account == nil || p.Account.ID == "" {
+		return
+	}
+	if old := c.igAccount.Swap(&p.Account.ID); old == nil || *old != p.Account.ID {
+		c.log.Info("the Page's Instagram account is the one linked to it: deliveries about other accounts are refused (META_INSTAGRAM_ID not set)",
+			"account", p.Account.ID)
+	}
+}
+
+// ownChecked says that the token's first check has ended: what it learned
+// of the Page and its Instagram account is known, or Graph did not say.
+func (c *Connector) ownChecked() {
+	c.ownKnownOnce.Do(func() { close(c.ownKnown) })
 }
 
 // SetPageToken replaces the page token vigie's Graph calls carry: a CM

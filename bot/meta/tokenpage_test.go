@@ -19,14 +19,7 @@ func TestOtherPagesEntriesRefusedWithoutPageID(t *testing.T) {
 	base, logs := startDaemon(t, metaEnv(g))
 	// The token's Page is known once its subscription is asked for, which
 	// follows the answer of GET /me.
-	testsync.Eventually(t, "the page token's check", func() bool {
-		for _, c := range g.Calls() {
-			if c.Method == "GET" && c.Path == "/me/subscribed_apps" {
-				return true
-			}
-		}
-		return false
-	})
+	waitTokenChecked(t, g)
 
 	ours := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
 	const oursCid, otherCid = "987654321098765_1122334455667788", "987654321098765_1122334455669999"

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Handler serves Meta's webhook at one URL (the daemon mounts it at /webhooks/meta):
@@ -98,6 +100,17 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed JSON", http.StatusBadRequest)
 		return
 	}
+	if !h.c.ownKnownFor(r.Context(), d.Object) {
+		// Without META_PAGE_ID (or META_INSTAGRAM_ID), vigie cannot yet
+		// tell its own Page's entries from another's: Meta sends the
+		// delivery again, and its retry is judged once Graph has said.
+		h.c.log.Warn("delivery deferred to Meta's retry: Graph has not said yet which Page and Instagram account the page token serves",
+			"object", d.Object)
+		h.c.met.count(resultUnchecked)
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
 	if d.Object == "page" {
 		h.c.pageDelivered()
 	}
@@ -122,6 +135,37 @@ func (h *webhook) delivery(w http.ResponseWriter, r *http.Request) {
 	h.c.met.count(resultAccepted)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "EVENT_RECEIVED")
+}
+
+// ownWait bounds how long a delivery waits for the token's first check to
+// say which Page and Instagram account are vigie's; Meta waits a few
+// seconds for its answer.
+const ownWait = 2 * time.Second
+
+// ownKnownFor reports whether the entries of a delivery of object can be
+// told vigie's own or another's: the setting names the Page (or account),
+// or the token's first check has ended, which it waits for, up to ownWait.
+func (c *Connector) ownKnownFor(ctx context.Context, object string) bool {
+	switch {
+	case object == "page" && c.cfg.PageID != "",
+		object == "instagram" && c.cfg.InstagramID != "",
+		object != "page" && object != "instagram":
+		return true
+	}
+	t := time.NewTimer(ownWait)
+	defer t.Stop()
+	select {
+	case <-c.ownKnown:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	select {
+	case <-c.ownKnown:
+		return true
+	default:
+		return false
+	}
 }
 
 type enqueued int

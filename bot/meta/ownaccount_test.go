@@ -1,0 +1,74 @@
+package meta_test
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// TestDeliveriesBeforeTheTokenCheckWaitForIt: without META_PAGE_ID, which
+// Page is vigie's is known only once Graph answered the token's first check
+// (GET /me). A delivery that comes before is not taken blind: it is
+// answered 503, which Meta sends again, and its retry, once Graph said
+// which Page the token is, is refused when it is about another Page and
+// acted on when it is about vigie's own.
+func TestDeliveriesBeforeTheTokenCheckWaitForIt(t *testing.T) {
+	g := newFakeGraph(t)
+	release := g.holdCalls(t, http.MethodGet, "/me")
+	base, logs := startDaemon(t, metaEnv(g))
+	testsync.Eventually(t, "the token's check asked", func() bool {
+		for _, c := range g.Calls() {
+			if c.Method == "GET" && c.Path == "/me" {
+				return true
+			}
+		}
+		return false
+	})
+
+	ours := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
+	const oursCid, otherCid = "987654321098765_1122334455667788", "987654321098765_1122334455669999"
+	other := bytes.ReplaceAll(bytes.ReplaceAll(ours, []byte(pageID), []byte("555000555000555")), []byte(oursCid), []byte(otherCid))
+	otherEarly, oursEarly := deliverStatus(t, base, other), deliverStatus(t, base, ours)
+
+	release()
+	testsync.Eventually(t, "the page token's Page known", func() bool {
+		return bytes.Contains([]byte(logs.String()), []byte("the page token is the Page's"))
+	})
+	// Meta's retries.
+	deliverSigned(t, base, other)
+	deliverSigned(t, base, ours)
+	testsync.Eventually(t, "the Page's own insult hidden", func() bool { return hidesOf(g, oursCid) == 1 })
+	if otherEarly != http.StatusServiceUnavailable || oursEarly != http.StatusServiceUnavailable || hidesOf(g, otherCid) != 0 {
+		t.Errorf("before Graph said which Page the token is: another Page's insult answered %d, the Page's own %d, "+
+			"and the other's hidden %d times; want both 503 (sent again by Meta), the other never hidden",
+			otherEarly, oursEarly, hidesOf(g, otherCid))
+	}
+}
+
+// TestOtherInstagramAccountsRefusedWithoutInstagramID: an app subscribed to
+// several Instagram accounts gets all their deliveries, signed alike.
+// Without META_INSTAGRAM_ID, vigie asks Graph which account the Page is
+// linked to (GET /{page-id}?fields=instagram_business_account) and leaves
+// the other accounts' comments alone.
+func TestOtherInstagramAccountsRefusedWithoutInstagramID(t *testing.T) {
+	g := newFakeGraph(t)
+	base, logs := startDaemon(t, metaEnv(g))
+	// The linked account is read before the Page's subscription.
+	waitTokenChecked(t, g)
+
+	const oursCid, otherCid = "17865799348089039", "17865799348089777"
+	ours := bytes.ReplaceAll(restamp(fixture(t, "ig_comment.json"), time.Since(igCommentSent)),
+		[]byte("quels sont vos horaires ?"), []byte("vous êtes des escrocs"))
+	other := bytes.ReplaceAll(bytes.ReplaceAll(ours, []byte(igID), []byte("17841400000000001")), []byte(oursCid), []byte(otherCid))
+	deliverSigned(t, base, other)
+	refused := bytes.Contains([]byte(logs.String()), []byte("Meta entry for another Instagram account than the Page's refused"))
+	deliverSigned(t, base, ours)
+	testsync.Eventually(t, "the account's own insult hidden", func() bool { return hidesOf(g, oursCid) == 1 })
+	if !refused || hidesOf(g, otherCid) != 0 {
+		t.Errorf("another account's insulting comment: refused as it came %v, hidden %d times; want it refused, never hidden",
+			refused, hidesOf(g, otherCid))
+	}
+}
