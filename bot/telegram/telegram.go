@@ -104,11 +104,11 @@ type Config struct {
 	// tells a rename once, and shows a topic's first name in its messages.
 	Topics store.TopicKeeper
 	// Now is the clock of what vigie decides by time on Telegram: the
-	// 48-hour window in which a message may be deleted, how long a kicked
-	// member's mute that
-	// could not be set again is kept for the kick tried again, how long an
-	// admin list, a linked channel, a chat's title and a migration are
-	// trusted, the windows in which a refusal is told once, when an update
+	// 48-hour window in which a message may be deleted, the end dates of
+	// the mutes and bans it sets and reads back, how long a kicked
+	// member's mute that could not be set again is kept for the kick tried
+	// again, how long an admin list, a linked channel, a chat's title and a
+	// migration are trusted, the windows in which a refusal is told once, when an update
 	// was taken into the inbox, the link's times (/-/ready's "down since",
 	// the last event's), the poller's conflicts with another program on the
 	// token (how long they went on, how long none came). The daemon gives
