@@ -232,7 +232,7 @@ func (c *Client) timeout(ctx context.Context, t target, d time.Duration) error {
 		}
 		return &bot.ActionError{Op: bot.ActTimeout, Err: errBannedMute}
 	}
-	until := untilDate(d)
+	until := untilDate(c.cfg.Now(), d)
 	if now.mutedUntil(until) && !bot.ByHand(ctx) {
 		// A restriction's end is whatever the last call says: a raider's
 		// timeout(10m) for a flood after the timeout(7d) for a scam would
@@ -342,7 +342,7 @@ func (c *Client) Ban(ctx context.Context, ev bot.Event, d time.Duration) error {
 		}
 		cfg := tgbotapi.BanChatMemberConfig{ChatMemberConfig: tgbotapi.ChatMemberConfig{ChatID: t.chat, UserID: t.user}}
 		if d > 0 {
-			cfg.UntilDate = untilDate(d)
+			cfg.UntilDate = untilDate(c.cfg.Now(), d)
 		}
 		_, err := c.request(ctx, bot.ActBan, "banChatMember", cfg)
 		return err
@@ -381,7 +381,7 @@ func (c *Client) BanOf(ctx context.Context, ev bot.Event) (bot.BanStatus, error)
 		// Telegram takes a ban for more than 366 days for one forever
 		// (banChatMember's until_date): such an end, read back, is no end,
 		// and a longer ban vigie would lift at its end must not replace it.
-		if until := time.Unix(m.Until, 0).UTC(); time.Until(until) <= maxRestriction {
+		if until := time.Unix(m.Until, 0).UTC(); until.Sub(c.cfg.Now()) <= maxRestriction {
 			st.Until = until
 		}
 	}
@@ -555,13 +555,14 @@ func (c *Client) restrictAgain(ctx context.Context, t target, m member) error {
 		"use_independent_chat_permissions": "true",
 	}
 	if m.Until != 0 {
-		left := time.Until(time.Unix(m.Until, 0))
+		now := c.cfg.Now()
+		left := time.Unix(m.Until, 0).Sub(now)
 		if left <= 0 {
 			return nil
 		}
 		params["until_date"] = itoa(m.Until)
 		if left < minRestriction {
-			params["until_date"] = itoa(untilDate(left))
+			params["until_date"] = itoa(untilDate(now, left))
 		}
 	}
 	if _, err := c.call(ctx, bot.ActKick, "restrictChatMember", params); err != nil {
@@ -628,12 +629,13 @@ func (k *kickRestrictions) forget(key chatUser) {
 	delete(k.kept, key)
 }
 
-// untilDate is the unix time a restriction of d ends, 0 for forever.
-func untilDate(d time.Duration) int64 {
+// untilDate is the unix time a restriction of d from now ends, 0 for
+// forever.
+func untilDate(now time.Time, d time.Duration) int64 {
 	if d <= 0 || d > maxRestriction {
 		return 0
 	}
-	return time.Now().Add(max(d, minRestriction)).Unix()
+	return now.Add(max(d, minRestriction)).Unix()
 }
 
 // outgoing is one message vigie sends.

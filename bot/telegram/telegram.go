@@ -104,13 +104,17 @@ type Config struct {
 	// tells a rename once, and shows a topic's first name in its messages.
 	Topics store.TopicKeeper
 	// Now is the clock of what vigie decides by time on Telegram: the
-	// 48-hour window in which a message may be deleted, how long a kicked
+	// 48-hour window in which a message may be deleted, the end dates of
+	// the mutes and bans it sets and reads back, how long a kicked
 	// member's mute that could not be set again is kept for the kick tried
-	// again, the link's times
-	// (/-/ready's "down since", the last event's), the poller's conflicts
-	// with another program on the token (how long they went on, how long
-	// none came). The daemon gives its own (bot/daemon's Config.Now). Nil
-	// means time.Now.
+	// again, how long an admin list, a linked channel, a chat's title and a
+	// migration are trusted, the windows in which a refusal is told once, when an update
+	// was taken into the inbox, the link's times (/-/ready's "down since",
+	// the last event's), the poller's conflicts with another program on the
+	// token (how long they went on, how long none came). The daemon gives
+	// its own (bot/daemon's Config.Now). Nil means time.Now. Network
+	// deadlines and the pace of sends (Telegram's limits) stay on the wall
+	// clock.
 	Now func() time.Time
 }
 
@@ -321,20 +325,22 @@ func New(cfg Config) (*Client, error) {
 	log := cfg.Logger.With("platform", Platform)
 	g := guard.New(log, cfg.Registerer)
 	if cfg.Refusals == nil {
-		cfg.Refusals = bot.NewRefusals(log, cfg.Registerer, time.Now)
+		cfg.Refusals = bot.NewRefusals(log, cfg.Registerer, cfg.Now)
 	}
 	c := &Client{
-		cfg:     cfg,
-		log:     log,
-		guard:   g,
-		http:    cfg.HTTPClient,
+		cfg:   cfg,
+		log:   log,
+		guard: g,
+		http:  cfg.HTTPClient,
+		// The limiter waits its bookings out on timers, and Telegram counts
+		// its limits in real seconds: it stays on the wall clock.
 		limiter: newLimiter(telegramLimits, time.Now),
-		admins:  newAdminCache(adminTTL, time.Now),
-		linked:  newLinkedChannels(time.Now),
+		admins:  newAdminCache(adminTTL, cfg.Now),
+		linked:  newLinkedChannels(cfg.Now),
 		albums:  newAlbums(),
 		members: newMemberMemory(10000),
 		names:   newNameMemory(10000),
-		dir:     newDirectory(time.Now),
+		dir:     newDirectory(cfg.Now),
 		seen:    newRecentSet(4096),
 		judging: newJudging(log),
 		recent:  newRecentMessages(10000, bot.MaxPurge),
@@ -346,12 +352,12 @@ func New(cfg Config) (*Client, error) {
 		foreignSeen:  newOnceSet(1000),
 		leftTold:     newOnceSet(20),
 		cmAddedTold:  newOnceSet(100),
-		refused:      newRefusals(time.Now),
-		moved:        newMigrations(time.Now),
+		refused:      newRefusals(cfg.Now),
+		moved:        newMigrations(cfg.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
-		busyTold:     newRefusals(time.Now),
+		busyTold:     newRefusals(cfg.Now),
 		pause:        sleep,
-		inboxNow:     time.Now,
+		inboxNow:     cfg.Now,
 		handOnWait:   handOnWait,
 		kicks:        kickRestrictions{now: cfg.Now},
 	}

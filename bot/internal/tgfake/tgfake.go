@@ -108,7 +108,8 @@ type Server struct {
 
 // SetClock puts the fake on now's clock from now on: the messages' 48-hour
 // delete window, the dates of the messages it sends and of the webhook's
-// delivery errors, as a test that steps vigie's clock steps Telegram's.
+// delivery errors, how far a ban's or a restriction's until_date is, as a
+// test that steps vigie's clock steps Telegram's.
 func (f *Server) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	f.clock = now
@@ -118,12 +119,16 @@ func (f *Server) SetClock(now func() time.Time) {
 // now is the fake's clock (SetClock), time.Now's until one is set.
 func (f *Server) now() time.Time {
 	f.mu.Lock()
-	clock := f.clock
-	f.mu.Unlock()
-	if clock == nil {
+	defer f.mu.Unlock()
+	return f.nowLocked()
+}
+
+// nowLocked is now, f.mu held.
+func (f *Server) nowLocked() time.Time {
+	if f.clock == nil {
 		return time.Now()
 	}
-	return clock()
+	return f.clock()
 }
 
 // Delivery is one webhook call the fake made: the update, where it went,
@@ -537,12 +542,7 @@ func (f *Server) DeliverTo(route func(attempt int) string) {
 				attempt++
 			}
 			if status/100 != 2 {
-				now := time.Now
-				if f.clock != nil {
-					now = f.clock
-				}
-				// f.mu is held: not f.now.
-				f.hookErrorDate, f.hookError = now().Unix(), "Connection refused"
+				f.hookErrorDate, f.hookError = f.nowLocked().Unix(), "Connection refused"
 				if status != 0 {
 					f.hookError = fmt.Sprintf("Wrong response from the webhook: %d %s", status, http.StatusText(status))
 				}
@@ -1139,7 +1139,7 @@ func (f *Server) memberChange(method string, p url.Values) {
 	in := status == "member" || status == "administrator" || status == "creator" || (status == "restricted" && now["is_member"] == true)
 	until := func() int64 {
 		n, _ := strconv.ParseInt(p.Get("until_date"), 10, 64)
-		if d := time.Until(time.Unix(n, 0)); d < 30*time.Second || d > 366*24*time.Hour {
+		if d := time.Unix(n, 0).Sub(f.nowLocked()); d < 30*time.Second || d > 366*24*time.Hour {
 			return 0
 		}
 		return n
