@@ -454,7 +454,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	met := newMetrics(registry, cfg.Version)
-	g := guard.New(log, registry)
+	g := guard.New(log, registry, guard.WithClock(cfg.Now, cfg.AfterFunc))
 	cfg.refusals = bot.NewRefusals(log, registry, cfg.Now)
 
 	st, storeKind, err := openStore(cfg, registry, g)
