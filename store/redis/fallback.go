@@ -52,6 +52,10 @@ type FallbackOptions struct {
 	// the processes before left: NewFallback takes it back first, and
 	// Close closes it. Nil keeps it in memory only.
 	Spool *Spool
+	// Now is vigie's clock (time.Now): the date a case Redis refused for
+	// the open cases' cap is closed at in memory (dropped), and that of a
+	// decision the spool held without one.
+	Now func() time.Time
 }
 
 // Fallback is the Redis store that keeps vigie moderating when Redis is
@@ -232,6 +236,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	if opts.RetryEvery <= 0 {
 		opts.RetryEvery = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.EventTimeout <= 0 {
 		opts.EventTimeout = DefaultEventTimeout
@@ -1728,7 +1735,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 // refused when it opened. Left open in memory, each outage added its refused
 // cases to the cap's.
 func (f *Fallback) closeRefused(ctx context.Context, id string) {
-	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", "", time.Now())
+	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", "", f.opts.Now())
 	if err != nil && !errors.Is(err, store.ErrDecided) {
 		f.log.Warn("a case redis refused for the open cases' cap is still open in memory", "case", id, "err", err)
 	}
