@@ -146,5 +146,6 @@ func (g *Guard) Loop(ctx context.Context, where string, f func(ctx context.Conte
 	}
 }
 
-// wallAfter is time.AfterFunc, for a Guard without WithClock.
+// wallAfter is time.AfterFunc: without a clock given (WithClock), the wall
+// clock's timers.
 func wallAfter(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
