@@ -15,6 +15,7 @@ func logAttrs(ctx context.Context, log *slog.Logger, level slog.Level, msg strin
 	if !h.Enabled(ctx, level) {
 		return
 	}
+	// On the wall clock: a log line's time, as slog stamps its own.
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(attrs...)
 	_ = h.Handle(ctx, r) // a handler that fails has nowhere to say so

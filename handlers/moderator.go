@@ -386,6 +386,7 @@ func New(o Options) (*Moderator, error) {
 		m.now = time.Now
 	}
 	if m.afterFunc == nil {
+		// Without a clock given (Options.Now), the wall clock's timers.
 		m.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if m.platforms == nil {

@@ -151,6 +151,7 @@ func (l *ModLog) recordBy(rs *rules.Ruleset, e ModLogEntry) {
 
 // Run writes the entries recorded until ctx ends, then the edits still due.
 func (l *ModLog) Run(ctx context.Context) {
+	// On the wall clock: it paces the edits sent to the platforms, whose limits count real seconds.
 	t := time.NewTicker(modLogEditEvery)
 	defer t.Stop()
 	for {

@@ -48,6 +48,7 @@ func (r Retry) withDefaults() Retry {
 		r.MaxWait = DefaultMaxWait
 	}
 	if r.AfterFunc == nil {
+		// Without a clock given, the wall clock's: a platform's Retry-After counts real seconds.
 		r.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	return r

@@ -120,6 +120,7 @@ func (e *Engine) now(ev *bot.Event) (now, seen time.Time) {
 		if !ev.At.IsZero() {
 			return ev.At, time.Time{}
 		}
+		// Without a clock given (the daemon gives its own), the wall clock.
 		return time.Now(), time.Time{}
 	}
 	seen = e.opts.Clock()

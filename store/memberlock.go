@@ -77,6 +77,8 @@ func (l *KeyedLock) Lock(ctx context.Context, key string, wait time.Duration) (u
 		}
 		l.mu.Unlock()
 		if timeout == nil {
+			// On the wall clock: a bound on the wait for a lock, as a request's
+			// deadline is, not a date.
 			t := time.NewTimer(wait)
 			defer t.Stop()
 			timeout = t.C

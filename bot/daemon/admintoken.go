@@ -239,6 +239,7 @@ const adminTokenRetry = 5 * time.Second
 // night (a log, another service) must not stop moderation at the next
 // restart, nor leave the CLI without its token once space is back.
 func (d *daemon) retryAdminToken(ctx context.Context, file, addr string) {
+	// On the wall clock: how often a full disk is tried again.
 	t := time.NewTicker(adminTokenRetry)
 	defer t.Stop()
 	for {

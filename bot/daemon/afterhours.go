@@ -54,6 +54,7 @@ func (d *daemon) buildAfterHours(rs *rules.Ruleset, shift *handlers.Shift, desk 
 		return err
 	}
 	host, _ := os.Hostname()
+	// On the wall clock: only a name no other process takes.
 	a.tally = report.NewTally(host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36))
 	var reportDesk report.Desk
 	if desk != nil {

@@ -85,6 +85,7 @@ func (a *alertsDesk) spare(ctx context.Context, send func(context.Context) error
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
+		// On the wall clock: how often a queue is looked at while a call is under way.
 		t := time.NewTicker(crowdedPoll)
 		defer t.Stop()
 		for {

@@ -409,6 +409,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		cfg.Now = time.Now
 	}
 	if cfg.AfterFunc == nil {
+		// Without a clock given, the wall clock's timers.
 		cfg.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	log := cfg.Logger
@@ -454,7 +455,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	met := newMetrics(registry, cfg.Version)
-	g := guard.New(log, registry)
+	g := guard.New(log, registry, guard.WithClock(cfg.Now, cfg.AfterFunc))
 	cfg.refusals = bot.NewRefusals(log, registry, cfg.Now)
 
 	st, storeKind, err := openStore(cfg, registry, g)
@@ -745,6 +746,7 @@ func (d *daemon) close() error {
 	d.cancelWork()
 	deadline := d.stopBy
 	if deadline.IsZero() {
+		// On the wall clock: a stop's deadline, in the real seconds systemd waits.
 		deadline = time.Now().Add(storeShare(d.cfg.ShutdownTimeout))
 	}
 	closed := make(chan error, 1)
@@ -956,6 +958,7 @@ loop:
 	// (stopBy), so that nothing is left running but what ignores its context
 	// (a call to a Redis that hangs), which is named in the error.
 	stopRun()
+	// On the wall clock: a stop's deadline, in the real seconds systemd waits.
 	d.stopBy = time.Now().Add(cfg.ShutdownTimeout)
 	drain := cfg.ShutdownTimeout - storeShare(cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)

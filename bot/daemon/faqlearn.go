@@ -13,6 +13,7 @@ const faqLearnEvery = 30 * time.Second
 // runFAQLearning reads the taught wordings now, every faqLearnEvery, and as
 // soon as a CM of this process taught one, until ctx ends.
 func (d *daemon) runFAQLearning(ctx context.Context) {
+	// On the wall clock: how often the store is read for what other processes taught; it dates nothing.
 	t := time.NewTicker(faqLearnEvery)
 	defer t.Stop()
 	for {

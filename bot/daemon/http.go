@@ -759,6 +759,7 @@ func (d *daemon) writeVerdict(w http.ResponseWriter, v *eventAnswer) {
 	// the map's keys.
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
+	// On the wall clock: an HTTP answer's Date is the server's time (RFC 9110).
 	h["Date"] = d.date.header(time.Now())
 	if len(buf) >= answerBuffered {
 		// Otherwise written through before the handler returns, without

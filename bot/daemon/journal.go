@@ -738,6 +738,7 @@ func (c Config) timer() func(time.Duration, func()) func() bool {
 	if c.AfterFunc != nil {
 		return c.AfterFunc
 	}
+	// Without a clock given, the wall clock's timers.
 	return func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 }
 

@@ -197,6 +197,7 @@ func laneKey(ev *bot.Event) string {
 func (ls *lanes) submit(j *job) bool {
 	var room [96]byte
 	k := appendLaneKey(room[:0], &j.ev)
+	// On the wall clock: the wait in the lane is a speed, measured (vigie_lane_wait_seconds).
 	j.queued = time.Now()
 	ls.mu.Lock()
 	if ls.closed {
@@ -332,6 +333,7 @@ func (l *lane) next() (ok, done bool) {
 // serve runs l's jobs until l has been idle for laneIdle, or until the lanes are
 // closed and l is empty.
 func (ls *lanes) serve(l *lane) {
+	// On the wall clock: how long an idle goroutine is kept, a matter of memory.
 	idle := time.NewTimer(laneIdle)
 	defer idle.Stop()
 	for {

@@ -149,6 +149,7 @@ func (l *leases) handOver(was time.Duration) time.Duration {
 
 func newLeases(st store.Leaser, o LeaseOptions, log *slog.Logger, reg prometheus.Registerer, alone bool) *leases {
 	if o.AfterFunc == nil {
+		// Without a clock given, the wall clock's: a lease's TTL runs out on Redis's, in real seconds.
 		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if o.Margin <= 0 {
@@ -482,6 +483,7 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 // A renewal is waited for until hctx ends: its answer, however late, says
 // whether another took the job; the job stops at the deadline anyway.
 func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.Lease, h *leaseHold, startC <-chan struct{}, start func(), done func() <-chan struct{}) (lost, gone bool) {
+	// On the wall clock: a lease runs out in Redis in real seconds, whatever the daemon's clock says.
 	t := time.NewTicker(l.o.RenewEvery)
 	defer t.Stop()
 	failing := false
@@ -525,6 +527,7 @@ func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.
 
 // sleep waits d or until ctx ends, and reports whether it waited the whole time.
 func sleep(ctx context.Context, d time.Duration) bool {
+	// On the wall clock: the waits of the leases, which run out in Redis in real seconds.
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -160,6 +160,7 @@ func (w *LogWriter) write(batch []byte) (ended lossSpell, tell *slog.Logger, err
 		}
 		n := uint64(bytes.Count(batch, []byte{'\n'}))
 		if w.losing.lines == 0 {
+			// On the wall clock: log lines lost, told with the log's own times.
 			w.losing.since = time.Now()
 		}
 		w.losing.lines += n
@@ -183,6 +184,7 @@ func (w *LogWriter) tellLoss(ended lossSpell, tell *slog.Logger) {
 // is large.
 func (w *LogWriter) run() {
 	defer close(w.done)
+	// On the wall clock: how long a log line waits to be written out.
 	timer := time.NewTimer(logFlushEvery)
 	timer.Stop()
 	for {
@@ -247,6 +249,7 @@ func logAttrs(ctx context.Context, log *slog.Logger, level slog.Level, msg strin
 		return
 	}
 	if th, ok := h.(*TextHandler); ok {
+		// On the wall clock: a log line's time, as slog stamps its own.
 		_ = th.handleAttrs(ctx, time.Now(), level, msg, attrs)
 		return
 	}

@@ -63,7 +63,7 @@ func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Sto
 	if err != nil {
 		return nil, "", errors.Join(fmt.Errorf("store: %w", err), primary.Close())
 	}
-	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger, OnPanic: g.Report, Spool: sp})
+	st := redis.NewFallback(primary, redis.FallbackOptions{Logger: cfg.Logger, OnPanic: g.Report, Spool: sp, Now: cfg.Now})
 	if err := st.Register(reg); err != nil {
 		return nil, "", errors.Join(fmt.Errorf("store metrics: %w", err), st.Close())
 	}

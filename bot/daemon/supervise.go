@@ -38,6 +38,7 @@ func superviseWaiting(ctx context.Context, src bot.Source, out chan<- bot.Event,
 	log = log.With("source", src.Name())
 	pause := restartFirst
 	for {
+		// On the wall clock: a source's restart reconnects to its platform, whose Retry-After counts real seconds.
 		started := time.Now()
 		healthy := time.AfterFunc(healthyAfter, func() { report(src.Name(), "") })
 		err := runSource(ctx, src, out, g)

@@ -265,6 +265,7 @@ func (c *Client) loadMemory(ctx context.Context, mem ChannelMemory) {
 // a process killed with messages waiting in its queues leaves them to the
 // next runner, which reads them again.
 func (c *Client) keepMemory(ctx context.Context, mem ChannelMemory) {
+	// On the wall clock: it bounds what a killed process leaves to read again, in real seconds.
 	t := time.NewTicker(memorySaveEvery)
 	defer t.Stop()
 	for {
@@ -1113,6 +1114,7 @@ func (c *Client) historyPage(ctx context.Context, channel, after, before string)
 		if wait <= 0 {
 			wait = catchupRetry << attempt
 		}
+		// On the wall clock: Discord's Retry-After counts real seconds.
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

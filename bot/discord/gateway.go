@@ -61,6 +61,7 @@ func (g *gatewayConns) stop() {
 	defer g.mu.Unlock()
 	g.stopped = true
 	if c := g.conn; c != nil && !c.first.IsZero() {
+		// On the wall clock: a connection's deadline.
 		c.first = time.Now()
 		_ = c.applyLocked()
 	}
@@ -94,6 +95,7 @@ func (g *gatewayConns) dial(ctx context.Context, network, addr string) (net.Conn
 		conn.Close()
 		return nil, errStopped
 	}
+	// On the wall clock: a connection's deadline.
 	c := &gatewayConn{Conn: conn, g: g, first: time.Now().Add(g.timeout)}
 	if err := c.applyLocked(); err != nil {
 		conn.Close()

@@ -112,6 +112,7 @@ func (c *Client) watchToken(ctx context.Context) {
 		case !l.Since.Equal(since): // a new outage
 			since, wait = l.Since, c.cfg.TokenCheckAfter
 			if timer == nil {
+				// On the wall clock: a network check (GET /users/@me) while the gateway is down.
 				timer = time.NewTimer(wait)
 			} else {
 				timer.Reset(wait)

@@ -63,6 +63,7 @@ func (v *Verify) now() time.Time {
 	if v.Now != nil {
 		return v.Now()
 	}
+	// Without a clock given (the daemon gives its own), the wall clock.
 	return time.Now()
 }
 

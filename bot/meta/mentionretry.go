@@ -86,6 +86,7 @@ func (c *Connector) retryMention(ctx context.Context, ev bot.Event, err error, o
 	c.log.Warn("instagram mention not readable, asked again later", "comment", CommentID(ev), "media", ev.Channel, "err", err)
 	wait := c.cfg.MentionRetryWait
 	for range c.cfg.MentionRetries {
+		// On the wall clock: the pauses between reads asked of Graph again.
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

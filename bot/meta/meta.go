@@ -296,6 +296,7 @@ func (c *Connector) Run(ctx context.Context, out chan<- bot.Event) error {
 	// case.
 	reads, stopReads := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReads()
+	// On the wall clock: a stop's deadline, in real seconds.
 	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, stopReads) })
 	defer stopAfter()
 	c.reads = reads

@@ -212,6 +212,7 @@ func (c *Connector) watchToken(ctx context.Context) {
 			// minute, even when no comment comes to show it.
 			wait = min(wait, tokenCheckAgain)
 		}
+		// On the wall clock: the pauses between checks of the token over the network.
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

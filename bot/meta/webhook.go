@@ -152,6 +152,7 @@ func (c *Connector) ownKnownFor(ctx context.Context, object string) bool {
 		object != "page" && object != "instagram":
 		return true
 	}
+	// On the wall clock: Meta waits a few real seconds for a delivery's answer.
 	t := time.NewTimer(ownWait)
 	defer t.Stop()
 	select {

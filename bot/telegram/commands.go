@@ -282,6 +282,7 @@ func (q *queueCards) post(ctx context.Context, card bot.Card, left int) error {
 	// Time is kept for the cards left to go to the private chat, where
 	// Telegram allows a message a second.
 	patience := func() time.Duration {
+		// On the wall clock: a request's deadline, and Telegram's limit of a message a second.
 		return max(time.Until(dl)-privateAnswerTime-time.Duration(left)*time.Second, time.Millisecond)
 	}
 	err := q.c.postCardWithin(ctx, q.chat, q.thread, card, patience())

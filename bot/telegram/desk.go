@@ -904,6 +904,7 @@ func (c *Client) answerCM(ctx context.Context, out outgoing, to *tgbotapi.User, 
 	}
 	send := func() error {
 		// Time is kept for the private answer.
+		// On the wall clock: a request's deadline.
 		out.patience = max(time.Until(dl)-privateAnswerTime, time.Millisecond)
 		_, err := c.sendMessage(ctx, "", out)
 		return err

@@ -74,6 +74,7 @@ func (l *limiter) waitWithin(ctx context.Context, chat int64, patience time.Dura
 		l.release(chat, at)
 		return errNoSlot
 	}
+	// On the wall clock: Telegram counts its send limits in real seconds.
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -228,6 +228,7 @@ func (c *Client) poll(ctx context.Context, out chan<- bot.Event, offsets Offsets
 			c.judging.retry()
 		}
 		asked = offset
+		// On the wall clock: how long Telegram held a long poll, a network measure.
 		start := time.Now()
 		raws, err := c.getUpdates(ctx, offset)
 		if ctx.Err() != nil {
@@ -521,6 +522,7 @@ func (c *Client) handOver(ctx context.Context, batch []update, raws []json.RawMe
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	// once ctx ends, the batch has DrainTimeout left (a late cancel is a no-op)
+	// On the wall clock: a stop's deadline, in real seconds.
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })()
 	for i, u := range batch {
 		var raw json.RawMessage
@@ -578,6 +580,7 @@ func (c *Client) awaitHandedOn(ctx context.Context, id int) {
 	if c.handOnWaits != nil {
 		c.handOnWaits(id)
 	}
+	// On the wall clock: a bound on a judge that hangs, a matter of real time.
 	t := time.NewTimer(c.handOnWait)
 	defer t.Stop()
 	select {
@@ -821,6 +824,7 @@ const shortPollGap = time.Second
 
 // sleep waits d or until ctx ends, and reports whether it waited the whole time.
 func sleep(ctx context.Context, d time.Duration) bool {
+	// On the wall clock: the pauses between calls to Telegram, which counts in real seconds.
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

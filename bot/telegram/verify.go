@@ -58,6 +58,7 @@ func (v *Verify) now() time.Time {
 	if v.Now != nil {
 		return v.Now()
 	}
+	// Without a clock given (the daemon gives its own), the wall clock.
 	return time.Now()
 }
 

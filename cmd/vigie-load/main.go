@@ -9,6 +9,9 @@
 //
 // -serve ADDR runs instead the floor server that vigie is compared with: it
 // reads, decodes and answers the same JSON, and does nothing else.
+//
+// It runs on the wall clock throughout: it measures a live vigie's speed,
+// and dates its events as they are sent.
 package main
 
 import (

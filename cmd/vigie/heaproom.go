@@ -45,6 +45,7 @@ func boundHeapRoom() (stop func()) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		// On the wall clock: the heap is read, not dated.
 		tick := time.NewTicker(heapRoomEvery)
 		defer tick.Stop()
 		percent := runGCPercent

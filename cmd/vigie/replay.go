@@ -242,6 +242,7 @@ type progress struct {
 }
 
 func startProgress(l *lineWriter, delay time.Duration) *progress {
+	// On the wall clock: the progress shown is a speed, measured.
 	p := &progress{w: l.w, start: time.Now(), quit: make(chan struct{})}
 	p.wg.Go(func() {
 		select {

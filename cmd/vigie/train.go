@@ -114,6 +114,7 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName, shifts)
 	}
 
+	// On the wall clock: the time taken is a speed, measured.
 	start := time.Now()
 	m, err := classify.Train(*label, set.examples, opts)
 	if err != nil {
@@ -298,6 +299,7 @@ var curveShifts = []float64{-3, -2, -1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 
 // with shifts, also the file with each fold's model shifted by each
 // (Model.Shifted), its curve.
 func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, k int, threshold float64, opts classify.Options, config, modelName string, shifts []float64) int {
+	// On the wall clock: the time taken is a speed, measured.
 	start := time.Now()
 	p := classify.Prepare(set.examples)
 	folds := classify.Folds(p, k, opts.Seed)

@@ -106,6 +106,7 @@ func New(alerts []wave.Alert, o Options) (*Alerter, error) {
 		o.Now = time.Now
 	}
 	if o.AfterFunc == nil {
+		// Without a clock given (Now), the wall clock's timers.
 		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	a := &Alerter{

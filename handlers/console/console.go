@@ -725,6 +725,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // otherwise pile up without end. false: no turn, the login refused (its
 // answer written) or its request ended.
 func (c *Console) loginTurn(w http.ResponseWriter, r *http.Request, name, next string) bool {
+	// On the wall clock: a request's deadline, for the browser waiting on it.
 	wait := time.NewTimer(c.o.LoginWait)
 	defer wait.Stop()
 	select {

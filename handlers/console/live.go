@@ -86,6 +86,7 @@ func (f *liveFeed) leave(ch chan liveState) {
 // poll looks at the open cases each Poll, until ctx ends or the console
 // closes, and sends each look to every view.
 func (f *liveFeed) poll(ctx context.Context, c *Console) {
+	// On the wall clock: how often an open page is refreshed, for the CM looking at it.
 	t := time.NewTicker(c.o.Poll)
 	defer t.Stop()
 	down := false

@@ -348,6 +348,7 @@ func (c *Console) rulesBacktest(w http.ResponseWriter, r *http.Request, _ accoun
 		http.Error(w, "recent events: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	// On the wall clock: the time taken is a speed, measured.
 	start := time.Now()
 	// The draft and the running rules are replayed side by side.
 	var before map[string][]int

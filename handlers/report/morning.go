@@ -92,6 +92,7 @@ func NewMorning(o MorningOptions) *Morning {
 		o.Now = time.Now
 	}
 	if o.AfterFunc == nil {
+		// Without a clock given (Now), the wall clock's timers.
 		o.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	return &Morning{o: o, log: cmp.Or(o.Logger, slog.New(slog.DiscardHandler))}

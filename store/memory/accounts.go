@@ -85,7 +85,8 @@ func (s *Store) SessionKey(context.Context) ([]byte, error) {
 	return b.key, nil
 }
 
-// RevokeSession ends a session of the console until ttl has passed.
+// RevokeSession ends a session of the console until ttl has passed on the
+// store's clock (WithClock), as the console's own expiry is read.
 func (s *Store) RevokeSession(_ context.Context, id string, ttl time.Duration) error {
 	if ttl <= 0 {
 		return nil
@@ -93,7 +94,7 @@ func (s *Store) RevokeSession(_ context.Context, id string, ttl time.Duration) e
 	b := &s.book
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
+	now := s.cfg.clock()
 	if b.revoked == nil {
 		b.revoked = map[string]time.Time{}
 	}
@@ -114,5 +115,5 @@ func (s *Store) SessionRevoked(_ context.Context, id string) (bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	until, ok := b.revoked[id]
-	return ok && time.Now().Before(until), nil
+	return ok && s.cfg.clock().Before(until), nil
 }

@@ -51,3 +51,31 @@ func TestLateEventsKeepTheirWindows(t *testing.T) {
 		t.Errorf("%d entries after two idle sweeps, want none", n)
 	}
 }
+
+// TestLogoutsOnTheStoresClock steps the store's clock past a logout's time:
+// the session it ended is no longer said revoked, however little wall time
+// passed.
+func TestLogoutsOnTheStoresClock(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	st := memory.New(memory.WithClock(func() time.Time { return now }))
+	if err := st.RevokeSession(ctx, "s1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	revoked := func(id string) bool {
+		t.Helper()
+		r, err := st.SessionRevoked(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	now = now.Add(59 * time.Minute)
+	if !revoked("s1") {
+		t.Fatal("a session logged out 59 minutes ago, for an hour, is not revoked")
+	}
+	now = now.Add(2 * time.Minute)
+	if revoked("s1") {
+		t.Error("a session logged out 61 minutes ago, for an hour, is revoked still, on the wall clock")
+	}
+}

@@ -116,13 +116,14 @@ func WithCaseIDPrefix(p string) Option { return func(c *config) { c.casePrefix =
 // random by default (store.NewCaseEpoch): for a test that names its cases.
 func WithCaseEpoch(e string) Option { return func(c *config) { c.caseEpoch = e } }
 
-// WithClock sets the clock the leases run out on (time.Now): they are the
-// one thing of the store that follows the wall clock, not the events'.
+// WithClock sets the clock the leases and the console's logouts run out on
+// (time.Now): they are the things of the store that follow vigie's clock,
+// not the events'.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
 // Store keeps vigie's state in memory. It is safe for concurrent use. Time only
 // comes from the observations and arguments, never from the wall clock (the
-// leases aside, see WithClock), so
+// leases and logouts aside, see WithClock), so
 // replays and tests run on the events' own clock.
 type Store struct {
 	cfg config

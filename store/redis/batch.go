@@ -254,6 +254,7 @@ func (b *batcher) stalled(fl *flight, patience time.Duration) <-chan struct{} {
 // with a ping each patience, up to three patiences from when it left
 // (go-redis's default read timeout).
 func (b *batcher) watch(fl *flight, patience time.Duration) {
+	// On the wall clock: the deadlines of calls to Redis.
 	t := time.NewTimer(time.Until(fl.sent.Add(patience / 4)))
 	defer t.Stop()
 	select {
@@ -418,6 +419,7 @@ func (b *batcher) flush() {
 		}
 		b.queue, b.spare = b.spare[:0], nil
 		b.busy = true
+		// On the wall clock: the deadlines of calls to Redis.
 		fl := &flight{sent: time.Now(), done: make(chan struct{}), stalled: make(chan struct{})}
 		b.cur = fl
 		close(b.launch)
@@ -473,6 +475,7 @@ func (b *batcher) send(batch []*call) {
 	if pipe.Len() > 0 {
 		// Errors are read per command.
 		if _, err := pipe.Exec(b.ctx); err == nil || !isNetError(err) {
+			// On the wall clock: when Redis last answered, for the deadlines of calls to it.
 			b.answered.Store(time.Now().UnixNano())
 		}
 	}

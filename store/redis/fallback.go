@@ -52,6 +52,10 @@ type FallbackOptions struct {
 	// the processes before left: NewFallback takes it back first, and
 	// Close closes it. Nil keeps it in memory only.
 	Spool *Spool
+	// Now is vigie's clock (time.Now): the date a case Redis refused for
+	// the open cases' cap is closed at in memory (dropped), and that of a
+	// decision the spool held without one.
+	Now func() time.Time
 }
 
 // Fallback is the Redis store that keeps vigie moderating when Redis is
@@ -233,6 +237,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	if opts.RetryEvery <= 0 {
 		opts.RetryEvery = time.Second
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.EventTimeout <= 0 {
 		opts.EventTimeout = DefaultEventTimeout
 	}
@@ -382,6 +389,7 @@ func (f *Fallback) Ping(ctx context.Context) error { return f.primary.Ping(ctx) 
 // pipelines meanwhile is no outage: this process was late to read the
 // ping's answer (CPU load), not Redis to give it.
 func (f *Fallback) Probe(ctx context.Context) error {
+	// On the wall clock: the deadline of a call to Redis.
 	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	err := f.late(ctx, bctx, f.primary.Ping(bctx))
@@ -591,6 +599,7 @@ func (f *Fallback) silent(err error, confirmed bool) {
 		f.outage(context.Background(), err)
 		return
 	}
+	// On the wall clock: log lines spaced in real time.
 	if f.stallLogged.Take(time.Now(), time.Minute) {
 		f.log.Warn("redis answered late: the events of that second were judged from memory, not taken for an outage",
 			"event_timeout", f.opts.EventTimeout)
@@ -1283,6 +1292,7 @@ func (f *Fallback) Unfinished(ctx context.Context, olderThan, now time.Time) ([]
 // retry pings Redis while it is away and writes what waited once it answers.
 func (f *Fallback) retry() {
 	defer close(f.done)
+	// On the wall clock: how often Redis is pinged while it is away.
 	t := time.NewTicker(f.opts.RetryEvery)
 	defer t.Stop()
 	ticks := 0
@@ -1383,6 +1393,7 @@ func (f *Fallback) checkEvictions(ctx context.Context) int64 {
 	f.evictedLast = m.evicted
 	if n > 0 {
 		f.evicted.Add(n)
+		// On the wall clock: log lines spaced in real time.
 		if f.evictLogged.Take(time.Now(), time.Minute) {
 			f.log.Error("redis evicted keys to make room: vigie's cases, leases, pending marks, members' locks or counters may be among them, lost; set maxmemory-policy noeviction, or give Redis more memory",
 				"store", "redis", "evicted", n, "evicted_since_start", f.evicted.Load(), "policy", m.policy)
@@ -1728,7 +1739,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 // refused when it opened. Left open in memory, each outage added its refused
 // cases to the cap's.
 func (f *Fallback) closeRefused(ctx context.Context, id string) {
-	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", "", time.Now())
+	_, err := f.local.DecideCase(ctx, id, outcomeDropped, "vigie", "", f.opts.Now())
 	if err != nil && !errors.Is(err, store.ErrDecided) {
 		f.log.Warn("a case redis refused for the open cases' cap is still open in memory", "case", id, "err", err)
 	}

@@ -210,10 +210,13 @@ func testFallbackListsAWrittenCaseOnce(t *testing.T, bound int) {
 // written back stays in memory while its local id is remembered; once the id
 // is forgotten, the case is gone from the lists and the memory too, and its
 // id is not found, saying why. It was listed, closed, for good, with an id no
-// call reached.
+// call reached. A refused case is closed at the date of vigie's clock
+// (FallbackOptions.Now), an hour ahead of the wall clock here.
 func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 	// Kept in memory past Redis's cap of 1 (MaxCases), for Redis to refuse.
-	srv, f := cappedFallback(t, 1, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
+	ahead := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+	srv, f := cappedFallback(t, 1, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond,
+		Now: func() time.Time { return ahead }})
 	f.SetMaxMapped(2)
 	ctx := context.Background()
 	if _, err := openOwnCase(ctx, f, -1); err != nil { // holds Redis's cap of one
@@ -249,6 +252,8 @@ func TestFallbackForgetsRefusedCasesWithTheirIds(t *testing.T) {
 	}
 	if c, err := f.Case(ctx, ids[2]); err != nil || c.Outcome != "dropped" {
 		t.Errorf("Case(%s), refused and remembered = %+v, %v; want it closed as dropped", ids[2], c, err)
+	} else if !c.DecidedAt.Equal(ahead) {
+		t.Errorf("Case(%s), refused, closed at %s, want %s, on vigie's clock", ids[2], c.DecidedAt.Format(time.RFC3339), ahead.Format(time.RFC3339))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vigie-bot/vigie/store"
 )
@@ -190,7 +189,7 @@ func (f *Fallback) takeBackCase(ctx context.Context, sc *spoolCase) bool {
 	}
 	if decided {
 		if at.IsZero() {
-			at = time.Now()
+			at = f.opts.Now()
 		}
 		_, _ = f.local.DecideCase(ctx, out.ID, outcome, by, byName, at)
 	}

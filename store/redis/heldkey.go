@@ -62,6 +62,7 @@ func (s *Store) hold(ctx context.Context, h heldKey, took time.Time, log *slog.L
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
+		// On the wall clock: a key's TTL runs out in Redis in real time.
 		tick := time.NewTicker(h.every)
 		defer tick.Stop()
 		// renewed is when the key was last made to run h.ttl more;

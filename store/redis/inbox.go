@@ -226,6 +226,7 @@ func (f *Fallback) AdvanceFencedKeeping(ctx context.Context, l store.Lease, name
 	if f.degraded.Load() {
 		return false, 0, fmt.Errorf("fenced write %s %s: %w", l.Job, name, ErrUnavailable)
 	}
+	// On the wall clock: the deadline of a call to Redis.
 	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	ok, dropped, err := f.primary.AdvanceFencedKeeping(bctx, l, name, v, items, max)

@@ -276,6 +276,7 @@ func (f *Fallback) AdvanceFenced(ctx context.Context, l store.Lease, name string
 	if f.degraded.Load() {
 		return false, fmt.Errorf("fenced write %s %s: %w", l.Job, name, ErrUnavailable)
 	}
+	// On the wall clock: the deadline of a call to Redis.
 	asked := time.Now()
 	bctx, cancel := f.bounded(ctx)
 	ok, err := f.primary.AdvanceFenced(bctx, l, name, v)

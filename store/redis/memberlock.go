@@ -95,6 +95,7 @@ func (s *Store) lockMember(ctx context.Context, key string, wait time.Duration, 
 	token := hex.EncodeToString(b[:])
 	k := s.memberLockKey(key)
 	ttl := fmt.Sprint(MemberLockTTL.Milliseconds())
+	// On the wall clock: a wait for a lock Redis keeps, whose TTL runs out in real time.
 	deadline := time.Now().Add(wait)
 	pause := 5 * time.Millisecond
 	var took time.Time
@@ -175,6 +176,7 @@ func always() bool { return true }
 // LockMemberWatched is LockMember, with held: for a lock taken in Redis,
 // false once its renewals found it lost (and counted and logged it).
 func (f *Fallback) LockMemberWatched(ctx context.Context, key string, wait time.Duration) (func(), func() bool, error) {
+	// On the wall clock: a wait for a lock Redis keeps, whose TTL runs out in real time.
 	start := time.Now()
 	unlock, err := f.members.Lock(ctx, key, wait)
 	if err != nil {

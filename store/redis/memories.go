@@ -337,6 +337,7 @@ func (f *Fallback) inMemory(what string, err error) {
 	if what == answersGiven {
 		logged = &f.sharedLogged[1]
 	}
+	// On the wall clock: log lines spaced in real time.
 	if logged.Take(time.Now(), 15*time.Minute) {
 		f.log.Warn("redis away: "+what+" kept in this process's memory; another instance, or this one after a restart, does not know them", "err", err)
 	}

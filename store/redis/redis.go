@@ -1541,6 +1541,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 	// an hour once a minute per process (keys Redis lost are made again
 	// without an expiry for a minute at most).
 	push := "0"
+	// On the wall clock: the keys' TTLs run out in Redis in real time.
 	if s.casesPushed.Take(time.Now(), casesPushEvery) {
 		push = "1"
 	}
@@ -2385,6 +2386,7 @@ func (s *Store) Begin(ctx context.Context, e store.JournalEntry) error {
 		cmds = append(cmds, s.settleCmd(ctx, e.Settle))
 	}
 	var failed func()
+	// On the wall clock: the keys' TTLs run out in Redis in real time.
 	if s.journalPushed.Take(time.Now(), journalPushEvery) {
 		for _, k := range keys {
 			cmds = append(cmds, goredis.NewBoolCmd(ctx, "pexpire", k, ms(DefaultJournalTTL+time.Hour)))

@@ -303,6 +303,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		// A FIFO would hold the read, and the start, for ever; a device or a
 		// link is none of vigie's writing.
+		// On the wall clock: a file's name, for whoever reads the disk.
 		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
 		if err := os.Rename(path, aside); err != nil {
 			return fmt.Errorf("spool: %s is not a regular file (%s), and could not be kept aside: %w", path, fi.Mode().Type(), err)
@@ -315,6 +316,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxSpoolFile {
 		// Read whole, it could take more memory than the machine has, and
 		// vigie, killed at every start, would never run again.
+		// On the wall clock: a file's name, for whoever reads the disk.
 		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
 		if err := os.Rename(path, aside); err != nil {
 			return fmt.Errorf("spool: %s is too big to be read (%d MiB), and could not be kept aside: %w", path, fi.Size()>>20, err)
@@ -371,6 +373,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 		items[key] = spoolRecordLine{n: n, line: raw}
 	}
 	if bad > 0 {
+		// On the wall clock: a file's name, for whoever reads the disk.
 		aside := fmt.Sprintf("%s.unread-%d", path, time.Now().Unix())
 		if err := copyFile(path, aside); err != nil {
 			return fmt.Errorf("spool: %d lines of %s cannot be read, and the file could not be kept aside: %w", bad, path, err)
@@ -580,6 +583,7 @@ func (s *Spool) write() {
 		s.cond.Broadcast()
 		s.mu.Unlock()
 	}()
+	// On the wall clock: how often a broken disk is tried again.
 	t := time.NewTicker(retryBroken)
 	defer t.Stop()
 	for {

@@ -1728,6 +1728,7 @@ func testLeases(t *testing.T, newStore func(t *testing.T) store.Store) {
 	// A lease that is not renewed runs out and goes to the next owner, even
 	// the one that lost it: with a new token all the same.
 	short := mustAcquire("report", "p1", 20*time.Millisecond)
+	// On the wall clock: a wait for a lease running out in the store, not a date.
 	deadline := time.Now().Add(30 * time.Second)
 	var next store.Lease
 	for {

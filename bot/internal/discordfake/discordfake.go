@@ -428,6 +428,7 @@ func (f *Server) signalReady() {
 func (f *Server) close(c *conn, code int, text string) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	// On the wall clock: a connection's deadline.
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }
 
@@ -830,6 +831,7 @@ func (f *Server) now() time.Time {
 	if f.o.Now != nil {
 		return f.o.Now()
 	}
+	// Without a clock given (Options.Now), the wall clock, as Discord's.
 	return time.Now()
 }
 
@@ -1196,10 +1198,7 @@ func (f *Server) checkTimeout(call Call) error {
 	if err != nil {
 		return fmt.Errorf("communication_disabled_until %q: %w", until, err)
 	}
-	now := time.Now()
-	if f.o.Now != nil {
-		now = f.o.Now()
-	}
+	now := f.now()
 	if ahead := at.Sub(now); ahead > MaxTimeout {
 		return fmt.Errorf("communication_disabled_until %s is %s ahead of Discord's clock, over 28 days", until, ahead)
 	}
@@ -1284,6 +1283,7 @@ func shape(p []string) string {
 // guildCreate describes a guild whose vigie role may do everything vigie does.
 func guildCreate(id string) map[string]any {
 	const perms = 1<<10 | 1<<11 | 1<<13 | 1<<40 | 1<<1 | 1<<2 | 1<<28
+	// On the wall clock: the bot's own join date, which vigie does not read.
 	now := time.Now().UTC().Format(time.RFC3339)
 	role := id[:len(id)-1] + "9"
 	return map[string]any{

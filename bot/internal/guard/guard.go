@@ -29,12 +29,24 @@ type Guard struct {
 	log    *slog.Logger
 	panics *prometheus.CounterVec
 	first  time.Duration
+	now    func() time.Time
+	after  func(time.Duration, func()) func() bool
+}
+
+// Option changes a Guard.
+type Option func(*Guard)
+
+// WithClock times Loop's pauses, and how long a restarted part ran, on now
+// and its timers (after, as time.AfterFunc's), not on the wall clock: the
+// daemon's clock, which a test steps.
+func WithClock(now func() time.Time, after func(time.Duration, func()) func() bool) Option {
+	return func(g *Guard) { g.now, g.after = now, after }
 }
 
 // New returns a Guard that logs to log and counts in vigie_panics_total, which it
 // registers with reg (nil registers nothing). Several Guards on one registry
 // share the counter: the daemon and the platform packages each make their own.
-func New(log *slog.Logger, reg prometheus.Registerer) *Guard {
+func New(log *slog.Logger, reg prometheus.Registerer, opts ...Option) *Guard {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -54,7 +66,11 @@ func New(log *slog.Logger, reg prometheus.Registerer) *Guard {
 			}
 		}
 	}
-	return &Guard{log: log, panics: panics, first: First}
+	g := &Guard{log: log, panics: panics, first: First, now: time.Now, after: wallAfter}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
 }
 
 // Counter is vigie_panics_total, for a part that recovers on its own and counts
@@ -100,31 +116,36 @@ func (g *Guard) Do(where string, f func()) (ok bool) {
 // Loop runs f until it returns or ctx ends. When f panics, it is started again
 // after a pause that doubles from First up to Max, and starts over from First
 // once f has run a minute without panicking: a part that panics at once every
-// time does not spin.
+// time does not spin. Both are timed on the Guard's clock (WithClock).
 func (g *Guard) Loop(ctx context.Context, where string, f func(ctx context.Context)) {
-	first := First
+	first, now, after := First, time.Now, wallAfter
 	if g != nil {
-		first = g.first
+		first, now, after = g.first, g.now, g.after
 	}
 	pause := first
 	for {
-		started := time.Now()
+		started := now()
 		if g.Do(where, func() { f(ctx) }) || ctx.Err() != nil {
 			return
 		}
-		if time.Since(started) >= healthyTime {
+		if now().Sub(started) >= healthyTime {
 			pause = first
 		}
 		if g != nil {
 			g.log.Warn("restarting after a panic", "where", where, "in", pause.String())
 		}
-		t := time.NewTimer(pause)
+		again := make(chan struct{})
+		stop := after(pause, func() { close(again) })
 		select {
 		case <-ctx.Done():
-			t.Stop()
+			stop()
 			return
-		case <-t.C:
+		case <-again:
 		}
 		pause = min(2*pause, Max)
 	}
 }
+
+// wallAfter is time.AfterFunc: without a clock given (WithClock), the wall
+// clock's timers.
+func wallAfter(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 func TestLoopRestartsAfterAPanic(t *testing.T) {
@@ -41,6 +43,46 @@ func TestLoopRestartsAfterAPanic(t *testing.T) {
 			t.Errorf("logs lack the panic and its stack:\n%s", s)
 		}
 	})
+}
+
+// TestLoopPausesOnItsClock steps the Guard's clock: the pause after a panic
+// is a timer of that clock, and a part that ran a minute on it before it
+// panicked again starts over from the first pause, however little wall
+// time passed.
+func TestLoopPausesOnItsClock(t *testing.T) {
+	clock := stepclock.New(time.Unix(1_700_000_000, 0))
+	g := New(nil, nil, WithClock(clock.Now, clock.AfterFunc))
+	runs := make(chan int, 3)
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.Loop(context.Background(), "desk", func(context.Context) {
+			n++
+			runs <- n
+			switch n {
+			case 1:
+				panic("at once")
+			case 2:
+				clock.Step(time.Minute) // a minute's healthy run
+				panic("after a minute")
+			}
+		})
+	}()
+	for want, pause := range []time.Duration{time.Second, time.Second} {
+		if got := <-runs; got != want+1 {
+			t.Fatalf("run %d started, want %d", got, want+1)
+		}
+		testsync.Eventually(t, "the pause after run "+strconv.Itoa(want+1)+" set on the clock", func() bool { return clock.Pending() == 1 })
+		if w := clock.Waits(); !slices.Equal(w, []time.Duration{pause}) {
+			t.Fatalf("after run %d, the pause is %v on the clock, want %v", want+1, w, pause)
+		}
+		clock.Step(pause)
+	}
+	if got := <-runs; got != 3 {
+		t.Fatalf("run %d started, want 3", got)
+	}
+	<-done
 }
 
 func TestLoopStopsWithItsContext(t *testing.T) {

@@ -126,6 +126,7 @@ func (f *Server) now() time.Time {
 // nowLocked is now, f.mu held.
 func (f *Server) nowLocked() time.Time {
 	if f.clock == nil {
+		// Without a clock given (SetClock), the wall clock, as Telegram's.
 		return time.Now()
 	}
 	return f.clock()

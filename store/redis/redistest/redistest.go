@@ -217,6 +217,7 @@ func waitPing(addr string) error {
 	// A server loading its append-only file answers LOADING at once: it is
 	// up, and may take longer than 200 tries on a busy machine (a minute at
 	// most is waited for it).
+	// On the wall clock: a wait for a server starting, not a date.
 	loading := time.Now().Add(time.Minute)
 	for tries := 0; tries < 200 || err != nil && strings.HasPrefix(err.Error(), "LOADING") && time.Now().Before(loading); tries++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
