@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// linkOwners are owners and brands under which more words are links
-// (Owners.brandHost): a field mayHoldLink passes must not be one of them.
+// linkOwners are the tests' owners (mybrand.fr and mybrand-store.com, one
+// owner's) and brands (a list lookalike() reads), under which more words are
+// links (Owners.brandHost).
 func linkOwners(tb testing.TB) *Owners {
 	tb.Helper()
 	brands, err := NewList([]string{"discord.com", "discord.gg", "steamcommunity.com", "paypal.com", "google.com", "mybrand.fr"})
