@@ -103,15 +103,7 @@ func TestLinks(t *testing.T) {
 // list (Owners.AddBrands); under one that is also a word or a file
 // extension, only a closed owner's name is; other words stay words.
 func TestBrandNamesAloneAreLinks(t *testing.T) {
-	brands, err := NewList([]string{"discord.com", "discord.gg", "steamcommunity.com", "paypal.com", "google.com", "mybrand.fr"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra := NewOwners()
-	if err := extra.Add("mybrand.fr", "mybrand-store.com"); err != nil {
-		t.Fatal(err)
-	}
-	extra.AddBrands(brands)
+	extra := linkOwners(t)
 	tests := []struct {
 		text  string
 		links []string

@@ -168,6 +168,9 @@ func (ls *linkSet) findEach(s string) {
 // target. Whether the words show another site than the target is told by
 // countMasked, which reads the whole text: words and target may span fields.
 func (ls *linkSet) field(s string, start, end int) {
+	if !mayHoldLink(s[start:end]) {
+		return // a word before a full stop, a time, "etc...": most fields read
+	}
 	for {
 		k := strings.Index(s[start:end], "](")
 		if k < 0 {
@@ -548,6 +551,27 @@ func hostIn(f string, brands *Owners) string {
 		return ""
 	}
 	return linkHost(f[lo:hi])
+}
+
+// mayHoldLink reports whether f may hold a link linkIn finds: one with a
+// scheme has "://", one without ends its host with a dot and a label of
+// ASCII letters (hostOf), so a dot followed by an ASCII letter. A field with
+// neither, which is most fields read (a sentence's last word and its full
+// stop, a time, an ellipsis), is passed without linkIn's passes over it.
+// TestMayHoldLink and FuzzMayHoldLink check that linkIn finds no link where
+// it says none.
+func mayHoldLink(f string) bool {
+	for i := strings.IndexByte(f, '.'); i >= 0 && i+1 < len(f); {
+		if c := f[i+1] | 0x20; 'a' <= c && c <= 'z' {
+			return true
+		}
+		k := strings.IndexByte(f[i+1:], '.')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	return strings.Contains(f, "://")
 }
 
 // fieldPart finds the link of s[start:end] and returns its host, or "".
