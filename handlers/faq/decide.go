@@ -40,6 +40,7 @@ const (
 	WhyCooldown    = "answered here a moment ago"
 	WhyNearMiss    = "near miss, for the CMs to confirm"
 	WhyDisputed    = "another entry's own examples are closer, for the CMs to confirm"
+	WhyUndecided   = "no word tells its entry from another as close, for the CMs to confirm"
 	WhyPeer        = "it speaks to another member"
 	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
@@ -176,13 +177,15 @@ func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decis
 	switch {
 	case e.mode == ModeForward:
 		d.Kind, d.Why = Forward, WhyForwardMode
-	case best.Score >= m.cfg.Threshold && !r.Disputed:
+	case best.Score >= m.cfg.Threshold && !r.Disputed && !r.Undecided:
 		d.Kind, d.Why = Answer, ""
 	case e.mode == ModeSuggest:
 		d.Kind, d.Why = Suggest, ""
 		d.Text = suggestion(d.Language, answer)
 	case r.Disputed:
 		d.Kind, d.Why = Forward, WhyDisputed
+	case r.Undecided:
+		d.Kind, d.Why = Forward, WhyUndecided
 	default:
 		d.Kind, d.Why = Forward, WhyNearMiss
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -521,5 +522,44 @@ func TestGiveBackNearMiss(t *testing.T) {
 	q = "la perceuse achetée samedi au magasin de Nantes fait un bruit bizarre et chauffe, je peux la ramener ?"
 	if d := m.DecideText(q, testTime); d.Kind == Answer {
 		t.Errorf("two entries give back: %s %s %v %v, want the desk", d.Kind, d.Entry, d.Candidates, d.Terms)
+	}
+}
+
+// A price asked of a solar installer whose quote entry shares the price's
+// words with the price entry ("c'est combien", "cost") and has no word of
+// its own in the message: the quote won on the weights, not on the CM's
+// words, and the price entry's own examples are as close; the CMs choose.
+// A message with the price entry's own words ("panneaux") is answered. In a
+// shop, an order still to come asks how long delivery takes, but the order
+// entry's own "je n'ai pas reçu mon colis" is as close: the desk is offered
+// the delivery entry.
+func TestUndecidedGoesToTheDesk(t *testing.T) {
+	solar := loadMatcher(t, filepath.Join("testdata", "read2", "solar", "faq.yaml"))
+	shop := questionsMatcher(t,
+		faqEntry("hours", "10h-19h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"),
+		faqEntry("delivery", "2 à 4 jours", "combien de temps pour la livraison ?", "vous livrez en Belgique ?", "how long does shipping take?"),
+		faqEntry("returns", "30 jours", "comment retourner un article ?", "je peux être remboursé ?", "how do I return something?"),
+		faqEntry("order", "dans votre compte", "où en est ma commande ?", "je n'ai pas reçu mon colis", "where is my order?"),
+		faqEntry("contact", "01 23 45 67 89", "comment vous contacter ?", "vous avez un numéro de téléphone ?", "how can I reach customer service?"),
+		faqEntry("jobs", "shop.example/jobs", "vous recrutez ?", "je cherche un stage", "are you hiring?"),
+	)
+	for _, c := range []struct {
+		m     *Matcher
+		text  string
+		kind  Kind
+		why   string
+		entry string
+	}{
+		{solar, "c'est combien pour une grange de 200m2 ?", Forward, WhyUndecided, "quote"},
+		{solar, "what would a 9kw system cost", Forward, WhyUndecided, "quote"},
+		{solar, "quel est le prix des panneaux ?", Answer, "", "price"},
+		{shop, "si je commande ce soir, je le reçois quand ?", Forward, WhyUndecided, "delivery"},
+		{shop, "if I order at 4pm will it still arrive tomorrow?", Forward, WhyUndecided, "delivery"},
+		{shop, "how long does shipping take to Lyon?", Answer, "", "delivery"},
+	} {
+		d := c.m.DecideText(c.text, evalTime(c.m))
+		if d.Kind != c.kind || d.Why != c.why || d.Entry != c.entry {
+			t.Errorf("%q: %s (%s) %s %v %v, want %s (%s) %s", c.text, d.Kind, d.Why, d.Entry, d.Candidates, d.Terms, c.kind, c.why, c.entry)
+		}
 	}
 }

@@ -197,10 +197,12 @@ func (m *Matcher) byFact(r *Match, ws []word, infos []termInfo) {
 	for ci := range r.Candidates {
 		if r.Candidates[ci].ID == id {
 			r.Candidates[ci].Score = max(r.Candidates[ci].Score, lift)
+			r.answerSaid = id
 			return
 		}
 	}
 	r.Candidates = append(r.Candidates, Candidate{ID: id, Score: lift})
+	r.answerSaid = id
 }
 
 // asksClock reports whether the words ask a time of day: "à quelle heure",
