@@ -104,3 +104,27 @@ func TestInstagramAccountReadAgainSoonAfterNoAnswer(t *testing.T) {
 		t.Errorf("another account's insulting comment hidden %d times after the account was read again; want never", hidesOf(g, otherCid))
 	}
 }
+
+// TestReloadKeepsWhatTheTokenCheckLearned: a reload (a rule changed, the
+// page token file read again and unchanged) does not make vigie forget
+// which Page its token is: with Graph not answering any check since,
+// another Page's delivery is still refused at once and the Page's own is
+// taken, both answered 200, none sent back to Meta's retries.
+func TestReloadKeepsWhatTheTokenCheckLearned(t *testing.T) {
+	g := newFakeGraph(t)
+	base, logs, _ := startWithPageTokenFile(t, g)
+	waitTokenChecked(t, g)
+	g.holdCalls(t, http.MethodGet, "/me")
+	reloadDaemon(t, base)
+
+	ours := restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent))
+	const oursCid, otherCid = "987654321098765_1122334455667788", "987654321098765_1122334455669999"
+	other := bytes.ReplaceAll(bytes.ReplaceAll(ours, []byte(pageID), []byte("555000555000555")), []byte(oursCid), []byte(otherCid))
+	otherStatus, oursStatus := deliverStatus(t, base, other), deliverStatus(t, base, ours)
+	testsync.Eventually(t, "the Page's own insult hidden", func() bool { return hidesOf(g, oursCid) == 1 })
+	refused := strings.Contains(logs.String(), "Meta entry for another Page than the page token's refused")
+	if otherStatus != http.StatusOK || oursStatus != http.StatusOK || !refused || hidesOf(g, otherCid) != 0 {
+		t.Errorf("after a reload, Graph not answering: another Page's insult answered %d (refused %v, hidden %d times), the Page's own %d; "+
+			"want both 200, the other refused and never hidden", otherStatus, refused, hidesOf(g, otherCid), oursStatus)
+	}
+}
