@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -14,10 +13,7 @@ import (
 // in the event's content, where Discord shows them: the author first, the
 // footer after the fields.
 func TestEmbedAuthorAndFooterAreRead(t *testing.T) {
-	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	out := make(chan bot.Event, 16)
-	run(t, f, c, out, allPerms)
+	f, _, out := runGuild(t)
 
 	at := t0.Add(time.Minute)
 	m := message(snowflake(at, 7), general, bob, at, "look")
@@ -38,10 +34,7 @@ func TestEmbedAuthorAndFooterAreRead(t *testing.T) {
 // links or domains must see as it sees the card's own url. It is read with
 // the embed, in the event's content after the card's url.
 func TestEmbedAuthorURLIsRead(t *testing.T) {
-	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	out := make(chan bot.Event, 16)
-	run(t, f, c, out, allPerms)
+	f, _, out := runGuild(t)
 
 	at := t0.Add(time.Minute)
 	m := message(snowflake(at, 7), general, bob, at, "look")
