@@ -104,7 +104,9 @@ type Forward struct {
 type Embed struct {
 	// Author is the name shown above the title (a link preview's site or
 	// account, as the page names itself).
-	Author      string       `json:"author,omitempty"`
+	Author string `json:"author,omitempty"`
+	// AuthorURL is where the author's name leads, when it is a link.
+	AuthorURL   string       `json:"author_url,omitempty"`
 	Title       string       `json:"title,omitempty"`
 	Description string       `json:"description,omitempty"`
 	URL         string       `json:"url,omitempty"`
@@ -179,6 +181,7 @@ func (e *Event) Content() string {
 		}
 		line(em.Footer)
 		line(em.URL)
+		line(em.AuthorURL)
 	}
 	for _, f := range e.Files {
 		line(f)

@@ -319,14 +319,14 @@ func (d *decoder) testShown(m map[string]entry, where string, ev *bot.Event) {
 		w := where + ": embeds"
 		items, _ := d.seq(e.Value, w, true)
 		for _, it := range items {
-			em, ok := d.mapping(it, w, "author", "title", "description", "url", "fields", "footer")
+			em, ok := d.mapping(it, w, "author", "author_url", "title", "description", "url", "fields", "footer")
 			if !ok {
 				continue
 			}
 			var out bot.Embed
-			for i, key := range []string{"author", "title", "description", "url", "footer"} {
+			for i, key := range []string{"author", "author_url", "title", "description", "url", "footer"} {
 				if x, ok := em[key]; ok {
-					*[]*string{&out.Author, &out.Title, &out.Description, &out.URL, &out.Footer}[i], _ = d.str(x.Value, w+"."+key)
+					*[]*string{&out.Author, &out.AuthorURL, &out.Title, &out.Description, &out.URL, &out.Footer}[i], _ = d.str(x.Value, w+"."+key)
 				}
 			}
 			if x, ok := em["fields"]; ok {

@@ -243,6 +243,7 @@ func testSchema(strs func(string) obj) obj {
 		}), "The message this one forwards."),
 		"embeds": jsList(jsDesc(jsStrict(obj{
 			"author":      jsScalar("The author's name, above the title."),
+			"author_url":  jsScalar("Where the author's name leads."),
 			"footer":      jsScalar("The footer's text."),
 			"title":       jsScalar("Title."),
 			"description": jsScalar("Description."),

@@ -93,6 +93,9 @@ rules:
   - name: scam
     when: has_any(content, lists.scam)
     do: [delete]
+  - name: bad_domain
+    when: '"steamcommunity.lat" in domains'
+    do: [delete]
 tests:
   - name: author
     events:
@@ -104,6 +107,11 @@ tests:
       - {text: "look", embeds: [{title: "Gift", footer: "free nitro before midnight"}]}
     expect:
       - {event: 1, rules: [scam]}
+  - name: author's link
+    events:
+      - {text: "look", embeds: [{author: "Support", author_url: "https://steamcommunity.lat/s", title: "Gift"}]}
+    expect:
+      - {event: 1, rules: [bad_domain]}
 `)
 	for _, r := range rs.RunTests(context.Background()) {
 		if !r.Passed() {

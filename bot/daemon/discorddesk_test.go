@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,16 +29,8 @@ rules:
 // discordDeskPress is an INTERACTION_CREATE for the press of a card's
 // button by the CM, made at when, as the interaction's id says.
 func discordDeskPress(guild, card, custom string, when time.Time, n int) map[string]any {
-	id := strconv.FormatInt((when.UnixMilli()-1420070400000)<<22|int64(n&0xfff), 10)
 	cm := map[string]any{"id": discordDeskCM, "username": "evelyn", "global_name": "Eve", "discriminator": "0", "avatar": nil}
-	return map[string]any{
-		"id": id, "application_id": discordfake.AppID, "type": 3, "token": "tok-" + id, "version": 1,
-		"guild_id": guild, "channel_id": deskChannel,
-		"member": map[string]any{"user": cm, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "permissions": "0"},
-		"message": map[string]any{"id": card, "channel_id": deskChannel, "type": 0, "content": "card",
-			"author": map[string]any{"id": discordfake.BotID, "username": "vigie", "bot": true}, "timestamp": when.UTC().Format(time.RFC3339)},
-		"data": map[string]any{"custom_id": custom, "component_type": 2},
-	}
+	return discordfake.ButtonPress(guild, deskChannel, card, custom, cm, when, n)
 }
 
 // discordDeskCard waits for the card of the message text on the Discord

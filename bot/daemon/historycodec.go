@@ -61,6 +61,7 @@ func appendEventRecord(b []byte, ev *bot.Event) []byte {
 			b = appendStr(b, f.Value)
 		}
 		b = appendStr(b, e.Footer)
+		b = appendStr(b, e.AuthorURL)
 	}
 	b = appendStrs(b, ev.Files)
 	b = appendStrs(b, ev.HiddenLinks)
@@ -225,7 +226,7 @@ func decodeEventRecord(b []byte) (bot.Event, error) {
 					e.Fields[j] = bot.EmbedField{Name: r.str(), Value: r.str()}
 				}
 			}
-			e.Footer = r.str()
+			e.Footer, e.AuthorURL = r.str(), r.str()
 		}
 	}
 	ev.Files = r.strs()

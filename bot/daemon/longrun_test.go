@@ -72,14 +72,13 @@ func TestLongRun(t *testing.T) {
 	}
 	const token = "longrun-admin-token"
 	const deskChat = "-1009990001"
-	addr := freeAddr(t)
 	logPath := filepath.Join(out, "vigie.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "run", "--config", config, "--redis", srv.URL(), "--listen", addr)
+	cmd := exec.Command(bin, "run", "--config", config, "--redis", srv.URL(), "--listen", anyPort)
 	cmd.Env = append(os.Environ(),
 		"VIGIE_SPOOL_DIR="+filepath.Join(out, "spool"),
 		"STATE_DIRECTORY="+filepath.Join(out, "state"),
@@ -108,7 +107,7 @@ func TestLongRun(t *testing.T) {
 			}
 		}
 	})
-	base := "http://" + addr
+	base := "http://" + boundAddr(t, "vigie", func() string { b, _ := os.ReadFile(logPath); return string(b) }, exited)
 	get := func(path string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)

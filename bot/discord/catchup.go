@@ -760,10 +760,12 @@ func (c *Client) sessionStarted(start sessionStart, from time.Time, channels []c
 	c.sinkMu.RLock()
 	s := c.sink
 	c.sinkMu.RUnlock()
-	if s == nil || len(channels) == 0 {
+	if s == nil {
 		c.cu.releaseAll(channels)
 		return
 	}
+	// With no channel seen, the threads started in the gap are still read
+	// (catchUpThreads).
 	prev, done, ok := c.cu.begin()
 	if !ok {
 		c.cu.releaseAll(channels)
@@ -797,6 +799,11 @@ func (c *Client) sessionStarted(start sessionStart, from time.Time, channels []c
 // not known): a channel's messages older than that were seen.
 func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why string, channels []channelCursor) {
 	var left []string
+	// the channels seen, read or left: their threads are not read again
+	read := make(map[string]bool, len(channels))
+	for _, ch := range channels {
+		read[ch.channel] = true
+	}
 	if len(channels) > catchupChannels {
 		left = append(left, fmt.Sprintf("%d channels less recently active", len(channels)-catchupChannels))
 		channels = channels[:catchupChannels]
@@ -812,7 +819,7 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	// is read with roles unknown at once.
 	waitCtx, stopWaiting := context.WithTimeout(ctx, guildWait)
 	defer stopWaiting()
-	read, emitted, edits := 0, 0, 0
+	nread, emitted, edits := 0, 0, 0
 	for i, ch := range channels {
 		if ctx.Err() != nil {
 			left = append(left, fmt.Sprintf("%d channels (vigie stopped)", len(channels)-i))
@@ -855,9 +862,13 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 		case more:
 			left = append(left, fmt.Sprintf("channel %s: beyond %d messages", ch.channel, catchupPages*catchupPageSize))
 		default:
-			read++
+			nread++
 		}
 	}
+	tn, tm, te, tr, tleft := c.catchUpThreads(ctx, waitCtx, now, from, oldest, read, members, waited)
+	left = append(left, tleft...)
+	emitted += tn + tm
+	edits += te
 	c.met.caughtUp.Add(float64(emitted))
 	var unasked []any
 	if members.skipped > 0 {
@@ -866,10 +877,123 @@ func (c *Client) catchUp(ctx context.Context, now time.Time, from time.Time, why
 	}
 	if len(left) > 0 {
 		c.log.Warn("caught up partly "+why+": some messages posted or edited in the gap were not judged",
-			append([]any{"messages", emitted, "edits", edits, "channels_read", read, "not_read", left}, unasked...)...)
+			append([]any{"messages", emitted, "edits", edits, "channels_read", nread, "threads_read", tr, "not_read", left}, unasked...)...)
 		return
 	}
-	c.log.Info("caught up "+why, append([]any{"messages", emitted, "edits", edits, "channels", read}, unasked...)...)
+	c.log.Info("caught up "+why, append([]any{"messages", emitted, "edits", edits, "channels", nread, "threads", tr}, unasked...)...)
+}
+
+// catchupThreads bounds how many threads the catch-up reads besides the
+// channels seen: the most recently active first.
+const catchupThreads = catchupChannels
+
+// catchUpThreads reads the threads that were active in the gap and that
+// no channel seen before led to: a thread started while vigie was offline
+// (its GUILD_CREATE lists the guild's active threads), or one none of
+// whose messages this shard saw. A thread started in the gap has its name
+// judged, as its THREAD_CREATE would have (threadNameEvent), and each
+// thread's messages posted in the gap are read, as a channel's are, at
+// most catchupThreads threads, the most recently active first. The gap
+// began at from (zero: not known, catchupWindow before now); oldest is the
+// window's first id; read are the channels read already. It returns the
+// names and messages emitted, the edits, the threads read, and what it
+// left.
+func (c *Client) catchUpThreads(ctx, waitCtx context.Context, now, from time.Time, oldest string, read map[string]bool,
+	members *memberLookups, waited map[string]bool) (names, n, e, threads int, left []string) {
+	start := oldest
+	if !from.IsZero() && snowflakeAfter(snowflakeAt(from.Add(-editMargin)), start) {
+		start = snowflakeAt(from.Add(-editMargin))
+	}
+	type active struct {
+		ch   *discordgo.Channel
+		last string
+	}
+	var found []active
+	for _, g := range c.stateGuildIDs() {
+		if ctx.Err() != nil || !c.moderates(g) {
+			continue
+		}
+		if _, ok := waited[g]; !ok {
+			waited[g] = c.waitGuild(waitCtx, g)
+		}
+		if !waited[g] {
+			// its active threads are not known before its GUILD_CREATE
+			continue
+		}
+		for _, t := range c.stateThreads(g) {
+			last := t.ID
+			if snowflakeAfter(t.LastMessageID, last) {
+				last = t.LastMessageID
+			}
+			if !read[t.ID] && snowflakeAfter(last, start) {
+				found = append(found, active{ch: t, last: last})
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b active) int { return compareSnowflakes(b.last, a.last) })
+	if len(found) > catchupThreads {
+		left = append(left, fmt.Sprintf("%d threads less recently active", len(found)-catchupThreads))
+		found = found[:catchupThreads]
+	}
+	for i, t := range found {
+		if ctx.Err() != nil {
+			left = append(left, fmt.Sprintf("%d threads (vigie stopped)", len(found)-i))
+			break
+		}
+		if snowflakeAfter(t.ch.ID, start) {
+			if ev, ok := c.threadNameEvent(t.ch, bot.KindMessage); ok && c.moderates(ev.Space) {
+				if !c.emitUntil(ctx, ev) {
+					continue
+				}
+				names++
+			}
+		}
+		ch := channelCursor{channelSeen: channelSeen{guild: t.ch.GuildID}, channel: t.ch.ID}
+		tn, te, more, err := c.catchUpChannel(ctx, ch, start, from, members, waited[t.ch.GuildID])
+		n += tn
+		e += te
+		switch {
+		case err != nil:
+			left = append(left, fmt.Sprintf("thread %s: %v", t.ch.ID, err))
+		case more:
+			left = append(left, fmt.Sprintf("thread %s: beyond %d messages", t.ch.ID, catchupPages*catchupPageSize))
+		default:
+			threads++
+		}
+	}
+	return names, n, e, threads, left
+}
+
+// stateGuildIDs lists the guilds the gateway told this shard of.
+func (c *Client) stateGuildIDs() []string {
+	st := c.sess.State
+	st.RLock()
+	defer st.RUnlock()
+	ids := make([]string, 0, len(st.Guilds))
+	for _, g := range st.Guilds {
+		ids = append(ids, g.ID)
+	}
+	return ids
+}
+
+// stateThreads lists a copy of guild's active threads, as its GUILD_CREATE
+// and the threads' events since told them.
+func (c *Client) stateThreads(guild string) []*discordgo.Channel {
+	st := c.sess.State
+	g, err := st.Guild(guild)
+	if err != nil {
+		return nil
+	}
+	st.RLock()
+	defer st.RUnlock()
+	out := make([]*discordgo.Channel, 0, len(g.Threads))
+	for _, t := range g.Threads {
+		if t != nil {
+			cp := *t
+			out = append(out, &cp)
+		}
+	}
+	return out
 }
 
 // catchUpChannel reads ch's messages after the id after, oldest first, up to

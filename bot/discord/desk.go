@@ -364,7 +364,9 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 		fmt.Fprintf(&b, "**⚠️ Not the CM %s: named like them**\n", md(n.posesAs))
 	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
-		fmt.Fprintf(&b, "[%s] ", ev.Kind)
+		// on a line of its own: Discord quotes only a line that starts
+		// with "> ", and the content's first line is quoted as the others
+		fmt.Fprintf(&b, "[%s]\n", md(string(ev.Kind)))
 	}
 	// what the member showed, forward, embeds and names included: the CM
 	// judges what the rules judged

@@ -181,6 +181,17 @@ func run(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, per
 	return cancel
 }
 
+// runGuild is the client of the guild guildID on a fake Discord, run with
+// every permission until the test ends; its events go to out.
+func runGuild(t *testing.T) (f *discordfake.Server, c *Client, out chan bot.Event) {
+	t.Helper()
+	f = newFakeDiscord(t)
+	c, _ = newTestClient(t, f, Config{Guilds: []string{guildID}})
+	out = make(chan bot.Event, 16)
+	run(t, f, c, out, allPerms)
+	return f, c, out
+}
+
 // runShard is run with the shard's memory in mem; stop returns once Run
 // did.
 func runShard(t *testing.T, f *discordfake.Server, c *Client, out chan bot.Event, perms int64, mem ChannelMemory) (stop func()) {

@@ -21,10 +21,7 @@ const forumID = "800000000000000040"
 // the post, a thread's name in a text channel and the starter message of a
 // thread not known to the state carry their text alone.
 func TestForumPostTitleIsRead(t *testing.T) {
-	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	out := make(chan bot.Event, 16)
-	run(t, f, c, out, allPerms)
+	f, _, out := runGuild(t)
 
 	at := t0.Add(time.Minute)
 	f.Dispatch("CHANNEL_CREATE", map[string]any{"id": forumID, "type": 15, "name": "trading", "guild_id": guildID})
@@ -64,10 +61,7 @@ func TestForumPostTitleIsRead(t *testing.T) {
 // delete (no Manage Threads) has its message deleted instead, and the refusal
 // says the title stays.
 func TestForumPostDeleteTakesThePost(t *testing.T) {
-	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	out := make(chan bot.Event, 16)
-	run(t, f, c, out, allPerms)
+	f, c, out := runGuild(t)
 	ctx := context.Background()
 
 	at := t0.Add(time.Minute)

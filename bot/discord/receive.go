@@ -696,7 +696,7 @@ func shown(ev *bot.Event, attachments []*discordgo.MessageAttachment, embeds []*
 		}
 		em := bot.Embed{Title: e.Title, Description: e.Description, URL: e.URL}
 		if e.Author != nil {
-			em.Author = e.Author.Name
+			em.Author, em.AuthorURL = e.Author.Name, e.Author.URL
 		}
 		if e.Footer != nil {
 			em.Footer = e.Footer.Text

@@ -18,10 +18,7 @@ import (
 // the thread does; a thread already gone counts as deleted, and Discord's
 // refusal is not retried.
 func TestThreadNameIsRead(t *testing.T) {
-	f := newFakeDiscord(t)
-	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-	out := make(chan bot.Event, 16)
-	run(t, f, c, out, allPerms)
+	f, c, out := runGuild(t)
 	ctx := context.Background()
 
 	at := t0.Add(time.Minute)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,21 +22,7 @@ import (
 func TestLinkTimesOnTheConnectorsClock(t *testing.T) {
 	g := newFakeGraph(t)
 	clk := stepclock.New(fixedNow)
-	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
-		Now: clk.Now, Logger: testsync.Logger(&testsync.Buffer{})})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	out := make(chan bot.Event, 10)
-	go func() { done <- c.Run(ctx, out) }()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
+	c, out, stop := runOnClock(t, g, clk, 0)
 	testsync.Eventually(t, "the link up", func() bool { return c.Link().Up })
 	if l := c.Link(); !l.Since.Equal(fixedNow) {
 		t.Errorf("up since %v, want %v", l.Since, fixedNow)
@@ -62,4 +49,20 @@ func TestLinkTimesOnTheConnectorsClock(t *testing.T) {
 	if l := c.Link(); l.Up || !l.Since.Equal(fixedNow.Add(3*time.Hour)) || l.Problem != "stopped" {
 		t.Errorf("link once stopped: %+v, want down since %v: stopped", l, fixedNow.Add(3*time.Hour))
 	}
+}
+
+// runOnClock runs a connector of the Page pageID on the Graph fake g and
+// the clock clk, its token checked every tokenCheckEvery (0: never), until
+// stop, which the test's end calls too; its events go to out.
+func runOnClock(t *testing.T, g *fakeGraph, clk *stepclock.Clock, tokenCheckEvery time.Duration) (c *meta.Connector, out chan bot.Event, stop func()) {
+	t.Helper()
+	c = meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
+		TokenCheckEvery: tokenCheckEvery, Now: clk.Now, Logger: testsync.Logger(&testsync.Buffer{})})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	out = make(chan bot.Event, 10)
+	go func() { done <- c.Run(ctx, out) }()
+	stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return c, out, stop
 }

@@ -154,7 +154,8 @@ type Connector struct {
 	// nil until Graph said it. Without InstagramID, the entries of other
 	// accounts are refused against it.
 	igAccount atomic.Pointer[string]
-	// igUnread is set once the log said the linked account could not be read.
+	// igUnread is set while the linked account could not be read, once the
+	// log said so.
 	igUnread atomic.Bool
 	// ownKnown is closed once the token's first check has ended (or at once
 	// when there is none): a delivery about a Page or an account that no

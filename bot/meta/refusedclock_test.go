@@ -1,13 +1,11 @@
 package meta_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/bot/meta"
 	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
@@ -17,12 +15,7 @@ import (
 func TestTokenRefusedSinceOnTheConnectorsClock(t *testing.T) {
 	g := newFakeGraph(t)
 	clk := stepclock.New(fixedNow)
-	c := meta.New(meta.Config{AppSecret: appSecret, VerifyToken: verifyToken, PageToken: g.token, GraphURL: g.URL(), PageID: pageID,
-		TokenCheckEvery: 20 * time.Millisecond, Now: clk.Now, Logger: testsync.Logger(&testsync.Buffer{})})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, make(chan bot.Event, 10)) }()
-	t.Cleanup(func() { cancel(); <-done })
+	c, _, _ := runOnClock(t, g, clk, 20*time.Millisecond)
 
 	clk.Step(time.Hour)
 	g.expire(true)

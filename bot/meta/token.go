@@ -185,44 +185,73 @@ const tokenCheckAgain = time.Minute
 // is made again sooner; Graph's other failures (down, a rate limit) are left
 // to the actions to tell. With the token taken, it reads whether the Page is
 // still subscribed to vigie's app (checkSubscription), every minute while it
-// is not.
+// is not. The Page's Instagram account, when its read got no answer, is
+// read again sooner, after igReadFirst, then twice as long each time, up to
+// tokenCheckAgain, until the next check.
 func (c *Connector) watchToken(ctx context.Context) {
 	for {
-		raw, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
-		if err == nil {
-			c.learnTokenPage(raw)
-			c.learnInstagram(ctx)
-		}
-		if ctx.Err() == nil {
-			c.ownChecked()
-		}
-		wait := c.cfg.TokenCheckEvery
-		var ge *GraphError
-		if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
-			c.log.Debug("page token check not answered", "err", err)
-			if !errors.As(err, &ge) {
-				wait = min(wait, tokenCheckAgain)
+		wait, igAgain := c.checkTokenNow(ctx)
+		// On the wall clock: the pauses between checks of the token, and
+		// between reads of the Instagram account, over the network.
+		due := time.Now().Add(wait)
+		igWait := igReadFirst
+		for {
+			d, retry := time.Until(due), false
+			if igAgain && igWait < d {
+				d, retry = igWait, true
 			}
-		}
-		if err == nil {
-			c.checkSubscription(ctx)
-		}
-		if _, lost := c.sub.since(); lost {
-			// A CM subscribing the Page again hears of it within a
-			// minute, even when no comment comes to show it.
-			wait = min(wait, tokenCheckAgain)
-		}
-		// On the wall clock: the pauses between checks of the token over the network.
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		case <-c.checkToken:
-			t.Stop()
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			case <-c.checkToken:
+				t.Stop()
+				retry = false
+			}
+			if !retry {
+				break
+			}
+			igAgain = c.learnInstagram(ctx)
+			igWait = min(2*igWait, tokenCheckAgain)
 		}
 	}
+}
+
+// igReadFirst is how soon the Page's Instagram account is read again after
+// a read that got no answer from Graph.
+const igReadFirst = 2 * time.Second
+
+// checkTokenNow is one check of watchToken's: it returns how long until the
+// next, and whether the Page's Instagram account's read got no answer and
+// is to be made again sooner.
+func (c *Connector) checkTokenNow(ctx context.Context) (wait time.Duration, igAgain bool) {
+	raw, err := c.graph.call(ctx, "", "token check", http.MethodGet, "me", url.Values{"fields": {"id"}}, nil)
+	if err == nil {
+		c.learnTokenPage(raw)
+		igAgain = c.learnInstagram(ctx)
+	}
+	if ctx.Err() == nil {
+		c.ownChecked()
+	}
+	wait = c.cfg.TokenCheckEvery
+	var ge *GraphError
+	if err != nil && ctx.Err() == nil && !(errors.As(err, &ge) && ge.CredentialsRefused()) {
+		c.log.Debug("page token check not answered", "err", err)
+		if !errors.As(err, &ge) {
+			wait = min(wait, tokenCheckAgain)
+		}
+	}
+	if err == nil {
+		c.checkSubscription(ctx)
+	}
+	if _, lost := c.sub.since(); lost {
+		// A CM subscribing the Page again hears of it within a
+		// minute, even when no comment comes to show it.
+		wait = min(wait, tokenCheckAgain)
+	}
+	return wait, igAgain
 }
 
 // learnTokenPage records the Page the page token is, from GET /me's answer,
@@ -253,25 +282,44 @@ const opAccountRead bot.ActionKind = "instagram account read"
 // is subscribed to are refused from then on. Said in the log when it is
 // first learned, or changes; a Page with no account linked, or an answer
 // refused (instagram_basic not granted), leaves every account's entries
-// taken, as before.
-func (c *Connector) learnInstagram(ctx context.Context) {
+// taken, as before. It reports whether the read got no answer from Graph
+// (the network, Graph down), and is worth making again soon: meanwhile the
+// entries are refused against the account read before, or, none read yet,
+// every account's are taken; the log says which, once until it is read.
+func (c *Connector) learnInstagram(ctx context.Context) (again bool) {
 	if c.cfg.InstagramID != "" {
-		return
+		return false
 	}
 	page := c.cfg.PageID
 	if p := c.tokenPage.Load(); page == "" && p != nil {
 		page = *p
 	}
 	if page == "" {
-		return
+		return false
 	}
 	raw, err := c.graph.call(ctx, "", opAccountRead, http.MethodGet, page, url.Values{"fields": {"instagram_business_account"}}, nil)
 	if err != nil {
-		if ctx.Err() == nil && !c.igUnread.Swap(true) {
-			c.log.Warn("the Page's Instagram account not read: deliveries about every Instagram account are taken (set META_INSTAGRAM_ID to name it)",
-				"err", err)
+		if ctx.Err() != nil {
+			return false
 		}
-		return
+		var ge *GraphError
+		again = !errors.As(err, &ge) || ge.Transient || ge.Status >= http.StatusInternalServerError
+		if c.igUnread.Swap(true) {
+			c.log.Debug("the Page's Instagram account not read", "err", err, "again", again)
+			return again
+		}
+		switch a := c.igAccount.Load(); {
+		case a != nil:
+			c.log.Warn("the Page's Instagram account not read again: deliveries about other accounts than the one read before are still refused",
+				"account", *a, "err", err, "read_again_in", readAgainIn(again))
+		default:
+			c.log.Warn("the Page's Instagram account not read: deliveries about every Instagram account are taken until it is (set META_INSTAGRAM_ID to name it)",
+				"err", err, "read_again_in", readAgainIn(again))
+		}
+		return again
+	}
+	if c.igUnread.Swap(false) {
+		c.log.Info("the Page's Instagram account read again")
 	}
 	var p struct {
 		Account *struct {
@@ -279,12 +327,22 @@ func (c *Connector) learnInstagram(ctx context.Context) {
 		} `json:"instagram_business_account"`
 	}
 	if json.Unmarshal(raw, &p) != nil || p.Account == nil || p.Account.ID == "" {
-		return
+		return false
 	}
 	if old := c.igAccount.Swap(&p.Account.ID); old == nil || *old != p.Account.ID {
 		c.log.Info("the Page's Instagram account is the one linked to it: deliveries about other accounts are refused (META_INSTAGRAM_ID not set)",
 			"account", p.Account.ID)
 	}
+	return false
+}
+
+// readAgainIn says when the Page's Instagram account is read again after a
+// failed read: soon when Graph did not answer, else at the token's next check.
+func readAgainIn(again bool) string {
+	if again {
+		return bot.FormatDuration(igReadFirst) + ", then less and less often"
+	}
+	return "the token's next check"
 }
 
 // ownChecked says that the token's first check has ended: what it learned

@@ -164,6 +164,7 @@ func appendEmbed(b []byte, e *bot.Embed) []byte {
 	b = append(b, '{')
 	n := len(b)
 	b = appendOmitString(b, `,"author":`, e.Author)
+	b = appendOmitString(b, `,"author_url":`, e.AuthorURL)
 	b = appendOmitString(b, `,"title":`, e.Title)
 	b = appendOmitString(b, `,"description":`, e.Description)
 	b = appendOmitString(b, `,"url":`, e.URL)

@@ -1350,3 +1350,19 @@ func (f *Server) Summary() string {
 	}
 	return b.String()
 }
+
+// ButtonPress is an INTERACTION_CREATE for the press of the button custom
+// on the bot's message card in channel, by the member user (a user
+// object), made at when, as the interaction's id says; n tells apart the
+// presses of the same millisecond.
+func ButtonPress(guild, channel, card, custom string, user map[string]any, when time.Time, n int) map[string]any {
+	id := strconv.FormatInt((when.UnixMilli()-1420070400000)<<22|int64(n&0xfff), 10)
+	return map[string]any{
+		"id": id, "application_id": AppID, "type": 3, "token": "tok-" + id, "version": 1,
+		"guild_id": guild, "channel_id": channel,
+		"member": map[string]any{"user": user, "roles": []string{}, "joined_at": "2025-01-01T00:00:00Z", "permissions": "0"},
+		"message": map[string]any{"id": card, "channel_id": channel, "type": 0, "content": "card",
+			"author": map[string]any{"id": BotID, "username": "vigie", "bot": true}, "timestamp": when.UTC().Format(time.RFC3339)},
+		"data": map[string]any{"custom_id": custom, "component_type": 2},
+	}
+}
