@@ -92,8 +92,19 @@ type Edited struct {
 	// Rules are the rules that sent the last edit to the desk.
 	Rules []string `json:"rules,omitempty"`
 	// Edits counts the edits seen while the case was open, the last one
-	// included.
+	// included; 0 when the message was deleted and never edited.
 	Edits int `json:"edits,omitempty"`
+	// Deleted is when the platform said the message was deleted while the
+	// case was open (by its author, a moderator or vigie); zero while it
+	// is there.
+	Deleted time.Time `json:"deleted,omitzero"`
+}
+
+// DeletedText is the line the cards write when the case's message was
+// deleted while the case was open.
+func DeletedText(e *Edited) string {
+	return "🗑 The message was deleted at " + e.Deleted.UTC().Format("15:04 UTC") +
+		" (by its author, a moderator or vigie): it is gone, and a Delete has nothing left to do."
 }
 
 // EditedText is the line the cards write above an edit's text: when it

@@ -336,18 +336,21 @@ func (m *Moderator) showAmended(ctx context.Context, posted store.Case) {
 	if err != nil || len(c.Trying) > 0 {
 		return
 	}
-	if len(posted.Trying) == 0 && editsOf(c) == editsOf(posted) {
+	if len(posted.Trying) == 0 && editsOf(c) == editsOf(posted) && deletedOf(c) == deletedOf(posted) {
 		return
 	}
 	m.ShowDecision(ctx, c, "")
 }
+
+// deletedOf reports whether case c shows its message deleted.
+func deletedOf(c store.Case) bool { return c.Edited != nil && !c.Edited.Deleted.IsZero() }
 
 // editsOf counts the edits of its message that case c shows.
 func editsOf(c store.Case) int {
 	if c.Edited == nil {
 		return 0
 	}
-	return max(c.Edited.Edits, 1)
+	return c.Edited.Edits
 }
 
 // tryingTooLong is how long after it opened a case may still say that its

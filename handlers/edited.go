@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -47,6 +48,11 @@ func (m *Moderator) openCaseOf(ctx context.Context, p bot.Platform, ev bot.Event
 	if ev.Kind != bot.KindEdit {
 		return store.Case{}, false
 	}
+	return m.openCaseOfMessage(ctx, p, ev)
+}
+
+// openCaseOfMessage is openCaseOf for any event that names the message.
+func (m *Moderator) openCaseOfMessage(ctx context.Context, p bot.Platform, ev bot.Event) (store.Case, bool) {
 	ck, key := m.messageCaseKey(p, ev)
 	if key == "" {
 		return store.Case{}, false
@@ -140,4 +146,35 @@ func (m *Moderator) showEdit(ctx context.Context, c store.Case, ev bot.Event, vc
 func (m *Moderator) editable(c store.Case) bool {
 	_, key := m.messageCaseKey(m.platforms[c.Event.Platform], c.Event)
 	return key != ""
+}
+
+// MessageDeleted shows on the cards of the open case of the message msg
+// names (its own case, as for an edit) that the message was deleted at at:
+// the CM reads that it is gone, and that a Delete has nothing left to do
+// (a delete of what is gone counts as done). A message without an open case
+// is nothing to the desk.
+func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
+	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
+	if !ok {
+		return
+	}
+	ed := &bot.Edited{}
+	if c.Edited != nil {
+		*ed = *c.Edited
+		ed.Rules = slices.Clone(ed.Rules)
+	}
+	if !ed.Deleted.IsZero() {
+		return // told already
+	}
+	ed.Deleted = at
+	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone, Edited: ed}
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AmendCase(sctx, c.ID, a)
+	cancel()
+	if err != nil {
+		m.log.Warn("a case's cards do not say its message was deleted: the case was not amended", "case", c.ID, "message", msg.Key(), "err", err)
+		return
+	}
+	m.log.Info("case shows its message deleted", "case", c.ID, "message", msg.Key())
+	m.ShowDecision(ctx, c.Amend(a), "")
 }

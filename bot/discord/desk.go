@@ -377,7 +377,7 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 		}
 		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, quoted)), "\n", "\n> ") + "\n")
 	}
-	if ed := card.Edited; ed != nil {
+	if ed := card.Edited; ed != nil && ed.Edits > 0 {
 		// edited while the case is open: what it says now, under what it
 		// said, and what the rules found in it
 		fmt.Fprintf(&b, "**%s**\n", md(bot.EditedText(ed)))
@@ -385,6 +385,9 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 			b.WriteString("> " + strings.ReplaceAll(md(truncate(ed.Text, 600)), "\n", "\n> ") + "\n")
 		}
 		fmt.Fprintf(&b, "*%s*\n", md(truncate(bot.EditedReason(ed), maxReason)))
+	}
+	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
+		fmt.Fprintf(&b, "**%s**\n", md(bot.DeletedText(ed)))
 	}
 	if len(card.Suggested) > 0 {
 		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))

@@ -86,3 +86,46 @@ func TestEditOfAnOpenCaseShownOnItsCard(t *testing.T) {
 		})
 	}
 }
+
+// A member's link is on the desk, its case open, when the member deletes
+// it: the card says the message is gone, its buttons kept, and a CM's
+// Delete then is done, not an error.
+func TestDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
+			chat := startEditChatOn(t, st, editCaseRules, true)
+			f := chat.f
+			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
+			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
+				return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
+			})
+			card := "/channels/" + deskID + "/messages/" + posted.Made
+
+			chat.clock.Later(time.Minute)
+			f.Dispatch("MESSAGE_DELETE", map[string]any{"id": id, "channel_id": general, "guild_id": guildID})
+			shown := f.WaitFor(t, "PATCH", card, 1, func(c discordfake.Call) bool {
+				return strings.Contains(fmt.Sprint(c.Body["content"]), "The message was deleted")
+			})
+			text := fmt.Sprint(shown.Body["content"])
+			for _, want := range []string{"twitch.tv/bob", "🗑 The message was deleted at", "a Delete has nothing left to do"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("card once the link was deleted lacks %q:\n%s", want, text)
+				}
+			}
+			if shown.Body["components"] == nil || fmt.Sprint(shown.Body["components"]) == "[]" {
+				t.Errorf("the open case's card lost its buttons: %s", shown.Raw)
+			}
+			open, err := st.Cases(context.Background(), store.CaseOpen)
+			if err != nil || len(open) != 1 {
+				t.Fatalf("open cases %v (%v), want the link's", open, err)
+			}
+			if _, err := chat.mod.Decide(context.Background(), open[0].ID, "delete", "discord:"+cm.id); err != nil {
+				t.Errorf("Delete of the deleted message: %v", err)
+			}
+			if c, err := st.Case(context.Background(), open[0].ID); err != nil || c.Outcome != "delete" || c.Carried != store.CarriedDone {
+				t.Errorf("case once deleted: outcome %q, carried %q (%v); want delete, done", c.Outcome, c.Carried, err)
+			}
+		})
+	}
+}
