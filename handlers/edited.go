@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -88,27 +87,10 @@ func (m *Moderator) openCaseOfMessage(ctx context.Context, p bot.Platform, ev bo
 // which are no longer not done on the message. It edits the case's cards
 // on every desk, in place: no second card, no hit more.
 func (m *Moderator) showEdit(ctx context.Context, c store.Case, ev bot.Event, vc *verdictCase, forwarded []string, done []bot.Action) error {
-	ed := &bot.Edited{At: m.now(), Text: ev.Content(), Edits: 1, Rules: slices.Clone(forwarded)}
+	ed := &bot.Edited{At: m.now(), Text: ev.Content(), Reason: vc.reasons(), Edits: 1, Rules: slices.Clone(forwarded)}
 	if c.Edited != nil {
 		ed.Edits = c.Edited.Edits + 1
 	}
-	var b strings.Builder
-	for i, p := range vc.parts {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		if p.rule != "" {
-			b.WriteString(p.rule)
-			b.WriteString(": ")
-		}
-		if p.failures != nil {
-			b.WriteString("action failed: ")
-			b.WriteString(strings.Join(p.failures, ", "))
-			continue
-		}
-		b.WriteString(p.reason)
-	}
-	ed.Reason = b.String()
 	suggested := slices.Clone(c.Suggested)
 	for _, a := range vc.suggested {
 		if !slices.Contains(suggested, a) {
@@ -152,7 +134,7 @@ func (m *Moderator) editable(c store.Case) bool {
 // names (its own case, as for an edit) that the message was deleted at at:
 // the CM reads that it is gone, and that a Delete has nothing left to do
 // (a delete of what is gone counts as done). A message without an open case
-// is nothing to the desk.
+// is nothing to the desk, nor one its case says vigie deleted.
 func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
 	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
 	if !ok {
@@ -165,6 +147,12 @@ func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.T
 	}
 	if !ed.Deleted.IsZero() {
 		return // told already
+	}
+	isDelete := func(a bot.Action) bool { return a.Kind == bot.ActDelete }
+	if c.CarriedOut(bot.ActDelete) || slices.ContainsFunc(c.Trying, isDelete) {
+		// vigie's own delete, which the card says already (done, or
+		// being tried): one card edit less for each case of a scam
+		return
 	}
 	ed.Deleted = at
 	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone, Edited: ed}

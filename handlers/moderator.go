@@ -363,7 +363,7 @@ func New(o Options) (*Moderator, error) {
 		}, []string{"mode", "rule"}),
 		cardEdits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_card_edits_total",
-			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
+			Help: "Cards edited to show a case's decision, how the actions it was opened with ended, or its message edited or deleted while it was open, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
 		claimWaitsLong: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_decision_claim_waits_long_total",
@@ -1002,6 +1002,13 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 		return c, true
 	}
+	c.Reason = vc.reasons()
+	return c, true
+}
+
+// reasons writes each part after its rule: "links: a link to look at;
+// scam: action failed: …".
+func (vc *verdictCase) reasons() string {
 	var b strings.Builder
 	for i, p := range vc.parts {
 		if i > 0 {
@@ -1018,8 +1025,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 		b.WriteString(p.reason)
 	}
-	c.Reason = b.String()
-	return c, true
+	return b.String()
 }
 
 // forward adds the case a rule asked for to vc: its reason, and the rule's

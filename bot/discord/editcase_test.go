@@ -13,23 +13,6 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
-// editCaseRules send a link to the desk, and delete a gift scam's with a
-// case of its own.
-const editCaseRules = `
-rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: scam
-    category: spam
-    when: text contains "gift"
-    do: [delete, 'forward("gift scam")']
-  - name: ping
-    when: text == "ping"
-    do: ['reply("pong")']
-`
-
 // A member's link is on the desk, its case open, when the member edits it:
 // first into a harmless text (to fool the CM), then into a gift scam. The
 // card is edited to show each edit under the message as first posted, with
@@ -40,7 +23,7 @@ func TestEditOfAnOpenCaseShownOnItsCard(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			chat := startEditChatOn(t, st, editCaseRules, true)
+			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
 			f := chat.f
 			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
 			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
@@ -94,7 +77,7 @@ func TestDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			chat := startEditChatOn(t, st, editCaseRules, true)
+			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
 			f := chat.f
 			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
 			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,20 +19,6 @@ import (
 // then the scam rule, whose delete is carried out; the scam's forward joins
 // the link's case, on its one card, rather than be a second card beside it.
 func TestEditOfAnOpenCaseShownOnItsCard(t *testing.T) {
-	const rules = `
-rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: scam
-    category: spam
-    when: text contains "gift"
-    do: [delete, 'forward("gift scam")']
-  - name: ping
-    when: text == "ping"
-    do: ['reply("pong")']
-`
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
@@ -41,7 +26,7 @@ rules:
 			c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 			knowAdmins(t, c, group.id)
 			cmds := &moderatorCommands{desktest.Commands{Store: st}}
-			events, clock, mod := desktest.ServeRulesWith(t, "telegram", c, st, rules, func(o *handlers.Options) {
+			events, clock, mod := desktest.ServeRulesWith(t, "telegram", c, st, desktest.EditCaseRules, func(o *handlers.Options) {
 				o.Desk = desktest.Desk{Poster: c.Desk(cmds)}
 				o.Logger = testsync.Logger(logs)
 			})
@@ -54,26 +39,11 @@ rules:
 			now := clock.Now
 			run(t, c, events)
 
-			msg := 100
-			settle := func() {
-				t.Helper()
-				msg++
-				id := msg
-				f.push(map[string]any{"message": message(group, id, carol, now().Unix(), "ping")})
-				f.waitFor("sendMessage", 1, func(c apiCall) bool {
-					return c.Params.Get("text") == "pong" && strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
-				})
-			}
-			edit := func(id int, text string) {
-				f.push(map[string]any{"edited_message": with(message(group, id, bob, now().Unix(), text), "edit_date", now().Unix())})
-				settle()
-			}
+			chat := &bobsChat{f: f, now: now, msg: 100}
+			edit := chat.edit
 			toDesk := func(c apiCall) bool { return c.Params.Get("chat_id") == strconv.FormatInt(deskChat.id, 10) }
 
-			msg++
-			q := msg
-			f.push(map[string]any{"message": message(group, q, bob, now().Unix(), "my stream tonight: https://twitch.tv/bob")})
-			settle()
+			q := chat.say("my stream tonight: https://twitch.tv/bob")
 			posted := f.waitFor("sendMessage", 1, func(c apiCall) bool { return toDesk(c) && strings.Contains(c.Params.Get("text"), "twitch.tv/bob") })
 			card := func(c apiCall) bool {
 				return toDesk(c) && c.Params.Get("message_id") == strconv.Itoa(posted.MsgID)

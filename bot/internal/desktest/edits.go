@@ -81,3 +81,22 @@ func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
 		t.Errorf("open cases: %q, want %q: %s", got, want, why)
 	}
 }
+
+// EditCaseRules send a link to the desk, delete a gift scam's with a case,
+// and answer "ping" with "pong" (a test's way to know what came before is
+// handled): the rules of the tests of a case that follows its message's
+// edits, on every platform.
+const EditCaseRules = `
+rules:
+  - name: links
+    category: spam
+    when: len(links) > 0
+    do: ['forward("a link to look at")']
+  - name: scam
+    category: spam
+    when: text contains "gift"
+    do: [delete, 'forward("gift scam")']
+  - name: ping
+    when: text == "ping"
+    do: ['reply("pong")']
+`
