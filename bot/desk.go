@@ -55,6 +55,9 @@ type Card struct {
 	// platform (store.Case.Unverified): the desks say so (UnverifiedText)
 	// and offer keep only.
 	Unverified bool
+	// Edited is what the message became, edited while its case was open;
+	// nil when it was not.
+	Edited *Edited
 	// Offers are the outcomes the case's platform can carry out on its
 	// message (handlers.Moderator.OutcomesFor), keep first: the desks show
 	// those buttons only, so that a CM is not offered a ban Instagram does
@@ -70,6 +73,60 @@ func (c Card) Offered(o string) bool {
 		o = OutcomeReply
 	}
 	return c.Offers == nil || slices.Contains(c.Offers, ActionKind(o))
+}
+
+// Edited is what a case's message became when its author edited it while
+// the case was open: the cards show it under the message as first seen, so
+// that the CM decides on what the message says now, and on every reason the
+// rules found in it.
+type Edited struct {
+	// At is when the last edit was seen.
+	At time.Time `json:"at"`
+	// Text is the last edit's content, as the rules judged it
+	// (Event.Content).
+	Text string `json:"text"`
+	// Reason is what the rules found in the last edit for the CMs: each
+	// rule that sent it to the desk and why ("scam: scam link"), the
+	// actions held or failed; "" when it matched no such rule.
+	Reason string `json:"reason,omitempty"`
+	// Rules are the rules that sent the last edit to the desk.
+	Rules []string `json:"rules,omitempty"`
+	// Edits counts the edits seen while the case was open, the last one
+	// included; 0 when the message was deleted and never edited.
+	Edits int `json:"edits,omitempty"`
+	// Deleted is when the platform said the message was deleted while the
+	// case was open (by its author, a moderator or vigie); zero while it
+	// is there.
+	Deleted time.Time `json:"deleted,omitzero"`
+}
+
+// DeletedText is the line the cards write when the case's message was
+// deleted while the case was open.
+func DeletedText(e *Edited) string {
+	return "🗑 The message was deleted at " + e.Deleted.UTC().Format("15:04 UTC") +
+		" (by its author, a moderator or vigie): it is gone, and a Delete has nothing left to do."
+}
+
+// EditedText is the line the cards write above an edit's text: when it
+// was seen, and how many there were.
+func EditedText(e *Edited) string {
+	s := "✏️ Edited by its author"
+	if e.Edits > 1 {
+		s += fmt.Sprintf(" (%d times)", e.Edits)
+	}
+	if !e.At.IsZero() {
+		s += " at " + e.At.UTC().Format("15:04 UTC")
+	}
+	return s + ", it now reads:"
+}
+
+// EditedReason is the line the cards write under an edit's text: what the
+// rules found in it.
+func EditedReason(e *Edited) string {
+	if e.Reason == "" {
+		return "The edit matches no rule that sends it to the desk."
+	}
+	return "In the edit: " + e.Reason
 }
 
 // UnverifiedText is what the cards of an Unverified case say, above the

@@ -206,6 +206,17 @@ type UnbanWatcher interface {
 	Unbanned(ctx context.Context, member Event, at time.Time, by string)
 }
 
+// DeleteWatcher is what the desk's commands add to follow the message of an
+// open case: a platform tells it of a message deleted (by its author, a
+// moderator, or vigie), so that the case's cards say the message is gone
+// rather than show it as if it were there.
+type DeleteWatcher interface {
+	// MessageDeleted says the message that msg names, as the platform's
+	// MessageNamer reads it (its platform, space, channel and id), was
+	// deleted at at.
+	MessageDeleted(ctx context.Context, msg Event, at time.Time)
+}
+
 // ErrNotBanned is what an Unban's error wraps when the platform says the
 // member is not banned (lifted by hand already): a lift that finds it so has
 // nothing left to do.

@@ -362,6 +362,12 @@ func (c *Commands) Unbanned(ctx context.Context, member bot.Event, at time.Time,
 	c.mod.Unbanned(ctx, member, at, by)
 }
 
+// MessageDeleted tells the handlers of a message the platform deleted; see
+// Moderator.MessageDeleted.
+func (c *Commands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
+	c.mod.MessageDeleted(ctx, msg, at)
+}
+
 // NotesOn returns the moderators' notes on ev's author; see Moderator.NotesOn.
 func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return c.mod.NotesOn(ctx, ev)

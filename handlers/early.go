@@ -307,6 +307,8 @@ func (e *earlyCase) finish() store.Case {
 func (m *Moderator) amend(ctx context.Context, rs *rules.Ruleset, early store.Case, c store.Case) error {
 	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone}
 	sctx, cancel := m.storeContext(ctx)
+	// (No edit of the message is shown on it yet: its edits find the case
+	// once its verdict was carried out, keepMessageCase.)
 	err := m.store.AmendCase(sctx, early.ID, a)
 	var amended store.Case
 	if err == nil {
@@ -323,17 +325,32 @@ func (m *Moderator) amend(ctx context.Context, rs *rules.Ruleset, early store.Ca
 	return nil
 }
 
-// showAmended shows on its cards a case posted with actions being tried,
-// if it was amended in the meantime: the amendment, made before the card
-// was recorded (AddCard), did not find it to edit.
-func (m *Moderator) showAmended(ctx context.Context, id string) {
+// showAmended shows on its cards a case posted as posted was, if it was
+// amended in the meantime: its actions being tried ended, or its message
+// was edited (showEdit); the amendment, made before the card was recorded
+// (AddCard), did not find it to edit.
+func (m *Moderator) showAmended(ctx context.Context, posted store.Case) {
 	sctx, cancel := m.storeContext(ctx)
-	c, err := m.store.Case(sctx, id)
+	c, err := m.store.Case(sctx, posted.ID)
 	cancel()
 	if err != nil || len(c.Trying) > 0 {
 		return
 	}
+	if len(posted.Trying) == 0 && editsOf(c) == editsOf(posted) && deletedOf(c) == deletedOf(posted) {
+		return
+	}
 	m.ShowDecision(ctx, c, "")
+}
+
+// deletedOf reports whether case c shows its message deleted.
+func deletedOf(c store.Case) bool { return c.Edited != nil && !c.Edited.Deleted.IsZero() }
+
+// editsOf counts the edits of its message that case c shows.
+func editsOf(c store.Case) int {
+	if c.Edited == nil {
+		return 0
+	}
+	return c.Edited.Edits
 }
 
 // tryingTooLong is how long after it opened a case may still say that its
@@ -368,7 +385,7 @@ func (m *Moderator) stoppedTrying(ctx context.Context, c store.Case) error {
 			notDone = append(notDone, a)
 		}
 	}
-	a := store.CaseAmendment{Reason: stoppedReason(cur), Suggested: cur.Suggested, NotDone: notDone}
+	a := store.CaseAmendment{Reason: stoppedReason(cur), Suggested: cur.Suggested, NotDone: notDone, Edited: cur.Edited}
 	if err := m.store.AmendCase(sctx, cur.ID, a); err != nil {
 		return fmt.Errorf("case %s still being tried: %w", c.ID, err)
 	}

@@ -363,7 +363,7 @@ func New(o Options) (*Moderator, error) {
 		}, []string{"mode", "rule"}),
 		cardEdits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigie_card_edits_total",
-			Help: "Cards edited to show a case's decision, or how the actions it was opened with ended, by the desk's platform and result (done, failed: left as they were).",
+			Help: "Cards edited to show a case's decision, how the actions it was opened with ended, or its message edited or deleted while it was open, by the desk's platform and result (done, failed: left as they were).",
 		}, []string{"desk", "result"}),
 		claimWaitsLong: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vigie_decision_claim_waits_long_total",
@@ -534,7 +534,20 @@ func takenAgain(ctx context.Context) bool {
 // handle is HandleBy, with the id of the case opened early for the verdict
 // by a carrying out cut short, "" for none (HandleAgain).
 func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event, v bot.Verdict, resumed string) error {
-	if v.Duplicate || !v.Flagged() {
+	if v.Duplicate {
+		return nil
+	}
+	// An edit of a message whose case is open is shown on its cards,
+	// whatever the rules found in it, a harmless text included (edited.go).
+	var own store.Case
+	var edited bool
+	if ev.Kind == bot.KindEdit && resumed == "" {
+		own, edited = m.openCaseOf(ctx, m.platforms[ev.Platform], ev)
+	}
+	if !v.Flagged() {
+		if edited {
+			return m.showEdit(ctx, own, ev, &verdictCase{}, nil, nil)
+		}
 		return nil
 	}
 	// judged is the file given: its mod-log is where the actions' lines go.
@@ -604,7 +617,8 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		// A CM may have decided it since: what the decision overrules
 		// is not carried out again (watch).
 		early = &earlyCase{m: m, ctx: ctx, asked: true, opened: store.Case{ID: resumed}}
-	case p != nil && !paused:
+	case p != nil && !paused && !edited:
+		// (an edit of a message whose case is open goes to that case)
 		early = m.startEarly(ctx, rs, ev, v, acts, p)
 		// A panic in the platform's client (the lane recovers it, and the
 		// journal keeps the verdict for another try) stops the wait too:
@@ -621,6 +635,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	// opened.
 	var forwarded []string
 	var unforwards []func()
+	// done are the actions carried out, which an edit shown on its
+	// message's case takes off what that case says was not done.
+	var done []bot.Action
 	for i, a := range acts {
 		switch a.Kind {
 		case bot.ActStrike:
@@ -628,7 +645,11 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			continue
 		case bot.ActForward:
 			rule := ruleOf(v, a).Rule
-			why, unforward := m.forwardedAlready(ctx, p, ev, rule)
+			var why string
+			var unforward func()
+			if !edited {
+				why, unforward = m.forwardedAlready(ctx, p, ev, rule)
+			}
 			if why != "" {
 				m.count(label, a.Kind, ResultWithheld)
 				if debug {
@@ -770,6 +791,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				continue
 			}
 			m.count(label, a.Kind, ResultDone)
+			done = append(done, a)
 			early.carriedOut(a)
 			if m.carried != nil {
 				m.carried(ctx, ev, a)
@@ -793,12 +815,21 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	}
 	early.overruled(&vc, v, overruled)
 	opened := early.finish()
+	if edited {
+		err := m.showEdit(ctx, own, ev, &vc, forwarded, done)
+		result := resultOf(err)
+		for _, k := range vc.counted {
+			m.count(label, k, result)
+		}
+		return errors.Join(append(errs, err)...)
+	}
 	if c, ok := vc.build(m, rs, ev); ok {
+		c.Rules = forwarded
 		var err error
 		if opened.ID != "" {
 			err = m.amend(ctx, rs, opened, c)
 		} else {
-			err = m.open(ctx, rs, c)
+			opened, err = m.openCase(ctx, rs, c)
 		}
 		if err != nil {
 			for _, unforward := range unforwards {
@@ -806,6 +837,10 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			}
 		} else if len(forwarded) > 0 {
 			m.casesOpened(ctx, p, ev, forwarded)
+		}
+		if err == nil && opened.ID != "" && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
+			// its own case, not one it joined: its edits are shown there
+			m.keepMessageCase(ctx, p, ev, opened.ID)
 		}
 		result := resultOf(err)
 		for _, k := range vc.counted {
@@ -968,6 +1003,13 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 		return c, true
 	}
+	c.Reason = vc.reasons()
+	return c, true
+}
+
+// reasons writes each part after its rule: "links: a link to look at;
+// scam: action failed: …".
+func (vc *verdictCase) reasons() string {
 	var b strings.Builder
 	for i, p := range vc.parts {
 		if i > 0 {
@@ -984,8 +1026,7 @@ func (vc *verdictCase) build(m *Moderator, rs *rules.Ruleset, ev bot.Event) (sto
 		}
 		b.WriteString(p.reason)
 	}
-	c.Reason = b.String()
-	return c, true
+	return b.String()
 }
 
 // forward adds the case a rule asked for to vc: its reason, and the rule's
@@ -1263,8 +1304,8 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 				}
 				m.deskChatTakes(c.Community)
 				m.causePosted(ctx, c)
-				if len(c.Trying) > 0 {
-					m.showAmended(ctx, c.ID)
+				if len(c.Trying) > 0 || m.editable(c) {
+					m.showAmended(ctx, c)
 				}
 			case errors.Is(err, ErrDeskChatRefused):
 				// The cases for that chat would all wait the same; those for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -143,15 +144,24 @@ func (m *Moderator) forwardedAlready(ctx context.Context, p bot.Platform, ev bot
 // to the desk (forwardedAlready): the CM judged the text the card showed,
 // and an edit the rule still forwards (a link kept, turned into a scam's)
 // is a new text for the desk, not a typo fixed.
+//
+// Every rule that sent the message to the desk is forgotten (Case.Rules),
+// not only the case's own: before 7 December a second rule on the card
+// (a scam's, beside a link's) kept the edits it matched from the desk for
+// 7 days after the decision.
 func (m *Moderator) uncase(ctx context.Context, c store.Case) {
-	if c.Rule == "" {
-		return
+	rules := c.Rules
+	if c.Rule != "" && !slices.Contains(rules, c.Rule) {
+		rules = append(slices.Clone(rules), c.Rule)
 	}
-	ck, key := m.casedKey(m.platforms[c.Event.Platform], c.Event, c.Rule)
-	if key == "" {
-		return
+	p := m.platforms[c.Event.Platform]
+	for _, rule := range rules {
+		ck, key := m.casedKey(p, c.Event, rule)
+		if key == "" {
+			return
+		}
+		m.forget(ctx, ck, key, m.now())
 	}
-	m.forget(ctx, ck, key, m.now())
 }
 
 // casesOpened keeps, for a message (not an edit) whose case was opened, the

@@ -218,6 +218,15 @@ type Case struct {
 	// desks show it so, and a decision that acts on the platform is refused
 	// (keep only); it is grouped with no other case.
 	Unverified bool `json:"unverified,omitempty"`
+	// Rules are the rules that sent the case's message to the desk
+	// (forward), Rule among them; none when no rule did (an action failed,
+	// vigie paused). A CM's decision on the case is on the text its card
+	// showed: an edit any of them sends to the desk after it is a case
+	// again.
+	Rules []string `json:"rules,omitempty"`
+	// Edited is what the message became, edited by its author while the
+	// case was open (bot.Edited), nil when it was not.
+	Edited *bot.Edited `json:"edited,omitempty"`
 	// Cause names what made the case's actions fail, when it is what every
 	// such action in its place would meet (vigie lacks a permission there,
 	// its token is refused, the platform refuses that action there for
@@ -383,11 +392,21 @@ type CaseAmendment struct {
 	Reason    string       `json:"reason"`
 	Suggested []bot.Action `json:"suggested,omitempty"`
 	NotDone   []bot.Action `json:"not_done,omitempty"`
+	// Edited, when set, is what the message became since (Case.Edited);
+	// nil leaves the case's as it is. A store that keeps the last
+	// amendment only (Redis) is given the case's Edited again by whoever
+	// amends it for another reason.
+	Edited *bot.Edited `json:"edited,omitempty"`
 }
 
 // Amend returns c as a amends it.
 func (c Case) Amend(a CaseAmendment) Case {
 	c.Reason, c.Suggested, c.NotDone, c.Trying = a.Reason, slices.Clone(a.Suggested), slices.Clone(a.NotDone), nil
+	if a.Edited != nil {
+		e := *a.Edited
+		e.Rules = slices.Clone(e.Rules)
+		c.Edited = &e
+	}
 	return c
 }
 

@@ -18,6 +18,15 @@ func (t *deskCommands) Moderate(ctx context.Context, r bot.ModRequest) (string, 
 
 var _ bot.UnbanWatcher = (*deskCommands)(nil)
 
+var _ bot.DeleteWatcher = (*deskCommands)(nil)
+
+// MessageDeleted tells the handlers of a message deleted on its platform.
+func (t *deskCommands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
+	if t.c != nil {
+		t.c.MessageDeleted(ctx, msg, at)
+	}
+}
+
 // Unbanned learns an unban a platform saw (a moderator's in the platform's
 // own app), for the ban's end kept to be forgotten.
 func (t *deskCommands) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {

@@ -371,7 +371,25 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 	// what the member showed, forward, embeds and names included: the CM
 	// judges what the rules judged
 	if content := ev.Content(); content != "" {
-		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, 1000)), "\n", "\n> ") + "\n")
+		quoted := 1000
+		if card.Edited != nil {
+			// the edit's text under it: the card stays within Discord's
+			// 2,000 characters with its decision
+			quoted = 600
+		}
+		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, quoted)), "\n", "\n> ") + "\n")
+	}
+	if ed := card.Edited; ed != nil && ed.Edits > 0 {
+		// edited while the case is open: what it says now, under what it
+		// said, and what the rules found in it
+		fmt.Fprintf(&b, "**%s**\n", md(bot.EditedText(ed)))
+		if ed.Text != "" {
+			b.WriteString("> " + strings.ReplaceAll(md(truncate(ed.Text, 600)), "\n", "\n> ") + "\n")
+		}
+		fmt.Fprintf(&b, "*%s*\n", md(truncate(bot.EditedReason(ed), maxReason)))
+	}
+	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
+		fmt.Fprintf(&b, "**%s**\n", md(bot.DeletedText(ed)))
 	}
 	if len(card.Suggested) > 0 {
 		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -118,6 +119,13 @@ type editChat struct {
 // test ends.
 func startEditChat(t *testing.T, st store.Store, ruleFile string) *editChat {
 	t.Helper()
+	return startEditChatOn(t, st, ruleFile, false)
+}
+
+// startEditChatOn is startEditChat, whose cases go to the desk channel as
+// cards when desk is set.
+func startEditChatOn(t *testing.T, st store.Store, ruleFile string, desk bool) *editChat {
+	t.Helper()
 	f := newFakeDiscord(t)
 	c, logs := newTestClient(t, f, Config{DeskChannel: deskID, CMs: []string{"discord:" + cm.id}, ModeratorRoles: []string{"Moderator"}})
 	t.Cleanup(func() {
@@ -125,7 +133,15 @@ func startEditChat(t *testing.T, st store.Store, ruleFile string) *editChat {
 			t.Log(logs.String())
 		}
 	})
-	out, clock, mod := desktest.ServeRulesDecided(t, "discord", c, st, ruleFile)
+	cmds := &desktest.Commands{Store: st}
+	withDesk := func(o *handlers.Options) {
+		if desk {
+			o.Desk = desktest.Desk{Poster: c.Desk(cmds)}
+			o.Logger = testsync.Logger(logs)
+		}
+	}
+	out, clock, mod := desktest.ServeRulesWith(t, "discord", c, st, ruleFile, withDesk)
+	cmds.Mod = mod
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, out) }()

@@ -43,3 +43,44 @@ rules:
 		})
 	}
 }
+
+// A member's message is sent to the desk by two rules, on one card: a
+// link's and an invite's. A CM keeps it; the member then edits the link
+// out and leaves the invite, which its rule still sends to the desk. The
+// CM judged the text the card showed, whichever of its rules the card was
+// named after: the edit is a case again, not silenced for 7 days because
+// the invite's rule sent the first text.
+func TestKeptMessageEditedIsCasedAgainByItsOtherRule(t *testing.T) {
+	const twoRules = `
+rules:
+  - name: links
+    category: spam
+    when: len(links) > 0
+    do: ['forward("a link to look at")']
+  - name: invites
+    category: spam
+    when: text contains "join my server"
+    do: ['forward("an invite to another server")']
+  - name: ping
+    when: text == "ping"
+    do: ['reply("pong")']
+`
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
+			chat := startEditChat(t, st, twoRules)
+			id := chat.say(t, "join my server: https://example.net/bob")
+			desktest.WantOpenCases(t, st, "one card for both rules", "links ×1")
+			open, err := st.Cases(context.Background(), store.CaseOpen)
+			if err != nil || len(open) != 1 {
+				t.Fatalf("open cases %v (%v), want the message's", open, err)
+			}
+			if _, err := chat.mod.Decide(context.Background(), open[0].ID, "keep", "discord:"+cm.id); err != nil {
+				t.Fatal(err)
+			}
+			chat.clock.Later(time.Minute)
+			chat.edit(t, id, "join my server, ask me for the address")
+			desktest.WantOpenCases(t, st, "the kept message edited into what its other rule sends to the desk", "invites ×1")
+		})
+	}
+}

@@ -349,6 +349,10 @@ func (c *Client) addHandlers() {
 			c.mods.forget(m.GuildID, m.User.ID)
 		}
 	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageDelete) {
+		defer c.guard.Recover(where)
+		c.messageDeleted(m)
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, b *discordgo.GuildBanRemove) {
 		defer c.guard.Recover(where)
 		c.unbanned(b)
@@ -415,6 +419,30 @@ func (c *Client) auditLogEntry(raw []byte) {
 		by = Platform + ":" + e.UserID
 	}
 	c.tellUnban(bot.Event{Platform: Platform, Space: e.GuildID, Author: bot.Author{ID: e.TargetID}}, at.UTC(), by)
+}
+
+// messageDeleted tells the handlers (bot.DeleteWatcher) of a message
+// deleted in a guild vigie moderates (MESSAGE_DELETE, intent
+// GUILD_MESSAGES), on a desk worker: the cards of an open case about it say
+// it is gone. The event says neither who deleted it nor when: it is taken as
+// deleted when told.
+func (c *Client) messageDeleted(m *discordgo.MessageDelete) {
+	if m.Message == nil || m.ID == "" || m.GuildID == "" || !c.moderates(m.GuildID) {
+		return
+	}
+	w, ok := c.cmds().(bot.DeleteWatcher)
+	if !ok {
+		return
+	}
+	c.sinkMu.RLock()
+	s := c.sink
+	c.sinkMu.RUnlock()
+	if s == nil {
+		return
+	}
+	msg := bot.Event{Platform: Platform, Kind: bot.KindMessage, Space: m.GuildID, Channel: m.ChannelID, ID: m.ID}
+	at := c.now()
+	c.work.Go(s.ctx, func(ctx context.Context) { w.MessageDeleted(ctx, msg, at) })
 }
 
 // tellUnban tells the handlers of member's unban, on a desk worker.

@@ -271,6 +271,18 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 		}
 		fmt.Fprintf(&b, "<i>(no text: %s, such as a sticker or a photo)</i>\n", what)
 	}
+	if ed := card.Edited; ed != nil && ed.Edits > 0 {
+		// edited while the case is open: what it says now, under what it
+		// said, and what the rules found in it
+		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.EditedText(ed)))
+		if ed.Text != "" {
+			fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(ed.Text, "/"), 1000)))
+		}
+		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(bot.EditedReason(ed), maxReason)))
+	}
+	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
+		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.DeletedText(ed)))
+	}
 	if len(card.Suggested) > 0 {
 		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(bot.SuggestedText(card), 300)))
 	}

@@ -50,28 +50,9 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			now := clock.Now
 			run(t, c, events)
 
-			msg := 100
-			// settle waits until what was pushed before is handled: a ping
-			// from carol, answered in turn.
-			settle := func() {
-				t.Helper()
-				msg++
-				id := msg
-				f.push(map[string]any{"message": message(group, id, carol, now().Unix(), "ping")})
-				f.waitFor("sendMessage", 1, func(c apiCall) bool {
-					return c.Params.Get("text") == "pong" && strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
-				})
-			}
-			say := func(text string) int {
-				msg++
-				f.push(map[string]any{"message": message(group, msg, bob, now().Unix(), text)})
-				settle()
-				return msg - 1
-			}
-			edit := func(id int, text string) {
-				f.push(map[string]any{"edited_message": with(message(group, id, bob, now().Unix(), text), "edit_date", now().Unix())})
-				settle()
-			}
+			chat := &bobsChat{f: f, now: now, msg: 100}
+			say := chat.say
+			edit := chat.edit
 			later := clock.Later
 			sent := func(text string) int {
 				return f.count("sendMessage", func(c apiCall) bool { return strings.Contains(c.Params.Get("text"), text) })
@@ -122,4 +103,38 @@ func TestEditNotAnsweredTwice(t *testing.T) {
 			desktest.WantOpenCases(t, st, "the insult once, whatever its edits, and the scam link an edit added", "rude ×1", "scam ×1")
 		})
 	}
+}
+
+// bobsChat is bob's messages in the group of a fake Bot API, dated by now,
+// and carol's pings, answered "pong" by the rules, that tell what came
+// before them is handled.
+type bobsChat struct {
+	f   *fakeBotAPI
+	now func() time.Time
+	msg int
+}
+
+// settle waits until what was pushed before is handled: a ping from carol,
+// answered in turn.
+func (b *bobsChat) settle() {
+	b.msg++
+	id := b.msg
+	b.f.push(map[string]any{"message": message(group, id, carol, b.now().Unix(), "ping")})
+	b.f.waitFor("sendMessage", 1, func(c apiCall) bool {
+		return c.Params.Get("text") == "pong" && strings.Contains(c.Params.Get("reply_parameters"), fmt.Sprintf(`"message_id":%d}`, id))
+	})
+}
+
+// say is bob's message text, once handled; it returns its id.
+func (b *bobsChat) say(text string) int {
+	b.msg++
+	b.f.push(map[string]any{"message": message(group, b.msg, bob, b.now().Unix(), text)})
+	b.settle()
+	return b.msg - 1
+}
+
+// edit is bob's edit of message id into text, now, once handled.
+func (b *bobsChat) edit(id int, text string) {
+	b.f.push(map[string]any{"edited_message": with(message(group, id, bob, b.now().Unix(), text), "edit_date", b.now().Unix())})
+	b.settle()
 }

@@ -276,6 +276,18 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	b = appendTrue(b, `,"carrying":true`, c.Carrying)
 	b = appendOmitString(b, `,"carryingMark":`, c.CarryingMark)
 	b = appendTrue(b, `,"unverified":true`, c.Unverified)
+	if len(c.Rules) > 0 {
+		b = appendStrings(append(b, `,"rules":`...), c.Rules)
+	}
+	if c.Edited != nil {
+		// rare (a message edited while its case is open): as encoding/json
+		// writes it
+		e, err := json.Marshal(c.Edited)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"edited":`...), e...)
+	}
 	b = appendOmitString(b, `,"cause":`, c.Cause)
 	return append(b, '}'), nil
 }

@@ -1911,6 +1911,12 @@ func (k cachedCase) clone() store.Case {
 	c.Suggested = slices.Clone(c.Suggested)
 	c.NotDone = slices.Clone(c.NotDone)
 	c.Latest = slices.Clone(c.Latest)
+	c.Rules = slices.Clone(c.Rules)
+	if c.Edited != nil {
+		e := *c.Edited
+		e.Rules = slices.Clone(e.Rules)
+		c.Edited = &e
+	}
 	return c
 }
 

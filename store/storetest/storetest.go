@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
 	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
 	t.Run("CaseAmended", func(t *testing.T) { testCaseAmended(t, newStore) })
+	t.Run("CaseEdited", func(t *testing.T) { testCaseEdited(t, newStore) })
 	t.Run("DecisionCarried", func(t *testing.T) { testDecisionCarried(t, newStore) })
 	t.Run("CarryClaims", func(t *testing.T) { testCarryClaims(t, newStore) })
 	t.Run("Pending", func(t *testing.T) { testPending(t, newStore) })
@@ -2271,4 +2272,54 @@ func testBansOn(t *testing.T, newStore func(*testing.T) store.Store) {
 		}
 		cursor = next
 	}
+}
+
+// testCaseEdited: a case keeps the rules that sent its message to the desk,
+// and an amendment shows its message edited, then deleted, wherever it is
+// read; an amendment for another reason that gives the edit again keeps it.
+func testCaseEdited(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	c := newCase("m-1", 0)
+	c.Rules = []string{"links", "invites"}
+	a, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	if got, err := st.Case(ctx, a.ID); err != nil || !slices.Equal(got.Rules, c.Rules) || got.Edited != nil {
+		t.Fatalf("case opened: rules %v, edited %v (%v); want %v, none", got.Rules, got.Edited, err, c.Rules)
+	}
+	ed := &bot.Edited{At: t0.Add(time.Minute), Text: "free nitro gift", Reason: "scam: gift scam", Rules: []string{"scam"}, Edits: 1}
+	am := store.CaseAmendment{Reason: a.Reason, Suggested: a.Suggested, NotDone: a.NotDone, Edited: ed}
+	if err := st.AmendCase(ctx, a.ID, am); err != nil {
+		t.Fatalf("AmendCase: %v", err)
+	}
+	want := a
+	want.Edited = ed
+	got, err := st.Case(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "edited case", got, want)
+	pending, err := st.PendingCases(ctx)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending cases = %v, %v; want 1", ids(pending), err)
+	}
+	sameJSON(t, "edited case, pending", pending[0], want)
+	deleted := *ed
+	deleted.Deleted = t0.Add(2 * time.Minute)
+	am.Edited = &deleted
+	if err := st.AmendCase(ctx, a.ID, am); err != nil {
+		t.Fatalf("AmendCase: %v", err)
+	}
+	want.Edited = &deleted
+	if got, err = st.Case(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "edited case, deleted", got, want)
+	open, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open cases = %v, %v; want 1", ids(open), err)
+	}
+	sameJSON(t, "edited case, deleted, listed", open[0], want)
 }

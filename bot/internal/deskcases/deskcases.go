@@ -21,6 +21,7 @@ func Card(c store.Case) bot.Card {
 		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Reason: reason, Suggested: c.Suggested, NotDone: c.NotDone, Trying: c.Trying, Outcome: c.Outcome,
 		DecidedBy: c.DecidedBy, DeciderName: c.DeciderName, DecidedAt: c.DecidedAt, Unverified: c.Unverified, Community: c.Community,
+		Edited: c.Edited,
 	}
 }
 

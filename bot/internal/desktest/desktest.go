@@ -163,6 +163,15 @@ var _ bot.Moderation = (*Commands)(nil)
 
 var _ bot.UnbanWatcher = (*Commands)(nil)
 
+var _ bot.DeleteWatcher = (*Commands)(nil)
+
+// MessageDeleted tells the handlers of a message deleted on its platform.
+func (m *Commands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
+	if m.Mod != nil {
+		m.Mod.MessageDeleted(ctx, msg, at)
+	}
+}
+
 // Unbanned tells the handlers of an unban the platform saw.
 func (m *Commands) Unbanned(ctx context.Context, member bot.Event, at time.Time, by string) {
 	if m.Mod != nil {

@@ -38,14 +38,25 @@ func ServeRules(t testing.TB, platform string, p bot.Platform, st store.Store, r
 // which the test decides the cases as a CM does.
 func ServeRulesDecided(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string) (chan bot.Event, *Clock, *handlers.Moderator) {
 	t.Helper()
+	return ServeRulesWith(t, platform, p, st, ruleFile, nil)
+}
+
+// ServeRulesWith is ServeRulesDecided with the handlers' options as opts
+// changes them (a desk); opts may be nil.
+func ServeRulesWith(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string, opts func(*handlers.Options)) (chan bot.Event, *Clock, *handlers.Moderator) {
+	t.Helper()
 	clock := new(Clock)
 	clock.at.Store(time.Now().Add(-time.Hour).UnixNano())
 	rs, err := rules.Parse("rules.yaml", []byte(ruleFile), rules.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{platform: p}, Store: st,
-		Now: clock.Now, Retry: handlers.Retry{Attempts: 1}})
+	o := handlers.Options{Platforms: map[string]bot.Platform{platform: p}, Store: st,
+		Now: clock.Now, Retry: handlers.Retry{Attempts: 1}}
+	if opts != nil {
+		opts(&o)
+	}
+	mod, err := handlers.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,3 +81,22 @@ func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
 		t.Errorf("open cases: %q, want %q: %s", got, want, why)
 	}
 }
+
+// EditCaseRules send a link to the desk, delete a gift scam's with a case,
+// and answer "ping" with "pong" (a test's way to know what came before is
+// handled): the rules of the tests of a case that follows its message's
+// edits, on every platform.
+const EditCaseRules = `
+rules:
+  - name: links
+    category: spam
+    when: len(links) > 0
+    do: ['forward("a link to look at")']
+  - name: scam
+    category: spam
+    when: text contains "gift"
+    do: [delete, 'forward("gift scam")']
+  - name: ping
+    when: text == "ping"
+    do: ['reply("pong")']
+`

@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// A message's case follows its edits while it is open: the store keeps, for
+// each message a case was opened for (its own case, not one it joined), the
+// case's id; an edit of the message, judged again, finds it there, and
+// rather than be withheld (its rule sent the message already) or open a
+// second card (another rule matches the edit), it is shown on the case's
+// cards, with every reason the rules found in it: the CM decides on what
+// the message says now, on one card.
+
+// messageCaseKey names, in the store's calls, the case opened for ev's
+// message; "" when none is kept (as saidKey).
+func (m *Moderator) messageCaseKey(p bot.Platform, ev bot.Event) (store.CallKeeper, string) {
+	return m.callKey(p, ev, "case", "")
+}
+
+// keepMessageCase keeps that the case id was opened for ev's message, for
+// its edits to find (openCaseOf): one store call for each case opened.
+func (m *Moderator) keepMessageCase(ctx context.Context, p bot.Platform, ev bot.Event, id string) {
+	ck, key := m.messageCaseKey(p, ev)
+	if key == "" || id == "" {
+		return
+	}
+	sctx, cancel := m.storeContext(ctx)
+	err := ck.KeepCall(sctx, key, store.CallRecord{At: m.now(), Done: true, By: id}, store.MessageCallKeep)
+	cancel()
+	if err != nil {
+		m.ClaimFailed(ClaimCased, ev.Key(), err)
+	}
+}
+
+// openCaseOf returns the open case opened for the message ev edits, and
+// whether there is one: its case's own message, not a hit it joined. A
+// store that does not answer leaves the edit to be judged as before (its
+// forwards withheld, or a case of their own).
+func (m *Moderator) openCaseOf(ctx context.Context, p bot.Platform, ev bot.Event) (store.Case, bool) {
+	if ev.Kind != bot.KindEdit {
+		return store.Case{}, false
+	}
+	return m.openCaseOfMessage(ctx, p, ev)
+}
+
+// openCaseOfMessage is openCaseOf for any event that names the message.
+func (m *Moderator) openCaseOfMessage(ctx context.Context, p bot.Platform, ev bot.Event) (store.Case, bool) {
+	ck, key := m.messageCaseKey(p, ev)
+	if key == "" {
+		return store.Case{}, false
+	}
+	sctx, cancel := m.storeContext(ctx)
+	defer cancel()
+	r, ok, err := ck.Call(sctx, key)
+	if err != nil {
+		// The outage is told by the claims the edit makes next (said,
+		// cased), which it is judged with as before.
+		m.log.Debug("the store did not say whether the edited message's case is open", "event", ev.Key(), "err", err)
+		return store.Case{}, false
+	}
+	if !ok || r.By == "" {
+		return store.Case{}, false
+	}
+	c, err := m.store.Case(sctx, r.By)
+	if err != nil {
+		// forgotten, or the store does not answer
+		return store.Case{}, false
+	}
+	msg := messageOf(p, ev)
+	if c.Status != store.CaseOpen || c.Outcome != "" || c.Event.Platform != ev.Platform || messageOf(p, c.Event) != msg {
+		return store.Case{}, false
+	}
+	return c, true
+}
+
+// showEdit shows the edit ev of the message of the open case c on its
+// cards: what it says now, and what the rules found in it for the CMs (vc:
+// the rules that sent it to the desk, the actions held or failed), whose
+// suggestions join the case's; done are the edit's actions carried out,
+// which are no longer not done on the message. It edits the case's cards
+// on every desk, in place: no second card, no hit more.
+func (m *Moderator) showEdit(ctx context.Context, c store.Case, ev bot.Event, vc *verdictCase, forwarded []string, done []bot.Action) error {
+	ed := &bot.Edited{At: m.now(), Text: ev.Content(), Reason: vc.reasons(), Edits: 1, Rules: slices.Clone(forwarded)}
+	if c.Edited != nil {
+		ed.Edits = c.Edited.Edits + 1
+	}
+	suggested := slices.Clone(c.Suggested)
+	for _, a := range vc.suggested {
+		if !slices.Contains(suggested, a) {
+			suggested = append(suggested, a)
+		}
+	}
+	var notDone []bot.Action
+	for _, a := range c.NotDone {
+		// what the edit's verdict did to the message is done now
+		if !slices.ContainsFunc(done, func(d bot.Action) bool { return d.Kind == a.Kind }) {
+			notDone = append(notDone, a)
+		}
+	}
+	for _, a := range vc.notDone {
+		if !slices.Contains(notDone, a) {
+			notDone = append(notDone, a)
+		}
+	}
+	a := store.CaseAmendment{Reason: c.Reason, Suggested: suggested, NotDone: notDone, Edited: ed}
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AmendCase(sctx, c.ID, a)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("case %s not shown the edit %s: %w", c.ID, ev.Key(), err)
+	}
+	m.log.Info("case shows its message's edit", "case", c.ID, "event", ev.Key(), "edits", ed.Edits, "reason", ed.Reason)
+	m.ShowDecision(ctx, c.Amend(a), "")
+	return nil
+}
+
+// editable reports whether c's message may be edited while it is open, and
+// shown so on its cards (showEdit): its platform names its messages, and
+// the store keeps the calls where its edits find it. A card posted of such
+// a case is read again once recorded, in case an edit came meanwhile.
+func (m *Moderator) editable(c store.Case) bool {
+	_, key := m.messageCaseKey(m.platforms[c.Event.Platform], c.Event)
+	return key != ""
+}
+
+// MessageDeleted shows on the cards of the open case of the message msg
+// names (its own case, as for an edit) that the message was deleted at at:
+// the CM reads that it is gone, and that a Delete has nothing left to do
+// (a delete of what is gone counts as done). A message without an open case
+// is nothing to the desk, nor one its case says vigie deleted.
+func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
+	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
+	if !ok {
+		return
+	}
+	ed := &bot.Edited{}
+	if c.Edited != nil {
+		*ed = *c.Edited
+		ed.Rules = slices.Clone(ed.Rules)
+	}
+	if !ed.Deleted.IsZero() {
+		return // told already
+	}
+	isDelete := func(a bot.Action) bool { return a.Kind == bot.ActDelete }
+	if c.CarriedOut(bot.ActDelete) || slices.ContainsFunc(c.Trying, isDelete) {
+		// vigie's own delete, which the card says already (done, or
+		// being tried): one card edit less for each case of a scam
+		return
+	}
+	ed.Deleted = at
+	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone, Edited: ed}
+	sctx, cancel := m.storeContext(ctx)
+	err := m.store.AmendCase(sctx, c.ID, a)
+	cancel()
+	if err != nil {
+		m.log.Warn("a case's cards do not say its message was deleted: the case was not amended", "case", c.ID, "message", msg.Key(), "err", err)
+		return
+	}
+	m.log.Info("case shows its message deleted", "case", c.ID, "message", msg.Key())
+	m.ShowDecision(ctx, c.Amend(a), "")
+}
