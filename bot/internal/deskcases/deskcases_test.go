@@ -48,9 +48,25 @@ func TestCardsKeepsTheStoresError(t *testing.T) {
 	}
 }
 
+// refs names n messages grouped into a case.
+func refs(n int) []store.MessageRef {
+	out := make([]store.MessageRef, n)
+	for i := range out {
+		out[i] = store.MessageRef{ID: fmt.Sprint("m-", i), Platform: "discord", Channel: "general"}
+	}
+	return out
+}
+
 func TestCardSaysHowManyMore(t *testing.T) {
-	if got := Card(store.Case{Reason: "flood", Count: 50}).Reason; got != "flood (and 49 more)" {
+	if got := Card(store.Case{Reason: "flood", Count: 50, Refs: refs(49)}).Reason; got != "flood (and 49 more)" {
 		t.Errorf("reason %q", got)
+	}
+	// More hits than the case keeps the messages of: a delete cannot
+	// reach the oldest, and the card says so.
+	c := store.Case{Reason: "flood", Count: store.GroupRefs + 31, Refs: refs(store.GroupRefs)}
+	if got, want := Card(c).Reason, fmt.Sprintf("flood (and %d more; vigie keeps where the last %d are only: a delete leaves the 30 oldest up)",
+		store.GroupRefs+30, store.GroupRefs); got != want {
+		t.Errorf("reason %q, want %q", got, want)
 	}
 	if got := Card(store.Case{Reason: "flood"}).Reason; got != "flood" {
 		t.Errorf("reason %q", got)
