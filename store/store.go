@@ -292,6 +292,18 @@ func (c Case) Grouped() (msgs []bot.Event, unkept int) {
 	return msgs, max(c.Hits()-1-len(msgs), 0)
 }
 
+// Places counts the channels (a Discord thread, a Telegram topic each) of
+// the messages the case groups, its own included, as far as it keeps them.
+func (c Case) Places() int {
+	place := func(e bot.Event) string { return e.Channel + "\x00" + e.Thread }
+	seen := map[string]bool{place(c.Event): true}
+	msgs, _ := c.Grouped()
+	for _, e := range msgs {
+		seen[place(e)] = true
+	}
+	return len(seen)
+}
+
 // Store is what the engine and the handlers need to remember.
 type Store interface {
 	// Observe dedupes the event, counts it in its counters and returns the counts
@@ -606,33 +618,48 @@ func (c Case) PlaceGroup() string {
 	return place
 }
 
-// AuthorGroup names the cases of one author in a PlaceGroup, "" for none.
+// AuthorGroup names the cases of one author and rule in a Discord server
+// or a Telegram chat (with its topics), whatever its channel: a stolen
+// account posting one scam in fifty channels makes one case. Elsewhere (a
+// Page's posts, each the place of its own discussion), and for an event
+// without a space, it is of one channel. "" for none.
 func (c Case) AuthorGroup() string {
 	author, _ := c.Groups()
 	return author
 }
 
-// Groups returns AuthorGroup and PlaceGroup in one allocation: the place's
-// name is the start of the author's.
+// spaceWide are the platforms whose AuthorGroup is of the whole space.
+var spaceWide = map[string]bool{"discord": true, "telegram": true}
+
+// Groups returns AuthorGroup and PlaceGroup in one allocation:
+// "PLATFORM|SPACE|CHANNEL|RULE" and "PLATFORM|SPACE||RULE|AUTHOR" (the
+// channel left empty on the spaceWide platforms, for an event with a
+// space).
 func (c Case) Groups() (author, place string) {
 	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds || c.Unverified {
 		return "", ""
 	}
 	e := c.Event
+	channel := e.Channel
+	if e.Space != "" && spaceWide[e.Platform] {
+		channel = ""
+	}
 	var b strings.Builder
 	n := len(e.Platform) + 1 + len(e.Space) + 1 + len(e.Channel) + 1 + len(c.Rule)
-	b.Grow(n + 1 + len(e.Author.ID))
-	b.WriteString(e.Platform)
-	b.WriteByte('|')
-	b.WriteString(e.Space)
-	b.WriteByte('|')
-	b.WriteString(e.Channel)
-	b.WriteByte('|')
-	b.WriteString(c.Rule)
+	b.Grow(n + len(e.Platform) + 1 + len(e.Space) + 1 + len(channel) + 1 + len(c.Rule) + 1 + len(e.Author.ID))
+	for _, ch := range []string{e.Channel, channel} {
+		b.WriteString(e.Platform)
+		b.WriteByte('|')
+		b.WriteString(e.Space)
+		b.WriteByte('|')
+		b.WriteString(ch)
+		b.WriteByte('|')
+		b.WriteString(c.Rule)
+	}
 	b.WriteByte('|')
 	b.WriteString(e.Author.ID)
-	author = b.String()
-	return author, author[:n]
+	both := b.String()
+	return both[n:], both[:n]
 }
 
 // Local is implemented by a store whose calls never wait on anything outside

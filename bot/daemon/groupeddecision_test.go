@@ -114,11 +114,10 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 	}
 }
 
-// TestGroupedCaseDeleteOnTelegram: the same on Telegram
-// (telegram-bot-api on the fake) with Redis: a delete of a case grouping
-// three messages asks deleteMessage of each.
-func TestGroupedCaseDeleteOnTelegram(t *testing.T) {
-	const token, group = "t0ken", -100200
+// telegramGrouped starts vigie on groupedRules, Redis and a fake Telegram
+// with its desk, its HTTP API behind token.
+func telegramGrouped(t *testing.T, token string) (*tgfake.Server, *instance, map[string]string) {
+	t.Helper()
 	api := tgfake.New(t)
 	in := start(t, `timezone: UTC
 desk:
@@ -128,25 +127,41 @@ desk:
 		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
 		"VIGIE_REDIS_URL": redistest.Start(t).URL(), "VIGIE_ADMIN_TOKEN": token,
 	})
-	auth := map[string]string{"Authorization": "Bearer " + token}
+	return api, in, map[string]string{"Authorization": "Bearer " + token}
+}
+
+// deleteGrouped decides delete on the case of author grouping the messages
+// ids of chat, and checks that Telegram was asked to delete each once.
+func deleteGrouped(t *testing.T, api *tgfake.Server, in *instance, auth map[string]string, chat int64, author string, ids []string) {
+	t.Helper()
+	id := groupedCase(t, in, auth, author, len(ids))
+	decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
+	var deleted []string
+	for _, c := range api.CallsOf("deleteMessage") {
+		if c.Params.Get("chat_id") == strconv.FormatInt(chat, 10) {
+			deleted = append(deleted, c.Params.Get("message_id"))
+		}
+	}
+	slices.Sort(deleted)
+	ids = slices.Sorted(slices.Values(ids))
+	if !slices.Equal(deleted, ids) {
+		t.Errorf("deleteMessage asked of %q, want each grouped message once: %q", deleted, ids)
+	}
+}
+
+// TestGroupedCaseDeleteOnTelegram: the same on Telegram
+// (telegram-bot-api on the fake) with Redis: a delete of a case grouping
+// three messages asks deleteMessage of each.
+func TestGroupedCaseDeleteOnTelegram(t *testing.T) {
+	const token, group = "t0ken", -100200
+	api, in, auth := telegramGrouped(t, token)
 	var ids []string
 	for j := range 3 {
 		u := groupMessage(group, 8, "Eve", "FREE NITRO "+strconv.Itoa(j))
 		ids = append(ids, strconv.Itoa(u["message"].(map[string]any)["message_id"].(int)))
 		api.Push(u)
 	}
-	id := groupedCase(t, in, auth, "8", 3)
-	decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
-	var deleted []string
-	for _, c := range api.CallsOf("deleteMessage") {
-		if c.Params.Get("chat_id") == strconv.Itoa(group) {
-			deleted = append(deleted, c.Params.Get("message_id"))
-		}
-	}
-	slices.Sort(deleted)
-	if !slices.Equal(deleted, ids) {
-		t.Errorf("deleteMessage asked of %q, want each grouped message once: %q", deleted, ids)
-	}
+	deleteGrouped(t, api, in, auth, group, "8", ids)
 }
 
 // TestGroupedDeleteGoesOnPastARefusal: Discord refuses the delete of one
@@ -179,4 +194,62 @@ func TestGroupedDeleteGoesOnPastARefusal(t *testing.T) {
 	if !strings.Contains(note, "1 of the 4 messages grouped not deleted: ") || !strings.Contains(note, "system message") {
 		t.Errorf("note = %q, want the one message not deleted, and why", note)
 	}
+}
+
+// TestStolenAccountAcrossChannelsIsOneCase: a stolen account posts one scam
+// in five channels of a server within seconds (discordgo on the fake, on
+// Redis): one case counting five hits in five channels, one card, and one
+// delete removes the five messages. Before, each channel's hit opened a
+// case of its own, and made a card each.
+func TestStolenAccountAcrossChannelsIsOneCase(t *testing.T) {
+	guild, _, f, cl := discordGuild(t, 45)
+	const token = "t0ken"
+	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token, "VIGIE_REDIS_URL": redistest.Start(t).URL()},
+		[]daemon.Connector{discordConnector(cl)})
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	const eve = "600000000000000011"
+	where := map[string]string{}
+	for j := range 5 {
+		id, channel := fmt.Sprint(700000000000000700+j), fmt.Sprint(800000000000000700+j)
+		where[id] = channel
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, eve, "FREE NITRO in every channel")
+		})
+	}
+	id := groupedCase(t, in, auth, eve, 5)
+	var open apiPage
+	in.do(t, "GET", "/v1/cases?status=open", nil, auth).json(t, &open)
+	if len(open.Cases) != 1 {
+		t.Errorf("%d open cases, want one", len(open.Cases))
+	}
+	testsync.Eventually(t, "the case's card", func() bool {
+		return len(f.Calls("POST", "/channels/"+deskChannel+"/messages")) > 0
+	})
+	decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
+	for m, channel := range where {
+		if n := f.Count("DELETE", "/channels/"+channel+"/messages/"+m); n != 1 {
+			t.Errorf("message %s in channel %s deleted %d times, want once", m, channel, n)
+		}
+	}
+	if n := len(f.Calls("POST", "/channels/"+deskChannel+"/messages")); n != 1 {
+		t.Errorf("%d cards posted, want one", n)
+	}
+}
+
+// TestSpamBotAcrossTopicsIsOneCase: the same on Telegram, a spam bot's
+// scam in three topics of one chat: one case, and one delete removes the
+// three messages.
+func TestSpamBotAcrossTopicsIsOneCase(t *testing.T) {
+	const token, group = "t0ken", -100300
+	api, in, auth := telegramGrouped(t, token)
+	var ids []string
+	for j, topic := range []int{3, 5, 7} {
+		u := groupMessage(group, 9, "Bot", "FREE NITRO "+strconv.Itoa(j))
+		m := u["message"].(map[string]any)
+		m["message_thread_id"], m["is_topic_message"] = topic, true
+		m["chat"].(map[string]any)["is_forum"] = true
+		ids = append(ids, strconv.Itoa(m["message_id"].(int)))
+		api.Push(u)
+	}
+	deleteGrouped(t, api, in, auth, group, "9", ids)
 }
