@@ -24,6 +24,9 @@ type banGiven struct {
 	// a shorter ban never replaces a longer one.
 	Stays      bool
 	StaysUntil time.Time
+	// Left says what the decision left undone on the other messages its
+	// case groups (carryGrouped), "" when nothing: the cards show it.
+	Left string
 }
 
 // ban bans ev's author on p for d, 0 for good. A ban with a duration that
@@ -536,8 +539,13 @@ func banLeft(until, now time.Time) string {
 
 // banText says how long a ban given lasts, for the moderators: "until 12
 // Dec 03:00 UTC", and, when vigie lifts it from a store that a restart
-// empties (memory), that a restart before then leaves it for good.
+// empties (memory), that a restart before then leaves it for good. For a
+// delete or hide, it says what was left undone on the other messages the
+// case groups (banGiven.Left).
 func (m *Moderator) banText(g banGiven) string {
+	if g.Left != "" {
+		return g.Left
+	}
 	if g.Stays {
 		return stayText(g, m.now())
 	}

@@ -177,7 +177,8 @@ func (m *Moderator) Decide(ctx context.Context, caseID, outcome, by string) (sto
 
 // DecideNoted is Decide, and also returns what the cards add to a decision
 // carried out: a timed ban's end, and, on a store that a restart empties,
-// that a restart before then leaves the ban on (banText). It is empty
+// that a restart before then leaves the ban on (banText), or what a delete
+// or hide left undone on the other messages its case groups. It is empty
 // otherwise, and while the decision is still being tried.
 func (m *Moderator) DecideNoted(ctx context.Context, caseID, outcome, by string) (c store.Case, note string, err error) {
 	c, given, err := m.decide(ctx, caseID, outcome, by)
@@ -751,6 +752,10 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 			given, cerr = m.carryOut(ctx, p, c.Event, o, cmp.Or(c.Rule, ManualRule), by)
 			return cerr
 		})
+		if !errors.Is(err, errClaimLost) {
+			// the case's own message's failure stops none of the others
+			given.Left = m.carryGrouped(actx, p, c, o, by, held)
+		}
 	}
 	if errors.Is(err, errClaimLost) {
 		// The mark of its carrying out stays: a try before may have been
@@ -770,6 +775,62 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 		By: by, Reason: reason, CaseID: c.ID, Failed: errText(err), Until: given.Until})
 	m.markCarried(actx, c.ID, err)
 	return given, err
+}
+
+// onEachMessage says whether the outcome k acts on a message, and so on
+// each message a case groups rather than on its own only.
+func onEachMessage(k bot.ActionKind) bool {
+	return k == bot.ActDelete || k == bot.ActHide || k == OutcomeUnhide
+}
+
+// carryGrouped carries the decision o on c out on the other messages c
+// groups (store.Case.Grouped), each through the retry stage, one's
+// failure stopping none of the others; it says, in a CM's words, what was
+// not carried out: "" when all was.
+func (m *Moderator) carryGrouped(actx context.Context, p bot.Platform, c store.Case, o Outcome, by string, held func() error) string {
+	if !onEachMessage(o.Kind) {
+		return ""
+	}
+	msgs, unkept := c.Grouped()
+	if len(msgs) == 0 && unkept == 0 {
+		return ""
+	}
+	var failed []error
+	for _, ev := range msgs {
+		if ev.Platform != c.Event.Platform {
+			continue
+		}
+		err := m.retry.Do(actx, func(ctx context.Context) error {
+			if err := held(); err != nil {
+				return err
+			}
+			_, err := m.carryOut(ctx, p, ev, o, cmp.Or(c.Rule, ManualRule), by)
+			return err
+		})
+		m.count(m.Label(ev.Platform), o.Kind, resultOf(err))
+		if err != nil {
+			failed = append(failed, err)
+			m.log.Warn("a grouped message's decision not carried out", "audit", true, "case", c.ID, "event", ev.Key(),
+				"outcome", o.String(), "by", by, "err", err)
+		}
+	}
+	return leftText(o, 1+len(msgs)+unkept, failed, unkept)
+}
+
+// leftText says what a decision o on a case grouping n messages left
+// undone: the messages whose action failed (the first refusal in a CM's
+// words) and those the case counted but kept no reference of.
+func leftText(o Outcome, n int, failed []error, unkept int) string {
+	done := map[bot.ActionKind]string{bot.ActDelete: "deleted", bot.ActHide: "hidden", OutcomeUnhide: "shown again"}[o.Kind]
+	var parts []string
+	if len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("⚠️ %d of the %d messages grouped not %s: %s", len(failed), n, done, bot.RefusalWords(failed[0])))
+	}
+	if unkept > 0 {
+		parts = append(parts, fmt.Sprintf("⚠️ %d older messages of the %d grouped not %s: vigie keeps where the last %d are only; find them on the platform",
+			unkept, n, done, store.GroupRefs))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // errUnmarked is what a decision's carrying out ends with, nothing asked of
@@ -1009,7 +1070,11 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 	// than a card of its own; and a long limit's end carries it out again.
 	cause := causeKey(c.Event, asked, []string{m.causeOf(err)})
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
-	m.ShowDecision(ctx, c, bot.NotCarriedOut(err))
+	shown := bot.NotCarriedOut(err)
+	if given.Left != "" {
+		shown += "; " + given.Left
+	}
+	m.ShowDecision(ctx, c, shown)
 	// a decision of now: the rule file running now
 	if oerr := m.open(ctx, m.communities.Load(), store.Case{
 		Event: c.Event, Rule: c.Rule, Category: c.Category,

@@ -197,6 +197,12 @@ type Case struct {
 	// Latest are the ids of the last events grouped into the case after its
 	// own, oldest first, at most GroupLatest.
 	Latest []string `json:"latest,omitempty"`
+	// Refs name the messages grouped into the case after its own, where
+	// they are, oldest first, at most GroupRefs: a CM's delete or hide
+	// acts on each of them as on the case's own (Messages). A case opened
+	// before vigie kept them, or joined by a vigie that did not, has its
+	// later ids in Latest only.
+	Refs []MessageRef `json:"refs,omitempty"`
 	// Community is the community of the case's place (the rule file's
 	// communities:), "" outside every community.
 	Community string `json:"community,omitempty"`
@@ -244,6 +250,69 @@ func (c Case) CarriedOut(k bot.ActionKind) bool { return bot.CarriedOut(c.Sugges
 // Hits is how many hits the case groups, at least one.
 func (c Case) Hits() int { return max(c.Count, 1) }
 
+// MessageRef names one message grouped into a case: enough for its
+// platform to delete or hide it, wherever in the case's space it is.
+type MessageRef struct {
+	ID       string    `json:"id"`
+	Platform string    `json:"platform"`
+	Kind     bot.Kind  `json:"kind,omitempty"`
+	Space    string    `json:"space,omitempty"`
+	Channel  string    `json:"channel,omitempty"`
+	Thread   string    `json:"thread,omitempty"`
+	Author   string    `json:"author,omitempty"`
+	At       time.Time `json:"at,omitzero"`
+}
+
+// RefOf is the reference of ev's message.
+func RefOf(ev bot.Event) MessageRef {
+	return MessageRef{ID: ev.ID, Platform: ev.Platform, Kind: ev.Kind, Space: ev.Space, Channel: ev.Channel,
+		Thread: ev.Thread, Author: ev.Author.ID, At: ev.At}
+}
+
+// Event is the message r names, as an event a platform acts on: its
+// author is named by id only.
+func (r MessageRef) Event() bot.Event {
+	return bot.Event{ID: r.ID, Platform: r.Platform, Kind: r.Kind, Space: r.Space, Channel: r.Channel,
+		Thread: r.Thread, Author: bot.Author{ID: r.Author}, At: r.At}
+}
+
+// Grouped returns the messages grouped into the case after its own, oldest
+// first, as events a platform acts on, and how many hits it counted that it
+// keeps no reference of (past GroupRefs). An id of Latest with no reference
+// in Refs (a hit grouped by a vigie that kept ids only) is taken to be in
+// the case's own place, where that vigie grouped it.
+func (c Case) Grouped() (msgs []bot.Event, unkept int) {
+	seen := make(map[string]bool, len(c.Refs))
+	for _, r := range c.Refs {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			msgs = append(msgs, r.Event())
+		}
+	}
+	for _, id := range c.Latest {
+		if id == "" || seen[id] || id == c.Event.ID {
+			continue
+		}
+		seen[id] = true
+		r := RefOf(c.Event)
+		r.ID, r.At = id, time.Time{}
+		msgs = append(msgs, r.Event())
+	}
+	return msgs, max(c.Hits()-1-len(msgs), 0)
+}
+
+// Places counts the channels (a Discord thread, a Telegram topic each) of
+// the messages the case groups, its own included, as far as it keeps them.
+func (c Case) Places() int {
+	place := func(e bot.Event) string { return e.Channel + "\x00" + e.Thread }
+	seen := map[string]bool{place(c.Event): true}
+	msgs, _ := c.Grouped()
+	for _, e := range msgs {
+		seen[place(e)] = true
+	}
+	return len(seen)
+}
+
 // Store is what the engine and the handlers need to remember.
 type Store interface {
 	// Observe dedupes the event, counts it in its counters and returns the counts
@@ -262,7 +331,8 @@ type Store interface {
 	//
 	// Under a raid, hits are grouped instead of opened one by one: a case with
 	// the AuthorGroup of an open case is added to it (its Count goes up, its
-	// event id joins Latest) and that case is returned; so is one whose
+	// event id joins Latest, its message's reference Refs) and that case is
+	// returned; so is one whose
 	// PlaceGroup saw GroupAuthors cases opened within GroupWindow (by Opened),
 	// added to the last of them. When OpenCaseCap cases are open already, a
 	// case that would be new is not stored: the error wraps ErrCaseCap.
@@ -533,6 +603,12 @@ const (
 const (
 	// GroupLatest bounds the event ids a grouped case keeps in Latest.
 	GroupLatest = 20
+	// GroupRefs bounds the messages a grouped case keeps in Refs, the
+	// last ones: a stolen account's scam in every channel of a server is
+	// 50 to 100 messages, which a CM's delete removes one by one (at
+	// Discord's five deletes a second per channel, in seconds); the card
+	// says how many more the case counted that a delete leaves up.
+	GroupRefs = 100
 	// GroupWindow and GroupAuthors: once GroupAuthors cases of one place and
 	// rule were opened within GroupWindow, the hits of further authors there
 	// join the last of them rather than open their own.
@@ -561,33 +637,48 @@ func (c Case) PlaceGroup() string {
 	return place
 }
 
-// AuthorGroup names the cases of one author in a PlaceGroup, "" for none.
+// AuthorGroup names the cases of one author and rule in a Discord server
+// or a Telegram chat (with its topics), whatever its channel: a stolen
+// account posting one scam in fifty channels makes one case. Elsewhere (a
+// Page's posts, each the place of its own discussion), and for an event
+// without a space, it is of one channel. "" for none.
 func (c Case) AuthorGroup() string {
 	author, _ := c.Groups()
 	return author
 }
 
-// Groups returns AuthorGroup and PlaceGroup in one allocation: the place's
-// name is the start of the author's.
+// spaceWide are the platforms whose AuthorGroup is of the whole space.
+var spaceWide = map[string]bool{"discord": true, "telegram": true}
+
+// Groups returns AuthorGroup and PlaceGroup in one allocation:
+// "PLATFORM|SPACE|CHANNEL|RULE" and "PLATFORM|SPACE||RULE|AUTHOR" (the
+// channel left empty on the spaceWide platforms, for an event with a
+// space).
 func (c Case) Groups() (author, place string) {
 	if c.Rule == "" || c.Event.Author.ID == "" || c.Holds || c.Unverified {
 		return "", ""
 	}
 	e := c.Event
+	channel := e.Channel
+	if e.Space != "" && spaceWide[e.Platform] {
+		channel = ""
+	}
 	var b strings.Builder
 	n := len(e.Platform) + 1 + len(e.Space) + 1 + len(e.Channel) + 1 + len(c.Rule)
-	b.Grow(n + 1 + len(e.Author.ID))
-	b.WriteString(e.Platform)
-	b.WriteByte('|')
-	b.WriteString(e.Space)
-	b.WriteByte('|')
-	b.WriteString(e.Channel)
-	b.WriteByte('|')
-	b.WriteString(c.Rule)
+	b.Grow(n + len(e.Platform) + 1 + len(e.Space) + 1 + len(channel) + 1 + len(c.Rule) + 1 + len(e.Author.ID))
+	for _, ch := range []string{e.Channel, channel} {
+		b.WriteString(e.Platform)
+		b.WriteByte('|')
+		b.WriteString(e.Space)
+		b.WriteByte('|')
+		b.WriteString(ch)
+		b.WriteByte('|')
+		b.WriteString(c.Rule)
+	}
 	b.WriteByte('|')
 	b.WriteString(e.Author.ID)
-	author = b.String()
-	return author, author[:n]
+	both := b.String()
+	return both[n:], both[:n]
 }
 
 // Local is implemented by a store whose calls never wait on anything outside

@@ -1068,6 +1068,11 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 			if n := len(r.c.Latest); n > store.GroupLatest {
 				r.c.Latest = r.c.Latest[n-store.GroupLatest:]
 			}
+			// And so do the messages' references.
+			r.c.Refs = append(append(r.c.Refs, store.RefOf(c.Event)), c.Refs...)
+			if n := len(r.c.Refs); n > store.GroupRefs {
+				r.c.Refs = r.c.Refs[n-store.GroupRefs:]
+			}
 			if s.groups[group] != r {
 				s.groups[group] = r
 				r.joined = append(r.joined, group)

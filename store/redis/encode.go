@@ -271,6 +271,13 @@ func encodeCase(c *store.Case) ([]byte, error) {
 	if len(c.Latest) > 0 {
 		b = appendStrings(append(b, `,"latest":`...), c.Latest)
 	}
+	if len(c.Refs) > 0 {
+		refs, err := json.Marshal(c.Refs)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, `,"refs":`...), refs...)
+	}
 	b = appendOmitString(b, `,"community":`, c.Community)
 	b = appendOmitString(b, `,"carried":`, c.Carried)
 	b = appendTrue(b, `,"carrying":true`, c.Carrying)

@@ -1562,6 +1562,17 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			latest = string(b)
 		}
 		c.Latest = nil // kept in the hash's own field
+		carried, err := refLines(c.Refs)
+		if err != nil {
+			errs[i] = fmt.Errorf("case: %w", err)
+			continue
+		}
+		ref, err := refLines([]store.MessageRef{store.RefOf(c.Event)})
+		if err != nil {
+			errs[i] = fmt.Errorf("case: %w", err)
+			continue
+		}
+		c.Refs = nil // kept in the hash's own field
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
@@ -1581,7 +1592,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
-				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners},
+				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners, ref, carried, store.GroupRefs},
 		})
 		index = append(index, i)
 	}
@@ -1633,6 +1644,9 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			s.joining.add(out[i].AuthorGroup())
 			if latest := groups[j].args[13].(string); latest != "" {
 				out[i].Latest, _ = parseLatest(latest)
+			}
+			if refs := groups[j].args[20].(string); refs != "" {
+				out[i].Refs, _ = parseRefs(refs)
 			}
 			if len(reply) > 2 {
 				sid, _ := reply[2].(string)
@@ -1730,9 +1744,11 @@ func (g *groupSet) add(k string) {
 // caseFields are the fields of a case's hash that the open script answers for
 // an open case, in its order: all but the JSON. The amendment (AmendCase) is
 // near the end: a case opened again after it is answered as amended; the
-// name of who decided (DecideCase) is last, nil in the cases decided
-// before vigie kept it, as in those not decided.
-var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend", "byname"}
+// name of who decided (DecideCase) comes next, nil in the cases decided
+// before vigie kept it, as in those not decided; the grouped messages'
+// references (Case.Refs) are last, nil in a case that groups none or was
+// grouped by a vigie that did not keep them.
+var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend", "byname", "refs"}
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
 // decision changes.
@@ -1772,6 +1788,11 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 			return store.Case{}, fmt.Errorf("case %s latest: %w", id, err)
 		}
 	}
+	if r := h["refs"]; r != "" {
+		if c.Refs, err = parseRefs(r); err != nil {
+			return store.Case{}, fmt.Errorf("case %s refs: %w", id, err)
+		}
+	}
 	if d := h["dat"]; d != "" {
 		t, err := time.Parse(time.RFC3339Nano, d)
 		if err != nil {
@@ -1780,6 +1801,34 @@ func (s *Store) withFields(c store.Case, id string, h map[string]string) (store.
 		c.DecidedAt = t
 	}
 	return c, nil
+}
+
+// refLines is refs as the case's hash keeps them: one JSON object a line.
+func refLines(refs []store.MessageRef) (string, error) {
+	var b []byte
+	for i, r := range refs {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		j, err := json.Marshal(r)
+		if err != nil {
+			return "", fmt.Errorf("message %s: %w", r.ID, err)
+		}
+		b = append(b, j...)
+	}
+	return string(b), nil
+}
+
+// parseRefs reads refLines.
+func parseRefs(s string) ([]store.MessageRef, error) {
+	lines := strings.Split(s, "\n")
+	refs := make([]store.MessageRef, len(lines))
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &refs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
 }
 
 // parseLatest reads a case's latest ids, a JSON list of strings. A list
@@ -1917,6 +1966,7 @@ func (k cachedCase) clone() store.Case {
 		e.Rules = slices.Clone(e.Rules)
 		c.Edited = &e
 	}
+	c.Refs = slices.Clone(c.Refs)
 	return c
 }
 

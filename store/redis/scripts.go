@@ -296,7 +296,9 @@ return 1
 // the expiry of the counter, index, stream and epoch ("1") if a case is
 // opened, a new epoch (store.NewCaseEpoch) to start if the counter does,
 // the origin's ttl (OriginTTL, or ttl when shorter), the members a case
-// remembers (store.GroupJoiners).
+// remembers (store.GroupJoiners), the hit's message reference (a line of
+// JSON, store.MessageRef), the references the case carries (lines, "" for
+// none) and their cap (store.GroupRefs).
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
@@ -339,9 +341,27 @@ local function push(old)
   while #latest > cap do table.remove(latest, 1) end
   return cjson.encode(latest)
 end
+-- refs with the hit's message reference (and those the case carries) at
+-- the end, one JSON object a line (encoding/json escapes a newline in a
+-- string), the oldest dropped past the cap.
+local function pushRefs(old)
+  local s = ARGV[20]
+  if ARGV[21] ~= '' then s = s .. '\n' .. ARGV[21] end
+  if old and old ~= '' then s = old .. '\n' .. s end
+  local n, p = 1, 1
+  while true do
+    p = string.find(s, '\n', p, true)
+    if not p then break end
+    n, p = n + 1, p + 1
+  end
+  local from = 1
+  for _ = 1, n - tonumber(ARGV[22]) do from = string.find(s, '\n', from, true) + 1 end
+  if from > 1 then s = string.sub(s, from) end
+  return s
+end
 -- The fields of caseFields (redis.go), in its order.
 local function fields(id)
-  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
+  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname', 'refs')
 end
 -- add adds the hit to the open case id and answers its fields as they are
 -- now (nil when the case is not open): one HMGET for both.
@@ -352,7 +372,12 @@ local function add(id)
   if h[1] ~= 'open' then return nil end
   h[5] = string.format('%d', (tonumber(h[5]) or 0) + tonumber(ARGV[13]))
   h[6] = push(h[6] or nil)
-  redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
+  if ARGV[20] ~= '' then
+    h[11] = pushRefs(h[11] or nil)
+    redis.call('HSET', hk, 'latest', h[6], 'count', h[5], 'refs', h[11])
+  else
+    redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
+  end
   return h
 end
 -- The origin's case and the author group's, in one MGET when both are asked.
@@ -418,6 +443,7 @@ if ARGV[14] ~= '' then
 else
   redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid)
 end
+if ARGV[21] ~= '' then redis.call('HSET', hk, 'refs', ARGV[21]) end
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
 -- The counter, index and stream outlive every case: pushed to the TTL and

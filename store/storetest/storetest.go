@@ -1293,15 +1293,20 @@ func testCaseGroups(t *testing.T, newStore func(*testing.T) store.Store) {
 		if got := open(t, st, held); got.ID == first.ID || got.Hits() != 1 {
 			t.Errorf("a case holding actions joined %s (count %d)", got.ID, got.Count)
 		}
-		// Other rule, channel or author: cases of their own.
+		// Other rule or author: cases of their own.
 		for _, c := range []store.Case{
 			hit("x-1", "u-1", "general", "insult", time.Minute),
-			hit("x-2", "u-1", "other", "flood", time.Minute),
 			hit("x-3", "u-2", "general", "flood", time.Minute),
 		} {
 			if got := open(t, st, c); got.ID == first.ID {
 				t.Errorf("%s joined case %s", c.Event.ID, got.ID)
 			}
+		}
+		// The author's hit in another channel of the space joins their
+		// case, which says where its message is.
+		if got := open(t, st, hit("x-2", "u-1", "other", "flood", time.Minute)); got.ID != first.ID || got.Count != 31 ||
+			len(got.Refs) == 0 || got.Refs[len(got.Refs)-1].Channel != "other" || got.Places() != 2 {
+			t.Errorf("a hit in another channel: case %s count %d, refs %v; want %s counting 31, the last in other", got.ID, got.Count, got.Refs, first.ID)
 		}
 		// Once decided, the author's next hit opens a new case.
 		if _, err := st.DecideCase(ctx, first.ID, "ban", "telegram:1", "", t0.Add(time.Hour)); err != nil {

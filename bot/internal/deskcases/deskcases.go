@@ -11,11 +11,25 @@ import (
 )
 
 // Card is c as a desk shows it. A case that groups several hits says how
-// many more in its reason, which every desk shows as it is.
+// many more in its reason, which every desk shows as it is, in how many
+// channels (store.Case.Places) when more than one, and how many of them a
+// delete cannot reach (past store.GroupRefs).
 func Card(c store.Case) bot.Card {
 	reason := c.Reason
 	if n := c.Hits() - 1; n > 0 {
-		reason = fmt.Sprintf("%s (and %d more)", reason, n)
+		more := fmt.Sprintf("and %d more", n)
+		if places := c.Places(); places > 1 {
+			// a Telegram chat's places are its topics
+			what := "channels"
+			if c.Event.Platform == "telegram" {
+				what = "topics"
+			}
+			more += fmt.Sprintf(", in %d %s", places, what)
+		}
+		if _, unkept := c.Grouped(); unkept > 0 {
+			more += fmt.Sprintf("; vigie keeps where the last %d are only: a delete leaves the %d oldest up", store.GroupRefs, unkept)
+		}
+		reason = fmt.Sprintf("%s (%s)", reason, more)
 	}
 	return bot.Card{
 		ID: c.ID, Opened: c.Opened, Event: c.Event, Rule: c.Rule, Category: c.Category,

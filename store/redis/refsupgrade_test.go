@@ -1,0 +1,153 @@
+package redis_test
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// TestGroupedRefsWithAnOlderVigie: during a rolling upgrade, an older vigie
+// on the same Redis groups hits into a case by their ids alone (latest and
+// count, as its open script writes them), and reads the cases this one
+// writes. This one reads the message of every grouped id: those it kept a
+// reference of where they are, the older vigie's in the case's own place
+// (where that vigie grouped them); the older vigie finds the ids in
+// latest as it always wrote them, and no field it does not know in the
+// case's JSON.
+func TestGroupedRefsWithAnOlderVigie(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithClaimIdle(time.Hour))
+	raw := redistest.Client(t, srv.URL())
+	hit := func(id string, at time.Duration) store.Case {
+		t.Helper()
+		c := scamCase(id, "eve")
+		c.Event.Thread = "thread-" + id
+		c.Event.At = c.Event.At.Add(at)
+		got, err := st.OpenCase(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := hit("m-1", 0)
+	hit("m-2", time.Second)
+	key := prefix + ":{cases}:" + first.ID
+	// The older vigie groups m-3: its id joins latest, its count goes up.
+	if err := raw.HSet(ctx, key, "latest", `["m-2","m-3"]`, "count", "3").Err(); err != nil {
+		t.Fatal(err)
+	}
+	last := hit("m-4", 3*time.Second)
+	if last.ID != first.ID || last.Count != 4 {
+		t.Fatalf("m-4 joined case %s counting %d, want %s counting 4", last.ID, last.Count, first.ID)
+	}
+	got, err := st.Case(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, unkept := got.Grouped()
+	where := map[string]string{}
+	for _, e := range msgs {
+		where[e.ID] = e.Thread
+	}
+	want := map[string]string{"m-2": "thread-m-2", "m-4": "thread-m-4", "m-3": "thread-m-1"}
+	if len(msgs) != 3 || unkept != 0 || !maps.Equal(where, want) {
+		t.Errorf("grouped messages (thread of each) %v, %d unkept; want %v, none", where, unkept, want)
+	}
+
+	// What the older vigie reads: latest, a JSON list of ids, and the
+	// case's JSON without refs.
+	h, err := raw.HGetAll(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var latest []string
+	if err := json.Unmarshal([]byte(h["latest"]), &latest); err != nil || !slices.Equal(latest, []string{"m-2", "m-3", "m-4"}) {
+		t.Errorf("latest as an older vigie reads it: %q, %v", latest, err)
+	}
+	if strings.Contains(h["json"], `"refs"`) {
+		t.Errorf("the case's JSON holds its refs: %s", h["json"])
+	}
+
+	// A case all of whose hits an older vigie grouped: no refs at all.
+	if err := raw.HDel(ctx, key, "refs").Err(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := st.Case(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ = old.Grouped()
+	var ids []string
+	for _, e := range msgs {
+		if e.Channel != "general" || e.Thread != "thread-m-1" {
+			t.Errorf("message %s of an older vigie's case taken to be in %s/%s, want the case's place", e.ID, e.Channel, e.Thread)
+		}
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, []string{"m-2", "m-3", "m-4"}) {
+		t.Errorf("an older vigie's case groups %q, want m-2 m-3 m-4", ids)
+	}
+}
+
+// TestGroupedRefsThroughTheSpool: while Redis is away, three hits of one
+// author in three threads are kept as cases of their own in memory and
+// its spool (grouping waits for Redis); a vigie started again on the
+// spool has them, and writes them back to Redis as one case that names
+// where each message is.
+func TestGroupedRefsThroughTheSpool(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	url, prefix, dir := srv.URL()+"?max_retries=-1&dial_timeout=500ms", newPrefix(), filepath.Join(t.TempDir(), "spool")
+	srv.Stop()
+	first := spooledFallback(t, url, prefix, dir, time.Hour)
+	_ = first.Probe(ctx)
+	if !first.Degraded() {
+		t.Fatal("the store did not find Redis away")
+	}
+	for i, m := range []string{"m-1", "m-2", "m-3"} {
+		c := scamCase(m, "eve")
+		c.Event.Thread = "thread-" + m
+		c.Event.At = c.Event.At.Add(time.Duration(i) * time.Second)
+		if _, err := first.OpenCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := spooledFallback(t, url, prefix, dir, time.Hour)
+	_ = again.Probe(ctx)
+	if cs, err := again.Cases(ctx, store.CaseOpen); err != nil || len(cs) != 3 {
+		t.Fatalf("the spool's cases read again: %d, %v; want 3", len(cs), err)
+	}
+	srv.Restart()
+	redis.FlushNow(again)
+	if again.Degraded() {
+		t.Fatal("the cases not written back to Redis")
+	}
+	other := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
+	cs, err := other.Cases(ctx, store.CaseOpen)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("the cases written back, read on Redis: %d, %v; want one", len(cs), err)
+	}
+	msgs, unkept := cs[0].Grouped()
+	var where []string
+	for _, e := range msgs {
+		where = append(where, e.ID+"@"+e.Thread)
+	}
+	if want := []string{"m-2@thread-m-2", "m-3@thread-m-3"}; cs[0].Count != 3 || unkept != 0 || !slices.Equal(where, want) {
+		t.Errorf("the case on Redis counts %d, groups %q (%d unkept); want 3, %q", cs[0].Count, where, unkept, want)
+	}
+}
