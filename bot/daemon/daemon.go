@@ -423,19 +423,26 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	var refused, refusedHealth, refusedState string
 	var restarted bool
 	if err != nil {
-		krs, kmatcher, at, kerr := kept.load(file)
+		kl, kerr := kept.load(file)
 		if kerr != nil {
-			if !errors.Is(kerr, fs.ErrNotExist) {
-				log.Error("the rules that loaded last cannot be run either", "err", kerr)
+			if errors.Is(kerr, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 			}
-			return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+			return nil, fmt.Errorf("%s does not load, not starting:\n%w\n%w", file, err, kerr)
 		}
-		refused, refusedState = keptRulesText(file, err, at), keptRulesState(err)
-		refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
-			file, strings.Join(problems(err), "; "), at.UTC().Format(time.RFC3339))
+		at := kl.at.UTC().Format(time.RFC3339)
+		refused, refusedState = keptRulesText(file, err, kl), keptRulesState(err)
+		if kl.damaged != "" {
+			log.Error("the rules that loaded last cannot be run: the rules kept before them run", "err", kl.damaged, "kept", at)
+			refusedHealth = fmt.Sprintf("%s does not load at start (%s), nor the copy of the rules that loaded last (%s): the rules kept before them run (kept %s) until it is mended and reloaded",
+				file, strings.Join(problems(err), "; "), kl.damaged, at)
+		} else {
+			refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
+				file, strings.Join(problems(err), "; "), at)
+		}
 		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
-			"file", file, "kept", at.UTC().Format(time.RFC3339), "err", err)
-		rs, matcher = krs, kmatcher
+			"file", file, "kept", at, "err", err)
+		rs, matcher = kl.rs, kl.matcher
 		kept.markRefused(refusedState)
 	} else {
 		// the last start on the rules kept: this one, on the file
