@@ -585,6 +585,11 @@ func compileList(d *decoder, ls listSpec, opts LoadOptions) *wordList {
 	case f.err != nil:
 		d.errorf(ls.Node, "%s: %v", where, f.err)
 		return nil
+	case len(f.bad) > 0:
+		for _, msg := range f.bad {
+			d.errorf(ls.Node, "%s: %s", where, msg)
+		}
+		return nil
 	}
 	d.keepRead(ls.File, f.data)
 	return &wordList{name: ls.Name, l: f.l}
@@ -596,7 +601,15 @@ type listFile struct {
 	data    []byte // as read
 	readErr error  // the file could not be read
 	err     error  // its entries could not be compiled
+	// bad tells its entries with no word to match, each with its line, up
+	// to listEntryProblems, then how many there are.
+	bad []string
 }
+
+// listEntryProblems bounds the entries of a list file told as problems:
+// enough for a CM to mend a paste gone wrong in one go, not a thousand
+// lines on the desk.
+const listEntryProblems = 20
 
 func readList(ruleFile, name string, opts LoadOptions) listFile {
 	data, err := readListFile(ruleFile, name, maxListBytes, opts)
@@ -605,11 +618,21 @@ func readList(ruleFile, name string, opts LoadOptions) listFile {
 	}
 	entries, lines := parseListFile(data)
 	l, err := text.NewList(entries)
-	if e, ok := errors.AsType[*text.EntryError](err); ok {
+	if es, ok := errors.AsType[text.EntryErrors](err); ok {
 		// the line a CM opens the file at: entry 2 is not line 2 once
 		// comments and blank lines are skipped
-		err = fmt.Errorf("%s:%d: %q has no word to match (a line is a word, a phrase or a domain; # starts a comment)",
-			filepath.ToSlash(name), lines[e.Index], e.Entry)
+		var bad []string
+		for i, e := range es[:min(len(es), listEntryProblems)] {
+			msg := fmt.Sprintf("%s:%d: %q has no word to match", filepath.ToSlash(name), lines[e.Index], e.Entry)
+			if i == 0 {
+				msg += " (a line is a word, a phrase or a domain; # starts a comment)"
+			}
+			bad = append(bad, msg)
+		}
+		if len(es) > listEntryProblems {
+			bad = append(bad, fmt.Sprintf("%s: %d entries have no word to match, the first %d told above", filepath.ToSlash(name), len(es), listEntryProblems))
+		}
+		return listFile{data: data, bad: bad}
 	}
 	return listFile{l: l, data: data, err: err}
 }

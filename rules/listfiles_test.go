@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -350,4 +351,68 @@ rules:
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Load = %v, want %s", err, want)
 	}
+}
+
+// TestListFileTellsAllItsBadEntries: a list file with several entries that
+// have no word to match tells each, with its line, so that a CM mends them
+// in one go, up to listEntryProblems of them, then how many there are in
+// all. Before, only the first was told: mended and reloaded, the file was
+// refused again for the next.
+func TestListFileTellsAllItsBadEntries(t *testing.T) {
+	ruleFile := []byte(`lists:
+  scams: {file: lists/scams.txt}
+rules:
+  - name: scam
+    when: has_any(text, lists.scams)
+    do: [delete]
+`)
+	load := func(t *testing.T, list string) []string {
+		t.Helper()
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "lists"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "lists", "scams.txt"), []byte(list), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "rules.yaml")
+		if err := os.WriteFile(file, ruleFile, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := rules.Load(file)
+		le, ok := errors.AsType[*rules.LoadError](err)
+		if !ok {
+			t.Fatalf("Load = %v, want a *rules.LoadError", err)
+		}
+		var out []string
+		for _, p := range le.Problems {
+			out = append(out, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
+		}
+		return out
+	}
+
+	t.Run("three", func(t *testing.T) {
+		got := load(t, "free nitro\n***\n# tonight\n---\ngiveaway\n\n!!!\n")
+		want := []string{
+			`rules.yaml:2:3: list "scams": lists/scams.txt:2: "***" has no word to match (a line is a word, a phrase or a domain; # starts a comment)`,
+			`rules.yaml:2:3: list "scams": lists/scams.txt:4: "---" has no word to match`,
+			`rules.yaml:2:3: list "scams": lists/scams.txt:7: "!!!" has no word to match`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("bounded", func(t *testing.T) {
+		got := load(t, "nitro\n"+strings.Repeat("***\n", 25))
+		if len(got) != 21 {
+			t.Fatalf("%d problems, want 20 entries and a count:\n%s", len(got), strings.Join(got, "\n"))
+		}
+		if !strings.Contains(got[19], `lists/scams.txt:21: "***"`) {
+			t.Errorf("the 20th problem = %s, want line 21's entry", got[19])
+		}
+		const last = `rules.yaml:2:3: list "scams": lists/scams.txt: 25 entries have no word to match, the first 20 told above`
+		if got[20] != last {
+			t.Errorf("the last problem = %s, want %s", got[20], last)
+		}
+	})
 }

@@ -205,7 +205,10 @@ func writeAdminToken(file string, token []byte, addr string) error {
 }
 
 // replaceFile writes b to a new file of mode 0600, renamed over file: a
-// reader finds the old content or the new, never half of it.
+// reader finds the old content or the new, never half of it. The file is on
+// the disk before its rename, and the rename before replaceFile returns:
+// without, a power cut just after can leave file empty or cut short, the
+// journal of the file system having the rename and not yet the data.
 func replaceFile(file string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+"-*")
 	if err != nil {
@@ -222,10 +225,32 @@ func replaceFile(file string, b []byte) error {
 		tmp.Close()
 		return err
 	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), file)
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(file))
+}
+
+// syncDir puts on the disk the names dir holds: a file renamed or made
+// there. A file system that cannot sync a directory (some network and
+// Windows ones) is taken as having nothing to put.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) && runtime.GOOS != "windows" {
+		return err
+	}
+	return nil
 }
 
 // healthAdminToken is /healthz's name for an admin token not written.

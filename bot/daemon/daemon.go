@@ -218,6 +218,8 @@ type daemon struct {
 	judged map[string]judgedTeller
 	// desks are the connectors' desks, watched for /-/ready.
 	desks []*watchedDesk
+	// fanout sends to every desk: its catch-ups end with the stop.
+	fanout *deskFanout
 	// actions follows the platforms whose actions keep failing.
 	actions *actionWatch
 	// limits are the carryings out of what a long rate limit left, once it
@@ -424,19 +426,26 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	var refused, refusedHealth, refusedState string
 	var restarted bool
 	if err != nil {
-		krs, kmatcher, at, kerr := kept.load(file)
+		kl, kerr := kept.load(file)
 		if kerr != nil {
-			if !errors.Is(kerr, fs.ErrNotExist) {
-				log.Error("the rules that loaded last cannot be run either", "err", kerr)
+			if errors.Is(kerr, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
 			}
-			return nil, fmt.Errorf("%s does not load, not starting:\n%w", file, err)
+			return nil, fmt.Errorf("%s does not load, not starting:\n%w\n%w", file, err, kerr)
 		}
-		refused, refusedState = keptRulesText(file, err, at), keptRulesState(err)
-		refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
-			file, strings.Join(problems(err), "; "), at.UTC().Format(time.RFC3339))
+		at := kl.at.UTC().Format(time.RFC3339)
+		refused, refusedState = keptRulesText(file, err, kl), keptRulesState(err)
+		if kl.damaged != "" {
+			log.Error("the rules that loaded last cannot be run: the rules kept before them run", "err", kl.damaged, "kept", at)
+			refusedHealth = fmt.Sprintf("%s does not load at start (%s), nor the copy of the rules that loaded last (%s): the rules kept before them run (kept %s) until it is mended and reloaded",
+				file, strings.Join(problems(err), "; "), kl.damaged, at)
+		} else {
+			refusedHealth = fmt.Sprintf("%s does not load at start (%s): the rules that loaded last run (kept %s) until it is mended and reloaded",
+				file, strings.Join(problems(err), "; "), at)
+		}
 		log.Error("the rule file does not load: vigie runs the rules that loaded last until it is mended and reloaded",
-			"file", file, "kept", at.UTC().Format(time.RFC3339), "err", err)
-		rs, matcher = krs, kmatcher
+			"file", file, "kept", at, "err", err)
+		rs, matcher = kl.rs, kl.matcher
 		kept.markRefused(refusedState)
 	} else {
 		// the last start on the rules kept: this one, on the file
@@ -476,6 +485,11 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	byName := map[string]bot.Platform{}
 	judged := map[string]judgedTeller{}
 	desks := &deskFanout{log: log, failures: met.deskFailures, missed: met.deskMissed, guard: g, after: cfg.timer(), cases: st, now: cfg.clock()}
+	if keep, ok := st.(store.DeskMissedKeeper); ok {
+		desks.keep = keep
+	} else {
+		desks.keep = &store.DeskMissedBook{}
+	}
 	var watched []*watchedDesk
 	deskNamers := map[string]bot.DeskPlaceNamer{}
 	posers := map[string]bot.CMPoseTeller{}
@@ -590,6 +604,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		conns:       conns,
 		judged:      judged,
 		desks:       watched,
+		fanout:      desks,
 		actions:     actions,
 		platforms:   platformStatus,
 		workCtx:     workCtx,
@@ -929,6 +944,7 @@ func (d *daemon) serve(ctx context.Context, reload <-chan struct{}) error {
 	d.runRenewSeen(runCtx, &desk)
 	d.runFollow(runCtx, &desk)
 	desk.Go(func() { d.resumeLimits(runCtx) })
+	d.fanout.catchUpAll()
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr())
 	}
@@ -1038,6 +1054,14 @@ loop:
 		log.Warn("a CM's decision was still being carried out at the stop; its card may not say how it ended", "err", err)
 	}
 	d.mod.FlushCases(sctx)
+	// The cards a desk missed are shown no more: what is not shown yet
+	// stays in the store, for the next start or another instance.
+	if !d.fanout.stopCatchUps(sctx) {
+		errs = append(errs, fmt.Errorf("the cards a desk missed still being shown after %s; cancelled", drain))
+		if !d.fanout.stopCatchUps(hard) {
+			left("the cards a desk missed")
+		}
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -1864,6 +1888,17 @@ type deskFanout struct {
 		Cases(ctx context.Context, status store.CaseStatus) ([]store.Case, error)
 	}
 	now func() time.Time
+	// keep keeps the cases each desk missed: the store, or this process's
+	// memory for a store that does not keep them.
+	keep store.DeskMissedKeeper
+	// The catch-ups (catchUp) under way, which the stop cancels and waits
+	// for (stopCatchUps): catchIdle is closed when the last ends.
+	catchMu      sync.Mutex
+	catchCtx     context.Context
+	catchCancel  context.CancelFunc
+	catchStopped bool
+	catchRunning int
+	catchIdle    chan struct{}
 }
 
 type namedDesk struct {
@@ -1883,7 +1918,8 @@ const (
 )
 
 func (ds *deskFanout) add(name string, d handlers.Desk) {
-	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d, behind: &atomic.Bool{}, missed: &missedCases{count: ds.missed.WithLabelValues(name)}})
+	ds.desks = append(ds.desks, namedDesk{name: name, Desk: d, behind: &atomic.Bool{},
+		missed: newMissedCases(name, ds.keep, ds.log, ds.missed.WithLabelValues(name))})
 	for _, kind := range []string{deskRefused, deskUnreachable} {
 		ds.failures.WithLabelValues(name, kind)
 	}
@@ -1995,7 +2031,7 @@ func (ds *deskFanout) send(ctx context.Context, show func(context.Context, handl
 				// Left behind, it answered with an error, and answers now:
 				// what it missed meanwhile is shown, without holding up
 				// this card.
-				go ds.catchUp(context.WithoutCancel(ctx), a.d)
+				ds.goCatchUp(a.d)
 			}
 			if late == nil && asked > 1 {
 				fired := make(chan struct{})
@@ -2058,7 +2094,7 @@ func (ds *deskFanout) behind(ctx context.Context, answers <-chan deskAnswer, n i
 		if a.err == nil || errors.Is(a.err, handlers.ErrNoDesk) {
 			ds.log.Info("a desk left behind answered: it showed it late, and is asked again", "desk", a.d.name)
 			if a.err == nil {
-				ds.catchUp(context.WithoutCancel(ctx), a.d)
+				ds.goCatchUp(a.d)
 			}
 			continue
 		}
@@ -2127,7 +2163,7 @@ func (ds *deskFanout) PostCase(ctx context.Context, c store.Case) error {
 		// over, which get it once they answer.
 		for _, x := range f.failures {
 			if errors.Is(x.err, errLeftBehind) {
-				ds.named(x.desk).missed.add(c.ID)
+				ds.named(x.desk).missed.add(ctx, c.ID)
 			}
 		}
 	}

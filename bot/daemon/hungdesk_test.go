@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -76,15 +77,33 @@ func TestAHungDeskHoldsUpNoOther(t *testing.T) {
 // desk chat until answerAgain: its URL, the messages held, and those whose
 // caller gave up.
 func hungTelegram(t *testing.T, api *tgfake.Server) (hangURL string, held, gaveUp *atomic.Int32, answerAgain func()) {
+	gaveUp = &atomic.Int32{}
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	answerAgain = func() { releaseOnce.Do(func() { close(release) }) }
+	hangURL, held = heldDesk(t, api, func(string) bool { return true }, func(ctx context.Context) bool {
+		select {
+		case <-ctx.Done():
+			gaveUp.Add(1)
+			return false
+		case <-release:
+			return true
+		}
+	})
+	t.Cleanup(answerAgain) // before the server closes (heldDesk): it waits for its handlers
+	return hangURL, held, gaveUp, answerAgain
+}
+
+// heldDesk is api behind a server that holds each message sent to the desk
+// chat whose text hold takes, until let, given the request's context, says
+// to send it on (true) or to drop it (false): its URL, and the messages held.
+func heldDesk(t *testing.T, api *tgfake.Server, hold func(text string) bool, let func(context.Context) bool) (string, *atomic.Int32) {
 	target, err := url.Parse(api.HTTP.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	forward := httputil.NewSingleHostReverseProxy(target)
-	held, gaveUp = &atomic.Int32{}, &atomic.Int32{}
-	release := make(chan struct{})
-	var releaseOnce sync.Once
-	answerAgain = func() { releaseOnce.Do(func() { close(release) }) }
+	held := &atomic.Int32{}
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -92,20 +111,16 @@ func hungTelegram(t *testing.T, api *tgfake.Server) (hangURL string, held, gaveU
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if q, _ := url.ParseQuery(string(body)); strings.HasSuffix(r.URL.Path, "/sendMessage") && q.Get("chat_id") == strconv.Itoa(tgDesk) {
+		if q, _ := url.ParseQuery(string(body)); strings.HasSuffix(r.URL.Path, "/sendMessage") && q.Get("chat_id") == strconv.Itoa(tgDesk) && hold(q.Get("text")) {
 			held.Add(1)
-			select {
-			case <-r.Context().Done():
-				gaveUp.Add(1)
+			if !let(r.Context()) {
 				return
-			case <-release:
 			}
 		}
 		forward.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hang.Close)
-	t.Cleanup(answerAgain) // before the server closes: it waits for its handlers
-	return hang.URL, held, gaveUp, answerAgain
+	return hang.URL, held
 }
 
 // TestAHungDeskPassedOverOnTheDaemonsClock: the five seconds a desk that

@@ -75,9 +75,13 @@ func (k keptRules) textOnly() string { return strings.TrimSuffix(k.path, ".tar")
 // desk its end.
 func (k keptRules) refusedMark() string { return strings.TrimSuffix(k.path, ".tar") + ".refused" }
 
-// save keeps rs's text and files as the rules that loaded last. A disk
-// that refuses it is logged: vigie runs, and only a restart on a broken
-// file would not.
+// previous is the set kept before the last, run when the last cannot be
+// read (a disk that failed, a copy cut short by a power cut).
+func (k keptRules) previous() string { return strings.TrimSuffix(k.path, ".tar") + ".previous.tar" }
+
+// save keeps rs's text and files as the rules that loaded last, the set
+// kept before them, when they differ, as the previous. A disk that refuses
+// it is logged: vigie runs, and only a restart on a broken file would not.
 func (k keptRules) save(rs *rules.Ruleset) {
 	if k.path == "" || rs.Source() == nil {
 		return
@@ -85,6 +89,11 @@ func (k keptRules) save(rs *rules.Ruleset) {
 	set, err := keptSet(rs, k.now())
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(k.path), 0o700)
+	}
+	if err == nil && k.keptBefore(rs) {
+		// replaceFile syncs the directory after its own rename, this one's
+		// too; a crash between the two leaves the previous, which load reads.
+		err = os.Rename(k.path, k.previous())
 	}
 	if err == nil {
 		err = replaceFile(k.path, set)
@@ -99,6 +108,22 @@ func (k keptRules) save(rs *rules.Ruleset) {
 			k.log.Warn("a file of the rules kept before is not removed", "file", old, "err", err)
 		}
 	}
+}
+
+// keptBefore reports whether the set kept holds rules other than rs's and
+// can be read: it is then the previous set once rs's is kept. A set that
+// cannot be read is not kept as the previous; the same rules kept again
+// leave the previous as it is.
+func (k keptRules) keptBefore(rs *rules.Ruleset) bool {
+	raw, err := os.ReadFile(k.path)
+	if err != nil {
+		return false
+	}
+	src, files, _, err := readKeptSet(raw)
+	if err != nil {
+		return false
+	}
+	return !bytes.Equal(src, rs.Source()) || !maps.EqualFunc(files, rs.Files(), bytes.Equal)
 }
 
 // keptSet is rs's text and files as a tar archive, the text first, each
@@ -149,43 +174,79 @@ func (k keptRules) refusedLast() bool {
 	return err == nil
 }
 
+// keptLoad is the rules kept, compiled.
+type keptLoad struct {
+	rs      *rules.Ruleset
+	matcher *faq.Matcher
+	// at is when they were kept.
+	at time.Time
+	// damaged says why the set that loaded last cannot be run, when the
+	// set kept before it runs in its place; "" when it runs.
+	damaged string
+}
+
 // load compiles the rules kept for file, as if file held them, with the
-// list and model files kept with them, and says when they were kept.
-func (k keptRules) load(file string) (*rules.Ruleset, *faq.Matcher, time.Time, error) {
+// list and model files kept with them: the set that loaded last, else,
+// when it cannot be read or does not load, the set kept before it. The
+// error says, when there is a copy, which cannot be read and what to do.
+func (k keptRules) load(file string) (keptLoad, error) {
 	if k.path == "" {
-		return nil, nil, time.Time{}, errors.New("no copy of the rules that loaded last is kept (no state directory)")
+		return keptLoad{}, errors.New("no copy of the rules that loaded last is kept (no state directory)")
 	}
-	copyPath, opts := k.path, rules.LoadOptions{}
-	fi, err := os.Stat(copyPath)
-	if errors.Is(err, fs.ErrNotExist) {
+	last, lerr := k.loadSet(file, k.path)
+	if lerr == nil {
+		return last, nil
+	}
+	before, berr := k.loadSet(file, k.previous())
+	if errors.Is(lerr, fs.ErrNotExist) && errors.Is(berr, fs.ErrNotExist) {
 		// kept by an older vigie: the text alone, its lists read beside the file
-		copyPath = k.textOnly()
-		fi, err = os.Stat(copyPath)
+		return k.loadSet(file, k.textOnly())
 	}
+	if berr == nil {
+		if !errors.Is(lerr, fs.ErrNotExist) {
+			before.damaged = lerr.Error()
+		}
+		return before, nil
+	}
+	mend := fmt.Sprintf("mend %s (vigie check %s) and start vigie again: the rules that load are then kept anew", file, file)
+	if errors.Is(lerr, fs.ErrNotExist) {
+		return keptLoad{}, fmt.Errorf("%w; %s", berr, mend)
+	}
+	if errors.Is(berr, fs.ErrNotExist) {
+		return keptLoad{}, fmt.Errorf("%w, and no set is kept before it; %s", lerr, mend)
+	}
+	return keptLoad{}, fmt.Errorf("%w; %w; %s", lerr, berr, mend)
+}
+
+// loadSet compiles the rules kept at copyPath (a set, or the text alone an
+// older vigie kept) for file.
+func (k keptRules) loadSet(file, copyPath string) (keptLoad, error) {
+	var opts rules.LoadOptions
+	fi, err := os.Stat(copyPath)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return keptLoad{}, err
 	}
 	raw, err := os.ReadFile(copyPath)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return keptLoad{}, err
 	}
 	src, at := raw, fi.ModTime()
-	if copyPath == k.path {
+	if strings.HasSuffix(copyPath, ".tar") {
 		var files map[string][]byte
 		if src, files, at, err = readKeptSet(raw); err != nil {
-			return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last cannot be read: %w", copyPath, err)
+			return keptLoad{}, fmt.Errorf("the copy %s of the rules that loaded last cannot be read: %w", copyPath, err)
 		}
 		opts.ReadFile = keptFiles(file, files)
 	}
 	rs, err := rules.Parse(file, src, opts)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
+		return keptLoad{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
 	}
 	matcher, err := faq.Compile(rs)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
+		return keptLoad{}, fmt.Errorf("the copy %s of the rules that loaded last does not load either: %w", copyPath, err)
 	}
-	return rs, matcher, at, nil
+	return keptLoad{rs: rs, matcher: matcher, at: at}, nil
 }
 
 // readKeptSet reads what keptSet wrote: the rule file's text, its files
@@ -256,10 +317,14 @@ type keptStart struct {
 }
 
 // keptRulesText says that file did not load at start and the rules kept
-// at kept run in its place.
-func keptRulesText(file string, err error, kept time.Time) string {
-	return fmt.Sprintf("%s does not load, vigie started with the rules that loaded last (kept %s):\n%s\nMend the file and reload it (/reload, or vigie check %s first).",
-		file, kept.UTC().Format(time.RFC3339), strings.Join(problems(err), "\n"), file)
+// run in its place.
+func keptRulesText(file string, err error, kept keptLoad) string {
+	which := "the rules that loaded last"
+	if kept.damaged != "" {
+		which = "the rules kept before those that loaded last (" + kept.damaged + ")"
+	}
+	return fmt.Sprintf("%s does not load, vigie started with %s (kept %s):\n%s\nMend the file and reload it (/reload, or vigie check %s first).",
+		file, which, kept.at.UTC().Format(time.RFC3339), strings.Join(problems(err), "\n"), file)
 }
 
 // keptRulesState is the state told of file when it does not load with err:

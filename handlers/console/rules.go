@@ -122,6 +122,9 @@ func keepVersion(dir string, now time.Time, by string, old []byte) (string, erro
 			return "", err
 		}
 		_, err = f.Write(old)
+		if err == nil {
+			err = f.Sync() // the version kept is the way back: on the disk before the file changes
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -630,10 +633,25 @@ func writeFile(path string, text []byte) error {
 		tmp.Close()
 		return err
 	}
+	// On the disk before the rename, and the rename before the answer: a
+	// power cut just after an Apply leaves the new text or the old, never
+	// an empty file vigie would not start on.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		// a file system that cannot sync a directory has nothing to put
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }
 
 func (c *Console) rulesBack(w http.ResponseWriter, r *http.Request, msg string, failed bool) {

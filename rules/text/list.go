@@ -174,14 +174,36 @@ func (e *EntryError) Error() string {
 	return fmt.Sprintf("list entry %d %q: no word to match", e.Index+1, e.Entry)
 }
 
+// EntryErrors are the entries NewList refuses, all of them, in order: a CM
+// mends them in one go.
+type EntryErrors []*EntryError
+
+// entryErrorsTold bounds the entries an EntryErrors names in its Error.
+const entryErrorsTold = 20
+
+func (es EntryErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es[:min(len(es), entryErrorsTold)] {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "entry %d %q", e.Index+1, e.Entry)
+	}
+	if len(es) > entryErrorsTold {
+		fmt.Fprintf(&b, " and %d more", len(es)-entryErrorsTold)
+	}
+	return "list " + b.String() + ": no word to match"
+}
+
 // NewList compiles entries (words or phrases) once, when the rule file loads.
-// An entry with nothing to match (only punctuation or spaces) is an error,
-// an *EntryError.
+// An entry with nothing to match (only punctuation or spaces) is an error:
+// all such entries are, as EntryErrors.
 func NewList(entries []string) (*List, error) {
 	l := &List{entries: append([]string(nil), entries...), hosts: make(map[string]bool),
 		byLen: make(map[int][]*node), skeletons: make(map[string]string)}
 	var buf []byte
 	var toks []token
+	var bad EntryErrors
 	for i, e := range entries {
 		allow := strings.HasPrefix(e, "!")
 		word := e
@@ -192,7 +214,8 @@ func NewList(entries []string) (*List, error) {
 		}
 		buf, toks, _ = tokenize(word, buf, toks, nil, nil)
 		if len(toks) == 0 {
-			return nil, &EntryError{Index: i, Entry: e}
+			bad = append(bad, &EntryError{Index: i, Entry: e})
+			continue
 		}
 		n := &l.root
 		if allow {
@@ -218,6 +241,9 @@ func NewList(entries []string) (*List, error) {
 				l.addGlued(h)
 			}
 		}
+	}
+	if len(bad) > 0 {
+		return nil, bad
 	}
 	l.root.starts = new([startBits / 64]uint64)
 	for w := range l.root.next {

@@ -170,6 +170,8 @@ type Store struct {
 	// troubles told to the desk (shared.go).
 	causes store.CauseBook
 	calls  store.CallBook
+	// deskMissed are the cases each desk was passed over for.
+	deskMissed store.DeskMissedBook
 
 	casesMu sync.Mutex
 	cases   map[string]*caseRec

@@ -8,9 +8,10 @@ import (
 )
 
 var (
-	_ store.CauseKeeper = (*Store)(nil)
-	_ store.CallKeeper  = (*Store)(nil)
-	_ store.ToldKeeper  = (*Store)(nil)
+	_ store.CauseKeeper      = (*Store)(nil)
+	_ store.CallKeeper       = (*Store)(nil)
+	_ store.ToldKeeper       = (*Store)(nil)
+	_ store.DeskMissedKeeper = (*Store)(nil)
 )
 
 // JoinCause is store.CauseKeeper's, in this process's memory.
@@ -51,4 +52,14 @@ func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, t
 // ClaimTold is store.ToldKeeper's, in this process's memory.
 func (s *Store) ClaimTold(ctx context.Context, what, state string, r store.CallRecord, ttl time.Duration) (bool, error) {
 	return s.calls.ClaimTold(ctx, what, state, r, ttl)
+}
+
+// AddDeskMissed is store.DeskMissedKeeper's, in this process's memory.
+func (s *Store) AddDeskMissed(ctx context.Context, desk, id string) (int, error) {
+	return s.deskMissed.AddDeskMissed(ctx, desk, id)
+}
+
+// TakeDeskMissed is store.DeskMissedKeeper's.
+func (s *Store) TakeDeskMissed(ctx context.Context, desk string) ([]string, error) {
+	return s.deskMissed.TakeDeskMissed(ctx, desk)
 }

@@ -378,6 +378,7 @@ func (s *Spool) read(path string, items map[string]spoolRecordLine) error {
 		if err := copyFile(path, aside); err != nil {
 			return fmt.Errorf("spool: %d lines of %s cannot be read, and the file could not be kept aside: %w", bad, path, err)
 		}
+		syncDir(s.dir)
 		s.log.Error("spool: the file is kept aside as it was, for its unread lines", "file", aside, "unread", bad)
 	}
 	return nil

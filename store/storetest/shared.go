@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -263,5 +264,73 @@ func testTold(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}
 	if ok, err := tk.ClaimTold(ctx, "permission graph|delete", "refused", store.CallRecord{At: at, By: "b"}, ttl); !ok || err != nil {
 		t.Errorf("another trouble's claim = %v, %v; want it given", ok, err)
+	}
+}
+
+// testDeskMissed: the cases a desk missed are kept once each, in the order
+// they were added, apart from another desk's, and taken whole by one of
+// the takers that ask at once.
+func testDeskMissed(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	dm, ok := newStore(t).(store.DeskMissedKeeper)
+	if !ok {
+		t.Fatal("the store keeps no cases a desk missed (store.DeskMissedKeeper)")
+	}
+	add := func(desk, id string, want int) {
+		t.Helper()
+		n, err := dm.AddDeskMissed(ctx, desk, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("AddDeskMissed(%s, %s) = %d, want %d", desk, id, n, want)
+		}
+	}
+	add("telegram", "c-3", 1)
+	add("telegram", "c-1", 2)
+	add("telegram", "c-3", 2) // a grouped case shown again
+	add("discord", "c-1", 1)
+	add("telegram", "c-2", 3)
+	ids, err := dm.TakeDeskMissed(ctx, "telegram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c-3", "c-1", "c-2"}; !slices.Equal(ids, want) {
+		t.Errorf("TakeDeskMissed = %q, want %q", ids, want)
+	}
+	if ids, err := dm.TakeDeskMissed(ctx, "telegram"); err != nil || len(ids) != 0 {
+		t.Errorf("TakeDeskMissed again = %q, %v; want none", ids, err)
+	}
+	add("telegram", "c-3", 1) // taken, it may be missed again
+	if _, err := dm.TakeDeskMissed(ctx, "telegram"); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 50 {
+		add("discord", fmt.Sprintf("c-%d", 100+i), 2+i)
+	}
+	const takers = 4
+	got := make(chan []string, takers)
+	var wg sync.WaitGroup
+	for range takers {
+		wg.Go(func() {
+			ids, err := dm.TakeDeskMissed(ctx, "discord")
+			if err != nil {
+				t.Error(err)
+			}
+			got <- ids
+		})
+	}
+	wg.Wait()
+	close(got)
+	var all []string
+	for ids := range got {
+		if len(ids) > 0 && len(all) > 0 {
+			t.Errorf("two takers got the cases missed: %d and %d of them", len(all), len(ids))
+		}
+		all = append(all, ids...)
+	}
+	if len(all) != 51 {
+		t.Errorf("the takers got %d cases, want 51", len(all))
 	}
 }
