@@ -82,3 +82,39 @@ func TestCardPostedAsRedisWentAwayNotPostedAgain(t *testing.T) {
 		t.Errorf("the log says the card's place was not recorded, though it was kept for Redis:\n%s", logs)
 	}
 }
+
+// TestNotesNotReadSaidOnceInAnOutage: redis-server is down while a raid of
+// members (each their own) posts a scam. Each case's card goes to the desk
+// without its author's notes, which are in Redis; the log says so once, not
+// once a card.
+func TestNotesNotReadSaidOnceInAnOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	api := tgfake.New(t)
+	const desk = "-100900"
+	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_REDIS_URL": srv.URL()}
+	in := start(t, chaosRules, env)
+	cards := func() int {
+		n := 0
+		for _, p := range find(api, "sendMessage", "chat_id", desk) {
+			if strings.Contains(p.Get("reply_markup"), "callback_data") {
+				n++
+			}
+		}
+		return n
+	}
+	// The raid's first message comes while Redis is up: the poller runs.
+	api.Push(groupMessage(-100710, 2999, "Raider", "FREE NITRO on example.com"))
+	testsync.Eventually(t, "the first raider's card", func() bool { return cards() == 1 })
+	srv.Stop()
+	const raiders = 6
+	for i := range raiders {
+		api.Push(groupMessage(-100710, int64(3000+i), "Raider", "FREE NITRO on example.com"))
+	}
+	testsync.Eventually(t, "a card for each raider", func() bool { return cards() == 1+raiders })
+	if err := in.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(in.logs.String(), `msg="notes not read`); n != 1 {
+		t.Errorf("%d lines about the notes not read for %d cards in one outage, want 1", n, raiders)
+	}
+}
