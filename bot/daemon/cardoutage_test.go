@@ -33,15 +33,7 @@ func TestCardPostedAsRedisWentAwayNotPostedAgain(t *testing.T) {
 	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_REDIS_URL": srv.URL()}
 	in := start(t, chaosRules, env)
 	api.Push(groupMessage(-100710, 7, "Eve", "FREE NITRO on example.com"))
-	cards := func() int {
-		n := 0
-		for _, p := range find(api, "sendMessage", "chat_id", desk) {
-			if strings.Contains(p.Get("reply_markup"), "callback_data") {
-				n++
-			}
-		}
-		return n
-	}
+	cards := func() int { return caseCards(api, desk) }
 	testsync.Eventually(t, "the card", func() bool { return cards() == 1 })
 	testsync.Eventually(t, "the outage seen", func() bool { return strings.Contains(in.logs.String(), "redis unreachable") })
 	srv.Restart()
@@ -93,15 +85,7 @@ func TestNotesNotReadSaidOnceInAnOutage(t *testing.T) {
 	const desk = "-100900"
 	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_REDIS_URL": srv.URL()}
 	in := start(t, chaosRules, env)
-	cards := func() int {
-		n := 0
-		for _, p := range find(api, "sendMessage", "chat_id", desk) {
-			if strings.Contains(p.Get("reply_markup"), "callback_data") {
-				n++
-			}
-		}
-		return n
-	}
+	cards := func() int { return caseCards(api, desk) }
 	// The raid's first message comes while Redis is up: the poller runs.
 	api.Push(groupMessage(-100710, 2999, "Raider", "FREE NITRO on example.com"))
 	testsync.Eventually(t, "the first raider's card", func() bool { return cards() == 1 })
@@ -117,4 +101,15 @@ func TestNotesNotReadSaidOnceInAnOutage(t *testing.T) {
 	if n := strings.Count(in.logs.String(), `msg="notes not read`); n != 1 {
 		t.Errorf("%d lines about the notes not read for %d cards in one outage, want 1", n, raiders)
 	}
+}
+
+// caseCards counts the case cards (with buttons) posted to the desk chat.
+func caseCards(api *tgfake.Server, desk string) int {
+	n := 0
+	for _, p := range find(api, "sendMessage", "chat_id", desk) {
+		if strings.Contains(p.Get("reply_markup"), "callback_data") {
+			n++
+		}
+	}
+	return n
 }
