@@ -900,7 +900,13 @@ func (f *Fallback) PendingCases(ctx context.Context) ([]store.Case, error) {
 
 // AckCase acknowledges where the case is.
 func (f *Fallback) AckCase(ctx context.Context, id string) error {
-	return f.ack(ctx, id, f.local.AckCase, f.primary.AckCase)
+	later := func(id string) error { return f.postLater(id, func(p *postedMarks) { p.acked = true }) }
+	return f.onCaseOr(ctx, id, func(id string, lc *localCase) error {
+		lc.acked = true
+		return f.local.AckCase(ctx, id)
+	}, func(id string) error {
+		return f.laterIfAway(ctx, f.primary.AckCase(ctx, id), func() error { return later(id) })
+	}, later)
 }
 
 // MarkUndeliverable marks where the case is; a local case carries the mark
@@ -914,15 +920,14 @@ func (f *Fallback) MarkUndeliverable(ctx context.Context, id, why string) error 
 // ack marks the case acknowledged where it is: local carries the mark to
 // Redis when the case is written there (the write-back reads what to copy,
 // an undeliverable case's reason, once the case is mapped). A case in Redis
-// acknowledged while Redis is away, or does not answer, is acknowledged
-// there once it returns (postLater).
+// is marked there only: while Redis does not answer, the desk tries it
+// again. (AckCase keeps a card posted for Redis: posted again, it would be
+// two.)
 func (f *Fallback) ack(ctx context.Context, id string, local, primary func(context.Context, string) error) error {
-	return f.onCaseOr(ctx, id, func(id string, lc *localCase) error {
+	return f.onCase(ctx, id, func(id string, lc *localCase) error {
 		lc.acked = true
 		return local(ctx, id)
-	}, func(id string) error {
-		return f.laterIfAway(ctx, primary(ctx, id), func() error { return f.postLater(id, func(p *postedMarks) { p.acked = true }) })
-	}, func(id string) error { return f.postLater(id, func(p *postedMarks) { p.acked = true }) })
+	}, func(id string) error { return primary(ctx, id) })
 }
 
 // AddCard records the card where the case is; a local case carries its
