@@ -186,6 +186,10 @@ type localCase struct {
 	// Redis again (the amendment may have come after Redis got the case).
 	amended bool
 	remote  string // its id in Redis once written
+	// merged: written back, it joined a case open in Redis (a raid's
+	// group), whose card is that case's own to post: its acknowledgement
+	// is not copied there.
+	merged bool
 	// memoryOnly: Redis refused it when it was written back (neverWritten);
 	// it waits for nothing, and the desk's calls on it since (a card
 	// posted, acknowledged) do not put it back in the spool.
@@ -1817,6 +1821,9 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 			continue
 		}
 		f.mapRemote(ids[i], opened[i].ID)
+		if lc := f.cases[ids[i]]; lc != nil {
+			lc.merged = opened[i].Hits() > 1
+		}
 	}
 	return first
 }
@@ -1900,6 +1907,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		}
 		f.mu.Lock()
 		f.mapRemote(q.caseID, opened.ID)
+		lc.merged = opened.Hits() > 1
 		f.mu.Unlock()
 		remote = opened.ID
 	}
@@ -1908,7 +1916,9 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		return err
 	}
 	f.mu.Lock()
-	acked, amended := lc.acked, lc.amended
+	// A case merged into another is shown by that one's card: posted
+	// already, or still to post with this hit counted in.
+	acked, amended := lc.acked && !lc.merged, lc.amended
 	f.mu.Unlock()
 	if amended {
 		a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone}
