@@ -30,6 +30,11 @@ func (m *Moderator) AddCard(ctx context.Context, caseID string, ref bot.CardRef)
 		return fmt.Errorf("case %s card: %w", caseID, err)
 	}
 	c, err := m.store.Case(sctx, caseID)
+	if err != nil && degraded(m.store) {
+		// The store kept the card for Redis, away now: no decision is taken
+		// on a case there meanwhile (its claim waits for Redis).
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("case %s card: %w", caseID, err)
 	}

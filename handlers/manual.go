@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -316,8 +317,13 @@ func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error)
 	return b.String(), nil
 }
 
+// notesLogEvery spaces the log lines about notes not read.
+const notesLogEvery = time.Minute
+
 // NotesOn returns the moderators' notes on ev's author there, none when the
-// store keeps none or cannot say now (that is logged).
+// store keeps none or cannot say now: that is logged once a minute at most,
+// with how many were not read since (while Redis is away, each card of a
+// raid would have its line).
 func (m *Moderator) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	nk, ok := m.store.(store.NoteKeeper)
 	if !ok || ev.Author.ID == "" {
@@ -325,7 +331,12 @@ func (m *Moderator) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	}
 	notes, err := nk.Notes(ctx, ev.Platform, ev.Space, ev.Author.ID)
 	if err != nil {
-		m.log.Warn("notes not read", "author", ev.Author.ID, "err", err)
+		n := m.notesMissed.Add(1)
+		if m.notesLog.Take(m.now(), notesLogEvery) {
+			m.notesMissed.Add(-n)
+			m.log.Warn("notes not read: the cards and answers go without the moderators' notes on their author; said once a minute at most",
+				"author", ev.Author.ID, "not_read", n, "err", err)
+		}
 	}
 	return notes
 }

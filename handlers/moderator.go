@@ -258,6 +258,11 @@ type Moderator struct {
 	casesGrouped prometheus.Counter
 	casesDropped prometheus.Counter
 	droppedLog   bot.Turn
+	// notesLog spaces the line about notes not read (a card for each
+	// member of a raid while Redis is away); notesMissed counts those since
+	// the last line.
+	notesLog    bot.Turn
+	notesMissed atomic.Int64
 	// tokenRefused is set while the desk refuses vigie's token, so that the
 	// error is logged when it starts and the recovery when it ends, not at
 	// every round of the desk.

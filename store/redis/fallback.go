@@ -158,7 +158,10 @@ type Fallback struct {
 	settlesLost int
 	// carried are how decisions of cases in Redis were carried out, told
 	// while it was away, by case id (carryLater). Guarded by sentMu.
-	carried  map[string]string
+	carried map[string]string
+	// posted are the cards and acknowledgements of cases in Redis posted
+	// while it was away, by case id (postLater). Guarded by sentMu.
+	posted   map[string]*postedMarks
 	banWrite sync.Mutex
 
 	// spool keeps on disk what waits (nil: none); alias names the local ids
@@ -187,6 +190,10 @@ type localCase struct {
 	// Redis again (the amendment may have come after Redis got the case).
 	amended bool
 	remote  string // its id in Redis once written
+	// merged: written back, it joined a case open in Redis (a raid's
+	// group), whose card is that case's own to post: its acknowledgement
+	// is not copied there.
+	merged bool
 	// memoryOnly: Redis refused it when it was written back (neverWritten);
 	// it waits for nothing, and the desk's calls on it since (a card
 	// posted, acknowledged) do not put it back in the spool.
@@ -424,9 +431,9 @@ func (f *Fallback) Register(reg prometheus.Registerer) error {
 				return 0
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vigie_store_buffered",
-			Help: "Cases, audit entries, bans, events' pending marks settled and decisions' ends waiting for Redis to return."},
+			Help: "Cases, audit entries, bans, events' pending marks settled, decisions' ends and cases' cards posted waiting for Redis to return."},
 			func() float64 {
-				return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting() + f.carriedWaiting())
+				return float64(f.Buffered() + f.bansWaiting() + f.settlesWaiting() + f.carriedWaiting() + f.postedWaiting())
 			}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vigie_store_dropped_total",
 			Help: "Cases and audit entries not kept for Redis because the buffer was full."},
@@ -906,7 +913,13 @@ func (f *Fallback) PendingCases(ctx context.Context) ([]store.Case, error) {
 
 // AckCase acknowledges where the case is.
 func (f *Fallback) AckCase(ctx context.Context, id string) error {
-	return f.ack(ctx, id, f.local.AckCase, f.primary.AckCase)
+	later := func(id string) error { return f.postLater(id, func(p *postedMarks) { p.acked = true }) }
+	return f.onCaseOr(ctx, id, func(id string, lc *localCase) error {
+		lc.acked = true
+		return f.local.AckCase(ctx, id)
+	}, func(id string) error {
+		return f.laterIfAway(ctx, f.primary.AckCase(ctx, id), func() error { return later(id) })
+	}, later)
 }
 
 // MarkUndeliverable marks where the case is; a local case carries the mark
@@ -919,7 +932,10 @@ func (f *Fallback) MarkUndeliverable(ctx context.Context, id, why string) error 
 
 // ack marks the case acknowledged where it is: local carries the mark to
 // Redis when the case is written there (the write-back reads what to copy,
-// an undeliverable case's reason, once the case is mapped).
+// an undeliverable case's reason, once the case is mapped). A case in Redis
+// is marked there only: while Redis does not answer, the desk tries it
+// again. (AckCase keeps a card posted for Redis: posted again, it would be
+// two.)
 func (f *Fallback) ack(ctx context.Context, id string, local, primary func(context.Context, string) error) error {
 	return f.onCase(ctx, id, func(id string, lc *localCase) error {
 		lc.acked = true
@@ -928,10 +944,106 @@ func (f *Fallback) ack(ctx context.Context, id string, local, primary func(conte
 }
 
 // AddCard records the card where the case is; a local case carries its
-// cards to Redis when it is written there.
+// cards to Redis when it is written there, and a case in Redis whose card
+// was posted while Redis was away, or did not answer, gets it there once
+// Redis returns (postLater).
 func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) error {
-	return f.onCase(ctx, id, func(id string, _ *localCase) error { return f.local.AddCard(ctx, id, card) },
-		func(id string) error { return f.primary.AddCard(ctx, id, card) })
+	later := func(id string) error {
+		return f.postLater(id, func(p *postedMarks) {
+			if !slices.Contains(p.cards, card) {
+				p.cards = append(p.cards, card)
+			}
+		})
+	}
+	return f.onCaseOr(ctx, id, func(id string, _ *localCase) error { return f.local.AddCard(ctx, id, card) },
+		func(id string) error {
+			return f.laterIfAway(ctx, f.primary.AddCard(ctx, id, card), func() error { return later(id) })
+		}, later)
+}
+
+// laterIfAway returns err, the answer of Redis to a write, or, when err
+// says Redis is away, what keep says of keeping the write for its return
+// (the outage noted, unless the caller's time ran out: the write is kept
+// then too, for a Redis slow to answer).
+func (f *Fallback) laterIfAway(ctx context.Context, err error, keep func() error) error {
+	if !unavailable(err) {
+		return err
+	}
+	kerr := keep()
+	if ctx.Err() == nil {
+		f.outage(ctx, err)
+	}
+	return kerr
+}
+
+// postedMarks are what the desk did with a case in Redis while Redis was
+// away: its cards posted, and whether it was acknowledged.
+type postedMarks struct {
+	cards []bot.CardRef
+	acked bool
+}
+
+// postLater keeps what mark records of case id (in Redis), told while Redis
+// was away, to write it there once it returns: a card posted just as Redis
+// went away is not posted again when it returns (the case would still be
+// pending there), and a decision taken on it shows on it. Past maxSettles
+// cases waiting it keeps none, and says so.
+func (f *Fallback) postLater(id string, mark func(*postedMarks)) error {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	if f.posted == nil {
+		f.posted = map[string]*postedMarks{}
+	}
+	p := f.posted[id]
+	if p == nil {
+		if len(f.posted) >= maxSettles {
+			return fmt.Errorf("case %s: its card not recorded for redis, %d wait already: %w", id, maxSettles, ErrUnavailable)
+		}
+		p = &postedMarks{}
+		f.posted[id] = p
+	}
+	mark(p)
+	return nil
+}
+
+// writePosted writes to Redis the cards and acknowledgements kept by
+// postLater, the cards first; a case gone there is forgotten. A mark added
+// while they were written stays, to be written next.
+func (f *Fallback) writePosted(ctx context.Context) error {
+	f.sentMu.Lock()
+	marks := make(map[string]postedMarks, len(f.posted))
+	for id, p := range f.posted {
+		marks[id] = postedMarks{cards: slices.Clone(p.cards), acked: p.acked}
+	}
+	f.sentMu.Unlock()
+	for id, m := range marks {
+		var err error
+		for _, c := range m.cards {
+			if err = f.primary.AddCard(ctx, id, c); err != nil {
+				break
+			}
+		}
+		if err == nil && m.acked {
+			err = f.primary.AckCase(ctx, id)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		f.sentMu.Lock()
+		if p := f.posted[id]; p != nil && len(p.cards) == len(m.cards) && p.acked == m.acked {
+			delete(f.posted, id)
+		}
+		f.sentMu.Unlock()
+	}
+	return nil
+}
+
+// postedWaiting is how many cases' cards and acknowledgements wait to be
+// written to Redis.
+func (f *Fallback) postedWaiting() int {
+	f.sentMu.Lock()
+	defer f.sentMu.Unlock()
+	return len(f.posted)
 }
 
 // MarkCarried marks the case where it is; a local case carries the mark to
@@ -944,17 +1056,7 @@ func (f *Fallback) AddCard(ctx context.Context, id string, card bot.CardRef) err
 func (f *Fallback) MarkCarried(ctx context.Context, id, result string) error {
 	return f.onCaseOr(ctx, id, func(id string, _ *localCase) error { return f.local.MarkCarried(ctx, id, result) },
 		func(id string) error {
-			err := f.primary.MarkCarried(ctx, id, result)
-			if unavailable(err) {
-				// Kept for Redis when the caller's time ran out too: the
-				// end is not lost for a Redis slow to answer.
-				kerr := f.carryLater(id, result)
-				if ctx.Err() == nil {
-					f.outage(ctx, err)
-				}
-				return kerr
-			}
-			return err
+			return f.laterIfAway(ctx, f.primary.MarkCarried(ctx, id, result), func() error { return f.carryLater(id, result) })
 		}, func(id string) error { return f.carryLater(id, result) })
 }
 
@@ -1303,7 +1405,7 @@ func (f *Fallback) retry() {
 		case <-t.C:
 		}
 		ticks++
-		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 && f.carriedWaiting() == 0 {
+		if !f.degraded.Load() && f.Buffered() == 0 && f.bansWaiting() == 0 && f.remindersWaiting() == 0 && f.settlesWaiting() == 0 && f.carriedWaiting() == 0 && f.postedWaiting() == 0 {
 			if ticks%markEvery == 0 {
 				f.checkData()
 				// A process beside this one that stopped or died
@@ -1522,7 +1624,7 @@ func (f *Fallback) flush(ctx context.Context) {
 	if f.writeBans(ctx) != nil {
 		return
 	}
-	if f.writeSettles(ctx) != nil || f.writeCarried(ctx) != nil {
+	if f.writeSettles(ctx) != nil || f.writeCarried(ctx) != nil || f.writePosted(ctx) != nil {
 		return
 	}
 	var lost writeLoss
@@ -1730,6 +1832,9 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 			continue
 		}
 		f.mapRemote(ids[i], opened[i].ID)
+		if lc := f.cases[ids[i]]; lc != nil {
+			lc.merged = opened[i].Hits() > 1
+		}
 	}
 	return first
 }
@@ -1813,6 +1918,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		}
 		f.mu.Lock()
 		f.mapRemote(q.caseID, opened.ID)
+		lc.merged = opened.Hits() > 1
 		f.mu.Unlock()
 		remote = opened.ID
 	}
@@ -1821,7 +1927,9 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		return err
 	}
 	f.mu.Lock()
-	acked, amended := lc.acked, lc.amended
+	// A case merged into another is shown by that one's card: posted
+	// already, or still to post with this hit counted in.
+	acked, amended := lc.acked && !lc.merged, lc.amended
 	f.mu.Unlock()
 	if amended {
 		a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone}
@@ -1874,7 +1982,7 @@ func (f *Fallback) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.primary.settle(ctx)
 		cancel()
-		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 || f.carriedWaiting() > 0 {
+		if f.Buffered() > 0 || f.bansWaiting() > 0 || f.remindersWaiting() > 0 || f.settlesWaiting() > 0 || f.carriedWaiting() > 0 || f.postedWaiting() > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if f.primary.Ping(ctx) == nil {
 				f.flush(ctx)
@@ -1897,7 +2005,16 @@ func (f *Fallback) Close() error {
 			for id := range f.carried {
 				carried = append(carried, id)
 			}
+			var posted []string
+			for id := range f.posted {
+				posted = append(posted, id)
+			}
 			f.sentMu.Unlock()
+			if len(posted) > 0 {
+				slices.Sort(posted)
+				f.log.Error("redis unreachable at shutdown: the cards of these cases, posted while it was away, are not recorded there; each may be posted again, and a decision taken on one not shown on it",
+					"count", len(posted), "cases", strings.Join(posted, "; "))
+			}
 			if len(carried) > 0 {
 				slices.Sort(carried)
 				f.log.Error("redis unreachable at shutdown: how the decisions of these cases were carried out is not recorded there; a press of one handed on carries it out again",
