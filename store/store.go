@@ -313,6 +313,15 @@ func (c Case) Places() int {
 	return len(seen)
 }
 
+// PlacesNoun names what Places counts: "topics" in a Telegram chat,
+// "channels" elsewhere.
+func (c Case) PlacesNoun() string {
+	if c.Event.Platform == "telegram" {
+		return "topics"
+	}
+	return "channels"
+}
+
 // Store is what the engine and the handlers need to remember.
 type Store interface {
 	// Observe dedupes the event, counts it in its counters and returns the counts
