@@ -313,6 +313,15 @@ func (c Case) Places() int {
 	return len(seen)
 }
 
+// PlacesNoun names what Places counts: "topics" in a Telegram chat,
+// "channels" elsewhere.
+func (c Case) PlacesNoun() string {
+	if c.Event.Platform == "telegram" {
+		return "topics"
+	}
+	return "channels"
+}
+
 // Store is what the engine and the handlers need to remember.
 type Store interface {
 	// Observe dedupes the event, counts it in its counters and returns the counts
@@ -332,7 +341,9 @@ type Store interface {
 	// Under a raid, hits are grouped instead of opened one by one: a case with
 	// the AuthorGroup of an open case is added to it (its Count goes up, its
 	// event id joins Latest, its message's reference Refs) and that case is
-	// returned; so is one whose
+	// returned, with or without its Refs (Redis leaves them out: a hit of a
+	// raid would carry up to GroupRefs of them; Case reads them); so is one
+	// whose
 	// PlaceGroup saw GroupAuthors cases opened within GroupWindow (by Opened),
 	// added to the last of them. When OpenCaseCap cases are open already, a
 	// case that would be new is not stored: the error wraps ErrCaseCap.

@@ -141,10 +141,10 @@ func (c *cli) casesList(ctx context.Context, api adminAPI, q url.Values, format 
 	}
 	now := c.now()
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGE")
+	fmt.Fprintln(tw, "ID\tAGE\tWHERE\tAUTHOR\tRULE\tSTATE\tMESSAGES\tMESSAGE")
 	for _, cs := range page.Cases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminal(cs.ID), age(now, cs.Opened), where(cs.Event),
-			author(cs.Event.Author), terminal(orDash(cs.Rule)), terminal(state(cs)), snippet(cs.Event.Content(), 48))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", terminal(cs.ID), age(now, cs.Opened), where(cs.Event),
+			author(cs.Event.Author), terminal(orDash(cs.Rule)), terminal(state(cs)), strconv.Itoa(cs.Hits())+inPlaces(cs), snippet(cs.Event.Content(), 48))
 	}
 	return tw.Flush()
 }
@@ -234,7 +234,10 @@ func writeCase(w io.Writer, cs store.Case, now time.Time) {
 		line("suggested", "%s", terminal(bot.SuggestedText(bot.Card{Suggested: cs.Suggested, NotDone: cs.NotDone, Trying: cs.Trying})))
 	}
 	if cs.Hits() > 1 {
-		line("grouped", "%d hits, latest %s", cs.Hits(), terminal(strings.Join(cs.Latest, ", ")))
+		line("grouped", "%d messages%s, latest %s", cs.Hits(), inPlaces(cs), terminal(strings.Join(cs.Latest, ", ")))
+		if _, unkept := cs.Grouped(); unkept > 0 {
+			line("", "vigie keeps where the last %d are only: a delete leaves the %d oldest up", store.GroupRefs, unkept)
+		}
 	}
 	if cs.Undeliverable != "" {
 		line("desk", "not shown there: %s", terminal(cs.Undeliverable))
@@ -242,6 +245,15 @@ func writeCase(w io.Writer, cs store.Case, now time.Time) {
 	if cs.Status == store.CaseDecided {
 		line("decided", "%s by %s, %s", terminal(cs.Outcome), terminal(cs.DecidedBy), cs.DecidedAt.UTC().Format("2006-01-02 15:04:05 MST"))
 	}
+}
+
+// inPlaces says in how many channels (topics, on Telegram) the messages a
+// case groups are, when more than one: " in 3 channels"; "" otherwise.
+func inPlaces(cs store.Case) string {
+	if places := cs.Places(); places > 1 {
+		return fmt.Sprintf(" in %d %s", places, cs.PlacesNoun())
+	}
+	return ""
 }
 
 func casesNoun(status string, n int) string {

@@ -110,13 +110,19 @@ func TestCasesCommand(t *testing.T) {
 			"space": "guild-1", "channel": "general", "author": map[string]any{"id": fmt.Sprintf("u%d", i+1), "name": "Eve"},
 			"text": text})
 	}
+	// u1's scam again, in another channel: it joins their case.
+	events = append(events, map[string]any{"id": "m3", "platform": "discord", "space": "guild-1", "channel": "random",
+		"author": map[string]any{"id": "u1", "name": "Eve"}, "text": "free nitro there"})
 	base, clock, cases := scamCases(t, events...)
 	var r result
-	waitFor(t, func() bool { r = cases("list"); return strings.HasPrefix(r.stdout, "2 open cases") })
+	waitFor(t, func() bool {
+		r = cases("list")
+		return strings.HasPrefix(r.stdout, "2 open cases") && strings.Contains(r.stdout, "2 in 2 channels")
+	})
 	want := regexp.MustCompile(`^2 open cases, oldest first:
-ID +AGE +WHERE +AUTHOR +RULE +STATE +MESSAGE
-(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +free nitro here
-(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u2\) +scam +open +nitro again and again
+ID +AGE +WHERE +AUTHOR +RULE +STATE +MESSAGES +MESSAGE
+(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u1\) +scam +open +2 in 2 channels +free nitro here
+(c-[a-z][0-9a-z]{4}-\d{6}) +<1m +discord/guild-1/general +Eve \(u2\) +scam +open +1 +nitro again and again
 $`)
 	m := want.FindStringSubmatch(r.stdout)
 	if r.code != exitOK || m == nil {
@@ -135,7 +141,8 @@ $`)
 	}
 	r = cases("show", first)
 	for _, line := range []string{"case       " + first + ", open\n", "rule       scam (spam)\n", "reason     free nitro\n",
-		"where      discord/guild-1/general\n", "author     Eve (u1)\n", `message    "free nitro here" (m1)` + "\n"} {
+		"where      discord/guild-1/general\n", "author     Eve (u1)\n", `message    "free nitro here" (m1)` + "\n",
+		"grouped    2 messages in 2 channels, latest m3\n"} {
 		if !strings.Contains(r.stdout, line) {
 			t.Errorf("cases show: no line %q in\n%s", line, r.stdout)
 		}

@@ -1747,7 +1747,9 @@ func (g *groupSet) add(k string) {
 // name of who decided (DecideCase) comes next, nil in the cases decided
 // before vigie kept it, as in those not decided; the grouped messages'
 // references (Case.Refs) are last, nil in a case that groups none or was
-// grouped by a vigie that did not keep them.
+// grouped by a vigie that did not keep them, and in the answer to a hit
+// grouped into an open case (openScript): up to 100 lines of JSON, read when
+// the case is.
 var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend", "byname", "refs"}
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
@@ -1819,9 +1821,14 @@ func refLines(refs []store.MessageRef) (string, error) {
 	return string(b), nil
 }
 
-// parseRefs reads refLines.
+// parseRefs reads refLines, the last store.GroupRefs of them: a vigie that
+// kept no count of them beside (nrefs) may have pushed past the cap one that
+// does.
 func parseRefs(s string) ([]store.MessageRef, error) {
 	lines := strings.Split(s, "\n")
+	if n := len(lines); n > store.GroupRefs {
+		lines = lines[n-store.GroupRefs:]
+	}
 	refs := make([]store.MessageRef, len(lines))
 	for i, l := range lines {
 		if err := json.Unmarshal([]byte(l), &refs[i]); err != nil {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +150,83 @@ func TestGroupedRefsThroughTheSpool(t *testing.T) {
 	}
 	if want := []string{"m-2@thread-m-2", "m-3@thread-m-3"}; cs[0].Count != 3 || unkept != 0 || !slices.Equal(where, want) {
 		t.Errorf("the case on Redis counts %d, groups %q (%d unkept); want 3, %q", cs[0].Count, where, unkept, want)
+	}
+}
+
+// TestGroupedRefsCountedOnce: the hash keeps how many references refs
+// holds (nrefs), so that a grouped hit appends its own and drops the oldest
+// past store.GroupRefs without counting the others. A case whose refs a
+// vigie without that count wrote is counted once, and one pushed past the
+// cap by such a vigie (its count behind) is read as its last GroupRefs.
+func TestGroupedRefsCountedOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix), redis.WithClaimIdle(time.Hour))
+	raw := redistest.Client(t, srv.URL())
+	hit := func(n int) store.Case {
+		t.Helper()
+		c := scamCase("m-"+strconv.Itoa(n), "eve")
+		c.Event.At = c.Event.At.Add(time.Duration(n) * time.Second)
+		got, err := st.OpenCase(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	refIDs := func(id string) []string {
+		t.Helper()
+		c, err := st.Case(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range c.Refs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	idsFrom := func(from, to int) []string {
+		var ids []string
+		for i := from; i <= to; i++ {
+			ids = append(ids, "m-"+strconv.Itoa(i))
+		}
+		return ids
+	}
+	first := hit(0)
+	key := prefix + ":{cases}:" + first.ID
+	for i := 1; i <= 10; i++ {
+		if got := hit(i); got.ID != first.ID || got.Refs != nil {
+			t.Fatalf("m-%d: case %s, refs %v; want %s, no refs in the grouped answer", i, got.ID, got.Refs, first.ID)
+		}
+	}
+	if n, err := raw.HGet(ctx, key, "nrefs").Result(); err != nil || n != "10" {
+		t.Errorf("nrefs = %q, %v; want 10", n, err)
+	}
+	// A vigie without the count grouped these: counted on the next hit.
+	if err := raw.HDel(ctx, key, "nrefs").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 11; i <= store.GroupRefs+5; i++ {
+		hit(i)
+	}
+	if got, want := refIDs(first.ID), idsFrom(6, store.GroupRefs+5); !slices.Equal(got, want) {
+		t.Errorf("refs past the cap: %v, want %v", got, want)
+	}
+	if n, err := raw.HGet(ctx, key, "nrefs").Result(); err != nil || n != strconv.Itoa(store.GroupRefs) {
+		t.Errorf("nrefs = %q, %v; want %d", n, err, store.GroupRefs)
+	}
+	// Such a vigie appends one more without counting it: 101 lines, read as
+	// the last 100.
+	refs, err := raw.HGet(ctx, key, "refs").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _ := json.Marshal(store.RefOf(scamCase("m-999", "eve").Event))
+	if err := raw.HSet(ctx, key, "refs", refs+"\n"+string(line)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := refIDs(first.ID), append(idsFrom(7, store.GroupRefs+5), "m-999"); !slices.Equal(got, want) {
+		t.Errorf("refs of 101 lines read as %v, want %v", got, want)
 	}
 }

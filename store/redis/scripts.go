@@ -341,43 +341,67 @@ local function push(old)
   while #latest > cap do table.remove(latest, 1) end
   return cjson.encode(latest)
 end
--- refs with the hit's message reference (and those the case carries) at
--- the end, one JSON object a line (encoding/json escapes a newline in a
--- string), the oldest dropped past the cap.
-local function pushRefs(old)
-  local s = ARGV[20]
-  if ARGV[21] ~= '' then s = s .. '\n' .. ARGV[21] end
-  if old and old ~= '' then s = old .. '\n' .. s end
+-- lines counts the lines of s.
+local function lines(s)
   local n, p = 1, 1
   while true do
     p = string.find(s, '\n', p, true)
-    if not p then break end
+    if not p then return n end
     n, p = n + 1, p + 1
   end
+end
+-- refs with the hit's message reference (and those the case carries) at
+-- the end, one JSON object a line (encoding/json escapes a newline in a
+-- string), the oldest dropped past the cap, and how many lines it holds.
+-- n is how many old holds (the hash's nrefs), nil when not kept (a case
+-- whose references an older vigie wrote): only then is old counted, so
+-- that a hit grouped into a case of 100 references appends its line and
+-- cuts the first one, with no scan of the others.
+local function pushRefs(old, n)
+  local s, cap = ARGV[20], tonumber(ARGV[22])
+  local more = 1
+  if ARGV[21] ~= '' then
+    s = s .. '\n' .. ARGV[21]
+    more = lines(s)
+  end
+  if not old or old == '' then
+    n = 0
+  else
+    n = n or lines(old)
+    s = old .. '\n' .. s
+  end
+  n = n + more
   local from = 1
-  for _ = 1, n - tonumber(ARGV[22]) do from = string.find(s, '\n', from, true) + 1 end
+  for _ = 1, n - cap do
+    local p = string.find(s, '\n', from, true)
+    if not p then break end
+    from = p + 1
+  end
   if from > 1 then s = string.sub(s, from) end
-  return s
+  return s, math.min(n, cap)
 end
 -- The fields of caseFields (redis.go), in its order.
 local function fields(id)
   return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname', 'refs')
 end
 -- add adds the hit to the open case id and answers its fields as they are
--- now (nil when the case is not open): one HMGET for both.
+-- now (nil when the case is not open), all but refs: a grouped hit's
+-- answer leaves its case's references (up to 100 lines of JSON) to be
+-- read when a decision needs them. One HMGET reads what the hit changes.
 local function add(id)
   if not id then return nil end
   local hk = ARGV[1] .. id
-  local h = fields(id)
+  local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname', 'refs', 'nrefs')
   if h[1] ~= 'open' then return nil end
   h[5] = string.format('%d', (tonumber(h[5]) or 0) + tonumber(ARGV[13]))
   h[6] = push(h[6] or nil)
   if ARGV[20] ~= '' then
-    h[11] = pushRefs(h[11] or nil)
-    redis.call('HSET', hk, 'latest', h[6], 'count', h[5], 'refs', h[11])
+    local refs, n = pushRefs(h[11] or nil, tonumber(h[12] or nil))
+    redis.call('HSET', hk, 'latest', h[6], 'count', h[5], 'refs', refs, 'nrefs', n)
   else
     redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
   end
+  h[11], h[12] = false, nil
   return h
 end
 -- The origin's case and the author group's, in one MGET when both are asked.
@@ -443,7 +467,7 @@ if ARGV[14] ~= '' then
 else
   redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid)
 end
-if ARGV[21] ~= '' then redis.call('HSET', hk, 'refs', ARGV[21]) end
+if ARGV[21] ~= '' then redis.call('HSET', hk, 'refs', ARGV[21], 'nrefs', lines(ARGV[21])) end
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
 -- The counter, index and stream outlive every case: pushed to the TTL and

@@ -19,12 +19,7 @@ func Card(c store.Case) bot.Card {
 	if n := c.Hits() - 1; n > 0 {
 		more := fmt.Sprintf("and %d more", n)
 		if places := c.Places(); places > 1 {
-			// a Telegram chat's places are its topics
-			what := "channels"
-			if c.Event.Platform == "telegram" {
-				what = "topics"
-			}
-			more += fmt.Sprintf(", in %d %s", places, what)
+			more += fmt.Sprintf(", in %d %s", places, c.PlacesNoun())
 		}
 		if _, unkept := c.Grouped(); unkept > 0 {
 			more += fmt.Sprintf("; vigie keeps where the last %d are only: a delete leaves the %d oldest up", store.GroupRefs, unkept)
