@@ -596,6 +596,7 @@ func (leaseHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.P
 //	PREFIX:{cases}:origin:ORIGIN              id of the case an origin opened or joined
 //	PREFIX:{cases}:group:AUTHORGROUP          id of the author's last case there, while it is open
 //	PREFIX:{cases}:joined:ID                  list: the group keys of the case's last members
+//	PREFIX:{cases}:refs:ID                    list: where the case's last grouped messages are (store.MessageRef, JSON)
 //	PREFIX:{cases}:place:PLACEGROUP           hash: cases opened lately in a place
 //	PREFIX:{cases}:reminders                  hash: case id -> reminder a desk did not take
 //	PREFIX:{audit}:stream                     stream of audit entries (JSON)
@@ -1572,7 +1573,7 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			errs[i] = fmt.Errorf("case: %w", err)
 			continue
 		}
-		c.Refs = nil // kept in the hash's own field
+		c.Refs = nil // kept in a list of their own
 		if c.Opened.IsZero() {
 			c.Opened = c.Event.At
 		}
@@ -1745,11 +1746,12 @@ func (g *groupSet) add(k string) {
 // an open case, in its order: all but the JSON. The amendment (AmendCase) is
 // near the end: a case opened again after it is answered as amended; the
 // name of who decided (DecideCase) comes next, nil in the cases decided
-// before vigie kept it, as in those not decided; the grouped messages'
-// references (Case.Refs) are last, nil in a case that groups none or was
-// grouped by a vigie that did not keep them, and in the answer to a hit
-// grouped into an open case (openScript): up to 100 lines of JSON, read when
-// the case is.
+// before vigie kept it, as in those not decided. The grouped messages'
+// references (Case.Refs) are last: not a field of the hash but its list
+// (PREFIX:{cases}:refs:ID), one JSON line each, empty in a case that groups
+// none or was grouped by a vigie that did not keep them, and left out of
+// the answer to a hit grouped into an open case (openScript): up to 100 of
+// them, read when the case is. A reader of the hash puts them in "refs".
 var caseFields = []string{"status", "outcome", "by", "undeliverable", "count", "latest", "dat", "sid", "amend", "byname", "refs"}
 
 // caseFrom rebuilds a case from its hash: the JSON as opened, then the fields a
@@ -1821,9 +1823,8 @@ func refLines(refs []store.MessageRef) (string, error) {
 	return string(b), nil
 }
 
-// parseRefs reads refLines, the last store.GroupRefs of them: a vigie that
-// kept no count of them beside (nrefs) may have pushed past the cap one that
-// does.
+// parseRefs reads refLines, the last store.GroupRefs of them, as Redis keeps
+// them (a case written back from memory may carry more).
 func parseRefs(s string) ([]store.MessageRef, error) {
 	lines := strings.Split(s, "\n")
 	if n := len(lines); n > store.GroupRefs {
@@ -1990,14 +1991,14 @@ func (s *Store) Case(ctx context.Context, id string) (store.Case, error) {
 	if err := s.settle(ctx); err != nil {
 		return store.Case{}, fmt.Errorf("redis case %s: %w", id, err)
 	}
-	h, err := s.c.HGetAll(ctx, s.casesKey(id)).Result()
+	hs, err := s.caseHashes(ctx, []string{id})
 	if err != nil {
 		return store.Case{}, fmt.Errorf("redis case %s: %w", id, err)
 	}
-	if len(h) == 0 {
+	if len(hs[0]) == 0 {
 		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
 	}
-	return s.caseFrom(id, h)
+	return s.caseFrom(id, hs[0])
 }
 
 // Cases lists the cases with the status, oldest first.
@@ -2021,25 +2022,37 @@ func (s *Store) Cases(ctx context.Context, status store.CaseStatus) ([]store.Cas
 	return cases, nil
 }
 
-// caseHashes fetches the hashes of cases in one pipeline; a case gone has an
-// empty one.
+// caseHashes fetches the hashes of cases in one pipeline, each with its
+// references (withRefs); a case gone has an empty one.
 func (s *Store) caseHashes(ctx context.Context, ids []string) ([]map[string]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	pipe := s.c.Pipeline()
 	cmds := make([]*goredis.MapStringStringCmd, len(ids))
+	refs := make([]*goredis.StringSliceCmd, len(ids))
 	for i, id := range ids {
 		cmds[i] = pipe.HGetAll(ctx, s.casesKey(id))
+		refs[i] = pipe.LRange(ctx, s.casesKey("refs:"+id), 0, -1)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]map[string]string, len(ids))
 	for i, cmd := range cmds {
-		out[i] = cmd.Val()
+		out[i] = withRefs(cmd.Val(), refs[i].Val())
 	}
 	return out, nil
+}
+
+// withRefs puts a case's references, its list as Redis keeps it, in its hash
+// h as refLines: in "refs", where caseFrom reads them. A case gone (an empty
+// h) stays empty.
+func withRefs(h map[string]string, refs []string) map[string]string {
+	if len(h) > 0 && len(refs) > 0 {
+		h["refs"] = strings.Join(refs, "\n")
+	}
+	return h
 }
 
 // casesByID fetches cases in one round trip; it reports the ids whose hash is gone.
@@ -2067,7 +2080,8 @@ func (s *Store) casesByID(ctx context.Context, ids []string) ([]store.Case, []an
 // DecideCase closes an open case once, atomically: of two CMs pressing at the
 // same moment, the second gets the first one's decision and ErrDecided.
 func (s *Store) DecideCase(ctx context.Context, id, outcome, by, byName string, at time.Time) (store.Case, error) {
-	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq"), s.casesKey("joined:" + id)}
+	keys := []string{s.casesKey(id), s.casesKey("open"), s.casesKey("decided"), s.casesKey("seq"), s.casesKey("joined:" + id),
+		s.casesKey("refs:" + id)}
 	vals, err := s.script(ctx, decideScript, keys, id, outcome, by, at.Format(time.RFC3339Nano),
 		DefaultCaseCap, ms(DefaultCaseTTL), byName).Slice()
 	if err != nil {
@@ -2084,7 +2098,15 @@ func (s *Store) DecideCase(ctx context.Context, id, outcome, by, byName string, 
 		v, _ := flat[i+1].(string)
 		h[k] = v
 	}
-	c, err := s.caseFrom(id, h)
+	var refs []string
+	if len(vals) > 2 {
+		list, _ := vals[2].([]any)
+		for _, r := range list {
+			r, _ := r.(string)
+			refs = append(refs, r)
+		}
+	}
+	c, err := s.caseFrom(id, withRefs(h, refs))
 	if err != nil {
 		return store.Case{}, err
 	}

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -81,7 +82,7 @@ func TestGroupedRefsWithAnOlderVigie(t *testing.T) {
 	}
 
 	// A case all of whose hits an older vigie grouped: no refs at all.
-	if err := raw.HDel(ctx, key, "refs").Err(); err != nil {
+	if err := raw.Del(ctx, prefix+":{cases}:refs:"+first.ID).Err(); err != nil {
 		t.Fatal(err)
 	}
 	old, err := st.Case(ctx, first.ID)
@@ -153,12 +154,13 @@ func TestGroupedRefsThroughTheSpool(t *testing.T) {
 	}
 }
 
-// TestGroupedRefsCountedOnce: the hash keeps how many references refs
-// holds (nrefs), so that a grouped hit appends its own and drops the oldest
-// past store.GroupRefs without counting the others. A case whose refs a
-// vigie without that count wrote is counted once, and one pushed past the
-// cap by such a vigie (its count behind) is read as its last GroupRefs.
-func TestGroupedRefsCountedOnce(t *testing.T) {
+// TestGroupedRefsInAList: a case's message references are a list of their
+// own beside its hash, so that a grouped hit pushes its own and drops the
+// oldest past store.GroupRefs, and the hash is not read and written whole
+// on each hit. The list lives as long as the hash: the life left to the
+// case when the list is made, its expiry pushed with the hash's when the
+// case is decided; a decision and a reader have the references.
+func TestGroupedRefsInAList(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	prefix := newPrefix()
@@ -174,14 +176,9 @@ func TestGroupedRefsCountedOnce(t *testing.T) {
 		}
 		return got
 	}
-	refIDs := func(id string) []string {
-		t.Helper()
-		c, err := st.Case(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+	ids := func(refs []store.MessageRef) []string {
 		var ids []string
-		for _, r := range c.Refs {
+		for _, r := range refs {
 			ids = append(ids, r.ID)
 		}
 		return ids
@@ -194,39 +191,50 @@ func TestGroupedRefsCountedOnce(t *testing.T) {
 		return ids
 	}
 	first := hit(0)
-	key := prefix + ":{cases}:" + first.ID
-	for i := 1; i <= 10; i++ {
+	key, list := prefix+":{cases}:"+first.ID, prefix+":{cases}:refs:"+first.ID
+	for i := 1; i <= store.GroupRefs+5; i++ {
 		if got := hit(i); got.ID != first.ID || got.Refs != nil {
 			t.Fatalf("m-%d: case %s, refs %v; want %s, no refs in the grouped answer", i, got.ID, got.Refs, first.ID)
 		}
 	}
-	if n, err := raw.HGet(ctx, key, "nrefs").Result(); err != nil || n != "10" {
-		t.Errorf("nrefs = %q, %v; want 10", n, err)
+	lines, err := raw.LRange(ctx, list, 0, -1).Result()
+	if err != nil || len(lines) != store.GroupRefs {
+		t.Fatalf("the list of references holds %d, %v; want %d", len(lines), err, store.GroupRefs)
 	}
-	// A vigie without the count grouped these: counted on the next hit.
-	if err := raw.HDel(ctx, key, "nrefs").Err(); err != nil {
+	var ref store.MessageRef
+	if err := json.Unmarshal([]byte(lines[0]), &ref); err != nil || ref.ID != "m-6" || ref.Channel != "general" {
+		t.Errorf("the oldest reference kept: %+v, %v; want m-6 in general", ref, err)
+	}
+	if fields, err := raw.HKeys(ctx, key).Result(); err != nil || slices.Contains(fields, "refs") || slices.Contains(fields, "nrefs") {
+		t.Errorf("the case's hash holds %q, %v; want no references in it", fields, err)
+	}
+	caseTTL, listTTL := raw.PTTL(ctx, key).Val(), raw.PTTL(ctx, list).Val()
+	if listTTL <= 0 || listTTL > caseTTL || caseTTL-listTTL > time.Minute {
+		t.Errorf("the list expires in %v, the case in %v; want them together", listTTL, caseTTL)
+	}
+	got, err := st.Case(ctx, first.ID)
+	if err != nil || !slices.Equal(ids(got.Refs), idsFrom(6, store.GroupRefs+5)) {
+		t.Errorf("the case read: refs %v, %v; want m-6 to m-%d", ids(got.Refs), err, store.GroupRefs+5)
+	}
+	cs, err := st.Cases(ctx, store.CaseOpen)
+	if err != nil || len(cs) != 1 || len(cs[0].Refs) != store.GroupRefs {
+		t.Errorf("the open cases: %d, %v; want one with %d refs", len(cs), err, store.GroupRefs)
+	}
+
+	// Decided: the references stay with the case, and expire with it.
+	if err := raw.PExpire(ctx, list, time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	for i := 11; i <= store.GroupRefs+5; i++ {
-		hit(i)
+	decided, err := st.DecideCase(ctx, first.ID, "delete", "cm-1", "Camille", first.Event.At.Add(time.Hour))
+	if err != nil || !slices.Equal(ids(decided.Refs), idsFrom(6, store.GroupRefs+5)) {
+		t.Errorf("the decision: refs %v, %v; want m-6 to m-%d", ids(decided.Refs), err, store.GroupRefs+5)
 	}
-	if got, want := refIDs(first.ID), idsFrom(6, store.GroupRefs+5); !slices.Equal(got, want) {
-		t.Errorf("refs past the cap: %v, want %v", got, want)
+	again, err := st.DecideCase(ctx, first.ID, "dismiss", "cm-2", "Sam", first.Event.At.Add(2*time.Hour))
+	if !errors.Is(err, store.ErrDecided) || len(again.Refs) != store.GroupRefs {
+		t.Errorf("decided again: %d refs, %v; want %d, ErrDecided", len(again.Refs), err, store.GroupRefs)
 	}
-	if n, err := raw.HGet(ctx, key, "nrefs").Result(); err != nil || n != strconv.Itoa(store.GroupRefs) {
-		t.Errorf("nrefs = %q, %v; want %d", n, err, store.GroupRefs)
-	}
-	// Such a vigie appends one more without counting it: 101 lines, read as
-	// the last 100.
-	refs, err := raw.HGet(ctx, key, "refs").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, _ := json.Marshal(store.RefOf(scamCase("m-999", "eve").Event))
-	if err := raw.HSet(ctx, key, "refs", refs+"\n"+string(line)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := refIDs(first.ID), append(idsFrom(7, store.GroupRefs+5), "m-999"); !slices.Equal(got, want) {
-		t.Errorf("refs of 101 lines read as %v, want %v", got, want)
+	caseTTL, listTTL = raw.PTTL(ctx, key).Val(), raw.PTTL(ctx, list).Val()
+	if listTTL <= time.Hour || listTTL > caseTTL || caseTTL-listTTL > time.Minute {
+		t.Errorf("decided, the list expires in %v, the case in %v; want them together", listTTL, caseTTL)
 	}
 }

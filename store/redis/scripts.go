@@ -341,67 +341,56 @@ local function push(old)
   while #latest > cap do table.remove(latest, 1) end
   return cjson.encode(latest)
 end
--- lines counts the lines of s.
-local function lines(s)
-  local n, p = 1, 1
-  while true do
-    p = string.find(s, '\n', p, true)
-    if not p then return n end
-    n, p = n + 1, p + 1
-  end
-end
--- refs with the hit's message reference (and those the case carries) at
--- the end, one JSON object a line (encoding/json escapes a newline in a
--- string), the oldest dropped past the cap, and how many lines it holds.
--- n is how many old holds (the hash's nrefs), nil when not kept (a case
--- whose references an older vigie wrote): only then is old counted, so
--- that a hit grouped into a case of 100 references appends its line and
--- cuts the first one, with no scan of the others.
-local function pushRefs(old, n)
-  local s, cap = ARGV[20], tonumber(ARGV[22])
-  local more = 1
-  if ARGV[21] ~= '' then
-    s = s .. '\n' .. ARGV[21]
-    more = lines(s)
-  end
-  if not old or old == '' then
-    n = 0
-  else
-    n = n or lines(old)
-    s = old .. '\n' .. s
-  end
-  n = n + more
+-- refs is the key of a case's message references (PREFIX:{cases}:refs:ID).
+local function refs(id) return ARGV[1] .. 'refs:' .. id end
+-- lines appends the lines of s to t.
+local function lines(t, s)
   local from = 1
-  for _ = 1, n - cap do
+  while true do
     local p = string.find(s, '\n', from, true)
-    if not p then break end
+    t[#t + 1] = string.sub(s, from, (p or 0) - 1)
+    if not p then return t end
     from = p + 1
   end
-  if from > 1 then s = string.sub(s, from) end
-  return s, math.min(n, cap)
 end
--- The fields of caseFields (redis.go), in its order.
+-- pushRefs appends the hit's message reference (and those the case
+-- carries) to the list of the case id's references, drops the oldest past
+-- the cap, and gives a list it makes the life left to the case's hash hk
+-- (the TTL when it has none), so that both go together: a hit grouped
+-- into a case of 100 references costs a push and a pop, whatever their
+-- size.
+local function pushRefs(id, hk)
+  local rk, add = refs(id), {ARGV[20]}
+  if ARGV[21] ~= '' then lines(add, ARGV[21]) end
+  local n = redis.call('RPUSH', rk, unpack(add))
+  local cap = tonumber(ARGV[22])
+  if n > cap then redis.call('LTRIM', rk, n - cap, -1) end
+  if n == #add then
+    local life = redis.call('PTTL', hk)
+    if life <= 0 then life = tonumber(ARGV[3]) end
+    redis.call('PEXPIRE', rk, life)
+  end
+end
+-- The fields of caseFields (redis.go), in its order: the references last,
+-- as lines.
 local function fields(id)
-  return redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname', 'refs')
+  local h = redis.call('HMGET', ARGV[1] .. id, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
+  h[11] = table.concat(redis.call('LRANGE', refs(id), 0, -1), '\n')
+  return h
 end
 -- add adds the hit to the open case id and answers its fields as they are
--- now (nil when the case is not open), all but refs: a grouped hit's
--- answer leaves its case's references (up to 100 lines of JSON) to be
--- read when a decision needs them. One HMGET reads what the hit changes.
+-- now (nil when the case is not open), all but the references: a grouped
+-- hit's answer leaves them (up to 100 lines of JSON) to be read when a
+-- decision needs them. One HMGET reads what the hit changes.
 local function add(id)
   if not id then return nil end
   local hk = ARGV[1] .. id
-  local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname', 'refs', 'nrefs')
+  local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
   if h[1] ~= 'open' then return nil end
   h[5] = string.format('%d', (tonumber(h[5]) or 0) + tonumber(ARGV[13]))
   h[6] = push(h[6] or nil)
-  if ARGV[20] ~= '' then
-    local refs, n = pushRefs(h[11] or nil, tonumber(h[12] or nil))
-    redis.call('HSET', hk, 'latest', h[6], 'count', h[5], 'refs', refs, 'nrefs', n)
-  else
-    redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
-  end
-  h[11], h[12] = false, nil
+  redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
+  if ARGV[20] ~= '' then pushRefs(id, hk) end
   return h
 end
 -- The origin's case and the author group's, in one MGET when both are asked.
@@ -467,9 +456,14 @@ if ARGV[14] ~= '' then
 else
   redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid)
 end
-if ARGV[21] ~= '' then redis.call('HSET', hk, 'refs', ARGV[21], 'nrefs', lines(ARGV[21])) end
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
+if ARGV[21] ~= '' then
+  local rk = refs(id)
+  redis.call('RPUSH', rk, unpack(lines({}, ARGV[21])))
+  redis.call('LTRIM', rk, -tonumber(ARGV[22]), -1)
+  redis.call('PEXPIRE', rk, ARGV[3])
+end
 -- The counter, index and stream outlive every case: pushed to the TTL and
 -- an hour when the caller says (once a minute per process), not on every
 -- case.
@@ -495,13 +489,18 @@ return {'ok', id, sid}
 // decideScript closes an open case once, and removes the author groups that
 // name it (its author's, its members'): a decided case is joined no more.
 //
+// The references of its grouped messages live as long as the case: their
+// expiry is pushed with its hash's.
+//
 // KEYS: case hash, open index, decided index, case counter, its members (a
-// list of their group keys). ARGV: id, outcome, by, decided at (RFC 3339),
-// decided cap, ttl, the name of who decided ("" for none). Returns {'nf'}, {'dup', hash} or {'ok', hash}.
+// list of their group keys), its references (a list). ARGV: id, outcome,
+// by, decided at (RFC 3339), decided cap, ttl, the name of who decided (""
+// for none). Returns {'nf'}, {'dup', hash, references} or {'ok', hash,
+// references}.
 var decideScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf'} end
 if redis.call('HGET', KEYS[1], 'status') == 'decided' then
-  return {'dup', redis.call('HGETALL', KEYS[1])}
+  return {'dup', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[6], 0, -1)}
 end
 redis.call('HSET', KEYS[1], 'status', 'decided', 'outcome', ARGV[2], 'by', ARGV[3], 'dat', ARGV[4])
 if ARGV[7] and ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'byname', ARGV[7]) end
@@ -518,8 +517,8 @@ redis.call('ZADD', KEYS[3], seq, ARGV[1])
 local n = redis.call('ZCARD', KEYS[3])
 local cap = tonumber(ARGV[5])
 if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, n - cap - 1) end
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
-return {'ok', redis.call('HGETALL', KEYS[1])}
+for _, i in ipairs({1, 2, 3, 4, 6}) do redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
+return {'ok', redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[6], 0, -1)}
 `)
 
 // carriedScript records how a case's decision was carried out.
