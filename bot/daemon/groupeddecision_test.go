@@ -292,3 +292,33 @@ func TestSpamBotAcrossTopicsIsOneCase(t *testing.T) {
 	}
 	deleteGrouped(t, api, in, auth, group, "9", ids)
 }
+
+// TestGroupedTimedBanSaysItsEndAndWhatStayed: a CM bans a grouped case's
+// author for 7 days; one of its four messages cannot be deleted (a system
+// message): the decision's note, as the card shows it, says both when the
+// ban ends and the message not deleted.
+func TestGroupedTimedBanSaysItsEndAndWhatStayed(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 45)
+	const token = "t0ken"
+	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	const eve = "600000000000000011"
+	var ids []string
+	for j := range 4 {
+		id := fmt.Sprint(700000000000000700 + j)
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
+		})
+	}
+	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[2], http.StatusBadRequest,
+		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
+	id := groupedCase(t, in, auth, eve, 4)
+	note := decideOver(t, in, auth, id, `{"outcome":"ban","duration":"7d","by":"ann"}`)
+	if !f.Banned(guild, eve) {
+		t.Errorf("the grouped case's author not banned")
+	}
+	if !strings.HasPrefix(note, "until ") || !strings.Contains(note, "; ⚠️ 1 of the 4 messages grouped not deleted: ") {
+		t.Errorf("note = %q, want when the ban ends, then the one message not deleted", note)
+	}
+}
