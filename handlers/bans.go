@@ -540,23 +540,23 @@ func banLeft(until, now time.Time) string {
 // banText says how long a ban given lasts, for the moderators: "until 12
 // Dec 03:00 UTC", and, when vigie lifts it from a store that a restart
 // empties (memory), that a restart before then leaves it for good. For a
-// delete or hide, it says what was left undone on the other messages the
-// case groups (banGiven.Left).
+// delete or hide, and after it for a ban, it says what was left undone on
+// the messages the case groups (banGiven.Left).
 func (m *Moderator) banText(g banGiven) string {
-	if g.Left != "" {
-		return g.Left
+	var s string
+	switch {
+	case g.Stays:
+		s = stayText(g, m.now())
+	case !g.Until.IsZero():
+		s = UntilText(g.Until, m.now())
+		if g.Lifted && store.IsLocal(m.store) {
+			s += " (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)"
+		}
 	}
-	if g.Stays {
-		return stayText(g, m.now())
+	if s == "" || g.Left == "" {
+		return s + g.Left
 	}
-	if g.Until.IsZero() {
-		return ""
-	}
-	s := UntilText(g.Until, m.now())
-	if g.Lifted && store.IsLocal(m.store) {
-		s += " (vigie lifts it then; its store is in memory: a restart before then leaves the ban on, until /unban)"
-	}
-	return s
+	return s + "; " + g.Left
 }
 
 // stayText says why no ban was given: "banned already for good: a shorter

@@ -752,7 +752,13 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 			given, cerr = m.carryOut(ctx, p, c.Event, o, cmp.Or(c.Rule, ManualRule), by)
 			return cerr
 		})
-		if !errors.Is(err, errClaimLost) {
+		switch {
+		case errors.Is(err, errClaimLost):
+		case o.Kind == bot.ActBan:
+			if err == nil {
+				given.Left = m.sweepGrouped(actx, p, c, by, held)
+			}
+		default:
 			// the case's own message's failure stops none of the others
 			given.Left = m.carryGrouped(actx, p, c, o, by, held)
 		}
@@ -781,6 +787,34 @@ func (m *Moderator) carryDecision(actx context.Context, p bot.Platform, c store.
 // each message a case groups rather than on its own only.
 func onEachMessage(k bot.ActionKind) bool {
 	return k == bot.ActDelete || k == bot.ActHide || k == OutcomeUnhide
+}
+
+// sweepGrouped deletes, once its author is banned, the messages of a case
+// that groups several (a spam bot's posts in many channels or topics) as a
+// Delete would, its own message with them: what a CM banning a spam bot
+// wants gone, where the ban itself leaves them up (Telegram's always,
+// Discord's past DISCORD_BAN_DELETE). A case of one message keeps it, as
+// a ban always did. It says, as carryGrouped, what was not deleted.
+func (m *Moderator) sweepGrouped(actx context.Context, p bot.Platform, c store.Case, by string, held func() error) string {
+	if msgs, unkept := c.Grouped(); len(msgs) == 0 && unkept == 0 {
+		return ""
+	}
+	del := Outcome{Kind: bot.ActDelete}
+	err := m.retry.Do(actx, func(ctx context.Context) error {
+		if err := held(); err != nil {
+			return err
+		}
+		_, err := m.carryOut(ctx, p, c.Event, del, cmp.Or(c.Rule, ManualRule), by)
+		return err
+	})
+	m.count(m.Label(c.Event.Platform), bot.ActDelete, resultOf(err))
+	left := m.carryGrouped(actx, p, c, del, by, held)
+	if err != nil {
+		m.log.Warn("a banned author's message not deleted", "audit", true, "case", c.ID, "event", c.Event.Key(), "by", by, "err", err)
+		left = strings.Join(slices.DeleteFunc([]string{"⚠️ the case's own message not deleted: " + bot.RefusalWords(err), left},
+			func(s string) bool { return s == "" }), "; ")
+	}
+	return left
 }
 
 // carryGrouped carries the decision o on c out on the other messages c

@@ -65,7 +65,8 @@ func decideOver(t *testing.T, in *instance, auth map[string]string, id, body str
 // four times, which the store groups into one case (same author, place and
 // rule); a CM's delete removes all four messages on Discord (discordgo on
 // the fake), on the memory store and on Redis, and a ban of another
-// member's grouped case bans them once. Before, the case kept its later
+// member's grouped case bans them once and deletes its messages, the ban's
+// clean-up window being 0 (DISCORD_BAN_DELETE's default). Before, the case kept its later
 // messages' ids only, and the delete removed its first message alone.
 func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 	for i, onRedis := range []bool{false, true} {
@@ -99,8 +100,10 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 				}
 			}
 
+			var spam []string
 			for j := range 3 {
 				id := fmt.Sprint(700000000000000500 + j)
+				spam = append(spam, id)
 				testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
 					return f.Message(guild, channel, id, mal, "FREE NITRO again "+strconv.Itoa(j))
 				})
@@ -109,6 +112,11 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 			decideOver(t, in, auth, id, `{"outcome":"ban","by":"ann"}`)
 			if n := f.Count("PUT", "/guilds/"+guild+"/bans/"+mal); n != 1 || !f.Banned(guild, mal) {
 				t.Errorf("the grouped case's author asked to be banned %d times (banned %v), want once", n, f.Banned(guild, mal))
+			}
+			for _, m := range spam {
+				if n := f.Count("DELETE", "/channels/"+channel+"/messages/"+m); n != 1 {
+					t.Errorf("message %s of the banned author's grouped case deleted %d times, want once (no ban clean-up window here)", m, n)
+				}
 			}
 		})
 	}
@@ -134,8 +142,16 @@ desk:
 // ids of chat, and checks that Telegram was asked to delete each once.
 func deleteGrouped(t *testing.T, api *tgfake.Server, in *instance, auth map[string]string, chat int64, author string, ids []string) {
 	t.Helper()
+	decideGrouped(t, api, in, auth, chat, author, ids, "delete")
+}
+
+// decideGrouped decides outcome on the case of author grouping the
+// messages ids of chat, and checks that Telegram was asked to delete each
+// once.
+func decideGrouped(t *testing.T, api *tgfake.Server, in *instance, auth map[string]string, chat int64, author string, ids []string, outcome string) {
+	t.Helper()
 	id := groupedCase(t, in, auth, author, len(ids))
-	decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
+	decideOver(t, in, auth, id, `{"outcome":"`+outcome+`","by":"ann"}`)
 	var deleted []string
 	for _, c := range api.CallsOf("deleteMessage") {
 		if c.Params.Get("chat_id") == strconv.FormatInt(chat, 10) {
@@ -162,6 +178,29 @@ func TestGroupedCaseDeleteOnTelegram(t *testing.T) {
 		api.Push(u)
 	}
 	deleteGrouped(t, api, in, auth, group, "8", ids)
+}
+
+// TestGroupedCaseBanOnTelegramRemovesItsMessages: a spam bot posts in
+// three topics of a chat (telegram-bot-api on the fake, Redis); a CM's Ban
+// of its case bans it once and deletes the three messages, as a Delete
+// would: Telegram's ban removes none of a supergroup member's messages
+// (revoke_messages only takes the chat's history from the banned member).
+func TestGroupedCaseBanOnTelegramRemovesItsMessages(t *testing.T) {
+	const token, group = "t0ken", -100300
+	api, in, auth := telegramGrouped(t, token)
+	var ids []string
+	for j, topic := range []int{3, 5, 7} {
+		u := groupMessage(group, 10, "Bot", "FREE NITRO "+strconv.Itoa(j))
+		m := u["message"].(map[string]any)
+		m["message_thread_id"], m["is_topic_message"] = topic, true
+		m["chat"].(map[string]any)["is_forum"] = true
+		ids = append(ids, strconv.Itoa(m["message_id"].(int)))
+		api.Push(u)
+	}
+	decideGrouped(t, api, in, auth, group, "10", ids, "ban")
+	if got := find(api, "banChatMember", "user_id", "10"); len(got) != 1 {
+		t.Errorf("banChatMember asked %d times for the spam bot, want once", len(got))
+	}
 }
 
 // TestGroupedDeleteGoesOnPastARefusal: Discord refuses the delete of one
@@ -252,4 +291,34 @@ func TestSpamBotAcrossTopicsIsOneCase(t *testing.T) {
 		api.Push(u)
 	}
 	deleteGrouped(t, api, in, auth, group, "9", ids)
+}
+
+// TestGroupedTimedBanSaysItsEndAndWhatStayed: a CM bans a grouped case's
+// author for 7 days; one of its four messages cannot be deleted (a system
+// message): the decision's note, as the card shows it, says both when the
+// ban ends and the message not deleted.
+func TestGroupedTimedBanSaysItsEndAndWhatStayed(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 45)
+	const token = "t0ken"
+	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	const eve = "600000000000000011"
+	var ids []string
+	for j := range 4 {
+		id := fmt.Sprint(700000000000000700 + j)
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
+		})
+	}
+	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[2], http.StatusBadRequest,
+		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
+	id := groupedCase(t, in, auth, eve, 4)
+	note := decideOver(t, in, auth, id, `{"outcome":"ban","duration":"7d","by":"ann"}`)
+	if !f.Banned(guild, eve) {
+		t.Errorf("the grouped case's author not banned")
+	}
+	if !strings.HasPrefix(note, "until ") || !strings.Contains(note, "; ⚠️ 1 of the 4 messages grouped not deleted: ") {
+		t.Errorf("note = %q, want when the ban ends, then the one message not deleted", note)
+	}
 }

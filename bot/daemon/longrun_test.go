@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -78,7 +79,7 @@ func TestLongRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "run", "--config", config, "--redis", srv.URL(), "--listen", anyPort)
+	cmd := exec.Command(bin, "run", "--config", config, "--redis", srv.URL(), "--listen", listentest.AnyPort)
 	cmd.Env = append(os.Environ(),
 		"VIGIE_SPOOL_DIR="+filepath.Join(out, "spool"),
 		"STATE_DIRECTORY="+filepath.Join(out, "state"),
@@ -107,7 +108,7 @@ func TestLongRun(t *testing.T) {
 			}
 		}
 	})
-	base := "http://" + boundAddr(t, "vigie", func() string { b, _ := os.ReadFile(logPath); return string(b) }, exited)
+	base := "http://" + listentest.BoundAddr(t, "vigie", func() string { b, _ := os.ReadFile(logPath); return string(b) }, exited, handover)
 	get := func(path string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)

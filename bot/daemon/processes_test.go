@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
@@ -90,37 +90,6 @@ func vigieWith(t *testing.T, rules string) (bin, config string) {
 	return bin, config
 }
 
-// anyPort is the address a vigie run process of the tests is told to
-// listen on: a loopback port it picks itself, which the test reads in its
-// log (boundAddr). A port the test picked, closed and handed on could be
-// taken by another test's server before vigie bound it.
-const anyPort = "127.0.0.1:0"
-
-// boundLine is vigie run's log line saying the address it listens on, in
-// the text or the JSON log format.
-var boundLine = regexp.MustCompile(`http events on [^\n]*?\baddr(?:=|":")([^\s"]+)`)
-
-// boundAddr waits until log, what a vigie run process logged so far, says
-// the address it listens on, and returns it; dead is closed when the
-// process exited, before which it gives up.
-func boundAddr(t *testing.T, name string, log func() string, dead <-chan struct{}) string {
-	t.Helper()
-	deadline := time.Now().Add(handover)
-	for {
-		if m := boundLine.FindStringSubmatch(log()); m != nil {
-			return m[1]
-		}
-		select {
-		case <-dead:
-			t.Fatalf("%s exited before it listened:\n%s", name, log())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen within %s:\n%s", name, handover, log())
-		}
-	}
-}
-
 // vigieProcess is one `vigie run` process of TestThreeInstances.
 type vigieProcess struct {
 	name string
@@ -148,10 +117,10 @@ func startProcess(t *testing.T, bin, name, config, redisURL string, env []string
 }
 
 // newVigieProcess is a `vigie run` process yet to be launched, name for
-// the test's messages, to listen on anyPort: launch learns which.
+// the test's messages, to listen on listentest.AnyPort: launch learns which.
 func newVigieProcess(t *testing.T, name string) *vigieProcess {
 	t.Helper()
-	return &vigieProcess{name: name, addr: anyPort, logs: &testsync.Buffer{}, dead: make(chan struct{})}
+	return &vigieProcess{name: name, addr: listentest.AnyPort, logs: &testsync.Buffer{}, dead: make(chan struct{})}
 }
 
 // launch starts in.cmd, its log read into in.logs, and kills it when the
@@ -173,7 +142,7 @@ func (in *vigieProcess) launch(t *testing.T) {
 			t.Logf("%s logs:\n%s", in.name, in.logs.String())
 		}
 	})
-	in.addr = boundAddr(t, in.name, in.logs.String, in.dead)
+	in.addr = listentest.BoundAddr(t, in.name, in.logs.String, in.dead, handover)
 }
 
 // healthz waits until in answers /healthz with 200, and returns the body.

@@ -112,3 +112,34 @@ func TestDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
 		})
 	}
 }
+
+// A moderator (or another bot) bulk-deletes the last messages of a channel,
+// an open case's among them (MESSAGE_DELETE_BULK): its card says the message
+// is gone, as after a single delete.
+func TestBulkDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
+	for _, kind := range redistest.StoreKinds {
+		t.Run(kind, func(t *testing.T) {
+			st := redistest.OpenStore(t, kind)
+			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
+			f := chat.f
+			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
+			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
+				return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
+			})
+			card := "/channels/" + deskID + "/messages/" + posted.Made
+
+			chat.clock.Later(time.Minute)
+			f.Dispatch("MESSAGE_DELETE_BULK", map[string]any{"ids": []string{"900000000000000001", id, "900000000000000002"},
+				"channel_id": general, "guild_id": guildID})
+			shown := f.WaitFor(t, "PATCH", card, 1, func(c discordfake.Call) bool {
+				return strings.Contains(fmt.Sprint(c.Body["content"]), "The message was deleted")
+			})
+			if text := fmt.Sprint(shown.Body["content"]); !strings.Contains(text, "a Delete has nothing left to do") {
+				t.Errorf("card once the link was bulk-deleted:\n%s", text)
+			}
+			if shown.Body["components"] == nil || fmt.Sprint(shown.Body["components"]) == "[]" {
+				t.Errorf("the open case's card lost its buttons: %s", shown.Raw)
+			}
+		})
+	}
+}

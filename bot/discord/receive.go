@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -353,6 +354,10 @@ func (c *Client) addHandlers() {
 		defer c.guard.Recover(where)
 		c.messageDeleted(m)
 	})
+	c.sess.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageDeleteBulk) {
+		defer c.guard.Recover(where)
+		c.messagesDeleted(m.GuildID, m.ChannelID, m.Messages)
+	})
 	c.sess.AddHandler(func(_ *discordgo.Session, b *discordgo.GuildBanRemove) {
 		defer c.guard.Recover(where)
 		c.unbanned(b)
@@ -427,7 +432,19 @@ func (c *Client) auditLogEntry(raw []byte) {
 // it is gone. The event says neither who deleted it nor when: it is taken as
 // deleted when told.
 func (c *Client) messageDeleted(m *discordgo.MessageDelete) {
-	if m.Message == nil || m.ID == "" || m.GuildID == "" || !c.moderates(m.GuildID) {
+	if m.Message == nil {
+		return
+	}
+	c.messagesDeleted(m.GuildID, m.ChannelID, []string{m.ID})
+}
+
+// messagesDeleted tells the handlers of the messages ids of channel deleted
+// in guild, one MESSAGE_DELETE's or a MESSAGE_DELETE_BULK's (a moderator's
+// or a bot's purge, up to 100), each as a single delete is told, one after
+// the other on one desk worker.
+func (c *Client) messagesDeleted(guild, channel string, ids []string) {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })
+	if len(ids) == 0 || guild == "" || !c.moderates(guild) {
 		return
 	}
 	w, ok := c.cmds().(bot.DeleteWatcher)
@@ -440,9 +457,15 @@ func (c *Client) messageDeleted(m *discordgo.MessageDelete) {
 	if s == nil {
 		return
 	}
-	msg := bot.Event{Platform: Platform, Kind: bot.KindMessage, Space: m.GuildID, Channel: m.ChannelID, ID: m.ID}
 	at := c.now()
-	c.work.Go(s.ctx, func(ctx context.Context) { w.MessageDeleted(ctx, msg, at) })
+	c.work.Go(s.ctx, func(ctx context.Context) {
+		for _, id := range ids {
+			if ctx.Err() != nil {
+				return
+			}
+			w.MessageDeleted(ctx, bot.Event{Platform: Platform, Kind: bot.KindMessage, Space: guild, Channel: channel, ID: id}, at)
+		}
+	})
 }
 
 // tellUnban tells the handlers of member's unban, on a desk worker.

@@ -25,12 +25,10 @@ import (
 // ends and returns its base URL once it answers /healthz.
 func serve(t *testing.T, now func() time.Time, env map[string]string, args ...string) string {
 	t.Helper()
-	addr := freeAddr(t)
-	env["VIGIE_LISTEN"] = addr
 	tokenDir(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() { done <- runOn(ctx, now, "", env, append([]string{"run"}, args...)...) }()
+	t.Cleanup(cancel) // should it not listen
+	done, addr := runListening(t, ctx, now, env, args...)
 	ended := false
 	t.Cleanup(func() {
 		cancel()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -75,14 +76,15 @@ func TestTwoInstances(t *testing.T) {
 	redisURL := redistest.Start(t).URL()
 
 	start := func(name string) *process {
-		p := &process{addr: freeAddr(t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
-		p.cmd = exec.Command(bin, "run", "--config", config, "--listen", p.addr, "--redis", redisURL)
+		p := &process{stderr: &syncBuffer{}, exited: make(chan error, 1)}
+		p.cmd = exec.Command(bin, "run", "--config", config, "--listen", listentest.AnyPort, "--redis", redisURL)
 		p.cmd.Env = append(os.Environ(), "VIGIE_REDIS_PREFIX=twoinstances", "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"), "VIGIE_SPOOL_DIR="+filepath.Join(dir, "spool"), "STATE_DIRECTORY="+filepath.Join(dir, "state"))
 		p.cmd.Stderr = p.stderr
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		go func() { p.exited <- p.cmd.Wait() }()
+		dead := make(chan struct{})
+		go func() { p.exited <- p.cmd.Wait(); close(dead) }()
 		t.Cleanup(func() {
 			if !p.waited {
 				p.cmd.Process.Kill()
@@ -92,6 +94,7 @@ func TestTwoInstances(t *testing.T) {
 				t.Logf("%s logs:\n%s", name, p.stderr.String())
 			}
 		})
+		p.addr = listentest.BoundAddr(t, name, p.stderr.String, dead, time.Minute)
 		deadline := time.Now().Add(time.Minute)
 		for {
 			resp, err := http.Get("http://" + p.addr + "/healthz")

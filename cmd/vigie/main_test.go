@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -54,11 +56,17 @@ func runIn(ctx context.Context, stdin string, env map[string]string, args ...str
 
 // runOn is runIn on the clock now (cli.now).
 func runOn(ctx context.Context, now func() time.Time, stdin string, env map[string]string, args ...string) result {
-	var stdout, stderr syncBuffer
+	return runLogged(ctx, now, stdin, env, &syncBuffer{}, args...)
+}
+
+// runLogged is runOn writing its stderr to stderr, which the test may read
+// while it runs.
+func runLogged(ctx context.Context, now func() time.Time, stdin string, env map[string]string, stderr *syncBuffer, args ...string) result {
+	var stdout syncBuffer
 	c := &cli{
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
-		stderr: &stderr,
+		stderr: stderr,
 		getenv: func(k string) string { return env[k] },
 		now:    now,
 		reload: make(chan struct{}),
@@ -514,6 +522,28 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// runListening runs vigie run in-process on the clock now with env (its
+// VIGIE_LISTEN set to listentest.AnyPort) and args, and returns what it did
+// once it ends and the address it listens on, read in its log or, its log
+// level above INFO, in the admin token's address file it wrote.
+func runListening(t *testing.T, ctx context.Context, now func() time.Time, env map[string]string, args ...string) (<-chan result, string) {
+	t.Helper()
+	env["VIGIE_LISTEN"] = listentest.AnyPort
+	var logs syncBuffer
+	done, ended := make(chan result, 1), make(chan struct{})
+	go func() {
+		done <- runLogged(ctx, now, "", env, &logs, append([]string{"run"}, args...)...)
+		close(ended)
+	}()
+	said := func() string {
+		if addrs := daemon.MadeTokenAddrs(func(k string) string { return env[k] }); len(addrs) == 1 {
+			return logs.String() + "http events on (the admin token's file) addr=" + addrs[0] + "\n"
+		}
+		return logs.String()
+	}
+	return done, listentest.BoundAddr(t, "vigie run", said, ended, time.Minute)
+}
+
 // tokenDir sets VIGIE_ADMIN_TOKEN_DIR in env, unless env gives the admin
 // token or says where it goes: a directory of the test's own, where vigie
 // run writes the token it makes and vigie cases reads it, as they would in
@@ -528,18 +558,15 @@ func tokenDir(t *testing.T, env map[string]string) {
 	env["VIGIE_ADMIN_TOKEN_DIR"] = filepath.Join(t.TempDir(), "vigie")
 }
 
-// runUntilServing runs vigie run with env and args (VIGIE_LISTEN is set to a
-// free address), waits until it answers /healthz with 200, cancels it as
-// SIGINT would, and returns what it did.
+// runUntilServing runs vigie run with env and args (VIGIE_LISTEN is set to
+// listentest.AnyPort), waits until it answers /healthz with 200, cancels it
+// as SIGINT would, and returns what it did.
 func runUntilServing(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	addr := freeAddr(t)
-	env["VIGIE_LISTEN"] = addr
 	tokenDir(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan result, 1)
-	go func() { done <- runIn(ctx, "", env, append([]string{"run"}, args...)...) }()
+	done, addr := runListening(t, ctx, time.Now, env, args...)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {

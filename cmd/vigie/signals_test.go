@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 )
 
 // TestMain lets the signal test run this test binary as vigie itself, so that
@@ -31,18 +33,18 @@ func TestSignals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	addr := freeAddr(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"VIGIE_TEST_AS_MAIN=run --config testdata/good.yaml",
-		"VIGIE_LISTEN="+addr, "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"))
+		"VIGIE_LISTEN="+listentest.AnyPort, "VIGIE_ADMIN_TOKEN_DIR="+filepath.Join(t.TempDir(), "vigie"))
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	dead := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(dead) }()
 	waited := false
 	defer func() {
 		if !waited {
@@ -62,6 +64,7 @@ func TestSignals(t *testing.T) {
 			}
 		}
 	}
+	addr := listentest.BoundAddr(t, "vigie", stderr.String, dead, time.Minute)
 	waitFor("/healthz", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
