@@ -169,12 +169,6 @@ type Fallback struct {
 	// cards' buttons carry them), by the ids they have now. Guarded by mu.
 	spool *Spool
 	alias map[string]string
-	// raids are the places whose hits Redis grouped lately into a case of
-	// another author (a raid's), with when that case opened: a raid going
-	// on as Redis goes away joins one case in memory, not GroupAuthors
-	// more. Guarded by raidsMu.
-	raidsMu sync.Mutex
-	raids   map[string]time.Time
 	// reminders are the reminders of old cases kept while Redis was away
 	// (or for a case opened meanwhile), by case id: KeepReminder. Guarded
 	// by mu.
@@ -258,11 +252,9 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	f := &Fallback{
 		primary: primary,
-		// The memory groups a raid's hits as Redis does: a card per raider
-		// held up every other card behind the desk's limit. A case leaves
-		// its groups as it is copied to Redis (Ungroup), so that no hit
-		// joins it after the copy; Redis groups the copies in turn.
-		local:       memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithOpenCaseCap(opts.MaxCases)),
+		// Redis groups the local cases when they are written back; grouped
+		// here, a hit added to a case written back already would never reach it.
+		local:       memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
 		log:         opts.Logger,
 		opts:        opts,
 		cases:       make(map[string]*localCase),
@@ -748,17 +740,9 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 		err = f.late(ctx, bctx, err)
 		cancel()
 		if !stalled(err) && !f.outage(ctx, err) {
-			if err == nil && out.Hits() > 1 && out.Event.Author.ID != c.Event.Author.ID {
-				f.noteRaid(c.PlaceGroup(), out.Opened)
-			}
 			return out, err
 		}
 	}
-	f.raidsMu.Lock()
-	if start, ok := f.raids[c.PlaceGroup()]; ok {
-		f.local.PlaceGrouped(c.PlaceGroup(), start)
-	}
-	f.raidsMu.Unlock()
 	// Past MaxCases a case is refused as at the open cases' cap: Redis
 	// would never get it, and kept open in memory for good, outage after
 	// outage, such cases went past the cap (the open cases are Redis's and
@@ -779,45 +763,10 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 		f.nCases--
 		return out, err
 	}
-	if f.cases[out.ID] != nil {
-		// Grouped into a case waiting for Redis (a raid's, or the
-		// author's): no case more, and the spool keeps the hit with it.
-		f.nCases--
-		f.spoolCase(out.ID)
-		return out, nil
-	}
 	f.cases[out.ID] = &localCase{}
 	f.queue = append(f.queue, queued{caseID: out.ID})
 	f.spoolCase(out.ID)
 	return out, nil
-}
-
-// maxRaids bounds the places Fallback.raids remembers.
-const maxRaids = 1024
-
-// noteRaid remembers that Redis grouped place's hits into a case opened at
-// start. Past maxRaids places, those whose group ended are forgotten, and
-// a new place is not remembered while all are within their minute.
-func (f *Fallback) noteRaid(place string, start time.Time) {
-	if place == "" {
-		return
-	}
-	f.raidsMu.Lock()
-	defer f.raidsMu.Unlock()
-	if f.raids == nil {
-		f.raids = make(map[string]time.Time)
-	}
-	if _, ok := f.raids[place]; !ok && len(f.raids) >= maxRaids {
-		for p, at := range f.raids {
-			if start.Sub(at) >= store.GroupWindow {
-				delete(f.raids, p)
-			}
-		}
-		if len(f.raids) >= maxRaids {
-			return
-		}
-	}
-	f.raids[place] = start
 }
 
 // where says whether id is a local case, and its Redis id once written there.
@@ -1859,7 +1808,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	f.mu.Unlock()
 	found := ids[:0]
 	for _, id := range ids {
-		c, err := f.local.Ungroup(ctx, id)
+		c, err := f.local.Case(ctx, id)
 		if err != nil {
 			continue // write reports it
 		}
@@ -1884,7 +1833,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 		}
 		f.mapRemote(ids[i], opened[i].ID)
 		if lc := f.cases[ids[i]]; lc != nil {
-			lc.merged = opened[i].Hits() > cases[i].Hits()
+			lc.merged = opened[i].Hits() > 1
 		}
 	}
 	return first
@@ -1956,11 +1905,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 	}
 	remote := lc.remote
 	f.mu.Unlock()
-	read := f.local.Case
-	if remote == "" {
-		read = f.local.Ungroup
-	}
-	c, err := read(ctx, q.caseID)
+	c, err := f.local.Case(ctx, q.caseID)
 	if err != nil {
 		return err
 	}
@@ -1973,7 +1918,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		}
 		f.mu.Lock()
 		f.mapRemote(q.caseID, opened.ID)
-		lc.merged = opened.Hits() > c.Hits()
+		lc.merged = opened.Hits() > 1
 		f.mu.Unlock()
 		remote = opened.ID
 	}
