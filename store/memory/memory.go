@@ -1036,9 +1036,35 @@ func (s *Store) CaseOfOrigin(_ context.Context, origin string) (string, error) {
 // epoch drawn when the store was made (see WithCaseIDPrefix), or groups it
 // into an open one (see store.Store). A zero Opened takes the event's time.
 func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
+	return s.openCase(c, !s.cfg.noGroups)
+}
+
+// OpenCaseAlone opens c as OpenCase does, but on its own: it joins no open
+// case, and none joins it. A case opened again as it stood (taken back
+// from a spool) keeps its id, its cards and its hits.
+func (s *Store) OpenCaseAlone(_ context.Context, c store.Case) (store.Case, error) {
+	return s.openCase(c, false)
+}
+
+// Ungroup takes open case id out of its groups and returns it as it
+// stands: it stays open, and the hits that come after open a case of their
+// own, or join another. A store standing in for another one ungroups a case
+// as it copies it there: a hit added after the copy would never reach it.
+func (s *Store) Ungroup(_ context.Context, id string) (store.Case, error) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	r, ok := s.cases[id]
+	if !ok {
+		return store.Case{}, fmt.Errorf("case %q: %w", id, store.ErrNotFound)
+	}
+	s.leaveGroups(r)
+	return r.c, nil
+}
+
+func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 	origin := c.Origin()
 	group, place := c.Groups()
-	if s.cfg.noGroups {
+	if !grouped {
 		group = ""
 	}
 	s.casesMu.Lock()
@@ -1211,6 +1237,11 @@ func (s *Store) ForgetCase(_ context.Context, id string) error {
 func (s *Store) closeOpen(r *caseRec) {
 	s.open--
 	s.dequeueOpen(r)
+	s.leaveGroups(r)
+}
+
+// leaveGroups forgets r's groups: no hit joins it any more.
+func (s *Store) leaveGroups(r *caseRec) {
 	for _, gs := range [2][]string{r.groups, r.joined} {
 		for _, g := range gs {
 			if s.groups[g] == r {

@@ -252,9 +252,11 @@ func NewFallback(primary *Store, opts FallbackOptions) *Fallback {
 	}
 	f := &Fallback{
 		primary: primary,
-		// Redis groups the local cases when they are written back; grouped
-		// here, a hit added to a case written back already would never reach it.
-		local:       memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithoutCaseGroups(), memory.WithOpenCaseCap(opts.MaxCases)),
+		// The memory groups a raid's hits as Redis does: a card per raider
+		// held up every other card behind the desk's limit. A case leaves
+		// its groups as it is copied to Redis (Ungroup), so that no hit
+		// joins it after the copy; Redis groups the copies in turn.
+		local:       memory.New(memory.WithCaseIDPrefix(localPrefix), memory.WithOpenCaseCap(opts.MaxCases)),
 		log:         opts.Logger,
 		opts:        opts,
 		cases:       make(map[string]*localCase),
@@ -762,6 +764,13 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	if err != nil {
 		f.nCases--
 		return out, err
+	}
+	if f.cases[out.ID] != nil {
+		// Grouped into a case waiting for Redis (a raid's, or the
+		// author's): no case more, and the spool keeps the hit with it.
+		f.nCases--
+		f.spoolCase(out.ID)
+		return out, nil
 	}
 	f.cases[out.ID] = &localCase{}
 	f.queue = append(f.queue, queued{caseID: out.ID})
@@ -1808,7 +1817,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 	f.mu.Unlock()
 	found := ids[:0]
 	for _, id := range ids {
-		c, err := f.local.Case(ctx, id)
+		c, err := f.local.Ungroup(ctx, id)
 		if err != nil {
 			continue // write reports it
 		}
@@ -1833,7 +1842,7 @@ func (f *Fallback) openWaiting(ctx context.Context, run []queued) error {
 		}
 		f.mapRemote(ids[i], opened[i].ID)
 		if lc := f.cases[ids[i]]; lc != nil {
-			lc.merged = opened[i].Hits() > 1
+			lc.merged = opened[i].Hits() > cases[i].Hits()
 		}
 	}
 	return first
@@ -1905,7 +1914,11 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 	}
 	remote := lc.remote
 	f.mu.Unlock()
-	c, err := f.local.Case(ctx, q.caseID)
+	read := f.local.Case
+	if remote == "" {
+		read = f.local.Ungroup
+	}
+	c, err := read(ctx, q.caseID)
 	if err != nil {
 		return err
 	}
@@ -1918,7 +1931,7 @@ func (f *Fallback) write(ctx context.Context, q queued) error {
 		}
 		f.mu.Lock()
 		f.mapRemote(q.caseID, opened.ID)
-		lc.merged = opened.Hits() > 1
+		lc.merged = opened.Hits() > c.Hits()
 		f.mu.Unlock()
 		remote = opened.ID
 	}

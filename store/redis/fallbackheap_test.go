@@ -113,10 +113,10 @@ func heapInUse() uint64 {
 
 func heapCase(i, textLen int) store.Case {
 	ev := bot.Event{ID: fmt.Sprintf("m-%d", i), Kind: bot.KindMessage, Platform: "discord", Space: "guild-1",
-		Channel: fmt.Sprintf("ch-%d", i%50), At: spoolAt,
+		Channel: fmt.Sprintf("ch-%d", i), At: spoolAt,
 		Author: bot.Author{ID: fmt.Sprintf("u-%d", i), Name: fmt.Sprintf("member %d", i), Roles: []string{"r1", "r2"}},
 		Text:   strings.Repeat("é", textLen/2) + strings.Repeat("a", textLen-textLen/2),
-		Link:   fmt.Sprintf("https://discord.com/channels/guild-1/ch-%d/m-%d", i%50, i)}
+		Link:   fmt.Sprintf("https://discord.com/channels/guild-1/ch-%d/m-%d", i, i)}
 	return store.Case{Event: ev, Opened: spoolAt, Rule: "insult", Category: "abuse", Reason: "rule insult matched: " + ev.Text[:min(len(ev.Text), 80)],
 		Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActWarn, Text: "Please keep it civil."}}}
 }

@@ -153,7 +153,8 @@ func (f *Fallback) takeBackCase(ctx context.Context, sc *spoolCase) bool {
 	decided := c.Status == store.CaseDecided
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out, err := f.local.OpenCase(ctx, c)
+	// Alone: it was a case of its own, with its own cards.
+	out, err := f.local.OpenCaseAlone(ctx, c)
 	if err != nil {
 		f.log.Error("spool: a case it held cannot be opened in memory again: lost", "case", sc.Case.ID,
 			"event", sc.Case.Event.Key(), "rule", sc.Case.Rule, "err", err)

@@ -103,10 +103,10 @@ func TestGroupedRefsWithAnOlderVigie(t *testing.T) {
 }
 
 // TestGroupedRefsThroughTheSpool: while Redis is away, three hits of one
-// author in three threads are kept as cases of their own in memory and
-// its spool (grouping waits for Redis); a vigie started again on the
-// spool has them, and writes them back to Redis as one case that names
-// where each message is.
+// author in three threads are grouped in memory, as Redis groups them, and
+// kept so in its spool; a vigie started again on the spool has the case,
+// and writes it back to Redis as one case that names where each message
+// is.
 func TestGroupedRefsThroughTheSpool(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
@@ -131,8 +131,8 @@ func TestGroupedRefsThroughTheSpool(t *testing.T) {
 
 	again := spooledFallback(t, url, prefix, dir, time.Hour)
 	_ = again.Probe(ctx)
-	if cs, err := again.Cases(ctx, store.CaseOpen); err != nil || len(cs) != 3 {
-		t.Fatalf("the spool's cases read again: %d, %v; want 3", len(cs), err)
+	if cs, err := again.Cases(ctx, store.CaseOpen); err != nil || len(cs) != 1 || cs[0].Hits() != 3 {
+		t.Fatalf("the spool's cases read again: %d, %v; want one of 3 hits", len(cs), err)
 	}
 	srv.Restart()
 	redis.FlushNow(again)

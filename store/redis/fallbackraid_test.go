@@ -1,0 +1,138 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// raidDesk stands for the desk: each round posts a card for every pending
+// case and acknowledges it, as the daemon's desk loop does.
+type raidDesk struct {
+	t     *testing.T
+	f     *redis.Fallback
+	cards int
+}
+
+func (d *raidDesk) round(ctx context.Context) int {
+	d.t.Helper()
+	pending, err := d.f.PendingCases(ctx)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, c := range pending {
+		d.cards++
+		card := bot.CardRef{Platform: "telegram", Chat: "-100900", Message: fmt.Sprint(d.cards)}
+		if err := d.f.AddCard(ctx, c.ID, card); err != nil {
+			d.t.Fatal(err)
+		}
+		if err := d.f.AckCase(ctx, c.ID); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	return len(pending)
+}
+
+func raidHit(i int) store.Case {
+	return store.Case{Rule: "scam", Reason: "scam", Opened: night.Add(time.Duration(i) * time.Second),
+		Event: bot.Event{ID: fmt.Sprintf("m-%d", i), Platform: "telegram", Space: "g", Channel: "c",
+			Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}, Text: "FREE NITRO", At: night.Add(time.Duration(i) * time.Second)}}
+}
+
+// openRaid opens the raid's hits from..to-1 and returns the ids of the
+// cases they made or joined, each once, in order.
+func openRaid(t *testing.T, st store.Store, from, to int) []string {
+	t.Helper()
+	var ids []string
+	for i := from; i < to; i++ {
+		c, err := st.OpenCase(context.Background(), raidHit(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(ids, c.ID) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// openCasesOf sums the open cases in Redis and their hits.
+func openCasesOf(t *testing.T, st store.Store) (cases, hits int) {
+	t.Helper()
+	open, err := st.Cases(context.Background(), store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range open {
+		hits += c.Hits()
+	}
+	return len(open), hits
+}
+
+// TestFallbackRaidWhileAwayGrouped: 18 members post the same scam in one
+// chat while Redis is away. The memory groups them as Redis does (the same
+// raid on Redis makes as many cases), so the desk posts as many cards, not
+// one per raider; written back, the cases are in Redis with all 18 hits,
+// their cards, and nothing left for the desk to post again.
+func TestFallbackRaidWhileAwayGrouped(t *testing.T) {
+	const raiders = 18
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+
+	// The same raid on Redis, under another prefix: what it makes there.
+	ref, err := redis.Open(srv.URL(), redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	inRedis := len(openRaid(t, ref, 0, raiders))
+	if inRedis >= raiders {
+		t.Fatalf("Redis made %d cases of a raid of %d", inRedis, raiders)
+	}
+
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	desk := &raidDesk{t: t, f: f}
+	srv.Stop()
+	away := openRaid(t, f, 0, raiders)
+	desk.round(ctx)
+	if len(away) != inRedis || desk.cards != inRedis {
+		t.Errorf("a raid of %d with Redis away made %d cases and %d cards; on Redis, %d cases", raiders, len(away), desk.cards, inRedis)
+	}
+
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "written back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	if n := desk.round(ctx); n != 0 {
+		t.Errorf("after the write-back the desk posted %d cards again", n)
+	}
+	cases, hits := openCasesOf(t, f)
+	if cases != inRedis || hits != raiders {
+		t.Errorf("in Redis after the write-back: %d open cases with %d hits; want %d with %d", cases, hits, inRedis, raiders)
+	}
+	open, err := f.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := 0
+	for _, c := range open {
+		cards, err := f.CaseCards(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posted += len(cards)
+	}
+	if posted != desk.cards {
+		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
+	}
+}
