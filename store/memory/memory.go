@@ -1061,6 +1061,21 @@ func (s *Store) Ungroup(_ context.Context, id string) (store.Case, error) {
 	return r.c, nil
 }
 
+// PlaceGrouped tells the store that another one grouped place (a
+// store.Case.PlaceGroup) from start: its raid's case is there, not here.
+// Within store.GroupWindow of start, the next case of the place opens here
+// as the place's, and the hits of further authors join it, rather than the
+// place counting its cases again from none. A place grouped here already is
+// left as it is.
+func (s *Store) PlaceGrouped(place string, start time.Time) {
+	s.casesMu.Lock()
+	defer s.casesMu.Unlock()
+	if s.cfg.noGroups || s.places[place] != nil {
+		return
+	}
+	s.places[place] = &placeRec{start: start, n: store.GroupAuthors}
+}
+
 func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 	origin := c.Origin()
 	group, place := c.Groups()

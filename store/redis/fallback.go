@@ -169,6 +169,12 @@ type Fallback struct {
 	// cards' buttons carry them), by the ids they have now. Guarded by mu.
 	spool *Spool
 	alias map[string]string
+	// raids are the places whose hits Redis grouped lately into a case of
+	// another author (a raid's), with when that case opened: a raid going
+	// on as Redis goes away joins one case in memory, not GroupAuthors
+	// more. Guarded by raidsMu.
+	raidsMu sync.Mutex
+	raids   map[string]time.Time
 	// reminders are the reminders of old cases kept while Redis was away
 	// (or for a case opened meanwhile), by case id: KeepReminder. Guarded
 	// by mu.
@@ -742,9 +748,17 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 		err = f.late(ctx, bctx, err)
 		cancel()
 		if !stalled(err) && !f.outage(ctx, err) {
+			if err == nil && out.Hits() > 1 && out.Event.Author.ID != c.Event.Author.ID {
+				f.noteRaid(c.PlaceGroup(), out.Opened)
+			}
 			return out, err
 		}
 	}
+	f.raidsMu.Lock()
+	if start, ok := f.raids[c.PlaceGroup()]; ok {
+		f.local.PlaceGrouped(c.PlaceGroup(), start)
+	}
+	f.raidsMu.Unlock()
 	// Past MaxCases a case is refused as at the open cases' cap: Redis
 	// would never get it, and kept open in memory for good, outage after
 	// outage, such cases went past the cap (the open cases are Redis's and
@@ -776,6 +790,34 @@ func (f *Fallback) OpenCase(ctx context.Context, c store.Case) (store.Case, erro
 	f.queue = append(f.queue, queued{caseID: out.ID})
 	f.spoolCase(out.ID)
 	return out, nil
+}
+
+// maxRaids bounds the places Fallback.raids remembers.
+const maxRaids = 1024
+
+// noteRaid remembers that Redis grouped place's hits into a case opened at
+// start. Past maxRaids places, those whose group ended are forgotten, and
+// a new place is not remembered while all are within their minute.
+func (f *Fallback) noteRaid(place string, start time.Time) {
+	if place == "" {
+		return
+	}
+	f.raidsMu.Lock()
+	defer f.raidsMu.Unlock()
+	if f.raids == nil {
+		f.raids = make(map[string]time.Time)
+	}
+	if _, ok := f.raids[place]; !ok && len(f.raids) >= maxRaids {
+		for p, at := range f.raids {
+			if start.Sub(at) >= store.GroupWindow {
+				delete(f.raids, p)
+			}
+		}
+		if len(f.raids) >= maxRaids {
+			return
+		}
+	}
+	f.raids[place] = start
 }
 
 // where says whether id is a local case, and its Redis id once written there.

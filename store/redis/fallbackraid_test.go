@@ -136,3 +136,57 @@ func TestFallbackRaidWhileAwayGrouped(t *testing.T) {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
 	}
 }
+
+// TestFallbackRaidAcrossAnOutage: a raid begins on Redis, whose cases the
+// desk posts; Redis goes away, and the raid goes on in memory, in one case
+// and one card (the memory knows the place is grouped). Written back,
+// what the memory grouped joins the raid's case in Redis: all the hits are
+// there, in as many cases as the raid made on Redis, every card the desk
+// posted is on them, and none is posted again.
+func TestFallbackRaidAcrossAnOutage(t *testing.T) {
+	const raiders, before = 18, store.GroupAuthors + 1
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	defer f.Close()
+	desk := &raidDesk{t: t, f: f}
+	onRedis := openRaid(t, f, 0, before)
+	desk.round(ctx)
+	srv.Stop()
+	away := openRaid(t, f, before, raiders)
+	desk.round(ctx)
+	if len(away) != 1 || desk.cards != len(onRedis)+1 {
+		t.Errorf("the raid went on with Redis away in %d cases, %d cards in all; want one case more, and its card, beside the %d on Redis",
+			len(away), desk.cards, len(onRedis))
+	}
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "written back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	if n := desk.round(ctx); n != 0 {
+		t.Errorf("after the write-back the desk posted %d cards again", n)
+	}
+	open, err := f.Cases(ctx, store.CaseOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, posted := 0, 0
+	var ids []string
+	for _, c := range open {
+		hits += c.Hits()
+		ids = append(ids, c.ID)
+		cards, err := f.CaseCards(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		posted += len(cards)
+	}
+	if !slices.Equal(ids, onRedis) || hits != raiders {
+		t.Errorf("in Redis after the write-back: cases %v with %d hits; want the raid's %v with %d", ids, hits, onRedis, raiders)
+	}
+	if posted != desk.cards {
+		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
+	}
+}
