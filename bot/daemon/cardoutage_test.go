@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -76,9 +77,10 @@ func TestCardPostedAsRedisWentAwayNotPostedAgain(t *testing.T) {
 }
 
 // TestNotesNotReadSaidOnceInAnOutage: redis-server is down while a raid of
-// members (each their own) posts a scam. Each case's card goes to the desk
-// without its author's notes, which are in Redis; the log says so once, not
-// once a card.
+// members posts a scam. The memory groups the raid as Redis does: the first
+// store.GroupAuthors raiders have a case each, the others join the last.
+// Each case's card goes to the desk without its author's notes, which are
+// in Redis; the log says so once, not once a card.
 func TestNotesNotReadSaidOnceInAnOutage(t *testing.T) {
 	srv := redistest.Start(t)
 	api := tgfake.New(t)
@@ -94,12 +96,19 @@ func TestNotesNotReadSaidOnceInAnOutage(t *testing.T) {
 	for i := range raiders {
 		api.Push(groupMessage(-100710, int64(3000+i), "Raider", "FREE NITRO on example.com"))
 	}
-	testsync.Eventually(t, "a card for each raider", func() bool { return cards() == 1+raiders })
+	testsync.Eventually(t, "a card for each of the raid's cases", func() bool { return cards() >= 1+store.GroupAuthors })
+	testsync.Eventually(t, "every raider's case opened", func() bool {
+		return strings.Count(in.logs.String(), `msg="case opened"`) == 1+store.GroupAuthors &&
+			strings.Count(in.logs.String(), `msg="hit added to a case"`) == raiders-store.GroupAuthors
+	})
 	if err := in.stop(); err != nil {
 		t.Fatal(err)
 	}
+	if n := cards(); n != 1+store.GroupAuthors {
+		t.Errorf("%d cards for a raid of %d, Redis away after the first; want %d", n, 1+raiders, 1+store.GroupAuthors)
+	}
 	if n := strings.Count(in.logs.String(), `msg="notes not read`); n != 1 {
-		t.Errorf("%d lines about the notes not read for %d cards in one outage, want 1", n, raiders)
+		t.Errorf("%d lines about the notes not read for %d cards in one outage, want 1", n, 1+store.GroupAuthors)
 	}
 }
 
