@@ -63,17 +63,36 @@ func openRaid(t *testing.T, st store.Store, from, to int) []string {
 	return ids
 }
 
-// openCasesOf sums the open cases in Redis and their hits.
-func openCasesOf(t *testing.T, st store.Store) (cases, hits int) {
+// raidFallback is a Fallback on srv, which retries Redis often, and its desk.
+func raidFallback(t *testing.T, srv *redistest.Server) (*redis.Fallback, *raidDesk) {
 	t.Helper()
-	open, err := st.Cases(context.Background(), store.CaseOpen)
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
+	t.Cleanup(func() { _ = f.Close() })
+	return f, &raidDesk{t: t, f: f}
+}
+
+// openCasesOf lists the open cases' ids, and sums their hits and cards.
+func openCasesOf(t *testing.T, f *redis.Fallback) (ids []string, hits, cards int) {
+	t.Helper()
+	ctx := context.Background()
+	open, err := f.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range open {
+		ids = append(ids, c.ID)
 		hits += c.Hits()
+		cs, err := f.CaseCards(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards += len(cs)
 	}
-	return len(open), hits
+	return ids, hits, cards
 }
 
 // TestFallbackRaidWhileAwayGrouped: 18 members post the same scam in one
@@ -97,13 +116,7 @@ func TestFallbackRaidWhileAwayGrouped(t *testing.T) {
 		t.Fatalf("Redis made %d cases of a raid of %d", inRedis, raiders)
 	}
 
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
-	desk := &raidDesk{t: t, f: f}
+	f, desk := raidFallback(t, srv)
 	srv.Stop()
 	away := openRaid(t, f, 0, raiders)
 	desk.round(ctx)
@@ -116,21 +129,9 @@ func TestFallbackRaidWhileAwayGrouped(t *testing.T) {
 	if n := desk.round(ctx); n != 0 {
 		t.Errorf("after the write-back the desk posted %d cards again", n)
 	}
-	cases, hits := openCasesOf(t, f)
-	if cases != inRedis || hits != raiders {
-		t.Errorf("in Redis after the write-back: %d open cases with %d hits; want %d with %d", cases, hits, inRedis, raiders)
-	}
-	open, err := f.Cases(ctx, store.CaseOpen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	posted := 0
-	for _, c := range open {
-		cards, err := f.CaseCards(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		posted += len(cards)
+	ids, hits, posted := openCasesOf(t, f)
+	if len(ids) != inRedis || hits != raiders {
+		t.Errorf("in Redis after the write-back: %d open cases with %d hits; want %d with %d", len(ids), hits, inRedis, raiders)
 	}
 	if posted != desk.cards {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
@@ -147,13 +148,7 @@ func TestFallbackRaidAcrossAnOutage(t *testing.T) {
 	const raiders, before = 18, store.GroupAuthors + 1
 	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	ctx := context.Background()
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
-	desk := &raidDesk{t: t, f: f}
+	f, desk := raidFallback(t, srv)
 	onRedis := openRaid(t, f, 0, before)
 	desk.round(ctx)
 	srv.Stop()
@@ -168,21 +163,7 @@ func TestFallbackRaidAcrossAnOutage(t *testing.T) {
 	if n := desk.round(ctx); n != 0 {
 		t.Errorf("after the write-back the desk posted %d cards again", n)
 	}
-	open, err := f.Cases(ctx, store.CaseOpen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hits, posted := 0, 0
-	var ids []string
-	for _, c := range open {
-		hits += c.Hits()
-		ids = append(ids, c.ID)
-		cards, err := f.CaseCards(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		posted += len(cards)
-	}
+	ids, hits, posted := openCasesOf(t, f)
 	if !slices.Equal(ids, onRedis) || hits != raiders {
 		t.Errorf("in Redis after the write-back: cases %v with %d hits; want the raid's %v with %d", ids, hits, onRedis, raiders)
 	}
