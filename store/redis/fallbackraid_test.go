@@ -66,7 +66,13 @@ func openRaid(t *testing.T, st store.Store, from, to int) []string {
 // raidFallback is a Fallback on srv, which retries Redis often, and its desk.
 func raidFallback(t *testing.T, srv *redistest.Server) (*redis.Fallback, *raidDesk) {
 	t.Helper()
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
+	return raidFallbackAt(t, srv, newPrefix())
+}
+
+// raidFallbackAt is raidFallback on the keys of prefix.
+func raidFallbackAt(t *testing.T, srv *redistest.Server, prefix string) (*redis.Fallback, *raidDesk) {
+	t.Helper()
+	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +175,68 @@ func TestFallbackRaidAcrossAnOutage(t *testing.T) {
 	}
 	if posted != desk.cards {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
+	}
+}
+
+// TestFallbackRaidWhoseFirstHitRedisHad: Redis took a raider's hit and went
+// away before vigie read its answer, so vigie opened the hit again in
+// memory, where the raid's next hits joined it. Written back, that case is
+// Redis's own already (the hit's origin): the hits the memory grouped with
+// it join it there, with where each message is, and its card with them.
+func TestFallbackRaidWhoseFirstHitRedisHad(t *testing.T) {
+	const raiders, first = 18, store.GroupAuthors - 1
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+	prefix := newPrefix()
+	f, desk := raidFallbackAt(t, srv, prefix)
+	// The answer vigie did not read: the same hit, opened by Redis.
+	lost, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lost.Close()
+	had, err := lost.OpenCase(ctx, raidHit(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	away := openRaid(t, f, 0, raiders)
+	desk.round(ctx)
+	if len(away) != store.GroupAuthors {
+		t.Fatalf("the raid with Redis away made %d cases, want %d", len(away), store.GroupAuthors)
+	}
+	inMemory, err := f.Case(ctx, away[first])
+	if err != nil || inMemory.Event.ID != had.Event.ID || inMemory.Hits() != raiders-first {
+		t.Fatalf("the raid's last case in memory: %s with %d hits, %v; want %s with %d", inMemory.Event.ID, inMemory.Hits(), err,
+			had.Event.ID, raiders-first)
+	}
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "written back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	if n := desk.round(ctx); n != 0 {
+		t.Errorf("after the write-back the desk posted %d cards again", n)
+	}
+	ids, hits, posted := openCasesOf(t, f)
+	if len(ids) != store.GroupAuthors || hits != raiders {
+		t.Errorf("in Redis after the write-back: %d open cases with %d hits; want %d with %d", len(ids), hits, store.GroupAuthors, raiders)
+	}
+	if posted != desk.cards {
+		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
+	}
+	c, err := f.Case(ctx, had.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, unkept := c.Grouped()
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.ID)
+	}
+	var want []string
+	for i := first + 1; i < raiders; i++ {
+		want = append(want, raidHit(i).Event.ID)
+	}
+	if c.Hits() != raiders-first || !slices.Equal(got, want) || unkept != 0 {
+		t.Errorf("the case Redis had, %s: %d hits, messages %v (%d not kept); want %d hits, %v", c.ID, c.Hits(), got, unkept,
+			raiders-first, want)
 	}
 }

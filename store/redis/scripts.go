@@ -299,6 +299,8 @@ return 1
 // remembers (store.GroupJoiners), the hit's message reference (a line of
 // JSON, store.MessageRef), the references the case carries (lines, "" for
 // none) and their cap (store.GroupRefs).
+// A case written back whose own hit Redis has (its origin) gives the hits it
+// carries beyond that one to that hit's case, if open.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
@@ -354,13 +356,14 @@ local function lines(t, s)
   end
 end
 -- pushRefs appends the hit's message reference (and those the case
--- carries) to the list of the case id's references, drops the oldest past
+-- carries; those alone with carriedOnly) to the list of the case id's references, drops the oldest past
 -- the cap, and gives a list it makes the life left to the case's hash hk
 -- (the TTL when it has none), so that both go together: a hit grouped
 -- into a case of 100 references costs a push and a pop, whatever their
 -- size.
-local function pushRefs(id, hk)
+local function pushRefs(id, hk, carriedOnly)
   local rk, add = refs(id), {ARGV[20]}
+  if carriedOnly then add = {} end
   if ARGV[21] ~= '' then lines(add, ARGV[21]) end
   local n = redis.call('RPUSH', rk, unpack(add))
   local cap = tonumber(ARGV[22])
@@ -403,7 +406,31 @@ elseif ARGV[5] == '1' then
 elseif ARGV[6] == '1' then
   into = redis.call('GET', KEYS[5])
 end
-if first then return {'dup', first, fields(first)} end
+-- carry adds to the open case id the hits a case written back from memory
+-- carries beyond its own, which the case holds already (Redis took that
+-- hit, and its answer was lost): their count, ids and references. false
+-- when the case is not open.
+local function carry(id)
+  local hk = ARGV[1] .. id
+  local h = redis.call('HMGET', hk, 'status', 'count', 'latest')
+  if h[1] ~= 'open' then return false end
+  local count = string.format('%d', (tonumber(h[2]) or 1) + tonumber(ARGV[13]) - 1)
+  if ARGV[14] ~= '' then
+    local latest, cap = {}, tonumber(ARGV[10])
+    if h[3] then latest = cjson.decode(h[3]) end
+    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
+    while #latest > cap do table.remove(latest, 1) end
+    if #latest > 0 then redis.call('HSET', hk, 'latest', cjson.encode(latest)) end
+  end
+  redis.call('HSET', hk, 'count', count)
+  if ARGV[21] ~= '' then pushRefs(id, hk, true) end
+  return true
+end
+-- A hit Redis has already answers its case. A case written back that
+-- carries more hits than that one gives them to it; when it is not open
+-- any more (decided meanwhile), they are grouped or opened as any case,
+-- rather than lost.
+if first and (tonumber(ARGV[13]) <= 1 or carry(first)) then return {'dup', first, fields(first)} end
 local place
 if ARGV[6] == '1' then
   local h = add(into)
