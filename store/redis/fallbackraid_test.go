@@ -101,6 +101,36 @@ func openCasesOf(t *testing.T, f *redis.Fallback) (ids []string, hits, cards int
 	return ids, hits, cards
 }
 
+// messagesOf lists the messages of the cases ids, each case's own and those
+// grouped into it, sorted; unkept counts the hits whose message none names.
+func messagesOf(t *testing.T, f *redis.Fallback, ids []string) (msgs []string, unkept int) {
+	t.Helper()
+	for _, id := range ids {
+		c, err := f.Case(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grouped, n := c.Grouped()
+		msgs = append(msgs, c.Event.ID)
+		for _, m := range grouped {
+			msgs = append(msgs, m.ID)
+		}
+		unkept += n
+	}
+	slices.Sort(msgs)
+	return msgs, unkept
+}
+
+// raidMessages are the ids of the raid's hits' messages from..to-1, sorted.
+func raidMessages(from, to int) []string {
+	var ids []string
+	for i := from; i < to; i++ {
+		ids = append(ids, raidHit(i).Event.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // TestFallbackRaidWhileAwayGrouped: 18 members post the same scam in one
 // chat while Redis is away. The memory groups them as Redis does (the same
 // raid on Redis makes as many cases), so the desk posts as many cards, not
@@ -142,6 +172,9 @@ func TestFallbackRaidWhileAwayGrouped(t *testing.T) {
 	if posted != desk.cards {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
 	}
+	if msgs, unkept := messagesOf(t, f, ids); !slices.Equal(msgs, raidMessages(0, raiders)) || unkept != 0 {
+		t.Errorf("the cases in Redis name the messages %v (%d hits with none); want each raider's, %v", msgs, unkept, raidMessages(0, raiders))
+	}
 }
 
 // TestFallbackRaidAcrossAnOutage: a raid begins on Redis, whose cases the
@@ -175,6 +208,9 @@ func TestFallbackRaidAcrossAnOutage(t *testing.T) {
 	}
 	if posted != desk.cards {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
+	}
+	if msgs, unkept := messagesOf(t, f, ids); !slices.Equal(msgs, raidMessages(0, raiders)) || unkept != 0 {
+		t.Errorf("the cases in Redis name the messages %v (%d hits with none); want each raider's, %v", msgs, unkept, raidMessages(0, raiders))
 	}
 }
 
@@ -222,21 +258,14 @@ func TestFallbackRaidWhoseFirstHitRedisHad(t *testing.T) {
 	if posted != desk.cards {
 		t.Errorf("the cases in Redis hold %d cards; the desk posted %d", posted, desk.cards)
 	}
+	if msgs, unkept := messagesOf(t, f, ids); !slices.Equal(msgs, raidMessages(0, raiders)) || unkept != 0 {
+		t.Errorf("the cases in Redis name the messages %v (%d hits with none); want each raider's, %v", msgs, unkept, raidMessages(0, raiders))
+	}
 	c, err := f.Case(ctx, had.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, unkept := c.Grouped()
-	var got []string
-	for _, m := range msgs {
-		got = append(got, m.ID)
-	}
-	var want []string
-	for i := first + 1; i < raiders; i++ {
-		want = append(want, raidHit(i).Event.ID)
-	}
-	if c.Hits() != raiders-first || !slices.Equal(got, want) || unkept != 0 {
-		t.Errorf("the case Redis had, %s: %d hits, messages %v (%d not kept); want %d hits, %v", c.ID, c.Hits(), got, unkept,
-			raiders-first, want)
+	if msgs, _ := messagesOf(t, f, []string{had.ID}); c.Hits() != raiders-first || !slices.Equal(msgs, raidMessages(first, raiders)) {
+		t.Errorf("the case Redis had, %s: %d hits, messages %v; want %d hits, %v", c.ID, c.Hits(), msgs, raiders-first, raidMessages(first, raiders))
 	}
 }
