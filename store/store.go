@@ -336,7 +336,11 @@ type Store interface {
 	// OpenCase stores a new case and returns it with its ID and status set.
 	// Opening again a case with the same Origin returns the first one: a store
 	// that did write a case but could not say so (a connection cut before the
-	// reply) is asked again, and must not make it two.
+	// reply) is asked again, and must not make it two. A case opened again
+	// that carries hits beyond its own (Count, Latest, Refs: a copy that
+	// grouped them while the store was away) adds them to the first one
+	// while it is open; once it is decided, it is grouped or opened as any
+	// case, its hits not lost.
 	//
 	// Under a raid, hits are grouped instead of opened one by one: a case with
 	// the AuthorGroup of an open case is added to it (its Count goes up, its

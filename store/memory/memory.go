@@ -1085,9 +1085,17 @@ func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 	s.casesMu.Lock()
 	defer s.casesMu.Unlock()
 	if origin != "" {
+		// A grouped hit's origin outlives its case when the case is forgotten.
 		if r := s.cases[s.origins[origin]]; r != nil {
-			// A grouped hit's origin outlives its case when the case is forgotten.
-			return r.c, nil
+			if c.Hits() <= 1 {
+				return r.c, nil
+			}
+			// A copy carrying hits beyond its own gives them to the case,
+			// or is grouped or opened as any case once that one is decided.
+			if r.c.Status == store.CaseOpen {
+				s.addHits(r, c, false)
+				return r.c, nil
+			}
 		}
 	}
 	if c.Opened.IsZero() {
@@ -1103,19 +1111,7 @@ func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 			}
 		}
 		if r != nil && r.c.Status == store.CaseOpen {
-			r.c.Count = r.c.Hits() + c.Hits()
-			// Latest only grows at its end and drops from its start, so
-			// that the copies of the case returned before keep what they
-			// read: append moves it to a new array when it is full.
-			r.c.Latest = append(append(r.c.Latest, c.Event.ID), c.Latest...)
-			if n := len(r.c.Latest); n > store.GroupLatest {
-				r.c.Latest = r.c.Latest[n-store.GroupLatest:]
-			}
-			// And so do the messages' references.
-			r.c.Refs = append(append(r.c.Refs, store.RefOf(c.Event)), c.Refs...)
-			if n := len(r.c.Refs); n > store.GroupRefs {
-				r.c.Refs = r.c.Refs[n-store.GroupRefs:]
-			}
+			s.addHits(r, c, true)
 			if s.groups[group] != r {
 				s.groups[group] = r
 				r.joined = append(r.joined, group)
@@ -1156,6 +1152,29 @@ func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 		r.groups = append(r.groups, group, place)
 	}
 	return c, nil
+}
+
+// addHits adds c's hits to r: its own (with own) and those it carries.
+func (s *Store) addHits(r *caseRec, c store.Case, own bool) {
+	n := c.Hits()
+	// Latest only grows at its end and drops from its start, so that the
+	// copies of the case returned before keep what they read: append moves
+	// it to a new array when it is full. And so do the messages' references.
+	if own {
+		r.c.Latest = append(r.c.Latest, c.Event.ID)
+		r.c.Refs = append(r.c.Refs, store.RefOf(c.Event))
+	} else {
+		n--
+	}
+	r.c.Count = r.c.Hits() + n
+	r.c.Latest = append(r.c.Latest, c.Latest...)
+	if n := len(r.c.Latest); n > store.GroupLatest {
+		r.c.Latest = r.c.Latest[n-store.GroupLatest:]
+	}
+	r.c.Refs = append(r.c.Refs, c.Refs...)
+	if n := len(r.c.Refs); n > store.GroupRefs {
+		r.c.Refs = r.c.Refs[n-store.GroupRefs:]
+	}
 }
 
 // caseID is fmt.Sprintf("%s%06d", prefix, seq), in one allocation.

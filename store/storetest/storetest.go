@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 	t.Run("Cases", func(t *testing.T) { testCases(t, newStore) })
 	t.Run("CaseOrigin", func(t *testing.T) { testCaseOrigin(t, newStore) })
+	t.Run("CaseOriginCarried", func(t *testing.T) { testCaseOriginCarried(t, newStore) })
 	t.Run("CaseGroups", func(t *testing.T) { testCaseGroups(t, newStore) })
 	t.Run("CaseCards", func(t *testing.T) { testCaseCards(t, newStore) })
 	t.Run("CaseAmended", func(t *testing.T) { testCaseAmended(t, newStore) })
@@ -610,6 +611,64 @@ func testCaseOrigin(t *testing.T, newStore func(*testing.T) store.Store) {
 	}
 	if len(open) != 1 {
 		t.Errorf("%d open cases, want 1", len(open))
+	}
+}
+
+// testCaseOriginCarried: a case written again that carries hits beyond its
+// own (a copy that grouped them while the store was away) gives them to the
+// first case, their messages with them; once the first is decided, it is a
+// case again rather than lost. A copy of one hit is still the first case.
+func testCaseOriginCarried(t *testing.T, newStore func(*testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	first, err := st.OpenCase(ctx, newCase("m-1", 0))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	carrying := func(ids ...string) store.Case {
+		c := newCase("m-1", 0)
+		c.Count = 1 + len(ids)
+		for _, id := range ids {
+			c.Latest = append(c.Latest, id)
+			c.Refs = append(c.Refs, store.RefOf(newCase(id, time.Second).Event))
+		}
+		return c
+	}
+	grouped := func(c store.Case) []string {
+		msgs, unkept := c.Grouped()
+		ids := []string{c.Event.ID}
+		for _, m := range msgs {
+			ids = append(ids, m.ID)
+		}
+		return append(ids, fmt.Sprint(unkept))
+	}
+	if _, err := st.OpenCase(ctx, carrying("m-2", "m-3")); err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	c, err := st.Case(ctx, first.ID)
+	if err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if want := []string{"m-1", "m-2", "m-3", "0"}; c.Hits() != 3 || !slices.Equal(grouped(c), want) {
+		t.Errorf("the first case with a copy carrying 2 hits: %d hits, messages %v; want 3, %v", c.Hits(), grouped(c), want)
+	}
+	if again, err := st.OpenCase(ctx, newCase("m-1", 0)); err != nil || again.ID != first.ID || again.Hits() != 3 {
+		t.Errorf("the first hit again: %s, %d hits, %v; want %s, 3", again.ID, again.Hits(), err, first.ID)
+	}
+	if _, err := st.DecideCase(ctx, first.ID, "keep", "cm", "", t0.Add(time.Hour)); err != nil {
+		t.Fatalf("DecideCase: %v", err)
+	}
+	late, err := st.OpenCase(ctx, carrying("m-4"))
+	if err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	late, err = st.Case(ctx, late.ID)
+	if err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if want := []string{"m-1", "m-4", "0"}; late.ID == first.ID || late.Status != store.CaseOpen || !slices.Equal(grouped(late), want) {
+		t.Errorf("a copy carrying a hit once the first is decided: %s (%s), messages %v; want a case open with %v", late.ID, late.Status,
+			grouped(late), want)
 	}
 }
 
