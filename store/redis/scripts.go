@@ -356,11 +356,11 @@ local function lines(t, s)
   end
 end
 -- pushRefs appends the hit's message reference (and those the case
--- carries; those alone with carriedOnly) to the list of the case id's references, drops the oldest past
--- the cap, and gives a list it makes the life left to the case's hash hk
--- (the TTL when it has none), so that both go together: a hit grouped
--- into a case of 100 references costs a push and a pop, whatever their
--- size.
+-- carries; those alone with carriedOnly) to the list of the case id's
+-- references, drops the oldest past the cap, and gives a list it makes the
+-- life left to the case's hash hk (the TTL when it has none), so that both
+-- go together: a hit grouped into a case of 100 references costs a push
+-- and a pop, whatever their size.
 local function pushRefs(id, hk, carriedOnly)
   local rk, add = refs(id), {ARGV[20]}
   if carriedOnly then add = {} end
