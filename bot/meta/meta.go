@@ -154,6 +154,9 @@ type Connector struct {
 	// refusing it: read again at the next reloads, it is not asked about,
 	// nor the desk told, again.
 	refusedToken atomic.Pointer[string]
+	// foreignToken is the last token SetPageToken did not take, Meta
+	// saying it is another Page's: not asked about again either.
+	foreignToken atomic.Pointer[string]
 	// tokenPage is the id of the Page the page token is, as the token's
 	// check (GET /me) last found it; nil until Graph said it. Without
 	// PageID, the entries of other Pages are refused against it.

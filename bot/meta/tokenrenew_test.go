@@ -145,3 +145,47 @@ func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	deliverComment(t, base, after)
 	testsync.Eventually(t, "the comment hidden with the renewed token", func() bool { return hidesWith(g, after, renewed) == 1 })
 }
+
+// TestOtherPagesTokenFileKeepsTheTokenInUse: a CM who looks after several
+// Pages writes another Page's token in META_PAGE_TOKEN_FILE and reloads
+// vigie. Meta takes that token, for its own Page: taken, it left every
+// comment of the Page vigie moderates unhidden (Meta refusing the hides),
+// then, once its check said whose it was, refused (answered 200 and
+// dropped, without META_PAGE_ID) as another Page's. The token in use is
+// kept, and the log says whose the file's token is: the next comment is
+// hidden, and the other Page's deliveries are still refused as another's.
+func TestOtherPagesTokenFileKeepsTheTokenInUse(t *testing.T) {
+	g := newFakeGraph(t)
+	base, logs, tokenFile := startWithPageTokenFile(t, g)
+	waitTokenChecked(t, g)
+	old := g.token
+	const otherPage = "555000555000555"
+	if err := os.WriteFile(tokenFile, []byte(g.otherPagesToken(otherPage)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadDaemon(t, base)
+
+	const next = "987654321098765_1000000000000301"
+	deliverComment(t, base, next)
+	testsync.Eventually(t, "the comment hidden, or a case", func() bool {
+		return hidesOf(g, next) > 0 || openCasesWith(t, base, "") > 0
+	})
+	if n := hidesWith(g, next, old); n != 1 {
+		_, b := daemonGet(t, base+"/v1/cases?status=open")
+		t.Fatalf("%d hides with the token in use after a reload that read another Page's token; cases: %s", n, b)
+	}
+	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE holds the token of another Page than the one vigie moderates") ||
+		!strings.Contains(logs.String(), "token_of="+otherPage) {
+		t.Errorf("the log does not say the file's token is another Page's, and whose")
+	}
+	// Its check (every 15 minutes, or asked by the next token replaced)
+	// still finds the token in use the Page's: the Page's comments are
+	// taken, another Page's refused.
+	reloadDaemon(t, base)
+	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE still holds the token of another Page") {
+		t.Errorf("after a second reload, the log does not say the file still holds another Page's token")
+	}
+	const later = "987654321098765_1000000000000302"
+	deliverComment(t, base, later)
+	testsync.Eventually(t, "the next comment hidden with the token in use", func() bool { return hidesWith(g, later, old) == 1 })
+}
