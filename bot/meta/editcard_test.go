@@ -30,6 +30,25 @@ func commentChange(verb, post, cid, text string, created, at int64) []byte {
 		pageID, at, verb, cid, pageID, post, pageID, post, text, created))
 }
 
+// startEditCaseDesk runs vigie with editCaseDesk on a new fake Graph API,
+// its desk on a new fake Bot API, and returns them, vigie's address, and
+// the Unix time now, which the deliveries are sent at.
+func startEditCaseDesk(t *testing.T) (g *fakeGraph, api *tgfake.Server, base string, at int64) {
+	t.Helper()
+	g, api = newFakeGraph(t), tgfake.New(t)
+	return g, api, startDeskDaemonWith(t, editCaseDesk, g, api), time.Now().Unix()
+}
+
+// pressOnDesk is Ann, a CM of the desk, pressing the button of outcome on
+// the card of the case caseID.
+func pressOnDesk(api *tgfake.Server, card tgfake.Call, caseID, outcome string) {
+	api.Push(map[string]any{"callback_query": map[string]any{
+		"id": "cb-" + outcome, "data": "v1:" + caseID + ":" + outcome, "chat_instance": "x",
+		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
+		"message": map[string]any{"message_id": card.MsgID, "date": time.Now().Unix(), "chat": map[string]any{"id": -100500, "type": "supergroup", "title": "CM desk"}},
+	}})
+}
+
 // deskCard waits for the card on the desk of the fake Bot API whose text
 // holds want, and returns it with its case's id.
 func deskCard(t *testing.T, api *tgfake.Server, want string) (tgfake.Call, string) {
@@ -73,11 +92,8 @@ func cardDrawn(t *testing.T, api *tgfake.Server, card tgfake.Call, what, want st
 // delete is carried out on the comment, and its forward joins the link's
 // case rather than post a second card.
 func TestEditOfAnOpenCommentCaseShownOnItsCard(t *testing.T) {
-	g := newFakeGraph(t)
-	api := tgfake.New(t)
-	base := startDeskDaemonWith(t, editCaseDesk, g, api)
 	const cid, post = "987654321098765_5500000000000001", "987654321098765"
-	at := time.Now().Unix()
+	g, api, base, at := startEditCaseDesk(t)
 	deliverSigned(t, base, commentChange("add", post, cid, "my stream tonight: https://twitch.tv/bob", at, at))
 	card, _ := deskCard(t, api, "twitch.tv/bob")
 
@@ -120,22 +136,15 @@ func TestEditOfAnOpenCommentCaseShownOnItsCard(t *testing.T) {
 // remove). The card says it is gone, as on Discord; the CM's Delete,
 // pressed after, has nothing left to do and is done, not a refusal.
 func TestCommentRemovedByItsAuthorShownOnItsCard(t *testing.T) {
-	g := newFakeGraph(t)
-	api := tgfake.New(t)
-	base := startDeskDaemonWith(t, editCaseDesk, g, api)
 	const cid, post = "987654321098765_5500000000000002", "987654321098765"
-	at := time.Now().Unix()
+	_, api, base, at := startEditCaseDesk(t)
 	deliverSigned(t, base, commentChange("add", post, cid, "my stream tonight: https://twitch.tv/bob", at, at))
 	card, caseID := deskCard(t, api, "twitch.tv/bob")
 
 	deliverSigned(t, base, commentChange("remove", post, cid, "", at, at+60))
 	cardDrawn(t, api, card, "the card saying the comment is gone", "🗑 The message was deleted at")
 
-	api.Push(map[string]any{"callback_query": map[string]any{
-		"id": "cb-delete", "data": "v1:" + caseID + ":delete", "chat_instance": "x",
-		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
-		"message": map[string]any{"message_id": card.MsgID, "date": time.Now().Unix(), "chat": map[string]any{"id": -100500, "type": "supergroup", "title": "CM desk"}},
-	}})
+	pressOnDesk(api, card, caseID, "delete")
 	drawn := cardDrawn(t, api, card, "the card decided", "Delete")
 	if strings.Contains(drawn, "Not carried out") {
 		t.Errorf("card once the CM deleted the removed comment:\n%s\nwant it done", drawn)
