@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // renew makes the fake's page token expire as Meta's do (code 190 for it from
@@ -188,4 +190,48 @@ func TestOtherPagesTokenFileKeepsTheTokenInUse(t *testing.T) {
 	const later = "987654321098765_1000000000000302"
 	deliverComment(t, base, later)
 	testsync.Eventually(t, "the next comment hidden with the token in use", func() bool { return hidesWith(g, later, old) == 1 })
+}
+
+// TestOtherPagesTokenFileToldOnTheDesk: the CMs hear on the desk, once,
+// that the token written in the file is another Page's, whose, and that
+// the one in use is kept, however many reloads read it again.
+func TestOtherPagesTokenFileToldOnTheDesk(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	tokenFile := filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token,
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_VERIFY_TOKEN":    verifyToken,
+		"META_GRAPH_URL":       g.URL(),
+		"TELEGRAM_TOKEN":       tgfake.Token,
+		"TELEGRAM_API_URL":     api.HTTP.URL,
+	})
+	waitTokenChecked(t, g)
+	const otherPage = "555000555000555"
+	if err := os.WriteFile(tokenFile, []byte(g.otherPagesToken(otherPage)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadDaemon(t, base)
+	reloadDaemon(t, base)
+	told := func(c tgfake.Call) bool {
+		return c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "not the page token of Page "+pageID)
+	}
+	alert := api.WaitFor("sendMessage", 1, told)
+	for _, want := range []string{"Meta says it is " + otherPage + "'s", "vigie keeps the one in use"} {
+		if !strings.Contains(alert.Params.Get("text"), want) {
+			t.Errorf("desk alert %q lacks %q", alert.Params.Get("text"), want)
+		}
+	}
+	// a comment after it is handled, so the alert had its time to come twice
+	const cid = "987654321098765_1000000000000401"
+	deliverComment(t, base, cid)
+	testsync.Eventually(t, "the comment hidden", func() bool { return hidesOf(g, cid) == 1 })
+	if n := len(slices.DeleteFunc(api.CallsOf("sendMessage"), func(c tgfake.Call) bool { return !told(c) })); n != 1 {
+		t.Errorf("the desk told %d times of the file's token, want once", n)
+	}
 }
