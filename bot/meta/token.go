@@ -305,7 +305,7 @@ func (c *Connector) otherPagesToken(page, id, what string) {
 	if !c.told.First(tokenFileTrouble+cmp.Or(c.cfg.PageID, "me"), "other page "+id, c.cfg.Now()) {
 		return
 	}
-	c.queueAlert("⚠️ " + what + " a token that is not the page token of Page " + page + ", which vigie moderates: Meta says it is " + id +
+	c.queueAlert("⚠️ " + strings.ToUpper(what[:1]) + what[1:] + " a token that is not the page token of Page " + page + ", which vigie moderates: Meta says it is " + id +
 		"'s (another Page's, or a user's token). vigie keeps the one in use and goes on with Page " + page +
 		": write its page token in META_PAGE_TOKEN_FILE and /reload. To moderate another Page, set META_PAGE_ID to it and restart vigie.")
 }

@@ -235,3 +235,31 @@ func TestOtherPagesTokenFileToldOnTheDesk(t *testing.T) {
 		t.Errorf("the desk told %d times of the file's token, want once", n)
 	}
 }
+
+// TestOtherPagesTokenInUseToldOnTheDesk: vigie starts with META_PAGE_ID
+// naming the Page and, in META_PAGE_TOKEN, another Page's token. Meta takes
+// the token, for its own Page, so no refusal says it: the token's check
+// does, at once, on the desk, naming whose it is, rather than the CMs
+// finding out from comments never hidden.
+func TestOtherPagesTokenInUseToldOnTheDesk(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	const otherPage = "555000555000555"
+	startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.otherPagesToken(otherPage),
+		"META_PAGE_ID":      pageID,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+		"TELEGRAM_TOKEN":    tgfake.Token,
+		"TELEGRAM_API_URL":  api.HTTP.URL,
+	})
+	alert := api.WaitFor("sendMessage", 1, func(c tgfake.Call) bool {
+		return c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "not the page token of Page "+pageID)
+	})
+	for _, want := range []string{"The page token in use is", "Meta says it is " + otherPage + "'s"} {
+		if !strings.Contains(alert.Params.Get("text"), want) {
+			t.Errorf("desk alert %q lacks %q", alert.Params.Get("text"), want)
+		}
+	}
+}
