@@ -123,8 +123,12 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 		Source:    c,
 		Platforms: c.Platforms(),
 		Routes:    map[string]http.Handler{"/webhooks/meta": c.Handler()},
-		// an Instagram mention whose text Meta would not give is a case
-		Attach: func(cmds *handlers.Commands) { c.OpenCasesWith(cmds.OpenCase) },
+		// an Instagram mention whose text Meta would not give is a case;
+		// a comment removed while its case is open is said on its card
+		Attach: func(cmds *handlers.Commands) {
+			c.OpenCasesWith(cmds.OpenCase)
+			c.TellDeletesTo(cmds)
+		},
 		// a refused page token stops all moderation of the Page: the CMs
 		// are told, once
 		AlertWith: c.AlertWith,

@@ -603,6 +603,14 @@ const (
 	// that came after Discord's three seconds: the interaction is gone,
 	// its token with it.
 	codeUnknownInteraction = 10062
+	// The refusals a card says in a CM's words (PlainRefusal): an
+	// account deleted, an action Discord allows on no system message (a
+	// join, a boost, a pin's notice), a bulk delete of messages older
+	// than 14 days, an archived thread.
+	codeUnknownUser      = 10013
+	codeSystemMessage    = 50021
+	codeBulkDeleteTooOld = 50034
+	codeThreadArchived   = 50083
 )
 
 // classify turns a discordgo error into a *bot.ActionError that says whether to

@@ -26,6 +26,18 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 		s = "the member is no longer in the server"
 	case e.Code == codeUnknownMessage:
 		s = "the message is already gone (deleted by its author or a moderator)"
+	case e.Code == codeUnknownChannel:
+		s = "the channel is gone (deleted), and its messages with it"
+	case e.Code == codeUnknownUser:
+		s = "the member's account no longer exists"
+	case e.Code == codeCannotDMUser:
+		s = "the member takes no direct messages from vigie (their privacy settings, or they left every server vigie shares with them)"
+	case e.Code == codeSystemMessage:
+		s = "this is a system message (a join, a boost, a pin's notice), which Discord lets no bot act on: act on the member instead, or by hand"
+	case e.Code == codeBulkDeleteTooOld:
+		s = "Discord deletes in bulk only messages under 14 days old: delete the older ones one by one"
+	case e.Code == codeThreadArchived:
+		s = "the thread is archived: open it again to act in it"
 	case e.Status == http.StatusTooManyRequests:
 		s = "vigie's calls are limited for now (too many at once): the case stays open on the desk"
 	default:

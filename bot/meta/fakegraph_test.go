@@ -99,6 +99,24 @@ type fakeGraph struct {
 	// /{page-id}/subscribed_apps, which a page token answers with its own
 	// app's subscription, lists none.
 	unsubscribed bool
+	// others are the tokens of other Pages the app is given (a CM who looks
+	// after several Pages), by token: the id GET /me answers with one. Meta
+	// takes them, for their own Page: a call on this Page's comments with
+	// one is answered as for an object the token may not see.
+	others map[string]string
+}
+
+// otherPagesToken makes a page token of the Page page, another than this
+// one, and returns it.
+func (f *fakeGraph) otherPagesToken(page string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.others == nil {
+		f.others = map[string]string{}
+	}
+	token := "EAAG-page-" + page
+	f.others[token] = page
+	return token
 }
 
 // unsubscribe makes the app unsubscribed from the Page's webhooks, or, with
@@ -332,8 +350,12 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	known := call.Auth == "Bearer "+token || f.expiredTokens[strings.TrimPrefix(call.Auth, "Bearer ")]
+	otherPage, other := f.others[strings.TrimPrefix(call.Auth, "Bearer ")]
+	known := call.Auth == "Bearer "+token || f.expiredTokens[strings.TrimPrefix(call.Auth, "Bearer ")] || other
 	f.mu.Unlock()
+	if other {
+		token = strings.TrimPrefix(call.Auth, "Bearer ")
+	}
 	if !known && strings.HasPrefix(call.Auth, "Bearer ") && call.Auth != "Bearer " {
 		// a token that is no token Meta gave (cut short, mistyped): Meta
 		// reads the token before the proof made with it
@@ -357,6 +379,16 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	if call.Auth != "Bearer "+token {
 		writeJSON(w, http.StatusBadRequest, graphErrorJSON(2500, 0, "OAuthException",
 			"An active access token must be used to query information about the current user."))
+		return
+	}
+	if other {
+		if r.Method == http.MethodGet && path == "/me" {
+			writeJSON(w, 200, `{"id":"`+otherPage+`","name":"Another Page"}`)
+			return
+		}
+		writeJSON(w, 400, graphErrorJSON(100, 33, "GraphMethodException", fmt.Sprintf(
+			"Unsupported %s request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+			strings.ToLower(r.Method), strings.Trim(path, "/"))))
 		return
 	}
 	if fail != nil {

@@ -547,9 +547,10 @@ func (g *graph) call(ctx context.Context, on string, op bot.ActionKind, method, 
 // tryToken asks Graph whether it takes token (GET /me?fields=id), without
 // using it for anything else and without the side effects of call (the
 // token in use is not said refused, nor taken): a token read again at a
-// reload is weighed before it replaces the one in use. nil when Graph takes
-// it; Graph's refusal, or why it did not answer.
-func (g *graph) tryToken(ctx context.Context, token string) error {
+// reload is weighed before it replaces the one in use. It returns the id
+// Graph answers (the Page the token is, or whose it is), and nil when Graph
+// takes it; Graph's refusal, or why it did not answer.
+func (g *graph) tryToken(ctx context.Context, token string) (id string, err error) {
 	params := url.Values{"fields": {"id"}}
 	if g.secret != "" {
 		mac := hmac.New(sha256.New, []byte(g.secret))
@@ -558,22 +559,26 @@ func (g *graph) tryToken(ctx context.Context, token string) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.base+"/me?"+params.Encode(), nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := g.hc.Do(req)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+		var me struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &me)
+		return me.ID, nil
 	}
-	return classify("token check", resp, raw)
+	return "", classify("token check", resp, raw)
 }
 
 // permissionRefused records that Meta refused op on on (Facebook,

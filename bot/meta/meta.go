@@ -104,6 +104,11 @@ type queued struct {
 	// mention is set for an Instagram @mention, whose text must be asked from
 	// the Graph API before it becomes an event.
 	mention bool
+	// removed is set for a comment or a post removed (by its author, or in
+	// Meta's tools): not an event to judge, but news for the desk, whose
+	// card of it says it is gone (TellDeletesTo). ev names it, its id
+	// ending in removedSuffix.
+	removed bool
 }
 
 // Connector receives Meta's webhooks and carries out actions on the Page and the
@@ -133,6 +138,10 @@ type Connector struct {
 	retries sync.WaitGroup
 	// openCase, when set, opens a case for the desk (OpenCasesWith).
 	openCase atomic.Pointer[func(context.Context, store.Case) error]
+	// deletes, when set, is told of the comments and posts removed
+	// (TellDeletesTo); removalsTold bounds those being told at once.
+	deletes      atomic.Pointer[bot.DeleteWatcher]
+	removalsTold chan struct{}
 	// alert, when set, tells the desk (AlertWith); alerts waits for Run to
 	// send them.
 	alert  atomic.Pointer[func(context.Context, string) error]
@@ -145,6 +154,9 @@ type Connector struct {
 	// refusing it: read again at the next reloads, it is not asked about,
 	// nor the desk told, again.
 	refusedToken atomic.Pointer[string]
+	// foreignToken is the last token SetPageToken did not take, Meta
+	// saying it is another Page's: not asked about again either.
+	foreignToken atomic.Pointer[string]
 	// tokenPage is the id of the Page the page token is, as the token's
 	// check (GET /me) last found it; nil until Graph said it. Without
 	// PageID, the entries of other Pages are refused against it.
@@ -252,6 +264,7 @@ func New(cfg Config) *Connector {
 
 		mentionReads:    make(chan struct{}, mentionReadsAtOnce),
 		mentionsWaiting: make(chan struct{}, cfg.QueueSize),
+		removalsTold:    make(chan struct{}, removalsAtOnce),
 	}
 	if cfg.TokenCheckEvery <= 0 {
 		// No check tells which Page or account the token serves.
@@ -343,6 +356,9 @@ func (c *Connector) setClosed(closed bool) {
 // q not sent, when ctx ended first.
 func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
 	ev := q.ev
+	if q.removed {
+		return c.tellRemoved(ctx, ev)
+	}
 	if q.mention {
 		// Its text is read beside the other events: a Graph API slow to
 		// give it does not hold up the comments behind it, until as many

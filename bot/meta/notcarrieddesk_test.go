@@ -49,11 +49,7 @@ func TestRefusedHideOnTheDesk(t *testing.T) {
 	const cid = "987654321098765_1122334455667788"
 	g.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException",
 		"(#200) Requires pages_manage_engagement permission to manage the object"), nil)
-	api.Push(map[string]any{"callback_query": map[string]any{
-		"id": "cb-hide", "data": "v1:" + caseID + ":hide", "chat_instance": "x",
-		"from":    map[string]any{"id": 42, "is_bot": false, "first_name": "Ann", "username": "ann_cm"},
-		"message": map[string]any{"message_id": card.MsgID, "date": time.Now().Unix(), "chat": map[string]any{"id": -100500, "type": "supergroup", "title": "CM desk"}},
-	}})
+	pressOnDesk(api, card, caseID, "hide")
 	var drawn string
 	testsync.Eventually(t, "the card drawn again, saying the hide was not carried out", func() bool {
 		for _, c := range api.CallsOf("editMessageText") {

@@ -291,6 +291,12 @@ func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
 			c.log.Warn("feed change not understood, skipped", "err", err, "value", compactJSON(ch.Value))
 			return nil
 		}
+		if v.Verb == "remove" {
+			if q, ok := c.feedRemoval(e, v); ok {
+				return []queued{q}
+			}
+			return nil
+		}
 		if ev, ok := c.feedEvent(e, v); ok {
 			return []queued{{ev: ev}}
 		}
@@ -337,9 +343,6 @@ func (c *Connector) feedEvent(e entry, v feedValue) (bot.Event, bool) {
 	}
 	kind, ok := feedKind(v.Verb)
 	if !ok {
-		if v.Verb == "remove" && v.CommentID != "" {
-			c.graph.noteRemoved(string(v.CommentID))
-		}
 		c.log.Debug("comment verb not moderated", "verb", v.Verb, "comment", string(v.CommentID))
 		return bot.Event{}, false
 	}
@@ -419,9 +422,6 @@ func (v feedValue) author() bot.Author {
 func (c *Connector) postEvent(e entry, v feedValue) (bot.Event, bool) {
 	kind, ok := feedKind(v.Verb)
 	if !ok {
-		if v.Verb == "remove" && v.PostID != "" {
-			c.graph.noteRemoved(string(v.PostID))
-		}
 		c.log.Debug("post verb not moderated", "item", v.Item, "verb", v.Verb, "post", string(v.PostID))
 		return bot.Event{}, false
 	}

@@ -258,19 +258,56 @@ func (c *Connector) checkTokenNow(ctx context.Context) (wait time.Duration, igAg
 // when META_PAGE_ID does not say it: the entries of other Pages the app is
 // subscribed to are refused from then on. Said in the log when it is first
 // learned, or changes (a token of another Page put in the file).
+//
+// A token found to be another Page's than the one vigie moderates (META_PAGE_ID,
+// or the Page learned before: a token read again at a reload when Meta could
+// not be asked) does not move vigie to that Page: its deliveries stay those
+// taken, their actions refused by Meta are cases, and the log and the desk
+// say whose the token is.
 func (c *Connector) learnTokenPage(raw []byte) {
-	if c.cfg.PageID != "" {
-		return
-	}
 	var me struct {
 		ID string `json:"id"`
 	}
 	if json.Unmarshal(raw, &me) != nil || me.ID == "" {
 		return
 	}
+	if page := c.ownPage(); page != "" && page != me.ID {
+		c.otherPagesToken(page, me.ID, "the page token in use is")
+		return
+	}
+	if c.cfg.PageID != "" {
+		return
+	}
 	if old := c.tokenPage.Swap(&me.ID); old == nil || *old != me.ID {
 		c.log.Info("the page token is the Page's: deliveries about other Pages are refused (META_PAGE_ID not set)", "page", me.ID)
 	}
+}
+
+// ownPage is the id of the Page vigie moderates: META_PAGE_ID, or the Page
+// the token's first check found; "" until Graph said it.
+func (c *Connector) ownPage() string {
+	if c.cfg.PageID != "" {
+		return c.cfg.PageID
+	}
+	if p := c.tokenPage.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// otherPagesToken says, in the log and once on the desk (across the
+// instances on the store), that a token (what: read in the file, or in
+// use) is not the Page page's, which vigie moderates, but id's: another
+// Page's, or a user's token, whose GET /me names the user.
+func (c *Connector) otherPagesToken(page, id, what string) {
+	c.log.Error(what+" the token of another Page than the one vigie moderates (or a user's token): the Page's deliveries are still taken, and the actions Meta refuses them are cases",
+		"page", page, "token_of", id)
+	if !c.told.First(tokenFileTrouble+cmp.Or(c.cfg.PageID, "me"), "other page "+id, c.cfg.Now()) {
+		return
+	}
+	c.queueAlert("⚠️ " + strings.ToUpper(what[:1]) + what[1:] + " a token that is not the page token of Page " + page + ", which vigie moderates: Meta says it is " + id +
+		"'s (another Page's, or a user's token). vigie keeps the one in use and goes on with Page " + page +
+		": write its page token in META_PAGE_TOKEN_FILE and /reload. To moderate another Page, set META_PAGE_ID to it and restart vigie.")
 }
 
 // opAccountRead reads which Instagram account is linked to the Page.
@@ -370,10 +407,24 @@ func (c *Connector) SetPageToken(ctx context.Context, token string) bool {
 		c.log.Warn("META_PAGE_TOKEN_FILE still holds the token Meta refused: the page token in use is kept")
 		return false
 	}
+	if r := c.foreignToken.Load(); r != nil && *r == token {
+		c.log.Warn("META_PAGE_TOKEN_FILE still holds the token of another Page than the one vigie moderates: the page token in use is kept")
+		return false
+	}
 	var ge *GraphError
-	if err := c.graph.tryToken(ctx, token); errors.As(err, &ge) && ge.CredentialsRefused() {
+	id, err := c.graph.tryToken(ctx, token)
+	if page := c.ownPage(); err == nil && id != "" && page != "" && id != page {
+		// A CM who looks after several Pages copied another's token (or
+		// their own user token): taken, it would leave every comment of
+		// the Page unacted on and, without META_PAGE_ID, refused once its
+		// check said whose it is.
+		c.foreignToken.Store(&token)
+		c.otherPagesToken(page, id, "META_PAGE_TOKEN_FILE holds")
+		return false
+	}
+	if errors.As(err, &ge) && ge.CredentialsRefused() {
 		var cge *GraphError
-		if cerr := c.graph.tryToken(ctx, current); cerr == nil || !(errors.As(cerr, &cge) && cge.CredentialsRefused()) {
+		if _, cerr := c.graph.tryToken(ctx, current); cerr == nil || !(errors.As(cerr, &cge) && cge.CredentialsRefused()) {
 			c.log.Error("META_PAGE_TOKEN_FILE holds a token Meta refuses (written only in part, or not the page token?): the page token in use, which Meta takes, is kept",
 				"err", err)
 			c.refusedToken.Store(&token)

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // renew makes the fake's page token expire as Meta's do (code 190 for it from
@@ -144,4 +146,120 @@ func TestHalfWrittenPageTokenFileKeepsTheTokenInUse(t *testing.T) {
 	const after = "987654321098765_1000000000000202"
 	deliverComment(t, base, after)
 	testsync.Eventually(t, "the comment hidden with the renewed token", func() bool { return hidesWith(g, after, renewed) == 1 })
+}
+
+// TestOtherPagesTokenFileKeepsTheTokenInUse: a CM who looks after several
+// Pages writes another Page's token in META_PAGE_TOKEN_FILE and reloads
+// vigie. Meta takes that token, for its own Page: taken, it left every
+// comment of the Page vigie moderates unhidden (Meta refusing the hides),
+// then, once its check said whose it was, refused (answered 200 and
+// dropped, without META_PAGE_ID) as another Page's. The token in use is
+// kept, and the log says whose the file's token is: the next comment is
+// hidden, and the other Page's deliveries are still refused as another's.
+func TestOtherPagesTokenFileKeepsTheTokenInUse(t *testing.T) {
+	g := newFakeGraph(t)
+	base, logs, tokenFile := startWithPageTokenFile(t, g)
+	waitTokenChecked(t, g)
+	old := g.token
+	const otherPage = "555000555000555"
+	if err := os.WriteFile(tokenFile, []byte(g.otherPagesToken(otherPage)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadDaemon(t, base)
+
+	const next = "987654321098765_1000000000000301"
+	deliverComment(t, base, next)
+	testsync.Eventually(t, "the comment hidden, or a case", func() bool {
+		return hidesOf(g, next) > 0 || openCasesWith(t, base, "") > 0
+	})
+	if n := hidesWith(g, next, old); n != 1 {
+		_, b := daemonGet(t, base+"/v1/cases?status=open")
+		t.Fatalf("%d hides with the token in use after a reload that read another Page's token; cases: %s", n, b)
+	}
+	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE holds the token of another Page than the one vigie moderates") ||
+		!strings.Contains(logs.String(), "token_of="+otherPage) {
+		t.Errorf("the log does not say the file's token is another Page's, and whose")
+	}
+	// Its check (every 15 minutes, or asked by the next token replaced)
+	// still finds the token in use the Page's: the Page's comments are
+	// taken, another Page's refused.
+	reloadDaemon(t, base)
+	if !strings.Contains(logs.String(), "META_PAGE_TOKEN_FILE still holds the token of another Page") {
+		t.Errorf("after a second reload, the log does not say the file still holds another Page's token")
+	}
+	const later = "987654321098765_1000000000000302"
+	deliverComment(t, base, later)
+	testsync.Eventually(t, "the next comment hidden with the token in use", func() bool { return hidesWith(g, later, old) == 1 })
+}
+
+// TestOtherPagesTokenFileToldOnTheDesk: the CMs hear on the desk, once,
+// that the token written in the file is another Page's, whose, and that
+// the one in use is kept, however many reloads read it again.
+func TestOtherPagesTokenFileToldOnTheDesk(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	tokenFile := filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token,
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_VERIFY_TOKEN":    verifyToken,
+		"META_GRAPH_URL":       g.URL(),
+		"TELEGRAM_TOKEN":       tgfake.Token,
+		"TELEGRAM_API_URL":     api.HTTP.URL,
+	})
+	waitTokenChecked(t, g)
+	const otherPage = "555000555000555"
+	if err := os.WriteFile(tokenFile, []byte(g.otherPagesToken(otherPage)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadDaemon(t, base)
+	reloadDaemon(t, base)
+	told := func(c tgfake.Call) bool {
+		return c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "not the page token of Page "+pageID)
+	}
+	alert := api.WaitFor("sendMessage", 1, told)
+	for _, want := range []string{"Meta says it is " + otherPage + "'s", "vigie keeps the one in use"} {
+		if !strings.Contains(alert.Params.Get("text"), want) {
+			t.Errorf("desk alert %q lacks %q", alert.Params.Get("text"), want)
+		}
+	}
+	// a comment after it is handled, so the alert had its time to come twice
+	const cid = "987654321098765_1000000000000401"
+	deliverComment(t, base, cid)
+	testsync.Eventually(t, "the comment hidden", func() bool { return hidesOf(g, cid) == 1 })
+	if n := len(slices.DeleteFunc(api.CallsOf("sendMessage"), func(c tgfake.Call) bool { return !told(c) })); n != 1 {
+		t.Errorf("the desk told %d times of the file's token, want once", n)
+	}
+}
+
+// TestOtherPagesTokenInUseToldOnTheDesk: vigie starts with META_PAGE_ID
+// naming the Page and, in META_PAGE_TOKEN, another Page's token. Meta takes
+// the token, for its own Page, so no refusal says it: the token's check
+// does, at once, on the desk, naming whose it is, rather than the CMs
+// finding out from comments never hidden.
+func TestOtherPagesTokenInUseToldOnTheDesk(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	const otherPage = "555000555000555"
+	startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":   appSecret,
+		"META_PAGE_TOKEN":   g.otherPagesToken(otherPage),
+		"META_PAGE_ID":      pageID,
+		"META_VERIFY_TOKEN": verifyToken,
+		"META_GRAPH_URL":    g.URL(),
+		"TELEGRAM_TOKEN":    tgfake.Token,
+		"TELEGRAM_API_URL":  api.HTTP.URL,
+	})
+	alert := api.WaitFor("sendMessage", 1, func(c tgfake.Call) bool {
+		return c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "not the page token of Page "+pageID)
+	})
+	for _, want := range []string{"The page token in use is", "Meta says it is " + otherPage + "'s"} {
+		if !strings.Contains(alert.Params.Get("text"), want) {
+			t.Errorf("desk alert %q lacks %q", alert.Params.Get("text"), want)
+		}
+	}
 }

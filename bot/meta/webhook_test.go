@@ -261,7 +261,7 @@ func TestFixtures(t *testing.T) {
 			return ev
 		}()}, ""},
 		{"fb_comment_hide.json", nil, "comment verb not moderated"},
-		{"fb_comment_remove.json", nil, "comment verb not moderated"},
+		{"fb_comment_remove.json", nil, "removed on the Page (by its author, or in Meta's tools)"},
 		{"fb_own_comment.json", nil, "own comment ignored"},
 		{"ig_comment.json", []bot.Event{{ID: "17865799348089039", Platform: "instagram", Kind: bot.KindComment,
 			Space: igID, Channel: "18012345678901234", Author: bot.Author{ID: "232323232", Name: "test_user_fr"},

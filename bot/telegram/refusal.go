@@ -32,6 +32,22 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 		s = "vigie cannot delete this message: it lacks the Delete messages right, or the message is older than 48 hours"
 	case strings.Contains(d, "message to delete not found"):
 		s = "the message is already gone (deleted by its author or an administrator)"
+	case op == bot.ActWarn && strings.Contains(d, "chat not found"),
+		strings.Contains(d, "bot can't initiate conversation"):
+		s = "the member never opened a private chat with vigie, and Telegram lets a bot write only to those who did"
+	case e.Code == http.StatusForbidden && strings.Contains(d, "bot is not a member"),
+		strings.Contains(d, "chat not found"):
+		s = "vigie is not in the group any more (removed, or the group deleted): add it back as an administrator"
+	case strings.Contains(d, "can't remove chat owner"), strings.Contains(d, "can't restrict chat owner"):
+		s = "the member owns the group: no one can ban or mute them"
+	case strings.Contains(d, "participant_id_invalid"), strings.Contains(d, "user not found"), strings.Contains(d, "user_not_participant"):
+		s = "the member is not in the group (they left, or their account was deleted)"
+	case strings.Contains(d, "bot was blocked by the user"):
+		s = "the member blocked vigie in their private chat"
+	case strings.Contains(d, "user is deactivated"):
+		s = "the member's account was deleted"
+	case strings.Contains(d, "method is available only for supergroups"):
+		s = "Telegram allows this only in supergroups, and this group is a basic one: it becomes a supergroup once made public, or given more rights in its settings"
 	default:
 		return ""
 	}

@@ -1,0 +1,70 @@
+package meta
+
+import (
+	"context"
+	"strings"
+
+	"github.com/vigie-bot/vigie/bot"
+)
+
+// TellDeletesTo has the connector tell w (the daemon's desk commands) of
+// the comments and visitors' posts Meta says were removed, by their author
+// or in Meta's tools: the card of an open case says its comment is gone,
+// rather than show it as if it were there, as Discord's do.
+func (c *Connector) TellDeletesTo(w bot.DeleteWatcher) {
+	c.deletes.Store(&w)
+}
+
+// removedSuffix ends the queued id of a removal: it is not the comment's
+// event, which Meta's retries of the removal must not be taken for.
+const removedSuffix = ":removed"
+
+// removalsAtOnce is how many removals are told to the desk at once: each
+// reads the store and may draw a card again, beside the comments judged.
+const removalsAtOnce = 4
+
+// feedRemoval is the removal of the comment or visitor's post a feed change
+// with verb remove names, remembered at once (noteRemoved: an action on it
+// has nothing left to do), and queued for the desk to be told; ok is false
+// when it names none.
+func (c *Connector) feedRemoval(e entry, v feedValue) (q queued, ok bool) {
+	id := string(v.CommentID)
+	if visitorPostItems[v.Item] {
+		id = string(v.PostID)
+	} else if v.Item != "comment" {
+		return queued{}, false
+	}
+	if id == "" {
+		c.log.Debug("removal without an id, skipped", "item", v.Item)
+		return queued{}, false
+	}
+	c.graph.noteRemoved(id)
+	c.log.Debug("removed on the Page (by its author, or in Meta's tools)", "item", v.Item, "id", id)
+	return queued{removed: true, ev: bot.Event{
+		ID: id + removedSuffix, Platform: Facebook, Kind: bot.KindComment,
+		Space: string(e.ID), Channel: string(v.PostID), At: c.at(e.Time.t),
+	}}, true
+}
+
+// tellRemoved tells the desk of the removal ev, beside the events judged
+// (removalsAtOnce at most); Run waits for it. It reports false when ctx
+// ended before it could start.
+func (c *Connector) tellRemoved(ctx context.Context, ev bot.Event) bool {
+	w := c.deletes.Load()
+	if w == nil {
+		return true
+	}
+	select {
+	case c.removalsTold <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	ev.ID = strings.TrimSuffix(ev.ID, removedSuffix)
+	c.retries.Add(1)
+	go func() {
+		defer c.retries.Done()
+		defer func() { <-c.removalsTold }()
+		(*w).MessageDeleted(c.reads, ev, ev.At)
+	}()
+	return true
+}
