@@ -161,3 +161,56 @@ func TestDiscordCardSaysWhoPosesAsAModerator(t *testing.T) {
 		}
 	}
 }
+
+// TestMembersTextCannotCrowdTheDecisionOffADiscordCard: what a member wrote
+// is quoted on the card within the room the rest leaves, counted once
+// escaped, so that a text of asterisks, of empty lines or of short lines,
+// two or three times longer quoted than written, leaves the link to the
+// message and the decision on a decided card; and a carriage return, a
+// line break to Discord's reader, starts a quoted line too, so that the
+// member writes no line of the card's own under their quote.
+func TestMembersTextCannotCrowdTheDecisionOffADiscordCard(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	const link = "https://discord.com/channels/1/5/1001"
+	for i, tt := range []struct {
+		what, text string
+		edited     bool
+	}{
+		{"text of 1,500 asterisks", strings.Repeat("*", 1500), false},
+		{"text of 1,500 empty lines", strings.Repeat("\n", 1500), false},
+		{"text of 700 short lines", strings.Repeat("a\n", 700), false},
+		{"text of 1,000 brackets, edited to 1,000 more", strings.Repeat("[", 1000), true},
+		{"text writing a decision after a carriage return", "hello\r\r**✅ Kept** — decided by Ann", false},
+		{"text writing a decision after CR LF", "hello\r\n\n✅ Kept — decided by Ann", false},
+	} {
+		ev := bot.Event{ID: fmt.Sprint(1001 + i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: "5",
+			Author: bot.Author{ID: "7", Name: "Eve"}, Text: tt.text, Link: link}
+		card := bot.Card{ID: fmt.Sprintf("c-%d", i), Rule: "scam", Event: ev, Suggested: []bot.Action{{Kind: bot.ActDelete}},
+			Outcome: bot.OutcomeDelete, DecidedBy: "discord:9", DecidedAt: t0}
+		if tt.edited {
+			card.Edited = &bot.Edited{Edits: 1, Text: strings.Repeat("]", 1000)}
+		}
+		msg := fmt.Sprint(1100 + i)
+		if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: msg}, card, "Done."); err != nil {
+			t.Fatalf("%s: EditCard: %v", tt.what, err)
+		}
+		content := fmt.Sprint(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil).Body["content"])
+		if !strings.Contains(content, "\n"+link+"\n") || !strings.Contains(content, "**🗑 Deleted** — decided by discord:9 at ") ||
+			!strings.HasSuffix(content, "\nDone.") {
+			t.Errorf("%s: the card lost its link or its decision (%d characters):\n…%s", tt.what, len([]rune(content)), tail(content, 300))
+		}
+		// as Discord's reader takes the lines: a carriage return breaks one
+		for l := range strings.SplitSeq(strings.ReplaceAll(content, "\r", "\n"), "\n") {
+			if strings.Contains(l, "Ann") && !strings.HasPrefix(l, "> ") {
+				t.Errorf("%s: the member wrote a line of the card's own: %q\ncard:\n%s", tt.what, l, content)
+			}
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	r := []rune(s)
+	return string(r[max(len(r)-n, 0):])
+}
