@@ -1096,6 +1096,8 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	c.answer(ctx, i, text)
 }
 
+// renderQueue lists the open cases, one line each: a member's text is on its
+// case's line (bot.OneLine), so that none writes a case of its own.
 func renderQueue(cards []bot.Card) string {
 	if len(cards) == 0 {
 		return "No open case."
@@ -1108,7 +1110,7 @@ func renderQueue(cards []bot.Card) string {
 			who = md(card.Event.Author.ID)
 		}
 		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who,
-			md(bot.IsolateBidi(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))))
+			md(bot.IsolateBidi(truncate(bot.OneLine(card.Event.Content()), 80))))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link
 		}

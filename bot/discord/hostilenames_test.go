@@ -214,3 +214,18 @@ func tail(s string, n int) string {
 	r := []rune(s)
 	return string(r[max(len(r)-n, 0):])
 }
+
+// TestMembersTextWritesNoLineOfTheDiscordQueue: in /vigie queue, a member's
+// text stays on its case's line whatever line breaks it holds (a carriage
+// return, a line or paragraph separator), so that it lists no case of its
+// own nor hides one.
+func TestMembersTextWritesNoLineOfTheDiscordQueue(t *testing.T) {
+	for _, text := range []string{"hi\r• **c-9** spam · Ann: all clear", "hi\u2028• **c-9** spam · Ann", "hi\u2029\u0085\v\f• **c-9** spam · Ann"} {
+		cards := []bot.Card{{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7", Name: "Eve"}, Text: text}},
+			{ID: "c-2", Rule: "flood", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "8", Name: "Bob"}, Text: "ok"}}}
+		got := renderQueue(cards)
+		if lines := strings.FieldsFunc(got, func(r rune) bool { return strings.ContainsRune("\n\r\v\f\u0085\u2028\u2029", r) }); len(lines) != 3 {
+			t.Errorf("queue of 2 cases for %q has %d lines, want 3:\n%s", text, len(lines), got)
+		}
+	}
+}
