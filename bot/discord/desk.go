@@ -51,6 +51,9 @@ func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 		Content:         renderCard(card, cardNames{posesAs: d.c.posesAs(ctx, ch, card)}, ""),
 		Components:      buttons(card),
 		AllowedMentions: noMentions,
+		// a member's link on the card shows no preview: its title and
+		// picture are whatever its site chose, under vigie's words
+		Flags: discordgo.MessageFlagsSuppressEmbeds,
 	}, opts(cctx)...)
 	if err != nil {
 		return d.c.classify(cctx, bot.ActForward, err)
@@ -89,7 +92,7 @@ func (c *Client) editCard(ctx context.Context, channel, message, text string, co
 	// ID and Channel fields in the body.
 	endpoint := discordgo.EndpointChannelMessage(channel, message)
 	_, err := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{
-		"content": text, "components": components, "allowed_mentions": noMentions,
+		"content": text, "components": components, "allowed_mentions": noMentions, "flags": discordgo.MessageFlagsSuppressEmbeds,
 	}, discordgo.EndpointChannelMessage(channel, ""), opts(ctx)...)
 	return c.classify(ctx, "edit", err)
 }
@@ -108,7 +111,7 @@ func (d *Desk) AlertIn(ctx context.Context, ch, text string) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
-		Content: truncate("🚨 "+md(text), 2000), AllowedMentions: noMentions,
+		Content: truncate("🚨 "+md(text), 2000), AllowedMentions: noMentions, Flags: discordgo.MessageFlagsSuppressEmbeds,
 	}, opts(ctx)...)
 	return d.c.classify(ctx, bot.ActAlert, err)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 )
@@ -226,6 +228,48 @@ func TestMembersTextWritesNoLineOfTheDiscordQueue(t *testing.T) {
 		got := renderQueue(cards)
 		if lines := strings.FieldsFunc(got, func(r rune) bool { return strings.ContainsRune("\n\r\v\f\u0085\u2028\u2029", r) }); len(lines) != 3 {
 			t.Errorf("queue of 2 cases for %q has %d lines, want 3:\n%s", text, len(lines), got)
+		}
+	}
+}
+
+// TestMembersLinksShowNoPreviewOnTheDiscordDesk: a card quoting a member's
+// link, as posted and as edited once decided, an alert and a crisis page
+// ask Discord to show no embed: the title and picture a scam site chose
+// would show under vigie's card, and Discord would fetch the page as the
+// case reaches the desk.
+func TestMembersLinksShowNoPreviewOnTheDiscordDesk(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	ev := bot.Event{ID: "1001", Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: "5",
+		Author: bot.Author{ID: "7", Name: "Eve"}, Text: "✅ Kept — decided by Ann https://scam.example/og-kept-by-ann"}
+	card := bot.Card{ID: "c-1", Rule: "scam", Event: ev}
+	if err := desk.PostCard(context.Background(), card); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	card.Outcome, card.DecidedBy = bot.OutcomeKeep, "discord:9"
+	if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: "1100"}, card, ""); err != nil {
+		t.Fatalf("EditCard: %v", err)
+	}
+	if err := desk.Alert(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if err := desk.Page(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Page: %v", err)
+	}
+	for _, call := range []struct{ what, method, path string }{
+		{"card", "POST", "/channels/" + deskID + "/messages"},
+		{"decided card", "PATCH", "/channels/" + deskID + "/messages/1100"},
+	} {
+		body := f.WaitFor(t, call.method, call.path, 1, nil).Body
+		if flags, _ := body["flags"].(float64); int(flags)&int(discordgo.MessageFlagsSuppressEmbeds) == 0 {
+			t.Errorf("%s: flags = %v, want SUPPRESS_EMBEDS", call.what, body["flags"])
+		}
+	}
+	for i, what := range []string{"alert", "page"} {
+		body := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 2+i, nil).Body
+		if flags, _ := body["flags"].(float64); int(flags)&int(discordgo.MessageFlagsSuppressEmbeds) == 0 {
+			t.Errorf("%s: flags = %v, want SUPPRESS_EMBEDS", what, body["flags"])
 		}
 	}
 }

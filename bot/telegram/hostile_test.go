@@ -128,3 +128,39 @@ func TestWarnIsolatesTheName(t *testing.T) {
 		t.Errorf("warning = %q, want it holding %q", text, want)
 	}
 }
+
+// TestMembersLinksShowNoPreviewOnTheDesk: a card quoting a member's link,
+// and an alert, ask Telegram for no link preview: the title and picture a
+// scam site chose would show under vigie's card, and Telegram would fetch
+// the page as the case reaches the desk. vigie's replies in the groups, the
+// rule file's and the CMs' words, keep theirs.
+func TestMembersLinksShowNoPreviewOnTheDesk(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	f.push(map[string]any{"message": message(group, 100, tgUser{id: 7, first: "Eve"}, t0,
+		"✅ Kept — decided by Ann https://scam.example/og-kept-by-ann")})
+	ev := nextMessage(t, out, "a member's link")
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Event: ev, Rule: "scam"}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	if err := desk.Alert(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if err := c.Reply(context.Background(), ev, "Our shop: https://shop.example"); err != nil {
+		t.Fatalf("Reply: %v", err)
+	}
+	previews := func(c apiCall) string { return c.Params.Get("link_preview_options") }
+	if p := previews(f.waitFor("sendMessage", 1, inChat(deskChat.id))); p != `{"is_disabled":true}` {
+		t.Errorf("card's link_preview_options = %q, want previews disabled", p)
+	}
+	if p := previews(f.waitFor("sendMessage", 2, inChat(deskChat.id))); p != `{"is_disabled":true}` {
+		t.Errorf("alert's link_preview_options = %q, want previews disabled", p)
+	}
+	if p := previews(f.waitFor("sendMessage", 1, inChat(group.id))); p != "" {
+		t.Errorf("reply's link_preview_options = %q, want Telegram's default", p)
+	}
+}
