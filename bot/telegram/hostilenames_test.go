@@ -313,3 +313,35 @@ func TestGroupMessagesNameOnOneLine(t *testing.T) {
 		t.Errorf("prompt = %q, want the name on one line, cut", text)
 	}
 }
+
+// TestCardsMentionNobodyAMemberNames: a member's message, and its edit while its case is
+// open, that name a CM (@ann_cm) or anyone in the desk chat put no mention of them on
+// the card: Telegram tells a member mentioned even in a chat they muted, and
+// a member would wake the CM at night with each message the rules forward.
+func TestCardsMentionNobodyAMemberNames(t *testing.T) {
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	f.push(map[string]any{"message": message(group, 10, tgUser{id: 7, first: "Eve"}, t0, "@ann_cm wake up, and mail me at eve@scam.example")})
+	ev := nextMessage(t, out, "the message")
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Rule: "r", Event: ev}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	ev.Text = "eve@scam.example"
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c2", Rule: "r", Event: ev, Edited: &bot.Edited{Edits: 1, Text: "still up, @ann_cm?"}}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	shown := shownText(f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text"))
+	edited := shownText(f.waitFor("sendMessage", 2, inChat(deskChat.id)).Params.Get("text"))
+	for what, s := range map[string]string{"posted": shown, "edited": edited} {
+		if strings.Contains(s, "@ann_cm") {
+			t.Errorf("the %s card mentions @ann_cm:\n%s", what, s)
+		}
+		if !strings.Contains(s, "eve@scam.example") {
+			t.Errorf("the %s card lost the member's e-mail address:\n%s", what, s)
+		}
+	}
+}
