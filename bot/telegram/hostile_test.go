@@ -44,18 +44,27 @@ func cardShown(t *testing.T, f *fakeBotAPI, desk *Desk, out <-chan bot.Event, n 
 	return shownText(f.waitFor("sendMessage", n, inChat(deskChat.id)).Params.Get("text"))
 }
 
+// watchedDesk is a client that moderates chats, with the desk chat and its
+// CM 42, running: the fake Bot API, the client, its desk and the events it
+// hands on.
+func watchedDesk(t *testing.T, chats []int64) (*fakeBotAPI, *Client, *Desk, chan bot.Event) {
+	t.Helper()
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: chats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	return f, c, desk, out
+}
+
 // TestHostileMessagesReachTheDesk: what a member writes never breaks the
 // card made of it: markup of either style, a lone &, right-to-left marks, a
 // long message, a photo with a caption, a sticker, a poll. Each card reaches
 // the desk (the fake refuses HTML Telegram cannot parse), and the CM reads
 // there what the member sent.
 func TestHostileMessagesReachTheDesk(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, []int64{group.id})
 	bob := tgUser{id: 7, first: "<b>Bob</b> & *co_", last: "\u202eevil"}
 	photo := []any{map[string]any{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}}
 	sticker := map[string]any{"file_id": "s1", "file_unique_id": "u2", "type": "regular", "width": 512, "height": 512,
@@ -135,12 +144,7 @@ func TestWarnIsolatesTheName(t *testing.T) {
 // the page as the case reaches the desk. vigie's replies in the groups, the
 // rule file's and the CMs' words, keep theirs.
 func TestMembersLinksShowNoPreviewOnTheDesk(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, c, desk, out := watchedDesk(t, []int64{group.id})
 	f.push(map[string]any{"message": message(group, 100, tgUser{id: 7, first: "Eve"}, t0,
 		"✅ Kept — decided by Ann https://scam.example/og-kept-by-ann")})
 	ev := nextMessage(t, out, "a member's link")

@@ -16,12 +16,7 @@ import (
 // line, cut for a phone, and a right-to-left override in it turns nothing
 // after it, the author's id included, also once cut.
 func TestHostileNamesOnCards(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := func(title string) map[string]any {
 		ch := group.json()
 		ch["is_forum"] = true
@@ -128,12 +123,7 @@ func TestStrangersGroupNamedOnOneLine(t *testing.T) {
 // that CM; the CM's own case and a member who merely shares a first name
 // with nobody on the desk are not.
 func TestCardSaysWhoPosesAsACM(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	ann := tgUser{id: 42, first: "Ann", user: "ann_cm"}
 	// Ann speaks in the desk chat: vigie knows her name from it.
 	f.push(map[string]any{"message": message(deskChat, 1, ann, t0, "morning")})
@@ -170,12 +160,7 @@ func TestCardSaysWhoPosesAsACM(t *testing.T) {
 // another ("Announcements") cannot pass their topic for it on a card: when
 // two topics of a group are named alike, the card says which one.
 func TestTopicNamedLikeAnother(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := group.json()
 	forum["is_forum"] = true
 	inTopic := func(id, thread int, name string) map[string]any {
@@ -212,12 +197,7 @@ var tappable = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_/<>])/[A-Za-z0-9_]`)
 // stranger's word. A mention in a name is no link to the CM it names
 // either; a link in the message stays whole.
 func TestCardsHoldNoCommandOfOthers(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := group.json()
 	forum["is_forum"] = true
 	forum["title"] = "/resume"
@@ -319,12 +299,7 @@ func TestGroupMessagesNameOnOneLine(t *testing.T) {
 // the card: Telegram tells a member mentioned even in a chat they muted, and
 // a member would wake the CM at night with each message the rules forward.
 func TestCardsMentionNobodyAMemberNames(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	f.push(map[string]any{"message": message(group, 10, tgUser{id: 7, first: "Eve"}, t0, "@ann_cm wake up, and mail me at eve@scam.example")})
 	ev := nextMessage(t, out, "the message")
 	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Rule: "r", Event: ev}); err != nil {
