@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -50,6 +51,9 @@ func (d *Desk) PostCard(ctx context.Context, card bot.Card) error {
 		Content:         renderCard(card, cardNames{posesAs: d.c.posesAs(ctx, ch, card)}, ""),
 		Components:      buttons(card),
 		AllowedMentions: noMentions,
+		// a member's link on the card shows no preview: its title and
+		// picture are whatever its site chose, under vigie's words
+		Flags: discordgo.MessageFlagsSuppressEmbeds,
 	}, opts(cctx)...)
 	if err != nil {
 		return d.c.classify(cctx, bot.ActForward, err)
@@ -88,7 +92,7 @@ func (c *Client) editCard(ctx context.Context, channel, message, text string, co
 	// ID and Channel fields in the body.
 	endpoint := discordgo.EndpointChannelMessage(channel, message)
 	_, err := c.sess.RequestWithBucketID("PATCH", endpoint, map[string]any{
-		"content": text, "components": components, "allowed_mentions": noMentions,
+		"content": text, "components": components, "allowed_mentions": noMentions, "flags": discordgo.MessageFlagsSuppressEmbeds,
 	}, discordgo.EndpointChannelMessage(channel, ""), opts(ctx)...)
 	return c.classify(ctx, "edit", err)
 }
@@ -107,7 +111,7 @@ func (d *Desk) AlertIn(ctx context.Context, ch, text string) error {
 	ctx, cancel := callContext(ctx)
 	defer cancel()
 	_, err := d.c.sess.ChannelMessageSendComplex(ch, &discordgo.MessageSend{
-		Content: truncate("🚨 "+md(text), 2000), AllowedMentions: noMentions,
+		Content: truncate("🚨 "+md(text), 2000), AllowedMentions: noMentions, Flags: discordgo.MessageFlagsSuppressEmbeds,
 	}, opts(ctx)...)
 	return d.c.classify(ctx, bot.ActAlert, err)
 }
@@ -369,49 +373,88 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 		fmt.Fprintf(&b, "[%s]\n", md(string(ev.Kind)))
 	}
 	// what the member showed, forward, embeds and names included: the CM
-	// judges what the rules judged
-	if content := ev.Content(); content != "" {
-		quoted := 1000
-		if card.Edited != nil {
-			// the edit's text under it: the card stays within Discord's
-			// 2,000 characters with its decision
-			quoted = 600
-		}
-		b.WriteString("> " + strings.ReplaceAll(md(truncate(content, quoted)), "\n", "\n> ") + "\n")
-	}
+	// judges what the rules judged. The quotes take the room the rest of
+	// the card leaves within Discord's 2,000 characters, counted once
+	// escaped: a text of asterisks or of empty lines, twice or three times
+	// as long once quoted, cannot push the decision and who took it off
+	// the card.
+	var mid, tail strings.Builder
+	edited := ""
 	if ed := card.Edited; ed != nil && ed.Edits > 0 {
 		// edited while the case is open: what it says now, under what it
 		// said, and what the rules found in it
-		fmt.Fprintf(&b, "**%s**\n", md(bot.EditedText(ed)))
-		if ed.Text != "" {
-			b.WriteString("> " + strings.ReplaceAll(md(truncate(ed.Text, 600)), "\n", "\n> ") + "\n")
-		}
-		fmt.Fprintf(&b, "*%s*\n", md(truncate(bot.EditedReason(ed), maxReason)))
+		fmt.Fprintf(&mid, "**%s**\n", md(bot.EditedText(ed)))
+		edited = ed.Text
+		fmt.Fprintf(&tail, "*%s*\n", md(truncate(bot.EditedReason(ed), maxReason)))
 	}
 	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
-		fmt.Fprintf(&b, "**%s**\n", md(bot.DeletedText(ed)))
+		fmt.Fprintf(&tail, "**%s**\n", md(bot.DeletedText(ed)))
 	}
 	if len(card.Suggested) > 0 {
-		fmt.Fprintf(&b, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))
+		fmt.Fprintf(&tail, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
-		fmt.Fprintf(&b, "%s\n", ev.Link)
+		fmt.Fprintf(&tail, "%s\n", ev.Link)
 	}
 	if card.Decided() {
 		by := md(card.DecidedBy)
 		if n.decider != "" {
 			by = fmt.Sprintf("%s (%s)", shownName(n.decider), md(card.DecidedBy))
 		}
-		fmt.Fprintf(&b, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
+		fmt.Fprintf(&tail, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
 		if !card.DecidedAt.IsZero() {
-			fmt.Fprintf(&b, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
+			fmt.Fprintf(&tail, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
 		}
 		if note != "" {
-			fmt.Fprintf(&b, "\n%s", md(truncate(note, 300)))
+			fmt.Fprintf(&tail, "\n%s", md(truncate(note, 300)))
 		}
 	}
-	return truncate(b.String(), 2000)
+	room := maxContent - runes(b.String()) - runes(mid.String()) - runes(tail.String())
+	quoted := 1000
+	if edited != "" {
+		// the edit's text under it
+		quoted = 600
+	}
+	said := quote(ev.Content(), min(quoted, room))
+	now := quote(edited, min(600, room-runes(said)))
+	return truncate(b.String()+said+mid.String()+now+tail.String(), maxContent)
 }
+
+// quote is s, what a member wrote, as a card quotes it in n characters at
+// most, its last line break included: escaped (md), each line starting
+// with "> " so that none reads as a line of the card's own, a carriage
+// return taken for the line break Discord reads it as; cut with "…" where
+// its escaped form would pass n, never inside an escape. "" when s is, or
+// when n leaves no room.
+func quote(s string, n int) string {
+	if s == "" || n < runes("> …\n") {
+		return ""
+	}
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	var b strings.Builder
+	b.WriteString("> ")
+	used, cut := 2, -1
+	for _, r := range s {
+		piece := md(string(r))
+		if r == '\n' {
+			piece = "\n> "
+		}
+		k := runes(piece)
+		if cut < 0 && used+k > n-2 {
+			// where "…\n" still fits, should the rest not
+			cut = b.Len()
+		}
+		if used+k > n-1 {
+			return b.String()[:cut] + "…\n"
+		}
+		b.WriteString(piece)
+		used += k
+	}
+	return b.String() + "\n"
+}
+
+// runes is how many characters s is, as Discord counts a message's.
+func runes(s string) int { return utf8.RuneCountInString(s) }
 
 // outcomeLabel names an outcome for the moderators; outcomes may carry their
 // argument as the rule file writes it, like timeout(1h).
@@ -1056,6 +1099,8 @@ func (c *Client) handleCommand(ctx context.Context, i *discordgo.Interaction) {
 	c.answer(ctx, i, text)
 }
 
+// renderQueue lists the open cases, one line each: a member's text is on its
+// case's line (bot.OneLine), so that none writes a case of its own.
 func renderQueue(cards []bot.Card) string {
 	if len(cards) == 0 {
 		return "No open case."
@@ -1068,7 +1113,7 @@ func renderQueue(cards []bot.Card) string {
 			who = md(card.Event.Author.ID)
 		}
 		line := fmt.Sprintf("• **%s** %s · %s: %s", card.ID, card.Rule, who,
-			md(bot.IsolateBidi(truncate(strings.ReplaceAll(card.Event.Content(), "\n", " "), 80))))
+			md(bot.IsolateBidi(truncate(bot.OneLine(card.Event.Content()), 80))))
 		if strings.HasPrefix(card.Event.Link, "https://") {
 			line += " " + card.Event.Link
 		}

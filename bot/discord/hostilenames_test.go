@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 )
@@ -158,6 +160,116 @@ func TestDiscordCardSaysWhoPosesAsAModerator(t *testing.T) {
 	for _, call := range f.Calls("GET", "/guilds/"+guildID+"/members") {
 		if call.Path == "/guilds/"+guildID+"/members" {
 			t.Errorf("the guild's members were asked for: %s?%s", call.Path, call.Query.Encode())
+		}
+	}
+}
+
+// TestMembersTextCannotCrowdTheDecisionOffADiscordCard: what a member wrote
+// is quoted on the card within the room the rest leaves, counted once
+// escaped, so that a text of asterisks, of empty lines or of short lines,
+// two or three times longer quoted than written, leaves the link to the
+// message and the decision on a decided card; and a carriage return, a
+// line break to Discord's reader, starts a quoted line too, so that the
+// member writes no line of the card's own under their quote.
+func TestMembersTextCannotCrowdTheDecisionOffADiscordCard(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	const link = "https://discord.com/channels/1/5/1001"
+	for i, tt := range []struct {
+		what, text string
+		edited     bool
+	}{
+		{"text of 1,500 asterisks", strings.Repeat("*", 1500), false},
+		{"text of 1,500 empty lines", strings.Repeat("\n", 1500), false},
+		{"text of 700 short lines", strings.Repeat("a\n", 700), false},
+		{"text of 1,000 brackets, edited to 1,000 more", strings.Repeat("[", 1000), true},
+		{"text writing a decision after a carriage return", "hello\r\r**✅ Kept** — decided by Ann", false},
+		{"text writing a decision after CR LF", "hello\r\n\n✅ Kept — decided by Ann", false},
+	} {
+		ev := bot.Event{ID: fmt.Sprint(1001 + i), Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: "5",
+			Author: bot.Author{ID: "7", Name: "Eve"}, Text: tt.text, Link: link}
+		card := bot.Card{ID: fmt.Sprintf("c-%d", i), Rule: "scam", Event: ev, Suggested: []bot.Action{{Kind: bot.ActDelete}},
+			Outcome: bot.OutcomeDelete, DecidedBy: "discord:9", DecidedAt: t0}
+		if tt.edited {
+			card.Edited = &bot.Edited{Edits: 1, Text: strings.Repeat("]", 1000)}
+		}
+		msg := fmt.Sprint(1100 + i)
+		if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: msg}, card, "Done."); err != nil {
+			t.Fatalf("%s: EditCard: %v", tt.what, err)
+		}
+		content := fmt.Sprint(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil).Body["content"])
+		if !strings.Contains(content, "\n"+link+"\n") || !strings.Contains(content, "**🗑 Deleted** — decided by discord:9 at ") ||
+			!strings.HasSuffix(content, "\nDone.") {
+			t.Errorf("%s: the card lost its link or its decision (%d characters):\n…%s", tt.what, len([]rune(content)), tail(content, 300))
+		}
+		// as Discord's reader takes the lines: a carriage return breaks one
+		for l := range strings.SplitSeq(strings.ReplaceAll(content, "\r", "\n"), "\n") {
+			if strings.Contains(l, "Ann") && !strings.HasPrefix(l, "> ") {
+				t.Errorf("%s: the member wrote a line of the card's own: %q\ncard:\n%s", tt.what, l, content)
+			}
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	r := []rune(s)
+	return string(r[max(len(r)-n, 0):])
+}
+
+// TestMembersTextWritesNoLineOfTheDiscordQueue: in /vigie queue, a member's
+// text stays on its case's line whatever line breaks it holds (a carriage
+// return, a line or paragraph separator), so that it lists no case of its
+// own nor hides one.
+func TestMembersTextWritesNoLineOfTheDiscordQueue(t *testing.T) {
+	for _, text := range []string{"hi\r• **c-9** spam · Ann: all clear", "hi\u2028• **c-9** spam · Ann", "hi\u2029\u0085\v\f• **c-9** spam · Ann"} {
+		cards := []bot.Card{{ID: "c-1", Rule: "scam", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "7", Name: "Eve"}, Text: text}},
+			{ID: "c-2", Rule: "flood", Event: bot.Event{Platform: Platform, Author: bot.Author{ID: "8", Name: "Bob"}, Text: "ok"}}}
+		got := renderQueue(cards)
+		if lines := strings.FieldsFunc(got, func(r rune) bool { return strings.ContainsRune("\n\r\v\f\u0085\u2028\u2029", r) }); len(lines) != 3 {
+			t.Errorf("queue of 2 cases for %q has %d lines, want 3:\n%s", text, len(lines), got)
+		}
+	}
+}
+
+// TestMembersLinksShowNoPreviewOnTheDiscordDesk: a card quoting a member's
+// link, as posted and as edited once decided, an alert and a crisis page
+// ask Discord to show no embed: the title and picture a scam site chose
+// would show under vigie's card, and Discord would fetch the page as the
+// case reaches the desk.
+func TestMembersLinksShowNoPreviewOnTheDiscordDesk(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{DeskChannel: deskID})
+	desk := c.Desk(&desktest.Commands{})
+	ev := bot.Event{ID: "1001", Platform: Platform, Kind: bot.KindMessage, Space: guildID, Channel: "5",
+		Author: bot.Author{ID: "7", Name: "Eve"}, Text: "✅ Kept — decided by Ann https://scam.example/og-kept-by-ann"}
+	card := bot.Card{ID: "c-1", Rule: "scam", Event: ev}
+	if err := desk.PostCard(context.Background(), card); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	card.Outcome, card.DecidedBy = bot.OutcomeKeep, "discord:9"
+	if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: "1100"}, card, ""); err != nil {
+		t.Fatalf("EditCard: %v", err)
+	}
+	if err := desk.Alert(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if err := desk.Page(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Page: %v", err)
+	}
+	for _, call := range []struct{ what, method, path string }{
+		{"card", "POST", "/channels/" + deskID + "/messages"},
+		{"decided card", "PATCH", "/channels/" + deskID + "/messages/1100"},
+	} {
+		body := f.WaitFor(t, call.method, call.path, 1, nil).Body
+		if flags, _ := body["flags"].(float64); int(flags)&int(discordgo.MessageFlagsSuppressEmbeds) == 0 {
+			t.Errorf("%s: flags = %v, want SUPPRESS_EMBEDS", call.what, body["flags"])
+		}
+	}
+	for i, what := range []string{"alert", "page"} {
+		body := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 2+i, nil).Body
+		if flags, _ := body["flags"].(float64); int(flags)&int(discordgo.MessageFlagsSuppressEmbeds) == 0 {
+			t.Errorf("%s: flags = %v, want SUPPRESS_EMBEDS", what, body["flags"])
 		}
 	}
 }

@@ -142,7 +142,11 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 	}
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	c.answer(ctx, i, text)
+	// The answer is plain text that names the member as they named
+	// themselves: shown as written, a nickname such as
+	// "[Appeal](https://evil.example)" or "<@ann's id>" is no link nor
+	// another's name in vigie's answer.
+	c.answer(ctx, i, md(text))
 }
 
 // mayModerate reports whether u may give a command needing right: a CM, a

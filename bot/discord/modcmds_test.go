@@ -398,3 +398,20 @@ func TestAlertShowsMembersMarkdownAsWritten(t *testing.T) {
 		t.Errorf("alert = %q", got)
 	}
 }
+
+// TestModAnswersShowNamesAsWritten: a moderator's command answered with
+// the member's name shows the name as the member wrote it: a nickname made
+// of a masked link, or of another user's mention, is neither in vigie's
+// answer.
+func TestModAnswersShowNamesAsWritten(t *testing.T) {
+	w := newModWorld(t)
+	for i, name := range []string{"[Appeal](https://evil.example)", "<@" + cm.id + ">", "**Ann** ~~x~~"} {
+		eve := user{id: fmt.Sprint(7000 + i), name: name}
+		id := fmt.Sprint(9100 + i)
+		w.f.Dispatch("INTERACTION_CREATE", modSlash(id, mallory, permModerate, "warns", &eve))
+		got := w.answer(t, id)
+		if !strings.Contains(got, md(name)+" (discord "+eve.id+")") {
+			t.Errorf("/warns on %q = %q, want the name shown as written", name, got)
+		}
+	}
+}

@@ -39,6 +39,7 @@ func (d *Desk) Page(ctx context.Context, text string) error {
 		Content: content,
 		// Only the CMs are pinged: user names quoted in the text are not.
 		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: ids},
+		Flags:           discordgo.MessageFlagsSuppressEmbeds,
 	}, opts(ctx)...)
 	return d.c.classify(ctx, bot.ActAlert, err)
 }

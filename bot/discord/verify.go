@@ -141,6 +141,10 @@ func (c *Client) tellDesk(ctx context.Context, text string) {
 func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name string) {
 	defer c.asking.Start(guild + ":" + user)()
 	log := c.log.With("guild", guild, "user", user, "name", name)
+	// the member's name, which they chose, as vigie's words show it: on
+	// one line, cut, set apart and as written, so that a name such as
+	// "[Verify here](https://evil.example)" is no link beside the button
+	shown := shownName(name)
 	target := bot.Event{Platform: Platform, Space: guild, Author: bot.Author{ID: user}}
 	if err := c.hold(ctx, v, target); err != nil {
 		c.verifyFailed(ctx, log, v, guild, fmt.Sprintf("could not hold the new member %s (%s) for verification: %v", name, user, err), err)
@@ -157,7 +161,7 @@ func (c *Client) askVerify(ctx context.Context, v *Verify, guild, user, name str
 		channel = ch.ID
 	}
 	msg, err := c.sess.ChannelMessageSendComplex(channel, &discordgo.MessageSend{
-		Content:         "<@" + user + "> " + truncate(v.Prompt(name), 1900),
+		Content:         "<@" + user + "> " + truncate(v.Prompt(shown), 1900),
 		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{user}},
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: v.Button, Style: discordgo.PrimaryButton, CustomID: verifyPrefix + guild + ":" + user},

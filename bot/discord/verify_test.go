@@ -304,3 +304,20 @@ func TestVerifyPressOnDiscordsClock(t *testing.T) {
 		t.Errorf("lift = %s", lifted.Raw)
 	}
 }
+
+// TestVerifyPromptShowsTheNameAsWritten: a new member named with a masked
+// link, or with another's mention, has a prompt that shows the name as
+// written: no link to press beside the button, and no one else's name.
+func TestVerifyPromptShowsTheNameAsWritten(t *testing.T) {
+	f, _, _, _, out, _ := newVerifyClient(t, "")
+	for i, name := range []string{"[Verify here](https://evil.example)", "<@" + cm.id + ">"} {
+		u := user{id: fmt.Sprint(8100 + i), name: name}
+		f.Dispatch("GUILD_MEMBER_ADD", memberObject(u, nil, t0))
+		<-out
+		<-out
+		prompt := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+general+"/messages", i+1, nil).Body["content"])
+		if want := "Welcome " + md(name) + ", press within 5m."; !strings.HasSuffix(prompt, want) {
+			t.Errorf("prompt = %q, want it to end %q", prompt, want)
+		}
+	}
+}

@@ -177,7 +177,7 @@ func (c *Client) Reply(ctx context.Context, ev bot.Event, text string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.sendMessage(ctx, bot.ActReply, outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, text: text})
+	_, err = c.sendMessage(ctx, bot.ActReply, outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, text: text, preview: true})
 	return err
 }
 
@@ -192,7 +192,7 @@ func (c *Client) Warn(ctx context.Context, ev bot.Event, text string) error {
 	if name == "" {
 		name = ev.Author.ID
 	}
-	msg := outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, html: true, text: html.EscapeString(text)}
+	msg := outgoing{chat: t.chat, thread: t.thread, replyTo: t.msg, html: true, text: html.EscapeString(text), preview: true}
 	if t.user > 0 {
 		msg.text = fmt.Sprintf(`<a href="tg://user?id=%d">%s</a>, %s`, t.user, html.EscapeString(shownName(name, maxPersonShown)), msg.text)
 	}
@@ -646,6 +646,12 @@ type outgoing struct {
 	text    string
 	html    bool
 	markup  any
+	// preview lets Telegram show a preview of the text's first link: only
+	// for vigie's replies in the groups (the rule file's words, a CM's).
+	// Elsewhere the text may quote a member, and a member's link on a card
+	// or an alert would show, under vigie's words, the title and picture
+	// its site chose, fetched by Telegram as the case reaches the desk.
+	preview bool
 	// patience is how long the message may wait for Telegram's limits;
 	// 0 is maxReserve.
 	patience time.Duration
@@ -668,6 +674,9 @@ func (c *Client) sendMessage(ctx context.Context, op bot.ActionKind, m outgoing)
 	params := tgbotapi.Params{"chat_id": itoa(m.chat), "text": truncate(m.text, maxText)}
 	if m.html {
 		params["parse_mode"], params["text"] = "HTML", fitHTML(m.text, maxText)
+	}
+	if !m.preview {
+		params["link_preview_options"] = jsonParam(map[string]any{"is_disabled": true})
 	}
 	if m.thread != 0 {
 		params["message_thread_id"] = strconv.Itoa(m.thread)

@@ -261,7 +261,7 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 	// what the member showed, forward, hidden links and names included: the
 	// CM judges what the rules judged
 	if content := ev.Content(); content != "" {
-		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(content, "/"), 1500)))
+		fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(content, "/@"), 1500)))
 	} else if ev.Attachments > 0 {
 		// a sticker, a photo without a caption: say so, rather than a
 		// card that seems to quote nothing
@@ -276,7 +276,7 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 		// said, and what the rules found in it
 		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.EditedText(ed)))
 		if ed.Text != "" {
-			fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(ed.Text, "/"), 1000)))
+			fmt.Fprintf(&b, "<blockquote>%s</blockquote>\n", e(truncate(inert(ed.Text, "/@"), 1000)))
 		}
 		fmt.Fprintf(&b, "<i>%s</i>\n", e(truncate(bot.EditedReason(ed), maxReason)))
 	}

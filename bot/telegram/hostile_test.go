@@ -44,18 +44,27 @@ func cardShown(t *testing.T, f *fakeBotAPI, desk *Desk, out <-chan bot.Event, n 
 	return shownText(f.waitFor("sendMessage", n, inChat(deskChat.id)).Params.Get("text"))
 }
 
+// watchedDesk is a client that moderates chats, with the desk chat and its
+// CM 42, running: the fake Bot API, the client, its desk and the events it
+// hands on.
+func watchedDesk(t *testing.T, chats []int64) (*fakeBotAPI, *Client, *Desk, chan bot.Event) {
+	t.Helper()
+	f := newFakeBotAPI(t)
+	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: chats})
+	knowAdmins(t, c, group.id)
+	desk := c.Desk(newCaseBook())
+	out := make(chan bot.Event, 10)
+	run(t, c, out)
+	return f, c, desk, out
+}
+
 // TestHostileMessagesReachTheDesk: what a member writes never breaks the
 // card made of it: markup of either style, a lone &, right-to-left marks, a
 // long message, a photo with a caption, a sticker, a poll. Each card reaches
 // the desk (the fake refuses HTML Telegram cannot parse), and the CM reads
 // there what the member sent.
 func TestHostileMessagesReachTheDesk(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: []int64{group.id}})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, []int64{group.id})
 	bob := tgUser{id: 7, first: "<b>Bob</b> & *co_", last: "\u202eevil"}
 	photo := []any{map[string]any{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}}
 	sticker := map[string]any{"file_id": "s1", "file_unique_id": "u2", "type": "regular", "width": 512, "height": 512,
@@ -126,5 +135,36 @@ func TestWarnIsolatesTheName(t *testing.T) {
 	text := f.waitFor("sendMessage", 1, inChat(group.id)).Params.Get("text")
 	if want := "\u2068Bob\u202e\u2069</a>, no links here, please."; !strings.Contains(text, want) {
 		t.Errorf("warning = %q, want it holding %q", text, want)
+	}
+}
+
+// TestMembersLinksShowNoPreviewOnTheDesk: a card quoting a member's link,
+// and an alert, ask Telegram for no link preview: the title and picture a
+// scam site chose would show under vigie's card, and Telegram would fetch
+// the page as the case reaches the desk. vigie's replies in the groups, the
+// rule file's and the CMs' words, keep theirs.
+func TestMembersLinksShowNoPreviewOnTheDesk(t *testing.T) {
+	f, c, desk, out := watchedDesk(t, []int64{group.id})
+	f.push(map[string]any{"message": message(group, 100, tgUser{id: 7, first: "Eve"}, t0,
+		"✅ Kept — decided by Ann https://scam.example/og-kept-by-ann")})
+	ev := nextMessage(t, out, "a member's link")
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Event: ev, Rule: "scam"}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	if err := desk.Alert(context.Background(), "copy wave: https://scam.example/og"); err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if err := c.Reply(context.Background(), ev, "Our shop: https://shop.example"); err != nil {
+		t.Fatalf("Reply: %v", err)
+	}
+	previews := func(c apiCall) string { return c.Params.Get("link_preview_options") }
+	if p := previews(f.waitFor("sendMessage", 1, inChat(deskChat.id))); p != `{"is_disabled":true}` {
+		t.Errorf("card's link_preview_options = %q, want previews disabled", p)
+	}
+	if p := previews(f.waitFor("sendMessage", 2, inChat(deskChat.id))); p != `{"is_disabled":true}` {
+		t.Errorf("alert's link_preview_options = %q, want previews disabled", p)
+	}
+	if p := previews(f.waitFor("sendMessage", 1, inChat(group.id))); p != "" {
+		t.Errorf("reply's link_preview_options = %q, want Telegram's default", p)
 	}
 }

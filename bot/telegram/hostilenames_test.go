@@ -16,12 +16,7 @@ import (
 // line, cut for a phone, and a right-to-left override in it turns nothing
 // after it, the author's id included, also once cut.
 func TestHostileNamesOnCards(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := func(title string) map[string]any {
 		ch := group.json()
 		ch["is_forum"] = true
@@ -128,12 +123,7 @@ func TestStrangersGroupNamedOnOneLine(t *testing.T) {
 // that CM; the CM's own case and a member who merely shares a first name
 // with nobody on the desk are not.
 func TestCardSaysWhoPosesAsACM(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	ann := tgUser{id: 42, first: "Ann", user: "ann_cm"}
 	// Ann speaks in the desk chat: vigie knows her name from it.
 	f.push(map[string]any{"message": message(deskChat, 1, ann, t0, "morning")})
@@ -170,12 +160,7 @@ func TestCardSaysWhoPosesAsACM(t *testing.T) {
 // another ("Announcements") cannot pass their topic for it on a card: when
 // two topics of a group are named alike, the card says which one.
 func TestTopicNamedLikeAnother(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := group.json()
 	forum["is_forum"] = true
 	inTopic := func(id, thread int, name string) map[string]any {
@@ -212,12 +197,7 @@ var tappable = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_/<>])/[A-Za-z0-9_]`)
 // stranger's word. A mention in a name is no link to the CM it names
 // either; a link in the message stays whole.
 func TestCardsHoldNoCommandOfOthers(t *testing.T) {
-	f := newFakeBotAPI(t)
-	c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
-	knowAdmins(t, c, group.id)
-	desk := c.Desk(newCaseBook())
-	out := make(chan bot.Event, 10)
-	run(t, c, out)
+	f, _, desk, out := watchedDesk(t, fixtureChats)
 	forum := group.json()
 	forum["is_forum"] = true
 	forum["title"] = "/resume"
@@ -311,5 +291,32 @@ func TestGroupMessagesNameOnOneLine(t *testing.T) {
 	<-out
 	if text := vf.waitFor("sendMessage", 1, inChat(group.id)).Params.Get("text"); strings.Contains(text, "\n") || strings.Contains(text, "xxx") {
 		t.Errorf("prompt = %q, want the name on one line, cut", text)
+	}
+}
+
+// TestCardsMentionNobodyAMemberNames: a member's message, and its edit while its case is
+// open, that name a CM (@ann_cm) or anyone in the desk chat put no mention of them on
+// the card: Telegram tells a member mentioned even in a chat they muted, and
+// a member would wake the CM at night with each message the rules forward.
+func TestCardsMentionNobodyAMemberNames(t *testing.T) {
+	f, _, desk, out := watchedDesk(t, fixtureChats)
+	f.push(map[string]any{"message": message(group, 10, tgUser{id: 7, first: "Eve"}, t0, "@ann_cm wake up, and mail me at eve@scam.example")})
+	ev := nextMessage(t, out, "the message")
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c1", Rule: "r", Event: ev}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	ev.Text = "eve@scam.example"
+	if err := desk.PostCard(context.Background(), bot.Card{ID: "c2", Rule: "r", Event: ev, Edited: &bot.Edited{Edits: 1, Text: "still up, @ann_cm?"}}); err != nil {
+		t.Fatalf("PostCard: %v", err)
+	}
+	shown := shownText(f.waitFor("sendMessage", 1, inChat(deskChat.id)).Params.Get("text"))
+	edited := shownText(f.waitFor("sendMessage", 2, inChat(deskChat.id)).Params.Get("text"))
+	for what, s := range map[string]string{"posted": shown, "edited": edited} {
+		if strings.Contains(s, "@ann_cm") {
+			t.Errorf("the %s card mentions @ann_cm:\n%s", what, s)
+		}
+		if !strings.Contains(s, "eve@scam.example") {
+			t.Errorf("the %s card lost the member's e-mail address:\n%s", what, s)
+		}
 	}
 }
