@@ -1095,6 +1095,10 @@ func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 	c.Count = c.Hits()
+	if c.Message != "" {
+		_ = s.KeepCaseOfMessage(context.Background(), c.Message, c.ID, c.Opened)
+		c.Message = ""
+	}
 	r := &caseRec{c: c, seq: s.seq}
 	s.cases[c.ID] = r
 	s.order = append(s.order, c.ID)

@@ -241,7 +241,7 @@ type Store struct {
 type caseKeys struct {
 	prefix, seq, epoch, open, stream   string
 	ttl, ttlHour, originTTL, streamCap any
-	groupWindow                        any
+	groupWindow, messageKeep           any
 	groupAuthors, groupLatest, openCap any
 }
 
@@ -420,6 +420,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	s.added = found{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, addedSlots)}
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
 		ttl: ms(DefaultCaseTTL), ttlHour: ms(DefaultCaseTTL + time.Hour), originTTL: ms(min(OriginTTL, DefaultCaseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		messageKeep:  ms(store.MessageCallKeep),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
@@ -1510,6 +1511,51 @@ func (s *Store) CaseOfOrigin(ctx context.Context, origin string) (string, error)
 	return id, nil
 }
 
+// messageCaseKey is the key of the case opened for message (Case.Message),
+// beside the cases: the open script writes it.
+func (s *Store) messageCaseKey(message string) string {
+	return s.caseKeys.prefix + "message:" + message
+}
+
+// legacyMessageCall is the record older vigies kept of the case opened for
+// message, apart from the open script (a call of the handlers' "case" kind):
+// read beside messageCaseKey while a rolling upgrade has both on one Redis,
+// and for MessageCallKeep after it, until the last of them expires.
+func (s *Store) legacyMessageCall(message string) string { return s.callKey("case " + message + " ") }
+
+// CaseOfMessage is store.MessageCases's: the key the open script wrote, and
+// the record an older vigie kept, in one round trip.
+func (s *Store) CaseOfMessage(ctx context.Context, message string) (string, error) {
+	p := s.c.Pipeline()
+	now := p.Get(ctx, s.messageCaseKey(message))
+	old := p.Get(ctx, s.legacyMessageCall(message))
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return "", fmt.Errorf("redis case of message %s: %w", message, err)
+	}
+	if id := now.Val(); id != "" {
+		return id, nil
+	}
+	if v := old.Val(); v != "" {
+		r, err := readCall(v)
+		if err != nil {
+			return "", fmt.Errorf("redis case of message %s: %w", message, err)
+		}
+		return r.By, nil
+	}
+	return "", nil
+}
+
+// KeepCaseOfMessage is store.MessageCases's: one SET, where the open script
+// writes it.
+func (s *Store) KeepCaseOfMessage(ctx context.Context, message, id string, _ time.Time) error {
+	p := s.c.Pipeline()
+	p.Set(ctx, s.messageCaseKey(message), id, store.MessageCallKeep)
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("redis keep case of message %s: %w", message, err)
+	}
+	return nil
+}
+
 // OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
 // on this Redis; a new epoch once Redis lost its counter), stores it, indexes
 // it as open and queues it for the desk.
@@ -1579,6 +1625,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		}
 		origin := c.Origin()
 		author, place := c.Groups()
+		message := c.Message
+		c.Message = ""  // not kept in the case
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
@@ -1588,13 +1636,19 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			}
 		}
 		k := s.caseKeys
-		groups = append(groups, &group{
+		g := &group{
 			keys: []string{k.seq, k.open, k.stream,
 				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
 				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners, ref, carried, store.GroupRefs},
-		})
+		}
+		if message != "" {
+			// Only then: each argument costs the script's every call.
+			g.keys = append(g.keys, s.messageCaseKey(message))
+			g.args = append(g.args, k.messageKeep)
+		}
+		groups = append(groups, g)
 		index = append(index, i)
 	}
 	if len(groups) == 0 {
