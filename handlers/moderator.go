@@ -831,8 +831,8 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	if c, ok := vc.build(m, rs, ev); ok {
 		c.Rules = forwarded
 		var err error
-		early := opened.ID != ""
-		if early {
+		openedEarly := opened.ID != ""
+		if openedEarly {
 			err = m.amend(ctx, rs, opened, c)
 		} else {
 			// The store keeps the case of the message with the case, for
@@ -847,7 +847,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		} else if len(forwarded) > 0 {
 			m.casesOpened(ctx, p, ev, forwarded)
 		}
-		if early && err == nil && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
+		if openedEarly && err == nil && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
 			// its own case, opened before its actions ended: its edits
 			// are shown there from now on
 			m.keepMessageCase(ctx, p, ev, opened.ID)
