@@ -96,6 +96,7 @@ const (
 	// stream.
 	journalPushEvery = time.Minute
 	casesPushEvery   = time.Minute
+	auditPushEvery   = time.Minute
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -229,10 +230,9 @@ type Store struct {
 	// caseKeys are the keys and arguments every case opened shares.
 	caseKeys caseKeys
 	keys     storeKeys
-	// auditExpire is the audit stream's PEXPIRE, sent once in a pipeline
-	// that carries audit entries (WithAutoPipeline): one call, queued again
-	// with each entry, as the pipelines go one at a time.
-	auditExpire *call
+	// auditPushed spaces this process's pushes of the audit stream's expiry
+	// (WithAutoPipeline).
+	auditPushed bot.Turn
 }
 
 // caseKeys are made once: the open script's keys and arguments that do not
@@ -431,7 +431,6 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	c.AddHook(leaseHook{})
 	if cfg.autoPipeline {
 		s.b = newBatcher(c, s.cluster)
-		s.auditExpire = &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL), once: "pexpire audit"}
 	}
 	return s, nil
 }
@@ -673,7 +672,7 @@ type storeKeys struct {
 func (s *Store) makeKeys() {
 	p := s.cfg.prefix + ":{journal}:"
 	s.keys = storeKeys{audit: s.cfg.prefix + ":{audit}:stream", journal: [3]string{p + "entries", p + "at", p + "tries"},
-		auditCap: DefaultAuditCap, auditTTL: ms(DefaultAuditTTL)}
+		auditCap: DefaultAuditCap, auditTTL: ms(DefaultAuditTTL + time.Hour)}
 }
 
 // group is the part of an observation that lives in one hash slot.
@@ -1426,9 +1425,17 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	*buf = data
 	lost := s.lostFunc(lostWrite{audit: &e})
-	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf},
-		s.auditExpire)
+	add := &call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf}
+	// The stream's expiry is pushed to its TTL and an hour once a minute,
+	// not with every pipeline that carries an entry (a stream Redis lost is
+	// made again without one for a minute at most). On the wall clock: the
+	// TTL runs out in Redis in real time.
+	if !s.auditPushed.Take(time.Now(), auditPushEvery) {
+		s.b.push(add)
+		return nil
+	}
+	s.b.push(add, &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL),
+		lost: func(error) { s.auditPushed.Forget() }}) // pushed by the next entry
 	return nil
 }
 
