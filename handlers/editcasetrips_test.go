@@ -38,7 +38,8 @@ func TestCaseOfMessageKeptWithTheCase(t *testing.T) {
 		}
 		return instance{m, st}
 	}
-	// trips handles a forwarded message and returns the store's round trips.
+	// trips handles a message whose delete fails, which opens its case, and
+	// returns the store's round trips.
 	trips := func(in instance, p *chat, id string) int64 {
 		t.Helper()
 		p.errs["delete"] = []error{errors.New("missing permissions")}
