@@ -18,21 +18,33 @@ import (
 // cards, with every reason the rules found in it: the CM decides on what
 // the message says now, on one card.
 
-// messageCaseKey names, in the store's calls, the case opened for ev's
-// message; "" when none is kept (as saidKey).
-func (m *Moderator) messageCaseKey(p bot.Platform, ev bot.Event) (store.CallKeeper, string) {
-	return m.callKey(p, ev, "case", "")
+// messageCase is the store's record of the cases opened for messages, and
+// the name of ev's message there; "" when the store keeps none, or the
+// platform does not name its messages (as saidKey).
+func (m *Moderator) messageCase(p bot.Platform, ev bot.Event) (store.MessageCases, string) {
+	mc, ok := m.store.(store.MessageCases)
+	if !ok {
+		return nil, ""
+	}
+	msg := messageOf(p, ev)
+	if msg == "" {
+		return nil, ""
+	}
+	return mc, ev.Platform + "|" + ev.Space + "|" + msg
 }
 
 // keepMessageCase keeps that the case id was opened for ev's message, for
-// its edits to find (openCaseOf): one store call for each case opened.
+// its edits to find (openCaseOf), when it was opened before its verdict's
+// actions ended (earlyCase): one store call. A case opened after them
+// names its message to the store (store.Case.Message), which keeps it in
+// the same call as the case.
 func (m *Moderator) keepMessageCase(ctx context.Context, p bot.Platform, ev bot.Event, id string) {
-	ck, key := m.messageCaseKey(p, ev)
-	if key == "" || id == "" {
+	mc, msg := m.messageCase(p, ev)
+	if msg == "" || id == "" {
 		return
 	}
 	sctx, cancel := m.storeContext(ctx)
-	err := ck.KeepCall(sctx, key, store.CallRecord{At: m.now(), Done: true, By: id}, store.MessageCallKeep)
+	err := mc.KeepCaseOfMessage(sctx, msg, id, m.now())
 	cancel()
 	if err != nil {
 		m.ClaimFailed(ClaimCased, ev.Key(), err)
@@ -52,29 +64,28 @@ func (m *Moderator) openCaseOf(ctx context.Context, p bot.Platform, ev bot.Event
 
 // openCaseOfMessage is openCaseOf for any event that names the message.
 func (m *Moderator) openCaseOfMessage(ctx context.Context, p bot.Platform, ev bot.Event) (store.Case, bool) {
-	ck, key := m.messageCaseKey(p, ev)
-	if key == "" {
+	mc, msg := m.messageCase(p, ev)
+	if msg == "" {
 		return store.Case{}, false
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	r, ok, err := ck.Call(sctx, key)
+	id, err := mc.CaseOfMessage(sctx, msg)
 	if err != nil {
 		// The outage is told by the claims the edit makes next (said,
 		// cased), which it is judged with as before.
 		m.log.Debug("the store did not say whether the edited message's case is open", "event", ev.Key(), "err", err)
 		return store.Case{}, false
 	}
-	if !ok || r.By == "" {
+	if id == "" {
 		return store.Case{}, false
 	}
-	c, err := m.store.Case(sctx, r.By)
+	c, err := m.store.Case(sctx, id)
 	if err != nil {
 		// forgotten, or the store does not answer
 		return store.Case{}, false
 	}
-	msg := messageOf(p, ev)
-	if c.Status != store.CaseOpen || c.Outcome != "" || c.Event.Platform != ev.Platform || messageOf(p, c.Event) != msg {
+	if c.Status != store.CaseOpen || c.Outcome != "" || c.Event.Platform != ev.Platform || messageOf(p, c.Event) != messageOf(p, ev) {
 		return store.Case{}, false
 	}
 	return c, true
@@ -126,8 +137,8 @@ func (m *Moderator) showEdit(ctx context.Context, c store.Case, ev bot.Event, vc
 // the store keeps the calls where its edits find it. A card posted of such
 // a case is read again once recorded, in case an edit came meanwhile.
 func (m *Moderator) editable(c store.Case) bool {
-	_, key := m.messageCaseKey(m.platforms[c.Event.Platform], c.Event)
-	return key != ""
+	_, msg := m.messageCase(m.platforms[c.Event.Platform], c.Event)
+	return msg != ""
 }
 
 // MessageDeleted shows on the cards of the open case of the message msg

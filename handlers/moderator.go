@@ -831,9 +831,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	if c, ok := vc.build(m, rs, ev); ok {
 		c.Rules = forwarded
 		var err error
-		if opened.ID != "" {
+		openedEarly := opened.ID != ""
+		if openedEarly {
 			err = m.amend(ctx, rs, opened, c)
 		} else {
+			// The store keeps the case of the message with the case, for
+			// its edits: in the same call on Redis.
+			_, c.Message = m.messageCase(p, ev)
 			opened, err = m.openCase(ctx, rs, c)
 		}
 		if err != nil {
@@ -843,8 +847,9 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		} else if len(forwarded) > 0 {
 			m.casesOpened(ctx, p, ev, forwarded)
 		}
-		if err == nil && opened.ID != "" && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
-			// its own case, not one it joined: its edits are shown there
+		if openedEarly && err == nil && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
+			// its own case, opened before its actions ended: its edits
+			// are shown there from now on
 			m.keepMessageCase(ctx, p, ev, opened.ID)
 		}
 		result := resultOf(err)

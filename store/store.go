@@ -230,6 +230,11 @@ type Case struct {
 	// showed: an edit any of them sends to the desk after it is a case
 	// again.
 	Rules []string `json:"rules,omitempty"`
+	// Message names the case's own message for its edits to find the case
+	// (MessageCases), "" for none: a store that opens a case for it (not
+	// one the hit joins) keeps its id under that name, MessageCallKeep, in
+	// the same step. It is not kept in the case.
+	Message string `json:"-"`
 	// Edited is what the message became, edited by its author while the
 	// case was open (bot.Edited), nil when it was not.
 	Edited *bot.Edited `json:"edited,omitempty"`
@@ -728,6 +733,19 @@ type CaseOrigins interface {
 	// CaseOfOrigin returns the id of the case origin opened or joined, ""
 	// when the store knows of none.
 	CaseOfOrigin(ctx context.Context, origin string) (string, error)
+}
+
+// MessageCases is offered by a store that keeps, for a message a case was
+// opened for (Case.Message), the case's id: an edit of the message finds its
+// case there, as long as its answers are remembered (MessageCallKeep).
+type MessageCases interface {
+	// CaseOfMessage returns the id of the case opened for message, ""
+	// when the store keeps none.
+	CaseOfMessage(ctx context.Context, message string) (string, error)
+	// KeepCaseOfMessage keeps id as the case opened for message at at, for
+	// a case opened without its Message (before its verdict's actions
+	// ended).
+	KeepCaseOfMessage(ctx context.Context, message, id string, at time.Time) error
 }
 
 // IsLocal reports whether s is a Local store.

@@ -97,6 +97,11 @@ func TestCardWhileActionsAreTried(t *testing.T) {
 			if len(c.Trying) != 0 {
 				t.Errorf("case still tries %v", c.Trying)
 			}
+			// Its message's edits find it, kept once its actions ended.
+			msgOf := in.c.MessageOf(bot.Event{ID: msgID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general})
+			if id, err := in.st.CaseOfMessage(ctx, "discord|"+guildID+"|"+msgOf); id != c.ID || err != nil {
+				t.Errorf("the case of the message = %q, %v; want %s", id, err, c.ID)
+			}
 			if tt.fail {
 				if !strings.Contains(content, "delete"+bot.NotDoneMark) || !strings.Contains(content, "timeout(10m)"+bot.NotDoneMark) ||
 					strings.Contains(buttons, ":unmute") || len(c.NotDone) != 2 ||

@@ -1132,6 +1132,10 @@ func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 	c.Status = store.CaseOpen
 	c.Outcome, c.DecidedBy, c.DeciderName, c.DecidedAt, c.Undeliverable = "", "", "", time.Time{}, ""
 	c.Count = c.Hits()
+	if c.Message != "" {
+		_ = s.KeepCaseOfMessage(context.Background(), c.Message, c.ID, c.Opened)
+		c.Message = ""
+	}
 	r := &caseRec{c: c, seq: s.seq}
 	s.cases[c.ID] = r
 	s.order = append(s.order, c.ID)

@@ -12,6 +12,7 @@ var (
 	_ store.CallKeeper       = (*Store)(nil)
 	_ store.ToldKeeper       = (*Store)(nil)
 	_ store.DeskMissedKeeper = (*Store)(nil)
+	_ store.MessageCases     = (*Store)(nil)
 )
 
 // JoinCause is store.CauseKeeper's, in this process's memory.
@@ -47,6 +48,21 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 // ClaimCall is store.CallKeeper's.
 func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
 	return s.calls.ClaimCall(ctx, key, r, ttl)
+}
+
+// caseOfMessage names, in the calls book, the case opened for message.
+func caseOfMessage(message string) string { return "case of " + message }
+
+// CaseOfMessage is store.MessageCases's, in this process's memory.
+func (s *Store) CaseOfMessage(ctx context.Context, message string) (string, error) {
+	r, _, err := s.calls.Call(ctx, caseOfMessage(message))
+	return r.By, err
+}
+
+// KeepCaseOfMessage is store.MessageCases's; OpenCase keeps it too, for a
+// case opened with its Message.
+func (s *Store) KeepCaseOfMessage(ctx context.Context, message, id string, at time.Time) error {
+	return s.calls.KeepCall(ctx, caseOfMessage(message), store.CallRecord{At: at, Done: true, By: id}, store.MessageCallKeep)
 }
 
 // ClaimTold is store.ToldKeeper's, in this process's memory.

@@ -76,9 +76,6 @@ type call struct {
 	ctx context.Context
 	// lost is told when a write nobody waits for failed.
 	lost func(error)
-	// once, when set, names a command sent once per pipeline however many
-	// calls carry it (the audit stream's PEXPIRE).
-	once string
 	// journal names the journal entry a Begin's commands (begin) or a
 	// Done's write: a Begin whose Done follows it in the same pipeline is
 	// not sent (see send).
@@ -439,7 +436,6 @@ func (b *batcher) flush() {
 // restart, SCRIPT FLUSH) is sent again with EVAL, which loads it.
 func (b *batcher) send(batch []*call) {
 	pipe := b.c.Pipeline()
-	var sent map[string]bool
 	finished := finishedBegins(batch)
 	merged := mergeStrikes(batch)
 	for _, c := range batch {
@@ -459,15 +455,6 @@ func (b *batcher) send(batch []*call) {
 				c.cmd = c.sc.Eval(b.ctx, pipe, c.keys, c.args...)
 			}
 		case c.cmd == nil: // a barrier (settle)
-		case c.once != "":
-			if sent[c.once] {
-				continue
-			}
-			if sent == nil {
-				sent = map[string]bool{}
-			}
-			sent[c.once] = true
-			_ = pipe.Process(b.ctx, c.cmd)
 		default:
 			_ = pipe.Process(b.ctx, c.cmd)
 		}

@@ -856,6 +856,26 @@ func (f *Fallback) CaseOfOrigin(ctx context.Context, origin string) (string, err
 	return f.primary.CaseOfOrigin(ctx, origin)
 }
 
+// CaseOfMessage asks Redis, or the memory while it is away: a case opened
+// there keeps its message there.
+func (f *Fallback) CaseOfMessage(ctx context.Context, message string) (string, error) {
+	return shared(ctx, f, answersGiven,
+		func(ctx context.Context) (string, error) { return f.primary.CaseOfMessage(ctx, message) },
+		func(ctx context.Context) (string, error) { return f.local.CaseOfMessage(ctx, message) })
+}
+
+// KeepCaseOfMessage writes to Redis, or the memory while it is away.
+func (f *Fallback) KeepCaseOfMessage(ctx context.Context, message, id string, at time.Time) error {
+	_, err := shared(ctx, f, answersGiven,
+		func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, f.primary.KeepCaseOfMessage(ctx, message, id, at)
+		},
+		func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, f.local.KeepCaseOfMessage(ctx, message, id, at)
+		})
+	return err
+}
+
 // Case finds the case where it is.
 func (f *Fallback) Case(ctx context.Context, id string) (store.Case, error) {
 	id = f.resolveLocked(id)

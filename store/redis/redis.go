@@ -96,6 +96,7 @@ const (
 	// stream.
 	journalPushEvery = time.Minute
 	casesPushEvery   = time.Minute
+	auditPushEvery   = time.Minute
 	// DeskGroup is the consumer group of the cases stream.
 	DeskGroup = "desk"
 )
@@ -229,10 +230,9 @@ type Store struct {
 	// caseKeys are the keys and arguments every case opened shares.
 	caseKeys caseKeys
 	keys     storeKeys
-	// auditExpire is the audit stream's PEXPIRE, sent once in a pipeline
-	// that carries audit entries (WithAutoPipeline): one call, queued again
-	// with each entry, as the pipelines go one at a time.
-	auditExpire *call
+	// auditPushed spaces this process's pushes of the audit stream's expiry
+	// (WithAutoPipeline).
+	auditPushed bot.Turn
 }
 
 // caseKeys are made once: the open script's keys and arguments that do not
@@ -241,7 +241,7 @@ type Store struct {
 type caseKeys struct {
 	prefix, seq, epoch, open, stream   string
 	ttl, ttlHour, originTTL, streamCap any
-	groupWindow                        any
+	groupWindow, messageKeep           any
 	groupAuthors, groupLatest, openCap any
 }
 
@@ -420,6 +420,7 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	s.added = found{seed: maphash.MakeSeed(), slots: make([]atomic.Uint64, addedSlots)}
 	s.caseKeys = caseKeys{prefix: s.casesKey(""), seq: s.casesKey("seq"), epoch: s.casesKey("epoch"), open: s.casesKey("open"), stream: s.casesKey("stream"),
 		ttl: ms(DefaultCaseTTL), ttlHour: ms(DefaultCaseTTL + time.Hour), originTTL: ms(min(OriginTTL, DefaultCaseTTL)), streamCap: cfg.caseStreamCap, groupWindow: ms(store.GroupWindow),
+		messageKeep:  ms(store.MessageCallKeep),
 		groupAuthors: store.GroupAuthors, groupLatest: store.GroupLatest, openCap: cfg.openCap}
 	_, s.cluster = c.(*goredis.ClusterClient)
 	if cfg.cluster != nil {
@@ -430,7 +431,6 @@ func newStore(c Client, opts []Option) (*Store, error) {
 	c.AddHook(leaseHook{})
 	if cfg.autoPipeline {
 		s.b = newBatcher(c, s.cluster)
-		s.auditExpire = &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL), once: "pexpire audit"}
 	}
 	return s, nil
 }
@@ -672,7 +672,7 @@ type storeKeys struct {
 func (s *Store) makeKeys() {
 	p := s.cfg.prefix + ":{journal}:"
 	s.keys = storeKeys{audit: s.cfg.prefix + ":{audit}:stream", journal: [3]string{p + "entries", p + "at", p + "tries"},
-		auditCap: DefaultAuditCap, auditTTL: ms(DefaultAuditTTL)}
+		auditCap: DefaultAuditCap, auditTTL: ms(DefaultAuditTTL + time.Hour)}
 }
 
 // group is the part of an observation that lives in one hash slot.
@@ -1425,9 +1425,17 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	*buf = data
 	lost := s.lostFunc(lostWrite{audit: &e})
-	// The stream's expiry is pushed once per pipeline, whatever it carries.
-	s.b.push(&call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf},
-		s.auditExpire)
+	add := &call{cmd: goredis.NewCmd(s.b.ctx, "xadd", s.keys.audit, "maxlen", "~", s.keys.auditCap, "*", "e", data), lost: lost, buf: buf}
+	// The stream's expiry is pushed to its TTL and an hour once a minute,
+	// not with every pipeline that carries an entry (a stream Redis lost is
+	// made again without one for a minute at most). On the wall clock: the
+	// TTL runs out in Redis in real time.
+	if !s.auditPushed.Take(time.Now(), auditPushEvery) {
+		s.b.push(add)
+		return nil
+	}
+	s.b.push(add, &call{cmd: goredis.NewCmd(s.b.ctx, "pexpire", s.keys.audit, s.keys.auditTTL),
+		lost: func(error) { s.auditPushed.Forget() }}) // pushed by the next entry
 	return nil
 }
 
@@ -1510,6 +1518,51 @@ func (s *Store) CaseOfOrigin(ctx context.Context, origin string) (string, error)
 	return id, nil
 }
 
+// messageCaseKey is the key of the case opened for message (Case.Message),
+// beside the cases: the open script writes it.
+func (s *Store) messageCaseKey(message string) string {
+	return s.caseKeys.prefix + "message:" + message
+}
+
+// legacyMessageCall is the record older vigies kept of the case opened for
+// message, apart from the open script (a call of the handlers' "case" kind):
+// read beside messageCaseKey while a rolling upgrade has both on one Redis,
+// and for MessageCallKeep after it, until the last of them expires.
+func (s *Store) legacyMessageCall(message string) string { return s.callKey("case " + message + " ") }
+
+// CaseOfMessage is store.MessageCases's: the key the open script wrote, and
+// the record an older vigie kept, in one round trip.
+func (s *Store) CaseOfMessage(ctx context.Context, message string) (string, error) {
+	p := s.c.Pipeline()
+	now := p.Get(ctx, s.messageCaseKey(message))
+	old := p.Get(ctx, s.legacyMessageCall(message))
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return "", fmt.Errorf("redis case of message %s: %w", message, err)
+	}
+	if id := now.Val(); id != "" {
+		return id, nil
+	}
+	if v := old.Val(); v != "" {
+		r, err := readCall(v)
+		if err != nil {
+			return "", fmt.Errorf("redis case of message %s: %w", message, err)
+		}
+		return r.By, nil
+	}
+	return "", nil
+}
+
+// KeepCaseOfMessage is store.MessageCases's: one SET, where the open script
+// writes it.
+func (s *Store) KeepCaseOfMessage(ctx context.Context, message, id string, _ time.Time) error {
+	p := s.c.Pipeline()
+	p.Set(ctx, s.messageCaseKey(message), id, store.MessageCallKeep)
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("redis keep case of message %s: %w", message, err)
+	}
+	return nil
+}
+
 // OpenCase numbers the case (c-EPOCH-000001 onwards, shared by every process
 // on this Redis; a new epoch once Redis lost its counter), stores it, indexes
 // it as open and queues it for the desk.
@@ -1579,6 +1632,8 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		}
 		origin := c.Origin()
 		author, place := c.Groups()
+		message := c.Message
+		c.Message = ""  // not kept in the case
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
@@ -1588,13 +1643,19 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 			}
 		}
 		k := s.caseKeys
-		groups = append(groups, &group{
+		g := &group{
 			keys: []string{k.seq, k.open, k.stream,
 				k.prefix + "origin:" + origin, k.prefix + "group:" + author, k.prefix + "place:" + place, k.epoch},
 			args: []any{k.prefix, data, k.ttl, k.streamCap, flag(origin), flag(author),
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
 				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners, ref, carried, store.GroupRefs},
-		})
+		}
+		if message != "" {
+			// Only then: each argument costs the script's every call.
+			g.keys = append(g.keys, s.messageCaseKey(message))
+			g.args = append(g.args, k.messageKeep)
+		}
+		groups = append(groups, g)
 		index = append(index, i)
 	}
 	if len(groups) == 0 {

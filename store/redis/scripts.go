@@ -287,7 +287,7 @@ return 1
 // Redis lost its data.
 //
 // KEYS: case counter, open index, cases stream, origin, author group, place,
-// epoch.
+// epoch, and the case of the hit's message when it names one (Case.Message).
 // ARGV: case key prefix, json ("": answer {'json'} rather than open a new
 // case, which nothing was written for yet), ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
@@ -298,7 +298,9 @@ return 1
 // the origin's ttl (OriginTTL, or ttl when shorter), the members a case
 // remembers (store.GroupJoiners), the hit's message reference (a line of
 // JSON, store.MessageRef), the references the case carries (lines, "" for
-// none) and their cap (store.GroupRefs).
+// none) and their cap (store.GroupRefs), how long a new case's message
+// keeps its id (store.MessageCallKeep), when the hit names one (an older
+// vigie names none, and keeps it apart).
 // A case written back whose own hit Redis has (its origin) gives the hits it
 // carries beyond that one to that hit's case, if open.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
@@ -498,6 +500,7 @@ if ARGV[16] == '1' then
   for _, i in ipairs({1, 2, 3, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
 end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[18]) end
+if ARGV[23] then redis.call('SET', KEYS[8], id, 'PX', ARGV[23]) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
   -- Its author's group, which the decision removes.

@@ -334,3 +334,53 @@ func testDeskMissed(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Errorf("the takers got %d cases, want 51", len(all))
 	}
 }
+
+// testMessageCases: a case opened with its message keeps its id under it,
+// not in the case; a hit that joins it, with a message of its own, keeps
+// nothing; a case kept apart (opened before its actions ended) is found too.
+func testMessageCases(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	mc, ok := st.(store.MessageCases)
+	if !ok {
+		t.Fatal("the store keeps no case of a message (store.MessageCases)")
+	}
+	if id, err := mc.CaseOfMessage(ctx, "discord|g|m-1"); id != "" || err != nil {
+		t.Fatalf("CaseOfMessage of nothing kept = %q, %v", id, err)
+	}
+	c := newCase("m-1", 0)
+	c.Message = "discord|g|m-1"
+	opened, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.Message != "" {
+		t.Errorf("the case opened keeps its message %q", opened.Message)
+	}
+	if id, err := mc.CaseOfMessage(ctx, "discord|g|m-1"); id != opened.ID || err != nil {
+		t.Errorf("CaseOfMessage = %q, %v; want %s", id, err, opened.ID)
+	}
+	if got, err := st.Case(ctx, opened.ID); err != nil || got.Message != "" {
+		t.Errorf("the case read keeps its message %q (%v)", got.Message, err)
+	}
+	// A hit of the same author, place and rule joins it: its message is
+	// not the case's.
+	hit := newCase("m-1", time.Second)
+	hit.Event.ID, hit.Message = "m-2", "discord|g|m-2"
+	joined, err := st.OpenCase(ctx, hit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined.ID != opened.ID {
+		t.Fatalf("the hit opened %s, want it to join %s", joined.ID, opened.ID)
+	}
+	if id, err := mc.CaseOfMessage(ctx, "discord|g|m-2"); id != "" || err != nil {
+		t.Errorf("CaseOfMessage of a hit joined = %q, %v; want none", id, err)
+	}
+	if err := mc.KeepCaseOfMessage(ctx, "discord|g|m-3", "c-early", t0); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := mc.CaseOfMessage(ctx, "discord|g|m-3"); id != "c-early" || err != nil {
+		t.Errorf("CaseOfMessage of one kept apart = %q, %v; want c-early", id, err)
+	}
+}

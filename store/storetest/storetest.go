@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CauseCards", func(t *testing.T) { testCauseCards(t, newStore) })
 	t.Run("CauseCardsConcurrent", func(t *testing.T) { testCauseCardsConcurrent(t, newStore) })
 	t.Run("Calls", func(t *testing.T) { testCalls(t, newStore) })
+	t.Run("MessageCases", func(t *testing.T) { testMessageCases(t, newStore) })
 	t.Run("Told", func(t *testing.T) { testTold(t, newStore) })
 	t.Run("DeskMissed", func(t *testing.T) { testDeskMissed(t, newStore) })
 	t.Run("Model", func(t *testing.T) { testModel(t, newStore) })
