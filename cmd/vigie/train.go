@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,6 +44,14 @@ func (c *cli) train(ctx context.Context, args []string) int {
 	epochs := f.Int("epochs", 12, "`N` passes over the examples")
 	seed := f.Uint64("seed", 1, "`N` orders the examples and the folds: the same examples and seed make the same model")
 	curve := f.Bool("curve", false, "with --cv and --config, also replay each held-out fold with the fold's model's log-odds shifted from -3 to 3 (its thresholds moved together: a shift of 1 takes 0.93 to 0.83), to print the rule file's precision/recall curve")
+	var targets []target
+	f.Func("target", "with --cv and --config, the `FILE=PRECISION[/FPR]` the rule file must reach on the examples of FILE (its base name): for each fold, the shift of the model's log-odds (-2 to 2, by 0.05) that finds the most of the label there with at least PRECISION and at most FPR false positives on the other folds is chosen, and applied to the fold; may be repeated (the shift must meet them all)", func(v string) error {
+		t, err := parseTarget(v)
+		if err == nil {
+			targets = append(targets, t)
+		}
+		return err
+	})
 	files, code, ok := f.parse(args)
 	if !ok {
 		return code
@@ -58,6 +67,8 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		return f.usageError("--config and --model go together")
 	case *curve && (*cv == 0 || *config == ""):
 		return f.usageError("--curve needs --cv and --config")
+	case len(targets) > 0 && (*cv == 0 || *config == ""):
+		return f.usageError("--target needs --cv and --config")
 	case *config != "" && *cv == 0 && *caughtWeight == 1:
 		return f.usageError("--config needs --cv or --caught-weight")
 	case *caughtWeight != 1 && *config == "":
@@ -107,11 +118,13 @@ func (c *cli) train(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, "%s finds %d of the examples without the model: they weigh %g\n", *config, n, *caughtWeight)
 	}
 	if *cv > 0 {
-		var shifts []float64
-		if *curve {
-			shifts = curveShifts
+		for i, t := range targets {
+			targets[i].file = slices.IndexFunc(files, func(name string) bool { return name == t.name || filepath.Base(name) == t.name })
+			if targets[i].file < 0 {
+				return f.usageError("--target %s: no such file among the examples", t.name)
+			}
 		}
-		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName, shifts)
+		return c.crossValidate(ctx, &set, *label, *cv, *threshold, opts, *config, *modelName, *curve, targets)
 	}
 
 	// On the wall clock: the time taken is a speed, measured.
@@ -294,11 +307,93 @@ func caseExample(c store.Case, label string, correction float64) (classify.Examp
 // the rule file with: they take a threshold of 0.93 from 0.996 down to 0.40.
 var curveShifts = []float64{-3, -2, -1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3}
 
+// targetShifts are the shifts of the models' log-odds among which --target
+// chooses, each fold's on the other folds.
+var targetShifts = func() []float64 {
+	var s []float64
+	for i := -40; i <= 40; i++ {
+		s = append(s, float64(i)/20)
+	}
+	return s
+}()
+
+// target is what the rule file must reach on one file's examples, for
+// --target: a precision at least, and a false-positive rate at most.
+type target struct {
+	name              string
+	file              int
+	precision, maxFPR float64
+}
+
+func parseTarget(v string) (target, error) {
+	name, figs, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return target{}, fmt.Errorf("%q: want FILE=PRECISION or FILE=PRECISION/FPR, like abuse-en.dev.jsonl=0.985/0.06", v)
+	}
+	t := target{name: name, maxFPR: 1}
+	p, fpr, hasFPR := strings.Cut(figs, "/")
+	var err error
+	if t.precision, err = strconv.ParseFloat(p, 64); err != nil || t.precision < 0 || t.precision > 1 {
+		return target{}, fmt.Errorf("%q: the precision %q is not a number from 0 to 1", v, p)
+	}
+	if hasFPR {
+		if t.maxFPR, err = strconv.ParseFloat(fpr, 64); err != nil || t.maxFPR < 0 || t.maxFPR > 1 {
+			return target{}, fmt.Errorf("%q: the false-positive rate %q is not a number from 0 to 1", v, fpr)
+		}
+	}
+	return t, nil
+}
+
+func (t target) String() string {
+	if t.maxFPR < 1 {
+		return fmt.Sprintf("%s precision >= %g, fp rate <= %g", t.name, t.precision, t.maxFPR)
+	}
+	return fmt.Sprintf("%s precision >= %g", t.name, t.precision)
+}
+
+// chooseShift is the index in shifts of the shift that meets every target
+// on all the folds but held pooled, with the most recall of the targets'
+// files (summed; the lowest such shift), and whether one met them; none
+// did, the lowest shift. scores[f][s][i] is the score of file f, shift s,
+// fold i.
+func chooseShift(scores [][][]replay.Score, shifts []float64, targets []target, held int) (int, bool) {
+	best, bestRecall := 0, -1.0
+	for s := range shifts {
+		recall := 0.0
+		met := true
+		for _, t := range targets {
+			var others []replay.Score
+			for i, sc := range scores[t.file][s] {
+				if i != held {
+					others = append(others, sc)
+				}
+			}
+			p, r, fpr := figures(sumScore(others))
+			met = met && p >= t.precision && fpr <= t.maxFPR
+			recall += r
+		}
+		if met && recall > bestRecall {
+			best, bestRecall = s, recall
+		}
+	}
+	return best, bestRecall >= 0
+}
+
 // crossValidate measures a model by k-fold cross-validation, and with a
 // rule file, the file with the folds' models in place of one of its own;
-// with shifts, also the file with each fold's model shifted by each
-// (Model.Shifted), its curve.
-func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, k int, threshold float64, opts classify.Options, config, modelName string, shifts []float64) int {
+// with curve, also the file with each fold's model shifted by each of
+// curveShifts (Model.Shifted), its curve; with targets, the file with each
+// fold's model shifted as the other folds' replays choose.
+func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, k int, threshold float64, opts classify.Options, config, modelName string, curve bool, targets []target) int {
+	var shifts []float64
+	if curve {
+		shifts = append(shifts, curveShifts...)
+	}
+	if len(targets) > 0 {
+		shifts = append(shifts, targetShifts...)
+	}
+	slices.Sort(shifts)
+	shifts = slices.Compact(shifts)
 	// On the wall clock: the time taken is a speed, measured.
 	start := time.Now()
 	p := classify.Prepare(set.examples)
@@ -386,12 +481,15 @@ func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, 
 		fmt.Fprintf(c.stdout, "\n%s replayed on each fold of each file, category %s, precision/recall/fp rate,\nwithout the model %s and with the fold's:\n", config, label, modelName)
 		c.table(packRows)
 	}
-	if len(shifts) > 0 {
+	if curve {
 		rows := [][]string{{"shift", "0.5 acts as", "0.9 acts as"}}
 		for _, name := range set.files {
 			rows[0] = append(rows[0], filepath.Base(name))
 		}
 		for s, d := range shifts {
+			if !slices.Contains(curveShifts, d) {
+				continue
+			}
 			row := []string{fmt.Sprintf("%+.2f", d), fmt.Sprintf("%.3f", shiftedThreshold(0.5, d)), fmt.Sprintf("%.3f", shiftedThreshold(0.9, d))}
 			for f := range set.files {
 				row = append(row, briefScore(meanScore(shifted[f][s])))
@@ -401,8 +499,49 @@ func (c *cli) crossValidate(ctx context.Context, set *exampleSet, label string, 
 		fmt.Fprintf(c.stdout, "\n%s replayed on each fold with the fold's model, its log-odds shifted (a threshold T\nof the file then acts as 1/(1+e^(shift-logit T)) on the scores), mean of the folds'\nprecision/recall/fp rate:\n", config)
 		c.table(rows)
 	}
+	if len(targets) > 0 {
+		c.chosenShifts(set, shifts, shifted, targets, config, len(folds))
+	}
 	fmt.Fprintf(c.stdout, "\n%d models trained and scored in %.1fs\n", k, time.Since(start).Seconds())
 	return exitOK
+}
+
+// chosenShifts prints the rule file's figures on each fold with the fold's
+// model shifted as chosen on the other folds (chooseShift): thresholds
+// chosen where they are not measured, as they would be before a model goes
+// live.
+func (c *cli) chosenShifts(set *exampleSet, shifts []float64, shifted [][][]replay.Score, targets []target, config string, k int) {
+	var what []string
+	for _, t := range targets {
+		what = append(what, t.String())
+	}
+	rows := [][]string{{"fold", "shift", "0.5 acts as", "0.9 acts as"}}
+	for _, name := range set.files {
+		rows[0] = append(rows[0], filepath.Base(name))
+	}
+	chosen := make([][]replay.Score, len(set.files))
+	for i := range k {
+		s, met := chooseShift(shifted, shifts, targets, i)
+		d := shifts[s]
+		shift := fmt.Sprintf("%+.2f", d)
+		if !met {
+			shift += " (none met)"
+		}
+		row := []string{fmt.Sprint(i + 1), shift, fmt.Sprintf("%.3f", shiftedThreshold(0.5, d)), fmt.Sprintf("%.3f", shiftedThreshold(0.9, d))}
+		for f := range set.files {
+			sc := shifted[f][s][i]
+			chosen[f] = append(chosen[f], sc)
+			row = append(row, briefScore(sc))
+		}
+		rows = append(rows, row)
+	}
+	row := []string{"mean", "", "", ""}
+	for f := range set.files {
+		row = append(row, fmt.Sprintf("%.4f/%.4f/%.4f", meanScore(chosen[f]).Precision, meanScore(chosen[f]).Recall, meanScore(chosen[f]).FalsePositiveRate))
+	}
+	rows = append(rows, row)
+	fmt.Fprintf(c.stdout, "\n%s replayed on each fold with the fold's model shifted as the other folds choose\n(the most recall with %s on them, pooled),\nprecision/recall/fp rate:\n", config, strings.Join(what, " and "))
+	c.table(rows)
 }
 
 // shiftedThreshold is the score above which a model shifted by d

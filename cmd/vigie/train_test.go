@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules/replay"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -109,8 +110,10 @@ func TestTrainCrossValidates(t *testing.T) {
 	if err := os.WriteFile(config, []byte(modelRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run("train", "--label", "spam", "--cv", "2", "--curve", "--config", config, "--model", "spam", "testdata/train.jsonl")
+	r := run("train", "--label", "spam", "--cv", "2", "--curve", "--target", "train.jsonl=0.9/0.05", "--config", config, "--model", "spam", "testdata/train.jsonl")
 	for _, want := range []string{
+		"(the most recall with train.jsonl precision >= 0.9, fp rate <= 0.05 on them, pooled)",
+		"\nfold  shift  0.5 acts as  0.9 acts as           train.jsonl\n1     ",
 		"2-fold cross-validation of spam on 20 examples",
 		"\nfold  examples  tp  fp  fn  tn  precision  recall  fp rate\n1           10",
 		"\nmean  ",
@@ -167,12 +170,49 @@ func TestTrainCrossValidates(t *testing.T) {
 		{"train", "--label", "spam", "--cv", "1", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--cv", "2", "--config", config, "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--cv", "2", "--curve", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--cv", "2", "--target", "train.jsonl=0.9", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--cv", "2", "--target", "other.jsonl=0.9", "--config", config, "--model", "spam", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--cv", "2", "--target", "train.jsonl=high", "--config", config, "--model", "spam", "testdata/train.jsonl"},
+		{"train", "--label", "spam", "--cv", "2", "--target", "train.jsonl=0.9/2", "--config", config, "--model", "spam", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--out", "x.bin", "--curve", "--config", config, "--model", "spam", "testdata/train.jsonl"},
 		{"train", "--label", "spam", "--out", "x.bin"},
 	} {
 		if r := run(c...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", c, r.code, r.stderr)
 		}
+	}
+}
+
+// Each fold's shift is chosen on the other folds alone, pooled: the fold it
+// is applied to has no say.
+func TestChooseShiftOnTheOtherFolds(t *testing.T) {
+	shifts := []float64{-1, 0, 1}
+	// one file, three shifts, three folds: the higher the shift, the more
+	// is found and the more false positives
+	sc := func(tp, fp, fn, tn int) replay.Score { return replay.Score{TP: tp, FP: fp, FN: fn, TN: tn} }
+	scores := [][][]replay.Score{{
+		{sc(80, 0, 20, 100), sc(80, 0, 20, 100), sc(80, 0, 20, 100)},
+		{sc(90, 2, 10, 98), sc(90, 2, 10, 98), sc(90, 30, 10, 70)},
+		{sc(95, 9, 5, 91), sc(95, 9, 5, 91), sc(95, 9, 5, 91)},
+	}}
+	targets := []target{{name: "a", file: 0, precision: 0.95, maxFPR: 0.05}}
+	for _, c := range []struct {
+		held int
+		want int
+		met  bool
+	}{
+		{held: 0, want: 0, met: true}, // fold 3's false positives at 0 rule shift 0 out
+		{held: 1, want: 0, met: true},
+		{held: 2, want: 1, met: true}, // folds 1 and 2 alone: 0.02 false positives at 0
+	} {
+		got, met := chooseShift(scores, shifts, targets, c.held)
+		if got != c.want || met != c.met {
+			t.Errorf("fold %d held: shift %v (met %v), want %v (met %v)", c.held+1, shifts[got], met, shifts[c.want], c.met)
+		}
+	}
+	// a target no shift meets: the lowest shift, said not met
+	if got, met := chooseShift(scores, shifts, []target{{file: 0, precision: 1.1, maxFPR: 1}}, 0); got != 0 || met {
+		t.Errorf("an unmet target: shift %v (met %v), want -1, not met", shifts[got], met)
 	}
 }
 
