@@ -64,6 +64,7 @@ var keepWhole = map[string]string{
 	"streamer": "streamer", "streamers": "streamer", "user": "user", "users": "user",
 	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
+	"router": "router", "routers": "router", // not "route"
 	"career": "career", "careers": "career", // not "car"
 	"planning": "planning", "plannings": "planning", // a schedule, not a plan
 	"sold": "sell", // sold is sell's, not soldes' (a sale)

@@ -95,6 +95,10 @@ func TestStem(t *testing.T) {
 		// English agent noun: a crossing (traversée) is no roadworks.
 		{"traversee", "travaux"},
 		{"traverser", "travaux"},
+		// A router is no route: "bonne route à tous" asks nothing of an
+		// internet box.
+		{"router", "route"},
+		{"routers", "routes"},
 	} {
 		if stem(pair[0]) == stem(pair[1]) {
 			t.Errorf("stem(%q) = stem(%q) = %q", pair[0], pair[1], stem(pair[0]))
