@@ -499,16 +499,11 @@ func offersToRoom(ws []word) bool {
 			if next == "advice" || next == "tips" || next == "ideas" || next == "suggestions" || next == "recommendations" {
 				return !slices.ContainsFunc(ws, secondPersonWord)
 			}
-		case "anyone", "anybody", "who":
-			if next == "want" || next == "wants" || next == "wanna" {
-				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
-			}
+		case "anyone", "anybody", "who", "someone", "somebody":
+			wants := w.folded != "someone" && w.folded != "somebody" && (next == "want" || next == "wants" || next == "wanna")
 			// anyone know, can anyone recommend, anyone got a good...
-			if w.folded != "who" && (roomKnows[next] || recommendsOne(ws[i+1:])) {
-				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
-			}
-		case "someone", "somebody":
-			if roomKnows[next] || recommendsOne(ws[i+1:]) {
+			knows := w.folded != "who" && (roomKnows[next] || recommendsOne(ws[i+1:]))
+			if wants || knows {
 				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		}
