@@ -65,7 +65,7 @@ var keepWhole = map[string]string{
 	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
 	"router": "router", "routers": "router", // not "route"
-	"ready": "ready", // not "read"
+	"ready":  "ready",                       // not "read"
 	"career": "career", "careers": "career", // not "car"
 	"planning": "planning", "plannings": "planning", // a schedule, not a plan
 	"sold": "sell", // sold is sell's, not soldes' (a sale)
