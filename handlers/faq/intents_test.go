@@ -586,6 +586,31 @@ func TestOffersToTheRoom(t *testing.T) {
 	})
 }
 
+// A question put to whoever is in the channel, for what they know or would
+// recommend, asks the brand nothing: "quelqu'un connaît un bon garagiste ?",
+// "does anyone know a cheap hotel near the station?". Put to the brand
+// ("quelqu'un sait si vous êtes ouverts ?") it is a question like another.
+func TestAsksTheRoom(t *testing.T) {
+	club := questionsMatcher(t,
+		faqEntry("hours", "9h-20h", "quels sont vos horaires ?", "vous êtes ouverts le dimanche ?", "what are your opening hours?"),
+		faqEntry("prices", "12 € la séance", "combien coûte une séance ?", "c'est quoi vos tarifs ?", "how much is a session?"),
+		faqEntry("physio", "le mardi et le jeudi", "vous avez un kiné du sport ?", "is there a sports physio at the club?"),
+		faqEntry("hotel", "hôtel partenaire à 200 m", "vous avez un hôtel partenaire ?", "is there a hotel near the club?"),
+	)
+	expectAnswers(t, club, []answered{
+		{"quelqu'un connaît un bon kiné du sport ?", ""},
+		{"quelqu'un a un bon kiné du sport à conseiller ?", ""},
+		{"quelqu'un sait combien coûte une séance de kiné sans mutuelle ?", ""},
+		{"does anyone know a cheap hotel near the station?", ""},
+		{"can anyone recommend a good sports physio?", ""},
+		{"anyone got a good hotel near the club?", ""},
+		{"quelqu'un sait si vous êtes ouverts dimanche ?", "hours"},
+		{"does anyone know your opening hours?", "hours"},
+		{"quelqu'un peut me dire vos tarifs ?", "prices"},
+		{"vous avez un kiné du sport ?", "physio"},
+	})
+}
+
 // A question whether a place the FAQ does not know is open is about another
 // place; a phrase the FAQ knows ("le service client") is no unknown place.
 func TestOtherPlace(t *testing.T) {

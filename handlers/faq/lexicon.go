@@ -490,16 +490,53 @@ func offersToRoom(ws []word) bool {
 			if (w.folded == "qui" || i > 0 && ws[i-1].folded == "quelqu") && (next == "veut" || next == "voudrait") {
 				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
+			// quelqu'un sait, connaît, conseille; quelqu'un a un bon...
+			if w.folded == "un" && i > 0 && ws[i-1].folded == "quelqu" && (roomKnows[next] || recommendsOne(ws[i+1:])) {
+				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
+			}
 		case "any":
 			// "i need a job, any advice?" asks the members.
 			if next == "advice" || next == "tips" || next == "ideas" || next == "suggestions" || next == "recommendations" {
 				return !slices.ContainsFunc(ws, secondPersonWord)
 			}
-		case "anyone", "anybody", "who":
-			if next == "want" || next == "wants" || next == "wanna" {
+		case "anyone", "anybody", "who", "someone", "somebody":
+			wants := w.folded != "someone" && w.folded != "somebody" && (next == "want" || next == "wants" || next == "wanna")
+			// anyone know, can anyone recommend, anyone got a good...
+			knows := w.folded != "who" && (roomKnows[next] || recommendsOne(ws[i+1:]))
+			if wants || knows {
 				return !slices.ContainsFunc(ws[i+1:], secondPersonWord)
 			}
 		}
+	}
+	return false
+}
+
+// roomKnows are the verbs of a question put to the members for what they know
+// or would recommend: "quelqu'un sait", "quelqu'un connaît un bon garagiste",
+// "anyone know", "can anyone recommend".
+var roomKnows = set(`sait saurait connait connaitrait conseille conseillerait recommande
+	recommanderait know knows recommend recommends suggest`)
+
+// recommendsOne reports whether ws, after "quelqu'un" or "anyone", ask for a
+// good one: "a un bon plan", "aurait une bonne adresse", "got a good",
+// "have any decent".
+func recommendsOne(ws []word) bool {
+	if len(ws) < 3 {
+		return false
+	}
+	switch ws[0].folded {
+	case "a", "aurait", "have", "has", "got":
+	default:
+		return false
+	}
+	switch ws[1].folded {
+	case "un", "une", "des", "a", "any":
+	default:
+		return false
+	}
+	switch ws[2].folded {
+	case "bon", "bonne", "bons", "bonnes", "good", "decent", "nice":
+		return true
 	}
 	return false
 }

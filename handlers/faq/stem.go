@@ -64,12 +64,16 @@ var keepWhole = map[string]string{
 	"streamer": "streamer", "streamers": "streamer", "user": "user", "users": "user",
 	"member": "member", "members": "member", "owner": "owner", "owners": "owner",
 	"server": "server", "servers": "server", "number": "number", "numbers": "number",
+	"router": "router", "routers": "router", // not "route"
+	"ready":  "ready",                       // not "read"
 	"career": "career", "careers": "career", // not "car"
 	"planning": "planning", "plannings": "planning", // a schedule, not a plan
 	"sold": "sell", // sold is sell's, not soldes' (a sale)
 }
 
-// suffixes are tried longest first; each may only leave a stem of at least
+// suffixes are tried longest first; English "-ers" is not one: the plural's s
+// is cut first, so it only ever cut a French word already cut of its ending
+// (traversée, traverser → travers → trav, the stem of travaux); each may only leave a stem of at least
 // minStem letters.
 var suffixes = func() []string {
 	list := []string{
@@ -87,7 +91,7 @@ var suffixes = func() []string {
 		"aient", "ais", "ait", "ions", "iez", "ons", "ez", "ant", "ent",
 		"ees", "ee", "er", "es", "ir", "e",
 		// English
-		"ingly", "ings", "ing", "edly", "ed", "ers", "ery", "ly", "ness", "ful",
+		"ingly", "ings", "ing", "edly", "ed", "ery", "ly", "ness", "ful",
 		"abilities", "ability", "ibilities", "ibility",
 		"ity", "ive", "ize", "ise", "al", "y",
 	}

@@ -70,6 +70,7 @@ func TestStem(t *testing.T) {
 		{"recyclage", "recycler", "recycle"},
 		{"emballage", "emballer", "emballages"},
 		{"voyage", "voyager", "voyages", "voyagez"},
+		{"traversee", "traversees", "traverser"},
 	} {
 		want := stem(group[0])
 		for _, w := range group[1:] {
@@ -90,6 +91,16 @@ func TestStem(t *testing.T) {
 		{"postage", "poste"},
 		{"message", "mesure"},
 		{"garage", "gare"},
+		// A French word cut of its ending is not then cut again as an
+		// English agent noun: a crossing (traversée) is no roadworks.
+		{"traversee", "travaux"},
+		{"traverser", "travaux"},
+		// A router is no route: "bonne route à tous" asks nothing of an
+		// internet box.
+		{"router", "route"},
+		{"routers", "routes"},
+		// Ready is no reading: "is my order ready?" asks nothing of a book.
+		{"ready", "read"},
 	} {
 		if stem(pair[0]) == stem(pair[1]) {
 			t.Errorf("stem(%q) = stem(%q) = %q", pair[0], pair[1], stem(pair[0]))
