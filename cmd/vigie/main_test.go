@@ -729,7 +729,7 @@ func TestFAQAskedOnTheClock(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runOn(context.Background(), clockFrom(tc.at), "", nil, "faq", "--config", "../../rules.example.yaml", "--format", "json",
-				"est-ce que quelqu'un sait réparer un vélo ?")
+				"est-ce que vous savez réparer un vélo ?")
 			if want := `{"decision":"` + tc.want + `",`; r.code != exitOK || !strings.HasPrefix(r.stdout, want) {
 				t.Errorf("exit %d, stdout %q, want %s...\nstderr %s", r.code, r.stdout, want, r.stderr)
 			}
