@@ -67,7 +67,7 @@ func shot(t *testing.T, ctx context.Context, name string, full bool) {
 	}
 	a := chromedp.CaptureScreenshot()
 	if full {
-		a = chromedp.FullScreenshot(90)
+		a = chromedp.FullScreenshot(100) // 100: a PNG, as the name says (below it is a JPEG)
 	}
 	png, err := chromedp.Run(ctx, a)
 	if err != nil {
@@ -223,6 +223,14 @@ func TestPhoneQueueFits(t *testing.T) {
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
 	shot(t, ctx, "phone-queue", false)
+	fitsPhone(t, ctx)
+}
+
+// fitsPhone checks that the page stays in a phone's 390 px screen (a long
+// name or link is wrapped, not cut off) and that everything a CM presses
+// is at least 44 CSS pixels high and wide.
+func fitsPhone(t *testing.T, ctx context.Context) {
+	t.Helper()
 	// A page wider than the phone is shown zoomed out, so its width is
 	// checked, not innerWidth's (which grows with it).
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement, ...document.querySelectorAll('main *, header.top *')]
@@ -234,7 +242,7 @@ func TestPhoneQueueFits(t *testing.T) {
 	if len(out) > 0 {
 		t.Errorf("%d elements stick out of the 390 px screen, such as %q", len(out), out[:min(len(out), 5)])
 	}
-	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden])')]
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden]), summary')]
 		.filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
 		.map(e => { const r = e.getBoundingClientRect(); return e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); })`))
 	if err != nil {

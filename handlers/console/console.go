@@ -162,9 +162,12 @@ func New(o Options) *Console {
 	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
-		"age":        func(t time.Time) string { return age(o.Now(), t) },
-		"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
-		"unverified": bot.UnverifiedText,
+		"age":          func(t time.Time) string { return age(o.Now(), t) },
+		"when":         func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"unverified":   bot.UnverifiedText,
+		"edited":       bot.EditedText,
+		"editedReason": bot.EditedReason,
+		"deleted":      bot.DeletedText,
 		"action": func(a bot.Action) string {
 			return a.String()
 		},
@@ -826,9 +829,71 @@ func (q queueCase) AuthorPath() string {
 	return person{Platform: q.Event.Platform, Space: q.Event.Space, ID: q.Event.Author.ID}.Path()
 }
 
-// NotCarriedOut reports whether the case suggests a and did not carry it out
-// (failed, or held): the queue says so after it.
-func (q queueCase) NotCarriedOut(a bot.Action) bool { return slices.Contains(q.NotDone, a) }
+// Content is what the case's message gave to read, as the desks' cards
+// quote it (bot.Event.Content): a forward's text, an embed, a hidden link's
+// target, which the rules judged too, and not its text alone.
+func (q queueCase) Content() string { return q.Event.Content() }
+
+// RuleNames are the rules that sent the case to the desk, its Rule first:
+// a message that several rules forwarded names each (store.Case.Rules).
+func (q queueCase) RuleNames() []string {
+	names := make([]string, 0, len(q.Rules)+1)
+	if q.Rule != "" {
+		names = append(names, q.Rule)
+	}
+	for _, r := range q.Rules {
+		if r != "" && !slices.Contains(names, r) {
+			names = append(names, r)
+		}
+	}
+	return names
+}
+
+// Mark is what the queue writes after a suggested action, as the cards do
+// (bot.SuggestedText): still being tried, not done, or nothing.
+func (q queueCase) Mark(a bot.Action) string {
+	switch {
+	case slices.Contains(q.Trying, a):
+		return strings.TrimSpace(bot.TryingMark)
+	case slices.Contains(q.NotDone, a):
+		return strings.TrimSpace(bot.NotDoneMark)
+	}
+	return ""
+}
+
+// placeCount is a place of the messages a case groups, and how many of
+// them are there.
+type placeCount struct {
+	Place string
+	N     int
+}
+
+// GroupedPlaces are where the messages the case groups are, its own
+// message's place first, then each other in the order the case met it:
+// those a CM's delete or hide acts on (store.Case.Grouped).
+func (q queueCase) GroupedPlaces() []placeCount {
+	msgs, _ := q.Grouped()
+	out := []placeCount{{Place: placeOf(q.Event), N: 1}}
+	for _, m := range msgs {
+		p := placeOf(m)
+		if i := slices.IndexFunc(out, func(pc placeCount) bool { return pc.Place == p }); i >= 0 {
+			out[i].N++
+			continue
+		}
+		out = append(out, placeCount{Place: p, N: 1})
+	}
+	return out
+}
+
+// placeOf names where ev is in its space: its channel (a Telegram chat's
+// topic, a Discord channel), and its thread when it is in one.
+func placeOf(ev bot.Event) string {
+	p := "#" + cmp.Or(ev.Channel, ev.Space)
+	if ev.Thread != "" {
+		p += " › " + ev.Thread
+	}
+	return p
+}
 
 // ArgHint is the placeholder of the field that an outcome's argument is
 // typed in (a reply's text, a timeout's or a ban's duration), "" when no

@@ -1,0 +1,103 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/store"
+)
+
+// TestQueueShowsWhatTheCardsShow: the console's queue, on a phone, says of
+// each case what the desks' cards say (bot/internal/deskcases, the
+// Telegram and Discord cards): where the messages a case groups are, what
+// the message became when its author edited it and what the rules found in
+// the edit, that it was deleted, every rule that sent it, an action still
+// being tried, and what the member showed beyond the text (a forward). And
+// the page still fits the phone's screen.
+func TestQueueShowsWhatTheCardsShow(t *testing.T) {
+	n := newRaidNight(t, 0)
+	ctx := context.Background()
+	at := n.at
+	open := func(c store.Case) string {
+		t.Helper()
+		c.Opened = at
+		got, err := n.st.OpenCase(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.ID
+	}
+	msg := func(id, channel, thread string) bot.Event {
+		return bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: channel, Thread: thread,
+			Author: bot.Author{ID: "u-spam", Name: "spambot"}, Text: "FREE NITRO https://discord-gift.example.net", At: at}
+	}
+	// A spam bot's message, and four more in three other places.
+	first := msg("m1", "general", "")
+	var refs []store.MessageRef
+	for _, e := range []bot.Event{msg("m2", "general", ""), msg("m3", "off-topic", ""), msg("m4", "memes", "thread-9"), msg("m5", "memes", "thread-9")} {
+		refs = append(refs, store.RefOf(e))
+	}
+	grouped := open(store.Case{Event: first, Rule: "scam", Category: "spam", Reason: "scam: gift link", Count: 5, Refs: refs,
+		Rules: []string{"scam", "links"}, Suggested: []bot.Action{{Kind: bot.ActDelete}, {Kind: bot.ActTimeout, Duration: time.Hour}},
+		NotDone: []bot.Action{{Kind: bot.ActDelete}}, Trying: []bot.Action{{Kind: bot.ActDelete}}})
+	// A message its author edited twice into a scam while its case was open.
+	edited := bot.Event{ID: "e1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-ed", Name: "Ed"}, Text: "you are all idiots", At: at}
+	ed := &bot.Edited{At: at.Add(2 * time.Minute), Text: "claim your free nitro at https://gift.example.org", Reason: "scam: gift link",
+		Rules: []string{"scam"}, Edits: 2}
+	editedID := open(store.Case{Event: edited, Rule: "insult", Category: "abuse", Reason: "insult: matched \"idiots\"", Edited: ed})
+	// A message deleted while its case was open.
+	gone := bot.Event{ID: "d1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-gone", Name: "Gone"}, Text: "buy followers", At: at}
+	del := &bot.Edited{Deleted: at.Add(3 * time.Minute)}
+	goneID := open(store.Case{Event: gone, Rule: "spam", Reason: "spam: followers", Edited: del})
+	// A forward from a channel, whose text is the forward's.
+	fwd := bot.Event{ID: "f1", Platform: "telegram", Kind: bot.KindMessage, Space: "-100", Channel: "-100",
+		Author: bot.Author{ID: "42", Name: "Fwd"}, Forward: &bot.Forward{From: "Crypto Signals", Text: "double your BTC"}, At: at}
+	fwdID := open(store.Case{Event: fwd, Rule: "scam", Reason: "scam: crypto"})
+
+	bctx := browser(t, true)
+	n.logIn(t, bctx)
+	if err := chromedp.Do(bctx, chromedp.WaitVisible(`article[data-case="`+fwdID+`"]`)); err != nil {
+		t.Fatal(err)
+	}
+	text := func(id string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector('article[data-case="`+id+`"]').innerText`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// The places are under a summary, to open, as a tap does.
+	if err := chromedp.Do(bctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('article summary').forEach(s => s.click())`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id   string
+		want []string
+	}{
+		{grouped, []string{"scam, links · spam", "This message and 4 more, in 3 channels",
+			"#general (2 messages)", "#off-topic", "#memes › thread-9 (2 messages)", "suggested: delete (being tried), timeout(1h)"}},
+		{editedID, []string{"you are all idiots", bot.EditedText(ed), "claim your free nitro at https://gift.example.org", bot.EditedReason(ed)}},
+		{goneID, []string{"buy followers", bot.DeletedText(del)}},
+		{fwdID, []string{"Crypto Signals", "double your BTC"}},
+	} {
+		got := text(c.id)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("case %s does not say %q:\n%s", c.id, w, got)
+			}
+		}
+	}
+	if got := text(fwdID); !strings.Contains(got, fwd.Content()) {
+		t.Errorf("the forward's case does not quote what the member showed, as the cards do (%q):\n%s", fwd.Content(), got)
+	}
+	shot(t, bctx, "phone-case-facts", true)
+	fitsPhone(t, bctx)
+}
