@@ -59,8 +59,11 @@ type Options struct {
 	// stranger past the limits must not write the log. Default: its own,
 	// on Now, not registered.
 	Refusals *bot.Refusals
-	// Decide records a CM's decision and carries it out (handlers.Commands).
-	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
+	// Decide records a CM's decision and carries it out, on every message
+	// the case groups, and says what the cards add to a decision carried
+	// out: what it left undone on those messages, a timed ban's end
+	// (handlers.Commands.DecideNoted).
+	Decide func(ctx context.Context, id, outcome, by string) (c store.Case, note string, err error)
 	// Outcomes lists what may be decided on a case of an event: what its
 	// platform can do to that message (handlers.Moderator.OutcomesFor).
 	Outcomes func(ev bot.Event) []bot.ActionKind
@@ -1032,16 +1035,19 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		c.back(w, r, id+": "+err.Error(), true)
 		return
 	}
-	cs, err := c.o.Decide(r.Context(), id, outcome, "console:"+a.Name)
+	by := "console:" + a.Name
+	cs, note, err := c.o.Decide(r.Context(), id, outcome, by)
 	var wait *bot.WaitError
 	switch {
+	case err == nil && note != "":
+		c.back(w, r, fmt.Sprintf("%s: %s, done; %s.", id, cs.Outcome, strings.TrimSuffix(note, ".")), false)
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
 	case errors.As(err, &wait):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded, not carried out yet: %s. It will be, once.", id, cs.Outcome, wait.Why), false)
 	case errors.Is(err, bot.ErrStillTrying):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded; still being tried on %s, which is slow to answer: had it refused, a new case would say so.", id, cs.Outcome, cs.Event.Platform), false)
-	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
+	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, by):
 		// The CM's own press again (a second tap while the phone waited for
 		// the first's answer, which the browser then drops): not someone
 		// else's decision. Whether the platform carried the first out is
@@ -1051,6 +1057,10 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		c.back(w, r, fmt.Sprintf("%s was already decided by %s: %s.", id, cs.DecidedBy, cs.Outcome), true)
 	case errors.Is(err, store.ErrNotFound):
 		c.back(w, r, id+": no such case.", true)
+	case cs.Outcome != "" && cs.DecidedBy == by:
+		// Recorded, and the platform refused it: said in a CM's words, as
+		// the cards say it; a new case holds what is left to do.
+		c.back(w, r, fmt.Sprintf("%s: %s, recorded but not carried out: %s", id, cs.Outcome, bot.RefusalWords(err)), true)
 	default:
 		c.back(w, r, "Not done: "+err.Error(), true)
 	}
