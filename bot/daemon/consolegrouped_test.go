@@ -1,16 +1,13 @@
 package daemon_test
 
 import (
-	"fmt"
 	"html"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // TestConsoleDeleteOfAGroupedCase: a member posts the same scam four times
@@ -24,14 +21,7 @@ func TestConsoleDeleteOfAGroupedCase(t *testing.T) {
 	guild, channel, f, cl := discordGuild(t, 61)
 	in := startOnly(t, groupedRules, nil, []daemon.Connector{discordConnector(cl)})
 	const eve = "600000000000000021"
-	var ids []string
-	for j := range 4 {
-		id := fmt.Sprint(700000000000000600 + j)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-		})
-	}
+	ids := postScams(t, f, guild, channel, eve, 700000000000000600, 4, "FREE NITRO ")
 	id := groupedCase(t, in, nil, eve, 4)
 	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[3], http.StatusForbidden, `{"code":50013,"message":"Missing Permissions"}`, nil, 1000)
 
