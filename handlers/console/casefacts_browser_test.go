@@ -18,7 +18,8 @@ import (
 // the message became when its author edited it and what the rules found in
 // the edit, that it was deleted, every rule that sent it, an action still
 // being tried, and what the member showed beyond the text (a forward). And
-// the page still fits the phone's screen.
+// the page still fits the phone's screen. The author's page lists the
+// case with the same facts.
 func TestQueueShowsWhatTheCardsShow(t *testing.T) {
 	n := newRaidNight(t, 0)
 	ctx := context.Background()
@@ -100,4 +101,24 @@ func TestQueueShowsWhatTheCardsShow(t *testing.T) {
 	}
 	shot(t, bctx, "phone-case-facts", true)
 	fitsPhone(t, bctx)
+
+	// The author's page lists their cases with the same facts, in a line.
+	for _, c := range []struct{ path, want string }{
+		{"/people/discord/guild-1/u-spam", grouped + "\nscam, links: “FREE NITRO https://discord-gift.example.net” (and 4 more, in 3 channels) — open"},
+		{"/people/discord/guild-1/u-ed", editedID + "\ninsult: “you are all idiots” ✏️ edited: “claim your free nitro at https://gift.example.org” — open"},
+		{"/people/discord/guild-1/u-gone", goneID + "\nspam: “buy followers” 🗑 deleted — open"},
+		{"/people/telegram/-100/42", fwdID + "\nscam: “Crypto Signals double your BTC” — open"},
+	} {
+		if err := chromedp.Do(bctx, chromedp.Navigate(n.srv.URL+c.path)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[string](`(document.querySelector('.person-cases li') || {}).innerText || ''`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s lists the case as %q, want %q…", c.path, got, c.want)
+		}
+	}
+	shot(t, bctx, "phone-person-grouped", false)
 }
