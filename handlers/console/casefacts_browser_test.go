@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,38 @@ func TestQueueShowsWhatTheCardsShow(t *testing.T) {
 		}
 	}
 	shot(t, bctx, "phone-person-grouped", false)
+}
+
+// TestLiveQueueShowsAnEdit: a case's message edited, then deleted, while a
+// CM has the queue open is shown so without a reload, as the desks edit
+// their cards: the live view took only cases opened, decided or grouped
+// for changes.
+func TestLiveQueueShowsAnEdit(t *testing.T) {
+	n := newRaidNight(t, 3)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	const id = "c-tests-000002"
+	cs, err := n.st.Case(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what, want string) {
+		t.Helper()
+		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`(document.querySelector('article[data-case="`+id+`"]') || {innerText: ''}).innerText.includes(`+strconv.Quote(want)+`)`)); err != nil {
+			t.Errorf("the open queue does not show the %s: %v", what, err)
+		}
+	}
+	ed := &bot.Edited{At: n.at.Add(time.Minute), Text: "now a scam https://gift.example.org", Reason: "scam: gift link", Rules: []string{"scam"}, Edits: 1}
+	if err := n.st.AmendCase(context.Background(), id, store.CaseAmendment{Reason: cs.Reason, Suggested: cs.Suggested, NotDone: cs.NotDone, Edited: ed}); err != nil {
+		t.Fatal(err)
+	}
+	wait("edit", "now a scam https://gift.example.org")
+	del := *ed
+	del.Deleted = n.at.Add(2 * time.Minute)
+	if err := n.st.AmendCase(context.Background(), id, store.CaseAmendment{Reason: cs.Reason, Suggested: cs.Suggested, NotDone: cs.NotDone, Edited: &del}); err != nil {
+		t.Fatal(err)
+	}
+	wait("deletion", bot.DeletedText(&del))
 }

@@ -1000,7 +1000,9 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	c.render(w, http.StatusOK, name, data)
 }
 
-// version changes whenever the open cases do: opened, decided, grouped.
+// version changes whenever the open cases do: opened, decided, grouped, or
+// amended (their message edited or deleted, an action tried ended: what
+// the desks edit their cards for).
 func version(cs []store.Case) string {
 	h := fnv.New64a()
 	var buf []byte
@@ -1008,8 +1010,15 @@ func version(cs []store.Case) string {
 		c := &cs[i]
 		buf = append(buf[:0], c.ID...)
 		buf = strconv.AppendInt(append(buf, '/'), int64(c.Count), 10)
-		buf = append(append(append(buf, '/'), c.Priority...), ';')
-		h.Write(buf)
+		buf = append(append(append(buf, '/'), c.Priority...), '/')
+		buf = append(append(buf, c.Reason...), '/')
+		buf = strconv.AppendInt(buf, int64(len(c.Suggested)<<16|len(c.NotDone)<<8|len(c.Trying)), 10)
+		if e := c.Edited; e != nil {
+			buf = strconv.AppendInt(append(buf, '/'), int64(e.Edits), 10)
+			buf = strconv.AppendInt(append(buf, '/'), e.At.UnixNano(), 10)
+			buf = strconv.AppendInt(append(buf, '/'), e.Deleted.UnixNano(), 10)
+		}
+		h.Write(append(buf, ';'))
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
