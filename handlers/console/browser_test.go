@@ -448,10 +448,23 @@ func TestDecisionSaysWhatItLeft(t *testing.T) {
 	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000010"] button[data-outcome="delete"]`)); err != nil {
 		t.Fatal(err)
 	}
-	if text, _ := flash(t, ctx); text != "c-tests-000010: delete, done; "+left+"." {
-		t.Errorf("after a delete that left a grouped message the page says %q, want what it left", text)
+	if text, failed := flash(t, ctx); text != "c-tests-000010: delete, done; "+left+"." || !failed {
+		t.Errorf("after a delete that left a grouped message the page says %q (failed %v), want what it left, as a failure", text, failed)
 	}
 	shot(t, ctx, "phone-decision-left", false)
+	// A note that leaves nothing undone (a timed ban's end) is no failure.
+	n.mu.Lock()
+	n.note = "until 9 Dec 22:10 UTC"
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000011"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if text, failed := flash(t, ctx); text != "c-tests-000011: ban, done; until 9 Dec 22:10 UTC." || failed {
+		t.Errorf("after a ban with its end the page says %q (failed %v)", text, failed)
+	}
 }
 
 // TestLiveQueueKeepsTheCaseInPlace: on a raid night cases keep coming while

@@ -1049,7 +1049,9 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 	var wait *bot.WaitError
 	switch {
 	case err == nil && note != "":
-		c.back(w, r, fmt.Sprintf("%s: %s, done; %s.", id, cs.Outcome, strings.TrimSuffix(note, ".")), false)
+		// A note's ⚠️ says what the decision left undone (a grouped message
+		// not deleted): shown as a failure, not as done in green.
+		c.back(w, r, fmt.Sprintf("%s: %s, done; %s.", id, cs.Outcome, strings.TrimSuffix(note, ".")), strings.Contains(note, "⚠️"))
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
 	case errors.As(err, &wait):
