@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,6 +326,25 @@ func (c Case) PlacesNoun() string {
 		return "topics"
 	}
 	return "channels"
+}
+
+// GroupedText is what the desks and the console write after the reason of
+// a case that groups several hits: how many more, in how many channels
+// when more than one, and how many of them a delete cannot reach (past
+// GroupRefs): "and 4 more, in 5 channels". "" for a case of one hit.
+func (c Case) GroupedText() string {
+	n := c.Hits() - 1
+	if n <= 0 {
+		return ""
+	}
+	more := fmt.Sprintf("and %d more", n)
+	if places := c.Places(); places > 1 {
+		more += fmt.Sprintf(", in %d %s", places, c.PlacesNoun())
+	}
+	if _, unkept := c.Grouped(); unkept > 0 {
+		more += fmt.Sprintf("; vigie keeps where the last %d are only: a delete leaves the %d oldest up", GroupRefs, unkept)
+	}
+	return more
 }
 
 // Store is what the engine and the handlers need to remember.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -48,6 +49,22 @@ func groupedCase(t *testing.T, in *instance, auth map[string]string, author stri
 	return id
 }
 
+// postScams has author post n messages in channel of guild on the
+// Discord fake, ids from first on, each text followed by its number, and
+// waits for the gateway to take each; it returns their ids.
+func postScams(t *testing.T, f *discordfake.Server, guild, channel, author string, first uint64, n int, text string) []string {
+	t.Helper()
+	var ids []string
+	for j := range n {
+		id := fmt.Sprint(first + uint64(j))
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, author, text+strconv.Itoa(j))
+		})
+	}
+	return ids
+}
+
 // decideOver decides case id with body over the HTTP API and returns the
 // answer's note.
 func decideOver(t *testing.T, in *instance, auth map[string]string, id, body string) string {
@@ -84,14 +101,7 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 			in := startOnly(t, groupedRules, env, []daemon.Connector{discordConnector(cl)})
 			auth := map[string]string{"Authorization": "Bearer " + token}
 			const eve, mal = "600000000000000011", "600000000000000012"
-			var ids []string
-			for j := range 4 {
-				id := fmt.Sprint(700000000000000400 + j)
-				ids = append(ids, id)
-				testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-					return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-				})
-			}
+			ids := postScams(t, f, guild, channel, eve, 700000000000000400, 4, "FREE NITRO ")
 			id := groupedCase(t, in, auth, eve, 4)
 			decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
 			for _, m := range ids {
@@ -100,14 +110,7 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 				}
 			}
 
-			var spam []string
-			for j := range 3 {
-				id := fmt.Sprint(700000000000000500 + j)
-				spam = append(spam, id)
-				testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-					return f.Message(guild, channel, id, mal, "FREE NITRO again "+strconv.Itoa(j))
-				})
-			}
+			spam := postScams(t, f, guild, channel, mal, 700000000000000500, 3, "FREE NITRO again ")
 			id = groupedCase(t, in, auth, mal, 3)
 			decideOver(t, in, auth, id, `{"outcome":"ban","by":"ann"}`)
 			if n := f.Count("PUT", "/guilds/"+guild+"/bans/"+mal); n != 1 || !f.Banned(guild, mal) {

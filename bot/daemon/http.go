@@ -65,7 +65,7 @@ func (d *daemon) routes() (_ http.Handler, err error) {
 	// The console, for the CMs, at / (handlers/console).
 	if acc, ok := d.store.(store.Accounts); ok {
 		d.console = console.New(console.Options{
-			Store: d.store, Accounts: acc, Decide: d.commands.Decide, Outcomes: d.mod.OutcomesFor,
+			Store: d.store, Accounts: acc, Decide: d.commands.DecideNoted, Outcomes: d.mod.OutcomesFor,
 			Insecure: d.cfg.Insecure, TrustedProxies: d.proxies, Log: d.log, Now: d.cfg.Now, Refusals: d.cfg.refusals,
 			Report: d.reportNow, Communities: d.communityNames, Health: d.consoleHealth, Rules: d.ruleFile(), LiftTimeout: d.mod.LiftTimeout,
 		})

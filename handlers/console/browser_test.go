@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/handlers/console"
 	"github.com/vigie-bot/vigie/handlers/console/browsertest"
@@ -67,7 +68,7 @@ func shot(t *testing.T, ctx context.Context, name string, full bool) {
 	}
 	a := chromedp.CaptureScreenshot()
 	if full {
-		a = chromedp.FullScreenshot(90)
+		a = chromedp.FullScreenshot(100) // 100: a PNG, as the name says (below it is a JPEG)
 	}
 	png, err := chromedp.Run(ctx, a)
 	if err != nil {
@@ -85,7 +86,8 @@ type raidNight struct {
 	srv  *httptest.Server
 	at   time.Time
 	mu   sync.Mutex
-	fail error // what the platform answers to a decision, when set
+	fail error  // what the platform answers to a decision, when set
+	note string // what a decision carried out adds, as DecideNoted says it
 	done []string
 	skew time.Duration // added to the console's clock
 	// quiet: the pages' live streams opened from now on are held open
@@ -113,20 +115,32 @@ func (n *raidNight) live(h http.Handler) http.Handler {
 	})
 }
 
-func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, error) {
+// decide decides as handlers.Moderator does: recorded in the store, then
+// carried out; the platform's refusal (n.fail) leaves the case decided and
+// opens a new one for what is left to do, and a decision carried out says
+// n.note with it.
+func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
 	n.mu.Lock()
-	fail := n.fail
+	fail, note := n.fail, n.note
 	n.mu.Unlock()
-	if fail != nil {
-		return store.Case{}, fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, fail)
-	}
 	cs, err := n.st.DecideCase(ctx, id, outcome, by, "", n.at)
-	if err == nil {
-		n.mu.Lock()
-		n.done = append(n.done, id+" "+outcome)
-		n.mu.Unlock()
+	if err != nil {
+		return cs, "", err
 	}
-	return cs, err
+	if fail != nil {
+		o, _ := handlers.ParseOutcome(outcome)
+		err := fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, &bot.ActionError{Op: o.Kind, Err: fail})
+		asked := []bot.Action{{Kind: o.Kind, Duration: o.Duration}}
+		if _, oerr := n.st.OpenCase(ctx, store.Case{Event: cs.Event, Rule: cs.Rule, Suggested: asked, NotDone: asked,
+			Reason: err.Error(), Holds: true, Opened: n.at}); oerr != nil {
+			return cs, "", errors.Join(err, oerr)
+		}
+		return cs, "", err
+	}
+	n.mu.Lock()
+	n.done = append(n.done, id+" "+outcome)
+	n.mu.Unlock()
+	return cs, note, nil
 }
 
 func (n *raidNight) decided() []string {
@@ -223,6 +237,14 @@ func TestPhoneQueueFits(t *testing.T) {
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
 	shot(t, ctx, "phone-queue", false)
+	fitsPhone(t, ctx)
+}
+
+// fitsPhone checks that the page stays in a phone's 390 px screen (a long
+// name or link is wrapped, not cut off) and that everything a CM presses
+// is at least 44 CSS pixels high and wide.
+func fitsPhone(t *testing.T, ctx context.Context) {
+	t.Helper()
 	// A page wider than the phone is shown zoomed out, so its width is
 	// checked, not innerWidth's (which grows with it).
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement, ...document.querySelectorAll('main *, header.top *')]
@@ -234,7 +256,7 @@ func TestPhoneQueueFits(t *testing.T) {
 	if len(out) > 0 {
 		t.Errorf("%d elements stick out of the 390 px screen, such as %q", len(out), out[:min(len(out), 5)])
 	}
-	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden])')]
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('button, a[href], input:not([type=hidden]), summary')]
 		.filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
 		.map(e => { const r = e.getBoundingClientRect(); return e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height); })`))
 	if err != nil {
@@ -387,23 +409,61 @@ func TestQueueReadAloud(t *testing.T) {
 }
 
 // TestRefusedDecisionSaysNotDone: a decision the platform refuses is shown
-// as not carried out, with the platform's words, and the case stays open.
+// as recorded but not carried out, the platform's refusal in a CM's words
+// as the cards say it (bot.RefusalWords), not its raw answer; the case of
+// what is left to do is in the queue.
 func TestRefusedDecisionSaysNotDone(t *testing.T) {
 	n := newRaidNight(t, 60)
 	ctx := browser(t, true)
 	n.logIn(t, ctx)
 	n.mu.Lock()
-	n.fail = errors.New("discord: 403 Missing Permissions")
+	n.fail = &discord.APIError{Method: "PUT", Path: "/guilds/guild-1/bans/u30", Status: 403, Code: 50013, Message: "Missing Permissions"}
 	n.mu.Unlock()
 	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000030"] button[data-outcome="ban"]`)); err != nil {
 		t.Fatal(err)
 	}
 	text, failed := flash(t, ctx)
-	if !failed || !strings.Contains(text, "c-tests-000030: ban by console:ann not carried out: discord: 403 Missing Permissions") {
-		t.Errorf("after a refused ban the page says %q (failed %v)", text, failed)
+	const want = "c-tests-000030: ban, recorded but not carried out: Discord refused: vigie lacks the Ban Members permission"
+	if !failed || !strings.HasPrefix(text, want) || strings.Contains(text, "discord PUT") {
+		t.Errorf("after a refused ban the page says %q (failed %v), want %q… in a CM's words", text, failed, want)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`article[data-case="c-tests-000030"] button[data-outcome="ban"]`)); err != nil {
-		t.Errorf("the refused case is not in the queue any more: %v", err)
+	// Opened last, it is on the second page.
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue?page=2"),
+		chromedp.WaitVisible(`article[data-case="c-tests-000061"] button[data-outcome="ban"]`)); err != nil {
+		t.Errorf("the case of the ban left to do is not in the queue: %v", err)
+	}
+}
+
+// TestDecisionSaysWhatItLeft: what a decision carried out leaves undone on
+// the other messages its case groups (handlers.Moderator.DecideNoted) is
+// said after it, as the cards say it under the decision.
+func TestDecisionSaysWhatItLeft(t *testing.T) {
+	n := newRaidNight(t, 20)
+	ctx := browser(t, true)
+	n.logIn(t, ctx)
+	const left = "⚠️ 1 of the 5 messages grouped not deleted: Discord refused: vigie cannot see this channel: give its role View Channel there [discord 50001]"
+	n.mu.Lock()
+	n.note = left
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000010"] button[data-outcome="delete"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if text, failed := flash(t, ctx); text != "c-tests-000010: delete, done; "+left+"." || !failed {
+		t.Errorf("after a delete that left a grouped message the page says %q (failed %v), want what it left, as a failure", text, failed)
+	}
+	shot(t, ctx, "phone-decision-left", false)
+	// A note that leaves nothing undone (a timed ban's end) is no failure.
+	n.mu.Lock()
+	n.note = "until 9 Dec 22:10 UTC"
+	n.mu.Unlock()
+	if err := chromedp.Do(ctx, chromedp.Navigate(n.srv.URL+"/queue")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, press(`article[data-case="c-tests-000011"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	if text, failed := flash(t, ctx); text != "c-tests-000011: ban, done; until 9 Dec 22:10 UTC." || failed {
+		t.Errorf("after a ban with its end the page says %q (failed %v)", text, failed)
 	}
 }
 

@@ -59,8 +59,11 @@ type Options struct {
 	// stranger past the limits must not write the log. Default: its own,
 	// on Now, not registered.
 	Refusals *bot.Refusals
-	// Decide records a CM's decision and carries it out (handlers.Commands).
-	Decide func(ctx context.Context, id, outcome, by string) (store.Case, error)
+	// Decide records a CM's decision and carries it out, on every message
+	// the case groups, and says what the cards add to a decision carried
+	// out: what it left undone on those messages, a timed ban's end
+	// (handlers.Commands.DecideNoted).
+	Decide func(ctx context.Context, id, outcome, by string) (c store.Case, note string, err error)
 	// Outcomes lists what may be decided on a case of an event: what its
 	// platform can do to that message (handlers.Moderator.OutcomesFor).
 	Outcomes func(ev bot.Event) []bot.ActionKind
@@ -162,9 +165,12 @@ func New(o Options) *Console {
 	o.LoginWait = cmp.Or(o.LoginWait, 5*time.Second)
 	o.Poll = cmp.Or(o.Poll, 2*time.Second)
 	funcs := template.FuncMap{
-		"age":        func(t time.Time) string { return age(o.Now(), t) },
-		"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
-		"unverified": bot.UnverifiedText,
+		"age":          func(t time.Time) string { return age(o.Now(), t) },
+		"when":         func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"unverified":   bot.UnverifiedText,
+		"edited":       bot.EditedText,
+		"editedReason": bot.EditedReason,
+		"deleted":      bot.DeletedText,
 		"action": func(a bot.Action) string {
 			return a.String()
 		},
@@ -826,9 +832,71 @@ func (q queueCase) AuthorPath() string {
 	return person{Platform: q.Event.Platform, Space: q.Event.Space, ID: q.Event.Author.ID}.Path()
 }
 
-// NotCarriedOut reports whether the case suggests a and did not carry it out
-// (failed, or held): the queue says so after it.
-func (q queueCase) NotCarriedOut(a bot.Action) bool { return slices.Contains(q.NotDone, a) }
+// Content is what the case's message gave to read, as the desks' cards
+// quote it (bot.Event.Content): a forward's text, an embed, a hidden link's
+// target, which the rules judged too, and not its text alone.
+func (q queueCase) Content() string { return q.Event.Content() }
+
+// RuleNames are the rules that sent the case to the desk, its Rule first:
+// a message that several rules forwarded names each (store.Case.Rules).
+func (q queueCase) RuleNames() []string {
+	names := make([]string, 0, len(q.Rules)+1)
+	if q.Rule != "" {
+		names = append(names, q.Rule)
+	}
+	for _, r := range q.Rules {
+		if r != "" && !slices.Contains(names, r) {
+			names = append(names, r)
+		}
+	}
+	return names
+}
+
+// Mark is what the queue writes after a suggested action, as the cards do
+// (bot.SuggestedText): still being tried, not done, or nothing.
+func (q queueCase) Mark(a bot.Action) string {
+	switch {
+	case slices.Contains(q.Trying, a):
+		return strings.TrimSpace(bot.TryingMark)
+	case slices.Contains(q.NotDone, a):
+		return strings.TrimSpace(bot.NotDoneMark)
+	}
+	return ""
+}
+
+// placeCount is a place of the messages a case groups, and how many of
+// them are there.
+type placeCount struct {
+	Place string
+	N     int
+}
+
+// GroupedPlaces are where the messages the case groups are, its own
+// message's place first, then each other in the order the case met it:
+// those a CM's delete or hide acts on (store.Case.Grouped).
+func (q queueCase) GroupedPlaces() []placeCount {
+	msgs, _ := q.Grouped()
+	out := []placeCount{{Place: placeOf(q.Event), N: 1}}
+	for _, m := range msgs {
+		p := placeOf(m)
+		if i := slices.IndexFunc(out, func(pc placeCount) bool { return pc.Place == p }); i >= 0 {
+			out[i].N++
+			continue
+		}
+		out = append(out, placeCount{Place: p, N: 1})
+	}
+	return out
+}
+
+// placeOf names where ev is in its space: its channel (a Telegram chat's
+// topic, a Discord channel), and its thread when it is in one.
+func placeOf(ev bot.Event) string {
+	p := "#" + cmp.Or(ev.Channel, ev.Space)
+	if ev.Thread != "" {
+		p += " › " + ev.Thread
+	}
+	return p
+}
 
 // ArgHint is the placeholder of the field that an outcome's argument is
 // typed in (a reply's text, a timeout's or a ban's duration), "" when no
@@ -932,7 +1000,9 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, a account) {
 	c.render(w, http.StatusOK, name, data)
 }
 
-// version changes whenever the open cases do: opened, decided, grouped.
+// version changes whenever the open cases do: opened, decided, grouped, or
+// amended (their message edited or deleted, an action tried ended: what
+// the desks edit their cards for).
 func version(cs []store.Case) string {
 	h := fnv.New64a()
 	var buf []byte
@@ -940,8 +1010,15 @@ func version(cs []store.Case) string {
 		c := &cs[i]
 		buf = append(buf[:0], c.ID...)
 		buf = strconv.AppendInt(append(buf, '/'), int64(c.Count), 10)
-		buf = append(append(append(buf, '/'), c.Priority...), ';')
-		h.Write(buf)
+		buf = append(append(append(buf, '/'), c.Priority...), '/')
+		buf = append(append(buf, c.Reason...), '/')
+		buf = strconv.AppendInt(buf, int64(len(c.Suggested)<<16|len(c.NotDone)<<8|len(c.Trying)), 10)
+		if e := c.Edited; e != nil {
+			buf = strconv.AppendInt(append(buf, '/'), int64(e.Edits), 10)
+			buf = strconv.AppendInt(append(buf, '/'), e.At.UnixNano(), 10)
+			buf = strconv.AppendInt(append(buf, '/'), e.Deleted.UnixNano(), 10)
+		}
+		h.Write(append(buf, ';'))
 	}
 	return strconv.FormatUint(h.Sum64(), 36)
 }
@@ -967,16 +1044,21 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		c.back(w, r, id+": "+err.Error(), true)
 		return
 	}
-	cs, err := c.o.Decide(r.Context(), id, outcome, "console:"+a.Name)
+	by := "console:" + a.Name
+	cs, note, err := c.o.Decide(r.Context(), id, outcome, by)
 	var wait *bot.WaitError
 	switch {
+	case err == nil && note != "":
+		// A note's ⚠️ says what the decision left undone (a grouped message
+		// not deleted): shown as a failure, not as done in green.
+		c.back(w, r, fmt.Sprintf("%s: %s, done; %s.", id, cs.Outcome, strings.TrimSuffix(note, ".")), strings.Contains(note, "⚠️"))
 	case err == nil:
 		c.back(w, r, fmt.Sprintf("%s: %s, done.", id, cs.Outcome), false)
 	case errors.As(err, &wait):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded, not carried out yet: %s. It will be, once.", id, cs.Outcome, wait.Why), false)
 	case errors.Is(err, bot.ErrStillTrying):
 		c.back(w, r, fmt.Sprintf("%s: %s, recorded; still being tried on %s, which is slow to answer: had it refused, a new case would say so.", id, cs.Outcome, cs.Event.Platform), false)
-	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, "console:"+a.Name):
+	case errors.Is(err, store.ErrDecided) && sameDecision(cs, outcome, by):
 		// The CM's own press again (a second tap while the phone waited for
 		// the first's answer, which the browser then drops): not someone
 		// else's decision. Whether the platform carried the first out is
@@ -986,6 +1068,10 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, a account) {
 		c.back(w, r, fmt.Sprintf("%s was already decided by %s: %s.", id, cs.DecidedBy, cs.Outcome), true)
 	case errors.Is(err, store.ErrNotFound):
 		c.back(w, r, id+": no such case.", true)
+	case cs.Outcome != "" && cs.DecidedBy == by:
+		// Recorded, and the platform refused it: said in a CM's words, as
+		// the cards say it; a new case holds what is left to do.
+		c.back(w, r, fmt.Sprintf("%s: %s, recorded but not carried out: %s", id, cs.Outcome, bot.RefusalWords(err)), true)
 	default:
 		c.back(w, r, "Not done: "+err.Error(), true)
 	}

@@ -26,6 +26,9 @@ import (
 // connects from loopback, but is no browser there; nor is a page of another
 // site whose name was pointed at 127.0.0.1 (DNS rebinding), which sends its
 // own name as the Host.
+// noNote is a decision of the store's, which the cards add nothing to.
+func noNote(c store.Case, err error) (store.Case, string, error) { return c, "", err }
+
 func TestServedOnlyOverSafeConnections(t *testing.T) {
 	st := memory.New(memory.WithCaseEpoch("tests"))
 	proxy := netip.MustParsePrefix("10.0.0.0/8")
@@ -202,8 +205,8 @@ func TestFlashOnlyFromTheConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, "", at)
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
+			return noNote(st.DecideCase(ctx, id, outcome, by, "", at))
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	mux := http.NewServeMux()
@@ -297,12 +300,12 @@ func TestSecondPressSaysDone(t *testing.T) {
 	}
 	decisions := 0
 	con := console.New(console.Options{Store: st, Accounts: st,
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
 			cs, err := st.DecideCase(ctx, id, outcome, by, "", at)
 			if err == nil {
 				decisions++
 			}
-			return cs, err
+			return cs, "", err
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete, bot.ActTimeout} }})
 	mux := http.NewServeMux()

@@ -62,8 +62,8 @@ func FuzzConsole(f *testing.F) {
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
 		Now: func() time.Time { return at },
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, "", at)
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
+			return noNote(st.DecideCase(ctx, id, outcome, by, "", at))
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind {
 			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActTimeout, bot.ActBan, bot.ActReply}

@@ -55,8 +55,8 @@ func TestHostileWordsRunNoScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	con := console.New(console.Options{Store: st, Accounts: st,
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return st.DecideCase(ctx, id, outcome, by, "", at)
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
+			return noNote(st.DecideCase(ctx, id, outcome, by, "", at))
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind {
 			return []bot.ActionKind{handlers.OutcomeKeep, bot.ActDelete, bot.ActReply}

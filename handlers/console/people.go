@@ -146,7 +146,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 		}
 	}
 	slices.Reverse(msgs)
-	var cases []store.Case
+	var cases []queueCase
 	overturned := 0
 	for _, st := range []store.CaseStatus{store.CaseOpen, store.CaseDecided} {
 		all, err := c.o.Store.Cases(r.Context(), st)
@@ -158,7 +158,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 			if keyOfEvent(cs.Event) != k {
 				continue
 			}
-			cases = append(cases, cs)
+			cases = append(cases, queueCase{Case: cs})
 			if overturn(cs.Outcome) {
 				overturned++
 			}
@@ -167,7 +167,7 @@ func (c *Console) personPage(w http.ResponseWriter, r *http.Request, a account) 
 			}
 		}
 	}
-	slices.SortFunc(cases, func(x, y store.Case) int { return y.Opened.Compare(x.Opened) })
+	slices.SortFunc(cases, func(x, y queueCase) int { return y.Opened.Compare(x.Opened) })
 	var strikes []time.Time
 	sk, canStrikes := c.o.Store.(store.StrikeKeeper)
 	if canStrikes {

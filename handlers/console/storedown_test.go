@@ -43,8 +43,8 @@ func oneCaseConsole(t *testing.T, cases store.Store, accounts store.Accounts) (*
 		t.Fatal(err)
 	}
 	con := console.New(console.Options{Store: cases, Accounts: accounts,
-		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, error) {
-			return cases.DecideCase(ctx, id, outcome, by, "", at)
+		Decide: func(ctx context.Context, id, outcome, by string) (store.Case, string, error) {
+			return noNote(cases.DecideCase(ctx, id, outcome, by, "", at))
 		},
 		Outcomes: func(bot.Event) []bot.ActionKind { return []bot.ActionKind{bot.ActDelete} }})
 	t.Cleanup(con.Close)

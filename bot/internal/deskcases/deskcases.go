@@ -11,19 +11,11 @@ import (
 )
 
 // Card is c as a desk shows it. A case that groups several hits says how
-// many more in its reason, which every desk shows as it is, in how many
-// channels (store.Case.Places) when more than one, and how many of them a
-// delete cannot reach (past store.GroupRefs).
+// many more in its reason (store.Case.GroupedText), which every desk shows
+// as it is.
 func Card(c store.Case) bot.Card {
 	reason := c.Reason
-	if n := c.Hits() - 1; n > 0 {
-		more := fmt.Sprintf("and %d more", n)
-		if places := c.Places(); places > 1 {
-			more += fmt.Sprintf(", in %d %s", places, c.PlacesNoun())
-		}
-		if _, unkept := c.Grouped(); unkept > 0 {
-			more += fmt.Sprintf("; vigie keeps where the last %d are only: a delete leaves the %d oldest up", store.GroupRefs, unkept)
-		}
+	if more := c.GroupedText(); more != "" {
 		reason = fmt.Sprintf("%s (%s)", reason, more)
 	}
 	return bot.Card{
