@@ -489,6 +489,16 @@ var gatewayObjects = map[string]struct {
 // prove nothing. A GUILD_CREATE is what GET /guilds/{id} answers from then on,
 // and an INTERACTION_CREATE's channel is where its webhook messages stand.
 func (f *Server) dispatch(c *conn, typ string, d any, age time.Duration) {
+	f.mu.Lock()
+	shard, session := c.shard, c.session
+	f.mu.Unlock()
+	f.write(c, f.sequence(shard, session, typ, d, age))
+}
+
+// sequence checks and takes note of an event for the shard's session, as
+// dispatch describes, and gives its payload, numbered and kept for the
+// session's RESUME.
+func (f *Server) sequence(shard int, session, typ string, d any, age time.Duration) map[string]any {
 	raw, _ := json.Marshal(d)
 	var v map[string]any
 	_ = json.Unmarshal(raw, &v)
@@ -531,14 +541,14 @@ func (f *Server) dispatch(c *conn, typ string, d any, age time.Duration) {
 		channel, _ := v["channel_id"].(string)
 		f.interactions[token] = sentInteraction{id: id, channel: channel, made: f.now().Add(-age)}
 	}
-	f.seq[c.shard]++
-	s := f.seq[c.shard]
+	f.seq[shard]++
+	s := f.seq[shard]
 	payload := map[string]any{"op": 0, "t": typ, "s": s, "d": d}
-	if c.session != "" {
-		f.backlog[c.session] = append(f.backlog[c.session], frame{s: s, payload: payload})
+	if session != "" {
+		f.backlog[session] = append(f.backlog[session], frame{s: s, payload: payload})
 	}
 	f.mu.Unlock()
-	f.write(c, payload)
+	return payload
 }
 
 // Dispatch sends an event to the newest gateway connection.
@@ -565,6 +575,14 @@ func (f *Server) DispatchAfter(typ string, d any, age time.Duration) {
 // Message sends MESSAGE_CREATE for a message in the guild's channel to the
 // newest connection of the guild's shard, and reports whether one took it.
 func (f *Server) Message(guild, channel, id, authorID, text string) bool {
+	return f.Send(guild, "MESSAGE_CREATE", f.message(guild, channel, id, authorID, text))
+}
+
+// Send sends an event of guild to the newest connection of the guild's
+// shard or, while none serves it (dropped, told to reconnect), keeps it for
+// the RESUME of the session that served it last, as Discord does; false
+// when there is neither.
+func (f *Server) Send(guild, typ string, d map[string]any) bool {
 	f.mu.Lock()
 	var c *conn
 	for _, x := range f.conns {
@@ -573,11 +591,10 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 		}
 	}
 	f.mu.Unlock()
-	msg := f.message(guild, channel, id, authorID, text)
 	if c == nil {
-		return f.away(guild, "MESSAGE_CREATE", msg)
+		return f.away(guild, typ, d)
 	}
-	f.dispatch(c, "MESSAGE_CREATE", msg, 0)
+	f.dispatch(c, typ, d, 0)
 	return true
 }
 
@@ -585,30 +602,18 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 // no connection does (dropped, told to reconnect), for its RESUME to replay;
 // false when that session cannot be resumed, or there was none.
 func (f *Server) away(guild, typ string, d map[string]any) bool {
-	raw, _ := json.Marshal(d)
-	var v map[string]any
-	_ = json.Unmarshal(raw, &v)
-	if o, ok := gatewayObjects[typ]; ok {
-		for _, k := range o.gateway {
-			delete(v, k)
-		}
-		if err := discordspec.CheckObject(o.schema, v); err != nil {
-			f.t.Errorf("fake gateway: a %s Discord does not describe: %v", typ, err)
-		}
-	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	session := f.sessionOf[guild]
+	valid := f.sessions[session]
+	f.mu.Unlock()
 	var shard, count, n int
-	if !f.sessions[session] {
+	if !valid {
 		return false
 	}
 	if _, err := fmt.Sscanf(session, "session-%d-%d-%d", &shard, &count, &n); err != nil {
 		return false
 	}
-	f.seq[shard]++
-	s := f.seq[shard]
-	f.backlog[session] = append(f.backlog[session], frame{s: s, payload: map[string]any{"op": 0, "t": typ, "s": s, "d": d}})
+	f.sequence(shard, session, typ, d, 0)
 	return true
 }
 
