@@ -96,6 +96,9 @@ type Call struct {
 	Raw    []byte
 	// Made is the id of the message a POST to a channel made.
 	Made string
+	// Failed is the status a failure the test set (Fail, FailWhen)
+	// answered the call with; 0 when it was carried out.
+	Failed int
 }
 
 // Server is the fake Discord.
@@ -1061,6 +1064,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			fl = x
 			break
 		}
+	}
+	if fl != nil {
+		f.calls[len(f.calls)-1].Failed = fl.status
 	}
 	f.nextMsg++
 	msgID := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
