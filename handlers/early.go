@@ -150,15 +150,17 @@ func (e *earlyCase) open() {
 	c, _ := vc.build(e.m, e.rs, e.ev)
 	c.Trying = trying
 	// Actions being tried are not actions that failed: where a raid is
-	// under way (hits joined a case of the place lately), the case is
-	// grouped as the one its verdict would open once they end well, so
-	// that a raid behind a rate limit joins its place's case rather than
-	// posting a card a message. Should they fail, the message then opens a
-	// case of its own, which holds them (finish). Elsewhere it holds them
-	// from the start, as a case of its own.
+	// under way (cases of the rule of three authors in the place lately,
+	// as this vigie saw them), the case is grouped as the one its verdict
+	// would open once they end well, so that a raid behind a rate limit
+	// joins its place's case rather than posting a card a message. Should
+	// they fail, the message then opens a case of its own, which holds
+	// them (finish). Elsewhere it holds them from the start, as a case of
+	// its own, and counts towards the raid.
 	probe := c
 	probe.Holds = false
-	if e.m.grouping.active(probe.PlaceGroup(), e.m.now()) {
+	place := probe.PlaceGroup()
+	if e.m.grouping.raid(place, e.ev.Author.ID, e.m.now()) {
 		c.Holds = false
 	}
 	var first func(origin string) error

@@ -1151,7 +1151,7 @@ func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c stor
 		// Added to a case already open: its card is posted, or will be with
 		// the count.
 		m.casesGrouped.Inc()
-		m.grouping.saw(c.PlaceGroup(), m.now())
+		m.grouping.saw(c.PlaceGroup(), c.Event.Author.ID, m.now())
 		// LogAttrs rather than Info: no boxing of each value, on a line
 		// that most matching events of a raid night write.
 		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
@@ -1159,7 +1159,7 @@ func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c stor
 		return opened, nil
 	}
 	c = opened
-	m.grouping.saw(c.PlaceGroup(), m.now())
+	m.grouping.saw(c.PlaceGroup(), c.Event.Author.ID, m.now())
 	m.countCase(sctx, c)
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.
