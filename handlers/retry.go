@@ -17,7 +17,8 @@ import (
 // case the stage gives up at once and the failure becomes a case. A try the
 // platform put off with a RetryAfter (a rate limit: it said when to come back) is
 // not counted among the Attempts while the waits it asked for add up to MaxWait at
-// most: under a raid, Discord's global limit puts off many calls for a second,
+// most, unless the stage tries once (Attempts 1: the platform is failing, or the
+// caller tries again at its next round): under a raid, Discord's global limit puts off many calls for a second,
 // again and again, and four of them are no reason to leave a scam up.
 type Retry struct {
 	// Attempts is how many times an action is tried in all (default 4).
@@ -81,7 +82,7 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 			return fmt.Errorf("%w (platform asks to wait %s, more than %s)", err,
 				bot.FormatDuration(wait), bot.FormatDuration(r.MaxWait))
 		}
-		if toldWhen(err) && putOff+wait <= r.MaxWait {
+		if r.Attempts > 1 && toldWhen(err) && putOff+wait <= r.MaxWait {
 			putOff += wait
 		} else if attempts++; attempts >= r.Attempts {
 			if tries == 1 {

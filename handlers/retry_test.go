@@ -13,7 +13,7 @@ import (
 // TestRetryPutOffByRateLimits: the tries a rate limit put off, saying when
 // to come back, are not among the attempts while the waits they asked add
 // up to MaxWait at most; past it, they count again, and a failure with no
-// such word counts at once.
+// such word counts at once. A stage that tries once tries once.
 func TestRetryPutOffByRateLimits(t *testing.T) {
 	limited := &bot.ActionError{Op: bot.ActDelete, Retryable: true, RetryAfter: time.Second, Err: errors.New("429")}
 	broken := &bot.ActionError{Op: bot.ActDelete, Retryable: true, Err: errors.New("500")}
@@ -33,8 +33,13 @@ func TestRetryPutOffByRateLimits(t *testing.T) {
 		{"rate limits past thirty seconds count", repeat(limited, 40), "gave up after 34 attempts", 34},
 		{"failures with no word count at once", repeat(broken, 10), "gave up after 4 attempts", 4},
 		{"rate limits then failures", append(repeat(limited, 5), repeat(broken, 10)...), "gave up after 9 attempts", 9},
+		{"a stage that tries once", repeat(limited, 10), "tried once", 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			r := r
+			if tt.name == "a stage that tries once" {
+				r.Attempts = 1
+			}
 			tries := 0
 			err := r.Do(context.Background(), func(context.Context) error {
 				tries++
