@@ -48,7 +48,11 @@ type earlyCase struct {
 	// asked: the case was opened, or tried (open says once); finished: the
 	// actions ended, and open does nothing.
 	asked, finished bool
-	opened          store.Case
+	// joined: the message joined a case open for its place or author (a
+	// raid), rather than opening its own: that case is not amended with
+	// how its actions ended (finish).
+	joined bool
+	opened store.Case
 	// decision is the case opened, once it was read decided by a CM
 	// (decided); its ID is "" until then.
 	decision store.Case
@@ -145,6 +149,20 @@ func (e *earlyCase) open() {
 	vc.add(rule, category, "being tried: "+actionList(trying), notDone, true)
 	c, _ := vc.build(e.m, e.rs, e.ev)
 	c.Trying = trying
+	// Actions being tried are not actions that failed: where a raid is
+	// under way (cases of the rule of three authors in the place lately,
+	// as this vigie saw them), the case is grouped as the one its verdict
+	// would open once they end well, so that a raid behind a rate limit
+	// joins its place's case rather than posting a card a message. Should
+	// they fail, the message then opens a case of its own, which holds
+	// them (finish). Elsewhere it holds them from the start, as a case of
+	// its own, and counts towards the raid.
+	probe := c
+	probe.Holds = false
+	place := probe.PlaceGroup()
+	if e.m.grouping.raid(place, e.ev.Author.ID, e.m.now()) {
+		c.Holds = false
+	}
 	var first func(origin string) error
 	if e.m.earlyOpening != nil {
 		first = func(origin string) error { return e.m.earlyOpening(e.ctx, e.ev, origin) }
@@ -153,6 +171,12 @@ func (e *earlyCase) open() {
 	if err != nil {
 		e.m.log.Warn("the case of a message whose actions are being tried was not opened; it opens once they end",
 			"event", e.ev.Key(), "err", err)
+		return
+	}
+	if opened.ID != "" && (opened.Event.Platform != e.ev.Platform || opened.Event.ID != e.ev.ID) {
+		// Joined a case of its place or author: counted there, and the
+		// journal keeps no case of its own for the verdict.
+		e.joined = true
 		return
 	}
 	e.opened = opened
@@ -286,10 +310,11 @@ func (e *earlyCase) overruled(vc *verdictCase, v bot.Verdict, dropped []bot.Acti
 }
 
 // finish says that the actions ended, and returns the case opened before
-// they did, if any (an ID of "": none). An open under way is waited for.
-func (e *earlyCase) finish() store.Case {
+// they did, if any (an ID of "": none), and whether the message joined a
+// case of its place or author instead. An open under way is waited for.
+func (e *earlyCase) finish() (opened store.Case, joined bool) {
 	if e == nil {
-		return store.Case{}
+		return store.Case{}, false
 	}
 	if e.stop != nil {
 		e.stop()
@@ -297,7 +322,7 @@ func (e *earlyCase) finish() store.Case {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.finished = true
-	return e.opened
+	return e.opened, e.joined
 }
 
 // amend records on the case opened early how the verdict's actions ended,

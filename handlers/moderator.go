@@ -256,6 +256,9 @@ type Moderator struct {
 	// the cases not stored because too many were open (their actions were
 	// carried out all the same); droppedLog spaces the drops' log line.
 	casesGrouped prometheus.Counter
+	// grouping are the places where cases were opened or joined lately
+	// (early.go).
+	grouping     groupingPlaces
 	casesDropped prometheus.Counter
 	droppedLog   bot.Turn
 	// notesLog spaces the line about notes not read (a card for each
@@ -819,7 +822,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		vc.cause = causeKey(ev, failedActs, causes)
 	}
 	early.overruled(&vc, v, overruled)
-	opened := early.finish()
+	opened, joined := early.finish()
 	if edited {
 		err := m.showEdit(ctx, own, ev, &vc, forwarded, done)
 		result := resultOf(err)
@@ -832,9 +835,13 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		c.Rules = forwarded
 		var err error
 		openedEarly := opened.ID != ""
-		if openedEarly {
+		switch {
+		case openedEarly:
 			err = m.amend(ctx, rs, opened, c)
-		} else {
+		case joined && !c.Holds:
+			// Its actions ended well: the message is in the case it
+			// joined while they were being tried, counted once.
+		default:
 			// The store keeps the case of the message with the case, for
 			// its edits: in the same call on Redis.
 			_, c.Message = m.messageCase(p, ev)
@@ -1149,6 +1156,7 @@ func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c stor
 		// Added to a case already open: its card is posted, or will be with
 		// the count.
 		m.casesGrouped.Inc()
+		m.grouping.saw(c.PlaceGroup(), c.Event.Author.ID, m.now())
 		// LogAttrs rather than Info: no boxing of each value, on a line
 		// that most matching events of a raid night write.
 		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
@@ -1156,6 +1164,7 @@ func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c stor
 		return opened, nil
 	}
 	c = opened
+	m.grouping.saw(c.PlaceGroup(), c.Event.Author.ID, m.now())
 	m.countCase(sctx, c)
 	// The gauge follows this process's cases at once; DeliverCases sets it from
 	// the store now and then, for the cases of other processes.

@@ -14,7 +14,12 @@ import (
 // Retry is the one stage where a failed platform call is tried again. An error the
 // platform marks as permanent (bot.ActionError with Retryable false) is not retried;
 // a RetryAfter hint is honoured unless it asks to wait longer than MaxWait, in which
-// case the stage gives up at once and the failure becomes a case.
+// case the stage gives up at once and the failure becomes a case. A try the
+// platform put off with a RetryAfter (a rate limit: it said when to come back) is
+// not counted among the Attempts while the waits it asked for add up to MaxWait at
+// most, unless the stage tries once (Attempts 1: the platform is failing, or the
+// caller tries again at its next round): under a raid, Discord's global limit puts off many calls for a second,
+// again and again, and four of them are no reason to leave a scam up.
 type Retry struct {
 	// Attempts is how many times an action is tried in all (default 4).
 	Attempts int
@@ -58,7 +63,11 @@ func (r Retry) withDefaults() Retry {
 // The error it returns says how many attempts were made.
 func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 	r = r.withDefaults()
-	for attempt := 1; ; attempt++ {
+	// putOff is how long the platform's rate limits asked to wait, in the
+	// tries not counted as attempts.
+	var putOff time.Duration
+	attempts := 0
+	for tries := 1; ; tries++ {
 		err := op(ctx)
 		if err == nil {
 			return nil
@@ -68,21 +77,30 @@ func (r Retry) Do(ctx context.Context, op func(context.Context) error) error {
 		}
 		// A wait longer than the stage accepts is said first: it is why the
 		// action is left, however many attempts remained.
-		wait, ok := r.pause(attempt, err)
+		wait, ok := r.pause(attempts+1, err)
 		if !ok {
 			return fmt.Errorf("%w (platform asks to wait %s, more than %s)", err,
 				bot.FormatDuration(wait), bot.FormatDuration(r.MaxWait))
 		}
-		if attempt >= r.Attempts {
-			if attempt == 1 {
+		if r.Attempts > 1 && toldWhen(err) && putOff+wait <= r.MaxWait {
+			putOff += wait
+		} else if attempts++; attempts >= r.Attempts {
+			if tries == 1 {
 				return fmt.Errorf("%w (tried once)", err)
 			}
-			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			return fmt.Errorf("%w (gave up after %d attempts)", err, tries)
 		}
 		if !clockwait.Sleep(ctx, r.AfterFunc, wait) {
-			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, attempt, context.Cause(ctx))
+			return fmt.Errorf("%w (gave up after %d attempts: %w)", err, tries, context.Cause(ctx))
 		}
 	}
+}
+
+// toldWhen reports whether the platform said when to try err's action again
+// (a rate limit's RetryAfter).
+func toldWhen(err error) bool {
+	var ae *bot.ActionError
+	return errors.As(err, &ae) && ae.RetryAfter > 0
 }
 
 // pause is how long to wait after the given failed attempt. ok is false when the

@@ -78,6 +78,8 @@ type Options struct {
 	// the test's GUILD_CREATE should give its role): each unban's entry
 	// is sent to it, GUILD_AUDIT_LOG_ENTRY_CREATE, after GUILD_BAN_REMOVE.
 	AuditLog bool
+	// RateLimits are the rate limits the fake keeps; nil keeps none.
+	RateLimits *RateLimits
 }
 
 // MaxTimeout is how far ahead of Discord's clock a member's timeout may end
@@ -94,6 +96,9 @@ type Call struct {
 	Raw    []byte
 	// Made is the id of the message a POST to a channel made.
 	Made string
+	// Failed is the status a failure the test set (Fail, FailWhen)
+	// answered the call with; 0 when it was carried out.
+	Failed int
 }
 
 // Server is the fake Discord.
@@ -156,6 +161,20 @@ type Server struct {
 	answered map[string]bool
 	// auditN numbers the audit log's entries.
 	auditN int
+	// limits keeps Options.RateLimits.
+	limits *limiter
+	// backlog are the dispatches of each session, kept for a RESUME to
+	// replay those its client missed; sessionOf is the newest session
+	// of each guild.
+	backlog   map[string][]frame
+	sessionOf map[string]string
+	replayed  int
+}
+
+// frame is one dispatch as sent, and its sequence number.
+type frame struct {
+	s       int
+	payload map[string]any
 }
 
 type conn struct {
@@ -192,7 +211,8 @@ func New(t testing.TB, o Options) *Server {
 	o.Shards = max(o.Shards, 1)
 	f := &Server{t: t, o: o, changed: make(chan struct{}), seq: map[int]int{}, sessions: map[string]bool{}, ready: make(chan struct{}, 16),
 		disallowed: o.DisallowedIntents,
-		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]sentInteraction{}, answered: map[string]bool{}}
+		guilds:     map[string]map[string]any{}, levels: map[string]int{}, slowmodes: map[string]int{}, history: map[string][]map[string]any{}, members: map[string]map[string]any{}, departed: map[string]bool{}, bans: map[string]bool{}, interactions: map[string]sentInteraction{}, answered: map[string]bool{},
+		limits: newLimiter(o.RateLimits), backlog: map[string][]frame{}, sessionOf: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /gw/", f.gateway)
 	mux.HandleFunc("/api/v9/", f.rest)
@@ -301,6 +321,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			var rs struct {
 				Token     string `json:"token"`
 				SessionID string `json:"session_id"`
+				Seq       int    `json:"seq"`
 			}
 			_ = json.Unmarshal(p.D, &rs)
 			if !f.authorized(rs.Token) {
@@ -324,9 +345,22 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				f.write(c, map[string]any{"op": 9, "d": false})
 				continue
 			}
+			// As Discord does, the events the client missed since the
+			// sequence number it names are replayed, in order, before
+			// RESUMED.
 			f.mu.Lock()
 			c.shard, c.count, c.session = shard, count, rs.SessionID
+			var missed []frame
+			for _, fr := range f.backlog[rs.SessionID] {
+				if fr.s > rs.Seq {
+					missed = append(missed, fr)
+				}
+			}
+			f.replayed += len(missed)
 			f.mu.Unlock()
+			for _, fr := range missed {
+				f.write(c, fr.payload)
+			}
 			f.dispatch(c, "RESUMED", map[string]any{}, 0)
 			f.signalReady()
 		}
@@ -397,6 +431,7 @@ func (f *Server) identified(c *conn, d json.RawMessage) bool {
 		if serves(c, g) {
 			guilds = append(guilds, map[string]any{"id": g, "unavailable": true})
 			mine = append(mine, g)
+			f.sessionOf[g] = session
 		}
 	}
 	f.mu.Unlock()
@@ -457,6 +492,16 @@ var gatewayObjects = map[string]struct {
 // prove nothing. A GUILD_CREATE is what GET /guilds/{id} answers from then on,
 // and an INTERACTION_CREATE's channel is where its webhook messages stand.
 func (f *Server) dispatch(c *conn, typ string, d any, age time.Duration) {
+	f.mu.Lock()
+	shard, session := c.shard, c.session
+	f.mu.Unlock()
+	f.write(c, f.sequence(shard, session, typ, d, age))
+}
+
+// sequence checks and takes note of an event for the shard's session, as
+// dispatch describes, and gives its payload, numbered and kept for the
+// session's RESUME.
+func (f *Server) sequence(shard int, session, typ string, d any, age time.Duration) map[string]any {
 	raw, _ := json.Marshal(d)
 	var v map[string]any
 	_ = json.Unmarshal(raw, &v)
@@ -499,10 +544,14 @@ func (f *Server) dispatch(c *conn, typ string, d any, age time.Duration) {
 		channel, _ := v["channel_id"].(string)
 		f.interactions[token] = sentInteraction{id: id, channel: channel, made: f.now().Add(-age)}
 	}
-	f.seq[c.shard]++
-	s := f.seq[c.shard]
+	f.seq[shard]++
+	s := f.seq[shard]
+	payload := map[string]any{"op": 0, "t": typ, "s": s, "d": d}
+	if session != "" {
+		f.backlog[session] = append(f.backlog[session], frame{s: s, payload: payload})
+	}
 	f.mu.Unlock()
-	f.write(c, map[string]any{"op": 0, "t": typ, "s": s, "d": d})
+	return payload
 }
 
 // Dispatch sends an event to the newest gateway connection.
@@ -529,6 +578,14 @@ func (f *Server) DispatchAfter(typ string, d any, age time.Duration) {
 // Message sends MESSAGE_CREATE for a message in the guild's channel to the
 // newest connection of the guild's shard, and reports whether one took it.
 func (f *Server) Message(guild, channel, id, authorID, text string) bool {
+	return f.Send(guild, "MESSAGE_CREATE", f.message(guild, channel, id, authorID, text))
+}
+
+// Send sends an event of guild to the newest connection of the guild's
+// shard or, while none serves it (dropped, told to reconnect), keeps it for
+// the RESUME of the session that served it last, as Discord does; false
+// when there is neither.
+func (f *Server) Send(guild, typ string, d map[string]any) bool {
 	f.mu.Lock()
 	var c *conn
 	for _, x := range f.conns {
@@ -538,10 +595,35 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 	}
 	f.mu.Unlock()
 	if c == nil {
+		return f.away(guild, typ, d)
+	}
+	f.dispatch(c, typ, d, 0)
+	return true
+}
+
+// away keeps an event of guild for the session that served it last, while
+// no connection does (dropped, told to reconnect), for its RESUME to replay;
+// false when that session cannot be resumed, or there was none.
+func (f *Server) away(guild, typ string, d map[string]any) bool {
+	f.mu.Lock()
+	session := f.sessionOf[guild]
+	valid := f.sessions[session]
+	f.mu.Unlock()
+	var shard, count, n int
+	if !valid {
 		return false
 	}
+	if _, err := fmt.Sscanf(session, "session-%d-%d-%d", &shard, &count, &n); err != nil {
+		return false
+	}
+	f.sequence(shard, session, typ, d, 0)
+	return true
+}
+
+// message is the MESSAGE_CREATE of a member's message in the guild's channel.
+func (f *Server) message(guild, channel, id, authorID, text string) map[string]any {
 	now := f.now().UTC()
-	f.dispatch(c, "MESSAGE_CREATE", map[string]any{
+	return map[string]any{
 		"id": id, "channel_id": channel, "guild_id": guild, "type": 0, "content": text,
 		"author": map[string]any{"id": authorID, "username": "eve", "global_name": "Eve", "avatar": nil, "discriminator": "0",
 			"public_flags": 0, "flags": 0, "primary_guild": nil},
@@ -549,8 +631,7 @@ func (f *Server) Message(guild, channel, id, authorID, text string) bool {
 		"timestamp": now.Format(time.RFC3339Nano), "edited_timestamp": nil,
 		"attachments": []any{}, "embeds": []any{}, "mentions": []any{}, "mention_roles": []any{},
 		"flags": 0, "components": []any{}, "pinned": false, "mention_everyone": false, "tts": false,
-	}, 0)
-	return true
+	}
 }
 
 // Ready receives once for each READY or RESUMED the gateway sent.
@@ -619,8 +700,49 @@ func (f *Server) Zombie() {
 func (f *Server) LoseSessions() {
 	f.mu.Lock()
 	clear(f.sessions)
+	clear(f.backlog)
 	f.mu.Unlock()
 	f.Drop()
+}
+
+// Reconnect sends Reconnect (op 7) on every gateway connection, as Discord
+// does before it moves a session: the client is to close the connection
+// and resume on a new one, where the events it missed meanwhile are
+// replayed.
+func (f *Server) Reconnect() {
+	f.mu.Lock()
+	conns := slices.Clone(f.conns)
+	f.mu.Unlock()
+	for _, c := range conns {
+		f.write(c, map[string]any{"op": 7, "d": nil})
+	}
+}
+
+// InvalidSession sends Invalid Session (op 9) on every gateway connection,
+// d saying whether the session may be resumed. A session that may not is
+// forgotten, and its events not sent yet are never sent: the client is to
+// identify anew.
+func (f *Server) InvalidSession(resumable bool) {
+	f.mu.Lock()
+	conns := slices.Clone(f.conns)
+	if !resumable {
+		for _, c := range conns {
+			delete(f.sessions, c.session)
+			delete(f.backlog, c.session)
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range conns {
+		f.write(c, map[string]any{"op": 9, "d": resumable})
+	}
+}
+
+// Replayed is how many dispatches RESUMEs replayed: the events their
+// clients missed.
+func (f *Server) Replayed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.replayed
 }
 
 // SetDisallowedIntents changes the privileged intents the application may not
@@ -921,6 +1043,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"message": "Invalid Form Body: " + err.Error(), "code": 50035})
 		return
 	}
+	if !f.take(w, r.Method, strings.Split(strings.Trim(call.Path, "/"), "/")) {
+		return
+	}
 	if err := f.checkTimeout(call); err != nil {
 		f.t.Errorf("fake Discord: a timeout Discord does not allow: %v", err)
 		w.WriteHeader(http.StatusBadRequest)
@@ -939,6 +1064,9 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			fl = x
 			break
 		}
+	}
+	if fl != nil {
+		f.calls[len(f.calls)-1].Failed = fl.status
 	}
 	f.nextMsg++
 	msgID := strconv.FormatInt((f.now().UnixMilli()-1420070400000)<<22|int64(f.nextMsg&0xfff), 10)
