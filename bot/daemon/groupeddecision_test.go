@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -61,6 +62,22 @@ func decideOver(t *testing.T, in *instance, auth map[string]string, id, body str
 	return decided.Note
 }
 
+// postScams has author post n scams in channel through the Discord
+// gateway (discordgo on the fake), with the ids base, base+1, ..., and
+// returns their ids.
+func postScams(t *testing.T, f *discordfake.Server, guild, channel, author string, base, n int) []string {
+	t.Helper()
+	var ids []string
+	for j := range n {
+		id := strconv.Itoa(base + j)
+		ids = append(ids, id)
+		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
+			return f.Message(guild, channel, id, author, "FREE NITRO "+strconv.Itoa(j))
+		})
+	}
+	return ids
+}
+
 // TestGroupedCaseDeleteRemovesEveryMessage: a member posts the same scam
 // four times, which the store groups into one case (same author, place and
 // rule); a CM's delete removes all four messages on Discord (discordgo on
@@ -84,14 +101,7 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 			in := startOnly(t, groupedRules, env, []daemon.Connector{discordConnector(cl)})
 			auth := map[string]string{"Authorization": "Bearer " + token}
 			const eve, mal = "600000000000000011", "600000000000000012"
-			var ids []string
-			for j := range 4 {
-				id := fmt.Sprint(700000000000000400 + j)
-				ids = append(ids, id)
-				testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-					return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-				})
-			}
+			ids := postScams(t, f, guild, channel, eve, 700000000000000400, 4)
 			id := groupedCase(t, in, auth, eve, 4)
 			decideOver(t, in, auth, id, `{"outcome":"delete","by":"ann"}`)
 			for _, m := range ids {
@@ -100,14 +110,7 @@ func TestGroupedCaseDeleteRemovesEveryMessage(t *testing.T) {
 				}
 			}
 
-			var spam []string
-			for j := range 3 {
-				id := fmt.Sprint(700000000000000500 + j)
-				spam = append(spam, id)
-				testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-					return f.Message(guild, channel, id, mal, "FREE NITRO again "+strconv.Itoa(j))
-				})
-			}
+			spam := postScams(t, f, guild, channel, mal, 700000000000000500, 3)
 			id = groupedCase(t, in, auth, mal, 3)
 			decideOver(t, in, auth, id, `{"outcome":"ban","by":"ann"}`)
 			if n := f.Count("PUT", "/guilds/"+guild+"/bans/"+mal); n != 1 || !f.Banned(guild, mal) {
@@ -213,14 +216,7 @@ func TestGroupedDeleteGoesOnPastARefusal(t *testing.T) {
 	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 	const eve = "600000000000000011"
-	var ids []string
-	for j := range 4 {
-		id := fmt.Sprint(700000000000000600 + j)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-		})
-	}
+	ids := postScams(t, f, guild, channel, eve, 700000000000000600, 4)
 	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[1], http.StatusBadRequest,
 		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
 	id := groupedCase(t, in, auth, eve, 4)
@@ -303,14 +299,7 @@ func TestGroupedTimedBanSaysItsEndAndWhatStayed(t *testing.T) {
 	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 	const eve = "600000000000000011"
-	var ids []string
-	for j := range 4 {
-		id := fmt.Sprint(700000000000000700 + j)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-		})
-	}
+	ids := postScams(t, f, guild, channel, eve, 700000000000000700, 4)
 	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[2], http.StatusBadRequest,
 		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
 	id := groupedCase(t, in, auth, eve, 4)
