@@ -15,16 +15,7 @@ import (
 // rule still sends to the desk. The CM judged the text the card showed: the
 // edit is a new case, not a typo fixed that the desk has seen already.
 func TestKeptMessageEditedIsCasedAgain(t *testing.T) {
-	const linkRules = `
-rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: ping
-    when: text == "ping"
-    do: ['reply("pong")']
-`
+	const linkRules = "rules:\n" + desktest.LinkRule + desktest.PingRule
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
@@ -51,20 +42,11 @@ rules:
 // named after: the edit is a case again, not silenced for 7 days because
 // the invite's rule sent the first text.
 func TestKeptMessageEditedIsCasedAgainByItsOtherRule(t *testing.T) {
-	const twoRules = `
-rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: invites
+	const twoRules = "rules:\n" + desktest.LinkRule + `  - name: invites
     category: spam
     when: text contains "join my server"
     do: ['forward("an invite to another server")']
-  - name: ping
-    when: text == "ping"
-    do: ['reply("pong")']
-`
+` + desktest.PingRule
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)

@@ -82,21 +82,28 @@ func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
 	}
 }
 
-// EditCaseRules send a link to the desk, delete a gift scam's with a case,
-// and answer "ping" with "pong" (a test's way to know what came before is
-// handled): the rules of the tests of a case that follows its message's
-// edits, on every platform.
+// EditCaseRules send a link to the desk (LinkRule), delete a gift scam's
+// with a case, and answer "ping" with "pong" (PingRule): the rules of the
+// tests of a case that follows its message's edits, on every platform.
 const EditCaseRules = `
 rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: scam
+` + LinkRule + `  - name: scam
     category: spam
     when: text contains "gift"
     do: [delete, 'forward("gift scam")']
-  - name: ping
+` + PingRule
+
+// LinkRule, an entry of a rule file's rules, sends a message with a link to
+// the desk.
+const LinkRule = `  - name: links
+    category: spam
+    when: len(links) > 0
+    do: ['forward("a link to look at")']
+`
+
+// PingRule, an entry of a rule file's rules, answers "ping" with "pong": a
+// test's way to know that what came before it is handled.
+const PingRule = `  - name: ping
     when: text == "ping"
     do: ['reply("pong")']
 `
