@@ -617,7 +617,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	leaser, ok := st.(store.Leaser)
 	if !ok {
 		// A store that shares nothing: this process is the only one.
-		leaser = memory.New()
+		leaser = memory.New(memory.WithLeaseClock(leaseClock(cfg)))
 	}
 	_, alone := leaser.(*memory.Store)
 	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)
