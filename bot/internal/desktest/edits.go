@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -62,6 +63,19 @@ func ServeRulesWith(t testing.TB, platform string, p bot.Platform, st store.Stor
 	}
 	engine := rules.NewEngine(rs, st, rules.Options{Clock: clock.Now, MessageOf: mod.MessageOf})
 	return Serve(t, engine, mod), clock, mod
+}
+
+// ServeRulesOnDesk is ServeRulesWith whose cases go to poster, a
+// platform's desk made on cmds (which get the moderator), as cards, and
+// whose handlers log to logs.
+func ServeRulesOnDesk(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string, cmds *Commands, poster Poster, logs *testsync.Buffer) (chan bot.Event, *Clock, *handlers.Moderator) {
+	t.Helper()
+	out, clock, mod := ServeRulesWith(t, platform, p, st, ruleFile, func(o *handlers.Options) {
+		o.Desk = Desk{Poster: poster}
+		o.Logger = testsync.Logger(logs)
+	})
+	cmds.Mod = mod
+	return out, clock, mod
 }
 
 // WantOpenCases checks that the open cases in st are want, each "RULE ×HITS",
