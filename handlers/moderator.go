@@ -443,6 +443,10 @@ func (m *Moderator) Label(platform string) string {
 	return "other"
 }
 
+// Now is the moderator's clock (Options.Now): a desk that dates a pause for
+// it reads this one, as Paused does.
+func (m *Moderator) Now() time.Time { return m.now() }
+
 // Pause stops platform actions until the given time (zero: until Resume). While
 // paused, what would have been done is forwarded to the desk as a case instead.
 func (m *Moderator) Pause(until time.Time) {

@@ -109,7 +109,7 @@ type Config struct {
 	// and lockdowns and their lifts, the escalation, the crisis alerts (when
 	// a wave is over, when a refused page is tried again), the desk's rounds
 	// for the cards not posted yet, the morning report, the event tallies,
-	// the recent events' history, the memory store's sweeps, the
+	// the recent events' history, the memory store's sweeps and logouts, the
 	// verifications' deadlines, the log's refused requests (a line a
 	// minute for each route and reason) and Telegram's poller conflicts
 	// (another program polling with the token: when the desk is told, and
@@ -617,7 +617,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	leaser, ok := st.(store.Leaser)
 	if !ok {
 		// A store that shares nothing: this process is the only one.
-		leaser = memory.New()
+		leaser = memory.New(memory.WithLeaseClock(leaseClock(cfg)))
 	}
 	_, alone := leaser.(*memory.Store)
 	d.leases = newLeases(leaser, cfg.Leases.withDefaults(cfg.Getenv), log.With("part", "leases"), registry, alone)

@@ -216,14 +216,7 @@ func TestGroupedDeleteGoesOnPastARefusal(t *testing.T) {
 	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 	const eve = "600000000000000011"
-	var ids []string
-	for j := range 4 {
-		id := fmt.Sprint(700000000000000600 + j)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-		})
-	}
+	ids := postScams(t, f, guild, channel, eve, 700000000000000600, 4, "FREE NITRO ")
 	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[1], http.StatusBadRequest,
 		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
 	id := groupedCase(t, in, auth, eve, 4)
@@ -306,14 +299,7 @@ func TestGroupedTimedBanSaysItsEndAndWhatStayed(t *testing.T) {
 	in := startOnly(t, groupedRules, map[string]string{"VIGIE_ADMIN_TOKEN": token}, []daemon.Connector{discordConnector(cl)})
 	auth := map[string]string{"Authorization": "Bearer " + token}
 	const eve = "600000000000000011"
-	var ids []string
-	for j := range 4 {
-		id := fmt.Sprint(700000000000000700 + j)
-		ids = append(ids, id)
-		testsync.Eventually(t, "the gateway taking scam "+id, func() bool {
-			return f.Message(guild, channel, id, eve, "FREE NITRO "+strconv.Itoa(j))
-		})
-	}
+	ids := postScams(t, f, guild, channel, eve, 700000000000000700, 4, "FREE NITRO ")
 	f.Fail("DELETE", "/channels/"+channel+"/messages/"+ids[2], http.StatusBadRequest,
 		`{"message": "Cannot execute action on a system message", "code": 50021}`, nil, 100)
 	id := groupedCase(t, in, auth, eve, 4)

@@ -200,6 +200,23 @@ func writeRuleFiles(t *testing.T, dir, ruleFile, scams string) string {
 	return file
 }
 
+// onListedRules writes listRules and a list catching "nitro" in a
+// directory (dir), and returns a fake Telegram with its desk, the
+// environment of a vigie using it, with a state directory of its own, and
+// the option that runs vigie on the rule file.
+func onListedRules(t *testing.T) (api *tgfake.Server, dir string, env map[string]string, onFile func(*daemon.Config)) {
+	t.Helper()
+	api = tgfake.New(t)
+	dir = t.TempDir()
+	file := writeRuleFiles(t, dir, listRules, "nitro\n")
+	env = map[string]string{
+		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
+		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
+		"STATE_DIRECTORY": t.TempDir(),
+	}
+	return api, dir, env, func(c *daemon.Config) { c.ConfigPath = file }
+}
+
 // TestRestartOnABrokenListFile: a CM edits a list the rule file names and
 // leaves a mistake in it (an entry with no word), then vigie starts again.
 // It runs the rules and the lists that loaded last, kept together in its
@@ -210,15 +227,7 @@ func writeRuleFiles(t *testing.T, dir, ruleFile, scams string) string {
 // Before, only the rule file's text was kept, its lists read beside it:
 // vigie run stopped at start ("does not load, not starting"), all night.
 func TestRestartOnABrokenListFile(t *testing.T) {
-	api := tgfake.New(t)
-	dir := t.TempDir()
-	file := writeRuleFiles(t, dir, listRules, "nitro\n")
-	env := map[string]string{
-		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
-		"STATE_DIRECTORY": t.TempDir(),
-	}
-	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+	api, dir, env, onFile := onListedRules(t)
 
 	first := start(t, listRules, env, onFile)
 	if v := first.post(t, message("m-1", "u-1", "free nitro")); !slices.Equal(rulesOf(v), []string{"scam"}) {

@@ -253,6 +253,7 @@ func (ls *lanes) runInline(j *job) bool {
 		return false
 	}
 	l.held = *j
+	// On the wall clock, as in submit: the wait in the lane is a speed.
 	l.held.queued = time.Now()
 	ls.do(l, &l.held)
 	l.held = job{} // the event's strings go with it

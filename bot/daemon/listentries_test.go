@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 )
 
 // TestBrokenListFileToldWhole: a list edited with three entries that have
@@ -16,15 +14,7 @@ import (
 // CM mends them at once. Before, the first alone was told: mended and
 // reloaded, the list was refused for the next.
 func TestBrokenListFileToldWhole(t *testing.T) {
-	api := tgfake.New(t)
-	dir := t.TempDir()
-	file := writeRuleFiles(t, dir, listRules, "nitro\n")
-	env := map[string]string{
-		"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"TELEGRAM_MODE": "webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret_token",
-		"STATE_DIRECTORY": t.TempDir(),
-	}
-	onFile := func(c *daemon.Config) { c.ConfigPath = file }
+	api, dir, env, onFile := onListedRules(t)
 	if err := start(t, listRules, env, onFile).stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,9 @@ func openStore(cfg Config, reg prometheus.Registerer, g *guard.Guard) (store.Sto
 		openCap = n
 	}
 	if url == "" {
-		return memory.New(memory.WithOpenCaseCap(openCap)), "memory", nil
+		// The console's logouts run out on the daemon's clock, as the
+		// console reads its sessions' expiry; the leases on theirs.
+		return memory.New(memory.WithOpenCaseCap(openCap), memory.WithClock(cfg.Now), memory.WithLeaseClock(leaseClock(cfg))), "memory", nil
 	}
 	opts := []redis.Option{redis.WithAutoPipeline(), redis.WithOpenCaseCap(openCap)}
 	if p := cfg.Getenv("VIGIE_REDIS_PREFIX"); p != "" {
@@ -130,4 +132,14 @@ func stateDir(getenv func(string) string) string {
 		return filepath.Join(d, ".local", "state", "vigie")
 	}
 	return ""
+}
+
+// leaseClock is the clock the leases' holders read their deadlines on
+// (LeaseOptions.Now), which a store kept in memory ends them on.
+func leaseClock(cfg Config) func() time.Time {
+	if cfg.Leases.Now != nil {
+		return cfg.Leases.Now
+	}
+	// The leases keep the wall clock unless told otherwise (Config.Now).
+	return time.Now
 }

@@ -13,6 +13,19 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
+// linkOnTheDesk starts a chat on st with its desk, on the rules of the
+// edited cases, in which a member posts a link: it returns the chat, the
+// link's message id and the path of its card, once the card is posted.
+func linkOnTheDesk(t *testing.T, st store.Store) (chat *editChat, id, card string) {
+	t.Helper()
+	chat = startEditChatOn(t, st, desktest.EditCaseRules, true)
+	id = chat.say(t, "my stream tonight: https://twitch.tv/bob")
+	posted := chat.f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
+		return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
+	})
+	return chat, id, "/channels/" + deskID + "/messages/" + posted.Made
+}
+
 // A member's link is on the desk, its case open, when the member edits it:
 // first into a harmless text (to fool the CM), then into a gift scam. The
 // card is edited to show each edit under the message as first posted, with
@@ -23,17 +36,12 @@ func TestEditOfAnOpenCaseShownOnItsCard(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
+			chat, id, card := linkOnTheDesk(t, st)
 			f := chat.f
-			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
-			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
-				return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
-			})
 			open, err := st.Cases(context.Background(), store.CaseOpen)
 			if err != nil || len(open) != 1 {
 				t.Fatalf("open cases %v (%v), want the link's", open, err)
 			}
-			card := "/channels/" + deskID + "/messages/" + posted.Made
 
 			chat.clock.Later(time.Minute)
 			chat.edit(t, id, "my stream tonight, see you there")
@@ -77,13 +85,8 @@ func TestDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
+			chat, id, card := linkOnTheDesk(t, st)
 			f := chat.f
-			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
-			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
-				return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
-			})
-			card := "/channels/" + deskID + "/messages/" + posted.Made
 
 			chat.clock.Later(time.Minute)
 			f.Dispatch("MESSAGE_DELETE", map[string]any{"id": id, "channel_id": general, "guild_id": guildID})
@@ -120,13 +123,8 @@ func TestBulkDeleteOfAnOpenCaseShownOnItsCard(t *testing.T) {
 	for _, kind := range redistest.StoreKinds {
 		t.Run(kind, func(t *testing.T) {
 			st := redistest.OpenStore(t, kind)
-			chat := startEditChatOn(t, st, desktest.EditCaseRules, true)
+			chat, id, card := linkOnTheDesk(t, st)
 			f := chat.f
-			id := chat.say(t, "my stream tonight: https://twitch.tv/bob")
-			posted := f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", 1, func(c discordfake.Call) bool {
-				return strings.Contains(fmt.Sprint(c.Body["content"]), "twitch.tv/bob")
-			})
-			card := "/channels/" + deskID + "/messages/" + posted.Made
 
 			chat.clock.Later(time.Minute)
 			f.Dispatch("MESSAGE_DELETE_BULK", map[string]any{"ids": []string{"900000000000000001", id, "900000000000000002"},

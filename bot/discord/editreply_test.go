@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
@@ -133,15 +133,15 @@ func startEditChatOn(t *testing.T, st store.Store, ruleFile string, desk bool) *
 			t.Log(logs.String())
 		}
 	})
-	cmds := &desktest.Commands{Store: st}
-	withDesk := func(o *handlers.Options) {
-		if desk {
-			o.Desk = desktest.Desk{Poster: c.Desk(cmds)}
-			o.Logger = testsync.Logger(logs)
-		}
+	var out chan bot.Event
+	var clock *desktest.Clock
+	var mod *handlers.Moderator
+	if desk {
+		cmds := &desktest.Commands{Store: st}
+		out, clock, mod = desktest.ServeRulesOnDesk(t, "discord", c, st, ruleFile, cmds, c.Desk(cmds), logs)
+	} else {
+		out, clock, mod = desktest.ServeRulesDecided(t, "discord", c, st, ruleFile)
 	}
-	out, clock, mod := desktest.ServeRulesWith(t, "discord", c, st, ruleFile, withDesk)
-	cmds.Mod = mod
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx, out) }()

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
-	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -26,11 +24,7 @@ func TestEditOfAnOpenCaseShownOnItsCard(t *testing.T) {
 			c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, Chats: fixtureChats})
 			knowAdmins(t, c, group.id)
 			cmds := &moderatorCommands{desktest.Commands{Store: st}}
-			events, clock, mod := desktest.ServeRulesWith(t, "telegram", c, st, desktest.EditCaseRules, func(o *handlers.Options) {
-				o.Desk = desktest.Desk{Poster: c.Desk(cmds)}
-				o.Logger = testsync.Logger(logs)
-			})
-			cmds.Mod = mod
+			events, clock, _ := desktest.ServeRulesOnDesk(t, "telegram", c, st, desktest.EditCaseRules, &cmds.Commands, c.Desk(cmds), logs)
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Log(logs.String())

@@ -20,6 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/daemon/listentest"
 )
 
 // The docs show command lines and what they print; testdata/script/*.txtar
@@ -78,9 +79,11 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Cd = clone
-			addr := freeAddr(t)
-			env.Setenv("VIGIE_LISTEN", addr)
-			env.Setenv("VIGIE_URL", "http://"+addr)
+			// vigie run listens on a port it picks; waitserve reads it in
+			// its log and sets VIGIE_LISTEN and VIGIE_URL to it.
+			env.Setenv("VIGIE_LISTEN", listentest.AnyPort)
+			env.Setenv("VIGIE_URL", "http://"+listentest.AnyPort)
+			env.Setenv("VIGIE_SCRIPT_LOG", filepath.Join(env.WorkDir, ".vigie-run.log"))
 			// The session's runtime directory, where vigie run writes the
 			// admin token it makes and vigie cases reads it.
 			run := filepath.Join(env.WorkDir, ".run")
@@ -186,10 +189,29 @@ func scriptCurl(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// scriptWaitServe waits until the vigie run of the script answers /healthz.
+// scriptWaitServe waits until the vigie run of the script says in its log
+// the address it listens on, sets VIGIE_LISTEN and VIGIE_URL to it, and
+// waits until it answers /healthz there.
 func scriptWaitServe(ts *testscript.TestScript, neg bool, args []string) {
-	url := "http://" + ts.Getenv("VIGIE_LISTEN") + "/healthz"
+	logFile := ts.Getenv("VIGIE_SCRIPT_LOG")
 	deadline := time.Now().Add(time.Minute)
+	var addr string
+	for {
+		b, _ := os.ReadFile(logFile)
+		var ok bool
+		if addr, ok = listentest.Addr(string(b)); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("vigie run did not say where it listens within a minute:\n%s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The next vigie run of the script writes a log of its own.
+	ts.Check(os.Remove(logFile))
+	ts.Setenv("VIGIE_LISTEN", addr)
+	ts.Setenv("VIGIE_URL", "http://"+addr)
+	url := "http://" + addr + "/healthz"
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
@@ -243,12 +265,18 @@ var caseEpoch = regexp.MustCompile(`\b([cl])-[a-z][0-9a-z]{4}-(\d{6})\b`)
 // logs it.
 var remotePort = regexp.MustCompile(`(remote=127\.0\.0\.1:)\d+`)
 
+// anyPort is listentest.AnyPort, which the scripts' vigie run is told to
+// listen on, and says so in its log.
+var anyPort = regexp.MustCompile(regexp.QuoteMeta(listentest.AnyPort) + `\b`)
+
 // normalise turns the times of a log or a verdict into one, the epochs of
-// case ids too, and the address vigie run listened on into the default the
-// docs show.
+// case ids too, and the address vigie run listened on (and the one it was
+// told, a port it picks) into the default the docs show.
 func normalise(s, listen string) string {
 	if listen != "" {
 		s = strings.ReplaceAll(s, listen, "127.0.0.1:8080")
+		// What vigie run was told to listen on, a port it picks.
+		s = anyPort.ReplaceAllString(s, "127.0.0.1:8080")
 		s = strings.ReplaceAll(s, "admin-token-"+listen[strings.LastIndexByte(listen, ':')+1:], "admin-token-8080")
 	}
 	s = caseEpoch.ReplaceAllString(s, "$1-EPOCH-$2")

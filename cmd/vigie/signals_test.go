@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,7 +27,41 @@ func TestMain(m *testing.M) {
 		os.Args = append([]string{"vigie"}, strings.Fields(args)...)
 		os.Exit(realMain())
 	}
-	testscript.Main(m, map[string]func(){"vigie": func() { os.Exit(realMain()) }})
+	testscript.Main(m, map[string]func(){"vigie": func() { os.Exit(scriptMain()) }})
+}
+
+// scriptMain is realMain as the docs' scripts run it: the log of a vigie
+// run also goes to the file $VIGIE_SCRIPT_LOG, where waitserve reads the
+// port it picked (a script's background command shows its output only
+// once it ended).
+func scriptMain() int {
+	path := os.Getenv("VIGIE_SCRIPT_LOG")
+	if path == "" || len(os.Args) < 2 || os.Args[1] != "run" {
+		return realMain()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer f.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, _ = io.Copy(io.MultiWriter(stderr, f), r)
+	}()
+	code := realMain()
+	os.Stderr = stderr
+	w.Close()
+	<-copied
+	return code
 }
 
 // SIGHUP reloads the rule file and SIGTERM stops vigie run with exit status 0.

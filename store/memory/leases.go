@@ -50,7 +50,7 @@ func (b *leaseBook) current(job string, now time.Time) (store.Lease, bool) {
 // AcquireLease takes the job's lease when nobody holds it.
 func (s *Store) AcquireLease(_ context.Context, job, owner string, ttl time.Duration) (store.Lease, bool, error) {
 	b := &s.leases
-	now := s.cfg.clock()
+	now := s.cfg.leaseClock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.held == nil {
@@ -80,7 +80,7 @@ func (s *Store) AcquireLease(_ context.Context, job, owner string, ttl time.Dura
 // RenewLease holds l for ttl more while it is the job's current lease.
 func (s *Store) RenewLease(_ context.Context, l store.Lease, ttl time.Duration) (bool, error) {
 	b := &s.leases
-	now := s.cfg.clock()
+	now := s.cfg.leaseClock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	cur, ok := b.current(l.Job, now)
@@ -97,7 +97,7 @@ func (s *Store) RenewLease(_ context.Context, l store.Lease, ttl time.Duration) 
 // ReleaseLease gives l up while it is the job's current lease.
 func (s *Store) ReleaseLease(_ context.Context, l store.Lease) error {
 	b := &s.leases
-	now := s.cfg.clock()
+	now := s.cfg.leaseClock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if cur, ok := b.current(l.Job, now); ok && same(cur, l) {
@@ -110,7 +110,7 @@ func (s *Store) ReleaseLease(_ context.Context, l store.Lease) error {
 // AdvanceFenced raises the job's value while l is its current lease.
 func (s *Store) AdvanceFenced(_ context.Context, l store.Lease, name string, v int64) (bool, error) {
 	b := &s.leases
-	now := s.cfg.clock()
+	now := s.cfg.leaseClock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if cur, ok := b.current(l.Job, now); !ok || !same(cur, l) {

@@ -67,6 +67,7 @@ type config struct {
 	casePrefix string
 	caseEpoch  string
 	clock      func() time.Time
+	leaseClock func() time.Time
 }
 
 // WithShards sets the number of shards (rounded up to a power of two).
@@ -121,9 +122,14 @@ func WithCaseEpoch(e string) Option { return func(c *config) { c.caseEpoch = e }
 // not the events'.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
+// WithLeaseClock sets the clock the leases alone run out on, when it is not
+// the logouts' (WithClock's): the clock their holders read their deadlines
+// on.
+func WithLeaseClock(now func() time.Time) Option { return func(c *config) { c.leaseClock = now } }
+
 // Store keeps vigie's state in memory. It is safe for concurrent use. Time only
 // comes from the observations and arguments, never from the wall clock (the
-// leases and logouts aside, see WithClock), so
+// leases and logouts aside, see WithClock and WithLeaseClock), so
 // replays and tests run on the events' own clock.
 type Store struct {
 	cfg config
@@ -389,6 +395,9 @@ func New(opts ...Option) *Store {
 	}
 	if cfg.clock == nil {
 		cfg.clock = time.Now
+	}
+	if cfg.leaseClock == nil {
+		cfg.leaseClock = cfg.clock
 	}
 	// Each store numbers its cases from 1 in an epoch of its own: a store
 	// made again (vigie restarted) never gives an id a case had before.

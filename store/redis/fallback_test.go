@@ -26,15 +26,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	redistest.Eventually(t, time.Minute, what, cond)
 }
 
-// cappedFallback starts a redis-server of its own that keeps what it holds
-// across a restart, so that the cases open before an outage are there after
-// it, and a Fallback, with fo, over a store on it (under a prefix of its own)
-// that keeps at most openCap cases open. Both are closed when the test ends.
+// cappedFallback is outageFallback over a store that keeps at most openCap
+// cases open.
 func cappedFallback(t *testing.T, openCap int, fo redis.FallbackOptions) (*redistest.Server, *redis.Fallback) {
 	t.Helper()
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", fo, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(openCap))
+	srv, _, f := outageFallback(t, fo, redis.WithOpenCaseCap(openCap))
 	return srv, f
+}
+
+// outageFallback starts a redis-server of its own that keeps what it holds
+// across a restart, so that the cases open before an outage are there after
+// it, and a Fallback, with fo, over a store on it (under a prefix of its own,
+// opened with opts) whose calls fail at once while the server is away. Both
+// are closed when the test ends.
+func outageFallback(t *testing.T, fo redis.FallbackOptions, opts ...redis.Option) (*redistest.Server, *redis.Store, *redis.Fallback) {
+	t.Helper()
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	primary := redistest.Open(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", append([]redis.Option{redis.WithPrefix(newPrefix())}, opts...)...)
+	f := redis.NewFallback(primary, fo)
+	t.Cleanup(func() { f.Close() })
+	return srv, primary, f
 }
 
 // stopUntilDegraded stops srv and waits until f, observing an event, has

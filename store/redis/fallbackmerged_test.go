@@ -19,14 +19,8 @@ import (
 // joins the raid's case: that case still waits for the desk, rather than
 // taking the raider's acknowledgement and never being posted.
 func TestFallbackMergedCaseStillPosted(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs testLogs
-	f := redis.NewFallback(primary, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 20 * time.Millisecond})
-	defer f.Close()
+	srv, _, f := outageFallback(t, redis.FallbackOptions{Logger: logs.logger(), RetryEvery: 20 * time.Millisecond})
 	ctx := context.Background()
 	raider := func(i int) store.Case {
 		return store.Case{Rule: "scam", Reason: "scam", Opened: night.Add(time.Duration(i) * time.Second),
@@ -34,6 +28,7 @@ func TestFallbackMergedCaseStillPosted(t *testing.T) {
 				Author: bot.Author{ID: fmt.Sprintf("u-%d", i)}, Text: "FREE NITRO", At: night}}
 	}
 	var raid store.Case
+	var err error
 	for i := range store.GroupAuthors + 1 {
 		if raid, err = f.OpenCase(ctx, raider(i)); err != nil {
 			t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestFallbackDecisionsDuringWriteBack: a CM decides the cases opened while
@@ -21,13 +20,7 @@ import (
 // refused as an unknown case, and none is made on the memory's copy after the
 // write-back copied it (and then forgot it, decision and all).
 func TestFallbackDecisionsDuringWriteBack(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	primary, err := redis.Open(srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.WithPrefix(newPrefix()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := redis.NewFallback(primary, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
-	defer f.Close()
+	srv, primary, f := outageFallback(t, redis.FallbackOptions{RetryEvery: 10 * time.Millisecond})
 	ctx := context.Background()
 	const n = 600
 	at := time.Now()

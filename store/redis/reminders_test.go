@@ -116,8 +116,7 @@ func TestRemindersKeptInTheSpool(t *testing.T) {
 // reminder is due for it, and, kept, it had the loop that pings Redis write
 // back every second for good.
 func TestReminderOfARefusedCaseDropped(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	f := redistest.OpenFallback(t, srv.URL()+"?max_retries=-1&dial_timeout=500ms", redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond}, redis.WithPrefix(newPrefix()), redis.WithOpenCaseCap(1))
+	srv, f := cappedFallback(t, 1, redis.FallbackOptions{MaxCases: 10, RetryEvery: 20 * time.Millisecond})
 	ctx := context.Background()
 	if _, err := f.OpenCase(ctx, spoolCaseOf("e0")); err != nil { // holds Redis's cap of one
 		t.Fatal(err)

@@ -19,6 +19,15 @@ const AnyPort = "127.0.0.1:0"
 // the text or the JSON log format.
 var boundLine = regexp.MustCompile(`http events on [^\n]*?\baddr(?:=|":")([^\s"]+)`)
 
+// Addr returns the address log, what a vigie run logged so far, says it
+// listens on; ok is false while it says none.
+func Addr(log string) (addr string, ok bool) {
+	if m := boundLine.FindStringSubmatch(log); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
+
 // BoundAddr waits until log, what a vigie run logged so far, says the
 // address it listens on, and returns it; dead is closed when it ended,
 // before which BoundAddr gives up, as it does past patience.
@@ -26,8 +35,8 @@ func BoundAddr(t testing.TB, name string, log func() string, dead <-chan struct{
 	t.Helper()
 	deadline := time.Now().Add(patience)
 	for {
-		if m := boundLine.FindStringSubmatch(log()); m != nil {
-			return m[1]
+		if addr, ok := Addr(log()); ok {
+			return addr
 		}
 		select {
 		case <-dead:

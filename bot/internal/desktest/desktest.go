@@ -114,11 +114,12 @@ func (m *Commands) Status(ctx context.Context, by string) (string, error) {
 	return fmt.Sprintf("mode: %s, open cases: %d", mode, len(cs)), nil
 }
 
-// Pause says "paused by discord:123".
+// Pause says "paused by discord:123", the pause dated on the moderator's
+// clock.
 func (m *Commands) Pause(_ context.Context, d time.Duration, by string) (string, error) {
 	var until time.Time
 	if d > 0 {
-		until = time.Now().Add(d)
+		until = m.Mod.Now().Add(d)
 	}
 	m.Mod.Pause(until)
 	return "paused by " + by, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/rules"
 	"github.com/vigie-bot/vigie/store"
@@ -64,6 +65,19 @@ func ServeRulesWith(t testing.TB, platform string, p bot.Platform, st store.Stor
 	return Serve(t, engine, mod), clock, mod
 }
 
+// ServeRulesOnDesk is ServeRulesWith whose cases go to poster, a
+// platform's desk made on cmds (which get the moderator), as cards, and
+// whose handlers log to logs.
+func ServeRulesOnDesk(t testing.TB, platform string, p bot.Platform, st store.Store, ruleFile string, cmds *Commands, poster Poster, logs *testsync.Buffer) (chan bot.Event, *Clock, *handlers.Moderator) {
+	t.Helper()
+	out, clock, mod := ServeRulesWith(t, platform, p, st, ruleFile, func(o *handlers.Options) {
+		o.Desk = Desk{Poster: poster}
+		o.Logger = testsync.Logger(logs)
+	})
+	cmds.Mod = mod
+	return out, clock, mod
+}
+
 // WantOpenCases checks that the open cases in st are want, each "RULE ×HITS",
 // in order; why says what they are.
 func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
@@ -82,21 +96,28 @@ func WantOpenCases(t testing.TB, st store.Store, why string, want ...string) {
 	}
 }
 
-// EditCaseRules send a link to the desk, delete a gift scam's with a case,
-// and answer "ping" with "pong" (a test's way to know what came before is
-// handled): the rules of the tests of a case that follows its message's
-// edits, on every platform.
+// EditCaseRules send a link to the desk (LinkRule), delete a gift scam's
+// with a case, and answer "ping" with "pong" (PingRule): the rules of the
+// tests of a case that follows its message's edits, on every platform.
 const EditCaseRules = `
 rules:
-  - name: links
-    category: spam
-    when: len(links) > 0
-    do: ['forward("a link to look at")']
-  - name: scam
+` + LinkRule + `  - name: scam
     category: spam
     when: text contains "gift"
     do: [delete, 'forward("gift scam")']
-  - name: ping
+` + PingRule
+
+// LinkRule, an entry of a rule file's rules, sends a message with a link to
+// the desk.
+const LinkRule = `  - name: links
+    category: spam
+    when: len(links) > 0
+    do: ['forward("a link to look at")']
+`
+
+// PingRule, an entry of a rule file's rules, answers "ping" with "pong": a
+// test's way to know that what came before it is handled.
+const PingRule = `  - name: ping
     when: text == "ping"
     do: ['reply("pong")']
 `
