@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/handlers"
 	"github.com/vigie-bot/vigie/store"
-	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
@@ -26,24 +24,13 @@ func TestCasedKeptWithTheCase(t *testing.T) {
 	ctx := context.Background()
 	now := at
 	sent := bot.Match{Rule: "scam", Category: "scam", Actions: []bot.Action{{Kind: bot.ActForward, Text: "scam"}}}
-	type instance struct {
-		m  *handlers.Moderator
-		st *redis.Store
-	}
+	type instance = tripsInstance
 	open := func(prefix string, named bool) instance {
 		var p bot.Platform = &chat{recorder: recorder{name: "discord"}}
 		if named {
 			p = editChat{&chat{recorder: recorder{name: "discord"}}}
 		}
-		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
-		m, err := handlers.New(handlers.Options{
-			Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-			Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return instance{m, st}
+		return openTrips(t, srv.URL(), prefix, p, &now)
 	}
 	// trips handles message id (an edit when it has an @) of author in
 	// space, sent to the desk by a rule, and returns the store's round
