@@ -13,6 +13,28 @@ import (
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
+// tripsInstance is a moderator and its Redis store, whose round trips the
+// tests count.
+type tripsInstance struct {
+	m  *handlers.Moderator
+	st *redis.Store
+}
+
+// openTrips opens a moderator on the Discord platform p, and its store with
+// prefix on the redis-server at url, on the clock *now.
+func openTrips(t *testing.T, url, prefix string, p bot.Platform, now *time.Time) tripsInstance {
+	t.Helper()
+	st := redistest.Open(t, url, redis.WithPrefix(prefix))
+	m, err := handlers.New(handlers.Options{
+		Platforms: map[string]bot.Platform{"discord": p}, Store: st,
+		Now: func() time.Time { return *now }, Retry: handlers.Retry{Attempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tripsInstance{m, st}
+}
+
 // TestCaseOfMessageKeptWithTheCase: on Redis, a case opened for a message
 // whose edits it follows (a delete failed: no rule's forward is kept
 // beside it) costs the store the round trips of one that follows none: its
@@ -23,21 +45,8 @@ func TestCaseOfMessageKeptWithTheCase(t *testing.T) {
 	ctx := context.Background()
 	now := at
 	insult := bot.Match{Rule: "insult", Category: "abuse", Actions: []bot.Action{{Kind: bot.ActDelete}}}
-	type instance struct {
-		m  *handlers.Moderator
-		st *redis.Store
-	}
-	open := func(prefix string, p bot.Platform) instance {
-		st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
-		m, err := handlers.New(handlers.Options{
-			Platforms: map[string]bot.Platform{"discord": p}, Store: st,
-			Now: func() time.Time { return now }, Retry: handlers.Retry{Attempts: 1},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return instance{m, st}
-	}
+	type instance = tripsInstance
+	open := func(prefix string, p bot.Platform) instance { return openTrips(t, srv.URL(), prefix, p, &now) }
 	// trips handles a message whose delete fails, which opens its case, and
 	// returns the store's round trips.
 	trips := func(in instance, p *chat, id string) int64 {

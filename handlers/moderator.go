@@ -849,13 +849,16 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 			// The store keeps the case of the message with the case, for
 			// its edits: in the same call on Redis.
 			_, c.Message = m.messageCase(p, ev)
+			// and the rules that forwarded the message, so that its
+			// edits are not sent again: in the same call too.
+			c.Calls = m.casedCalls(p, ev, forwarded)
 			opened, err = m.openCase(ctx, rs, c)
 		}
 		if err != nil {
 			for _, unforward := range unforwards {
 				unforward()
 			}
-		} else if len(forwarded) > 0 {
+		} else if len(forwarded) > 0 && c.Calls == nil {
 			m.casesOpened(ctx, p, ev, forwarded)
 		}
 		if openedEarly && err == nil && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {

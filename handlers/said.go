@@ -164,9 +164,33 @@ func (m *Moderator) uncase(ctx context.Context, c store.Case) {
 	}
 }
 
-// casesOpened keeps, for a message (not an edit) whose case was opened, the
-// rules that forwarded it, so that its edits are not sent to the desk again
-// by them: one store call for each, after the case.
+// casedCalls are the calls that keep, for a message (not an edit) whose
+// case is about to be opened, the rules that forwarded it, so that its
+// edits are not sent to the desk again by them: kept by the store in the
+// step that opens or joins the case (store.Case.Calls), one round trip on
+// Redis. nil when the store does not keep them so (a Redis cluster):
+// casesOpened keeps them after the case.
+func (m *Moderator) casedCalls(p bot.Platform, ev bot.Event, rules []string) []string {
+	if ev.Kind == bot.KindEdit {
+		return nil
+	}
+	if cw, ok := m.store.(store.CallsWithCases); !ok || !cw.KeepsCallsWithCases() {
+		return nil
+	}
+	var calls []string
+	for _, rule := range rules {
+		_, key := m.casedKey(p, ev, rule)
+		if key == "" {
+			return nil
+		}
+		calls = append(calls, key)
+	}
+	return calls
+}
+
+// casesOpened keeps, for a message (not an edit) whose case was opened
+// without its calls (casedCalls), the rules that forwarded it: one store
+// call for each, after the case.
 func (m *Moderator) casesOpened(ctx context.Context, p bot.Platform, ev bot.Event, rules []string) {
 	if ev.Kind == bot.KindEdit {
 		return

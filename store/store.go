@@ -236,6 +236,13 @@ type Case struct {
 	// one the hit joins) keeps its id under that name, MessageCallKeep, in
 	// the same step. It is not kept in the case.
 	Message string `json:"-"`
+	// Calls are keys of the store's calls (CallKeeper) that a store keeping
+	// them with its cases (CallsWithCases) keeps done, at Opened, for
+	// MessageCallKeep, once the case is opened or the hit joins one (not
+	// when it is refused), in the same step: the rules that sent the
+	// message to the desk, which its edits are not sent again by. They are
+	// not kept in the case.
+	Calls []string `json:"-"`
 	// Edited is what the message became, edited by its author while the
 	// case was open (bot.Edited), nil when it was not.
 	Edited *bot.Edited `json:"edited,omitempty"`
@@ -753,6 +760,15 @@ type CaseOrigins interface {
 	// CaseOfOrigin returns the id of the case origin opened or joined, ""
 	// when the store knows of none.
 	CaseOfOrigin(ctx context.Context, origin string) (string, error)
+}
+
+// CallsWithCases is offered by a store that can keep a case's Calls in the
+// step that opens the case or joins the hit to one (OpenCase).
+// KeepsCallsWithCases says whether it does: when it does not (a Redis
+// cluster, whose calls are in other slots than the cases), OpenCase leaves
+// them, and the caller keeps them itself (CallKeeper.KeepCall).
+type CallsWithCases interface {
+	KeepsCallsWithCases() bool
 }
 
 // MessageCases is offered by a store that keeps, for a message a case was

@@ -1044,8 +1044,20 @@ func (s *Store) CaseOfOrigin(_ context.Context, origin string) (string, error) {
 // OpenCase stores a case with the next id, c-EPOCH-000001 onwards, the
 // epoch drawn when the store was made (see WithCaseIDPrefix), or groups it
 // into an open one (see store.Store). A zero Opened takes the event's time.
-func (s *Store) OpenCase(_ context.Context, c store.Case) (store.Case, error) {
-	return s.openCase(c, !s.cfg.noGroups)
+func (s *Store) OpenCase(ctx context.Context, c store.Case) (store.Case, error) {
+	calls := c.Calls
+	c.Calls = nil // not kept in the case
+	out, err := s.openCase(c, !s.cfg.noGroups)
+	if err == nil {
+		at := c.Opened
+		if at.IsZero() {
+			at = c.Event.At
+		}
+		for _, key := range calls {
+			_ = s.calls.KeepCall(ctx, key, store.CallRecord{At: at, Done: true}, store.MessageCallKeep)
+		}
+	}
+	return out, err
 }
 
 // OpenCaseAlone opens c as OpenCase does, but on its own: it joins no open

@@ -13,6 +13,7 @@ var (
 	_ store.ToldKeeper       = (*Store)(nil)
 	_ store.DeskMissedKeeper = (*Store)(nil)
 	_ store.MessageCases     = (*Store)(nil)
+	_ store.CallsWithCases   = (*Store)(nil)
 )
 
 // JoinCause is store.CauseKeeper's, in this process's memory.
@@ -49,6 +50,10 @@ func (s *Store) KeepCall(ctx context.Context, key string, r store.CallRecord, tt
 func (s *Store) ClaimCall(ctx context.Context, key string, r store.CallRecord, ttl time.Duration) (store.CallRecord, bool, error) {
 	return s.calls.ClaimCall(ctx, key, r, ttl)
 }
+
+// KeepsCallsWithCases is store.CallsWithCases's: OpenCase keeps a case's
+// Calls in the calls book.
+func (s *Store) KeepsCallsWithCases() bool { return true }
 
 // caseOfMessage names, in the calls book, the case opened for message.
 func caseOfMessage(message string) string { return "case of " + message }

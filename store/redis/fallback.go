@@ -856,6 +856,10 @@ func (f *Fallback) CaseOfOrigin(ctx context.Context, origin string) (string, err
 	return f.primary.CaseOfOrigin(ctx, origin)
 }
 
+// KeepsCallsWithCases is store.CallsWithCases's: as Redis does. The memory
+// standing in for it keeps them too, as it keeps the calls kept apart.
+func (f *Fallback) KeepsCallsWithCases() bool { return f.primary.KeepsCallsWithCases() }
+
 // CaseOfMessage asks Redis, or the memory while it is away: a case opened
 // there keeps its message there.
 func (f *Fallback) CaseOfMessage(ctx context.Context, message string) (string, error) {

@@ -17,14 +17,16 @@ import (
 )
 
 var (
-	_ store.CauseKeeper  = (*Store)(nil)
-	_ store.CauseKeeper  = (*Fallback)(nil)
-	_ store.CallKeeper   = (*Store)(nil)
-	_ store.CallKeeper   = (*Fallback)(nil)
-	_ store.MessageCases = (*Store)(nil)
-	_ store.MessageCases = (*Fallback)(nil)
-	_ store.ToldKeeper   = (*Store)(nil)
-	_ store.ToldKeeper   = (*Fallback)(nil)
+	_ store.CauseKeeper    = (*Store)(nil)
+	_ store.CauseKeeper    = (*Fallback)(nil)
+	_ store.CallKeeper     = (*Store)(nil)
+	_ store.CallKeeper     = (*Fallback)(nil)
+	_ store.MessageCases   = (*Store)(nil)
+	_ store.MessageCases   = (*Fallback)(nil)
+	_ store.CallsWithCases = (*Store)(nil)
+	_ store.CallsWithCases = (*Fallback)(nil)
+	_ store.ToldKeeper     = (*Store)(nil)
+	_ store.ToldKeeper     = (*Fallback)(nil)
 )
 
 // A cause's card is a hash under its own tag: lead, since (Unix ms),

@@ -66,9 +66,15 @@ func TestCaseOfMessageWhileRedisIsAway(t *testing.T) {
 	waitFor(t, "the outage", func() bool { _ = f.Probe(ctx); return f.Degraded() })
 	cs := scamCase("m-1", "eve")
 	cs.Message = "discord|g|m-1"
+	cs.Calls = []string{"cased discord|g|m-1 scam"}
 	got, err := f.OpenCase(ctx, cs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rules that sent it to the desk are kept there too, where its
+	// edits claim them.
+	if r, ok, err := f.Call(ctx, cs.Calls[0]); !ok || err != nil || !r.Done {
+		t.Errorf("the call kept with a case opened while Redis is away = %+v, %v, %v", r, ok, err)
 	}
 	if id, err := f.CaseOfMessage(ctx, "discord|g|m-1"); id != got.ID || err != nil {
 		t.Errorf("CaseOfMessage while Redis is away = %q, %v; want %s", id, err, got.ID)

@@ -1518,6 +1518,11 @@ func (s *Store) CaseOfOrigin(ctx context.Context, origin string) (string, error)
 	return id, nil
 }
 
+// KeepsCallsWithCases is store.CallsWithCases's: the open script keeps a
+// case's Calls in its round trip, but for on a cluster, whose calls are in
+// slots of their own ({call:KEY}): there the caller keeps them apart.
+func (s *Store) KeepsCallsWithCases() bool { return !s.cluster }
+
 // messageCaseKey is the key of the case opened for message (Case.Message),
 // beside the cases: the open script writes it.
 func (s *Store) messageCaseKey(message string) string {
@@ -1632,8 +1637,11 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 		}
 		origin := c.Origin()
 		author, place := c.Groups()
-		message := c.Message
-		c.Message = ""  // not kept in the case
+		message, calls := c.Message, c.Calls
+		c.Message, c.Calls = "", nil // not kept in the case
+		if s.cluster {
+			calls = nil // kept apart by the caller (KeepsCallsWithCases)
+		}
 		var data []byte // none: the script asks for it if it opens the case
 		if !lazyJSON || author == "" || !s.joining.has(author) {
 			var err error
@@ -1650,10 +1658,20 @@ func (s *Store) openCases(ctx context.Context, cases []store.Case, lazyJSON bool
 				c.Opened.UnixMilli(), k.groupWindow, k.groupAuthors, k.groupLatest, k.openCap, c.Event.ID, c.Count, latest,
 				k.ttlHour, push, epoch, k.originTTL, store.GroupJoiners, ref, carried, store.GroupRefs},
 		}
-		if message != "" {
-			// Only then: each argument costs the script's every call.
-			g.keys = append(g.keys, s.messageCaseKey(message))
-			g.args = append(g.args, k.messageKeep)
+		// Only when asked: each argument costs the script's every call.
+		if message != "" || len(calls) > 0 {
+			keep := any("")
+			if message != "" {
+				g.keys = append(g.keys, s.messageCaseKey(message))
+				keep = k.messageKeep
+			}
+			g.args = append(g.args, keep)
+		}
+		if len(calls) > 0 {
+			for _, key := range calls {
+				g.keys = append(g.keys, s.callKey(key))
+			}
+			g.args = append(g.args, callValue(store.CallRecord{At: c.Opened, Done: true}), k.messageKeep)
 		}
 		groups = append(groups, g)
 		index = append(index, i)

@@ -287,7 +287,10 @@ return 1
 // Redis lost its data.
 //
 // KEYS: case counter, open index, cases stream, origin, author group, place,
-// epoch, and the case of the hit's message when it names one (Case.Message).
+// epoch, the case of the hit's message when it names one (Case.Message),
+// and the calls its message keeps once its case is opened or joined
+// (Case.Calls: PREFIX:{call:KEY}, not in the cases' slot, so never on a
+// cluster).
 // ARGV: case key prefix, json ("": answer {'json'} rather than open a new
 // case, which nothing was written for yet), ttl, stream cap, has origin (1/0), has group
 // (1/0), opened (ms), group window (ms), group authors, latest cap, open cap,
@@ -299,8 +302,10 @@ return 1
 // remembers (store.GroupJoiners), the hit's message reference (a line of
 // JSON, store.MessageRef), the references the case carries (lines, "" for
 // none) and their cap (store.GroupRefs), how long a new case's message
-// keeps its id (store.MessageCallKeep), when the hit names one (an older
-// vigie names none, and keeps it apart).
+// keeps its id (store.MessageCallKeep, "" for none), when the hit names a
+// message or has calls (an older vigie names none, and keeps it apart),
+// and when it has calls, their record (done:MS) and how long they keep it
+// (store.MessageCallKeep).
 // A case written back whose own hit Redis has (its origin) gives the hits it
 // carries beyond that one to that hit's case, if open.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
@@ -398,6 +403,15 @@ local function add(id)
   if ARGV[20] ~= '' then pushRefs(id, hk) end
   return h
 end
+-- kept keeps the calls of the hit's message (Case.Calls) once its case is
+-- opened or joined: the KEYS past the message's case, each set to ARGV[24]
+-- for ARGV[25] ms, as an older vigie kept them apart (KeepCall).
+local function kept()
+  if not ARGV[24] then return end
+  local from = 8
+  if ARGV[23] ~= '' then from = 9 end
+  for i = from, #KEYS do redis.call('SET', KEYS[i], ARGV[24], 'PX', ARGV[25]) end
+end
 -- The origin's case and the author group's, in one MGET when both are asked.
 local first, into
 if ARGV[5] == '1' and ARGV[6] == '1' then
@@ -432,7 +446,10 @@ end
 -- carries more hits than that one gives them to it; when it is not open
 -- any more (decided meanwhile), they are grouped or opened as any case,
 -- rather than lost.
-if first and (tonumber(ARGV[13]) <= 1 or carry(first)) then return {'dup', first, fields(first)} end
+if first and (tonumber(ARGV[13]) <= 1 or carry(first)) then
+  kept()
+  return {'dup', first, fields(first)}
+end
 local place
 if ARGV[6] == '1' then
   local h = add(into)
@@ -463,6 +480,7 @@ if ARGV[6] == '1' then
       end
     end
     if ARGV[5] == '1' then redis.call('SET', KEYS[4], into, 'PX', ARGV[18]) end
+    kept()
     return {'grouped', into, h}
   end
 end
@@ -500,7 +518,8 @@ if ARGV[16] == '1' then
   for _, i in ipairs({1, 2, 3, 7}) do redis.call('PEXPIRE', KEYS[i], ARGV[15]) end
 end
 if ARGV[5] == '1' then redis.call('SET', KEYS[4], id, 'PX', ARGV[18]) end
-if ARGV[23] then redis.call('SET', KEYS[8], id, 'PX', ARGV[23]) end
+if ARGV[23] and ARGV[23] ~= '' then redis.call('SET', KEYS[8], id, 'PX', ARGV[23]) end
+kept()
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
   -- Its author's group, which the decision removes.

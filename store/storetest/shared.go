@@ -384,3 +384,54 @@ func testMessageCases(t *testing.T, newStore func(t *testing.T) store.Store) {
 		t.Errorf("CaseOfMessage of one kept apart = %q, %v; want c-early", id, err)
 	}
 }
+
+// testCallsWithCases: a case opened with calls keeps them done at its
+// opening, for MessageCallKeep, and a hit that joins it keeps its own; none
+// is kept in the case. A store that does not keep them with its cases (a
+// Redis cluster) keeps none of them.
+func testCallsWithCases(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st := newStore(t)
+	ck, ok := st.(store.CallKeeper)
+	cw, with := st.(store.CallsWithCases)
+	if !ok || !with {
+		t.Fatal("the store keeps no calls with its cases (store.CallKeeper, store.CallsWithCases)")
+	}
+	c := newCase("m-1", 0)
+	c.Calls = []string{"cased discord|g|m-1 insult", "cased discord|g|m-1 scam"}
+	opened, err := st.OpenCase(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := newCase("m-1", time.Second)
+	hit.Event.ID, hit.Calls = "m-2", []string{"cased discord|g|m-2 insult"}
+	joined, err := st.OpenCase(ctx, hit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined.ID != opened.ID {
+		t.Fatalf("the hit opened %s, want it to join %s", joined.ID, opened.ID)
+	}
+	if opened.Calls != nil || joined.Calls != nil {
+		t.Errorf("the case opened keeps its calls %q, joined %q", opened.Calls, joined.Calls)
+	}
+	if got, err := st.Case(ctx, opened.ID); err != nil || got.Calls != nil {
+		t.Errorf("the case read keeps its calls %q (%v)", got.Calls, err)
+	}
+	keeps := cw.KeepsCallsWithCases()
+	for key, at := range map[string]time.Time{
+		"cased discord|g|m-1 insult": c.Event.At, "cased discord|g|m-1 scam": c.Event.At,
+		"cased discord|g|m-2 insult": hit.Event.At,
+	} {
+		r, ok, err := ck.Call(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case !keeps && ok:
+			t.Errorf("%s kept with the case by a store that says it keeps none: %+v", key, r)
+		case keeps && (!ok || !r.Done || !r.At.Equal(at)):
+			t.Errorf("%s = %+v, %v; want done at %v", key, r, ok, at)
+		}
+	}
+}

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CauseCardsConcurrent", func(t *testing.T) { testCauseCardsConcurrent(t, newStore) })
 	t.Run("Calls", func(t *testing.T) { testCalls(t, newStore) })
 	t.Run("MessageCases", func(t *testing.T) { testMessageCases(t, newStore) })
+	t.Run("CallsWithCases", func(t *testing.T) { testCallsWithCases(t, newStore) })
 	t.Run("Told", func(t *testing.T) { testTold(t, newStore) })
 	t.Run("DeskMissed", func(t *testing.T) { testDeskMissed(t, newStore) })
 	t.Run("Model", func(t *testing.T) { testModel(t, newStore) })
@@ -1468,8 +1469,16 @@ func RunOpenCap(t *testing.T, newStore func(t *testing.T, openCap int) store.Sto
 		}
 		opened = append(opened, c)
 	}
-	if _, err := st.OpenCase(ctx, newCase("m-3", 3*time.Hour)); !errors.Is(err, store.ErrCaseCap) {
+	refused := newCase("m-3", 3*time.Hour)
+	refused.Calls = []string{"cased discord|g|m-3 insult"}
+	if _, err := st.OpenCase(ctx, refused); !errors.Is(err, store.ErrCaseCap) {
 		t.Errorf("a fourth case: err %v, want ErrCaseCap", err)
+	}
+	// Its calls are not kept: its message's edits go to the desk.
+	if ck, ok := st.(store.CallKeeper); ok {
+		if r, ok, err := ck.Call(ctx, refused.Calls[0]); ok || err != nil {
+			t.Errorf("the refused case's call kept: %+v, %v", r, err)
+		}
 	}
 	// A hit grouped into an open case is no new case.
 	c := newCase("m-0b", 4*time.Hour)
