@@ -237,6 +237,34 @@ func TestTelegramRaidWhileTelegramPushesBack(t *testing.T) {
 		}
 		return len(want) > 0
 	})
+	// The cards, as last shown, count every scam once: the raid's case
+	// says how many it grouped, not how many it had when it was posted.
+	shown := func() int {
+		texts := map[string]string{} // by message id
+		for _, c := range api.CallsOf("sendMessage") {
+			if c.Failed == 0 && c.Params.Get("chat_id") == "-100500" {
+				texts[strconv.Itoa(c.MsgID)] = c.Params.Get("text")
+			}
+		}
+		for _, c := range api.CallsOf("editMessageText") {
+			if c.Failed == 0 && c.Params.Get("chat_id") == "-100500" {
+				texts[c.Params.Get("message_id")] = c.Params.Get("text")
+			}
+		}
+		n := 0
+		for _, text := range texts {
+			if !strings.HasPrefix(text, "<b>Case ") {
+				continue
+			}
+			n++
+			if m := regexp.MustCompile(`\(and (\d+) more`).FindStringSubmatch(text); m != nil {
+				more, _ := strconv.Atoi(m[1])
+				n += more
+			}
+		}
+		return n
+	}
+	testsync.Eventually(t, "the desk counting every scam", func() bool { return shown() == len(scams) })
 	if n := len(opened()); n > store.GroupAuthors+1 {
 		t.Errorf("%d cases for a raid of 80 in one group, want %d at most", n, store.GroupAuthors+1)
 	}
