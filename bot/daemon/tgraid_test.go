@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/store"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // raidForum is the forum group TestTelegramRaidWhileTelegramPushesBack is
@@ -74,7 +76,15 @@ func raidScam(n int) (map[string]any, int) {
 // scam is deleted once, every raider muted once, no update is judged
 // twice, the desk gets one card for the raid in each topic, no call comes
 // before the retry_after Telegram asked, and /healthz says what went on.
+// It runs on the memory store and on a real Redis.
 func TestTelegramRaidWhileTelegramPushesBack(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { raidWhilePushedBack(t, nil) })
+	t.Run("redis", func(t *testing.T) {
+		raidWhilePushedBack(t, map[string]string{"VIGIE_REDIS_URL": redistest.Start(t).URL()})
+	})
+}
+
+func raidWhilePushedBack(t *testing.T, env map[string]string) {
 	api := tgfake.New(t)
 	api.LimitGroups(20)
 	api.SetAdmins(raidForum, 1)
@@ -84,8 +94,12 @@ func TestTelegramRaidWhileTelegramPushesBack(t *testing.T) {
 	}
 	// The rule file reads the desk's chat from the process's environment.
 	t.Setenv("VIGIE_DESK_CHAT", "-100500")
-	in := start(t, "", map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL,
-		"TELEGRAM_CHATS": strconv.Itoa(raidForum)},
+	env = maps.Clone(env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["TELEGRAM_TOKEN"], env["TELEGRAM_API_URL"], env["TELEGRAM_CHATS"] = tgfake.Token, api.HTTP.URL, strconv.Itoa(raidForum)
+	in := start(t, "", env,
 		func(c *daemon.Config) { c.ConfigPath = config })
 	testsync.Eventually(t, "vigie polling", func() bool { return len(api.CallsOf("getUpdates")) >= 1 })
 
