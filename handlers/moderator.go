@@ -191,6 +191,12 @@ type Moderator struct {
 	// (claimCarrying): each is carried out once, whatever presses come.
 	carryingMu sync.Mutex
 	carrying   map[string]bool
+	// recount are the open cases that hits joined since DeliverCases last
+	// showed their counts on their cards, and recountAt when it last did
+	// (recountCards).
+	recountMu sync.Mutex
+	recount   map[string]bool
+	recountAt time.Time
 	// awaiting are the cases whose decision waits here for the claim of
 	// its carrying out (awaitClaim): the CMs are told of the wait once,
 	// and warned of a long one once.
@@ -1161,9 +1167,11 @@ func (m *Moderator) openCaseAfter(ctx context.Context, rs *rules.Ruleset, c stor
 	}
 	if opened.Hits() > 1 {
 		// Added to a case already open: its card is posted, or will be with
-		// the count.
+		// the count; a card posted shows the new count at DeliverCases's
+		// next round.
 		m.casesGrouped.Inc()
 		m.grouping.saw(c.PlaceGroup(), c.Event.Author.ID, m.now())
+		m.recountLater(opened.ID)
 		// LogAttrs rather than Info: no boxing of each value, on a line
 		// that most matching events of a raid night write.
 		logAttrs(ctx, m.log, slog.LevelInfo, "hit added to a case", slog.String("case", opened.ID),
@@ -1261,8 +1269,69 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 			// Reading every open case is for the gauge only: on the timer, not
 			// on each case a raid opens.
 			m.refreshOpenCases(ctx)
+			m.recountCards(ctx)
 			stop = arm()
 		}
+	}
+}
+
+// recountLater has the cards of case id show its count at DeliverCases's
+// next round: a hit joined it.
+func (m *Moderator) recountLater(id string) {
+	m.recountMu.Lock()
+	defer m.recountMu.Unlock()
+	if m.recount == nil {
+		m.recount = map[string]bool{}
+	}
+	m.recount[id] = true
+}
+
+// recountEvery and recountMax pace recountCards: five edits every 30
+// seconds at most, a fraction of the desk chat's twenty messages a minute
+// on Telegram, which the raid's new cards need more.
+const (
+	recountEvery = 30 * time.Second
+	recountMax   = 5
+)
+
+// recountCards edits the cards of the cases that hits joined since they
+// were last shown to say how many they group now: a raid's card, posted at
+// its first hits, would otherwise say "and 6 more" of eighty. It runs on
+// DeliverCases's rounds, recountMax cases every recountEvery at most; the
+// others wait for the next. A case decided meanwhile shows its decision
+// already.
+func (m *Moderator) recountCards(ctx context.Context) {
+	now := m.now()
+	m.recountMu.Lock()
+	if len(m.recount) == 0 || now.Sub(m.recountAt) < recountEvery {
+		m.recountMu.Unlock()
+		return
+	}
+	m.recountAt = now
+	ids := make([]string, 0, recountMax)
+	for id := range m.recount {
+		if len(ids) == recountMax {
+			break
+		}
+		ids = append(ids, id)
+		delete(m.recount, id)
+	}
+	m.recountMu.Unlock()
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		sctx, cancel := m.storeContext(ctx)
+		c, err := m.store.Case(sctx, id)
+		cancel()
+		if err != nil {
+			m.log.Warn("a grouped case's cards do not show its count: the case was not read", "case", id, "err", err)
+			continue
+		}
+		if c.Status != store.CaseOpen {
+			continue
+		}
+		m.ShowDecision(ctx, c, "")
 	}
 }
 

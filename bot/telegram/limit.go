@@ -65,25 +65,43 @@ func (l *limiter) wait(ctx context.Context, chat int64) error {
 // waitWithin is wait for a message that may wait patience at most: a later
 // slot is given back, and the send fails with errNoSlot.
 func (l *limiter) waitWithin(ctx context.Context, chat int64, patience time.Duration) error {
-	at := l.reserve(chat)
-	d := at.Sub(l.now())
-	if d <= 0 {
-		return ctx.Err()
-	}
-	if d > patience {
+	deadline := l.now().Add(patience)
+	for {
+		at := l.reserve(chat)
+		d := at.Sub(l.now())
+		if d <= 0 {
+			return ctx.Err()
+		}
+		if at.After(deadline) {
+			l.release(chat, at)
+			return errNoSlot
+		}
+		// On the wall clock: Telegram counts its send limits in real seconds.
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			l.release(chat, at)
+			return ctx.Err()
+		}
+		// A 429 that came while this send waited (another send's, to the
+		// same chat) holds the chat past the slot booked before it: going
+		// now would be asking again before the retry_after Telegram gave.
+		// The slot is given back, and one after the hold taken.
+		if !l.heldPast(chat, at) {
+			return nil
+		}
 		l.release(chat, at)
-		return errNoSlot
 	}
-	// On the wall clock: Telegram counts its send limits in real seconds.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		l.release(chat, at)
-		return ctx.Err()
-	}
+}
+
+// heldPast reports whether a 429 holds chat beyond at.
+func (l *limiter) heldPast(chat int64, at time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cl := l.chats[chat]
+	return cl != nil && cl.held.After(at)
 }
 
 // release gives back a booking made by reserve and not used.

@@ -82,6 +82,30 @@ func TestLimiterWaitIsContextAware(t *testing.T) {
 	})
 }
 
+// A send booked before a 429 came for the chat, waiting for its slot, does
+// not go before the retry_after Telegram asked for: it waits for the hold's
+// end.
+func TestLimiterBookedSendWaitsForALaterHold(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(telegramLimits, time.Now)
+		start := l.now()
+		if err := l.wait(t.Context(), -100); err != nil {
+			t.Fatal(err)
+		}
+		sent := make(chan time.Time)
+		go func() {
+			_ = l.wait(t.Context(), -100) // booked at +1s, the chat's gap
+			sent <- l.now()
+		}()
+		synctest.Wait()
+		// The first send's answer: 429, retry after 5 seconds.
+		l.hold(-100, 5*time.Second)
+		if got := (<-sent).Sub(start); got < 5*time.Second {
+			t.Errorf("the send booked before the 429 went at +%s, before the 5s asked", got)
+		}
+	})
+}
+
 func repeat(chat int64, n int) []int64 {
 	out := make([]int64, n)
 	for i := range out {

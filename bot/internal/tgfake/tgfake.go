@@ -93,6 +93,14 @@ type Server struct {
 	// proxied are the answers a proxy in front gives instead, by method:
 	// its own page, not the Bot API's JSON (ProxyFail).
 	proxied map[string][]proxyAnswer
+	// cutPolls is how many of the next getUpdates that give updates are
+	// cut mid-answer (CutPoll).
+	cutPolls int
+	// groupLimit, when not 0, is how many messages a minute the bot may
+	// send in a group (LimitGroups); groupSent are when those of the last
+	// minute were sent, by chat.
+	groupLimit int
+	groupSent  map[int64][]time.Time
 	// webhook is the URL setWebhook set ("" none), and hookSecret its
 	// secret_token; deliveries are the webhook calls made (DeliverTo).
 	webhook    string
@@ -170,6 +178,12 @@ type Call struct {
 	MsgID int
 	// Files are the files uploaded with the call (sendPhoto), by field name.
 	Files map[string][]byte
+	// At is when the call came, on the fake's clock (SetClock).
+	At time.Time
+	// Failed is the error_code Fail made the call answer with (0: it was
+	// not failed by Fail), and RetryAfter the retry_after it said.
+	Failed     int
+	RetryAfter int
 }
 
 type pendingUpdate struct {
@@ -205,6 +219,7 @@ func New(t testing.TB) *Server {
 		titles:      make(map[int64]string),
 		sent:        make(map[chatMessage]time.Time),
 		proxied:     make(map[string][]proxyAnswer),
+		groupSent:   make(map[int64][]time.Time),
 		released:    make(chan struct{}),
 	}
 	f.release = sync.OnceFunc(func() { close(f.released) })
@@ -292,12 +307,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	call := Call{Method: method, Params: params, Files: readFiles(r)}
+	call := Call{Method: method, Params: params, Files: readFiles(r), At: f.nowLocked()}
 	if method == "sendMessage" {
 		call.MsgID = f.nextMsg
 		f.nextMsg++
 	}
 	f.calls = append(f.calls, call)
+	callIdx := len(f.calls) - 1
 	f.notifyLocked()
 	if to, ok := f.migrated[chatOf(params)]; ok {
 		f.mu.Unlock()
@@ -308,8 +324,15 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if q := f.fails[method]; len(q) > 0 {
 		fail := q[0]
 		f.fails[method] = q[1:]
+		f.calls[callIdx].Failed, f.calls[callIdx].RetryAfter = fail.code, fail.retryAfter
 		f.mu.Unlock()
 		apiFail(w, fail.code, fail.desc, fail.retryAfter)
+		return
+	}
+	if wait := f.overGroupLimitLocked(method, params); wait > 0 {
+		f.calls[callIdx].Failed, f.calls[callIdx].RetryAfter = http.StatusTooManyRequests, wait
+		f.mu.Unlock()
+		apiFail(w, http.StatusTooManyRequests, "Too Many Requests: retry after "+strconv.Itoa(wait), wait)
 		return
 	}
 	trouble := f.trouble
@@ -342,6 +365,9 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case ended:
 			apiFail(w, http.StatusConflict, ConflictPolling, 0)
 		case answered:
+			if ups, _ := result.([]json.RawMessage); len(ups) > 0 && f.takeCut() {
+				cutAnswer(w, result)
+			}
 			f.ok(w, result)
 		}
 	case "sendMessage", "editMessageText":
@@ -812,6 +838,76 @@ func (f *Server) ProxyFail(method string, status, retryAfter int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.proxied[method] = append(f.proxied[method], proxyAnswer{status: status, retryAfter: retryAfter})
+}
+
+// LimitGroups makes the fake hold the bot to perMinute messages a minute
+// in a group, as Telegram does ("your bot will not be able to send more
+// than 20 messages per minute to the same group", Bot FAQ): a sendMessage
+// past it is answered 429 "Too Many Requests: retry after N", N the seconds
+// until the oldest message of the minute is a minute old.
+func (f *Server) LimitGroups(perMinute int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groupLimit = perMinute
+}
+
+// overGroupLimitLocked is how many seconds a sendMessage to a group must
+// wait for (LimitGroups), 0 when it may go; one that may go is counted.
+// f.mu is held.
+func (f *Server) overGroupLimitLocked(method string, p url.Values) int {
+	chat := chatOf(p)
+	if f.groupLimit == 0 || method != "sendMessage" || chat >= 0 {
+		return 0
+	}
+	now := f.nowLocked()
+	recent := f.groupSent[chat][:0]
+	for _, at := range f.groupSent[chat] {
+		if now.Sub(at) < time.Minute {
+			recent = append(recent, at)
+		}
+	}
+	f.groupSent[chat] = recent
+	if len(recent) < f.groupLimit {
+		f.groupSent[chat] = append(recent, now)
+		return 0
+	}
+	wait := recent[len(recent)-f.groupLimit].Add(time.Minute).Sub(now)
+	return int((wait + time.Second - 1) / time.Second)
+}
+
+// CutPoll makes the next getUpdates that has updates to give cut
+// mid-answer, as the network cuts a long poll: the status, the headers and
+// half of the body go out, then the connection drops. Nothing is confirmed:
+// the next getUpdates with the same offset is given the same updates.
+func (f *Server) CutPoll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cutPolls++
+}
+
+// takeCut reports whether this answer is to be cut (CutPoll), and counts it.
+func (f *Server) takeCut() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cutPolls == 0 {
+		return false
+	}
+	f.cutPolls--
+	return true
+}
+
+// cutAnswer writes the first half of result's answer and drops the
+// connection.
+func cutAnswer(w http.ResponseWriter, result any) {
+	body, _ := json.Marshal(map[string]any{"ok": true, "result": result})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body[:len(body)/2])
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // ShortPoll makes getUpdates answer at once, with the updates pending or

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,74 @@ func TestRefusesHTMLTelegramCannotParse(t *testing.T) {
 			}
 			rec.Expect(t, tt.want)
 		})
+	}
+}
+
+// TestLimitGroups: with LimitGroups(2), a third sendMessage to a group in
+// a minute is answered 429 with the seconds until the first leaves the
+// minute; a private chat and another group are not held; a minute later
+// the group takes messages again.
+func TestLimitGroups(t *testing.T) {
+	f := New(t)
+	now := time.Unix(1_800_000_000, 0)
+	f.SetClock(func() time.Time { return now })
+	f.LimitGroups(2)
+	send := func(chat string) (int, string) {
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/sendMessage", url.Values{"chat_id": {chat}, "text": {"hi"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for range 2 {
+		if code, body := send("-100"); code != http.StatusOK {
+			t.Fatalf("a message within the limit: %d %s", code, body)
+		}
+		now = now.Add(10 * time.Second)
+	}
+	code, body := send("-100")
+	if code != http.StatusTooManyRequests || !strings.Contains(body, `"retry_after":40`) || !strings.Contains(body, "Too Many Requests: retry after 40") {
+		t.Errorf("the third message in a minute: %d %s, want 429 retry after 40", code, body)
+	}
+	if c := f.Last(); c.Failed != http.StatusTooManyRequests || c.RetryAfter != 40 {
+		t.Errorf("the call refused is recorded as %d, retry after %d", c.Failed, c.RetryAfter)
+	}
+	if code, _ := send("-200"); code != http.StatusOK {
+		t.Errorf("another group held: %d", code)
+	}
+	if code, _ := send("42"); code != http.StatusOK {
+		t.Errorf("a private chat held: %d", code)
+	}
+	now = now.Add(40 * time.Second)
+	if code, body := send("-100"); code != http.StatusOK {
+		t.Errorf("once the first left the minute: %d %s", code, body)
+	}
+}
+
+// TestCutPoll: the getUpdates CutPoll cuts gives a body cut short, and the
+// same updates are given again to the next with the same offset.
+func TestCutPoll(t *testing.T) {
+	f := New(t)
+	id := f.Push(map[string]any{"message": map[string]any{"message_id": 2, "date": 1, "chat": map[string]any{"id": -1, "type": "supergroup"}}})
+	f.CutPoll()
+	poll := func() ([]byte, error) {
+		resp, err := http.PostForm(f.HTTP.URL+"/bot"+Token+"/getUpdates", url.Values{"offset": {strconv.Itoa(id)}, "timeout": {"0"}})
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	if body, err := poll(); err == nil {
+		t.Errorf("the cut poll read whole: %s", body)
+	}
+	body, err := poll()
+	if err != nil || !strings.Contains(string(body), `"message_id":2`) {
+		t.Errorf("the next poll: %s, %v; want the update again", body, err)
+	}
+	if f.UpdatesLeft() != 1 {
+		t.Errorf("%d updates left, want the one not confirmed", f.UpdatesLeft())
 	}
 }
