@@ -95,7 +95,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if reason != "scam: scam; rude: rude" {
 		t.Errorf("m2's card says %q, want both rules' reasons", reason)
 	}
-	screenshot(t, ctx, "console-queue")
+	screenshot(t, ctx, "console-queue-arrived") // docs/img/console-queue.png is TestQueueShowsWhatTheCardsShow's
 	// The author's page, from the case.
 	if err := chromedp.Do(ctx, chromedp.Click(`article[data-case]:first-of-type a.author`), chromedp.WaitVisible(`#strikes`)); err != nil {
 		t.Fatalf("the author's page: %v", err)

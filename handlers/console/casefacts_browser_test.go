@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/discord"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -122,6 +123,29 @@ func TestQueueShowsWhatTheCardsShow(t *testing.T) {
 		}
 	}
 	shot(t, bctx, "phone-person-grouped", false)
+
+	// The same queue on a desktop, after a ban Discord refused: the docs'
+	// screenshot of the queue (docs/img/console-queue.png).
+	rude := bot.Event{ID: "r1", Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: "general",
+		Author: bot.Author{ID: "u-rude", Name: "Rude"}, Text: "mods are clowns, ban me if you dare", At: at}
+	rudeID := open(store.Case{Event: rude, Rule: "insult", Category: "abuse", Reason: "insult: matched \"clowns\"",
+		Suggested: []bot.Action{{Kind: bot.ActBan}}})
+	dctx := browser(t, false, chromedp.WindowSize(1200, 1510)) // down to the deleted message's case
+	n.logIn(t, dctx)
+	n.mu.Lock()
+	n.fail = &discord.APIError{Method: "PUT", Path: "/guilds/guild-1/bans/u-rude", Status: 403, Code: 50013, Message: "Missing Permissions"}
+	n.mu.Unlock()
+	if err := chromedp.Do(dctx, press(`article[data-case="`+rudeID+`"] button[data-outcome="ban"]`)); err != nil {
+		t.Fatal(err)
+	}
+	const refused = ": ban, recorded but not carried out: Discord refused: vigie lacks the Ban Members permission"
+	if got, failed := flash(t, dctx); !failed || !strings.HasPrefix(got, rudeID+refused) {
+		t.Errorf("after a refused ban the desktop queue says %q (failed %v), want %q… in a CM's words", got, failed, rudeID+refused)
+	}
+	if err := chromedp.Do(dctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('article summary').forEach(s => s.click())`)); err != nil {
+		t.Fatal(err)
+	}
+	shot(t, dctx, "console-queue", false)
 }
 
 // TestLiveQueueShowsAnEdit: a case's message edited, then deleted, while a
