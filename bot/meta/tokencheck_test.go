@@ -112,7 +112,7 @@ func TestDaemonTellsOfAMissingPermission(t *testing.T) {
 		g.failNext("POST", "/"+cid, http.StatusForbidden, refused, nil)
 		deliverComment(t, base, cid)
 		testsync.Eventually(t, "the case of the hide refused", func() bool {
-			return openCasesWith(t, base, "missing permission (code 200)") == i+1
+			return openCasesWith(t, base, "lacks the permission to hide comments") == i+1
 		})
 	}
 	alert := func(c tgfake.Call) bool {

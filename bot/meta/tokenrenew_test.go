@@ -58,7 +58,7 @@ func TestRenewedPageTokenTakenAtReload(t *testing.T) {
 	const saturday = "987654321098765_1000000000000101"
 	deliverComment(t, base, saturday)
 	testsync.Eventually(t, "a case for the comment not hidden", func() bool {
-		return openCasesWith(t, base, "code 190") == 1
+		return openCasesWith(t, base, "[graph 190") == 1
 	})
 
 	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
