@@ -172,7 +172,7 @@ func TestFailedHideBecomesACase(t *testing.T) {
 		t.Fatalf("open cases = %+v, want 1", cs)
 	}
 	c := cs[0]
-	if c.Rule != "insult" || c.Event.ID != cid || !strings.Contains(c.Reason, "missing permission (code 200)") ||
+	if c.Rule != "insult" || c.Event.ID != cid || !strings.Contains(c.Reason, "lacks the permission to hide comments") ||
 		len(c.Suggested) != 1 || c.Suggested[0].Kind != bot.ActHide {
 		t.Fatalf("case = %+v", c)
 	}
