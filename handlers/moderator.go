@@ -1361,7 +1361,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 // in the queue meanwhile; the desk was told of the limit once, by the
 // platform, rather than a card for each comment of a wave.
 func (m *Moderator) waitsForLimit(c store.Case) bool {
-	if m.limitWaits == nil || c.Status != store.CaseOpen || !m.limitWaits(c.Event.Platform) {
+	if m.limitWaits == nil || c.Status != store.CaseOpen || !strings.HasSuffix(c.Cause, LongLimitCause) || !m.limitWaits(c.Event.Platform) {
 		return false
 	}
 	now := m.now()

@@ -1,0 +1,102 @@
+package meta_test
+
+import (
+	"html"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
+)
+
+// TestNightCasesOfAnExpiredTokenDoneOnceRenewed: the page token expires in
+// the night (Graph's code 190 for it); two comments the rules hide become
+// cases, on one card on the Telegram desk, which says vigie carries them
+// out once Meta takes a token again. In the morning a CM writes the
+// renewed token in META_PAGE_TOKEN_FILE and reloads: both comments are
+// hidden with the new token, in the order they came, their cases decided
+// by vigie and closed, and the card says so. Before, they waited for a CM
+// one by one.
+func TestNightCasesOfAnExpiredTokenDoneOnceRenewed(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	tokenFile := filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs := startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_VERIFY_TOKEN":    verifyToken,
+		"META_GRAPH_URL":       g.URL(),
+		"TELEGRAM_TOKEN":       tgfake.Token,
+		"TELEGRAM_API_URL":     api.HTTP.URL,
+	})
+	waitTokenChecked(t, g)
+
+	renewed := g.renew()
+	night := []string{"987654321098765_1000000000000401", "987654321098765_1000000000000402"}
+	for _, cid := range night {
+		deliverComment(t, base, cid)
+		testsync.Eventually(t, "a case for the comment not hidden", func() bool {
+			return openCasesWith(t, base, "") == 1+slices.Index(night, cid)
+		})
+	}
+	var card tgfake.Call
+	testsync.Eventually(t, "the cases' card on the desk", func() bool {
+		for _, c := range api.CallsOf("sendMessage") {
+			if c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "escrocs") {
+				card = c
+				return true
+			}
+		}
+		return false
+	})
+	const says = "When Meta takes a page token again (renewed in META_PAGE_TOKEN_FILE, then /reload), vigie carries them out itself"
+	testsync.Eventually(t, "the card saying vigie carries the cases out once Meta takes a page token again", func() bool {
+		return strings.Contains(lastTextOf(api, card.MsgID), says)
+	})
+
+	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloadDaemon(t, base)
+	testsync.Eventually(t, "the night's comments hidden with the renewed token, no case left open", func() bool {
+		return hidesWith(g, night[0], renewed) == 1 && hidesWith(g, night[1], renewed) == 1 && openCasesWith(t, base, "") == 0
+	})
+	var order []string
+	for _, c := range g.Calls() {
+		if c.Method == "POST" && c.Params.Get("is_hidden") == "true" && c.Auth == "Bearer "+renewed {
+			order = append(order, strings.TrimPrefix(c.Path, "/"))
+		}
+	}
+	if strings.Join(order, " ") != strings.Join(night, " ") {
+		t.Errorf("hidden with the renewed token: %q, want %q, once each, in order", order, night)
+	}
+	// The card is the first case's, which counts the second.
+	testsync.Eventually(t, "the card drawn again, saying vigie hid the comment and carries out the other case too", func() bool {
+		text := lastTextOf(api, card.MsgID)
+		return strings.Contains(text, "Hidden</b> — decided by vigie") &&
+			strings.Contains(text, "vigie carries out the 1 other case of this card's cause (hide failed) too")
+	})
+	if !strings.Contains(logs.String(), `msg="page token taken again: the actions it left as cases carried out`) {
+		t.Errorf("the log does not say the cases the refused token left were carried out")
+	}
+}
+
+// lastTextOf is the text the Telegram desk's card id shows last, as
+// Telegram shows it.
+func lastTextOf(api *tgfake.Server, id int) string {
+	text := ""
+	for _, c := range api.CallsOf("editMessageText") {
+		if c.Params.Get("message_id") == strconv.Itoa(id) {
+			text = html.UnescapeString(c.Params.Get("text"))
+		}
+	}
+	return text
+}
