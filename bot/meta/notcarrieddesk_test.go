@@ -151,14 +151,7 @@ func TestRefusedHideOnTheDiscordDesk(t *testing.T) {
 func TestRuleRefusedHideOnTheDesk(t *testing.T) {
 	g := newFakeGraph(t)
 	api := tgfake.New(t)
-	base, logs := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":   appSecret,
-		"META_PAGE_TOKEN":   g.token,
-		"META_VERIFY_TOKEN": verifyToken,
-		"META_GRAPH_URL":    g.URL(),
-		"TELEGRAM_TOKEN":    tgfake.Token,
-		"TELEGRAM_API_URL":  api.HTTP.URL,
-	})
+	base, logs := startDeskDaemonLogged(t, deskRules, g, api)
 	const cid = "987654321098765_1122334455667788"
 	const raw = "(#200) Requires pages_manage_engagement permission to manage the object"
 	g.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException", raw), nil)

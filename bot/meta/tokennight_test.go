@@ -3,7 +3,6 @@ package meta_test
 import (
 	"html"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,20 +23,7 @@ import (
 func TestNightCasesOfAnExpiredTokenDoneOnceRenewed(t *testing.T) {
 	g := newFakeGraph(t)
 	api := tgfake.New(t)
-	tokenFile := filepath.Join(t.TempDir(), "page-token")
-	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base, logs := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":      appSecret,
-		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
-		"META_PAGE_TOKEN_FILE": tokenFile,
-		"META_VERIFY_TOKEN":    verifyToken,
-		"META_GRAPH_URL":       g.URL(),
-		"TELEGRAM_TOKEN":       tgfake.Token,
-		"TELEGRAM_API_URL":     api.HTTP.URL,
-	})
-	waitTokenChecked(t, g)
+	base, logs, tokenFile := startDeskWithPageTokenFile(t, g, api)
 
 	renewed := g.renew()
 	night := []string{"987654321098765_1000000000000401", "987654321098765_1000000000000402"}
