@@ -29,7 +29,10 @@ import (
 // the store's), and its cards say how it ended. A timeout or a warning
 // carried out an hour after the message would punish out of its moment:
 // those cases stay open for a CM, and so does a case whose actions are more
-// than one (a decision is one action), or that a CM decided.
+// than one (a decision is one action), or that a CM decided. The cases
+// Meta's refused page token left (handlers.PageTokenCause) are carried out
+// the same way once Meta takes a token again (tokenTaken; those left
+// before vigie started, as a limit's are: resumeLimits).
 
 // limitRuns tracks the carryings out of what long rate limits left
 // (limitEnded), which run on the daemon's timers: the stop waits for those
@@ -85,8 +88,8 @@ func (d *daemon) stopLimits(ctx context.Context) bool {
 
 // limitEnded carries out the actions that the long rate limit of connector
 // name left as cases, where still right (handlers.LateOutcome), once it
-// ended, and those Meta's page token refused left (handlers.LateCause): a
-// platform that carries an action out takes vigie's token. A limit found
+// ended, and those Meta's page token refused left (handlers.LateCause),
+// which an action carried out shows taken again. A limit found
 // on again (the platform asked to wait again, at the first of them) stops
 // it: the rest stay open, for the limit's next end, rather than each
 // become a new case. It does nothing once the stop began, and stops before

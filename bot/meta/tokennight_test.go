@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/bot/internal/tgfake"
@@ -85,4 +86,29 @@ func lastTextOf(api *tgfake.Server, id int) string {
 		}
 	}
 	return text
+}
+
+// TestNightCasesOfAnExpiredTokenDoneAfterARestart: vigie on Redis, its page
+// token expired in the night, a scam left as a case; the CM restarts vigie
+// with the renewed token rather than reload it. A minute after the start,
+// on the daemon's clock, the scam is hidden with the new token and no case
+// is left open.
+func TestNightCasesOfAnExpiredTokenDoneAfterARestart(t *testing.T) {
+	env := redisEnv(t, "token-restart")
+	clk, g := graphOnStepClock(t)
+	base, _, stop := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams)
+	renewed := g.renew()
+	const night = "111_9200000000000001"
+	deliverScam(t, base, night, 7200, clk.Now().Add(-time.Minute).Unix())
+	testsync.Eventually(t, "a case for the scam not hidden", func() bool { return openCasesWith(t, base, "[graph 190") == 1 })
+	stop()
+
+	base, logs, _ := startDaemonOn(t, clk, g, &deskRecorder{}, env, hideScams) // with the renewed token
+	testsync.Eventually(t, "the case found at the start", func() bool {
+		return strings.Contains(logs.String(), "left before the start: carried out once the platform takes actions again")
+	})
+	clk.Step(time.Minute)
+	testsync.Eventually(t, "the scam hidden with the renewed token, no case left open", func() bool {
+		return hidesWith(g, night, renewed) == 1 && openCasesWith(t, base, "") == 0
+	})
 }
