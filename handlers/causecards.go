@@ -226,6 +226,8 @@ func causeText(lead store.Case, card store.CauseCard, now time.Time) string {
 	fmt.Fprintf(&b, "%s failed %d times here since %s UTC, for one cause: %s. Each message keeps its case, open in /queue. ",
 		strings.Join(kinds, ", "), card.N, card.Since.UTC().Format("15:04"), why)
 	switch _, late := LateOutcome(lead, now); {
+	case late && strings.HasSuffix(lead.Cause, PageTokenCause):
+		b.WriteString("When Meta takes a page token again (renewed in META_PAGE_TOKEN_FILE, then /reload), vigie carries them out itself, each case decided by vigie, unless you decided it first; these buttons act on this message alone.")
 	case late:
 		b.WriteString("When the limit ends, vigie carries them out itself, each case decided by vigie, unless you decided it first; these buttons act on this message alone.")
 	case strings.HasSuffix(lead.Cause, LongLimitCause):
@@ -254,7 +256,8 @@ const causeNameShown = 24
 
 // causeOthers is what the card of c, decided, says of the other cases its
 // cause's card counted: its decision shows in place of the count, and they
-// are still to decide. "" when c's card counts no other. The card is
+// are still to decide, or, decided by vigie once their cause ended
+// (LateDecider), that vigie carries them out too. "" when c's card counts no other. The card is
 // closed: the cause's next case posts a new one.
 func (m *Moderator) causeOthers(ctx context.Context, c store.Case) string {
 	if c.Cause == "" || c.Status != store.CaseDecided {
@@ -271,6 +274,12 @@ func (m *Moderator) causeOthers(ctx context.Context, c store.Case) string {
 	others := "case"
 	if card.N > 2 {
 		others = "cases"
+	}
+	if c.DecidedBy == LateDecider {
+		// vigie goes on through them, in the order the messages came:
+		// a count of cases to decide would be out of date at once.
+		return fmt.Sprintf("vigie carries out the %d other %s of this card's cause (%s failed) too, those still right late; the rest wait in /queue.",
+			card.N-1, others, strings.Join(kindsOf(c.NotDone), ", "))
 	}
 	return fmt.Sprintf("Still open for this card's cause (%s failed): %d other %s, to decide from /queue.",
 		strings.Join(kindsOf(c.NotDone), ", "), card.N-1, others)

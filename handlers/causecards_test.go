@@ -219,6 +219,28 @@ func TestCauseCardLongLimitSaysWhoActs(t *testing.T) {
 	}
 }
 
+// TestLateOutcomeOfARefusedPageToken: what Meta's refused page token left
+// (handlers.PageTokenCause) is carried out late as what a long rate limit
+// left: a hide, a delete; a warning stays for a CM, and so does a case of
+// another cause.
+func TestLateOutcomeOfARefusedPageToken(t *testing.T) {
+	for _, tc := range []struct {
+		cause string
+		act   bot.Action
+		want  string
+	}{
+		{"facebook|p|post|hide: " + handlers.PageTokenCause, bot.Action{Kind: bot.ActHide}, "hide"},
+		{"instagram|a|media|delete: " + handlers.PageTokenCause, bot.Action{Kind: bot.ActDelete}, "delete"},
+		{"facebook|p|post|warn: " + handlers.PageTokenCause, bot.Action{Kind: bot.ActWarn, Text: "Parlons-en."}, ""},
+		{"facebook|p|post|hide: graph 200 0", bot.Action{Kind: bot.ActHide}, ""},
+	} {
+		o, ok := handlers.LateOutcome(store.Case{Cause: tc.cause, NotDone: []bot.Action{tc.act}}, at)
+		if o != tc.want || ok != (tc.want != "") {
+			t.Errorf("LateOutcome of %s = %q, %v, want %q", tc.cause, o, ok, tc.want)
+		}
+	}
+}
+
 // TestCauseCardNamesStayInTheirPlace: the card of a cause names the latest
 // members its cases are about, names they chose: long, of several lines or
 // turning the text right to left, they neither push what the card's

@@ -13,6 +13,20 @@ import (
 // waits (a long rate limit): the daemon names it so (its FailureCause).
 const LongLimitCause = "rate limited for longer than vigie waits"
 
+// PageTokenCause ends the store.Case.Cause of an action left as a case
+// because Meta refused the page token (expired at night, revoked): the
+// daemon names it so (its FailureCause), and carries out what is still
+// right late (LateOutcome) once Meta takes a token again, as at a long
+// rate limit's end.
+const PageTokenCause = "page token refused"
+
+// LateCause reports whether cause is one whose actions vigie carries out
+// itself once it ends, where still right (LateOutcome): a long rate limit,
+// or the page token refused.
+func LateCause(cause string) bool {
+	return strings.HasSuffix(cause, LongLimitCause) || strings.HasSuffix(cause, PageTokenCause)
+}
+
 // LateBound is how long an action a long rate limit left may wait for the
 // limit's end: a public answer is carried out late only within it of the
 // message it answers, and on a platform whose actions wait out a limit
@@ -32,8 +46,9 @@ func CauseOf(ev bot.Event, a bot.Action, cause string) string {
 	return causeKey(ev, []bot.Action{a}, []string{cause})
 }
 
-// LateOutcome is the decision that carries out, once the long rate limit
-// that left it (LongLimitCause) ended, the action of c not done, when
+// LateOutcome is the decision that carries out, once the cause that left
+// it ended (LateCause: the long rate limit, LongLimitCause; the page token
+// Meta refused, PageTokenCause), the action of c not done, when
 // carrying it out late, at now, is still right: a message's delete or hide,
 // a member's ban or kick, as a scam wave's verdicts ask, and a public
 // answer (a rule's reply, the FAQ's) within LateBound of the message. False
@@ -41,7 +56,7 @@ func CauseOf(ev bot.Event, a bot.Action, cause string) string {
 // an answer later than that, for a case whose actions not done are more
 // than one (a decision is one action), and for a case of any other cause.
 func LateOutcome(c store.Case, now time.Time) (string, bool) {
-	if !strings.HasSuffix(c.Cause, LongLimitCause) || len(c.NotDone) != 1 {
+	if !LateCause(c.Cause) || len(c.NotDone) != 1 {
 		return "", false
 	}
 	a := c.NotDone[0]

@@ -804,7 +804,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 				m.count(label, a.Kind, ResultFailed)
 				log.Warn("action failed", "event", ev.Key(), "action", a.String(), "err", err)
 				failedActs = append(failedActs, a)
-				failures = append(failures, err.Error())
+				failures = append(failures, failureWords(a, err))
 				causes = append(causes, m.causeOf(err))
 				continue
 			}
@@ -1451,7 +1451,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 // in the queue meanwhile; the desk was told of the limit once, by the
 // platform, rather than a card for each comment of a wave.
 func (m *Moderator) waitsForLimit(c store.Case) bool {
-	if m.limitWaits == nil || c.Status != store.CaseOpen || !m.limitWaits(c.Event.Platform) {
+	if m.limitWaits == nil || c.Status != store.CaseOpen || !strings.HasSuffix(c.Cause, LongLimitCause) || !m.limitWaits(c.Event.Platform) {
 		return false
 	}
 	now := m.now()
@@ -1675,6 +1675,27 @@ func actionList(as []bot.Action) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// failureWords is why a rule's action a failed, as its case's card says
+// it: the action, then the platform's refusal in a CM's words
+// (bot.RefusalWords) and what the retry stage added (how long the
+// platform asks to wait, how many attempts were made); or the error's own
+// text, which names the action when the platform's does, when there are no
+// such words. The whole error is in the log ("action failed").
+func failureWords(a bot.Action, err error) string {
+	words := bot.RefusalWords(err)
+	text := err.Error()
+	if strings.HasPrefix(text, strings.TrimSuffix(words, "…")) {
+		return words // no plain words: the error's text, cut
+	}
+	var ae *bot.ActionError
+	if errors.As(err, &ae) {
+		if note, ok := strings.CutPrefix(text, ae.Error()); ok {
+			words += note
+		}
+	}
+	return string(a.Kind) + ": " + words
 }
 
 // errText is err's text, "" for nil.

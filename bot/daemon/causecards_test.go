@@ -147,7 +147,8 @@ func TestMissingPermissionsShareOneCard(t *testing.T) {
 	if cards := posted(f, "FREE NITRO"); len(cards) != 1 {
 		t.Errorf("%d cards on the desk for %d deletes refused alike, want one:\n%s", len(cards), raid, strings.Join(cards, "\n---\n"))
 	}
-	if !strings.Contains(edit, "Missing Permissions") || !strings.Contains(edit, "/queue") {
+	if !strings.Contains(edit, "vigie lacks the Manage Messages permission in this channel") || !strings.Contains(edit, "discord 50013") ||
+		!strings.Contains(edit, "/queue") {
 		t.Errorf("the cause's card does not say why, nor where the cases are:\n%s", edit)
 	}
 }

@@ -21,8 +21,10 @@ import (
 // the platform watch (actionWatch) tells of an outage. A rate limit longer
 // than vigie waits is one: every action behind it in the place is left as a
 // case at once, a scam wave's each, and one card counting them tells the CMs
-// more than a card each. Nor is one about the member (the member above vigie)
-// or about the event itself (no message to delete).
+// more than a card each. Meta's page token refused is one of its own
+// (handlers.PageTokenCause): what it left is carried out once Meta takes a
+// token again (limitEnded). Nor is one about the member (the member above
+// vigie) or about the event itself (no message to delete).
 func failureCause(err error) string {
 	if _, ok := longRateLimit(err); ok {
 		return handlers.LongLimitCause
@@ -32,6 +34,10 @@ func failureCause(err error) string {
 		return ""
 	}
 	if tokenRefused(err) {
+		if errors.As(err, new(*meta.GraphError)) {
+			// carried out once Meta takes a token again
+			return handlers.PageTokenCause
+		}
 		return "token refused"
 	}
 	var te *telegram.APIError

@@ -158,6 +158,10 @@ type Connector struct {
 	// AlertWith, when set, is handed the desk's alerts once they exist (not
 	// without a desk): the connector tells the CMs what only they can mend.
 	AlertWith func(alert func(ctx context.Context, text string) error)
+	// TokenTaken, when set, is handed what to do when the platform takes
+	// vigie's token again after refusing it: carry out what the refusal
+	// left as cases, where still right late (limitEnded).
+	TokenTaken func(taken func())
 	// OnRules, when set, is told of every rule file loaded (the desk: section may
 	// have changed); an error is logged and the rules still run.
 	OnRules func(*rules.Ruleset) error
@@ -743,6 +747,10 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		}
 		if desk := desks.desk(); c.AlertWith != nil && desk != nil {
 			c.AlertWith(desk.Alert)
+		}
+		if c.TokenTaken != nil {
+			name := c.Name
+			c.TokenTaken(func() { d.tokenTaken(name) })
 		}
 	}
 	return d, nil

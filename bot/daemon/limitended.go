@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +29,10 @@ import (
 // the store's), and its cards say how it ended. A timeout or a warning
 // carried out an hour after the message would punish out of its moment:
 // those cases stay open for a CM, and so does a case whose actions are more
-// than one (a decision is one action), or that a CM decided.
+// than one (a decision is one action), or that a CM decided. The cases
+// Meta's refused page token left (handlers.PageTokenCause) are carried out
+// the same way once Meta takes a token again (tokenTaken; those left
+// before vigie started, as a limit's are: resumeLimits).
 
 // limitRuns tracks the carryings out of what long rate limits left
 // (limitEnded), which run on the daemon's timers: the stop waits for those
@@ -86,11 +88,22 @@ func (d *daemon) stopLimits(ctx context.Context) bool {
 
 // limitEnded carries out the actions that the long rate limit of connector
 // name left as cases, where still right (handlers.LateOutcome), once it
-// ended. A limit found on again (the platform asked to wait again, at the
-// first of them) stops it: the rest stay open, for the limit's next end,
-// rather than each become a new case. It does nothing once the stop began,
-// and stops before its next case when it begins.
-func (d *daemon) limitEnded(name string) {
+// ended, and those Meta's page token refused left (handlers.LateCause),
+// which an action carried out shows taken again. A limit found
+// on again (the platform asked to wait again, at the first of them) stops
+// it: the rest stay open, for the limit's next end, rather than each
+// become a new case. It does nothing once the stop began, and stops before
+// its next case when it begins.
+func (d *daemon) limitEnded(name string) { d.lateRun(name, "rate limit ended") }
+
+// tokenTaken is limitEnded when Meta takes the page token again
+// (meta.Connector.OnTokenTaken): a token renewed in the night, the cases
+// its expiry left are carried out then, not each left to a CM.
+func (d *daemon) tokenTaken(name string) { d.lateRun(name, "page token taken again") }
+
+// lateRun carries out what limitEnded does; ended says, in the log, what
+// ended.
+func (d *daemon) lateRun(name, ended string) {
 	ctx := d.workCtx
 	if ctx == nil || ctx.Err() != nil || !d.limits.start() {
 		return
@@ -116,12 +129,12 @@ func (d *daemon) limitEnded(name string) {
 	// carrying out what it left): the rest wait for then, not each tried
 	// and left as a case again.
 	var held time.Time
-	slow := false
+	slow, refused := false, false
 	for pass := true; pass; {
 		pass = false
 		open, err := d.store.Cases(ctx, store.CaseOpen)
 		if err != nil {
-			d.log.Warn("rate limit ended, but the cases it left were not read: a CM decides them from the queue", "platform", name, "err", err)
+			d.log.Warn(ended+", but the cases left were not read: a CM decides them from the queue", "platform", name, "err", err)
 			return
 		}
 		// In the order the messages came: an answer after the question's
@@ -130,7 +143,7 @@ func (d *daemon) limitEnded(name string) {
 			return cmp.Or(a.Event.At.Compare(b.Event.At), a.Opened.Compare(b.Opened))
 		})
 		for _, c := range open {
-			if tried[c.ID] || !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || d.actions.connector[c.Event.Platform] != name || c.Outcome != "" {
+			if tried[c.ID] || !handlers.LateCause(c.Cause) || d.actions.connector[c.Event.Platform] != name || c.Outcome != "" {
 				continue
 			}
 			tried[c.ID] = true
@@ -166,7 +179,15 @@ func (d *daemon) limitEnded(name string) {
 					again++
 					continue
 				}
-				d.log.Warn("rate limit ended: a case it left not carried out", "platform", name, "case", c.ID, "outcome", outcome, "err", err)
+				if tokenRefused(err) {
+					// Refused again: the rest wait for the platform to
+					// take a token (tokenTaken), not each tried and left
+					// as a case again.
+					refused = true
+					again++
+					continue
+				}
+				d.log.Warn(ended+": a case left not carried out", "platform", name, "case", c.ID, "outcome", outcome, "err", err)
 				continue
 			}
 			if !run.Limited() {
@@ -182,12 +203,15 @@ func (d *daemon) limitEnded(name string) {
 		d.log.Warn("rate limit ended, but the platform is slow to answer: the cases it left wait for its answer",
 			"platform", name, "carried_out", carried, "waiting", again)
 		d.actions.leftOver(name, again, limitResumeWait, time.Time{})
+	} else if refused {
+		d.log.Warn(ended+", but the platform refuses vigie's token again: the cases left wait for it to take one",
+			"platform", name, "carried_out", carried, "waiting", again)
 	} else if again > 0 || run.Limited() {
 		d.log.Warn("rate limit not over: the platform asked to wait again; the cases it left wait for its next end",
 			"platform", name, "carried_out", carried, "waiting", again)
 	}
 	if carried > 0 || left > 0 {
-		d.log.Info("rate limit ended: the actions it left as cases carried out, those still right late; the rest wait for a CM",
+		d.log.Info(ended+": the actions it left as cases carried out, those still right late; the rest wait for a CM",
 			"platform", name, "carried_out", carried, "left_to_cms", left)
 	}
 }
@@ -213,7 +237,7 @@ func (d *daemon) resumeLimits(ctx context.Context) {
 	}
 	left := map[string]int{}
 	for _, c := range open {
-		if !strings.HasSuffix(c.Cause, handlers.LongLimitCause) || c.Outcome != "" {
+		if !handlers.LateCause(c.Cause) || c.Outcome != "" {
 			continue
 		}
 		if _, ok := handlers.LateOutcome(c, d.now()); !ok {

@@ -132,6 +132,9 @@ func metaConnector(cfg Config, _ *rules.Ruleset, reg prometheus.Registerer, st s
 		// a refused page token stops all moderation of the Page: the CMs
 		// are told, once
 		AlertWith: c.AlertWith,
+		// the night's cases a refused page token left are carried out
+		// once Meta takes a token again
+		TokenTaken: c.OnTokenTaken,
 		// a renewed page token is taken without a restart, which on the
 		// memory store would forget the cases its expiry left
 		Reload: func() { reloadPageToken(cfg, c) },

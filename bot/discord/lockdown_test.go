@@ -142,7 +142,7 @@ func TestLockdownMissingPermission(t *testing.T) {
 	}
 	ctx := context.Background()
 	cases, _ := w.st.Cases(ctx, store.CaseOpen)
-	if len(cases) != 1 || !strings.Contains(cases[0].Reason, "Missing Permissions") {
+	if len(cases) != 1 || !strings.Contains(cases[0].Reason, "vigie lacks Manage Server") || !strings.Contains(cases[0].Reason, "[discord 50013]") {
 		t.Errorf("cases = %+v, want one about the refusal", cases)
 	}
 	audit, _ := w.st.Audit(ctx, time.Time{})

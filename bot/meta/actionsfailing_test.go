@@ -45,7 +45,7 @@ func TestDaemonTellsOfFailingGraphActions(t *testing.T) {
 	// the actions that failed are counted from the log, and the cases of
 	// the verdicts from the store.
 	failedActions := func() int { return strings.Count(logs.String(), `msg="action failed"`) }
-	failedCases := func() int { return openCasesWith(t, base, "temporary Graph API failure (code 2)") }
+	failedCases := func() int { return openCasesWith(t, base, "Meta's servers failed") }
 	testsync.Eventually(t, "ready before Graph fails", func() bool { code, _ := readiness(); return code == http.StatusOK })
 	if v := actionsUp(); v != "1" {
 		t.Errorf("%s= %s before any action, want 1", gauge, v)

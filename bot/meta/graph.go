@@ -59,6 +59,10 @@ type graph struct {
 	// changed, when set, is told when Meta starts refusing the page token
 	// (or its proof: the app secret) and when that trouble is over.
 	changed func(refused, proof bool, why string)
+	// taken, when set, is told, in a goroutine of its own, of the first
+	// call Meta answers after it refused the page token (or its proof):
+	// Connector.OnTokenTaken.
+	taken atomic.Pointer[func()]
 	// posted, when set, is told of each comment vigie wrote (its platform
 	// and Graph id), whose webhook comes back as any comment's.
 	posted func(platform, id string)
@@ -396,6 +400,9 @@ func (g *graph) tokenTaken() {
 	g.refusedMu.Unlock()
 	if eases {
 		g.log.Info("Meta takes the page token again: the desk is told once it has refused none for " + clearForText)
+		if f := g.taken.Load(); f != nil {
+			go (*f)()
+		}
 	}
 }
 

@@ -143,3 +143,38 @@ func TestRefusedHideOnTheDiscordDesk(t *testing.T) {
 		t.Errorf("card drawn again:\n%s\nwant Graph's raw answer left to the log", drawn)
 	}
 }
+
+// TestRuleRefusedHideOnTheDesk: a rule's own hide of a comment, which
+// Meta refuses for a permission the app lacks, opens a case whose card on
+// the Telegram desk says why in a CM's words, Graph's code in brackets;
+// Graph's raw answer is in the log, not on the card.
+func TestRuleRefusedHideOnTheDesk(t *testing.T) {
+	g := newFakeGraph(t)
+	api := tgfake.New(t)
+	base, logs := startDeskDaemonLogged(t, deskRules, g, api)
+	const cid = "987654321098765_1122334455667788"
+	const raw = "(#200) Requires pages_manage_engagement permission to manage the object"
+	g.failNext("POST", "/"+cid, 403, graphErrorJSON(200, 0, "OAuthException", raw), nil)
+	deliverSigned(t, base, restamp(fixture(t, "fb_comment_add.json"), time.Since(fbCommentAddSent)))
+	var card string
+	testsync.Eventually(t, "the case's card on the desk", func() bool {
+		for _, c := range api.CallsOf("sendMessage") {
+			if c.Params.Get("chat_id") == "-100500" && strings.Contains(c.Params.Get("text"), "escrocs") {
+				card = html.UnescapeString(c.Params.Get("text")) // as Telegram shows it
+				return true
+			}
+		}
+		return false
+	})
+	const want = "action failed: hide: Meta refused: vigie's app lacks the permission to hide comments: grant it pages_manage_engagement (Facebook) " +
+		"or instagram_manage_comments (Instagram), then renew META_PAGE_TOKEN [graph 200]"
+	if !strings.Contains(card, want) {
+		t.Errorf("card:\n%s\nwant %q in it", card, want)
+	}
+	if strings.Contains(card, raw) {
+		t.Errorf("card:\n%s\nwant Graph's raw answer left to the log", card)
+	}
+	if !strings.Contains(logs.String(), `msg="action failed"`) || !strings.Contains(logs.String(), raw) {
+		t.Errorf("log has no line of the failed hide with Graph's answer %q:\n%s", raw, logs)
+	}
+}

@@ -241,5 +241,6 @@ func TestGraphRateLimitSharedByInstances(t *testing.T) {
 	_ = b
 }
 
-// handlersLongLimit is how the case of an action a long limit left reads.
-const handlersLongLimit = "rate limited"
+// handlersLongLimit is how the case of an action a long limit left reads:
+// the retry stage's note after Meta's refusal.
+const handlersLongLimit = "(platform asks to wait "

@@ -28,6 +28,15 @@ func (c *Connector) AlertWith(alert func(ctx context.Context, text string) error
 	c.alert.Store(&alert)
 }
 
+// OnTokenTaken has the connector tell taken, in a goroutine of its own,
+// when Meta takes the page token again after it refused it (or its proof):
+// its first answer since, at the check of a token renewed
+// (SetPageToken) or at any call. The daemon carries out then what the
+// refusal left as cases, where still right late (handlers.LateOutcome).
+func (c *Connector) OnTokenTaken(taken func()) {
+	c.graph.taken.Store(&taken)
+}
+
 // alertWait bounds the sending of one alert to the desk.
 const alertWait = 30 * time.Second
 

@@ -34,7 +34,15 @@ func startDeskDaemon(t *testing.T, g *fakeGraph, api *tgfake.Server) string {
 // startDeskDaemonWith is startDeskDaemon on the rule file text.
 func startDeskDaemonWith(t *testing.T, text string, g *fakeGraph, api *tgfake.Server) string {
 	t.Helper()
-	base, _ := startDaemonWith(t, text, map[string]string{
+	base, _ := startDeskDaemonLogged(t, text, g, api)
+	return base
+}
+
+// startDeskDaemonLogged is startDeskDaemonWith that returns vigie's logs
+// too.
+func startDeskDaemonLogged(t *testing.T, text string, g *fakeGraph, api *tgfake.Server) (base string, logs *testsync.Buffer) {
+	t.Helper()
+	return startDaemonWith(t, text, map[string]string{
 		"META_APP_SECRET":   appSecret,
 		"META_PAGE_TOKEN":   g.token,
 		"META_VERIFY_TOKEN": verifyToken,
@@ -42,7 +50,6 @@ func startDeskDaemonWith(t *testing.T, text string, g *fakeGraph, api *tgfake.Se
 		"TELEGRAM_TOKEN":    tgfake.Token,
 		"TELEGRAM_API_URL":  api.HTTP.URL,
 	})
-	return base
 }
 
 // TestDaemonTellsOfARefusedTokenBeforeAnyComment: vigie starts, in the
@@ -112,7 +119,7 @@ func TestDaemonTellsOfAMissingPermission(t *testing.T) {
 		g.failNext("POST", "/"+cid, http.StatusForbidden, refused, nil)
 		deliverComment(t, base, cid)
 		testsync.Eventually(t, "the case of the hide refused", func() bool {
-			return openCasesWith(t, base, "missing permission (code 200)") == i+1
+			return openCasesWith(t, base, "lacks the permission to hide comments") == i+1
 		})
 	}
 	alert := func(c tgfake.Call) bool {

@@ -58,7 +58,7 @@ func TestRenewedPageTokenTakenAtReload(t *testing.T) {
 	const saturday = "987654321098765_1000000000000101"
 	deliverComment(t, base, saturday)
 	testsync.Eventually(t, "a case for the comment not hidden", func() bool {
-		return openCasesWith(t, base, "code 190") == 1
+		return openCasesWith(t, base, "[graph 190") == 1
 	})
 
 	if err := os.WriteFile(tokenFile, []byte(renewed+"\n"), 0o600); err != nil {
@@ -100,6 +100,28 @@ func hidesWith(g *fakeGraph, cid, token string) int {
 		}
 	}
 	return n
+}
+
+// startDeskWithPageTokenFile is startWithPageTokenFile with deskRules,
+// the desk on the fake Bot API api; it returns once the token's first
+// check is made.
+func startDeskWithPageTokenFile(t *testing.T, g *fakeGraph, api *tgfake.Server) (base string, logs *testsync.Buffer, tokenFile string) {
+	t.Helper()
+	tokenFile = filepath.Join(t.TempDir(), "page-token")
+	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs = startDaemonWith(t, deskRules, map[string]string{
+		"META_APP_SECRET":      appSecret,
+		"META_PAGE_TOKEN":      g.token, // as vigie run reads it from the file
+		"META_PAGE_TOKEN_FILE": tokenFile,
+		"META_VERIFY_TOKEN":    verifyToken,
+		"META_GRAPH_URL":       g.URL(),
+		"TELEGRAM_TOKEN":       tgfake.Token,
+		"TELEGRAM_API_URL":     api.HTTP.URL,
+	})
+	waitTokenChecked(t, g)
+	return base, logs, tokenFile
 }
 
 // A CM writes the renewed page token in META_PAGE_TOKEN_FILE while another
@@ -198,20 +220,7 @@ func TestOtherPagesTokenFileKeepsTheTokenInUse(t *testing.T) {
 func TestOtherPagesTokenFileToldOnTheDesk(t *testing.T) {
 	g := newFakeGraph(t)
 	api := tgfake.New(t)
-	tokenFile := filepath.Join(t.TempDir(), "page-token")
-	if err := os.WriteFile(tokenFile, []byte(g.token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base, _ := startDaemonWith(t, deskRules, map[string]string{
-		"META_APP_SECRET":      appSecret,
-		"META_PAGE_TOKEN":      g.token,
-		"META_PAGE_TOKEN_FILE": tokenFile,
-		"META_VERIFY_TOKEN":    verifyToken,
-		"META_GRAPH_URL":       g.URL(),
-		"TELEGRAM_TOKEN":       tgfake.Token,
-		"TELEGRAM_API_URL":     api.HTTP.URL,
-	})
-	waitTokenChecked(t, g)
+	base, _, tokenFile := startDeskWithPageTokenFile(t, g, api)
 	const otherPage = "555000555000555"
 	if err := os.WriteFile(tokenFile, []byte(g.otherPagesToken(otherPage)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
