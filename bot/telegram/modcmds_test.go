@@ -193,11 +193,15 @@ func TestModCommands(t *testing.T) {
 	if got := w.command(carol, "/note known reseller", bobs[0]); !strings.HasPrefix(got, "Note kept on Bob Martin") {
 		t.Errorf("/note = %q", got)
 	}
+	// The group reads the answer: the note is counted, not quoted.
 	got := w.command(carol, "/warns", bobs[0])
-	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "📝 telegram:8", "known reseller"} {
+	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "\n0 cases, 1 note. The whole record is the CMs': on the desk"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/warns = %q, want %q in it", got, want)
 		}
+	}
+	if strings.Contains(got, "known reseller") || strings.Contains(got, "telegram:8") {
+		t.Errorf("/warns in the group = %q: it quotes the note", got)
 	}
 	if got := w.command(carol, "/resetwarns", bobs[0]); got != "1 strike lifted from Bob Martin." {
 		t.Errorf("/resetwarns = %q", got)
@@ -228,6 +232,39 @@ func TestModCommands(t *testing.T) {
 	}
 	// The menu lists the commands for the groups' administrators.
 	w.f.waitFor("setMyCommands", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("scope"), "all_chat_administrators") })
+}
+
+// /warns in a group is read by its members: it counts the member's cases and
+// the CMs' notes, written on the desk as in the group, and quotes none, nor
+// says who decided; the desk has the whole record.
+func TestModWarnsInAGroupQuotesNoNote(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "creator")
+	spam := w.say(bob, "buy cheap followers")
+	ctx := t.Context()
+	ev := bot.Event{ID: fmtMsgID(group.id, spam), Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "7", Name: "Bob Martin"}}
+	c, err := w.st.OpenCase(ctx, store.Case{Event: ev, Rule: "reseller", Reason: "sells accounts", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.DecideCase(ctx, c.ID, "keep", "telegram:42", "Alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A CM's note from the desk's card or the console, and an admin's /note.
+	if err := w.st.AddNote(ctx, store.Note{Platform: Platform, Space: itoa(group.id), Author: "7",
+		Text: "his brother runs the scam shop, keep an eye", By: "telegram:42", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.command(carol, "/note paid twice for the ads", spam)
+	got := w.command(carol, "/warns", spam)
+	if want := "Bob Martin (telegram 7): 0 strikes here.\n1 case, 2 notes. The whole record is the CMs': on the desk (the member's cards, the console)."; got != want {
+		t.Errorf("/warns in the group = %q, want %q", got, want)
+	}
+	for _, leak := range []string{"scam shop", "paid twice", "telegram:42", "telegram:8", "Alice", "keep", "reseller", c.ID} {
+		if strings.Contains(got, leak) {
+			t.Errorf("/warns in the group = %q: %q in it", got, leak)
+		}
+	}
 }
 
 // A card shows the newest moderators' notes on the author, escaped.
