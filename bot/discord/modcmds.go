@@ -316,10 +316,3 @@ func (c *Client) lastMessages(ctx context.Context, i *discordgo.Interaction, mem
 
 // maxCardNotes bounds the notes a card shows: the newest.
 const maxCardNotes = 3
-
-// writeNotes adds the moderators' notes on the author to a card.
-func writeNotes(b *strings.Builder, notes []string) {
-	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
-		b.WriteString("📝 " + md(truncate(n, 300)) + "\n")
-	}
-}
