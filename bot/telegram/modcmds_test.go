@@ -193,6 +193,10 @@ func TestModCommands(t *testing.T) {
 	if got := w.command(carol, "/note known reseller", bobs[0]); !strings.HasPrefix(got, "Note kept on Bob Martin") {
 		t.Errorf("/note = %q", got)
 	}
+	// the note kept, its /note leaves the group
+	if del := w.f.waitFor("deleteMessage", 1, nil); del.Params.Get("message_id") != strconv.Itoa(w.msg) {
+		t.Errorf("delete 1 = %v, want the /note, message %d", del.Params, w.msg)
+	}
 	// The group reads the answer: the note is counted, not quoted.
 	got := w.command(carol, "/warns", bobs[0])
 	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "\n0 cases, 1 note. The whole record is the CMs': on the desk"} {
@@ -210,7 +214,7 @@ func TestModCommands(t *testing.T) {
 		t.Errorf("/purge 2 = %q", got)
 	}
 	for i, want := range []int{bobs[2], bobs[1]} {
-		del := w.f.waitFor("deleteMessage", i+1, nil)
+		del := w.f.waitFor("deleteMessage", i+2, nil)
 		if del.Params.Get("message_id") != strconv.Itoa(want) || del.Params.Get("chat_id") != itoa(group.id) {
 			t.Errorf("delete %d = %v, want message %d", i+1, del.Params, want)
 		}
@@ -264,6 +268,31 @@ func TestModWarnsInAGroupQuotesNoNote(t *testing.T) {
 		if strings.Contains(got, leak) {
 			t.Errorf("/warns in the group = %q: %q in it", got, leak)
 		}
+	}
+}
+
+// A /note leaves the group once kept: the members would read the CMs' words
+// on the member under it. When Telegram refuses the delete, the moderator is
+// told to delete it.
+func TestModNoteLeavesTheGroup(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "creator")
+	spam := w.say(bob, "buy cheap followers")
+	if got := w.command(carol, "/note his brother runs the scam shop", spam); got != "Note kept on Bob Martin; the moderators see it on their cases." {
+		t.Errorf("/note = %q", got)
+	}
+	note := w.msg
+	w.f.waitFor("deleteMessage", 1, func(c apiCall) bool {
+		return c.Params.Get("message_id") == strconv.Itoa(note) && c.Params.Get("chat_id") == itoa(group.id)
+	})
+	w.f.fail("deleteMessage", 400, "Bad Request: message can't be deleted", 0)
+	got := w.command(carol, "/note paid twice", spam)
+	if !strings.HasPrefix(got, "Note kept on Bob Martin; the moderators see it on their cases. vigie could not delete your /note from the group (") ||
+		!strings.Contains(got, "message can't be deleted") {
+		t.Errorf("/note, Telegram refusing the delete = %q", got)
+	}
+	if notes, _ := w.st.Notes(t.Context(), Platform, itoa(group.id), "7"); len(notes) != 2 {
+		t.Errorf("notes kept = %+v", notes)
 	}
 }
 
