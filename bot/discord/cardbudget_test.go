@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 )
 
 // TestNotesAndReasonsCannotCrowdTheDecisionOffADiscordCard: the CMs'
@@ -40,15 +41,7 @@ func TestNotesAndReasonsCannotCrowdTheDecisionOffADiscordCard(t *testing.T) {
 		if tt.edited {
 			card.Edited = &bot.Edited{Edits: 1, Text: strings.Repeat("#", 600), Reason: "scam: " + strings.Repeat("~", 600)}
 		}
-		msg := fmt.Sprint(1200 + i)
-		if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: msg}, card, "Done."); err != nil {
-			t.Fatalf("%s: EditCard: %v", tt.what, err)
-		}
-		content := fmt.Sprint(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil).Body["content"])
-		if !strings.Contains(content, "\n"+link+"\n") || !strings.Contains(content, "**🗑 Deleted** — decided by discord:9 at ") ||
-			!strings.HasSuffix(content, "\nDone.") {
-			t.Errorf("%s: the card lost its link or its decision (%d characters):\n…%s", tt.what, len([]rune(content)), tail(content, 300))
-		}
+		content := decidedCard(t, f, desk, fmt.Sprint(1200+i), card, tt.what)
 		if !strings.Contains(content, "📝 discord:9, 2026-12-01: ") {
 			t.Errorf("%s: the card lost the newest note:\n%s", tt.what, content)
 		}
@@ -59,4 +52,21 @@ func TestNotesAndReasonsCannotCrowdTheDecisionOffADiscordCard(t *testing.T) {
 			t.Errorf("%s: %d characters", tt.what, n)
 		}
 	}
+}
+
+// decidedCard edits the desk's card msg to card, decided as "🗑 Deleted" by
+// discord:9 with the note "Done.", and returns its content as Discord got
+// it; the test fails (what names the card) when the card lost its end: the
+// link to card's message, the decision, its note.
+func decidedCard(t *testing.T, f *discordfake.Server, desk *Desk, msg string, card bot.Card, what string) string {
+	t.Helper()
+	if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: msg}, card, "Done."); err != nil {
+		t.Fatalf("%s: EditCard: %v", what, err)
+	}
+	content := fmt.Sprint(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil).Body["content"])
+	if !strings.Contains(content, "\n"+card.Event.Link+"\n") || !strings.Contains(content, "**🗑 Deleted** — decided by discord:9 at ") ||
+		!strings.HasSuffix(content, "\nDone.") {
+		t.Errorf("%s: the card lost its link or its decision (%d characters):\n…%s", what, len([]rune(content)), tail(content, 300))
+	}
+	return content
 }
