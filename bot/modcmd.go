@@ -106,6 +106,11 @@ type ModRequest struct {
 	Text string
 	// By is the moderator as in desk.cms ("telegram:123"); ByName their name.
 	By, ByName string
+	// Private says the answer is for the moderator alone (Discord's
+	// ephemeral answers): it may quote the CMs' notes and say who decided
+	// the member's cases. Otherwise the members of the place read it too,
+	// and it only counts them.
+	Private bool
 }
 
 // Moderation carries out moderators' commands: through the same actions,

@@ -22,3 +22,20 @@ func TestNameInText(t *testing.T) {
 		}
 	}
 }
+
+// TestInertMentions: a mention a member wrote calls nobody once quoted; an
+// e-mail address, a lone "@" and a word's "@" stay as written.
+func TestInertMentions(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"@ann_cm wake up", "@\u2060ann_cm wake up"},
+		{"hi (@ann_cm), @everyone", "hi (@\u2060ann_cm), @\u2060everyone"},
+		{"mail eve@scam.example", "mail eve@scam.example"},
+		{"<@42>", "<@\u206042>"},
+		{"@ @ cost 5 @ 2", "@ @ cost 5 @ 2"},
+		{"no mention", "no mention"},
+	} {
+		if got := InertMentions(tc.in); got != tc.want {
+			t.Errorf("InertMentions(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -552,7 +552,7 @@ func TestWarnsKeepToTheCommunity(t *testing.T) {
 		{outside, "1 case."},
 	} {
 		member := bot.Event{Platform: "discord", Space: tc.space, Author: bot.Author{ID: "u-9", Name: "Zed"}}
-		text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: member, By: "discord:555"})
+		text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: member, By: "discord:555", Private: true})
 		if err != nil {
 			t.Fatal(err)
 		}

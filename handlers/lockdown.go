@@ -222,5 +222,6 @@ func (m *Moderator) placeNamed(ev bot.Event) string {
 }
 
 // shownName is a name members chose, in a line of vigie's: on one line, cut
-// to 60 characters, and unable to turn the text around it.
-func shownName(s string) string { return bot.Shown(s, 60) }
+// to 60 characters, unable to turn the text around it, and mentioning
+// nobody.
+func shownName(s string) string { return bot.InertMentions(bot.Shown(s, 60)) }

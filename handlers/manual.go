@@ -45,7 +45,7 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	}
 	switch r.Command {
 	case bot.ModWarns:
-		text, err := m.warnsText(ctx, ev)
+		text, err := m.warnsText(ctx, ev, r.Private)
 		if err != nil {
 			// an empty answer is one no platform posts: the moderator
 			// would hear nothing
@@ -280,7 +280,10 @@ const maxWarnsCases = 5
 
 // warnsText says what vigie holds against a member: their strikes in the
 // place, their cases (in every place of the platform) and the notes on them.
-func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error) {
+// An answer the place's members read too (private false) counts the cases
+// and the notes, and sends the moderator to the desk for them: the notes are
+// the CMs' words on the member, and who decided a case theirs to know.
+func (m *Moderator) warnsText(ctx context.Context, ev bot.Event, private bool) (string, error) {
 	who := bot.Shown(cmp.Or(ev.Author.Name, ev.Author.ID), memberNameShown)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s %s):", who, ev.Platform, ev.Author.ID)
@@ -299,6 +302,14 @@ func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("warns: %w", err)
 	}
+	notes := m.NotesOn(ctx, ev)
+	if !private {
+		fmt.Fprintf(&b, "\n%s, %s.", plural(len(cases), "case"), plural(len(notes), "note"))
+		if len(cases)+len(notes) > 0 {
+			b.WriteString(" The whole record is the CMs': on the desk (the member's cards, the console).")
+		}
+		return b.String(), nil
+	}
 	fmt.Fprintf(&b, "\n%s.", plural(len(cases), "case"))
 	for i, c := range slices.Backward(cases) {
 		if len(cases)-i > maxWarnsCases {
@@ -310,7 +321,6 @@ func (m *Moderator) warnsText(ctx context.Context, ev bot.Event) (string, error)
 		}
 		fmt.Fprintf(&b, "\n• %s %s, %s: %s", c.ID, cmp.Or(c.Rule, "—"), c.Opened.UTC().Format("2006-01-02"), state)
 	}
-	notes := m.NotesOn(ctx, ev)
 	for _, n := range notes {
 		fmt.Fprintf(&b, "\n📝 %s, %s: %s", n.By, n.At.UTC().Format("2006-01-02"), n.Text)
 	}

@@ -130,7 +130,7 @@ func TestModerateWarnsNotesPurge(t *testing.T) {
 	if _, err := st.OpenCase(ctx, store.Case{Event: ev, Rule: "insult", Reason: "insult", Opened: at}); err != nil {
 		t.Fatal(err)
 	}
-	text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: ev, By: by})
+	text, err := m.Moderate(ctx, bot.ModRequest{Command: bot.ModWarns, Target: ev, By: by, Private: true})
 	for _, want := range []string{"Bob (discord u-7): 1 strike here", "1 case.", "insult", "📝 discord:42", "known spammer"} {
 		if err != nil || !strings.Contains(text, want) {
 			t.Errorf("/warns = %q, %v; want %q in it", text, err, want)

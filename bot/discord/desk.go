@@ -322,23 +322,36 @@ func (c *Client) cmPosedAs(ctx context.Context, guilds []string, ev bot.Event, d
 
 // renderCard writes a case in Discord markdown; what members and others
 // wrote shows as written.
+//
+// Discord bounds a message to 2,000 characters, and the card's end (the
+// link to the message and the decision) must stay: the CMs' notes and the
+// reasons (the case's, its edit's, what is suggested), counted once
+// escaped, share the room the card's own lines leave (shareRoom), and the
+// quotes of what the member wrote take what is left after them.
 func renderCard(card bot.Card, n cardNames, note string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "**Case %s**", card.ID)
+	var head strings.Builder
+	fmt.Fprintf(&head, "**Case %s**", card.ID)
 	if card.Rule != "" {
-		fmt.Fprintf(&b, " · rule **%s**", card.Rule)
+		fmt.Fprintf(&head, " · rule **%s**", card.Rule)
 	}
 	if card.Category != "" {
-		fmt.Fprintf(&b, " (%s)", card.Category)
+		fmt.Fprintf(&head, " (%s)", card.Category)
 	}
-	b.WriteString("\n")
+	head.WriteString("\n")
+	// The records written by people, in the card's order: each is cut to
+	// its own bound, then to its share of the room.
+	var records []record
 	if card.Reason != "" {
-		fmt.Fprintf(&b, "*%s*\n", md(truncate(card.Reason, maxReason)))
+		records = append(records, record{"*", card.Reason, "*\n", maxReason})
 	}
-	writeNotes(&b, card.Notes)
+	for _, n := range card.Notes[max(len(card.Notes)-maxCardNotes, 0):] {
+		records = append(records, record{"📝 ", n, "\n", maxNoteShown})
+	}
+	notes := len(records)
 	ev := card.Event
+	var body strings.Builder
 	if card.Unverified {
-		fmt.Fprintf(&b, "**%s**\n", md(bot.UnverifiedText(ev.Platform)))
+		fmt.Fprintf(&body, "**%s**\n", md(bot.UnverifiedText(ev.Platform)))
 	}
 	who := shownName(ev.Author.Name)
 	if u := ev.Author.Username; ev.Platform != Platform && u != "" && u != ev.Author.Name {
@@ -359,18 +372,18 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 	case ev.Channel != "":
 		place = md(place + " #" + ev.Channel)
 	}
-	fmt.Fprintf(&b, "%s · %s (id %s)", place, who, md(ev.Author.ID))
+	fmt.Fprintf(&body, "%s · %s (id %s)", place, who, md(ev.Author.ID))
 	if !ev.At.IsZero() {
-		fmt.Fprintf(&b, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
+		fmt.Fprintf(&body, " · %s", ev.At.UTC().Format("2006-01-02 15:04 UTC"))
 	}
-	b.WriteString("\n")
+	body.WriteString("\n")
 	if n.posesAs != "" {
-		fmt.Fprintf(&b, "**⚠️ Not the CM %s: named like them**\n", md(n.posesAs))
+		fmt.Fprintf(&body, "**⚠️ Not the CM %s: named like them**\n", md(n.posesAs))
 	}
 	if ev.Kind != "" && ev.Kind != bot.KindMessage {
 		// on a line of its own: Discord quotes only a line that starts
 		// with "> ", and the content's first line is quoted as the others
-		fmt.Fprintf(&b, "[%s]\n", md(string(ev.Kind)))
+		fmt.Fprintf(&body, "[%s]\n", md(string(ev.Kind)))
 	}
 	// what the member showed, forward, embeds and names included: the CM
 	// judges what the rules judged. The quotes take the room the rest of
@@ -378,46 +391,150 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 	// escaped: a text of asterisks or of empty lines, twice or three times
 	// as long once quoted, cannot push the decision and who took it off
 	// the card.
-	var mid, tail strings.Builder
+	var mid, deleted, end strings.Builder
 	edited := ""
 	if ed := card.Edited; ed != nil && ed.Edits > 0 {
 		// edited while the case is open: what it says now, under what it
 		// said, and what the rules found in it
 		fmt.Fprintf(&mid, "**%s**\n", md(bot.EditedText(ed)))
 		edited = ed.Text
-		fmt.Fprintf(&tail, "*%s*\n", md(truncate(bot.EditedReason(ed), maxReason)))
+		records = append(records, record{"*", bot.EditedReason(ed), "*\n", maxReason})
 	}
 	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
-		fmt.Fprintf(&tail, "**%s**\n", md(bot.DeletedText(ed)))
+		fmt.Fprintf(&deleted, "**%s**\n", md(bot.DeletedText(ed)))
 	}
 	if len(card.Suggested) > 0 {
-		fmt.Fprintf(&tail, "Suggested: %s\n", md(truncate(bot.SuggestedText(card), 300)))
+		records = append(records, record{"Suggested: ", bot.SuggestedText(card), "\n", maxSuggestedShown})
 	}
 	if strings.HasPrefix(ev.Link, "https://") {
-		fmt.Fprintf(&tail, "%s\n", ev.Link)
+		fmt.Fprintf(&end, "%s\n", ev.Link)
 	}
 	if card.Decided() {
 		by := md(card.DecidedBy)
 		if n.decider != "" {
 			by = fmt.Sprintf("%s (%s)", shownName(n.decider), md(card.DecidedBy))
 		}
-		fmt.Fprintf(&tail, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
+		fmt.Fprintf(&end, "\n**%s** — decided by %s", outcomeLabel(card.Outcome), by)
 		if !card.DecidedAt.IsZero() {
-			fmt.Fprintf(&tail, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
+			fmt.Fprintf(&end, " at %s", card.DecidedAt.UTC().Format("15:04 UTC"))
 		}
 		if note != "" {
-			fmt.Fprintf(&tail, "\n%s", md(truncate(note, 300)))
+			fmt.Fprintf(&end, "\n%s", mdCut(note, maxDecisionNote))
 		}
 	}
-	room := maxContent - runes(b.String()) - runes(mid.String()) - runes(tail.String())
+	room := maxContent - runes(head.String()) - runes(body.String()) - runes(mid.String()) - runes(deleted.String()) - runes(end.String())
+	// what the member wrote, and their edit, keep a few lines whatever the
+	// records
+	editKept := runes(quote(edited, quotedAtLeast))
+	room -= runes(quote(ev.Content(), quotedAtLeast)) + editKept
+	shown := shareRoom(records, room)
+	var b strings.Builder
+	b.WriteString(head.String())
+	for _, r := range shown[:notes] {
+		b.WriteString(r)
+	}
+	b.WriteString(body.String())
+	// the edit's reason, the deletion, what is suggested, the link, the
+	// decision
+	var tail strings.Builder
+	rest := shown[notes:]
+	if ed := card.Edited; ed != nil && ed.Edits > 0 {
+		tail.WriteString(rest[0])
+		rest = rest[1:]
+	}
+	tail.WriteString(deleted.String())
+	for _, r := range rest {
+		tail.WriteString(r)
+	}
+	tail.WriteString(end.String())
+	room = maxContent - runes(b.String()) - runes(mid.String()) - runes(tail.String())
 	quoted := 1000
 	if edited != "" {
 		// the edit's text under it
 		quoted = 600
 	}
-	said := quote(ev.Content(), min(quoted, room))
+	said := quote(ev.Content(), min(quoted, room-editKept))
 	now := quote(edited, min(600, room-runes(said)))
 	return truncate(b.String()+said+mid.String()+now+tail.String(), maxContent)
+}
+
+// The bounds of a card's parts, counted escaped as Discord counts them.
+const (
+	// maxNoteShown bounds each of the CMs' notes on a card.
+	maxNoteShown = 300
+	// maxSuggestedShown bounds what a card suggests.
+	maxSuggestedShown = 300
+	// maxDecisionNote bounds what a decision carried out adds to it.
+	maxDecisionNote = 300
+	// quotedAtLeast is the room a member's words keep on a card, whatever
+	// the notes and reasons take.
+	quotedAtLeast = 200
+)
+
+// record is a line of a card written by people (a note, a reason): before
+// and after frame its text, shown escaped in at most max characters.
+type record struct {
+	before, text, after string
+	max                 int
+}
+
+// shareRoom writes records in room characters at most, all told: each
+// line whole when they fit, else each line a fair share, cut (mdCut), the
+// room a short one leaves going to the longer ones. A line with no room for
+// a word of its text is left out.
+func shareRoom(records []record, room int) []string {
+	want := make([]int, len(records))
+	order := make([]int, len(records))
+	for i, r := range records {
+		frame := runes(r.before) + runes(r.after)
+		want[i] = frame + min(runes(md(r.text)), r.max)
+		order[i] = i
+	}
+	// smallest first: what each leaves goes to the longer ones
+	slices.SortStableFunc(order, func(a, b int) int { return want[a] - want[b] })
+	give := make([]int, len(records))
+	left := max(room, 0)
+	for k, i := range order {
+		give[i] = min(want[i], left/(len(order)-k))
+		left -= give[i]
+	}
+	out := make([]string, len(records))
+	for i, r := range records {
+		frame := runes(r.before) + runes(r.after)
+		if n := min(give[i], want[i]) - frame; n >= minRecordShown || (n > 0 && n >= runes(md(r.text))) {
+			out[i] = r.before + mdCut(r.text, n) + r.after
+		}
+	}
+	return out
+}
+
+// minRecordShown is the fewest characters of a note or a reason worth a
+// line of their own.
+const minRecordShown = 8
+
+// mdCut is s shown as written (md) in n characters at most, counted
+// escaped: cut with "…" where its escaped form would pass n, never inside
+// an escape.
+func mdCut(s string, n int) string {
+	e := md(s)
+	if runes(e) <= n {
+		return e
+	}
+	if n < 1 {
+		return ""
+	}
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		piece := md(string(r))
+		k := runes(piece)
+		if used+k > n-1 {
+			break
+		}
+		b.WriteString(piece)
+		used += k
+	}
+	return b.String() + "…"
 }
 
 // quote is s, what a member wrote, as a card quotes it in n characters at

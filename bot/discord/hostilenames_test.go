@@ -194,15 +194,7 @@ func TestMembersTextCannotCrowdTheDecisionOffADiscordCard(t *testing.T) {
 		if tt.edited {
 			card.Edited = &bot.Edited{Edits: 1, Text: strings.Repeat("]", 1000)}
 		}
-		msg := fmt.Sprint(1100 + i)
-		if err := desk.EditCard(context.Background(), bot.CardRef{Platform: Platform, Chat: deskID, Message: msg}, card, "Done."); err != nil {
-			t.Fatalf("%s: EditCard: %v", tt.what, err)
-		}
-		content := fmt.Sprint(f.WaitFor(t, "PATCH", "/channels/"+deskID+"/messages/"+msg, 1, nil).Body["content"])
-		if !strings.Contains(content, "\n"+link+"\n") || !strings.Contains(content, "**🗑 Deleted** — decided by discord:9 at ") ||
-			!strings.HasSuffix(content, "\nDone.") {
-			t.Errorf("%s: the card lost its link or its decision (%d characters):\n…%s", tt.what, len([]rune(content)), tail(content, 300))
-		}
+		content := decidedCard(t, f, desk, fmt.Sprint(1100+i), card, tt.what)
 		// as Discord's reader takes the lines: a carriage return breaks one
 		for l := range strings.SplitSeq(strings.ReplaceAll(content, "\r", "\n"), "\n") {
 			if strings.Contains(l, "Ann") && !strings.HasPrefix(l, "> ") {

@@ -126,6 +126,7 @@ func (c *Client) handleModCommand(ctx context.Context, i *discordgo.Interaction)
 		return
 	}
 	r.By, r.ByName = cmID(u), displayName(u, i.Member)
+	r.Private = true // answered ephemeral: for the moderator's eyes
 	// What Discord cannot do as asked is done as it can, recorded and told
 	// so: a timeout ends 28 days ahead at most. A ban with a duration is
 	// Discord's for good, and vigie lifts it at its end (the answer says when).
@@ -315,10 +316,3 @@ func (c *Client) lastMessages(ctx context.Context, i *discordgo.Interaction, mem
 
 // maxCardNotes bounds the notes a card shows: the newest.
 const maxCardNotes = 3
-
-// writeNotes adds the moderators' notes on the author to a card.
-func writeNotes(b *strings.Builder, notes []string) {
-	for _, n := range notes[max(len(notes)-maxCardNotes, 0):] {
-		b.WriteString("📝 " + md(truncate(n, 300)) + "\n")
-	}
-}

@@ -120,7 +120,23 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 	}
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
+	if info.Command == bot.ModNote && err == nil {
+		text += c.takeNoteOut(ctx, m)
+	}
 	c.say(ctx, m, thread, text)
+}
+
+// takeNoteOut deletes a /note from the group once the note is kept: the
+// note is the CMs' words on the member, for the desk's cards and the
+// console, and the group's members (the member among them) would read it
+// under the command. It says, for the answer, when Telegram refused.
+func (c *Client) takeNoteOut(ctx context.Context, m *tgbotapi.Message) string {
+	_, err := c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: m.Chat.ID, MessageID: m.MessageID})
+	if err == nil || gone(err) {
+		return ""
+	}
+	c.log.Warn("a /note left in the group: not deleted", "chat", m.Chat.ID, "message", m.MessageID, "err", err)
+	return " vigie could not delete your /note from the group (" + err.Error() + "): delete it, the members can read it."
 }
 
 // modRequest reads a command's target and arguments; usage is set, and

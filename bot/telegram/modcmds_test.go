@@ -193,11 +193,19 @@ func TestModCommands(t *testing.T) {
 	if got := w.command(carol, "/note known reseller", bobs[0]); !strings.HasPrefix(got, "Note kept on Bob Martin") {
 		t.Errorf("/note = %q", got)
 	}
+	// the note kept, its /note leaves the group
+	if del := w.f.waitFor("deleteMessage", 1, nil); del.Params.Get("message_id") != strconv.Itoa(w.msg) {
+		t.Errorf("delete 1 = %v, want the /note, message %d", del.Params, w.msg)
+	}
+	// The group reads the answer: the note is counted, not quoted.
 	got := w.command(carol, "/warns", bobs[0])
-	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "📝 telegram:8", "known reseller"} {
+	for _, want := range []string{"Bob Martin (telegram 7): 1 strike here", "\n0 cases, 1 note. The whole record is the CMs': on the desk"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/warns = %q, want %q in it", got, want)
 		}
+	}
+	if strings.Contains(got, "known reseller") || strings.Contains(got, "telegram:8") {
+		t.Errorf("/warns in the group = %q: it quotes the note", got)
 	}
 	if got := w.command(carol, "/resetwarns", bobs[0]); got != "1 strike lifted from Bob Martin." {
 		t.Errorf("/resetwarns = %q", got)
@@ -206,7 +214,7 @@ func TestModCommands(t *testing.T) {
 		t.Errorf("/purge 2 = %q", got)
 	}
 	for i, want := range []int{bobs[2], bobs[1]} {
-		del := w.f.waitFor("deleteMessage", i+1, nil)
+		del := w.f.waitFor("deleteMessage", i+2, nil)
 		if del.Params.Get("message_id") != strconv.Itoa(want) || del.Params.Get("chat_id") != itoa(group.id) {
 			t.Errorf("delete %d = %v, want message %d", i+1, del.Params, want)
 		}
@@ -228,6 +236,64 @@ func TestModCommands(t *testing.T) {
 	}
 	// The menu lists the commands for the groups' administrators.
 	w.f.waitFor("setMyCommands", 1, func(c apiCall) bool { return strings.Contains(c.Params.Get("scope"), "all_chat_administrators") })
+}
+
+// /warns in a group is read by its members: it counts the member's cases and
+// the CMs' notes, written on the desk as in the group, and quotes none, nor
+// says who decided; the desk has the whole record.
+func TestModWarnsInAGroupQuotesNoNote(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "creator")
+	spam := w.say(bob, "buy cheap followers")
+	ctx := t.Context()
+	ev := bot.Event{ID: fmtMsgID(group.id, spam), Platform: Platform, Space: itoa(group.id), Author: bot.Author{ID: "7", Name: "Bob Martin"}}
+	c, err := w.st.OpenCase(ctx, store.Case{Event: ev, Rule: "reseller", Reason: "sells accounts", Opened: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.DecideCase(ctx, c.ID, "keep", "telegram:42", "Alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A CM's note from the desk's card or the console, and an admin's /note.
+	if err := w.st.AddNote(ctx, store.Note{Platform: Platform, Space: itoa(group.id), Author: "7",
+		Text: "his brother runs the scam shop, keep an eye", By: "telegram:42", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	w.command(carol, "/note paid twice for the ads", spam)
+	got := w.command(carol, "/warns", spam)
+	if want := "Bob Martin (telegram 7): 0 strikes here.\n1 case, 2 notes. The whole record is the CMs': on the desk (the member's cards, the console)."; got != want {
+		t.Errorf("/warns in the group = %q, want %q", got, want)
+	}
+	for _, leak := range []string{"scam shop", "paid twice", "telegram:42", "telegram:8", "Alice", "keep", "reseller", c.ID} {
+		if strings.Contains(got, leak) {
+			t.Errorf("/warns in the group = %q: %q in it", got, leak)
+		}
+	}
+}
+
+// A /note leaves the group once kept: the members would read the CMs' words
+// on the member under it. When Telegram refuses the delete, the moderator is
+// told to delete it.
+func TestModNoteLeavesTheGroup(t *testing.T) {
+	w := newModWorld(t)
+	w.f.setMember(group.id, carol.id, "creator")
+	spam := w.say(bob, "buy cheap followers")
+	if got := w.command(carol, "/note his brother runs the scam shop", spam); got != "Note kept on Bob Martin; the moderators see it on their cases." {
+		t.Errorf("/note = %q", got)
+	}
+	note := w.msg
+	w.f.waitFor("deleteMessage", 1, func(c apiCall) bool {
+		return c.Params.Get("message_id") == strconv.Itoa(note) && c.Params.Get("chat_id") == itoa(group.id)
+	})
+	w.f.fail("deleteMessage", 400, "Bad Request: message can't be deleted", 0)
+	got := w.command(carol, "/note paid twice", spam)
+	if !strings.HasPrefix(got, "Note kept on Bob Martin; the moderators see it on their cases. vigie could not delete your /note from the group (") ||
+		!strings.Contains(got, "message can't be deleted") {
+		t.Errorf("/note, Telegram refusing the delete = %q", got)
+	}
+	if notes, _ := w.st.Notes(t.Context(), Platform, itoa(group.id), "7"); len(notes) != 2 {
+		t.Errorf("notes kept = %+v", notes)
+	}
 }
 
 // A card shows the newest moderators' notes on the author, escaped.

@@ -488,9 +488,11 @@ func (a *Alerter) raisedText(w wave.Wave) string {
 		fmt.Fprintf(&b, " (%s)", countList(w.ByRule))
 	}
 	b.WriteString(".")
+	// The examples are the members' words and names: a mention there is
+	// theirs, and calls nobody from vigie's page.
 	for _, ex := range w.Examples {
-		fmt.Fprintf(&b, "\n– %s %s", ex.At.In(loc).Format("15:04"), ex.Author)
-		if text := truncate(oneLine(ex.Text), 120); text != "" {
+		fmt.Fprintf(&b, "\n– %s %s", ex.At.In(loc).Format("15:04"), bot.InertMentions(ex.Author))
+		if text := bot.InertMentions(truncate(oneLine(ex.Text), 120)); text != "" {
 			b.WriteString(": " + text)
 		}
 		if ex.Link != "" {
@@ -515,7 +517,7 @@ func (a *Alerter) overText(w wave.Wave) string {
 
 func (a *Alerter) where(w wave.Wave) string {
 	if a.o.PlaceName != nil && w.Space != "" {
-		if name := bot.Shown(a.o.PlaceName(w.Platform, w.Space), 60); name != "" {
+		if name := bot.InertMentions(bot.Shown(a.o.PlaceName(w.Platform, w.Space), 60)); name != "" {
 			return w.Platform + " · " + name + " (" + w.Space + ")"
 		}
 	}
