@@ -56,6 +56,10 @@ func TestRefusedDecisionsCaseInWords(t *testing.T) {
 		t.Errorf("the ban left to do has the reason\n %q\nwant\n %q", left[0].Reason, want)
 	}
 
+	if logs := a.logs.String(); !strings.Contains(logs, "decision not carried out") || !strings.Contains(logs, "403 Missing Permissions (code 50013)") {
+		t.Errorf("Discord's own text of the refusal is not in the log:\n%s", logs)
+	}
+
 	a.mod.FlushCases(ctx)
 	card := fmt.Sprint(f.WaitFor(t, "POST", "/channels/"+deskID+"/messages", posts+1, nil).Body["content"])
 	// the card's markdown escapes the brackets of the code
