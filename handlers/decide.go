@@ -671,12 +671,9 @@ func (m *Moderator) carryDecided(ctx context.Context, c store.Case, o Outcome, b
 				return
 			}
 			// No caller is left to be told: the card says it, and so does
-			// the log (all of it when the case saying so did not open).
-			err := m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
+			// the log (decided).
+			_ = m.decided(context.WithoutCancel(ctx), c, o, by, given, err)
 			claimed()
-			if err != nil {
-				m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
-			}
 		}
 	}()
 	waited := make(chan struct{})
@@ -1103,6 +1100,9 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 	// puts the case on its cause's card, with the others it left, rather
 	// than a card of its own; and a long limit's end carries it out again.
 	cause := causeKey(c.Event, asked, []string{m.causeOf(err)})
+	// The new case says what was not carried out, by whom, and why, in
+	// the words of the cards; the platform's own text goes to the log.
+	reason := fmt.Sprintf("%s by %s on case %s not carried out: %s", o, by, c.ID, bot.RefusalWords(err))
 	err = fmt.Errorf("case %s: %s by %s not carried out: %w", c.ID, o, by, err)
 	shown := bot.NotCarriedOut(err)
 	if given.Left != "" {
@@ -1114,12 +1114,13 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 		Event: c.Event, Rule: c.Rule, Category: c.Category,
 		Suggested: asked,
 		NotDone:   asked,
-		Reason:    err.Error(),
+		Reason:    reason,
 		Holds:     true,
 		Cause:     cause,
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}
+	m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
 	return err
 }
 

@@ -132,7 +132,7 @@ func (n *raidNight) decide(ctx context.Context, id, outcome, by string) (store.C
 		err := fmt.Errorf("case %s: %s by %s not carried out: %w", id, outcome, by, &bot.ActionError{Op: o.Kind, Err: fail})
 		asked := []bot.Action{{Kind: o.Kind, Duration: o.Duration}}
 		if _, oerr := n.st.OpenCase(ctx, store.Case{Event: cs.Event, Rule: cs.Rule, Suggested: asked, NotDone: asked,
-			Reason: err.Error(), Holds: true, Opened: n.at}); oerr != nil {
+			Reason: fmt.Sprintf("%s by %s on case %s not carried out: %s", outcome, by, id, bot.RefusalWords(err)), Holds: true, Opened: n.at}); oerr != nil {
 			return cs, "", errors.Join(err, oerr)
 		}
 		return cs, "", err
