@@ -1278,13 +1278,27 @@ func (m *Moderator) DeliverCases(ctx context.Context) error {
 // recountLater has the cards of case id show its count at DeliverCases's
 // next round: a hit joined it.
 func (m *Moderator) recountLater(id string) {
+	if m.desk == nil {
+		// No card to edit, and no round to empty the set.
+		return
+	}
 	m.recountMu.Lock()
 	defer m.recountMu.Unlock()
 	if m.recount == nil {
 		m.recount = map[string]bool{}
 	}
+	if len(m.recount) >= recountKept && !m.recount[id] {
+		// A raid of more cases than the rounds can recount for hours:
+		// these cards show their count when next drawn (a decision, an
+		// edit), and the set stays bounded.
+		return
+	}
 	m.recount[id] = true
 }
+
+// recountKept bounds the cases waiting for a recount of their cards: at
+// recountMax every recountEvery, an hour and a half of rounds.
+const recountKept = 1000
 
 // recountEvery and recountMax pace recountCards: five edits every 30
 // seconds at most, a fraction of the desk chat's twenty messages a minute
