@@ -17,6 +17,10 @@ import (
 type groupingPlaces struct {
 	mu     sync.Mutex
 	places map[string]*placeSeen
+	// swept is when the places were last swept of those not seen for a
+	// GroupWindow: once a GroupWindow at most, so that more than
+	// groupingKept places busy at once do not cost a sweep per case.
+	swept time.Time
 }
 
 type placeSeen struct {
@@ -25,7 +29,8 @@ type placeSeen struct {
 }
 
 // groupingKept bounds the places remembered: past it, those not seen for a
-// GroupWindow are forgotten.
+// GroupWindow are forgotten, at most once a GroupWindow (the places seen
+// within two windows stay, however many).
 const groupingKept = 1024
 
 // saw says that author's case of place was opened, or a hit of theirs
@@ -43,7 +48,8 @@ func (g *groupingPlaces) sawLocked(place, author string, now time.Time) {
 	if g.places == nil {
 		g.places = map[string]*placeSeen{}
 	}
-	if len(g.places) >= groupingKept {
+	if len(g.places) >= groupingKept && now.Sub(g.swept) >= store.GroupWindow {
+		g.swept = now
 		for k, p := range g.places {
 			if now.Sub(p.last) >= store.GroupWindow {
 				delete(g.places, k)
