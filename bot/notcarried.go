@@ -53,3 +53,17 @@ func RefusalWords(err error) string {
 	}
 	return s[:cut] + "…"
 }
+
+// LoggedError is an error logged in whole where it arose, with what it was
+// about (a decision not carried out: the case, the outcome, who, at warning
+// level): the desks that pass it on to the CM log no second line of it.
+type LoggedError struct{ Err error }
+
+func (e *LoggedError) Error() string { return e.Err.Error() }
+func (e *LoggedError) Unwrap() error { return e.Err }
+
+// Logged reports whether err, or an error it wraps, is a *LoggedError.
+func Logged(err error) bool {
+	var l *LoggedError
+	return errors.As(err, &l)
+}
