@@ -460,9 +460,15 @@ func doneText(r bot.ModRequest, who string, o Outcome) string {
 	return "Done."
 }
 
-// platformSays is why a platform refused, in the moderator's words when
-// vigie can tell (a missing right), else as the platform said it.
+// platformSays is why the platform refused, in words the place's members
+// may read too, as the cards say it: the refusal's plain words when the
+// platform has them (bot.PlainWords), else a missing right, else the error
+// cut (bot.RefusalWords). The whole error is the log's (the platform logs
+// the error Moderate returns) and the audit's.
 func platformSays(err error) string {
+	if s := bot.PlainWords(err); s != "" {
+		return s
+	}
 	s := err.Error()
 	if errors.Is(err, bot.ErrOutranked) {
 		// The platform's error says what protects the member; vigie has the right.
@@ -471,7 +477,7 @@ func platformSays(err error) string {
 	low := strings.ToLower(s)
 	if strings.Contains(low, "not enough rights") || strings.Contains(low, "missing permissions") ||
 		strings.Contains(low, "(403)") || strings.Contains(low, ": 403") || strings.Contains(low, "code 50013") {
-		return "vigie lacks the right to do that here (" + s + "). Give vigie's account the right, then try again."
+		return "vigie lacks the right to do that here. Give vigie's account the right, then try again."
 	}
-	return s
+	return bot.RefusalWords(err)
 }
