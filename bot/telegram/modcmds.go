@@ -129,14 +129,15 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 // takeNoteOut deletes a /note from the group once the note is kept: the
 // note is the CMs' words on the member, for the desk's cards and the
 // console, and the group's members (the member among them) would read it
-// under the command. It says, for the answer, when Telegram refused.
+// under the command. It says, for the answer, when Telegram refused, in
+// the words of the cards (the group reads it too); the log has the error.
 func (c *Client) takeNoteOut(ctx context.Context, m *tgbotapi.Message) string {
 	_, err := c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: m.Chat.ID, MessageID: m.MessageID})
 	if err == nil || gone(err) {
 		return ""
 	}
 	c.log.Warn("a /note left in the group: not deleted", "chat", m.Chat.ID, "message", m.MessageID, "err", err)
-	return " vigie could not delete your /note from the group (" + err.Error() + "): delete it, the members can read it."
+	return " vigie could not delete your /note from the group (" + bot.RefusalWords(err) + "): delete it, the members can read it."
 }
 
 // modRequest reads a command's target and arguments; usage is set, and

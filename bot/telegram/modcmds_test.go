@@ -275,7 +275,7 @@ func TestModWarnsInAGroupQuotesNoNote(t *testing.T) {
 
 // A /note leaves the group once kept: the members would read the CMs' words
 // on the member under it. When Telegram refuses the delete, the moderator is
-// told to delete it.
+// told to delete it, Telegram's refusal in the words of the cards.
 func TestModNoteLeavesTheGroup(t *testing.T) {
 	w := newModWorld(t)
 	w.f.setMember(group.id, carol.id, "creator")
@@ -290,7 +290,8 @@ func TestModNoteLeavesTheGroup(t *testing.T) {
 	w.f.fail("deleteMessage", 400, "Bad Request: message can't be deleted", 0)
 	got := w.command(carol, "/note paid twice", spam)
 	if !strings.HasPrefix(got, "Note kept on Bob Martin; the moderators see it on their cases. vigie could not delete your /note from the group (") ||
-		!strings.Contains(got, "message can't be deleted") {
+		!strings.Contains(got, "(Telegram refused: vigie cannot delete this message: it lacks the Delete messages right, or the message is older than 48 hours [telegram 400: message can't be deleted]): delete it") ||
+		strings.Contains(got, "deleteMessage") {
 		t.Errorf("/note, Telegram refusing the delete = %q", got)
 	}
 	if notes, _ := w.st.Notes(t.Context(), Platform, itoa(group.id), "7"); len(notes) != 2 {
