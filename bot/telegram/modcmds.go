@@ -339,8 +339,10 @@ func (c *Client) ownUsername(ctx context.Context, chat, user int64, name, displa
 	who := cmp.Or(display, "the member")
 	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
 	if err != nil && bot.Retryable(err) {
-		return "Nothing done: vigie could not ask Telegram whether @" + name + " is still " + who + "'s username (" + err.Error() +
-			"): send the command again in a moment, or answer the member's message."
+		// the group reads the answer: Telegram's error is the log's
+		c.log.Warn("a moderator's command by @username not carried out: Telegram did not say whose the username is", "chat", chat, "user", user, "username", name, "err", err)
+		return "Nothing done: vigie could not ask Telegram whether @" + name + " is still " + who +
+			"'s username (Telegram is not answering right now): send the command again in a moment, or answer the member's message."
 	}
 	var cm tgbotapi.ChatMember
 	if err == nil && json.Unmarshal(raw, &cm) == nil && cm.User != nil && cm.User.ID == user && strings.EqualFold(cm.User.UserName, name) {
