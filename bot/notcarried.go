@@ -32,16 +32,8 @@ func RefusalWords(err error) string {
 	if err == nil {
 		return ""
 	}
-	var op ActionKind
-	var ae *ActionError
-	if errors.As(err, &ae) {
-		op = ae.Op
-	}
-	var p PlainRefusal
-	if errors.As(err, &p) {
-		if s := p.PlainRefusal(op); s != "" {
-			return s
-		}
+	if s := PlainWords(err); s != "" {
+		return s
 	}
 	s := err.Error()
 	if len(s) <= NotCarriedRaw {
@@ -52,4 +44,33 @@ func RefusalWords(err error) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// PlainWords is err's refusal in a CM's words (PlainRefusal), or "" when
+// the platform's error has none.
+func PlainWords(err error) string {
+	var op ActionKind
+	var ae *ActionError
+	if errors.As(err, &ae) {
+		op = ae.Op
+	}
+	var p PlainRefusal
+	if errors.As(err, &p) {
+		return p.PlainRefusal(op)
+	}
+	return ""
+}
+
+// LoggedError is an error logged in whole where it arose, with what it was
+// about (a decision not carried out: the case, the outcome, who, at warning
+// level): the desks that pass it on to the CM log no second line of it.
+type LoggedError struct{ Err error }
+
+func (e *LoggedError) Error() string { return e.Err.Error() }
+func (e *LoggedError) Unwrap() error { return e.Err }
+
+// Logged reports whether err, or an error it wraps, is a *LoggedError.
+func Logged(err error) bool {
+	var l *LoggedError
+	return errors.As(err, &l)
 }

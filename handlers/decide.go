@@ -517,8 +517,8 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 		m.log.Info("a decision whose carrying out ended already, and failed, on another vigie", "case", c.ID, "outcome", o.String(), "by", by, "err", c.Carried)
 	case c.Carrying && !m.ownMark(c):
 		_, _, err := m.carryUnknown(ctx, c, o, by, claimed)
-		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
-			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		if err != nil && !errors.Is(err, bot.ErrStillTrying) && !bot.Logged(err) {
+			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err, "audit", true)
 		}
 	default:
 		if m.markWaits(c.ID) {
@@ -529,8 +529,8 @@ func (m *Moderator) finishClaimed(ctx context.Context, c store.Case, o Outcome, 
 				"case", c.ID, "outcome", o.String(), "by", by)
 		}
 		_, _, err := m.carryDecided(ctx, c, o, by, claimed)
-		if err != nil && !errors.Is(err, bot.ErrStillTrying) {
-			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
+		if err != nil && !errors.Is(err, bot.ErrStillTrying) && !bot.Logged(err) {
+			m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err, "audit", true)
 		}
 	}
 }
@@ -1120,8 +1120,14 @@ func (m *Moderator) decided(ctx context.Context, c store.Case, o Outcome, by str
 	}); oerr != nil {
 		err = errors.Join(err, oerr)
 	}
-	m.log.Warn("decision not carried out", "case", c.ID, "outcome", o.String(), "by", by, "err", err)
-	return err
+	// The one line of it: a press on a card logs no "desk: decision" of
+	// its own (bot.Logged).
+	attrs := []any{"case", c.ID, "outcome", o.String(), "by", by}
+	if name := bot.DeciderName(ctx); name != "" {
+		attrs = append(attrs, "name", name)
+	}
+	m.log.Warn("decision not carried out", append(attrs, "err", err, "audit", true)...)
+	return &bot.LoggedError{Err: err}
 }
 
 // WaitDecisions waits, until ctx ends, for the decisions still being

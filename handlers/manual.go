@@ -48,8 +48,9 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 		text, err := m.warnsText(ctx, ev, r.Private)
 		if err != nil {
 			// an empty answer is one no platform posts: the moderator
-			// would hear nothing
-			return fmt.Sprintf("Could not read the warnings of %s: %v", who, err), err
+			// would hear nothing; the group reads it too, the store's
+			// own error is the log's (the platform logs err)
+			return fmt.Sprintf("The warnings of %s cannot be read right now: %s", who, storeAway), err
 		}
 		return text, nil
 	case bot.ModNote:
@@ -92,7 +93,7 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	}
 	if r.Command == bot.ModWarn {
 		if err := m.strike(ctx, ev, r); err != nil {
-			return "The strike was not recorded: " + err.Error(), err
+			return fmt.Sprintf("Nothing done: the strike on %s cannot be recorded right now: %s", who, storeAway), err
 		}
 	}
 	given, err := m.carryManual(ctx, p, r, ev, o)
@@ -117,6 +118,12 @@ func (m *Moderator) Moderate(ctx context.Context, r bot.ModRequest) (string, err
 	}
 	return text, nil
 }
+
+// storeAway ends the answer to a moderator's command the store failed: the
+// place's members may read it too, so it says what to do, not the store's
+// error, which the platform logs with the command (the error Moderate
+// returns).
+const storeAway = "try again in a minute."
 
 // carryManual does o on ev for r, and records it: metric, audit entry, log.
 // given says how long a ban lasts.
@@ -249,7 +256,7 @@ func (m *Moderator) note(ctx context.Context, r bot.ModRequest, who string) (str
 	defer cancel()
 	n := store.Note{Platform: ev.Platform, Space: ev.Space, Author: ev.Author.ID, Text: text, By: r.By, At: m.now()}
 	if err := nk.AddNote(sctx, n); err != nil {
-		return "The note was not kept: " + err.Error(), err
+		return "The note cannot be kept right now: " + storeAway, err
 	}
 	m.auditManual(ctx, r, ev, bot.Action{}, banGiven{}, nil)
 	m.log.Info("moderator's note", "audit", true, "by", r.By, "author", ev.Author.ID, "platform", ev.Platform, "space", ev.Space)
@@ -267,7 +274,7 @@ func (m *Moderator) resetWarns(ctx context.Context, r bot.ModRequest, who string
 	defer cancel()
 	n, err := sk.ClearStrikes(sctx, ev.Platform, ev.Space, ev.Author.ID)
 	if err != nil {
-		return "The strikes were not lifted: " + err.Error(), err
+		return fmt.Sprintf("The strikes of %s cannot be lifted right now: %s", who, storeAway), err
 	}
 	m.auditManual(ctx, r, ev, bot.Action{}, banGiven{}, nil)
 	m.logManual(r, ev, Outcome{Kind: "resetwarns"}, "", banGiven{}, nil)
@@ -453,9 +460,15 @@ func doneText(r bot.ModRequest, who string, o Outcome) string {
 	return "Done."
 }
 
-// platformSays is why a platform refused, in the moderator's words when
-// vigie can tell (a missing right), else as the platform said it.
+// platformSays is why the platform refused, in words the place's members
+// may read too, as the cards say it: the refusal's plain words when the
+// platform has them (bot.PlainWords), else a missing right, else the error
+// cut (bot.RefusalWords). The whole error is the log's (the platform logs
+// the error Moderate returns) and the audit's.
 func platformSays(err error) string {
+	if s := bot.PlainWords(err); s != "" {
+		return s
+	}
 	s := err.Error()
 	if errors.Is(err, bot.ErrOutranked) {
 		// The platform's error says what protects the member; vigie has the right.
@@ -464,7 +477,7 @@ func platformSays(err error) string {
 	low := strings.ToLower(s)
 	if strings.Contains(low, "not enough rights") || strings.Contains(low, "missing permissions") ||
 		strings.Contains(low, "(403)") || strings.Contains(low, ": 403") || strings.Contains(low, "code 50013") {
-		return "vigie lacks the right to do that here (" + s + "). Give vigie's account the right, then try again."
+		return "vigie lacks the right to do that here. Give vigie's account the right, then try again."
 	}
-	return s
+	return bot.RefusalWords(err)
 }

@@ -976,7 +976,10 @@ func (c *Client) handleButton(ctx context.Context, i *discordgo.Interaction) {
 	// desk's time.
 	ctx, cancel := reportContext(ctx)
 	defer cancel()
-	c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.String(), "by", d.By, "err", err)
+	if !bot.Logged(err) {
+		// a decision not carried out was logged, whole, where it was refused
+		c.log.Info("desk: decision", "audit", true, "case", caseID, "outcome", d.String(), "by", d.By, "err", err)
+	}
 	if card.ID == "" {
 		card.ID = caseID
 	}

@@ -183,14 +183,15 @@ func TestModRefused(t *testing.T) {
 	}
 }
 
-// Discord answers 403 Missing Permissions: the moderator is told, the
-// command is audited as failed.
+// Discord answers 403 Missing Permissions: the moderator is told in the
+// words of the cards, not Discord's raw error (its route and ids), and the
+// command is audited as failed with Discord's own error.
 func TestModMissingPermission(t *testing.T) {
 	w := newModWorld(t)
 	w.f.Fail("PATCH", "/guilds/"+guildID+"/members/", 403, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
 	w.f.Dispatch("INTERACTION_CREATE", modSlash("9002", mod, 0, "mute", &bob, opt("duration", 3, "30m")))
 	got := w.answer(t, "9002")
-	if !strings.HasPrefix(got, "Could not mute Bob: vigie lacks the right to do that here") || !strings.Contains(got, "Missing Permissions") {
+	if !strings.HasPrefix(got, "Could not mute Bob: Discord refused: vigie lacks the Moderate Members permission in this server") || strings.Contains(got, "/guilds/") {
 		t.Errorf("answer = %q", got)
 	}
 	audit, _ := w.st.Audit(t.Context(), time.Time{})

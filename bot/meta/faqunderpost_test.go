@@ -93,6 +93,12 @@ func TestFAQAnswerRefusedByMetaBecomesACase(t *testing.T) {
 	if !strings.Contains(string(b), "Du lundi au samedi, 9h-19h.") || !strings.Contains(string(b), "778_1") {
 		t.Fatalf("the case does not carry the question and its answer: %s", b)
 	}
+	// Its reason says Meta's refusal in a CM's words, not Graph's raw error.
+	words := "faq: the answer could not be posted (entry hours, score "
+	refusal := "): Meta refused: vigie's page token has expired or was revoked: renew META_PAGE_TOKEN [graph 190/463]"
+	if !strings.Contains(string(b), words) || !strings.Contains(string(b), refusal) || strings.Contains(string(b), "code 190") {
+		t.Errorf("the case's reason, want %q…%q without Graph's raw error: %s", words, refusal, b)
+	}
 
 	// Renewed: the same question from the same visitor, asked again under
 	// another comment, is answered (nothing was said to them).

@@ -753,7 +753,10 @@ type decision struct {
 
 func (c *Client) decide(ctx context.Context, cmds Commands, d bot.Decision) decision {
 	card, err := cmds.Decide(bot.WithDeciderName(ctx, d.ByName), d)
-	c.log.Info("desk: decision", "audit", true, "case", d.CaseID, "outcome", d.String(), "by", d.By, "err", err)
+	if !bot.Logged(err) {
+		// a decision not carried out was logged, whole, where it was refused
+		c.log.Info("desk: decision", "audit", true, "case", d.CaseID, "outcome", d.String(), "by", d.By, "err", err)
+	}
 	if card.ID == "" {
 		card.ID = d.CaseID
 	}

@@ -129,14 +129,15 @@ func (c *Client) handleModCommand(ctx context.Context, m *tgbotapi.Message, thre
 // takeNoteOut deletes a /note from the group once the note is kept: the
 // note is the CMs' words on the member, for the desk's cards and the
 // console, and the group's members (the member among them) would read it
-// under the command. It says, for the answer, when Telegram refused.
+// under the command. It says, for the answer, when Telegram refused, in
+// the words of the cards (the group reads it too); the log has the error.
 func (c *Client) takeNoteOut(ctx context.Context, m *tgbotapi.Message) string {
 	_, err := c.request(ctx, bot.ActDelete, "deleteMessage", tgbotapi.DeleteMessageConfig{ChatID: m.Chat.ID, MessageID: m.MessageID})
 	if err == nil || gone(err) {
 		return ""
 	}
 	c.log.Warn("a /note left in the group: not deleted", "chat", m.Chat.ID, "message", m.MessageID, "err", err)
-	return " vigie could not delete your /note from the group (" + err.Error() + "): delete it, the members can read it."
+	return " vigie could not delete your /note from the group (" + bot.RefusalWords(err) + "): delete it, the members can read it."
 }
 
 // modRequest reads a command's target and arguments; usage is set, and
@@ -338,8 +339,10 @@ func (c *Client) ownUsername(ctx context.Context, chat, user int64, name, displa
 	who := cmp.Or(display, "the member")
 	raw, err := c.call(ctx, "", "getChatMember", tgbotapi.Params{"chat_id": itoa(chat), "user_id": itoa(user)})
 	if err != nil && bot.Retryable(err) {
-		return "Nothing done: vigie could not ask Telegram whether @" + name + " is still " + who + "'s username (" + err.Error() +
-			"): send the command again in a moment, or answer the member's message."
+		// the group reads the answer: Telegram's error is the log's
+		c.log.Warn("a moderator's command by @username not carried out: Telegram did not say whose the username is", "chat", chat, "user", user, "username", name, "err", err)
+		return "Nothing done: vigie could not ask Telegram whether @" + name + " is still " + who +
+			"'s username (Telegram is not answering right now): send the command again in a moment, or answer the member's message."
 	}
 	var cm tgbotapi.ChatMember
 	if err == nil && json.Unmarshal(raw, &cm) == nil && cm.User != nil && cm.User.ID == user && strings.EqualFold(cm.User.UserName, name) {

@@ -136,22 +136,24 @@ func TestModRefused(t *testing.T) {
 	}
 }
 
-// When Telegram refuses for want of a right, the moderator is told and the
-// command is audited as failed.
+// When Telegram refuses for want of a right, the moderator is told in the
+// words of the cards, the group reading it too, and the command is audited
+// as failed with Telegram's own error.
 func TestModPlatformRefuses(t *testing.T) {
 	for _, tc := range []struct {
-		code int
-		desc string
+		code  int
+		desc  string
+		words string
 	}{
-		{400, "Bad Request: not enough rights to restrict/unrestrict chat member"},
-		{403, "Forbidden: bot is not a member of the supergroup chat"},
+		{400, "Bad Request: not enough rights to restrict/unrestrict chat member", "vigie lacks the Ban users right in this group"},
+		{403, "Forbidden: bot is not a member of the supergroup chat", "vigie is not in the group any more"},
 	} {
 		t.Run(strconv.Itoa(tc.code), func(t *testing.T) {
 			w := newModWorld(t)
 			spam := w.say(bob, "buy cheap followers")
 			w.f.fail("restrictChatMember", tc.code, tc.desc, 0)
 			got := w.command(alice, "/mute 30m", spam) // alice is a CM
-			if !strings.HasPrefix(got, "Could not mute Bob Martin: vigie lacks the right to do that here") || !strings.Contains(got, tc.desc) {
+			if !strings.HasPrefix(got, "Could not mute Bob Martin: Telegram refused: "+tc.words) || strings.Contains(got, "restrictChatMember") {
 				t.Errorf("answer = %q", got)
 			}
 			audit, _ := w.st.Audit(t.Context(), time.Time{})
@@ -273,7 +275,7 @@ func TestModWarnsInAGroupQuotesNoNote(t *testing.T) {
 
 // A /note leaves the group once kept: the members would read the CMs' words
 // on the member under it. When Telegram refuses the delete, the moderator is
-// told to delete it.
+// told to delete it, Telegram's refusal in the words of the cards.
 func TestModNoteLeavesTheGroup(t *testing.T) {
 	w := newModWorld(t)
 	w.f.setMember(group.id, carol.id, "creator")
@@ -288,7 +290,8 @@ func TestModNoteLeavesTheGroup(t *testing.T) {
 	w.f.fail("deleteMessage", 400, "Bad Request: message can't be deleted", 0)
 	got := w.command(carol, "/note paid twice", spam)
 	if !strings.HasPrefix(got, "Note kept on Bob Martin; the moderators see it on their cases. vigie could not delete your /note from the group (") ||
-		!strings.Contains(got, "message can't be deleted") {
+		!strings.Contains(got, "(Telegram refused: vigie cannot delete this message: it lacks the Delete messages right, or the message is older than 48 hours [telegram 400: message can't be deleted]): delete it") ||
+		strings.Contains(got, "deleteMessage") {
 		t.Errorf("/note, Telegram refusing the delete = %q", got)
 	}
 	if notes, _ := w.st.Notes(t.Context(), Platform, itoa(group.id), "7"); len(notes) != 2 {

@@ -3,6 +3,8 @@ package telegram
 import (
 	"strings"
 	"testing"
+
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
 // /ban @name names the member vigie last saw writing with that username,
@@ -70,5 +72,26 @@ func TestUsernameFollowsRenames(t *testing.T) {
 				t.Errorf("bans %v, want user %d banned", bans, tc.banned)
 			}
 		})
+	}
+}
+
+// Telegram not answering whether @bobm is still Bob's: nothing is done, and
+// the group reads why in its words, Telegram's error in the log.
+func TestUsernameUncheckedSaysNoRawError(t *testing.T) {
+	w := newModWorld(t)
+	w.say(bob, "hi")
+	testsync.Eventually(t, "bob seen", func() bool { return len(w.c.recent.last(group.id, bob.id, 1, 0)) == 1 })
+	for range 10 {
+		w.f.fail("getChatMember", 502, "Bad Gateway", 0)
+	}
+	got := w.command(alice, "/ban @bobm", 0)
+	if want := "Nothing done: vigie could not ask Telegram whether @bobm is still Bob Martin's username (Telegram is not answering right now): send the command again in a moment"; !strings.HasPrefix(got, want) || strings.Contains(got, "Bad Gateway") {
+		t.Errorf("/ban @bobm, Telegram not answering = %q, want %q… without Telegram's error", got, want)
+	}
+	if logs := w.logs.String(); !strings.Contains(logs, "Bad Gateway") {
+		t.Errorf("Telegram's error not in the log:\n%s", logs)
+	}
+	if bans := w.f.callsOf("banChatMember"); len(bans) != 0 {
+		t.Errorf("banned %v, Telegram not having said whose @bobm is", bans)
 	}
 }

@@ -398,10 +398,12 @@ func (a *Assistant) reply(ctx context.Context, ev *bot.Event, d Decision) error 
 
 // unanswered opens a case for a comment whose answer the platform refused:
 // the CMs send it (the reply is suggested) once the platform takes vigie's
-// calls again, or answer by hand.
+// calls again, or answer by hand. Its reason says the refusal in a CM's
+// words (bot.RefusalWords), as the cards of refused decisions do; the
+// whole error is in the log ("faq reply failed").
 func (a *Assistant) unanswered(ctx context.Context, m *Matcher, ev *bot.Event, d Decision, err error) error {
 	c := store.Case{Event: *ev, Rule: "faq:" + d.Entry, Category: "faq",
-		Reason:    fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %v", d.Entry, d.Score, err),
+		Reason:    fmt.Sprintf("faq: the answer could not be posted (entry %s, score %.2f): %s", d.Entry, d.Score, bot.RefusalWords(err)),
 		Suggested: []bot.Action{{Kind: bot.ActReply, Text: d.Text}}}
 	if a.cause != nil && !d.Private {
 		if cause := a.cause(*ev, c.Suggested[0], err); cause != "" {
