@@ -108,6 +108,10 @@ type Options struct {
 	// (bot.ErrStillTrying) and finishes in the background; zero is
 	// DefaultDecisionWait.
 	DecisionWait time.Duration
+	// PostGrace is how long a card's post under way when its round ends
+	// (a stop) goes on, to read the platform's answer; zero is
+	// DefaultPostGrace. The stop should wait that long for the round.
+	PostGrace time.Duration
 	// EarlyOpened, when set, is told of the case opened for a verdict
 	// while its actions were still being tried (early.go), before they
 	// end: the journal names it, so that the verdict carried out again
@@ -187,6 +191,8 @@ type Moderator struct {
 	// those still being carried out in the background (Decide).
 	decisionWait time.Duration
 	decisions    sync.WaitGroup
+	// postGrace is Options.PostGrace, or its default.
+	postGrace time.Duration
 	// carrying are the cases whose decision is being carried out here
 	// (claimCarrying): each is carried out once, whatever presses come.
 	carryingMu sync.Mutex
@@ -348,6 +354,7 @@ func New(o Options) (*Moderator, error) {
 		failing:      o.Failing,
 		rolesMissing: o.RolesMissing,
 		decisionWait: cmp.Or(o.DecisionWait, DefaultDecisionWait),
+		postGrace:    cmp.Or(o.PostGrace, DefaultPostGrace),
 		earlyOpened:  o.EarlyOpened,
 		earlyOpening: o.EarlyOpening,
 		carried:      o.Carried,
@@ -1405,7 +1412,7 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 			m.causeDropped(ctx, c)
 		}
 		if c.Status == store.CaseOpen && turn == store.CausePost {
-			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
+			err := m.retry.Do(ctx, func(ctx context.Context) error { return m.postCase(ctx, c) })
 			switch {
 			case err == nil:
 				if m.tokenRefused.CompareAndSwap(true, false) {
@@ -1457,6 +1464,27 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 	m.showCauses(ctx)
 	m.casesWaiting(waiting, lastErr)
 }
+
+// postCase posts c's card. A post under way when ctx ends (a stop, the
+// round's end) goes on for postGrace, on the wall clock, to read the
+// platform's answer: the platform may have taken the card already, and a
+// case whose answer was not read stays pending, to be posted again, a
+// second card on the desk. Finishing the post is the only way to know: a
+// Telegram bot cannot read its chat's history to find the card at the
+// next start, and Discord's nonce check lasts minutes, not a night.
+func (m *Moderator) postCase(ctx context.Context, c store.Case) error {
+	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	grace := m.postGrace
+	defer context.AfterFunc(ctx, func() {
+		time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
+	})()
+	return m.desk.PostCase(pctx, c)
+}
+
+// DefaultPostGrace is how long a card's post under way at a stop goes on,
+// by default.
+const DefaultPostGrace = 5 * time.Second
 
 // waitsForLimit reports whether the card of c waits: its action, left by a
 // long rate limit on a platform whose actions wait it out

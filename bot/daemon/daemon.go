@@ -541,6 +541,11 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 		Registerer: registry,
 		Now:        cfg.Now,
 		AfterFunc:  cfg.AfterFunc,
+		// A card's post under way at the stop reads its answer, so that
+		// the next start does not post it again: the stop waits for the
+		// desk's round, and a post cut by the drain's end still leaves
+		// the store half its share of the stop to close.
+		PostGrace:  storeShare(cfg.ShutdownTimeout) / 2,
 		Shift:      shift,
 		Priority:   rulePriority,
 		FAQLearned: func() { d.faqTaught() }, // d is made below
