@@ -106,15 +106,6 @@ type Assessment struct {
 	// (Options.NoAlertMessages).
 	alerts *alertSet
 	names  PlaceNames
-	// matchRoom and actRoom are the room the verdict's matches and their
-	// actions are written in by AssessInto, kept when there were none.
-	matchRoom []bot.Match
-	actRoom   []bot.Action
-}
-
-// Reset empties a, keeping the room AssessInto fills again.
-func (a *Assessment) Reset() {
-	*a = Assessment{matchRoom: a.matchRoom, actRoom: a.actRoom}
 }
 
 // AlertMessage is the text of alert name's message for ev, the event

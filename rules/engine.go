@@ -158,23 +158,6 @@ func (e *Engine) Assess(ctx context.Context, ev bot.Event) (Assessment, error) {
 	return e.assess(ctx, &ev)
 }
 
-// AssessInto is Assess into *a, for a caller that assesses event after event
-// into the same few Assessments, as the replay does: the room the matches of
-// a's verdict and their actions took is filled again, not allocated anew
-// (most events of a chat match a rule). What a held is overwritten, so the
-// slices of its verdict must not be kept past the next call with a; the
-// strings may.
-func (e *Engine) AssessInto(ctx context.Context, ev bot.Event, a *Assessment) error {
-	room := Assessment{matchRoom: a.matchRoom, actRoom: a.actRoom}
-	res, err := e.assessIn(ctx, &ev, ev.Platform, &room)
-	if res.matchRoom == nil && res.actRoom == nil {
-		// an assessment that stopped before its matches (a duplicate)
-		res.matchRoom, res.actRoom = room.matchRoom, room.actRoom
-	}
-	*a = res
-	return err
-}
-
 // AssessApart is Assess for an event that may not speak for the members of
 // its platform: one posted over HTTP about a platform whose own connector is
 // on, which whoever holds the secret could have written in any member's
@@ -184,20 +167,18 @@ func (e *Engine) AssessInto(ctx context.Context, ev bot.Event, a *Assessment) er
 // and counters nor sees them: a forged insult does not make the member's
 // next real message a third strike. The rules still read its platform.
 func (e *Engine) AssessApart(ctx context.Context, ev bot.Event, apart string) (Assessment, error) {
-	return e.assessIn(ctx, &ev, apart, nil)
+	return e.assessIn(ctx, &ev, apart)
 }
 
 // assess is Assess of *ev, which it reads and does not change: the event is
 // not copied again for it.
 func (e *Engine) assess(ctx context.Context, ev *bot.Event) (Assessment, error) {
-	return e.assessIn(ctx, ev, ev.Platform, nil)
+	return e.assessIn(ctx, ev, ev.Platform)
 }
 
 // assessIn is assess, with what the event counts kept under the platform
-// kept in the store. The verdict's matches and their actions are written in
-// room's room for them when it is given (AssessInto), and the assessment
-// returned holds that room.
-func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string, room *Assessment) (Assessment, error) {
+// kept in the store.
+func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string) (Assessment, error) {
 	rs := e.rs
 	now, seen := e.now(ev)
 	s := e.impl.scratch.Get().(*scratch)
@@ -439,24 +420,10 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string, room 
 			strikeRules = append(strikeRules, i)
 		}
 	}
-	var matchRoom []bot.Match
-	var actRoom []bot.Action
-	if room != nil {
-		matchRoom, actRoom = room.matchRoom[:0], room.actRoom[:0]
-	}
 	if len(s.matches) > 0 {
 		// one allocation of the right size, not the doublings of append
-		if cap(matchRoom) < len(s.matches) {
-			matchRoom = make([]bot.Match, 0, len(s.matches))
-		}
-		if cap(actRoom) < len(s.actions) {
-			actRoom = make([]bot.Action, 0, len(s.actions))
-		}
-		v.Matches = append(matchRoom, s.matches...)
-		acts := append(actRoom, s.actions...)
-		if room != nil {
-			matchRoom, actRoom = v.Matches, acts
-		}
+		v.Matches = append(make([]bot.Match, 0, len(s.matches)), s.matches...)
+		acts := append(make([]bot.Action, 0, len(s.actions)), s.actions...)
 		reasons := string(s.reasons)
 		for k, sp := range s.spans {
 			if sp.acts >= 0 {
@@ -474,7 +441,7 @@ func (e *Engine) assessIn(ctx context.Context, ev *bot.Event, kept string, room 
 		}
 	}
 	st.reset()
-	a := Assessment{Verdict: v, Errors: errs, matchRoom: matchRoom, actRoom: actRoom}
+	a := Assessment{Verdict: v, Errors: errs}
 	if ev.ID != "" {
 		a.Seen = store.SeenMark{Platform: kept, Space: ev.Space, Author: ev.Author.ID, ID: ev.ID, At: seen, TTL: dedupeTTL}
 		if a.Seen.At.IsZero() {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/rules"
 )
 
 // eachEvent gets every line of an input in order: a decoded event, or the line's
@@ -73,8 +74,7 @@ func (r *round) decode() {
 	for i, end := range r.ends {
 		o := &r.outs[i]
 		err := bot.DecodeEventInto(&o.ev, r.buf[start:end])
-		o.as.Reset()
-		o.name, o.line, o.dup, o.err = r.name, r.lines[i], false, err
+		o.name, o.line, o.dup, o.as, o.err = r.name, r.lines[i], false, rules.Assessment{}, err
 		start = end
 	}
 	close(r.decoded)

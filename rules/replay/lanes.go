@@ -150,15 +150,7 @@ func (e *evaluation) add(name string, ev *bot.Event, line int, err error) error 
 		r = e.newRound()
 		e.cur = r
 	}
-	if n := len(r.outs); n < cap(r.outs) {
-		// the outcome's room for a verdict is filled again (AssessInto)
-		r.outs = r.outs[:n+1]
-		o := &r.outs[n]
-		o.as.Reset()
-		o.name, o.ev, o.line, o.dup, o.err = name, *ev, line, false, err
-	} else {
-		r.outs = append(r.outs, outcome{name: name, ev: *ev, line: line, err: err})
-	}
+	r.outs = append(r.outs, outcome{name: name, ev: *ev, line: line, err: err})
 	e.place(r, len(r.outs)-1)
 	if len(r.outs) < roundSize {
 		return nil
@@ -346,9 +338,9 @@ func (l *lane) evaluate(ctx context.Context, r *round, i int) {
 	for _, j := range r.byLane[i] {
 		o := &r.outs[j]
 		l.st.dup = o.dup
-		// the round's outcomes are filled again, round after round: the
-		// verdict's matches are written in the room the last one left
-		if err := l.eng.AssessInto(ctx, o.ev, &o.as); err != nil {
+		as, err := l.eng.Assess(ctx, o.ev)
+		o.as = as
+		if err != nil {
 			o.err = fmt.Errorf("evaluate %q: %w", o.ev.ID, err)
 		}
 	}
