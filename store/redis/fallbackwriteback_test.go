@@ -3,8 +3,11 @@ package redis_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
@@ -77,5 +80,71 @@ func TestFallbackWriteBackCountsEachHitOnce(t *testing.T) {
 	}
 	if n := desk.round(ctx); n != 0 {
 		t.Errorf("after the write-back the desk posted %d cards again", n)
+	}
+}
+
+// TestFallbackWriteBackOfAHitWhoseCaseExpired: Redis grouped a hit into a
+// case and vigie never read the answer, so the hit opened a case of its
+// own in memory; by the write-back the case in Redis had run out (its TTL),
+// though the hit's origin, written later, had not. The hit is a case in
+// Redis again, with its card, rather than dropped as the answer of a case
+// gone.
+func TestFallbackWriteBackOfAHitWhoseCaseExpired(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	ctx := context.Background()
+	prefix := newPrefix()
+	f, desk := raidFallbackAt(t, srv, prefix)
+	lost, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lost.Close()
+	first, err := lost.OpenCase(ctx, spamHit("g-1", "u-1", "m-1", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := spamHit("g-1", "u-1", "m-2", time.Second)
+	if c, err := lost.OpenCase(ctx, hit); err != nil || c.ID != first.ID {
+		t.Fatalf("the second hit in Redis: %s, %v; want grouped into %s", c.ID, err, first.ID)
+	}
+	// The case's TTL runs out, shortened here; the grouped hit's origin
+	// stays.
+	rc := goredis.NewClient(mustParseURL(t, srv.URL()))
+	defer rc.Close()
+	hk := prefix + ":{cases}:" + first.ID
+	if err := rc.PExpire(ctx, hk, time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Eventually(t, time.Minute, "the case expired", func() bool { return rc.Exists(ctx, hk).Val() == 0 })
+	if id, err := lost.CaseOfOrigin(ctx, hit.Origin()); err != nil || id != first.ID {
+		t.Fatalf("the hit's origin names %q, %v; want %s", id, err, first.ID)
+	}
+
+	srv.Stop()
+	away, err := f.OpenCase(ctx, hit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk.round(ctx)
+	srv.Restart()
+	redistest.Eventually(t, time.Minute, "written back", func() bool { return !f.Degraded() && f.Buffered() == 0 })
+	if n := f.Dropped(); n != 0 {
+		t.Errorf("the write-back dropped %d entries", n)
+	}
+	ids, hits, posted := openCasesOf(t, f)
+	if len(ids) != 1 || hits != 1 || !strings.HasPrefix(ids[0], "c-") {
+		t.Fatalf("open after the write-back: cases %v with %d hits; want the hit's case (%s in memory) in Redis, 1 hit", ids, hits, away.ID)
+	}
+	if msgs, _ := messagesOf(t, f, ids); !slices.Equal(msgs, []string{"m-2"}) || ids[0] == first.ID {
+		t.Errorf("the case in Redis, %s, names %v; want a new case for m-2", ids[0], msgs)
+	}
+	if posted != desk.cards {
+		t.Errorf("the case in Redis holds %d cards; the desk posted %d", posted, desk.cards)
+	}
+	if n := desk.round(ctx); n != 0 {
+		t.Errorf("after the write-back the desk posted %d cards again", n)
+	}
+	if id, err := f.CaseOfOrigin(ctx, hit.Origin()); err != nil || id != ids[0] {
+		t.Errorf("the hit's origin names %q, %v; want its new case %s", id, err, ids[0])
 	}
 }

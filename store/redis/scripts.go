@@ -492,8 +492,10 @@ end
 -- A hit Redis has already answers its case. A case written back that
 -- carries more hits than that one gives them to it; when it is not open
 -- any more (decided meanwhile), they are grouped or opened as any case,
--- rather than lost.
-if first and (not carries or merge(first, false)) then
+-- rather than lost. So is a hit whose case ran out (its TTL) while its
+-- origin, written when the hit joined it, did not: answered as that case,
+-- it was dropped as a case not found.
+if first and (carries and merge(first, false) or not carries and redis.call('EXISTS', ARGV[1] .. first) == 1) then
   kept()
   return {'dup', first, fields(first)}
 end
