@@ -307,7 +307,11 @@ return 1
 // and when it has calls, their record (done:MS) and how long they keep it
 // (store.MessageCallKeep).
 // A case written back whose own hit Redis has (its origin) gives the hits it
-// carries beyond that one to that hit's case, if open.
+// carries beyond that one to that hit's case, if open; a case written back
+// that joins another gives it its own hit and those it carries: in both, a
+// hit whose message that case names already is not counted again (merge).
+// A hit whose origin names a case gone (its TTL ran out) is grouped or
+// opened as any hit.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
