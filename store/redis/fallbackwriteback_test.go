@@ -148,3 +148,45 @@ func TestFallbackWriteBackOfAHitWhoseCaseExpired(t *testing.T) {
 		t.Errorf("the hit's origin names %q, %v; want its new case %s", id, err, ids[0])
 	}
 }
+
+// TestWriteBackMergesWhatAnOlderVigieGrouped: during a rolling upgrade an
+// older vigie on the same Redis grouped a hit into a case by its id alone
+// (latest and count, as its open script writes them, no reference). A copy
+// of that case written back from this one's memory, carrying that hit and
+// another, counts the older vigie's hit once: merged by the id in latest.
+func TestWriteBackMergesWhatAnOlderVigieGrouped(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	prefix := newPrefix()
+	st := redistest.Open(t, srv.URL(), redis.WithPrefix(prefix))
+	raw := redistest.Client(t, srv.URL())
+	first, err := st.OpenCase(ctx, scamCase("m-1", "eve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.HSet(ctx, prefix+":{cases}:"+first.ID, "latest", `["m-2"]`, "count", "2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	copied := scamCase("m-1", "eve")
+	copied.Count = 3
+	for _, id := range []string{"m-2", "m-3"} {
+		copied.Latest = append(copied.Latest, id)
+		copied.Refs = append(copied.Refs, store.RefOf(scamCase(id, "eve").Event))
+	}
+	if c, err := st.OpenCase(ctx, copied); err != nil || c.ID != first.ID {
+		t.Fatalf("the copy written back: %s, %v; want %s", c.ID, err, first.ID)
+	}
+	c, err := st.Case(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	grouped, unkept := c.Grouped()
+	for _, m := range grouped {
+		msgs = append(msgs, m.ID)
+	}
+	slices.Sort(msgs)
+	if c.Hits() != 3 || !slices.Equal(msgs, []string{"m-2", "m-3"}) || unkept != 0 {
+		t.Errorf("the case after the write-back: %d hits, grouped %v (%d with none); want 3, [m-2 m-3]", c.Hits(), msgs, unkept)
+	}
+}
