@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 	"github.com/vigie-bot/vigie/store/redis"
@@ -30,16 +28,9 @@ func spamHit(space, author, id string, at time.Duration) store.Case {
 // in another only its second, which opened a case there that the memory
 // case's first hit joins.
 func TestFallbackWriteBackCountsEachHitOnce(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	ctx := context.Background()
-	prefix := newPrefix()
-	f, desk := raidFallbackAt(t, srv, prefix)
 	// The answers vigie did not read: the same hits, run by Redis.
-	lost, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lost.Close()
+	srv, f, desk, lost, _ := lostAnswers(t)
 	both := []store.Case{spamHit("g-1", "u-1", "m-1", 0), spamHit("g-1", "u-1", "m-2", time.Second),
 		spamHit("g-1", "u-1", "m-3", 2*time.Second)}
 	second := []store.Case{spamHit("g-2", "u-2", "n-1", 0), spamHit("g-2", "u-2", "n-2", time.Second)}
@@ -90,15 +81,8 @@ func TestFallbackWriteBackCountsEachHitOnce(t *testing.T) {
 // Redis again, with its card, rather than dropped as the answer of a case
 // gone.
 func TestFallbackWriteBackOfAHitWhoseCaseExpired(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	ctx := context.Background()
-	prefix := newPrefix()
-	f, desk := raidFallbackAt(t, srv, prefix)
-	lost, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lost.Close()
+	srv, f, desk, lost, prefix := lostAnswers(t)
 	first, err := lost.OpenCase(ctx, spamHit("g-1", "u-1", "m-1", 0))
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +93,7 @@ func TestFallbackWriteBackOfAHitWhoseCaseExpired(t *testing.T) {
 	}
 	// The case's TTL runs out, shortened here; the grouped hit's origin
 	// stays.
-	rc := goredis.NewClient(mustParseURL(t, srv.URL()))
-	defer rc.Close()
+	rc := redistest.Client(t, srv.URL())
 	hk := prefix + ":{cases}:" + first.ID
 	if err := rc.PExpire(ctx, hk, time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
