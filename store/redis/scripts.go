@@ -319,8 +319,8 @@ return 1
 // opened or read, by id and stream id (which a case numbered again after
 // Redis lost its keys does not share); it asks for the others'.
 var openScript = goredis.NewScript(`
--- latest with the event's id (and those the case carries) at the end, and
--- the oldest dropped past the cap. An id without quotes, backslashes or
+-- latest with the event's id at the end, and the oldest dropped past the
+-- cap (a case written back that carries ids is merged: see merge). An id without quotes, backslashes or
 -- control characters, added to a list without backslashes, is added as
 -- text and the oldest dropped at '","' (no id holds it): decoding and
 -- encoding the whole list with cjson cost more than the rest of a hit
