@@ -391,9 +391,24 @@ end
 -- beyond its own (their count, ids and references).
 local carries = tonumber(ARGV[13]) > 1 or ARGV[14] ~= '' or ARGV[21] ~= ''
 -- idOf is the message id of a reference (a line of JSON), nil if unread.
+-- vigie writes the id first: read at once, unless it holds an escape.
 local function idOf(line)
+  local id = string.match(line, '^{"id":"([^"\\]*)"')
+  if id then return id end
   local ok, r = pcall(cjson.decode, line)
   if ok and type(r) == 'table' and type(r.id) == 'string' then return r.id end
+  return nil
+end
+-- eventOf is the id of the event of a case's JSON, nil if unread. The
+-- event's id comes first in it, and the pattern matches no text inside a
+-- string (whose quotes are escaped): decoding the whole case cost most of
+-- a merge.
+local function eventOf(json)
+  if not json then return nil end
+  local id = string.match(json, '"event":{"id":"([^"\\]*)"')
+  if id then return id end
+  local ok, c = pcall(cjson.decode, json)
+  if ok and type(c) == 'table' and type(c.event) == 'table' and type(c.event.id) == 'string' then return c.event.id end
   return nil
 end
 -- merge adds to the open case id the hits a case written back from memory
@@ -403,16 +418,17 @@ end
 -- the memory added it too. A hit the copy counts but names nowhere (past
 -- the references it keeps) is counted. It answers the case's fields as
 -- add does, nil when the case is not open. Only a write-back takes this
--- way, so it may decode the case.
+-- way, which reads the case's references and ids: a hit of a raid does not.
 local function merge(id, own)
   local hk = ARGV[1] .. id
   local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
   if h[1] ~= 'open' then return nil end
   local known = {}
-  local ok, c = pcall(cjson.decode, redis.call('HGET', hk, 'json') or '')
-  if ok and type(c) == 'table' and type(c.event) == 'table' and type(c.event.id) == 'string' then known[c.event.id] = true end
+  local ev = eventOf(redis.call('HGET', hk, 'json'))
+  if ev then known[ev] = true end
   local latest = {}
   if h[6] then
+    local ok
     ok, latest = pcall(cjson.decode, h[6])
     if not ok or type(latest) ~= 'table' then latest = {} end
   end
