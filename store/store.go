@@ -372,7 +372,10 @@ type Store interface {
 	// that carries hits beyond its own (Count, Latest, Refs: a copy that
 	// grouped them while the store was away) adds them to the first one
 	// while it is open; once it is decided, it is grouped or opened as any
-	// case, its hits not lost.
+	// case, its hits not lost. A copy that carries hits adds, to the case it
+	// joins, only those whose message that case does not name yet (its own
+	// event, Latest, Refs): the store may have run them before the copy
+	// added them too.
 	//
 	// Under a raid, hits are grouped instead of opened one by one: a case with
 	// the AuthorGroup of an open case is added to it (its Count goes up, its

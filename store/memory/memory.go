@@ -1180,16 +1180,53 @@ func (s *Store) openCase(c store.Case, grouped bool) (store.Case, error) {
 }
 
 // addHits adds c's hits to r: its own (with own) and those it carries.
+// A copy that carries hits (written back from a store that stood in for
+// this one) is merged by message id: a message r names already (its own,
+// in Latest or Refs) is not counted again, as this store ran that hit and
+// its answer was lost before the copy added it too.
 func (s *Store) addHits(r *caseRec, c store.Case, own bool) {
 	n := c.Hits()
+	if !own {
+		n--
+	}
+	var known map[string]bool
+	if c.Hits() > 1 || len(c.Latest) > 0 || len(c.Refs) > 0 {
+		known = make(map[string]bool, 1+len(r.c.Latest)+len(r.c.Refs))
+		known[r.c.Event.ID] = true
+		for _, id := range r.c.Latest {
+			known[id] = true
+		}
+		for _, ref := range r.c.Refs {
+			known[ref.ID] = true
+		}
+		twice := map[string]bool{}
+		if own && known[c.Event.ID] {
+			twice[c.Event.ID], own = true, false
+		}
+		latest, refs := c.Latest[:0:0], c.Refs[:0:0]
+		for _, id := range c.Latest {
+			if known[id] {
+				twice[id] = true
+			} else {
+				latest = append(latest, id)
+			}
+		}
+		for _, ref := range c.Refs {
+			if known[ref.ID] {
+				twice[ref.ID] = true
+			} else {
+				refs = append(refs, ref)
+			}
+		}
+		c.Latest, c.Refs = latest, refs
+		n = max(n-len(twice), 0)
+	}
 	// Latest only grows at its end and drops from its start, so that the
 	// copies of the case returned before keep what they read: append moves
 	// it to a new array when it is full. And so do the messages' references.
 	if own {
 		r.c.Latest = append(r.c.Latest, c.Event.ID)
 		r.c.Refs = append(r.c.Refs, store.RefOf(c.Event))
-	} else {
-		n--
 	}
 	r.c.Count = r.c.Hits() + n
 	r.c.Latest = append(r.c.Latest, c.Latest...)

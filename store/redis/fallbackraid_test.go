@@ -81,6 +81,18 @@ func raidFallbackAt(t *testing.T, srv *redistest.Server, prefix string) (*redis.
 	return f, &raidDesk{t: t, f: f}
 }
 
+// lostAnswers starts a redis-server that keeps its data across a restart,
+// a Fallback on it with its desk, and a store of its own on the same keys:
+// what that store opens stands for hits Redis ran whose answers the
+// Fallback never read.
+func lostAnswers(t *testing.T) (srv *redistest.Server, f *redis.Fallback, desk *raidDesk, lost *redis.Store, prefix string) {
+	t.Helper()
+	srv = redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	prefix = newPrefix()
+	f, desk = raidFallbackAt(t, srv, prefix)
+	return srv, f, desk, redistest.Open(t, srv.URL(), redis.WithPrefix(prefix)), prefix
+}
+
 // openCasesOf lists the open cases' ids, and sums their hits and cards.
 func openCasesOf(t *testing.T, f *redis.Fallback) (ids []string, hits, cards int) {
 	t.Helper()
@@ -221,16 +233,9 @@ func TestFallbackRaidAcrossAnOutage(t *testing.T) {
 // it join it there, with where each message is, and its card with them.
 func TestFallbackRaidWhoseFirstHitRedisHad(t *testing.T) {
 	const raiders, first = 18, store.GroupAuthors - 1
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	ctx := context.Background()
-	prefix := newPrefix()
-	f, desk := raidFallbackAt(t, srv, prefix)
 	// The answer vigie did not read: the same hit, opened by Redis.
-	lost, err := redis.Open(srv.URL(), redis.WithPrefix(prefix))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lost.Close()
+	srv, f, desk, lost, _ := lostAnswers(t)
 	had, err := lost.OpenCase(ctx, raidHit(first))
 	if err != nil {
 		t.Fatal(err)

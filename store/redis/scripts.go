@@ -307,7 +307,11 @@ return 1
 // and when it has calls, their record (done:MS) and how long they keep it
 // (store.MessageCallKeep).
 // A case written back whose own hit Redis has (its origin) gives the hits it
-// carries beyond that one to that hit's case, if open.
+// carries beyond that one to that hit's case, if open; a case written back
+// that joins another gives it its own hit and those it carries: in both, a
+// hit whose message that case names already is not counted again (merge).
+// A hit whose origin names a case gone (its TTL ran out) is grouped or
+// opened as any hit.
 // Returns {'ok', id, stream id}, {'dup', id, fields}, {'grouped', id,
 // fields}, {'cap', open count} or {'json'}. The fields are those of
 // caseFields, all but the JSON (an amendment is a field of its own): it
@@ -315,8 +319,8 @@ return 1
 // opened or read, by id and stream id (which a case numbered again after
 // Redis lost its keys does not share); it asks for the others'.
 var openScript = goredis.NewScript(`
--- latest with the event's id (and those the case carries) at the end, and
--- the oldest dropped past the cap. An id without quotes, backslashes or
+-- latest with the event's id at the end, and the oldest dropped past the
+-- cap (a case written back that carries ids is merged: see merge). An id without quotes, backslashes or
 -- control characters, added to a list without backslashes, is added as
 -- text and the oldest dropped at '","' (no id holds it): decoding and
 -- encoding the whole list with cjson cost more than the rest of a hit
@@ -326,7 +330,7 @@ var openScript = goredis.NewScript(`
 -- Lua is hashed and copied).
 local function push(old)
   local id, cap = ARGV[12], tonumber(ARGV[10])
-  if ARGV[14] == '' and cap >= 1 and not string.find(id, '[%c"\\]')
+  if cap >= 1 and not string.find(id, '[%c"\\]')
       and (not old or (string.sub(old, 1, 2) == '["' and not string.find(old, '\\', 1, true))) then
     if not old then return '["' .. id .. '"]' end
     -- Count the ids of old, then cut before the first kept.
@@ -344,9 +348,6 @@ local function push(old)
   local latest = {}
   if old then latest = cjson.decode(old) end
   table.insert(latest, id)
-  if ARGV[14] ~= '' then
-    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
-  end
   while #latest > cap do table.remove(latest, 1) end
   return cjson.encode(latest)
 end
@@ -362,16 +363,14 @@ local function lines(t, s)
     from = p + 1
   end
 end
--- pushRefs appends the hit's message reference (and those the case
--- carries; those alone with carriedOnly) to the list of the case id's
--- references, drops the oldest past the cap, and gives a list it makes the
--- life left to the case's hash hk (the TTL when it has none), so that both
--- go together: a hit grouped into a case of 100 references costs a push
--- and a pop, whatever their size.
-local function pushRefs(id, hk, carriedOnly)
-  local rk, add = refs(id), {ARGV[20]}
-  if carriedOnly then add = {} end
-  if ARGV[21] ~= '' then lines(add, ARGV[21]) end
+-- pushRefs appends the message references add (lines of JSON) to the list
+-- of the case id's references, drops the oldest past the cap, and gives a
+-- list it makes the life left to the case's hash hk (the TTL when it has
+-- none), so that both go together: a hit grouped into a case of 100
+-- references costs a push and a pop, whatever their size.
+local function pushRefs(id, hk, add)
+  if #add == 0 then return end
+  local rk = refs(id)
   local n = redis.call('RPUSH', rk, unpack(add))
   local cap = tonumber(ARGV[22])
   if n > cap then redis.call('LTRIM', rk, n - cap, -1) end
@@ -388,19 +387,107 @@ local function fields(id)
   h[11] = table.concat(redis.call('LRANGE', refs(id), 0, -1), '\n')
   return h
 end
+-- carries: the case is a copy written back from memory that carries hits
+-- beyond its own (their count, ids and references).
+local carries = tonumber(ARGV[13]) > 1 or ARGV[14] ~= '' or ARGV[21] ~= ''
+-- idOf is the message id of a reference (a line of JSON), nil if unread.
+-- vigie writes the id first: read at once, unless it holds an escape.
+local function idOf(line)
+  local id = string.match(line, '^{"id":"([^"\\]*)"')
+  if id then return id end
+  local ok, r = pcall(cjson.decode, line)
+  if ok and type(r) == 'table' and type(r.id) == 'string' then return r.id end
+  return nil
+end
+-- eventOf is the id of the event of a case's JSON, nil if unread. The
+-- event's id comes first in it, and the pattern matches no text inside a
+-- string (whose quotes are escaped): decoding the whole case cost most of
+-- a merge.
+local function eventOf(json)
+  if not json then return nil end
+  local id = string.match(json, '"event":{"id":"([^"\\]*)"')
+  if id then return id end
+  local ok, c = pcall(cjson.decode, json)
+  if ok and type(c) == 'table' and type(c.event) == 'table' and type(c.event.id) == 'string' then return c.event.id end
+  return nil
+end
+-- merge adds to the open case id the hits a case written back from memory
+-- carries (and its own hit, with own), by message id: a message the case
+-- names already (its own event's, in its latest or its references) is
+-- not counted again, as Redis ran that hit and its answer was lost before
+-- the memory added it too. A hit the copy counts but names nowhere (past
+-- the references it keeps) is counted. It answers the case's fields as
+-- add does, nil when the case is not open. Only a write-back takes this
+-- way, which reads the case's references and ids: a hit of a raid does not.
+local function merge(id, own)
+  local hk = ARGV[1] .. id
+  local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
+  if h[1] ~= 'open' then return nil end
+  local known = {}
+  local ev = eventOf(redis.call('HGET', hk, 'json'))
+  if ev then known[ev] = true end
+  local latest = {}
+  if h[6] then
+    local ok
+    ok, latest = pcall(cjson.decode, h[6])
+    if not ok or type(latest) ~= 'table' then latest = {} end
+  end
+  for _, v in ipairs(latest) do known[v] = true end
+  for _, l in ipairs(redis.call('LRANGE', refs(id), 0, -1)) do
+    local rid = idOf(l)
+    if rid then known[rid] = true end
+  end
+  -- The hits to count: the copy's, less those the case names already.
+  local n, twice, ids, add = tonumber(ARGV[13]) - 1, {}, {}, {}
+  if own then
+    n = n + 1
+    if known[ARGV[12]] then
+      twice[ARGV[12]] = true
+    else
+      ids[#ids + 1] = ARGV[12]
+      if ARGV[20] ~= '' then add[1] = ARGV[20] end
+    end
+  end
+  if ARGV[21] ~= '' then
+    for _, l in ipairs(lines({}, ARGV[21])) do
+      local rid = idOf(l)
+      if rid and known[rid] then twice[rid] = true else add[#add + 1] = l end
+    end
+  end
+  if ARGV[14] ~= '' then
+    for _, v in ipairs(cjson.decode(ARGV[14])) do
+      if known[v] then twice[v] = true else ids[#ids + 1] = v end
+    end
+  end
+  for _ in pairs(twice) do n = n - 1 end
+  h[5] = string.format('%d', (tonumber(h[5]) or 1) + math.max(n, 0))
+  if #ids > 0 then
+    local cap = tonumber(ARGV[10])
+    for _, v in ipairs(ids) do latest[#latest + 1] = v end
+    while #latest > cap do table.remove(latest, 1) end
+    if #latest > 0 then
+      h[6] = cjson.encode(latest)
+      redis.call('HSET', hk, 'latest', h[6])
+    end
+  end
+  redis.call('HSET', hk, 'count', h[5])
+  pushRefs(id, hk, add)
+  return h
+end
 -- add adds the hit to the open case id and answers its fields as they are
 -- now (nil when the case is not open), all but the references: a grouped
 -- hit's answer leaves them (up to 100 lines of JSON) to be read when a
 -- decision needs them. One HMGET reads what the hit changes.
 local function add(id)
   if not id then return nil end
+  if carries then return merge(id, true) end
   local hk = ARGV[1] .. id
   local h = redis.call('HMGET', hk, 'status', 'outcome', 'by', 'undeliverable', 'count', 'latest', 'dat', 'sid', 'amend', 'byname')
   if h[1] ~= 'open' then return nil end
-  h[5] = string.format('%d', (tonumber(h[5]) or 0) + tonumber(ARGV[13]))
+  h[5] = string.format('%d', (tonumber(h[5]) or 0) + 1)
   h[6] = push(h[6] or nil)
   redis.call('HSET', hk, 'latest', h[6], 'count', h[5])
-  if ARGV[20] ~= '' then pushRefs(id, hk) end
+  if ARGV[20] ~= '' then pushRefs(id, hk, {ARGV[20]}) end
   return h
 end
 -- kept keeps the calls of the hit's message (Case.Calls) once its case is
@@ -422,31 +509,13 @@ elseif ARGV[5] == '1' then
 elseif ARGV[6] == '1' then
   into = redis.call('GET', KEYS[5])
 end
--- carry adds to the open case id the hits a case written back from memory
--- carries beyond its own, which the case holds already (Redis took that
--- hit, and its answer was lost): their count, ids and references. false
--- when the case is not open.
-local function carry(id)
-  local hk = ARGV[1] .. id
-  local h = redis.call('HMGET', hk, 'status', 'count', 'latest')
-  if h[1] ~= 'open' then return false end
-  local count = string.format('%d', (tonumber(h[2]) or 1) + tonumber(ARGV[13]) - 1)
-  if ARGV[14] ~= '' then
-    local latest, cap = {}, tonumber(ARGV[10])
-    if h[3] then latest = cjson.decode(h[3]) end
-    for _, v in ipairs(cjson.decode(ARGV[14])) do table.insert(latest, v) end
-    while #latest > cap do table.remove(latest, 1) end
-    if #latest > 0 then redis.call('HSET', hk, 'latest', cjson.encode(latest)) end
-  end
-  redis.call('HSET', hk, 'count', count)
-  if ARGV[21] ~= '' then pushRefs(id, hk, true) end
-  return true
-end
 -- A hit Redis has already answers its case. A case written back that
 -- carries more hits than that one gives them to it; when it is not open
 -- any more (decided meanwhile), they are grouped or opened as any case,
--- rather than lost.
-if first and (tonumber(ARGV[13]) <= 1 or carry(first)) then
+-- rather than lost. So is a hit whose case ran out (its TTL) while its
+-- origin, written when the hit joined it, did not: answered as that case,
+-- it was dropped as a case not found.
+if first and (carries and merge(first, false) or not carries and redis.call('EXISTS', ARGV[1] .. first) == 1) then
   kept()
   return {'dup', first, fields(first)}
 end

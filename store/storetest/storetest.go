@@ -657,6 +657,23 @@ func testCaseOriginCarried(t *testing.T, newStore func(*testing.T) store.Store) 
 	if again, err := st.OpenCase(ctx, newCase("m-1", 0)); err != nil || again.ID != first.ID || again.Hits() != 3 {
 		t.Errorf("the first hit again: %s, %d hits, %v; want %s, 3", again.ID, again.Hits(), err, first.ID)
 	}
+	// A copy carrying a hit the first case has already (the store ran it,
+	// its answer lost, and the copy added it too) counts that one once: by
+	// its origin, and by its message when grouped into the case.
+	if _, err := st.OpenCase(ctx, carrying("m-3", "m-4")); err != nil {
+		t.Fatalf("OpenCase: %v", err)
+	}
+	joining := carrying("m-4", "m-6")
+	joining.Event.ID = "m-5" // the first case's author: grouped into it
+	if c, err := st.OpenCase(ctx, joining); err != nil || c.ID != first.ID {
+		t.Fatalf("a copy of the same author: %s, %v; want grouped into %s", c.ID, err, first.ID)
+	}
+	if c, err = st.Case(ctx, first.ID); err != nil {
+		t.Fatalf("Case: %v", err)
+	}
+	if want := []string{"m-1", "m-2", "m-3", "m-4", "m-5", "m-6", "0"}; c.Hits() != 6 || !slices.Equal(grouped(c), want) {
+		t.Errorf("the first case with copies carrying hits it had: %d hits, messages %v; want 6, %v", c.Hits(), grouped(c), want)
+	}
 	if _, err := st.DecideCase(ctx, first.ID, "keep", "cm", "", t0.Add(time.Hour)); err != nil {
 		t.Fatalf("DecideCase: %v", err)
 	}
