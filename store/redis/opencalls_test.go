@@ -3,8 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,26 +12,6 @@ import (
 	"github.com/vigie-bot/vigie/store/redis"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
-
-// calls gives how many times Redis ran cmd (lower case), by itself or in
-// a script, since it started: INFO commandstats.
-func calls(t *testing.T, c *goredis.Client, cmd string) int {
-	t.Helper()
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.Lines(info) {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "cmdstat_"+cmd+":calls="); ok {
-			n, err := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	return 0
-}
 
 // TestRaidCaseCalls: what opening a case and a raid's members joining it
 // ask of Redis. A new case's fields, its author's group among them, are
@@ -48,12 +26,12 @@ func TestRaidCaseCalls(t *testing.T) {
 	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	defer c.Close()
 
-	hsets := calls(t, c, "hset")
+	commandCalls(t, c)
 	first, err := st.OpenCase(ctx, scamCase("m-0", "a-0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := calls(t, c, "hset") - hsets; n != 2 {
+	if n := commandCalls(t, c)["hset"]; n != 2 {
 		t.Errorf("a new case: %d HSETs, want 2 (its hash, its place)", n)
 	}
 	for i := 1; i < store.GroupAuthors; i++ {
@@ -63,7 +41,7 @@ func TestRaidCaseCalls(t *testing.T) {
 	}
 
 	const members = 10
-	rpushes, pexpires := calls(t, c, "rpush"), calls(t, c, "pexpire")
+	commandCalls(t, c)
 	var place string
 	for i := range members {
 		got, err := st.OpenCase(ctx, scamCase(fmt.Sprintf("m-raid-%d", i), fmt.Sprintf("raider-%d", i)))
@@ -79,10 +57,11 @@ func TestRaidCaseCalls(t *testing.T) {
 	}
 	// Each member is pushed to the list of the case's members and to that
 	// of its references; each list is given its life once, when made.
-	if n := calls(t, c, "rpush") - rpushes; n != 2*members {
+	got := commandCalls(t, c)
+	if n := got["rpush"]; n != 2*members {
 		t.Fatalf("%d RPUSHes for %d members, want %d", n, members, 2*members)
 	}
-	if n := calls(t, c, "pexpire") - pexpires; n != 2 {
+	if n := got["pexpire"]; n != 2 {
 		t.Errorf("%d PEXPIREs for %d members, want 2 (the members' list, the references')", n, members)
 	}
 	if d := c.PTTL(ctx, prefix+":{cases}:joined:"+place).Val(); d <= 0 {
