@@ -540,9 +540,13 @@ if ARGV[6] == '1' then
       local life = redis.call('PTTL', ARGV[1] .. into)
       if life <= 0 then life = tonumber(ARGV[3]) end
       redis.call('SET', KEYS[5], into, 'PX', life)
+      -- The list is given the case's life when it is made, not on every
+      -- member: an open case's life only runs down (its expiry is pushed
+      -- at the decision, which deletes the list), so a PEXPIRE on each
+      -- push set the same expiry again.
       local jk = ARGV[1] .. 'joined:' .. into
       local n = redis.call('RPUSH', jk, KEYS[5])
-      redis.call('PEXPIRE', jk, life)
+      if n == 1 then redis.call('PEXPIRE', jk, life) end
       for _ = 1, n - tonumber(ARGV[19]) do
         local g = redis.call('LPOP', jk)
         if redis.call('GET', g) == into then redis.call('DEL', g) end
@@ -567,11 +571,12 @@ end
 local id = string.format('c-%s-%06d', ep, n)
 local hk = ARGV[1] .. id
 local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'id', id)
-if ARGV[14] ~= '' then
-  redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid, 'latest', ARGV[14])
-else
-  redis.call('HSET', hk, 'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid)
-end
+-- One HSET for the case's fields, its author's group (which the decision
+-- removes) and the latest it carries among them.
+local set = {'json', ARGV[2], 'status', 'open', 'seq', n, 'count', ARGV[13], 'sid', sid}
+if ARGV[14] ~= '' then set[#set + 1] = 'latest'; set[#set + 1] = ARGV[14] end
+if ARGV[6] == '1' then set[#set + 1] = 'group'; set[#set + 1] = KEYS[5] end
+redis.call('HSET', hk, unpack(set))
 redis.call('ZADD', KEYS[2], n, id)
 redis.call('PEXPIRE', hk, ARGV[3])
 if ARGV[21] ~= '' then
@@ -591,8 +596,6 @@ if ARGV[23] and ARGV[23] ~= '' then redis.call('SET', KEYS[8], id, 'PX', ARGV[23
 kept()
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[5], id, 'PX', ARGV[3])
-  -- Its author's group, which the decision removes.
-  redis.call('HSET', hk, 'group', KEYS[5])
   if place == nil then place = redis.call('HMGET', KEYS[6], 'start', 'n', 'id') end
   if not place[1] or tonumber(ARGV[7]) - tonumber(place[1]) >= tonumber(ARGV[8]) then
     redis.call('HSET', KEYS[6], 'start', ARGV[7], 'n', 1, 'id', id)
