@@ -1406,6 +1406,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 	if !opinion && !scaled {
 		m.byCoverage(&r, infos, ws)
 		m.byGiveBack(&r, infos, ws)
+		m.byIntent(&r, infos, ws)
 	}
 	r.Disputed = m.disputed(&r)
 	r.Undecided = !r.Disputed && m.undecided(&r)
@@ -1608,6 +1609,71 @@ func (m *Matcher) byGiveBack(r *Match, infos []termInfo, ws []word) {
 		}
 	}
 	cs[0].Score = round3(m.cfg.Threshold * vocabularyLift)
+}
+
+// byIntent answers a near miss whose one known word is what its entry alone
+// is asked about: a concept that asks something (a way to reach the brand, a
+// commitment, a late arrival), in that entry's examples or the wordings it
+// inherits and in no other entry's, in a question the writer asks for
+// themselves or puts to the brand ("do you guys have whatsapp or
+// something?", "y a un engagement ?", "we're stuck in traffic, can we still
+// play?"). The words no example has are then the writer's own story, and
+// the one intent the message shares with the FAQ has one entry to answer
+// it. A message whose only "I" is an object ("is it me or is the chat
+// dead?") asks nothing for its writer.
+func (m *Matcher) byIntent(r *Match, infos []termInfo, ws []word) {
+	cs := r.Candidates
+	if len(cs) == 0 || cs[0].Score < m.cfg.SuggestThreshold || cs[0].Score >= m.cfg.Threshold {
+		return
+	}
+	if !r.Question || !addressed(ws) && !asksWhetherThere(ws) && !firstPersonSubject(ws) {
+		return
+	}
+	e := m.entryOf(cs[0].ID)
+	intent := ""
+	for k, t := range r.Terms {
+		if infos[k].context || !infos[k].known {
+			continue
+		}
+		if intent != "" || !asksSomething(t) || m.entriesWith[t] != 1 {
+			return
+		}
+		if !e.ownHas(t) {
+			return
+		}
+		intent = t
+	}
+	if intent == "" {
+		return
+	}
+	cs[0].Score = round3(m.cfg.Threshold * vocabularyLift)
+}
+
+// ownHas reports whether one of the entry's own examples, the file's, has t.
+func (e *entry) ownHas(t string) bool {
+	for j := range e.questions[:e.own] {
+		if _, ok := e.questions[j].w[t]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// firstPersonSubject reports whether ws have the writer as a subject or an
+// owner: "je", "I", "we", "on" in French, "my", "notre"; not "me" or "moi"
+// alone.
+func firstPersonSubject(ws []word) bool {
+	for _, w := range ws {
+		switch w.folded {
+		case "i", "je", "j", "we", "my", "mon", "ma", "mes", "nous", "our", "notre", "nos":
+			return true
+		case "on":
+			if readsFrench(ws) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // outsideWord reports whether t, a known word that the near miss's entry

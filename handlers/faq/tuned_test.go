@@ -23,6 +23,7 @@ func TestTunedSets(t *testing.T) {
 		{"brands", "tuned.tsv"}, {"brands", "heldout.tsv"},
 		{"sealed7", "heldout.tsv"}, {"sealed8", "heldout.tsv"}, {"sealed9", "heldout.tsv"},
 		{"sealed10", "heldout.tsv"}, {"sealed11", "heldout.tsv"}, {"sealed12", "heldout.tsv"},
+		{"sealed13", "heldout.tsv"},
 	}
 	var out strings.Builder
 	causes := map[string]int{}
