@@ -589,3 +589,17 @@ func TestIntentNearMiss(t *testing.T) {
 		}
 	}
 }
+
+// An answer none of whose entry's own examples shares a word with the
+// message, while another entry's do, goes to the desk: the entry won on the
+// wordings it inherits alone. One its own examples share words with is
+// answered.
+func TestInheritedGoesToTheDesk(t *testing.T) {
+	m := loadMatcher(t, filepath.Join("testdata", "sealed10", "zoo", "faq.yaml"))
+	if d := m.DecideText("is there a student discount", testTime); d.Kind != Forward || d.Entry != "sponsor" || d.Why != WhyInherited {
+		t.Errorf("student discount: %s %s %q %v %v, want the desk, sponsor suggested", d.Kind, d.Entry, d.Why, d.Candidates, d.Terms)
+	}
+	if d := m.DecideText("how do I sponsor an animal?", testTime); d.Kind != Answer || d.Entry != "sponsor" {
+		t.Errorf("sponsor: %s %s %q %v %v, want sponsor answered", d.Kind, d.Entry, d.Why, d.Candidates, d.Terms)
+	}
+}

@@ -1081,6 +1081,10 @@ type Match struct {
 	// tells its entry from the others and another entry's own examples are
 	// as close (see undecided): the CMs decide.
 	Undecided bool
+	// Inherited is true when the best candidate reaches the threshold on
+	// the wordings its entry inherits alone, none of its own examples
+	// sharing a word with the message (see inherited): the CMs decide.
+	Inherited bool
 	// answerChose is true when the answers broke a near tie (byAnswer).
 	answerChose bool
 	// answerSaid is the entry whose answer's own word or fact lifted it
@@ -1410,6 +1414,7 @@ func (m *Matcher) matchAsked(text string, ws []word, question bool, language str
 	}
 	r.Disputed = m.disputed(&r)
 	r.Undecided = !r.Disputed && m.undecided(&r)
+	r.Inherited = !r.Disputed && !r.Undecided && m.inherited(&r)
 	return r
 }
 
@@ -1499,6 +1504,36 @@ func (m *Matcher) disputed(r *Match) bool {
 	}
 	c := r.Candidates[0]
 	return c.Score >= m.cfg.Threshold && r.ownEntry != c.ID && r.ownBest >= disputeFloor && r.ownBest > c.own+disputeMargin
+}
+
+// inherited reports whether the best candidate, answered, shares no word
+// with any of its entry's own examples while another entry's own examples
+// share some: it reaches the threshold on the wordings of the intents its
+// entry inherits alone, which the CM never wrote, and the CM's words point
+// elsewhere ("is there a student discount" of a zoo, whose sponsoring entry
+// inherits the promotions with "can I adopt an animal as a gift?", while
+// the tickets' "il y a un tarif famille ?" asks what students pay). Such a
+// message goes to the desk with the entry suggested. An entry taught
+// wordings from the desk, an answer whose own words or facts chose it
+// (byVocabulary, byFact) or that broke a near tie (byAnswer) is left
+// answered: a CM's text decided.
+//
+// Measured on 7 December: on the sets one may tune on, 7 fewer right and 2
+// fewer wrong answers (the read trades 554 / 18 -> 550 / 17, sealed10 3 -> 2
+// wrong); on the sets nobody tuned on, 1 fewer right and 2 fewer wrong
+// (sealed14 10 -> 9, sealed16 5 -> 4). Every answer none of whose entry's
+// own examples shares a word, whether or not another entry's do, sent 12
+// more right answers to the desk there for 3 fewer wrong ones.
+func (m *Matcher) inherited(r *Match) bool {
+	if len(r.Candidates) == 0 || r.ownEntry == "" || r.answerChose {
+		return false
+	}
+	c := r.Candidates[0]
+	if c.Score < m.cfg.Threshold || c.own != 0 || r.answerSaid == c.ID {
+		return false
+	}
+	e := m.entryOf(c.ID)
+	return e.shaped == len(e.questions)
 }
 
 // disputeMargin and disputeFloor: how much closer, and how close, another
