@@ -109,9 +109,10 @@ func TestBrands(t *testing.T) {
 // sealed13 a trampoline park, a photographer's studio and a chimney sweep,
 // sealed14 a riding school, a tandem paragliding company and a locksmith,
 // sealed15 a tailor, a bowling alley and a beekeeper, sealed16 a cooking
-// school, a blood donation centre and a recycling centre
+// school, a blood donation centre and a recycling centre, sealed17 a medical
+// testing laboratory, a pick-your-own farm and a karting track
 // (all run at their round's start and once at its end).
-var sealedBatches = []string{"sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14", "sealed15", "sealed16"}
+var sealedBatches = []string{"sealed7", "sealed8", "sealed9", "sealed10", "sealed11", "sealed12", "sealed13", "sealed14", "sealed15", "sealed16", "sealed17"}
 
 // TestRead2 prints the figures of testdata/read2, four trades written to
 // tune the customer-service knowledge on, and with -v their misses.

@@ -41,6 +41,7 @@ const (
 	WhyNearMiss    = "near miss, for the CMs to confirm"
 	WhyDisputed    = "another entry's own examples are closer, for the CMs to confirm"
 	WhyUndecided   = "no word tells its entry from another as close, for the CMs to confirm"
+	WhyInherited   = "no example of its entry shares a word with it, for the CMs to confirm"
 	WhyPeer        = "it speaks to another member"
 	WhyInsult      = "an insult, for the CMs"
 	WhyForwardMode = "the entry is answered by the CMs"
@@ -177,7 +178,7 @@ func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decis
 	switch {
 	case e.mode == ModeForward:
 		d.Kind, d.Why = Forward, WhyForwardMode
-	case best.Score >= m.cfg.Threshold && !r.Disputed && !r.Undecided:
+	case best.Score >= m.cfg.Threshold && !r.Disputed && !r.Undecided && !r.Inherited:
 		d.Kind, d.Why = Answer, ""
 	case e.mode == ModeSuggest:
 		d.Kind, d.Why = Suggest, ""
@@ -186,6 +187,8 @@ func (m *Matcher) decide(ev *bot.Event, r Match, folded string, ws []word) Decis
 		d.Kind, d.Why = Forward, WhyDisputed
 	case r.Undecided:
 		d.Kind, d.Why = Forward, WhyUndecided
+	case r.Inherited:
+		d.Kind, d.Why = Forward, WhyInherited
 	default:
 		d.Kind, d.Why = Forward, WhyNearMiss
 	}

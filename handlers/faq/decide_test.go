@@ -563,3 +563,43 @@ func TestUndecidedGoesToTheDesk(t *testing.T) {
 		}
 	}
 }
+
+// A near miss whose one known word is what its entry's own examples alone
+// ask about is answered when the writer asks it for themselves or puts it
+// to the brand; a message whose only "me" is an object, a word the entry
+// only inherits, or a message that asks nothing stays at the desk.
+func TestIntentNearMiss(t *testing.T) {
+	cases := []struct {
+		faq, text string
+		kind      Kind
+		entry     string
+	}{
+		{"brands/bakery", "je veux commander 3 tartes pour dimanche", Answer, "cakes"},
+		{"read/electronics", "Can I split the cost over a few months?", Answer, "payment"},
+		{"sealed8/escape", "on va avoir 10 min de retard c'est grave ?", Answer, "late"},
+		{"read/electronics", "split the cost over a few months?", Forward, "payment"},                        // asks nothing for its writer
+		{"read/electronics", "is it me or can nobody split the cost over a few months?", Forward, "payment"}, // "me" is no writer asking
+		{"brands/carrental", "j'ai cassé le rétroviseur", Forward, "agencies"},                               // "cassé" is an inherited word
+	}
+	for _, c := range cases {
+		m := loadMatcher(t, filepath.Join("testdata", c.faq, "faq.yaml"))
+		d := m.DecideText(c.text, testTime)
+		if d.Kind != c.kind || d.Entry != c.entry {
+			t.Errorf("%s %q: %s %s %v %v, want %s %s", c.faq, c.text, d.Kind, d.Entry, d.Candidates, d.Terms, c.kind, c.entry)
+		}
+	}
+}
+
+// An answer none of whose entry's own examples shares a word with the
+// message, while another entry's do, goes to the desk: the entry won on the
+// wordings it inherits alone. One its own examples share words with is
+// answered.
+func TestInheritedGoesToTheDesk(t *testing.T) {
+	m := loadMatcher(t, filepath.Join("testdata", "sealed10", "zoo", "faq.yaml"))
+	if d := m.DecideText("is there a student discount", testTime); d.Kind != Forward || d.Entry != "sponsor" || d.Why != WhyInherited {
+		t.Errorf("student discount: %s %s %q %v %v, want the desk, sponsor suggested", d.Kind, d.Entry, d.Why, d.Candidates, d.Terms)
+	}
+	if d := m.DecideText("how do I sponsor an animal?", testTime); d.Kind != Answer || d.Entry != "sponsor" {
+		t.Errorf("sponsor: %s %s %q %v %v, want sponsor answered", d.Kind, d.Entry, d.Why, d.Candidates, d.Terms)
+	}
+}
