@@ -177,3 +177,17 @@ func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.T
 	m.log.Info("case shows its message deleted", "case", c.ID, "message", msg.Key())
 	m.ShowDecision(ctx, c.Amend(a), "")
 }
+
+// removedMeanwhile shows on the cards of ev's own open case that its
+// message was removed, when the platform said so before the case was open
+// (bot.RemovalKeeper): Meta sends a comment and its removal by its author
+// in one delivery, and the removal, told at once, finds no case to show.
+func (m *Moderator) removedMeanwhile(ctx context.Context, p bot.Platform, ev bot.Event) {
+	r, ok := p.(bot.RemovalKeeper)
+	if !ok {
+		return
+	}
+	if at, removed := r.RemovedAt(ctx, ev); removed {
+		m.MessageDeleted(ctx, ev, at)
+	}
+}

@@ -150,3 +150,38 @@ func TestCommentRemovedByItsAuthorShownOnItsCard(t *testing.T) {
 		t.Errorf("card once the CM deleted the removed comment:\n%s\nwant it done", drawn)
 	}
 }
+
+// TestCommentRemovedInItsOwnDeliveryShownOnItsCard: Meta delivers a
+// Facebook comment and its removal by its author in one webhook delivery
+// (two changes of one entry, as it batches them). The comment is judged,
+// its case goes to the desk, and its card says it is gone, as it does for
+// a removal that comes later. Before, the removal was told to the desk
+// before the comment's case was open, found no case to show it on, and
+// the card showed the comment as if it were there.
+func TestCommentRemovedInItsOwnDeliveryShownOnItsCard(t *testing.T) {
+	const cid, post = "987654321098765_5500000000000003", "987654321098765"
+	_, api, base, at := startEditCaseDesk(t)
+	add := commentChange("add", post, cid, "my stream tonight: https://twitch.tv/bob", at, at)
+	remove := commentChange("remove", post, cid, "", at, at)
+	// the remove's change after the add's, in the add's entry
+	changes := func(body []byte) string {
+		s := string(body)
+		return s[strings.Index(s, `"changes":[`)+len(`"changes":[`) : strings.LastIndex(s, "]}]}")]
+	}
+	both := strings.Replace(string(add), changes(add), changes(add)+","+changes(remove), 1)
+	deliverSigned(t, base, []byte(both))
+
+	card, _ := deskCard(t, api, "twitch.tv/bob")
+	const gone = "🗑 The message was deleted at"
+	testsync.Eventually(t, "the card saying the comment is gone", func() bool {
+		if strings.Contains(html.UnescapeString(card.Params.Get("text")), gone) {
+			return true
+		}
+		for _, c := range api.CallsOf("editMessageText") {
+			if c.Params.Get("message_id") == strconv.Itoa(card.MsgID) && strings.Contains(html.UnescapeString(c.Params.Get("text")), gone) {
+				return true
+			}
+		}
+		return false
+	})
+}

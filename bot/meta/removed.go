@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/vigie-bot/vigie/bot"
 )
@@ -68,3 +69,22 @@ func (c *Connector) tellRemoved(ctx context.Context, ev bot.Event) bool {
 	}()
 	return true
 }
+
+// RemovedAt says when Meta said the comment or visitor's post ev names was
+// removed, and whether it did (bot.RemovalKeeper): a comment removed in the
+// delivery that brought it has its removal told before its case is open.
+func (p *FacebookPage) RemovedAt(ctx context.Context, ev bot.Event) (time.Time, bool) {
+	return p.g.removedAt(ctx, CommentID(ev))
+}
+
+// RemovedAt says when the Instagram comment ev names was found removed
+// (Graph answering a call on it that it does not exist, and a read the
+// same), and whether it was (bot.RemovalKeeper).
+func (a *InstagramAccount) RemovedAt(ctx context.Context, ev bot.Event) (time.Time, bool) {
+	return a.g.removedAt(ctx, CommentID(ev))
+}
+
+var (
+	_ bot.RemovalKeeper = (*FacebookPage)(nil)
+	_ bot.RemovalKeeper = (*InstagramAccount)(nil)
+)
