@@ -217,6 +217,17 @@ type DeleteWatcher interface {
 	MessageDeleted(ctx context.Context, msg Event, at time.Time)
 }
 
+// UnhideWatcher is a DeleteWatcher that follows the hidden messages of open
+// cases too: a platform that tells of a message shown again by hand (a CM
+// in the platform's tools, or the platform itself) tells it, when its
+// DeleteWatcher is one, so that the case's cards do not show the message
+// hidden.
+type UnhideWatcher interface {
+	// MessageUnhidden says the message that msg names, as the platform's
+	// MessageNamer reads it, was shown again at at.
+	MessageUnhidden(ctx context.Context, msg Event, at time.Time)
+}
+
 // RemovalKeeper is a platform that remembers the messages it said were
 // removed (by their author, or in the platform's tools): Meta sends a
 // comment and its removal in one delivery, and the removal, told to the

@@ -185,3 +185,44 @@ func TestCommentRemovedInItsOwnDeliveryShownOnItsCard(t *testing.T) {
 		return false
 	})
 }
+
+// hideCaseDesk hides an insult and sends it to the desk, on the Telegram
+// fake.
+const hideCaseDesk = `
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+rules:
+  - name: insult
+    category: abuse
+    when: text contains "idiot"
+    do: [hide, 'forward("insult")']
+`
+
+// TestCommentUnhiddenByHandShownOnItsCard: vigie hid a Facebook comment
+// and its case is on the desk, when a CM shows it again in Meta's tools
+// (or Meta does, on an appeal): Meta sends a feed change with verb unhide.
+// The card says the comment is shown again, and when, rather than show it
+// hidden as vigie left it. Before, the change was dropped as a verb not
+// moderated, and the card still said the comment was hidden.
+func TestCommentUnhiddenByHandShownOnItsCard(t *testing.T) {
+	const cid, post = "987654321098765_5500000000000004", "987654321098765"
+	g, api := newFakeGraph(t), tgfake.New(t)
+	base, at := startDeskDaemonWith(t, hideCaseDesk, g, api), time.Now().Unix()
+	deliverSigned(t, base, commentChange("add", post, cid, "you idiot", at, at))
+	card, _ := deskCard(t, api, "you idiot")
+	testsync.Eventually(t, "the comment hidden", func() bool {
+		for _, c := range g.Calls() {
+			if c.Method == "POST" && c.Path == "/"+cid {
+				return true
+			}
+		}
+		return false
+	})
+
+	deliverSigned(t, base, commentChange("unhide", post, cid, "", at, at+60))
+	drawn := cardDrawn(t, api, card, "the card saying the comment is shown again", "👁 The comment was shown again at")
+	if !strings.Contains(drawn, "you idiot") {
+		t.Errorf("card once the comment was shown again:\n%s\nwant the comment still on it", drawn)
+	}
+}

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 // TellDeletesTo has the connector tell w (the daemon's desk commands) of
 // the comments and visitors' posts Meta says were removed, by their author
 // or in Meta's tools: the card of an open case says its comment is gone,
-// rather than show it as if it were there, as Discord's do.
+// rather than show it as if it were there, as Discord's do. When w is a
+// bot.UnhideWatcher, it is told of those shown again too.
 func (c *Connector) TellDeletesTo(w bot.DeleteWatcher) {
 	c.deletes.Store(&w)
 }
@@ -29,14 +31,8 @@ const removalsAtOnce = 4
 // has nothing left to do), and queued for the desk to be told; ok is false
 // when it names none.
 func (c *Connector) feedRemoval(e entry, v feedValue) (q queued, ok bool) {
-	id := string(v.CommentID)
-	if visitorPostItems[v.Item] {
-		id = string(v.PostID)
-	} else if v.Item != "comment" {
-		return queued{}, false
-	}
-	if id == "" {
-		c.log.Debug("removal without an id, skipped", "item", v.Item)
+	id, ok := c.feedTarget(v)
+	if !ok {
 		return queued{}, false
 	}
 	c.graph.noteRemoved(id)
@@ -47,25 +43,76 @@ func (c *Connector) feedRemoval(e entry, v feedValue) (q queued, ok bool) {
 	}}, true
 }
 
-// tellRemoved tells the desk of the removal ev, beside the events judged
-// (removalsAtOnce at most); Run waits for it. It reports false when ctx
-// ended before it could start.
-func (c *Connector) tellRemoved(ctx context.Context, ev bot.Event) bool {
+// unhiddenSuffix ends the queued id of a comment shown again, before the
+// change's time: Meta's retries of it are dropped, a later one (hidden and
+// shown again once more) is not.
+const unhiddenSuffix = ":unhidden:"
+
+// feedUnhidden is the comment or visitor's post a feed change with verb
+// unhide names, shown again (by a CM in Meta's tools, by Meta, or by
+// vigie's own Unhide), queued for the desk to be told; ok is false when it
+// names none.
+func (c *Connector) feedUnhidden(e entry, v feedValue) (q queued, ok bool) {
+	id, ok := c.feedTarget(v)
+	if !ok {
+		return queued{}, false
+	}
+	at := c.at(e.Time.t)
+	c.log.Debug("shown again on the Page (in Meta's tools, or by vigie's Unhide)", "item", v.Item, "id", id)
+	return queued{unhidden: true, ev: bot.Event{
+		ID: id + unhiddenSuffix + strconv.FormatInt(at.Unix(), 10), Platform: Facebook, Kind: bot.KindComment,
+		Space: string(e.ID), Channel: string(v.PostID), At: at,
+	}}, true
+}
+
+// feedTarget is the id of the comment or visitor's post a feed change
+// names; ok is false when it names none.
+func (c *Connector) feedTarget(v feedValue) (id string, ok bool) {
+	id = string(v.CommentID)
+	if visitorPostItems[v.Item] {
+		id = string(v.PostID)
+	} else if v.Item != "comment" {
+		return "", false
+	}
+	if id == "" {
+		c.log.Debug("feed change without an id, skipped", "item", v.Item, "verb", v.Verb)
+		return "", false
+	}
+	return id, true
+}
+
+// tellCard tells the desk of q, a removal or a comment shown again, beside
+// the events judged (removalsAtOnce at most); Run waits for it. It reports
+// false when ctx ended before it could start.
+func (c *Connector) tellCard(ctx context.Context, q queued) bool {
 	w := c.deletes.Load()
 	if w == nil {
 		return true
+	}
+	ev := q.ev
+	var tell func(context.Context, bot.Event, time.Time)
+	switch {
+	case q.removed:
+		ev.ID = strings.TrimSuffix(ev.ID, removedSuffix)
+		tell = (*w).MessageDeleted
+	default:
+		uw, ok := (*w).(bot.UnhideWatcher)
+		if !ok {
+			return true
+		}
+		ev.ID, _, _ = strings.Cut(ev.ID, unhiddenSuffix)
+		tell = uw.MessageUnhidden
 	}
 	select {
 	case c.removalsTold <- struct{}{}:
 	case <-ctx.Done():
 		return false
 	}
-	ev.ID = strings.TrimSuffix(ev.ID, removedSuffix)
 	c.retries.Add(1)
 	go func() {
 		defer c.retries.Done()
 		defer func() { <-c.removalsTold }()
-		(*w).MessageDeleted(c.reads, ev, ev.At)
+		tell(c.reads, ev, ev.At)
 	}()
 	return true
 }
