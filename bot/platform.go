@@ -217,15 +217,18 @@ type DeleteWatcher interface {
 	MessageDeleted(ctx context.Context, msg Event, at time.Time)
 }
 
-// UnhideWatcher is a DeleteWatcher that follows the hidden messages of open
+// HideWatcher is a DeleteWatcher that follows the hidden messages of open
 // cases too: a platform that tells of a message shown again by hand (a CM
-// in the platform's tools, or the platform itself) tells it, when its
-// DeleteWatcher is one, so that the case's cards do not show the message
-// hidden.
-type UnhideWatcher interface {
+// in the platform's tools, or the platform itself), and hidden again, tells
+// it, when its DeleteWatcher is one, so that the case's cards say whether
+// the message is seen.
+type HideWatcher interface {
 	// MessageUnhidden says the message that msg names, as the platform's
 	// MessageNamer reads it, was shown again at at.
 	MessageUnhidden(ctx context.Context, msg Event, at time.Time)
+	// MessageHidden says it was hidden at at (by vigie, a CM or the
+	// platform).
+	MessageHidden(ctx context.Context, msg Event, at time.Time)
 }
 
 // RemovalKeeper is a platform that remembers the messages it said were

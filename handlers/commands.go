@@ -374,6 +374,12 @@ func (c *Commands) MessageUnhidden(ctx context.Context, msg bot.Event, at time.T
 	c.mod.MessageUnhidden(ctx, msg, at)
 }
 
+// MessageHidden tells the handlers of a message hidden on its platform;
+// see Moderator.MessageHidden.
+func (c *Commands) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c.mod.MessageHidden(ctx, msg, at)
+}
+
 // NotesOn returns the moderators' notes on ev's author; see Moderator.NotesOn.
 func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return c.mod.NotesOn(ctx, ev)

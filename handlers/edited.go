@@ -210,6 +210,21 @@ func (m *Moderator) MessageUnhidden(ctx context.Context, msg bot.Event, at time.
 	m.showOnCards(ctx, c, msg, ed, "shown again")
 }
 
+// MessageHidden shows on the cards of the open case of the message msg
+// names, when they say it was shown again before at, that it is hidden
+// again (by a CM in the platform's tools, or the platform): the cards no
+// longer say it is seen. A hide of a message its cards do not say shown
+// again (vigie's own, most often) changes nothing on them.
+func (m *Moderator) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
+	if !ok || c.Edited == nil || c.Edited.Unhidden.IsZero() || !at.After(c.Edited.Unhidden) {
+		return
+	}
+	ed := editedOf(c)
+	ed.Unhidden = time.Time{}
+	m.showOnCards(ctx, c, msg, ed, "hidden again")
+}
+
 // removedMeanwhile shows on the cards of ev's own open case that its
 // message was removed, when the platform said so before the case was open
 // (bot.RemovalKeeper): Meta sends a comment and its removal by its author

@@ -20,8 +20,15 @@ var _ bot.UnbanWatcher = (*deskCommands)(nil)
 
 var (
 	_ bot.DeleteWatcher = (*deskCommands)(nil)
-	_ bot.UnhideWatcher = (*deskCommands)(nil)
+	_ bot.HideWatcher   = (*deskCommands)(nil)
 )
+
+// MessageHidden tells the handlers of a message hidden on its platform.
+func (t *deskCommands) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	if t.c != nil {
+		t.c.MessageHidden(ctx, msg, at)
+	}
+}
 
 // MessageUnhidden tells the handlers of a message shown again by hand on
 // its platform.

@@ -225,4 +225,17 @@ func TestCommentUnhiddenByHandShownOnItsCard(t *testing.T) {
 	if !strings.Contains(drawn, "you idiot") {
 		t.Errorf("card once the comment was shown again:\n%s\nwant the comment still on it", drawn)
 	}
+
+	// A CM hides it again in Meta's tools: the card no longer says it is
+	// shown.
+	deliverSigned(t, base, commentChange("hide", post, cid, "", at, at+120))
+	testsync.Eventually(t, "the card no longer saying the comment is shown", func() bool {
+		var last string
+		for _, c := range api.CallsOf("editMessageText") {
+			if c.Params.Get("message_id") == strconv.Itoa(card.MsgID) {
+				last = html.UnescapeString(c.Params.Get("text"))
+			}
+		}
+		return last != "" && !strings.Contains(last, "👁") && strings.Contains(last, "you idiot")
+	})
 }

@@ -109,11 +109,11 @@ type queued struct {
 	// card of it says it is gone (TellDeletesTo). ev names it, its id
 	// ending in removedSuffix.
 	removed bool
-	// unhidden is set for a comment or a post shown again (by a CM in
-	// Meta's tools, by Meta, or by vigie's own Unhide): news for the desk
-	// too (bot.UnhideWatcher). ev names it, its id ending in
+	// hiding is set for a comment or a post hidden, or shown again (by
+	// vigie, by a CM in Meta's tools, or by Meta): news for the desk too
+	// (bot.HideWatcher). ev names it, its id ending in hiddenSuffix or
 	// unhiddenSuffix and the change's time.
-	unhidden bool
+	hiding bool
 }
 
 // Connector receives Meta's webhooks and carries out actions on the Page and the
@@ -362,7 +362,7 @@ func (c *Connector) setClosed(closed bool) {
 // q not sent, when ctx ended first.
 func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
 	ev := q.ev
-	if q.removed || q.unhidden {
+	if q.removed || q.hiding {
 		return c.tellCard(ctx, q)
 	}
 	if q.mention {

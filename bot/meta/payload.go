@@ -297,8 +297,8 @@ func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
 				return []queued{q}
 			}
 			return nil
-		case "unhide":
-			if q, ok := c.feedUnhidden(e, v); ok {
+		case "unhide", "hide":
+			if q, ok := c.feedHiding(e, v); ok {
 				return []queued{q}
 			}
 			return nil

@@ -13,7 +13,7 @@ import (
 // the comments and visitors' posts Meta says were removed, by their author
 // or in Meta's tools: the card of an open case says its comment is gone,
 // rather than show it as if it were there, as Discord's do. When w is a
-// bot.UnhideWatcher, it is told of those shown again too.
+// bot.HideWatcher, it is told of those hidden and shown again too.
 func (c *Connector) TellDeletesTo(w bot.DeleteWatcher) {
 	c.deletes.Store(&w)
 }
@@ -43,24 +43,31 @@ func (c *Connector) feedRemoval(e entry, v feedValue) (q queued, ok bool) {
 	}}, true
 }
 
-// unhiddenSuffix ends the queued id of a comment shown again, before the
-// change's time: Meta's retries of it are dropped, a later one (hidden and
-// shown again once more) is not.
-const unhiddenSuffix = ":unhidden:"
+// hiddenSuffix and unhiddenSuffix end the queued id of a comment hidden,
+// or shown again, before the change's time: Meta's retries of it are
+// dropped, a later one (hidden and shown again once more) is not.
+const (
+	hiddenSuffix   = ":hidden:"
+	unhiddenSuffix = ":unhidden:"
+)
 
-// feedUnhidden is the comment or visitor's post a feed change with verb
-// unhide names, shown again (by a CM in Meta's tools, by Meta, or by
-// vigie's own Unhide), queued for the desk to be told; ok is false when it
+// feedHiding is the comment or visitor's post a feed change with verb hide
+// or unhide names, hidden or shown again (by vigie, by a CM in Meta's
+// tools, or by Meta), queued for the desk to be told; ok is false when it
 // names none.
-func (c *Connector) feedUnhidden(e entry, v feedValue) (q queued, ok bool) {
+func (c *Connector) feedHiding(e entry, v feedValue) (q queued, ok bool) {
 	id, ok := c.feedTarget(v)
 	if !ok {
 		return queued{}, false
 	}
+	suffix := hiddenSuffix
+	if v.Verb == "unhide" {
+		suffix = unhiddenSuffix
+	}
 	at := c.at(e.Time.t)
-	c.log.Debug("shown again on the Page (in Meta's tools, or by vigie's Unhide)", "item", v.Item, "id", id)
-	return queued{unhidden: true, ev: bot.Event{
-		ID: id + unhiddenSuffix + strconv.FormatInt(at.Unix(), 10), Platform: Facebook, Kind: bot.KindComment,
+	c.log.Debug("hidden or shown on the Page", "item", v.Item, "verb", v.Verb, "id", id)
+	return queued{hiding: true, ev: bot.Event{
+		ID: id + suffix + strconv.FormatInt(at.Unix(), 10), Platform: Facebook, Kind: bot.KindComment,
 		Space: string(e.ID), Channel: string(v.PostID), At: at,
 	}}, true
 }
@@ -81,7 +88,7 @@ func (c *Connector) feedTarget(v feedValue) (id string, ok bool) {
 	return id, true
 }
 
-// tellCard tells the desk of q, a removal or a comment shown again, beside
+// tellCard tells the desk of q, a removal or a comment hidden or shown again, beside
 // the events judged (removalsAtOnce at most); Run waits for it. It reports
 // false when ctx ended before it could start.
 func (c *Connector) tellCard(ctx context.Context, q queued) bool {
@@ -96,12 +103,16 @@ func (c *Connector) tellCard(ctx context.Context, q queued) bool {
 		ev.ID = strings.TrimSuffix(ev.ID, removedSuffix)
 		tell = (*w).MessageDeleted
 	default:
-		uw, ok := (*w).(bot.UnhideWatcher)
+		hw, ok := (*w).(bot.HideWatcher)
 		if !ok {
 			return true
 		}
-		ev.ID, _, _ = strings.Cut(ev.ID, unhiddenSuffix)
-		tell = uw.MessageUnhidden
+		if id, _, unhidden := strings.Cut(ev.ID, unhiddenSuffix); unhidden {
+			ev.ID, tell = id, hw.MessageUnhidden
+		} else {
+			ev.ID, _, _ = strings.Cut(ev.ID, hiddenSuffix)
+			tell = hw.MessageHidden
+		}
 	}
 	select {
 	case c.removalsTold <- struct{}{}:
