@@ -92,12 +92,17 @@ type Edited struct {
 	// Rules are the rules that sent the last edit to the desk.
 	Rules []string `json:"rules,omitempty"`
 	// Edits counts the edits seen while the case was open, the last one
-	// included; 0 when the message was deleted and never edited.
+	// included; 0 when the message was deleted, or shown again, and never
+	// edited.
 	Edits int `json:"edits,omitempty"`
 	// Deleted is when the platform said the message was deleted while the
 	// case was open (by its author, a moderator or vigie); zero while it
 	// is there.
 	Deleted time.Time `json:"deleted,omitzero"`
+	// Unhidden is when the platform said the message, hidden, was shown
+	// again while the case was open, by hand in the platform's tools (a
+	// CM, or the platform itself); zero when it did not.
+	Unhidden time.Time `json:"unhidden,omitzero"`
 }
 
 // DeletedText is the line the cards write when the case's message was
@@ -105,6 +110,13 @@ type Edited struct {
 func DeletedText(e *Edited) string {
 	return "🗑 The message was deleted at " + e.Deleted.UTC().Format("15:04 UTC") +
 		" (by its author, a moderator or vigie): it is gone, and a Delete has nothing left to do."
+}
+
+// UnhiddenText is the line the cards write when the case's message, hidden,
+// was shown again by hand while the case was open.
+func UnhiddenText(e *Edited) string {
+	return "👁 The comment was shown again at " + e.Unhidden.UTC().Format("15:04 UTC") +
+		" (by a CM in Meta's tools, or by Meta): everyone sees it again, and an Unhide has nothing left to do."
 }
 
 // EditedText is the line the cards write above an edit's text: when it

@@ -15,6 +15,15 @@ type PlainRefusal interface {
 	PlainRefusal(op ActionKind) string
 }
 
+// Refused is a platform's refusal in a CM's words, as every platform's
+// PlainRefusal says it: "Discord refused: vigie lacks … [discord 50013]".
+// platform is the platform's name as a CM knows it, words what stands in
+// the way and what to do, code the platform's own code for whoever digs
+// further.
+func Refused(platform, words, code string) string {
+	return platform + " refused: " + words + " [" + code + "]"
+}
+
 // NotCarriedRaw bounds the raw error a card shows for a refusal that has
 // no plain words.
 const NotCarriedRaw = 300

@@ -217,6 +217,32 @@ type DeleteWatcher interface {
 	MessageDeleted(ctx context.Context, msg Event, at time.Time)
 }
 
+// HideWatcher is a DeleteWatcher that follows the hidden messages of open
+// cases too: a platform that tells of a message shown again by hand (a CM
+// in the platform's tools, or the platform itself), and hidden again, tells
+// it, when its DeleteWatcher is one, so that the case's cards say whether
+// the message is seen.
+type HideWatcher interface {
+	// MessageUnhidden says the message that msg names, as the platform's
+	// MessageNamer reads it, was shown again at at.
+	MessageUnhidden(ctx context.Context, msg Event, at time.Time)
+	// MessageHidden says it was hidden at at (by vigie, a CM or the
+	// platform).
+	MessageHidden(ctx context.Context, msg Event, at time.Time)
+}
+
+// RemovalKeeper is a platform that remembers the messages it said were
+// removed (by their author, or in the platform's tools): Meta sends a
+// comment and its removal in one delivery, and the removal, told to the
+// DeleteWatcher at once, comes before the comment's case is open. The
+// handlers ask it once a message's case is open, so that its cards say the
+// message is gone.
+type RemovalKeeper interface {
+	// RemovedAt says when the message ev names was said removed, and
+	// whether it was.
+	RemovedAt(ctx context.Context, ev Event) (at time.Time, removed bool)
+}
+
 // ErrNotBanned is what an Unban's error wraps when the platform says the
 // member is not banned (lifted by hand already): a lift that finds it so has
 // nothing left to do.

@@ -368,6 +368,18 @@ func (c *Commands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Ti
 	c.mod.MessageDeleted(ctx, msg, at)
 }
 
+// MessageUnhidden tells the handlers of a message shown again by hand on its
+// platform; see Moderator.MessageUnhidden.
+func (c *Commands) MessageUnhidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c.mod.MessageUnhidden(ctx, msg, at)
+}
+
+// MessageHidden tells the handlers of a message hidden on its platform;
+// see Moderator.MessageHidden.
+func (c *Commands) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c.mod.MessageHidden(ctx, msg, at)
+}
+
 // NotesOn returns the moderators' notes on ev's author; see Moderator.NotesOn.
 func (c *Commands) NotesOn(ctx context.Context, ev bot.Event) []store.Note {
 	return c.mod.NotesOn(ctx, ev)

@@ -361,7 +361,7 @@ func (m *Moderator) showAmended(ctx context.Context, posted store.Case) {
 	if err != nil || len(c.Trying) > 0 {
 		return
 	}
-	if len(posted.Trying) == 0 && editsOf(c) == editsOf(posted) && deletedOf(c) == deletedOf(posted) {
+	if len(posted.Trying) == 0 && editsOf(c) == editsOf(posted) && deletedOf(c) == deletedOf(posted) && unhiddenOf(c).Equal(unhiddenOf(posted)) {
 		return
 	}
 	m.ShowDecision(ctx, c, "")
@@ -369,6 +369,15 @@ func (m *Moderator) showAmended(ctx context.Context, posted store.Case) {
 
 // deletedOf reports whether case c shows its message deleted.
 func deletedOf(c store.Case) bool { return c.Edited != nil && !c.Edited.Deleted.IsZero() }
+
+// unhiddenOf is when case c shows its message shown again by hand; zero
+// when it does not.
+func unhiddenOf(c store.Case) time.Time {
+	if c.Edited == nil {
+		return time.Time{}
+	}
+	return c.Edited.Unhidden
+}
 
 // editsOf counts the edits of its message that case c shows.
 func editsOf(c store.Case) int {

@@ -151,11 +151,7 @@ func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.T
 	if !ok {
 		return
 	}
-	ed := &bot.Edited{}
-	if c.Edited != nil {
-		*ed = *c.Edited
-		ed.Rules = slices.Clone(ed.Rules)
-	}
+	ed := editedOf(c)
 	if !ed.Deleted.IsZero() {
 		return // told already
 	}
@@ -166,14 +162,79 @@ func (m *Moderator) MessageDeleted(ctx context.Context, msg bot.Event, at time.T
 		return
 	}
 	ed.Deleted = at
+	m.showOnCards(ctx, c, msg, ed, "deleted")
+}
+
+// editedOf is a copy of what case c's cards say of its message since the
+// case opened, to amend.
+func editedOf(c store.Case) *bot.Edited {
+	ed := &bot.Edited{}
+	if c.Edited != nil {
+		*ed = *c.Edited
+		ed.Rules = slices.Clone(ed.Rules)
+	}
+	return ed
+}
+
+// showOnCards amends the open case c with ed, what became of its message
+// msg (what: "deleted", "shown again"), and shows it on its cards.
+func (m *Moderator) showOnCards(ctx context.Context, c store.Case, msg bot.Event, ed *bot.Edited, what string) {
 	a := store.CaseAmendment{Reason: c.Reason, Suggested: c.Suggested, NotDone: c.NotDone, Edited: ed}
 	sctx, cancel := m.storeContext(ctx)
 	err := m.store.AmendCase(sctx, c.ID, a)
 	cancel()
 	if err != nil {
-		m.log.Warn("a case's cards do not say its message was deleted: the case was not amended", "case", c.ID, "message", msg.Key(), "err", err)
+		m.log.Warn("a case's cards do not say its message was "+what+": the case was not amended", "case", c.ID, "message", msg.Key(), "err", err)
 		return
 	}
-	m.log.Info("case shows its message deleted", "case", c.ID, "message", msg.Key())
+	m.log.Info("case shows its message "+what, "case", c.ID, "message", msg.Key())
 	m.ShowDecision(ctx, c.Amend(a), "")
+}
+
+// MessageUnhidden shows on the cards of the open case of the message msg
+// names that the message, hidden, was shown again at at, by hand in the
+// platform's tools (a CM, or the platform itself): the CM reads that
+// everyone sees it again, rather than a card saying it is hidden. vigie's
+// own Unhide is a CM's decision, which leaves no case open to show it on.
+// A message deleted is not shown again.
+func (m *Moderator) MessageUnhidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
+	if !ok {
+		return
+	}
+	ed := editedOf(c)
+	if !ed.Deleted.IsZero() || !at.After(ed.Unhidden) {
+		return // gone, or told already
+	}
+	ed.Unhidden = at
+	m.showOnCards(ctx, c, msg, ed, "shown again")
+}
+
+// MessageHidden shows on the cards of the open case of the message msg
+// names, when they say it was shown again before at, that it is hidden
+// again (by a CM in the platform's tools, or the platform): the cards no
+// longer say it is seen. A hide of a message its cards do not say shown
+// again (vigie's own, most often) changes nothing on them.
+func (m *Moderator) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	c, ok := m.openCaseOfMessage(ctx, m.platforms[msg.Platform], msg)
+	if !ok || c.Edited == nil || c.Edited.Unhidden.IsZero() || !at.After(c.Edited.Unhidden) {
+		return
+	}
+	ed := editedOf(c)
+	ed.Unhidden = time.Time{}
+	m.showOnCards(ctx, c, msg, ed, "hidden again")
+}
+
+// removedMeanwhile shows on the cards of ev's own open case that its
+// message was removed, when the platform said so before the case was open
+// (bot.RemovalKeeper): Meta sends a comment and its removal by its author
+// in one delivery, and the removal, told at once, finds no case to show.
+func (m *Moderator) removedMeanwhile(ctx context.Context, p bot.Platform, ev bot.Event) {
+	r, ok := p.(bot.RemovalKeeper)
+	if !ok {
+		return
+	}
+	if at, removed := r.RemovedAt(ctx, ev); removed {
+		m.MessageDeleted(ctx, ev, at)
+	}
 }

@@ -874,10 +874,14 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		} else if len(forwarded) > 0 && c.Calls == nil {
 			m.casesOpened(ctx, p, ev, forwarded)
 		}
-		if openedEarly && err == nil && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID {
+		own := err == nil && opened.ID != "" && opened.Event.Platform == ev.Platform && opened.Event.ID == ev.ID
+		if openedEarly && own {
 			// its own case, opened before its actions ended: its edits
 			// are shown there from now on
 			m.keepMessageCase(ctx, p, ev, opened.ID)
+		}
+		if own {
+			m.removedMeanwhile(ctx, p, ev)
 		}
 		result := resultOf(err)
 		for _, k := range vc.counted {

@@ -3,19 +3,14 @@ package handlers_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // logLines is a log written by a slog.TextHandler, safe to read while
@@ -55,17 +50,9 @@ func (l *logLines) with(parts ...string) []string {
 // since when.
 func TestDeskOutageWarnsOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := stepclock.New(at)
-		st := memory.New(memory.WithCaseEpoch("tests"))
-		defer st.Close()
 		desk := &deskRecorder{}
-		logs := &logLines{}
-		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: prometheus.NewRegistry(),
-			Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1},
-			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := newOnClock(t, desk)
+		clk, m, logs := o.clk, o.m, o.logs
 		esc, err := handlers.NewEscalation(m, handlers.EscalationOptions{Age: 2 * time.Hour, Interval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -122,22 +109,10 @@ func TestDeskOutageWarnsOnce(t *testing.T) {
 // the outage up.
 func TestDeskDownWarnsOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := stepclock.New(at)
-		st := memory.New(memory.WithCaseEpoch("tests"))
-		defer st.Close()
 		desk := &deskRecorder{err: &bot.ActionError{Op: bot.ActForward, Retryable: true, Err: errors.New("bad gateway")}}
-		logs := &logLines{}
-		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: prometheus.NewRegistry(),
-			Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1},
-			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- m.DeliverCases(ctx) }()
-		synctest.Wait()
+		o := newOnClock(t, desk)
+		clk, m, logs := o.clk, o.m, o.logs
+		_, stop := o.deliver(t)
 		v := verdict("discord", bot.Match{Rule: "insult", Actions: []bot.Action{{Kind: bot.ActForward, Text: "insult"}}})
 		if err := m.Handle(context.Background(), event("discord"), v); err != nil {
 			t.Fatal(err)
@@ -167,9 +142,6 @@ func TestDeskDownWarnsOnce(t *testing.T) {
 		if got := logs.with("level=WARN", "the desk did not take some cases"); len(got) != 1 {
 			t.Errorf("WARN lines once the desk came back: %d; want still the one", len(got))
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("DeliverCases = %v", err)
-		}
+		stop()
 	})
 }

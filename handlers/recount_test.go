@@ -1,18 +1,12 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigie-bot/vigie/bot"
-	"github.com/vigie-bot/vigie/bot/stepclock"
-	"github.com/vigie-bot/vigie/handlers"
-	"github.com/vigie-bot/vigie/store/memory"
 )
 
 // TestGroupedCardsRecountedAtAPace: seven cases whose cards are posted
@@ -21,20 +15,10 @@ import (
 // at the rounds between: the desk chat's messages go to new cards first.
 func TestGroupedCardsRecountedAtAPace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		clk := stepclock.New(at)
-		st := memory.New(memory.WithCaseEpoch("tests"))
-		defer st.Close()
 		desk := &cardDesk{}
-		m, err := handlers.New(handlers.Options{Store: st, Desk: desk, Registerer: prometheus.NewRegistry(),
-			Now: clk.Now, AfterFunc: clk.AfterFunc, Retry: handlers.Retry{Attempts: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- m.DeliverCases(ctx) }()
-		synctest.Wait()
+		o := newOnClock(t, desk)
+		clk, st, m := o.clk, o.st, o.m
+		ctx, stop := o.deliver(t)
 		hit := func(author, id, channel string) {
 			ev := bot.Event{ID: id, Platform: "discord", Kind: bot.KindMessage, Space: "guild-1", Channel: channel,
 				Author: bot.Author{ID: author, Name: author}, Text: "scam", At: clk.Now()}
@@ -82,9 +66,6 @@ func TestGroupedCardsRecountedAtAPace(t *testing.T) {
 				t.Errorf("case %d: %d hits, %v; want its two", i+1, c.Hits(), err)
 			}
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("DeliverCases = %v", err)
-		}
+		stop()
 	})
 }

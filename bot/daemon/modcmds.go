@@ -18,7 +18,25 @@ func (t *deskCommands) Moderate(ctx context.Context, r bot.ModRequest) (string, 
 
 var _ bot.UnbanWatcher = (*deskCommands)(nil)
 
-var _ bot.DeleteWatcher = (*deskCommands)(nil)
+var (
+	_ bot.DeleteWatcher = (*deskCommands)(nil)
+	_ bot.HideWatcher   = (*deskCommands)(nil)
+)
+
+// MessageHidden tells the handlers of a message hidden on its platform.
+func (t *deskCommands) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	if t.c != nil {
+		t.c.MessageHidden(ctx, msg, at)
+	}
+}
+
+// MessageUnhidden tells the handlers of a message shown again by hand on
+// its platform.
+func (t *deskCommands) MessageUnhidden(ctx context.Context, msg bot.Event, at time.Time) {
+	if t.c != nil {
+		t.c.MessageUnhidden(ctx, msg, at)
+	}
+}
 
 // MessageDeleted tells the handlers of a message deleted on its platform.
 func (t *deskCommands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {

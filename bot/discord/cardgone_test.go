@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/desktest"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 	"github.com/vigie-bot/vigie/store"
 )
@@ -20,6 +21,34 @@ func openCarded(t *testing.T, a, b *instance, ev bot.Event, rule string) (store.
 	t.Helper()
 	return desktest.OpenCarded(t, a.st, a.mod, b.st, store.Case{Event: ev, Rule: rule, Category: "spam", Reason: "scam link",
 		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
+}
+
+// refusedBan is two vigies on one Redis, b reading Discord's gateway, and
+// a case of a scam by author opened on a, by rule, whose ban the moderator
+// decided on a and Discord refused (403 Missing Permissions).
+type refusedBan struct {
+	f    *discordfake.Server
+	a, b *instance
+	ev   bot.Event
+	c    store.Case
+	card string // the card's message id
+	by   string // who decided the ban
+}
+
+func newRefusedBan(t *testing.T, author, eventID, rule string) *refusedBan {
+	t.Helper()
+	r := &refusedBan{f: newFakeDiscord(t), by: "discord:" + mod.id}
+	in := newInstances(t, r.f, 2)
+	r.a, r.b = in[0], in[1]
+	run(t, r.f, r.b.c, make(chan bot.Event, 10), allPerms)
+	r.ev = bot.Event{ID: eventID, Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
+		Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
+	r.c, r.card = openCarded(t, r.a, r.b, r.ev, rule)
+	r.f.Fail("PUT", "/guilds/"+guildID+"/bans/"+author, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
+	if _, err := r.a.mod.Decide(context.Background(), r.c.ID, "ban", r.by); err == nil {
+		t.Fatal("a ban Discord refused decided as done")
+	}
+	return r
 }
 
 // TestPressedCardGone: a moderator presses Ban on a case's card, posted by
@@ -93,22 +122,10 @@ func TestPressedCardGone(t *testing.T) {
 // was not carried out. Before, the late press wrote the case on the card
 // again without its note: "Banned", as if done.
 func TestLatePressKeepsTheCardsTruth(t *testing.T) {
-	f := newFakeDiscord(t)
-	in := newInstances(t, f, 2)
-	a, b := in[0], in[1]
+	r := newRefusedBan(t, "1500", "1501", "late")
+	f, b, c, cardMsg := r.f, r.b, r.c, r.card
 	ctx := context.Background()
-	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
-
-	const author = "1500"
-	ev := bot.Event{ID: "1501", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
-	c, cardMsg := openCarded(t, a, b, ev, "late")
 	card := "/channels/" + deskID + "/messages/" + cardMsg
-
-	f.Fail("PUT", "/guilds/"+guildID+"/bans/"+author, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
-	if _, err := a.mod.Decide(ctx, c.ID, "ban", "discord:"+mod.id); err == nil {
-		t.Fatal("a ban Discord refused decided as done")
-	}
 	if got := fmt.Sprint(f.WaitFor(t, "PATCH", card, 1, nil).Body["content"]); !strings.Contains(got, "Not carried out") {
 		t.Fatalf("card after the refused ban:\n%s", got)
 	}

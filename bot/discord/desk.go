@@ -402,6 +402,8 @@ func renderCard(card bot.Card, n cardNames, note string) string {
 	}
 	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
 		fmt.Fprintf(&deleted, "**%s**\n", md(bot.DeletedText(ed)))
+	} else if ed != nil && !ed.Unhidden.IsZero() {
+		fmt.Fprintf(&deleted, "**%s**\n", md(bot.UnhiddenText(ed)))
 	}
 	if len(card.Suggested) > 0 {
 		records = append(records, record{"Suggested: ", bot.SuggestedText(card), "\n", maxSuggestedShown})

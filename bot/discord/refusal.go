@@ -3,6 +3,7 @@ package discord
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -47,7 +48,7 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 	if code == 0 {
 		code = e.Status
 	}
-	return fmt.Sprintf("Discord refused: %s [discord %d]", s, code)
+	return refused(s, code)
 }
 
 // permissionFor names the permission op needs, and where, for a refusal
@@ -73,7 +74,12 @@ func (e *explained) Unwrap() error { return e.err }
 
 // PlainRefusal is why, Discord's code in brackets (bot.PlainRefusal).
 func (e *explained) PlainRefusal(bot.ActionKind) string {
-	return fmt.Sprintf("Discord refused: %s [discord %d]", e.why, e.code)
+	return refused(e.why, e.code)
+}
+
+// refused is words with Discord's code, as a card says them (bot.Refused).
+func refused(words string, code int) string {
+	return bot.Refused("Discord", words, "discord "+strconv.Itoa(code))
 }
 
 // rateLimited is Discord's 429 as discordgo hands it: on path, to be

@@ -3,11 +3,9 @@ package discord
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -19,23 +17,10 @@ import (
 // raw error: "case …: ban by … not carried out: ban: discord PUT
 // /api/v9/guilds/…/bans/…: 403 Missing Permissions (code 50013)".
 func TestRefusedDecisionsCaseInWords(t *testing.T) {
-	f := newFakeDiscord(t)
-	in := newInstances(t, f, 2)
-	a, b := in[0], in[1]
+	r := newRefusedBan(t, "1600", "1601", "scam")
+	f, a, b, ev, c, by := r.f, r.a, r.b, r.ev, r.c, r.by
 	ctx := context.Background()
-	run(t, f, b.c, make(chan bot.Event, 10), allPerms)
-
-	const author = "1600"
-	ev := bot.Event{ID: "1601", Platform: "discord", Kind: bot.KindMessage, Space: guildID, Channel: general,
-		Author: bot.Author{ID: author, Name: "Bob"}, Text: "free nitro on https://scam.example/gift"}
-	c, _ := openCarded(t, a, b, ev, "scam")
 	posts := f.Count("POST", "/channels/"+deskID+"/messages")
-
-	f.Fail("PUT", "/guilds/"+guildID+"/bans/"+author, http.StatusForbidden, `{"message": "Missing Permissions", "code": 50013}`, nil, 1)
-	by := "discord:" + mod.id
-	if _, err := a.mod.Decide(ctx, c.ID, "ban", by); err == nil {
-		t.Fatal("a ban Discord refused decided as done")
-	}
 	const words = "Discord refused: vigie lacks the Ban Members permission in this server (or its role is below the member's) [discord 50013]"
 	want := fmt.Sprintf("ban by %s on case %s not carried out: %s", by, c.ID, words)
 

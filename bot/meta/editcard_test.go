@@ -150,3 +150,92 @@ func TestCommentRemovedByItsAuthorShownOnItsCard(t *testing.T) {
 		t.Errorf("card once the CM deleted the removed comment:\n%s\nwant it done", drawn)
 	}
 }
+
+// TestCommentRemovedInItsOwnDeliveryShownOnItsCard: Meta delivers a
+// Facebook comment and its removal by its author in one webhook delivery
+// (two changes of one entry, as it batches them). The comment is judged,
+// its case goes to the desk, and its card says it is gone, as it does for
+// a removal that comes later. Before, the removal was told to the desk
+// before the comment's case was open, found no case to show it on, and
+// the card showed the comment as if it were there.
+func TestCommentRemovedInItsOwnDeliveryShownOnItsCard(t *testing.T) {
+	const cid, post = "987654321098765_5500000000000003", "987654321098765"
+	_, api, base, at := startEditCaseDesk(t)
+	add := commentChange("add", post, cid, "my stream tonight: https://twitch.tv/bob", at, at)
+	remove := commentChange("remove", post, cid, "", at, at)
+	// the remove's change after the add's, in the add's entry
+	changes := func(body []byte) string {
+		s := string(body)
+		return s[strings.Index(s, `"changes":[`)+len(`"changes":[`) : strings.LastIndex(s, "]}]}")]
+	}
+	both := strings.Replace(string(add), changes(add), changes(add)+","+changes(remove), 1)
+	deliverSigned(t, base, []byte(both))
+
+	card, _ := deskCard(t, api, "twitch.tv/bob")
+	const gone = "🗑 The message was deleted at"
+	testsync.Eventually(t, "the card saying the comment is gone", func() bool {
+		if strings.Contains(html.UnescapeString(card.Params.Get("text")), gone) {
+			return true
+		}
+		for _, c := range api.CallsOf("editMessageText") {
+			if c.Params.Get("message_id") == strconv.Itoa(card.MsgID) && strings.Contains(html.UnescapeString(c.Params.Get("text")), gone) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// hideCaseDesk hides an insult and sends it to the desk, on the Telegram
+// fake.
+const hideCaseDesk = `
+desk:
+  telegram_chat: "-100500"
+  cms: ["telegram:42"]
+rules:
+  - name: insult
+    category: abuse
+    when: text contains "idiot"
+    do: [hide, 'forward("insult")']
+`
+
+// TestCommentUnhiddenByHandShownOnItsCard: vigie hid a Facebook comment
+// and its case is on the desk, when a CM shows it again in Meta's tools
+// (or Meta does, on an appeal): Meta sends a feed change with verb unhide.
+// The card says the comment is shown again, and when, rather than show it
+// hidden as vigie left it. Before, the change was dropped as a verb not
+// moderated, and the card still said the comment was hidden.
+func TestCommentUnhiddenByHandShownOnItsCard(t *testing.T) {
+	const cid, post = "987654321098765_5500000000000004", "987654321098765"
+	g, api := newFakeGraph(t), tgfake.New(t)
+	base, at := startDeskDaemonWith(t, hideCaseDesk, g, api), time.Now().Unix()
+	deliverSigned(t, base, commentChange("add", post, cid, "you idiot", at, at))
+	card, _ := deskCard(t, api, "you idiot")
+	testsync.Eventually(t, "the comment hidden", func() bool {
+		for _, c := range g.Calls() {
+			if c.Method == "POST" && c.Path == "/"+cid {
+				return true
+			}
+		}
+		return false
+	})
+
+	deliverSigned(t, base, commentChange("unhide", post, cid, "", at, at+60))
+	drawn := cardDrawn(t, api, card, "the card saying the comment is shown again", "👁 The comment was shown again at")
+	if !strings.Contains(drawn, "you idiot") {
+		t.Errorf("card once the comment was shown again:\n%s\nwant the comment still on it", drawn)
+	}
+
+	// A CM hides it again in Meta's tools: the card no longer says it is
+	// shown.
+	deliverSigned(t, base, commentChange("hide", post, cid, "", at, at+120))
+	testsync.Eventually(t, "the card no longer saying the comment is shown", func() bool {
+		var last string
+		for _, c := range api.CallsOf("editMessageText") {
+			if c.Params.Get("message_id") == strconv.Itoa(card.MsgID) {
+				last = html.UnescapeString(c.Params.Get("text"))
+			}
+		}
+		return last != "" && !strings.Contains(last, "👁") && strings.Contains(last, "you idiot")
+	})
+}

@@ -305,6 +305,13 @@ func (g *graph) noteRemoved(id string) {
 	g.keep(context.Background(), removedKey(id), callState{at: g.now(), done: true})
 }
 
+// removedAt says when Meta said the comment or post id was removed (to this
+// instance, or to another on the store), and whether it did.
+func (g *graph) removedAt(ctx context.Context, id string) (time.Time, bool) {
+	st, ok := g.callOf(ctx, removedKey(id))
+	return st.at, ok
+}
+
 // removedAlready reports whether Meta said the comment or post id was
 // removed (to this instance, or to another on the store), and then logs
 // that op has nothing left to do: what it was for, the comment no longer

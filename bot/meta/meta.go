@@ -109,6 +109,11 @@ type queued struct {
 	// card of it says it is gone (TellDeletesTo). ev names it, its id
 	// ending in removedSuffix.
 	removed bool
+	// hiding is set for a comment or a post hidden, or shown again (by
+	// vigie, by a CM in Meta's tools, or by Meta): news for the desk too
+	// (bot.HideWatcher). ev names it, its id ending in hiddenSuffix or
+	// unhiddenSuffix and the change's time.
+	hiding bool
 }
 
 // Connector receives Meta's webhooks and carries out actions on the Page and the
@@ -138,8 +143,9 @@ type Connector struct {
 	retries sync.WaitGroup
 	// openCase, when set, opens a case for the desk (OpenCasesWith).
 	openCase atomic.Pointer[func(context.Context, store.Case) error]
-	// deletes, when set, is told of the comments and posts removed
-	// (TellDeletesTo); removalsTold bounds those being told at once.
+	// deletes, when set, is told of the comments and posts removed, and
+	// shown again (TellDeletesTo); removalsTold bounds those being told at
+	// once.
 	deletes      atomic.Pointer[bot.DeleteWatcher]
 	removalsTold chan struct{}
 	// alert, when set, tells the desk (AlertWith); alerts waits for Run to
@@ -356,8 +362,8 @@ func (c *Connector) setClosed(closed bool) {
 // q not sent, when ctx ended first.
 func (c *Connector) hand(ctx context.Context, q queued, out chan<- bot.Event) bool {
 	ev := q.ev
-	if q.removed {
-		return c.tellRemoved(ctx, ev)
+	if q.removed || q.hiding {
+		return c.tellCard(ctx, q)
 	}
 	if q.mention {
 		// Its text is read beside the other events: a Graph API slow to

@@ -291,8 +291,14 @@ func (c *Connector) parseChange(platform string, e entry, ch change) []queued {
 			c.log.Warn("feed change not understood, skipped", "err", err, "value", compactJSON(ch.Value))
 			return nil
 		}
-		if v.Verb == "remove" {
+		switch v.Verb {
+		case "remove":
 			if q, ok := c.feedRemoval(e, v); ok {
+				return []queued{q}
+			}
+			return nil
+		case "unhide", "hide":
+			if q, ok := c.feedHiding(e, v); ok {
 				return []queued{q}
 			}
 			return nil

@@ -49,7 +49,7 @@ func (e *GraphError) PlainRefusal(op bot.ActionKind) string {
 	if e.Subcode != 0 {
 		code += fmt.Sprintf("/%d", e.Subcode)
 	}
-	return "Meta refused: " + s + " [" + code + "]"
+	return bot.Refused("Meta", s, code)
 }
 
 // verbOf says what op does to a comment, for a refusal of it.

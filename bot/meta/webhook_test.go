@@ -260,7 +260,7 @@ func TestFixtures(t *testing.T) {
 			ev.Thread, ev.ReplyTo = "987654321098765_2000000000000001", "987654321098765_2000000000000001"
 			return ev
 		}()}, ""},
-		{"fb_comment_hide.json", nil, "comment verb not moderated"},
+		{"fb_comment_hide.json", nil, "hidden or shown on the Page"},
 		{"fb_comment_remove.json", nil, "removed on the Page (by its author, or in Meta's tools)"},
 		{"fb_own_comment.json", nil, "own comment ignored"},
 		{"ig_comment.json", []bot.Event{{ID: "17865799348089039", Platform: "instagram", Kind: bot.KindComment,

@@ -22,6 +22,37 @@ func openCarded(t *testing.T, a, b *instance, ev bot.Event, rule string) (store.
 		Suggested: []bot.Action{{Kind: bot.ActDelete}}})
 }
 
+// refusedBan is two vigies on one Redis, b reading Telegram's updates, and
+// a case of a scam by author opened on a, by rule, whose ban a CM decided on
+// a and Telegram refused (vigie lacks the right).
+type refusedBan struct {
+	f    *fakeBotAPI
+	a, b *instance
+	ev   bot.Event
+	c    store.Case
+	card string // the card's message id
+}
+
+// refusedBanBy is who decides the ban of a refusedBan.
+const refusedBanBy = "telegram:43"
+
+func newRefusedBan(t *testing.T, event int, author, rule string) *refusedBan {
+	t.Helper()
+	r := &refusedBan{f: newFakeBotAPI(t)}
+	in := newInstances(t, r.f, 2)
+	r.a, r.b = in[0], in[1]
+	run(t, r.b.c, make(chan bot.Event, 10))
+	r.f.waitFor("getUpdates", 1, nil)
+	r.ev = groupEvent(event, author)
+	r.ev.Text = "achetez sur scam.example"
+	r.c, r.card = openCarded(t, r.a, r.b, r.ev, rule)
+	r.f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
+	if _, err := r.a.mod.Decide(context.Background(), r.c.ID, "ban", refusedBanBy); err == nil {
+		t.Fatal("a ban Telegram refused decided as done")
+	}
+	return r
+}
+
 // TestPressedCardGone: a CM presses Ban on a case's card, posted by another
 // vigie on the same Redis, and the card cannot show the decision: a CM
 // deleted it meanwhile ("message to edit not found"), or Telegram will not
@@ -76,23 +107,10 @@ func TestPressedCardGone(t *testing.T) {
 // carried out. Before, the late press wrote the case on the card again
 // without its note: "Banned", as if done.
 func TestLatePressKeepsTheCardsTruth(t *testing.T) {
-	f := newFakeBotAPI(t)
-	in := newInstances(t, f, 2)
-	a, b := in[0], in[1]
+	r := newRefusedBan(t, 40, "90", "late")
+	f, b, c, cardMsg := r.f, r.b, r.c, r.card
 	ctx := context.Background()
-	run(t, b.c, make(chan bot.Event, 10))
-	f.waitFor("getUpdates", 1, nil)
-
-	const author = "90"
-	ev := groupEvent(40, author)
-	ev.Text = "achetez sur scam.example"
-	c, cardMsg := openCarded(t, a, b, ev, "late")
 	onCard := func(c apiCall) bool { return c.Params.Get("message_id") == cardMsg }
-
-	f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
-	if _, err := a.mod.Decide(ctx, c.ID, "ban", "telegram:43"); err == nil {
-		t.Fatal("a ban Telegram refused decided as done")
-	}
 	// what Telegram refused in a CM's words, its answer kept in brackets
 	const refused = "Not carried out: Telegram refused: vigie lacks the Ban users right in this group: make it an administrator with it " +
 		"[telegram 400: not enough rights to restrict/ban chat member]"
@@ -117,7 +135,7 @@ func TestLatePressKeepsTheCardsTruth(t *testing.T) {
 	if !strings.Contains(last, "Banned") || !strings.Contains(last, refused) {
 		t.Errorf("card after the late press:\n%s", last)
 	}
-	if cs, _ := b.st.Case(ctx, c.ID); cs.Outcome != "ban" || cs.DecidedBy != "telegram:43" {
+	if cs, _ := b.st.Case(ctx, c.ID); cs.Outcome != "ban" || cs.DecidedBy != refusedBanBy {
 		t.Errorf("case = %+v", cs)
 	}
 }

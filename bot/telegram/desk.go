@@ -282,6 +282,8 @@ func renderNamed(card bot.Card, n cardNames, note string) string {
 	}
 	if ed := card.Edited; ed != nil && !ed.Deleted.IsZero() {
 		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.DeletedText(ed)))
+	} else if ed != nil && !ed.Unhidden.IsZero() {
+		fmt.Fprintf(&b, "<b>%s</b>\n", e(bot.UnhiddenText(ed)))
 	}
 	if len(card.Suggested) > 0 {
 		fmt.Fprintf(&b, "Suggested: %s\n", e(truncate(bot.SuggestedText(card), 300)))

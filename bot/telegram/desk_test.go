@@ -410,22 +410,39 @@ func TestAlertAndNoDesk(t *testing.T) {
 	}
 }
 
+// cardOnDesk is a client whose desk chat has Carol for an administrator,
+// DeskAdmins as a test asks, with the card of case a1 posted on its desk:
+// what the tests of presses on a card start from.
+type cardOnDesk struct {
+	f    *fakeBotAPI
+	c    *Client
+	logs *testsync.Buffer
+	book *caseBook
+	card map[string]any // the card's message, as a press carries it
+}
+
+func newCardOnDesk(t *testing.T, deskAdmins bool) *cardOnDesk {
+	t.Helper()
+	d := &cardOnDesk{f: newFakeBotAPI(t), book: newCaseBook(sampleCard("a1", at(t0)))}
+	d.f.setAdmins(deskChat.id, carol.id)
+	d.c, d.logs = newTestClient(t, d.f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: deskAdmins, Chats: fixtureChats})
+	desk := d.c.Desk(d.book)
+	run(t, d.c, make(chan bot.Event, 10))
+	if err := desk.PostCard(context.Background(), sampleCard("a1", at(t0))); err != nil {
+		t.Fatal(err)
+	}
+	sent := d.f.waitFor("sendMessage", 1, inChat(deskChat.id))
+	d.card = map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	return d
+}
+
 // TestDeskAdmins: with DeskAdmins, the desk chat's administrators may decide too;
 // without it, only the listed CMs.
 func TestDeskAdmins(t *testing.T) {
 	for _, admins := range []bool{true, false} {
 		t.Run(fmt.Sprintf("DeskAdmins=%v", admins), func(t *testing.T) {
-			f := newFakeBotAPI(t)
-			f.setAdmins(deskChat.id, carol.id)
-			c, _ := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: admins, Chats: fixtureChats})
-			book := newCaseBook(sampleCard("a1", at(t0)))
-			desk := c.Desk(book)
-			run(t, c, make(chan bot.Event, 10))
-			if err := desk.PostCard(context.Background(), sampleCard("a1", at(t0))); err != nil {
-				t.Fatal(err)
-			}
-			sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
-			card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+			d := newCardOnDesk(t, admins)
+			f, book, card := d.f, d.book, d.card
 			for _, u := range []tgUser{mallory, carol} {
 				f.push(callback("q-"+u.first, u, card, "v1:a1:keep"))
 				f.waitFor("answerCallbackQuery", 1, func(c apiCall) bool { return c.Params.Get("callback_query_id") == "q-"+u.first })

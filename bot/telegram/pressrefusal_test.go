@@ -1,12 +1,10 @@
 package telegram
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -17,17 +15,8 @@ import (
 // refusal would otherwise be one more message in the desk chat, taking the
 // twenty a minute Telegram lets vigie post there, which the cards need.
 func TestRefusedPressesToldOnce(t *testing.T) {
-	f := newFakeBotAPI(t)
-	f.setAdmins(deskChat.id, carol.id)
-	c, logs := newTestClient(t, f, Config{DeskChat: deskChat.id, CMs: []string{"telegram:42"}, DeskAdmins: true, Chats: fixtureChats})
-	book := newCaseBook(sampleCard("a1", at(t0)))
-	desk := c.Desk(book)
-	run(t, c, make(chan bot.Event, 10))
-	if err := desk.PostCard(context.Background(), sampleCard("a1", at(t0))); err != nil {
-		t.Fatal(err)
-	}
-	sent := f.waitFor("sendMessage", 1, inChat(deskChat.id))
-	card := map[string]any{"message_id": sent.MsgID, "from": vigieUser.json(), "chat": deskChat.json(), "date": t0, "text": "card"}
+	d := newCardOnDesk(t, true)
+	f, c, logs, book, card := d.f, d.c, d.logs, d.book, d.card
 	const presses = 5
 	for i := range presses {
 		f.push(callback(fmt.Sprintf("q-%d", i), mallory, card, "v1:a1:ban"))

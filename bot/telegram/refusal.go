@@ -56,7 +56,7 @@ func (e *APIError) PlainRefusal(op bot.ActionKind) string {
 		// "Bad Request: ", "Forbidden: ": the code says it
 		desc = rest
 	}
-	return fmt.Sprintf("Telegram refused: %s [telegram %d: %s]", s, e.Code, desc)
+	return bot.Refused("Telegram", s, fmt.Sprintf("telegram %d: %s", e.Code, desc))
 }
 
 // rightFor names the administrator's right op needs in a group, for a

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-bot/vigie/bot"
 	"github.com/vigie-bot/vigie/store"
 )
 
@@ -15,21 +14,9 @@ import (
 // the decided case's card says it. Before, that card showed the raw error:
 // "case …: ban by telegram:43 not carried out: ban: telegram banChatMember: …".
 func TestRefusedDecisionsCaseInWords(t *testing.T) {
-	f := newFakeBotAPI(t)
-	in := newInstances(t, f, 2)
-	a, b := in[0], in[1]
+	r := newRefusedBan(t, 41, "91", "scam")
+	f, a, b, ev, c := r.f, r.a, r.b, r.ev, r.c
 	ctx := context.Background()
-	run(t, b.c, make(chan bot.Event, 10))
-	f.waitFor("getUpdates", 1, nil)
-
-	ev := groupEvent(41, "91")
-	ev.Text = "achetez sur scam.example"
-	c, _ := openCarded(t, a, b, ev, "scam")
-
-	f.fail("banChatMember", 400, "Bad Request: not enough rights to restrict/ban chat member", 0)
-	if _, err := a.mod.Decide(ctx, c.ID, "ban", "telegram:43"); err == nil {
-		t.Fatal("a ban Telegram refused decided as done")
-	}
 	open, err := b.st.Cases(ctx, store.CaseOpen)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +30,7 @@ func TestRefusedDecisionsCaseInWords(t *testing.T) {
 	if left.ID == "" {
 		t.Fatalf("no case open for the ban left to do: %+v", open)
 	}
-	words := "ban by telegram:43 on case " + c.ID + " not carried out: Telegram refused: vigie lacks the Ban users right in this group"
+	words := "ban by " + refusedBanBy + " on case " + c.ID + " not carried out: Telegram refused: vigie lacks the Ban users right in this group"
 	a.mod.FlushCases(ctx)
 	card := f.waitFor("sendMessage", 1, func(m apiCall) bool {
 		return inChat(deskChat.id)(m) && strings.Contains(m.Params.Get("text"), "Case "+left.ID)

@@ -1017,6 +1017,7 @@ func version(cs []store.Case) string {
 			buf = strconv.AppendInt(append(buf, '/'), int64(e.Edits), 10)
 			buf = strconv.AppendInt(append(buf, '/'), e.At.UnixNano(), 10)
 			buf = strconv.AppendInt(append(buf, '/'), e.Deleted.UnixNano(), 10)
+			buf = strconv.AppendInt(append(buf, '/'), e.Unhidden.UnixNano(), 10)
 		}
 		h.Write(append(buf, ';'))
 	}

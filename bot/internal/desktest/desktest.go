@@ -164,7 +164,25 @@ var _ bot.Moderation = (*Commands)(nil)
 
 var _ bot.UnbanWatcher = (*Commands)(nil)
 
-var _ bot.DeleteWatcher = (*Commands)(nil)
+var (
+	_ bot.DeleteWatcher = (*Commands)(nil)
+	_ bot.HideWatcher   = (*Commands)(nil)
+)
+
+// MessageHidden tells the handlers of a message hidden on its platform.
+func (m *Commands) MessageHidden(ctx context.Context, msg bot.Event, at time.Time) {
+	if m.Mod != nil {
+		m.Mod.MessageHidden(ctx, msg, at)
+	}
+}
+
+// MessageUnhidden tells the handlers of a message shown again by hand on
+// its platform.
+func (m *Commands) MessageUnhidden(ctx context.Context, msg bot.Event, at time.Time) {
+	if m.Mod != nil {
+		m.Mod.MessageUnhidden(ctx, msg, at)
+	}
+}
 
 // MessageDeleted tells the handlers of a message deleted on its platform.
 func (m *Commands) MessageDeleted(ctx context.Context, msg bot.Event, at time.Time) {
