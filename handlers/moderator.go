@@ -1473,13 +1473,23 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 // Telegram bot cannot read its chat's history to find the card at the
 // next start, and Discord's nonce check lasts minutes, not a night.
 func (m *Moderator) postCase(ctx context.Context, c store.Case) error {
+	return m.withPostGrace(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
+}
+
+// withPostGrace runs post, a post on the desk, and lets it go on for
+// postGrace past the end of ctx (postCase says why). No post starts once
+// ctx has ended.
+func (m *Moderator) withPostGrace(ctx context.Context, post func(context.Context) error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	grace := m.postGrace
 	defer context.AfterFunc(ctx, func() {
 		time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
 	})()
-	return m.desk.PostCase(pctx, c)
+	return post(pctx)
 }
 
 // DefaultPostGrace is how long a card's post under way at a stop goes on,

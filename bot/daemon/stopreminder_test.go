@@ -1,0 +1,70 @@
+package daemon_test
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot/daemon"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
+	"github.com/vigie-bot/vigie/store/redis/redistest"
+)
+
+// madeWith counts the messages Discord made on the desk whose content
+// holds want.
+func madeWith(f *discordfake.Server, want string) int {
+	n := 0
+	for _, c := range f.Calls("POST", "/channels/"+deskChannel+"/messages") {
+		if content, _ := c.Body["content"].(string); strings.Contains(content, want) && c.Made != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// deskOn adds a Discord desk whose calls go to f.
+func deskOn(t *testing.T, f *discordfake.Server) func(*daemon.Config) {
+	return func(cfg *daemon.Config) { cfg.Connectors = append(cfg.Connectors, discordDesk(t, f)) }
+}
+
+// TestReminderHeldAtStopPostedOnce: vigie stops while Discord holds the
+// "⏰ waiting for" reminder of a case (sent, not answered yet), and Discord
+// makes it. The reminder is on the desk once: not again at the next start.
+func TestReminderHeldAtStopPostedOnce(t *testing.T) {
+	opened := time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
+	clk := stepclock.New(opened, stepclock.RecordCallers())
+	f := discordfake.New(t, discordfake.Options{})
+	srv := redistest.Start(t)
+	var first atomic.Bool
+	release := f.Hold(func(c discordfake.Call) bool {
+		content, _ := c.Body["content"].(string)
+		return c.Method == "POST" && strings.Contains(content, "⏰") && first.CompareAndSwap(false, true)
+	})
+	// The escalation's lease on a new Redis is taken in seconds, not 18.
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL(), "VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	in := start(t, forwardRules, env, onClock(clk), deskOn(t, f))
+	in.post(t, clockMessage("m-1", "look", clk.Now()))
+	testsync.Eventually(t, "the case on the desk", func() bool { return madeWith(f, "look") == 1 })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+
+	clk.Step(2*time.Hour + time.Second)
+	testsync.Eventually(t, "the reminder on its way", func() bool { return len(posted(f, "⏰")) == 1 })
+	stopWhileHeld(t, in, release)
+	if n := madeWith(f, "⏰"); n != 1 {
+		t.Fatalf("%d reminders made once vigie stopped, want 1", n)
+	}
+
+	again := start(t, forwardRules, env, onClock(clk), deskOn(t, f))
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	clk.Step(time.Minute)
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	if err := again.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := madeWith(f, "⏰"); n != 1 {
+		t.Errorf("%d reminders of one case, the first held at a stop, want 1", n)
+	}
+}
