@@ -203,6 +203,10 @@ type Moderator struct {
 	recountMu sync.Mutex
 	recount   map[string]bool
 	recountAt time.Time
+	// cardTurns are the cases whose cards are being edited here
+	// (cardTurn): one case's edits are written one after the other.
+	cardTurnsMu sync.Mutex
+	cardTurns   map[string]*cardTurn
 	// awaiting are the cases whose decision waits here for the claim of
 	// its carrying out (awaitClaim): the CMs are told of the wait once,
 	// and warned of a long one once.
@@ -1342,18 +1346,27 @@ func (m *Moderator) recountCards(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		sctx, cancel := m.storeContext(ctx)
-		c, err := m.store.Case(sctx, id)
-		cancel()
-		if err != nil {
-			m.log.Warn("a grouped case's cards do not show its count: the case was not read", "case", id, "err", err)
-			continue
-		}
-		if c.Status != store.CaseOpen {
-			continue
-		}
-		m.ShowDecision(ctx, c, "")
+		m.recountCase(ctx, id)
 	}
+}
+
+// recountCase shows case id's count on its cards, if it is still open. The
+// case is read in the case's card turn: a decision taken before is not
+// drawn over with the open card, its buttons back, and one taken while the
+// edit is under way shows once it is written (ShowDecision waits its turn).
+func (m *Moderator) recountCase(ctx context.Context, id string) {
+	defer m.takeCardTurn(id)()
+	sctx, cancel := m.storeContext(ctx)
+	c, err := m.store.Case(sctx, id)
+	cancel()
+	if err != nil {
+		m.log.Warn("a grouped case's cards do not show its count: the case was not read", "case", id, "err", err)
+		return
+	}
+	if c.Status != store.CaseOpen {
+		return
+	}
+	m.showCards(ctx, c, "")
 }
 
 // flushRound bounds one round of FlushCases: a desk that hangs holds the cases
