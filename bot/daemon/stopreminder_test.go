@@ -68,3 +68,45 @@ func TestReminderHeldAtStopPostedOnce(t *testing.T) {
 		t.Errorf("%d reminders of one case, the first held at a stop, want 1", n)
 	}
 }
+
+// alertRules alert the desk of a scam, and open no case for it.
+const alertRules = `timezone: UTC
+desk:
+  cms: ["discord:` + discordDeskCM + `"]
+rules:
+  - name: scam
+    when: 'lower(text) contains "free nitro"'
+    do: [alert("scam wave")]
+`
+
+// TestAlertHeldAtStopPostedOnce: vigie stops while Discord holds a rule's
+// alert to the desk (sent, not answered yet), and Discord makes it. The
+// alert is on the desk once: not again as a case at the stop or the next
+// start.
+func TestAlertHeldAtStopPostedOnce(t *testing.T) {
+	guild, channel, f, cl := discordGuild(t, 63)
+	srv := redistest.Start(t)
+	var first atomic.Bool
+	release := f.Hold(func(c discordfake.Call) bool {
+		content, _ := c.Body["content"].(string)
+		return c.Method == "POST" && strings.Contains(content, "scam wave") && first.CompareAndSwap(false, true)
+	})
+	env := map[string]string{"VIGIE_REDIS_URL": srv.URL()}
+	in := startOnly(t, alertRules, env, []daemon.Connector{daemon.DiscordOf(cl)})
+	testsync.Eventually(t, "the gateway taking a scam", func() bool {
+		return f.Message(guild, channel, "700000000000000931", "600000000000000091", "FREE NITRO here")
+	})
+	testsync.Eventually(t, "the alert on its way", func() bool { return len(posted(f, "scam wave")) == 1 })
+	stopWhileHeld(t, in, release)
+
+	again := startOnly(t, alertRules, env, []daemon.Connector{daemon.DiscordOf(discordClient(t, f, guild))})
+	testsync.Eventually(t, "the gateway taking the next message", func() bool {
+		return f.Message(guild, channel, "700000000000000932", "600000000000000092", "hello")
+	})
+	if err := again.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := madeWith(f, "scam wave"); n != 1 {
+		t.Errorf("%d messages on the desk for one alert held at a stop, want 1", n)
+	}
+}
