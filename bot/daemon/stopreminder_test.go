@@ -1,7 +1,9 @@
 package daemon_test
 
 import (
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/internal/tgfake"
 	"github.com/vigie-bot/vigie/bot/stepclock"
 	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
@@ -108,5 +111,54 @@ func TestAlertHeldAtStopPostedOnce(t *testing.T) {
 	}
 	if n := madeWith(f, "scam wave"); n != 1 {
 		t.Errorf("%d messages on the desk for one alert held at a stop, want 1", n)
+	}
+}
+
+// TestReminderHeldAtStopPostedOnceOnTelegram is
+// TestReminderHeldAtStopPostedOnce on a Telegram desk: Telegram holds the
+// reminder's sendMessage while vigie stops, and sends it.
+func TestReminderHeldAtStopPostedOnceOnTelegram(t *testing.T) {
+	opened := time.Date(2026, 11, 18, 10, 0, 0, 0, time.UTC)
+	clk := stepclock.New(opened, stepclock.RecordCallers())
+	api := tgfake.New(t)
+	srv := redistest.Start(t)
+	const desk = "-100500"
+	held := make(chan struct{})
+	release := sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	isReminder := func(method string, p url.Values) bool {
+		return method == "sendMessage" && p.Get("chat_id") == desk && strings.Contains(p.Get("text"), "⏰")
+	}
+	var first atomic.Bool
+	api.SetTrouble(func(method string, p url.Values) (int, string, bool) {
+		if isReminder(method, p) && first.CompareAndSwap(false, true) {
+			<-held // Telegram took the reminder, and answers late
+		}
+		return 0, "", false
+	})
+	reminders := func() int {
+		return api.Count("sendMessage", func(c tgfake.Call) bool { return isReminder(c.Method, c.Params) })
+	}
+	rules := "desk:\n  telegram_chat: \"" + desk + "\"\n" + forwardRules
+	env := map[string]string{"TELEGRAM_TOKEN": tgfake.Token, "TELEGRAM_API_URL": api.HTTP.URL, "VIGIE_REDIS_URL": srv.URL(),
+		"VIGIE_LEASE_TTL": killLeaseTTL, "VIGIE_LEASE_TTL_MAX": killLeaseTTL}
+	in := start(t, rules, env, onClock(clk))
+	in.post(t, clockMessage("m-1", "look", clk.Now()))
+	testsync.Eventually(t, "the case on the desk", func() bool { return caseCards(api, desk) == 1 })
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+
+	clk.Step(2*time.Hour + time.Second)
+	testsync.Eventually(t, "the reminder on its way", func() bool { return reminders() == 1 })
+	stopWhileHeld(t, in, release)
+
+	again := start(t, rules, env, onClock(clk))
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	clk.Step(time.Minute)
+	testsync.Eventually(t, "the escalation's next look set", func() bool { return clk.Armed(time.Minute, "(*Escalation).Run") })
+	if err := again.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := reminders(); n != 1 {
+		t.Errorf("%d reminders of one case, the first held at a stop, want 1", n)
 	}
 }
