@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
@@ -39,9 +40,48 @@ func (m *Moderator) AddCard(ctx context.Context, caseID string, ref bot.CardRef)
 		return fmt.Errorf("case %s card: %w", caseID, err)
 	}
 	if c.Status == store.CaseDecided {
+		defer m.takeCardTurn(caseID)()
 		m.editCard(ctx, ref, c, "")
 	}
 	return nil
+}
+
+// cardTurn keeps the edits of one case's cards one at a time: n are the
+// edits that hold it or wait for it.
+type cardTurn struct {
+	mu sync.Mutex
+	n  int
+}
+
+// takeCardTurn waits for the edits of case id's cards under way here, and
+// returns the end of its own turn. An edit of a card is not taken back by
+// one sent before it but answered after (a recount's, held by the platform
+// while a CM decides): the last edit begun is the last written. Each edit
+// is bounded (cardEditWait), and so is the wait.
+func (m *Moderator) takeCardTurn(id string) (done func()) {
+	m.cardTurnsMu.Lock()
+	if m.cardTurns == nil {
+		m.cardTurns = map[string]*cardTurn{}
+	}
+	t := m.cardTurns[id]
+	if t == nil {
+		t = &cardTurn{}
+		m.cardTurns[id] = t
+	}
+	t.n++
+	m.cardTurnsMu.Unlock()
+	if !t.mu.TryLock() {
+		m.log.Debug("a case's card waits for the edit of its cards under way", "case", id)
+		t.mu.Lock()
+	}
+	return func() {
+		t.mu.Unlock()
+		m.cardTurnsMu.Lock()
+		if t.n--; t.n == 0 {
+			delete(m.cardTurns, id)
+		}
+		m.cardTurnsMu.Unlock()
+	}
 }
 
 // ShowDecision shows c's decision on every card of the case the store knows,
@@ -51,6 +91,15 @@ func (m *Moderator) AddCard(ctx context.Context, caseID string, ref bot.CardRef)
 // itself. A card the platform will not edit (deleted, too old) is logged and
 // left; one it cannot edit now is tried again by the retry stage.
 func (m *Moderator) ShowDecision(ctx context.Context, c store.Case, note string) {
+	if _, ok := m.desk.(CardEditor); !ok {
+		return
+	}
+	defer m.takeCardTurn(c.ID)()
+	m.showCards(ctx, c, note)
+}
+
+// showCards is ShowDecision in the case's card turn.
+func (m *Moderator) showCards(ctx context.Context, c store.Case, note string) {
 	if _, ok := m.desk.(CardEditor); !ok {
 		return
 	}

@@ -371,15 +371,28 @@ func (e *Escalation) Check(ctx context.Context) (int, error) {
 		return cmp.Or(a.c.Opened.Compare(b.c.Opened), cmp.Compare(a.c.ID, b.c.ID))
 	})
 	n := 0
-	for _, r := range due {
+	for i, r := range due {
 		c := r.c
+		if ctx.Err() != nil {
+			// A stop: the reminders not claimed yet are due at the next
+			// start's first check; those claimed already are kept for it.
+			for _, r := range due[i:] {
+				if r.claimed {
+					e.keep(ctx, r.c.ID, r.k)
+				}
+			}
+			break
+		}
 		if !r.claimed && !e.claim(ctx, c, r.k, now) {
 			continue
 		}
 		age := now.Sub(c.Opened)
 		card := c
 		card.Reason = fmt.Sprintf("⏰ waiting for %s: %s", bot.FormatDuration(age.Truncate(time.Minute)), c.Reason)
-		if err := e.m.desk.PostCase(ctx, card); err != nil {
+		// A reminder under way at a stop goes on for the post's grace,
+		// as a case's card does (postCase): one whose answer was not read
+		// would be kept, and posted again at the next start.
+		if err := e.m.withPostGrace(ctx, func(ctx context.Context) error { return e.m.desk.PostCase(ctx, card) }); err != nil {
 			errs = append(errs, fmt.Errorf("case %s: %w", c.ID, err))
 			if !deskMayTakeLater(err) {
 				continue // refused for good: it would be each minute

@@ -203,6 +203,10 @@ type Moderator struct {
 	recountMu sync.Mutex
 	recount   map[string]bool
 	recountAt time.Time
+	// cardTurns are the cases whose cards are being edited here
+	// (cardTurn): one case's edits are written one after the other.
+	cardTurnsMu sync.Mutex
+	cardTurns   map[string]*cardTurn
 	// awaiting are the cases whose decision waits here for the claim of
 	// its carrying out (awaitClaim): the CMs are told of the wait once,
 	// and warned of a long one once.
@@ -1346,18 +1350,27 @@ func (m *Moderator) recountCards(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		sctx, cancel := m.storeContext(ctx)
-		c, err := m.store.Case(sctx, id)
-		cancel()
-		if err != nil {
-			m.log.Warn("a grouped case's cards do not show its count: the case was not read", "case", id, "err", err)
-			continue
-		}
-		if c.Status != store.CaseOpen {
-			continue
-		}
-		m.ShowDecision(ctx, c, "")
+		m.recountCase(ctx, id)
 	}
+}
+
+// recountCase shows case id's count on its cards, if it is still open. The
+// case is read in the case's card turn: a decision taken before is not
+// drawn over with the open card, its buttons back, and one taken while the
+// edit is under way shows once it is written (ShowDecision waits its turn).
+func (m *Moderator) recountCase(ctx context.Context, id string) {
+	defer m.takeCardTurn(id)()
+	sctx, cancel := m.storeContext(ctx)
+	c, err := m.store.Case(sctx, id)
+	cancel()
+	if err != nil {
+		m.log.Warn("a grouped case's cards do not show its count: the case was not read", "case", id, "err", err)
+		return
+	}
+	if c.Status != store.CaseOpen {
+		return
+	}
+	m.showCards(ctx, c, "")
 }
 
 // flushRound bounds one round of FlushCases: a desk that hangs holds the cases
@@ -1477,13 +1490,23 @@ func (m *Moderator) FlushCases(ctx context.Context) {
 // Telegram bot cannot read its chat's history to find the card at the
 // next start, and Discord's nonce check lasts minutes, not a night.
 func (m *Moderator) postCase(ctx context.Context, c store.Case) error {
+	return m.withPostGrace(ctx, func(ctx context.Context) error { return m.desk.PostCase(ctx, c) })
+}
+
+// withPostGrace runs post, a post on the desk, and lets it go on for
+// postGrace past the end of ctx (postCase says why). No post starts once
+// ctx has ended.
+func (m *Moderator) withPostGrace(ctx context.Context, post func(context.Context) error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
 	grace := m.postGrace
 	defer context.AfterFunc(ctx, func() {
 		time.AfterFunc(grace, func() { cancel(context.Cause(ctx)) })
 	})()
-	return m.desk.PostCase(pctx, c)
+	return post(pctx)
 }
 
 // DefaultPostGrace is how long a card's post under way at a stop goes on,

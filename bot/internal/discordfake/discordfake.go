@@ -99,6 +99,9 @@ type Call struct {
 	// Failed is the status a failure the test set (Fail, FailWhen)
 	// answered the call with; 0 when it was carried out.
 	Failed int
+	// Abandoned: the client gave up on the call while Hold held it; it
+	// was not carried out.
+	Abandoned bool
 }
 
 // Server is the fake Discord.
@@ -113,6 +116,10 @@ type Server struct {
 	changed  chan struct{} // closed and made anew at each call
 	failures []*failure
 	holds    []*hold
+	// edited are the bodies of the PATCHes carried out on each message,
+	// by "channel/message", in the order the fake carried them out (after
+	// Hold let them through): the last is what it shows now.
+	edited map[string][]map[string]any
 	// conns are the live gateway connections, oldest first.
 	conns    []*conn
 	down     bool
@@ -828,6 +835,15 @@ func (f *Server) Hold(match func(Call) bool) (release func()) {
 	return release
 }
 
+// Edits are the bodies of the PATCHes the fake carried out on message id
+// of channel, in the order it carried them out, whatever order they were
+// sent in: the last is what the message shows now.
+func (f *Server) Edits(channel, id string) []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.edited[channel+"/"+id])
+}
+
 // FailWhen makes every call that match says yes to answer status and body
 // instead.
 func (f *Server) FailWhen(match func(Call) bool, status int, body string) {
@@ -1080,11 +1096,15 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	idx := len(f.calls) - 1
 	f.mu.Unlock()
 	if wait != nil {
 		select {
 		case <-wait:
 		case <-r.Context().Done():
+			f.mu.Lock()
+			f.calls[idx].Abandoned = true
+			f.mu.Unlock()
 			return
 		}
 	}
@@ -1143,6 +1163,12 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(h)
 	case "PATCH channels/*/messages/*":
+		f.mu.Lock()
+		if f.edited == nil {
+			f.edited = map[string][]map[string]any{}
+		}
+		f.edited[p[1]+"/"+p[3]] = append(f.edited[p[1]+"/"+p[3]], call.Body)
+		f.mu.Unlock()
 		json.NewEncoder(w).Encode(map[string]any{"id": p[3], "channel_id": p[1], "content": call.Body["content"], "type": 0,
 			"author": vigie, "timestamp": now})
 	case "GET guilds/*/members/*":

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,10 @@ type Server struct {
 	// sent are when the messages of the updates pushed were sent, by chat
 	// and message id: deleteMessage refuses those 48 hours old.
 	sent map[chatMessage]time.Time
+	// edited are the parameters of the editMessageText calls carried out
+	// on each message, in the order the fake carried them out (after
+	// SetTrouble's hook let them through): the last is what it shows now.
+	edited map[chatMessage][]url.Values
 	// shortPoll answers getUpdates at once, without holding the long poll
 	// for its timeout: a Bot API server behind a proxy that does not keep
 	// requests open, or one that short-polls.
@@ -112,6 +117,15 @@ type Server struct {
 	hookErrorDate int64
 	hookError     string
 	clock         func() time.Time
+}
+
+// Edits are the parameters of the editMessageText calls the fake carried
+// out on message msg of chat, in the order it carried them out, whatever
+// order they were sent in: the last is what the message shows now.
+func (f *Server) Edits(chat int64, msg int) []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.edited[chatMessage{chat: chat, msg: msg}])
 }
 
 // SetClock puts the fake on now's clock from now on: the messages' 48-hour
@@ -375,6 +389,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		id := call.MsgID
 		if method == "editMessageText" {
 			id, _ = strconv.Atoi(params.Get("message_id"))
+			f.mu.Lock()
+			if f.edited == nil {
+				f.edited = map[chatMessage][]url.Values{}
+			}
+			k := chatMessage{chat: chat, msg: id}
+			f.edited[k] = append(f.edited[k], params)
+			f.mu.Unlock()
 		}
 		chatType := "supergroup"
 		if chat > 0 {
