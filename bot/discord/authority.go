@@ -186,6 +186,30 @@ func (c *Client) resolveModRoles(guild *discordgo.Guild) {
 	c.readModerators()
 }
 
+// checkStaffRoles logs the staff roles (DISCORD_STAFF_ROLES) that name no
+// role of a guild vigie moderates, by id or by name in any case, as its
+// GUILD_CREATE describes it: a plural or a typo would leave the staff judged
+// as any member, with nothing said.
+func (c *Client) checkStaffRoles(g *discordgo.Guild) {
+	var missing []string
+	for _, s := range c.cfg.StaffRoles {
+		found := false
+		for _, r := range g.Roles {
+			if r != nil && matchRole([]string{s}, r.ID, r.Name) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		c.log.Warn("staff roles not found in guild "+guildLabel(g)+": "+strings.Join(missing, ", ")+"; no member is staff by them: write the names or ids of the server's roles in DISCORD_STAFF_ROLES",
+			"guild", g.ID, "unresolved", missing)
+	}
+}
+
 // commandsFor is /vigie as it is registered in a guild: shown only to members
 // who may moderate (Moderate Members), only inside servers. It is written as
 // Discord's API describes it, not through discordgo's structs, which send

@@ -270,6 +270,7 @@ func (c *Client) addHandlers() {
 			return
 		}
 		c.checkPermissions(g.Guild)
+		c.checkStaffRoles(g.Guild)
 		if !c.commandsFrom(g.ID) {
 			// resolveModRoles reads them all
 			for _, m := range g.Members {

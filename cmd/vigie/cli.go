@@ -38,7 +38,7 @@ func commands() []command {
 			"start the bot: platforms, HTTP API and desk",
 			"SIGINT or SIGTERM stops it gracefully; SIGHUP reloads the rule file.", (*cli).runDaemon},
 		{"init", "[--force] [DIR]",
-			"write the starter pack (rules.yaml and its lists/) into DIR, to edit and run",
+			"write the starter pack (rules.yaml, its schema, lists/ and models/) into DIR, to edit and run",
 			"DIR defaults to the current directory. Existing files are left alone unless --force:\n" +
 				"the command then names them and writes nothing.", (*cli).initPack},
 		{"check", "[--config FILE]",
