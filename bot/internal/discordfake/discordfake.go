@@ -108,8 +108,12 @@ type Server struct {
 	// HTTP is the server; HTTP.URL + "/api/v9" is DISCORD_API_URL.
 	HTTP *httptest.Server
 
-	mu       sync.Mutex
-	calls    []Call
+	mu    sync.Mutex
+	calls []Call
+	// asked counts every request received, by method and path, refused or
+	// not; dials the gateway connections asked for, refused or not.
+	asked    map[string]int
+	dials    int
 	changed  chan struct{} // closed and made anew at each call
 	failures []*failure
 	holds    []*hold
@@ -255,6 +259,7 @@ var upgrader = websocket.Upgrader{}
 
 func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	f.dials++
 	down := f.down
 	f.mu.Unlock()
 	if down {
@@ -658,6 +663,21 @@ func (f *Server) Heartbeats() int {
 	return f.beats
 }
 
+// Dials is how many gateway connections were asked for, refused ones too.
+func (f *Server) Dials() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dials
+}
+
+// Asked is how many requests of method on path were received, those the
+// token's refusal answered 401 too (Count counts those answered).
+func (f *Server) Asked(method, path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.asked[method+" "+path]
+}
+
 // Connections is how many gateway connections are open.
 func (f *Server) Connections() int {
 	f.mu.Lock()
@@ -1027,6 +1047,10 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Date", f.now().UTC().Format(http.TimeFormat))
 	f.mu.Lock()
+	if f.asked == nil {
+		f.asked = map[string]int{}
+	}
+	f.asked[call.Method+" "+call.Path]++
 	refused := f.revoked || r.Header.Get("Authorization") != "Bot "+Token
 	if refused {
 		f.restRefused++

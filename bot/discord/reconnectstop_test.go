@@ -1,0 +1,180 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/testsync"
+)
+
+// reconnectClock is the clock of c's reconnection: each wait between two
+// tries lasts until the test lets it end (next).
+type reconnectClock struct {
+	tick  chan struct{}
+	waits chan time.Duration
+}
+
+func injectReconnectClock(c *Client) *reconnectClock {
+	k := &reconnectClock{tick: make(chan struct{}), waits: make(chan time.Duration, 64)}
+	c.reconnectWait = func(ctx context.Context, d time.Duration) bool {
+		select {
+		case k.waits <- d:
+		default:
+		}
+		select {
+		case <-k.tick:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return k
+}
+
+// next ends the wait under way, failing t when none comes.
+func (k *reconnectClock) next(t *testing.T) {
+	t.Helper()
+	select {
+	case k.tick <- struct{}{}:
+	case <-time.After(testsync.Patience):
+		t.Fatal("the reconnection never waited")
+	}
+}
+
+// idle reports whether a wait would end now: false when nothing waits.
+func (k *reconnectClock) idle() bool {
+	select {
+	case k.tick <- struct{}{}:
+		return false
+	default:
+		return true
+	}
+}
+
+// sessionGoroutines are the goroutines left of c's gateway session:
+// discordgo's reading loop, heartbeat and reconnection on c.sess, and
+// vigie's reconnection.
+func sessionGoroutines(c *Client) []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	sess, client := fmt.Sprintf("(%p", c.sess), fmt.Sprintf("(%p", c)
+	var left []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, line := range strings.Split(g, "\n") {
+			if strings.Contains(line, "discordgo.(*Session).") && strings.Contains(line, sess) ||
+				strings.Contains(line, "(*Client).keepConnected"+client) {
+				left = append(left, g)
+				break
+			}
+		}
+	}
+	return left
+}
+
+// noneLeft fails t unless every goroutine of c's session ends.
+func noneLeft(t *testing.T, c *Client) {
+	t.Helper()
+	deadline := time.Now().Add(testsync.Patience)
+	for {
+		left := sessionGoroutines(c)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of the gateway session left after Run returned:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStopWhileReconnecting: the gateway goes down, and vigie stops while
+// it dials the gateway again, at each step of the reconnection in turn.
+// Run returns with nothing of the session left running: no reconnection
+// goes on dialling a gateway nobody listens to, and no Open races the
+// stop's Close (run with -race). Before, discordgo's own reconnection went
+// on after Run returned, dialling every 10 minutes at most for the life of
+// the process, with Open and Close called from two goroutines at once.
+func TestStopWhileReconnecting(t *testing.T) {
+	for tries := range 4 {
+		t.Run(fmt.Sprint(tries, " failed dials"), func(t *testing.T) {
+			f := newFakeDiscord(t)
+			c, logs := newTestClient(t, f, Config{Guilds: []string{guildID}})
+			clock := injectReconnectClock(c)
+			_, stop := start(t, f, c, make(chan bot.Event, 10), allPerms, nil)
+			f.SetDown(true)
+			testsync.Eventually(t, "the first dial refused", func() bool { return f.Dials() >= 2 })
+			for i := range tries {
+				clock.next(t)
+				testsync.Eventually(t, "another dial refused", func() bool { return f.Dials() >= 3+i })
+			}
+			stop()
+			noneLeft(t, c)
+			dials := f.Dials()
+			if !clock.idle() {
+				t.Error("the reconnection still waits after Run returned")
+			}
+			f.SetDown(false)
+			if n := f.Dials(); n != dials {
+				t.Errorf("%d gateway dials after Run returned", n-dials)
+			}
+			if strings.Contains(logs.String(), "already opened") {
+				t.Errorf("two openers of the session:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestStopWhileGatewayAddressRefused: the token is reset while the gateway
+// is down, so that each try asks for the gateway's address (GET /gateway)
+// and hears 401, again and again, waiting twice as long each time. Stopped
+// then, vigie asks nothing more: no request for the address, no dial, no
+// goroutine of the session left. Before, discordgo asked for the address
+// for ever after Run returned.
+func TestStopWhileGatewayAddressRefused(t *testing.T) {
+	f := newFakeDiscord(t)
+	c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+	clock := injectReconnectClock(c)
+	_, stop := start(t, f, c, make(chan bot.Event, 10), allPerms, nil)
+	f.RevokeToken()
+	f.SetDown(true)
+	for range 4 {
+		clock.next(t)
+	}
+	testsync.Eventually(t, "the gateway's address refused twice", func() bool { return f.Asked("GET", "/gateway") >= 2 })
+	var waits []time.Duration
+	for len(clock.waits) > 0 {
+		waits = append(waits, <-clock.waits)
+	}
+	for i := 1; i < len(waits); i++ {
+		if waits[i] != min(2*waits[i-1], maxReconnectWait) {
+			t.Errorf("waits between tries %v, want each twice the one before", waits)
+			break
+		}
+	}
+	stop()
+	noneLeft(t, c)
+	asked, dials := f.Asked("GET", "/gateway"), f.Dials()
+	if !clock.idle() {
+		t.Error("the reconnection still waits after Run returned")
+	}
+	f.RestoreToken()
+	f.SetDown(false)
+	if n := f.Asked("GET", "/gateway"); n != asked {
+		t.Errorf("the gateway's address asked %d times after Run returned", n-asked)
+	}
+	if n := f.Dials(); n != dials {
+		t.Errorf("%d gateway dials after Run returned", n-dials)
+	}
+}
