@@ -39,10 +39,16 @@ func (c *Client) connectionLost() {
 	}
 }
 
-// keepConnected opens the gateway again each time its connection is lost:
-// at once, then after firstReconnectWait, twice as long each time, up to
+// keepConnected opens the gateway again each time its connection is lost,
+// after firstReconnectWait, then twice as long each time, up to
 // maxReconnectWait, until a connection is open or ctx ends. Run waits for it
 // before it closes the session: no Open of it may come after.
+//
+// The first try waits too. discordgo's reading loop and heartbeat read the
+// session's gateway address without its lock when their connection fails,
+// then take the lock to close it, and an Open that fails its dial clears
+// that address: the wait lets each goroutine of the lost connection finish
+// its Close, which orders its read before the next Open.
 func (c *Client) keepConnected(ctx context.Context) {
 	for {
 		select {
@@ -50,8 +56,10 @@ func (c *Client) keepConnected(ctx context.Context) {
 			return
 		case <-c.connLost:
 		}
-		wait := firstReconnectWait
-		for {
+		for wait := firstReconnectWait; ; wait = min(wait*2, maxReconnectWait) {
+			if !c.reconnectWait(ctx, wait) {
+				return
+			}
 			err := c.sess.Open()
 			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 				break
@@ -59,11 +67,7 @@ func (c *Client) keepConnected(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.Debug("gateway reconnection failed", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"), "next_try_in", wait.String())
-			if !c.reconnectWait(ctx, wait) {
-				return
-			}
-			wait = min(wait*2, maxReconnectWait)
+			c.log.Debug("gateway reconnection failed", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-bot/vigie/bot"
+	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
 )
 
@@ -100,7 +101,8 @@ func noneLeft(t *testing.T, c *Client) {
 }
 
 // TestStopWhileReconnecting: the gateway goes down, and vigie stops while
-// it dials the gateway again, at each step of the reconnection in turn.
+// it waits to dial the gateway again, after none, one, two or three dials
+// refused.
 // Run returns with nothing of the session left running: no reconnection
 // goes on dialling a gateway nobody listens to, and no Open races the
 // stop's Close (run with -race). Before, discordgo's own reconnection went
@@ -114,10 +116,9 @@ func TestStopWhileReconnecting(t *testing.T) {
 			clock := injectReconnectClock(c)
 			_, stop := start(t, f, c, make(chan bot.Event, 10), allPerms, nil)
 			f.SetDown(true)
-			testsync.Eventually(t, "the first dial refused", func() bool { return f.Dials() >= 2 })
 			for i := range tries {
 				clock.next(t)
-				testsync.Eventually(t, "another dial refused", func() bool { return f.Dials() >= 3+i })
+				testsync.Eventually(t, "a dial refused", func() bool { return f.Dials() >= 2+i })
 			}
 			stop()
 			noneLeft(t, c)
@@ -176,5 +177,36 @@ func TestStopWhileGatewayAddressRefused(t *testing.T) {
 	}
 	if n := f.Dials(); n != dials {
 		t.Errorf("%d gateway dials after Run returned", n-dials)
+	}
+}
+
+// TestStopWhileReconnectingMany: the gateway lost again and again on a
+// connection vigie writes on all the time (a heartbeat every 10ms), and vigie
+// stopped at each step of the reconnection, many times over: under -race,
+// no Open of the session may run alongside its Close, nor a reconnection
+// outlive Run. Before, discordgo's reading loop and heartbeat each started a
+// reconnection when both saw the connection fail, and Run's stop made the
+// one under way fail its dial: Open cleared the gateway's address while the
+// heartbeat's failure read it (a data race on discordgo's Session).
+func TestStopWhileReconnectingMany(t *testing.T) {
+	rounds := 12
+	if testing.Short() {
+		rounds = 3
+	}
+	for round := range rounds {
+		f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, HeartbeatInterval: 10})
+		c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
+		clock := injectReconnectClock(c)
+		_, stop := start(t, f, c, make(chan bot.Event, 10), allPerms, nil)
+		if round%2 == 0 {
+			f.SetDown(true)
+		} else {
+			f.RevokeToken()
+		}
+		for range round % 4 {
+			clock.next(t)
+		}
+		stop()
+		noneLeft(t, c)
 	}
 }

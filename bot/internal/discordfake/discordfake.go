@@ -13,6 +13,7 @@
 package discordfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +58,10 @@ type Options struct {
 	Announce bool
 	// Silent makes the gateway accept connections and never say a word.
 	Silent bool
+	// HeartbeatInterval is the heartbeat interval HELLO asks for, in
+	// milliseconds (1000 when 0): a short one makes the client write on the
+	// connection all the time, as when it is lost.
+	HeartbeatInterval int
 	// DisallowedIntents are the privileged intents the application may not
 	// use (GUILD_MEMBERS 1<<1, GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15:
 	// not turned on in the Developer Portal): an IDENTIFY asking for one is
@@ -287,7 +292,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 1000}})
+	f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": cmp.Or(f.o.HeartbeatInterval, 1000)}})
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
