@@ -135,7 +135,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates only the guilds a Discord CM of desk.cms owns, and takes commands from none; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line)")
 	}
 	<-ctx.Done()
-	// No reconnection of discordgo's own may start once Run is over.
+	// A disconnection from here on is Run's own: not lost, not reconnected.
 	c.stopping.Store(true)
 	c.gw.stop()
 	// The reconnection under way ends first: Close is called once no Open

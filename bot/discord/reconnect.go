@@ -11,17 +11,14 @@ import (
 
 // vigie, not discordgo, opens the gateway again after a lost connection.
 // discordgo's own reconnection runs on whichever of its goroutines saw the
-// connection fail (the reading loop, the heartbeat, both at once when a
-// connection dies under both), each an endless loop of Open that nothing
-// outside ends: it ends only on ErrWSAlreadyOpen, and gorilla hands back
-// the dialer's error unwrapped. Stopped, vigie's dialer refuses, and the
-// loop went on every 10 minutes for the life of the process; a Run started
-// again met it as a second opener of the same session (web socket already
-// opened); and two of them, or one and a Run stopping, called Open and
-// Close at once, which discordgo does not guard (a data race on its
-// gateway address). So the session is made with ShouldReconnectOnError
-// off, and a Run owns one loop, the only caller of Open after the first:
-// it ends before Run closes the session.
+// connection fail (the reading loop, the heartbeat: both, when a connection
+// dies under both), each an endless loop of Open that nothing outside
+// ends: it ends only on ErrWSAlreadyOpen, and gorilla hands back the
+// dialer's error unwrapped. Stopped, vigie's dialer refuses, and the loop
+// went on after Run returned, every 10 minutes at most, for the life of
+// the process, its Opens running alongside Run's Close. So the session is
+// made with ShouldReconnectOnError off, and a Run owns one loop, the only
+// caller of Open after the first: it ends before Run closes the session.
 
 // Reconnection's waits between two tries while the gateway stays refused:
 // discordgo's own (1s, doubled each time, 10 minutes at most).
@@ -60,7 +57,9 @@ func (c *Client) keepConnected(ctx context.Context) {
 			if !c.reconnectWait(ctx, wait) {
 				return
 			}
-			err := c.sess.Open()
+			// A panic in Open is a failed try, as in Run's.
+			var err error = errors.New("discord: panic while reconnecting to the gateway")
+			c.guard.Do("discord gateway", func() { err = c.sess.Open() })
 			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 				break
 			}
