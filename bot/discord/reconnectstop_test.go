@@ -196,7 +196,7 @@ func TestStopWhileGatewayAddressRefused(t *testing.T) {
 // outlive Run. Before, discordgo's reading loop and heartbeat each started a
 // reconnection when both saw the connection fail, and Run's stop made the
 // one under way fail its dial: Open cleared the gateway's address while the
-// heartbeat's failure read it (a data race on discordgo's Session). The
+// heartbeat's failure read it: the data race -race reported in CI. The
 // waits between tries are short, not skipped: a heartbeat that slow may
 // miss its acknowledgement and drop a connection, which is dialled again.
 func TestStopWhileReconnectingMany(t *testing.T) {
