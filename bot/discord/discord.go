@@ -246,6 +246,10 @@ type Client struct {
 	link          bot.LinkState
 	connectedOnce atomic.Bool
 	stopping      atomic.Bool
+	// connLost wakes keepConnected when the connection is lost; reconnectWait
+	// is its wait between two tries (reconnect.go).
+	connLost      chan struct{}
+	reconnectWait func(ctx context.Context, d time.Duration) bool
 	// cu reads the messages a lost session never delivered (catchup.go).
 	cu catchup
 	// memFailing is true while the shard's memory is not written to the
@@ -345,6 +349,8 @@ func New(cfg Config) (*Client, error) {
 	// neither sleeps on a 429 nor repeats a 502 on its own.
 	s.SyncEvents = true
 	s.ShouldRetryOnRateLimit = false
+	// Run reconnects, in one loop that ends when it stops (reconnect.go).
+	s.ShouldReconnectOnError = false
 	s.MaxRestRetries = 0
 	s.LogLevel = discordgo.LogError
 	log := cfg.Logger.With("platform", Platform)
@@ -358,6 +364,9 @@ func New(cfg Config) (*Client, error) {
 		queue: make(chan bot.Event, queueSize),
 		guard: g,
 		tw:    tokenWatch{wake: make(chan struct{}, 1)},
+
+		connLost:      make(chan struct{}, 1),
+		reconnectWait: sleep,
 
 		removed:     &recentMembers{keep: removedKept, max: 10000},
 		strangers:   &recentMembers{keep: strangerKept, max: 4096},

@@ -77,6 +77,10 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 
 	// Open takes no context: a cancellation cuts the connection it is making.
 	c.stopping.Store(false)
+	select {
+	case <-c.connLost: // an earlier Run's
+	default:
+	}
 	c.link.Down(c.now(), "connecting to the gateway")
 	defer func() { c.link.Down(c.now(), "stopped") }()
 	c.gw.start()
@@ -111,6 +115,8 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 		return err
 	}
 	c.log.Info("connected to the gateway", "shard", c.cfg.ShardID, "shards", c.cfg.ShardCount, "user", c.self())
+	var reconnecting sync.WaitGroup
+	reconnecting.Go(func() { c.keepConnected(ctx) })
 	c.work.Go(ctx, c.clearGlobalCommands)
 	wctx, stopWatch := context.WithCancel(ctx)
 	var watch sync.WaitGroup
@@ -129,9 +135,12 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 		c.log.Warn("no guild list (DISCORD_GUILDS, desk.discord_guilds) and no desk channel: vigie moderates only the guilds a Discord CM of desk.cms owns, and takes commands from none; list the guilds' ids to moderate them (a guild's id is in the `ignoring guild` log line)")
 	}
 	<-ctx.Done()
-	// No reconnection of discordgo's own may start once Run is over.
+	// A disconnection from here on is Run's own: not lost, not reconnected.
 	c.stopping.Store(true)
 	c.gw.stop()
+	// The reconnection under way ends first: Close is called once no Open
+	// can come after it.
+	reconnecting.Wait()
 	err = c.sess.Close()
 	c.cu.stop() // a catch-up ends with ctx
 	stopWatch()
@@ -232,8 +241,9 @@ func (c *Client) addHandlers() {
 			return
 		}
 		c.cu.lost(c.discordNow())
-		lost := c.link.Down(c.now(), "gateway connection lost; discordgo reconnects")
+		lost := c.link.Down(c.now(), "gateway connection lost; reconnecting")
 		c.linkChanged()
+		c.connectionLost()
 		if lost {
 			c.log.Warn("gateway disconnected; reconnecting")
 		}

@@ -164,7 +164,7 @@ func (c *Client) checkToken(ctx context.Context) {
 	}
 	if tellIntents {
 		c.log.Error(intentsHelp(intents)+": the gateway is down and nothing is received or moderated on Discord until then; "+
-			"discordgo tries again after a growing delay (10 minutes at most); cases wait",
+			"vigie tries again after a growing delay (10 minutes at most); cases wait",
 			"down_since", l.Since.UTC().Format(time.RFC3339))
 	}
 }

@@ -13,6 +13,7 @@
 package discordfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +58,10 @@ type Options struct {
 	Announce bool
 	// Silent makes the gateway accept connections and never say a word.
 	Silent bool
+	// HeartbeatInterval is the heartbeat interval HELLO asks for, in
+	// milliseconds (1000 when 0): a short one makes the client write on the
+	// connection all the time, as when it is lost.
+	HeartbeatInterval int
 	// DisallowedIntents are the privileged intents the application may not
 	// use (GUILD_MEMBERS 1<<1, GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15:
 	// not turned on in the Developer Portal): an IDENTIFY asking for one is
@@ -111,8 +116,12 @@ type Server struct {
 	// HTTP is the server; HTTP.URL + "/api/v9" is DISCORD_API_URL.
 	HTTP *httptest.Server
 
-	mu       sync.Mutex
-	calls    []Call
+	mu    sync.Mutex
+	calls []Call
+	// asked counts every request received, by method and path, refused or
+	// not; dials the gateway connections asked for, refused or not.
+	asked    map[string]int
+	dials    int
 	changed  chan struct{} // closed and made anew at each call
 	failures []*failure
 	holds    []*hold
@@ -262,6 +271,7 @@ var upgrader = websocket.Upgrader{}
 
 func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	f.dials++
 	down := f.down
 	f.mu.Unlock()
 	if down {
@@ -289,7 +299,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 1000}})
+	f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": cmp.Or(f.o.HeartbeatInterval, 1000)}})
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
@@ -663,6 +673,21 @@ func (f *Server) Heartbeats() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.beats
+}
+
+// Dials is how many gateway connections were asked for, refused ones too.
+func (f *Server) Dials() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dials
+}
+
+// Asked is how many requests of method on path were received, those the
+// token's refusal answered 401 too (Count counts those answered).
+func (f *Server) Asked(method, path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.asked[method+" "+path]
 }
 
 // Connections is how many gateway connections are open.
@@ -1043,6 +1068,10 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Date", f.now().UTC().Format(http.TimeFormat))
 	f.mu.Lock()
+	if f.asked == nil {
+		f.asked = map[string]int{}
+	}
+	f.asked[call.Method+" "+call.Path]++
 	refused := f.revoked || r.Header.Get("Authorization") != "Bot "+Token
 	if refused {
 		f.restRefused++
