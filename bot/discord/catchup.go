@@ -22,8 +22,8 @@ const (
 	catchupWindow   = 10 * time.Minute
 	catchupPages    = 2
 	catchupPageSize = 100
-	// catchupMaxWait is the longest rate limit the catch-up waits out for a
-	// page; a longer one leaves the channel unread.
+	// catchupMaxWait is the longest the catch-up waits out rate limits for a
+	// page, in all; longer leaves the channel unread.
 	catchupMaxWait = 30 * time.Second
 	// catchupRetry is how long the catch-up waits before asking a page
 	// again after a 5xx or a connection cut, doubled the second time.
@@ -1215,13 +1215,17 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 }
 
 // historyPage is one page of a channel's messages after an id, or before
-// one, a rate limit of Discord's waited out when it is short, and a brief
-// trouble of Discord's (a 5xx, a connection cut) tried again after a
-// moment: the incident that cost the session often answers the first
-// reads so. A page Discord did not answer within callTimeout is not asked
-// again: Discord down, each channel would wait three times as long.
+// one, Discord's rate limits waited out while they add up to
+// catchupMaxWait, and a brief trouble of Discord's (a 5xx, a connection
+// cut) tried again after a moment: the incident that cost the session
+// often answers the first reads so. A rate limit is no trouble and does
+// not count as a try: during a raid the actions keep the limits busy, and
+// each read may meet a short one several times in a row. A page Discord
+// did not answer within callTimeout is not asked again: Discord down, each
+// channel would wait three times as long.
 func (c *Client) historyPage(ctx context.Context, channel, after, before string) ([]*wireMessage, error) {
-	for attempt := 0; ; attempt++ {
+	var limited time.Duration
+	for attempt := 0; ; {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, before, opts(cctx)...)
 		err = c.classify(cctx, "read history", err)
@@ -1231,12 +1235,20 @@ func (c *Client) historyPage(ctx context.Context, channel, after, before string)
 			return msgs, nil
 		}
 		var ae *bot.ActionError
-		if attempt >= 2 || ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable || ae.RetryAfter > catchupMaxWait {
+		if ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable {
 			return nil, err
 		}
 		wait := ae.RetryAfter
-		if wait <= 0 {
+		switch {
+		case wait > 0 && limited+wait > catchupMaxWait:
+			return nil, err
+		case wait > 0:
+			limited += wait
+		case attempt >= 2:
+			return nil, err
+		default:
 			wait = catchupRetry << attempt
+			attempt++
 		}
 		// On the wall clock: Discord's Retry-After counts real seconds.
 		t := time.NewTimer(wait)
