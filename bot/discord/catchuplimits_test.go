@@ -15,33 +15,45 @@ import (
 )
 
 // TestCatchUpWaitsOutARaidsRateLimits: a session lost mid-raid, the
-// catch-up's reads of a channel's history meet Discord's global rate limit
-// again and again, a short one each time: the raid's deletes and timeouts
-// keep it busy. The catch-up waits each out and judges the gap's spam.
-// Before, each rate limit counted as one of the three tries of a page
-// troubled Discord: the channel was left unread, and its scams stood.
+// catch-up's reads of a channel's history, and of the gap's raider as a
+// member, meet Discord's global rate limit again and again, a short one
+// each time: the raid's deletes and timeouts keep it busy. The catch-up
+// waits each out and judges the gap's spam: deleted. Before, each rate
+// limit of the history counted as one of the three tries of a page
+// troubled Discord: the channel was left unread, and its scams stood; and
+// the first of the member's left the raider's roles unknown: a case, and
+// the scam stood.
 func TestCatchUpWaitsOutARaidsRateLimits(t *testing.T) {
 	f := newFakeDiscord(t)
-	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}})
+	c, logs := newTestClient(t, f, Config{StaffRoles: []string{"Moderator"}, Guilds: []string{guildID}, DeskChannel: deskID})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs)
+		}
+	})
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
 	rs, err := rules.Parse("rules.yaml", []byte(catchupRules), rules.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: desktest.Desk{}})
+	// A desk for the cases: one made of the gap's spam would say it was
+	// not acted on.
+	cmds := &desktest.Commands{Store: st}
+	moderator, err := handlers.New(handlers.Options{Platforms: map[string]bot.Platform{"discord": c}, Store: st, Desk: desktest.Desk{Poster: c.Desk(cmds)}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cmds.Mod = moderator
 	out := desktest.Serve(t, rules.NewEngine(rs, st, rules.Options{}), moderator)
 	run(t, f, c, out, allPerms)
 
 	at := time.Now().UTC().Add(-time.Minute)
-	msg := func(n int, text string) map[string]any {
+	msg := func(n int, from user, text string) map[string]any {
 		when := at.Add(time.Duration(n) * time.Second)
-		return message(snowflake(when, n), general, bob, when, text)
+		return message(snowflake(when, n), general, from, when, text)
 	}
-	before := msg(1, "hello")
+	before := msg(1, bob, "hello")
 	f.Post(before)
 	f.Dispatch("MESSAGE_CREATE", before)
 	testsync.Eventually(t, "the message before the gap seen", func() bool {
@@ -55,8 +67,13 @@ func TestCatchUpWaitsOutARaidsRateLimits(t *testing.T) {
 	history := "/channels/" + general + "/messages"
 	f.Fail("GET", history, 429, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": true}`,
 		http.Header{"X-Ratelimit-Global": {"true"}, "X-Ratelimit-Scope": {"global"}}, 5)
+	members := "/guilds/" + guildID + "/members/"
+	f.Fail("GET", members, 429, `{"message": "You are being rate limited.", "retry_after": 0.05, "global": true}`,
+		http.Header{"X-Ratelimit-Global": {"true"}, "X-Ratelimit-Scope": {"global"}}, 4)
 	f.LoseSessions()
-	spam := msg(2, "scam.example in the gap")
+	raider := user{id: snowflake(t0.Add(-time.Minute), 7), name: "Raider"}
+	f.SetMember(guildID, memberObject(raider, nil, at))
+	spam := msg(2, raider, "scam.example in the gap")
 	f.Post(spam)
 	select {
 	case <-f.Ready():
@@ -73,5 +90,8 @@ func TestCatchUpWaitsOutARaidsRateLimits(t *testing.T) {
 	})
 	if n := len(f.Calls("GET", history)); n < 6 {
 		t.Errorf("the history read %d times, want the five refused and one more at least", n)
+	}
+	if asked := len(f.Calls("GET", members+raider.id)); asked != 5 {
+		t.Errorf("the raider asked of Discord %d times, want the four refused and one more", asked)
 	}
 }
