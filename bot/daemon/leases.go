@@ -539,19 +539,6 @@ func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.
 	}
 }
 
-// sleep waits d or until ctx ends, and reports whether it waited the whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	// On the wall clock: the waits of the leases, which run out in Redis in real seconds.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // wait is sleep on the leases' clock (LeaseOptions.AfterFunc).
 func (l *leases) wait(ctx context.Context, d time.Duration) bool {
 	fired := make(chan struct{})

@@ -1253,7 +1253,7 @@ func (c *Client) historyPage(ctx context.Context, channel, after, before string)
 		if _, limit := rateLimitWait(err); limit || attempt >= 2 || ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable {
 			return nil, err
 		}
-		if !sleepCtx(ctx, catchupRetry<<attempt) {
+		if !bot.Sleep(ctx, catchupRetry<<attempt) {
 			return nil, ctx.Err()
 		}
 	}
@@ -1273,7 +1273,7 @@ func waitingOutLimits(ctx context.Context, limited *time.Duration, call func() e
 			return err
 		}
 		*limited += wait
-		if !sleepCtx(ctx, wait) {
+		if !bot.Sleep(ctx, wait) {
 			return err
 		}
 	}
@@ -1293,19 +1293,6 @@ func rateLimitWait(err error) (time.Duration, bool) {
 		wait = max(wait, rl.after)
 	}
 	return wait, true
-}
-
-// sleepCtx waits d, on the wall clock (Discord's Retry-After counts real
-// seconds), and reports whether ctx let it.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // snowflakeAt is the smallest id Discord could give at t.
