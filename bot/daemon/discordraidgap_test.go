@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
-	"github.com/vigie-bot/vigie/store/redis/redistest"
 )
 
 // TestDiscordRaidAcrossAnInvalidSession: mid-raid the gateway is away long
@@ -25,17 +23,7 @@ func TestDiscordRaidAcrossAnInvalidSession(t *testing.T) {
 	g := newRaidGuild(231_000_000_000)
 	f := discordfake.New(t, discordfake.Options{Guilds: []string{g.id},
 		RateLimits: &discordfake.RateLimits{Route: 5, Window: time.Second, Global: 10}})
-	config, err := filepath.Abs("../../rules.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := redistest.Start(t)
-	in := startProcess(t, buildVigie(t), "vigie", config, srv.URL(), []string{
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + f.APIURL(),
-		"DISCORD_GUILDS=" + g.id,
-		"DISCORD_DESK_CHANNEL=" + deskChannel,
-	})
+	in := g.startVigie(t, f)
 	// discordDegraded is what /healthz says of Discord's gateway.
 	discordDegraded := func() []string {
 		var h struct{ Degraded []string }
@@ -67,8 +55,7 @@ func TestDiscordRaidAcrossAnInvalidSession(t *testing.T) {
 
 	const raiders, gapFrom, gapTo = 40, 15, 25
 	begun := time.Now()
-	type scam struct{ place, id string }
-	var scams []scam
+	var scams []discordScam
 	send := func(what, typ string, d map[string]any) {
 		t.Helper()
 		testsync.Eventually(t, "the gateway taking "+what, func() bool { return f.Send(g.id, typ, d) })
@@ -98,7 +85,7 @@ func TestDiscordRaidAcrossAnInvalidSession(t *testing.T) {
 			f.Post(post)
 			send(name+"'s scam", "MESSAGE_CREATE", post)
 		}
-		scams = append(scams, scam{place, msg})
+		scams = append(scams, discordScam{place, msg})
 		if i == gapTo-1 {
 			if still := discordDegraded(); len(still) == 0 {
 				t.Error("/healthz says Discord is up while the gateway is away")
@@ -111,24 +98,7 @@ func TestDiscordRaidAcrossAnInvalidSession(t *testing.T) {
 	}
 	t.Logf("while the gateway was away, /healthz: %q", down)
 
-	deleted := func() (once, more int) {
-		for _, s := range scams {
-			n := 0
-			for _, c := range f.Calls("DELETE", "/channels/"+s.place+"/messages/"+s.id) {
-				if c.Failed == 0 {
-					n++
-				}
-			}
-			switch n {
-			case 0:
-			case 1:
-				once++
-			default:
-				more++
-			}
-		}
-		return once, more
-	}
+	deleted := func() (once, more int) { return scamsDeleted(f, scams) }
 	testsync.Eventually(t, "every scam deleted, the gap's too", func() bool { once, more := deleted(); return once+more == raiders })
 	once, more := deleted()
 	t.Logf("raid cleared in %s: %d scams deleted once, %d more than once; %d requests to Discord, 429s %v",
@@ -139,15 +109,7 @@ func TestDiscordRaidAcrossAnInvalidSession(t *testing.T) {
 
 	// Every raider acted on once at most: those of the gap, whose joins
 	// were never delivered, by the scam rule on the catch-up's events.
-	actions := func(i int) (timeouts, kicks int) {
-		id, _ := raider(begun, i)
-		for _, c := range f.Calls("PATCH", "/guilds/"+g.id+"/members/"+id) {
-			if c.Body["communication_disabled_until"] != nil {
-				timeouts++
-			}
-		}
-		return timeouts, f.Count("DELETE", "/guilds/"+g.id+"/members/"+id)
-	}
+	actions := func(i int) (timeouts, kicks int) { return g.raiderActions(f, begun, i) }
 	testsync.Eventually(t, "every raider acted on", func() bool {
 		for i := range raiders {
 			if timeouts, kicks := actions(i); timeouts+kicks == 0 {
