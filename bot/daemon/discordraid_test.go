@@ -96,6 +96,58 @@ var scamVariants = []string{
 	"FR33 N1TR0 for everyone who joins in the next hour, claim it now",
 }
 
+// startVigie runs `vigie run` with the starter pack on a Redis of its own,
+// moderating the guild on f, its desk in deskChannel.
+func (g raidGuild) startVigie(t *testing.T, f *discordfake.Server) *vigieProcess {
+	t.Helper()
+	config, err := filepath.Abs("../../rules.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := redistest.Start(t)
+	return startProcess(t, buildVigie(t), "vigie", config, srv.URL(), []string{
+		"DISCORD_TOKEN=" + discordfake.Token,
+		"DISCORD_API_URL=" + f.APIURL(),
+		"DISCORD_GUILDS=" + g.id,
+		"DISCORD_DESK_CHANNEL=" + deskChannel,
+	})
+}
+
+// discordScam is a scam the raid posted: its place and its id.
+type discordScam struct{ place, id string }
+
+// scamsDeleted counts the scams Discord deleted once, and those deleted more
+// than once.
+func scamsDeleted(f *discordfake.Server, scams []discordScam) (once, more int) {
+	for _, s := range scams {
+		n := 0
+		for _, c := range f.Calls("DELETE", "/channels/"+s.place+"/messages/"+s.id) {
+			if c.Failed == 0 {
+				n++
+			}
+		}
+		switch n {
+		case 0:
+		case 1:
+			once++
+		default:
+			more++
+		}
+	}
+	return once, more
+}
+
+// raiderActions counts the timeouts and the kicks of the nth raider.
+func (g raidGuild) raiderActions(f *discordfake.Server, begun time.Time, n int) (timeouts, kicks int) {
+	id, _ := raider(begun, n)
+	for _, c := range f.Calls("PATCH", "/guilds/"+g.id+"/members/"+id) {
+		if c.Body["communication_disabled_until"] != nil {
+			timeouts++
+		}
+	}
+	return timeouts, f.Count("DELETE", "/guilds/"+g.id+"/members/"+id)
+}
+
 // TestDiscordRaidWhileDiscordPushesBack: a hundred accounts made an hour ago
 // join a gaming server and post one scam, and its variants, across five
 // channels and two threads within a minute, under the starter pack, while
@@ -114,17 +166,7 @@ func TestDiscordRaidWhileDiscordPushesBack(t *testing.T) {
 	// channel shared with others, which no header announced.
 	f.Fail("DELETE", "/channels/"+g.places[1]+"/messages/", 429, `{"message": "You are being rate limited.", "retry_after": 1.5, "global": false}`,
 		http.Header{"Retry-After": {"2"}, "X-Ratelimit-Scope": {"shared"}}, 3)
-	config, err := filepath.Abs("../../rules.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := redistest.Start(t)
-	in := startProcess(t, buildVigie(t), "vigie", config, srv.URL(), []string{
-		"DISCORD_TOKEN=" + discordfake.Token,
-		"DISCORD_API_URL=" + f.APIURL(),
-		"DISCORD_GUILDS=" + g.id,
-		"DISCORD_DESK_CHANNEL=" + deskChannel,
-	})
+	in := g.startVigie(t, f)
 	get := func(path string) string {
 		t.Helper()
 		_, body := in.call(t, "GET", path, nil)
@@ -142,8 +184,7 @@ func TestDiscordRaidWhileDiscordPushesBack(t *testing.T) {
 
 	const raiders = 100
 	begun := time.Now()
-	type scam struct{ place, id string }
-	var scams []scam
+	var scams []discordScam
 	send := func(what, typ string, d map[string]any) {
 		t.Helper()
 		testsync.Eventually(t, "the gateway taking "+what, func() bool { return f.Send(g.id, typ, d) })
@@ -155,7 +196,7 @@ func TestDiscordRaidWhileDiscordPushesBack(t *testing.T) {
 		place := g.places[i%len(g.places)]
 		msg := strconv.FormatInt((at.UnixMilli()-1420070400000)<<22|int64(2000+i), 10)
 		send(name+"'s scam", "MESSAGE_CREATE", g.post(msg, place, id, name, scamVariants[i%len(scamVariants)], at, at))
-		scams = append(scams, scam{place, msg})
+		scams = append(scams, discordScam{place, msg})
 		switch i {
 		case 30:
 			f.Reconnect()
@@ -163,24 +204,7 @@ func TestDiscordRaidWhileDiscordPushesBack(t *testing.T) {
 			f.Drop()
 		}
 	}
-	deleted := func() (once, more int) {
-		for _, s := range scams {
-			n := 0
-			for _, c := range f.Calls("DELETE", "/channels/"+s.place+"/messages/"+s.id) {
-				if c.Failed == 0 {
-					n++
-				}
-			}
-			switch n {
-			case 0:
-			case 1:
-				once++
-			default:
-				more++
-			}
-		}
-		return once, more
-	}
+	deleted := func() (once, more int) { return scamsDeleted(f, scams) }
 	testsync.Eventually(t, "every scam deleted", func() bool { once, more := deleted(); return once+more == raiders })
 	cleared := time.Since(begun)
 	once, more := deleted()
@@ -197,15 +221,7 @@ func TestDiscordRaidWhileDiscordPushesBack(t *testing.T) {
 
 	// Every raider acted on once: timed out by the scam rule, kicked by
 	// raid-new-accounts from the eleventh join on; none twice.
-	actions := func(i int) (timeouts, kicks int) {
-		id, _ := raider(begun, i)
-		for _, c := range f.Calls("PATCH", "/guilds/"+g.id+"/members/"+id) {
-			if c.Body["communication_disabled_until"] != nil {
-				timeouts++
-			}
-		}
-		return timeouts, f.Count("DELETE", "/guilds/"+g.id+"/members/"+id)
-	}
+	actions := func(i int) (timeouts, kicks int) { return g.raiderActions(f, begun, i) }
 	testsync.Eventually(t, "every raider acted on", func() bool {
 		for i := range raiders {
 			// the eleventh join in a minute and those after it are kicked

@@ -199,7 +199,7 @@ func TestLeaseFenceHolderProcess(t *testing.T) {
 			if resp, err := client.Do(req); err == nil {
 				resp.Body.Close()
 			}
-			sleep(ctx, fenceStep)
+			bot.Sleep(ctx, fenceStep)
 		}
 	})
 }

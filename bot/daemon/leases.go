@@ -59,8 +59,8 @@ type LeaseOptions struct {
 	Now func() time.Time
 	// AfterFunc is the timer of Now's clock: a process waits on it before
 	// it asks again for a job, before it starts a job whose lease its last
-	// holder did not give up, and for its lease's deadline. Nil means
-	// time.AfterFunc; a test that drives Now drives it.
+	// holder did not give up, between its renewals, and for its lease's
+	// deadline. Nil means time.AfterFunc; a test that drives Now drives it.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
@@ -483,9 +483,22 @@ func (l *leases) info(log *slog.Logger, msg string, args ...any) {
 // A renewal is waited for until hctx ends: its answer, however late, says
 // whether another took the job; the job stops at the deadline anyway.
 func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.Lease, h *leaseHold, startC <-chan struct{}, start func(), done func() <-chan struct{}) (lost, gone bool) {
-	// On the wall clock: a lease runs out in Redis in real seconds, whatever the daemon's clock says.
-	t := time.NewTicker(l.o.RenewEvery)
-	defer t.Stop()
+	// On the leases' clock, the one the deadline is read on and the watch
+	// waits on (the wall clock's but in a test that drives it): on the
+	// wall clock, a leases' clock moved a TTL on would find no renewal sent
+	// meanwhile, and stop a job whose store answers.
+	tick := make(chan struct{}, 1)
+	var stopTick func() bool
+	every := func() {
+		stopTick = l.o.AfterFunc(l.o.RenewEvery, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
+	}
+	every()
+	defer func() { stopTick() }()
 	failing := false
 	for {
 		select {
@@ -499,8 +512,9 @@ func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.
 				start()
 			}
 			continue
-		case <-t.C:
+		case <-tick:
 		}
+		every() // the next one RenewEvery after this one, as a ticker's
 		sent := l.o.Now()
 		ok, err := l.st.RenewLease(hctx, lease, l.o.TTL)
 		switch {
@@ -522,19 +536,6 @@ func (l *leases) renew(ctx, hctx context.Context, log *slog.Logger, lease store.
 			failing = false
 			h.renewed(sent)
 		}
-	}
-}
-
-// sleep waits d or until ctx ends, and reports whether it waited the whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	// On the wall clock: the waits of the leases, which run out in Redis in real seconds.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -129,4 +130,72 @@ func TestLeaseTakenBackWaitsOutTheFirstWait(t *testing.T) {
 	}
 	waits.fire(left)
 	recv(t, a.tokens, "the job to start once the first wait is over")
+}
+
+// renewCounter counts the renewals its store took.
+type renewCounter struct {
+	store.Leaser
+	n atomic.Int32
+}
+
+func (r *renewCounter) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (bool, error) {
+	ok, err := r.Leaser.RenewLease(ctx, l, ttl)
+	if ok && err == nil {
+		r.n.Add(1)
+	}
+	return ok, err
+}
+
+// TestLeaseRenewedOnItsClock: the leases' clock moves on by minutes, past
+// the deadline a lease taken at its start had (the TTL less the margin),
+// the store answering: the holder renews every RenewEvery of that clock,
+// and its job goes on. Before, the renewals waited on the wall clock, which
+// the test does not see move: none was sent, and the deadline, read on the
+// leases' clock, stopped a job whose store answered, as if the process had
+// been cut off from it.
+func TestLeaseRenewedOnItsClock(t *testing.T) {
+	clock := newFakeClock()
+	mem := memory.New(memory.WithClock(clock.now))
+	defer mem.Close()
+	// The lease's last holder gave it up: the job starts at once.
+	gone, ok, err := mem.AcquireLease(t.Context(), "telegram", "gone", time.Minute)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if err := mem.ReleaseLease(t.Context(), gone); err != nil {
+		t.Fatal(err)
+	}
+	st := &renewCounter{Leaser: mem}
+	waits := &heldWaits{}
+	o := LeaseOptions{TTL: 3 * time.Minute, RenewEvery: time.Minute, RetryEvery: 30 * time.Second, Margin: 20 * time.Second, BlindMost: 4 * time.Minute, Owner: "a",
+		Now: clock.now, AfterFunc: waits.AfterFunc}
+	var both atomic.Int32
+	var overlap atomic.Bool
+	a := startRunnerWith(t, st, o, "telegram", &both, &overlap)
+	recv(t, a.tokens, "the job to start")
+	deadline := o.TTL - o.Margin
+	testsync.Eventually(t, "the lease's deadline armed", func() bool { return waits.armed(deadline) })
+
+	// The renewals' timer is set before the job starts: none on the
+	// leases' clock, the job's lease is not renewed in the minutes below.
+	renewsOnClock := waits.armed(o.RenewEvery)
+
+	// Two minutes: a renewal due at each.
+	for i := range 2 {
+		clock.advance(o.RenewEvery)
+		waits.fire(o.RenewEvery)
+		if renewsOnClock {
+			testsync.Eventually(t, "the renewal taken", func() bool { return st.n.Load() == int32(i+1) })
+		}
+	}
+	// The first deadline, past: the renewals moved it on. Renewed at two
+	// minutes, the lease lasts to two minutes and the deadline.
+	clock.advance(deadline - 2*o.RenewEvery)
+	waits.fire(deadline)
+	testsync.Eventually(t, "the deadline's watch armed again, or the job stopped", func() bool {
+		return waits.armed(2*o.RenewEvery) || a.running.Load() == 0
+	})
+	if a.running.Load() != 1 || strings.Contains(a.logs.String(), "may have run out") {
+		t.Errorf("the job stopped, its lease renewed on the leases' clock:\n%s", a.logs.String())
+	}
 }

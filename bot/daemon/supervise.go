@@ -28,7 +28,7 @@ const (
 // when it fails. report marks the source degraded (a problem) or healthy ("");
 // g logs and counts a panic.
 func supervise(ctx context.Context, src bot.Source, out chan<- bot.Event, log *slog.Logger, g *guard.Guard, report func(what, problem string)) {
-	superviseWaiting(ctx, src, out, log, g, report, sleep)
+	superviseWaiting(ctx, src, out, log, g, report, bot.Sleep)
 }
 
 // superviseWaiting is supervise with the pause between two runs made by wait,

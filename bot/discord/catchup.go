@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,9 +23,13 @@ const (
 	catchupWindow   = 10 * time.Minute
 	catchupPages    = 2
 	catchupPageSize = 100
-	// catchupMaxWait is the longest rate limit the catch-up waits out for a
-	// page; a longer one leaves the channel unread.
+	// catchupMaxWait is the longest the catch-up waits out rate limits for a
+	// page or a member, in all; longer leaves the channel unread, or the
+	// author's roles unknown.
 	catchupMaxWait = 30 * time.Second
+	// catchupLimitFloor is the least the catch-up waits after a rate limit:
+	// one said to end in 0s ends within the millisecond.
+	catchupLimitFloor = 50 * time.Millisecond
 	// catchupRetry is how long the catch-up waits before asking a page
 	// again after a 5xx or a connection cut, doubled the second time.
 	catchupRetry = time.Second
@@ -1178,12 +1183,18 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 		return
 	}
 	if !ok {
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		member, err := c.sess.GuildMember(m.GuildID, m.Author.ID, opts(cctx)...)
-		err = c.classify(cctx, "read member", err)
-		cancel()
+		var member *discordgo.Member
+		var limited time.Duration
+		err := waitingOutLimits(ctx, &limited, func() error {
+			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			var err error
+			member, err = c.sess.GuildMember(m.GuildID, m.Author.ID, opts(cctx)...)
+			return c.classify(cctx, "read member", err)
+		})
 		var ae *bot.ActionError
-		troubled := ctx.Err() == nil && errors.As(err, &ae) && ae.Retryable && ae.RetryAfter <= 0
+		_, limit := rateLimitWait(err)
+		troubled := ctx.Err() == nil && errors.As(err, &ae) && ae.Retryable && !limit
 		if troubled {
 			members.troubled++
 		} else {
@@ -1215,38 +1226,73 @@ func (c *Client) caughtUpAuthor(ctx context.Context, ev *bot.Event, m *discordgo
 }
 
 // historyPage is one page of a channel's messages after an id, or before
-// one, a rate limit of Discord's waited out when it is short, and a brief
-// trouble of Discord's (a 5xx, a connection cut) tried again after a
-// moment: the incident that cost the session often answers the first
-// reads so. A page Discord did not answer within callTimeout is not asked
-// again: Discord down, each channel would wait three times as long.
+// one, Discord's rate limits waited out while they add up to
+// catchupMaxWait, and a brief trouble of Discord's (a 5xx, a connection
+// cut) tried again after a moment: the incident that cost the session
+// often answers the first reads so. A page Discord did not answer within
+// callTimeout is not asked again: Discord down, each channel would wait
+// three times as long.
 func (c *Client) historyPage(ctx context.Context, channel, after, before string) ([]*wireMessage, error) {
+	var limited time.Duration
 	for attempt := 0; ; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		msgs, err := channelMessages(c.sess, channel, catchupPageSize, after, before, opts(cctx)...)
-		err = c.classify(cctx, "read history", err)
-		timedOut := cctx.Err() != nil
-		cancel()
+		var msgs []*wireMessage
+		var timedOut bool
+		err := waitingOutLimits(ctx, &limited, func() error {
+			cctx, cancel := context.WithTimeout(ctx, callTimeout)
+			defer cancel()
+			var err error
+			msgs, err = channelMessages(c.sess, channel, catchupPageSize, after, before, opts(cctx)...)
+			err = c.classify(cctx, "read history", err)
+			timedOut = cctx.Err() != nil
+			return err
+		})
 		if err == nil {
 			return msgs, nil
 		}
 		var ae *bot.ActionError
-		if attempt >= 2 || ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable || ae.RetryAfter > catchupMaxWait {
+		if _, limit := rateLimitWait(err); limit || attempt >= 2 || ctx.Err() != nil || timedOut || !errors.As(err, &ae) || !ae.Retryable {
 			return nil, err
 		}
-		wait := ae.RetryAfter
-		if wait <= 0 {
-			wait = catchupRetry << attempt
-		}
-		// On the wall clock: Discord's Retry-After counts real seconds.
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if !bot.Sleep(ctx, catchupRetry<<attempt) {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// waitingOutLimits makes call, and makes it again after each rate limit
+// it meets while the waits, counted in limited, add up to catchupMaxWait
+// at most. A rate limit is no trouble of Discord's: during a raid the
+// actions keep the limits busy, and a catch-up's read may meet a short
+// one several times in a row; judged without it, a gap's scams would
+// stand (a channel unread, an author's roles unknown).
+func waitingOutLimits(ctx context.Context, limited *time.Duration, call func() error) error {
+	for {
+		err := call()
+		wait, limit := rateLimitWait(err)
+		if !limit || *limited+wait > catchupMaxWait || ctx.Err() != nil {
+			return err
+		}
+		*limited += wait
+		if !bot.Sleep(ctx, wait) {
+			return err
+		}
+	}
+}
+
+// rateLimitWait is how long to wait before making again a call that err
+// says was rate limited (by Discord, or by vigie's own gate for it), and
+// whether it was.
+func rateLimitWait(err error) (time.Duration, bool) {
+	var rl *rateLimited
+	var api *APIError
+	if !errors.As(err, &rl) && !(errors.As(err, &api) && api.Status == http.StatusTooManyRequests) {
+		return 0, false
+	}
+	wait := catchupLimitFloor
+	if rl != nil {
+		wait = max(wait, rl.after)
+	}
+	return wait, true
 }
 
 // snowflakeAt is the smallest id Discord could give at t.

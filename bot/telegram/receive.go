@@ -821,16 +821,3 @@ func (c *Client) awaitJudged(w http.ResponseWriter, r *http.Request, finished <-
 // shortPollGap is the pause between two polls of a server that does not hold
 // long polls.
 const shortPollGap = time.Second
-
-// sleep waits d or until ctx ends, and reports whether it waited the whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	// On the wall clock: the pauses between calls to Telegram, which counts in real seconds.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -356,7 +356,7 @@ func New(cfg Config) (*Client, error) {
 		moved:        newMigrations(cfg.Now),
 		tells:        deskwork.New(maxTells, tellTimeout, g, "telegram desk"),
 		busyTold:     newRefusals(cfg.Now),
-		pause:        sleep,
+		pause:        bot.Sleep,
 		inboxNow:     cfg.Now,
 		handOnWait:   handOnWait,
 		kicks:        kickRestrictions{now: cfg.Now},
