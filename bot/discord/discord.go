@@ -366,7 +366,7 @@ func New(cfg Config) (*Client, error) {
 		tw:    tokenWatch{wake: make(chan struct{}, 1)},
 
 		connLost:      make(chan struct{}, 1),
-		reconnectWait: sleep,
+		reconnectWait: bot.Sleep,
 
 		removed:     &recentMembers{keep: removedKept, max: 10000},
 		strangers:   &recentMembers{keep: strangerKept, max: 4096},

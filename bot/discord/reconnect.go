@@ -70,16 +70,3 @@ func (c *Client) keepConnected(ctx context.Context) {
 		}
 	}
 }
-
-// sleep waits d, or until ctx ends: false then.
-func sleep(ctx context.Context, d time.Duration) bool {
-	// On the wall clock: the wait before the gateway is dialled again.
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -207,7 +207,7 @@ func TestStopWhileReconnectingMany(t *testing.T) {
 	for round := range rounds {
 		f := discordfake.New(t, discordfake.Options{Guilds: []string{guildID}, HeartbeatInterval: 10})
 		c, _ := newTestClient(t, f, Config{Guilds: []string{guildID}})
-		c.reconnectWait = func(ctx context.Context, _ time.Duration) bool { return sleep(ctx, 20*time.Millisecond) }
+		c.reconnectWait = func(ctx context.Context, _ time.Duration) bool { return bot.Sleep(ctx, 20*time.Millisecond) }
 		_, stop := start(t, f, c, make(chan bot.Event, 10), allPerms, nil)
 		dials := f.Dials()
 		if round%2 == 0 {
