@@ -43,6 +43,17 @@ type fakeGraph struct {
 	// with code 32, and the usage header says access comes back in regain
 	// minutes.
 	regain int
+	// pageQuota, when set, is how many calls the Page's token may make in
+	// pageWindow: every answer says the share used in X-Page-Usage, as
+	// Meta does near the Page's limit, and a call past it is refused
+	// (code 32, X-Page-Usage at 100%, no word of when access comes back)
+	// until the window, which starts at the first call, is over.
+	pageQuota   int
+	pageWindow  time.Duration
+	windowStart time.Time
+	windowCalls int
+	// pageRefused counts the calls refused past pageQuota.
+	pageRefused int
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -261,6 +272,42 @@ func (f *fakeGraph) limit(minutes int) {
 	f.mu.Unlock()
 }
 
+// quota limits the Page's token to calls calls each window (pageQuota).
+func (f *fakeGraph) quota(calls int, window time.Duration) {
+	f.mu.Lock()
+	f.pageQuota, f.pageWindow, f.windowStart, f.windowCalls = calls, window, time.Time{}, 0
+	f.mu.Unlock()
+}
+
+// quotaRefused is how many calls were refused past the Page's quota.
+func (f *fakeGraph) quotaRefused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pageRefused
+}
+
+// pageUsage counts a call against the Page's quota, on the fake's clock,
+// and says the X-Page-Usage it is answered with ("" without a quota), and
+// whether it is refused.
+func (f *fakeGraph) pageUsage() (header string, refused bool) {
+	if f.pageQuota == 0 {
+		return "", false
+	}
+	now := time.Now()
+	if f.now != nil {
+		now = f.now()
+	}
+	if f.windowStart.IsZero() || now.Sub(f.windowStart) >= f.pageWindow {
+		f.windowStart, f.windowCalls = now, 0
+	}
+	f.windowCalls++
+	if f.windowCalls > f.pageQuota {
+		f.pageRefused++
+		return `{"call_count":100,"total_cputime":9,"total_time":11}`, true
+	}
+	return fmt.Sprintf(`{"call_count":%d,"total_cputime":9,"total_time":11}`, f.windowCalls*100/f.pageQuota), false
+}
+
 // fail makes every call answer 500, as Graph does when it is in trouble
 // (code 2, "Service temporarily unavailable"), until fail(false).
 func (f *fakeGraph) fail(failing bool) {
@@ -326,12 +373,20 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
 	token := f.token
 	held := f.held[r.Method+" "+path]
+	usage, overQuota := f.pageUsage()
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
 	}
 	if held != nil {
 		<-held
+	}
+	if usage != "" {
+		w.Header().Set("X-Page-Usage", usage)
+	}
+	if overQuota {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"))
+		return
 	}
 	if regain > 0 {
 		w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(

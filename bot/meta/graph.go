@@ -708,7 +708,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 
 // retryAfter reads Meta's hint: Retry-After in seconds, or the largest
 // estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage,
-// or, with X-App-Usage at 100% and neither, unknownLimitWait.
+// or, with X-App-Usage or X-Page-Usage at 100% and neither, unknownLimitWait.
 func retryAfter(h http.Header) time.Duration {
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
@@ -721,9 +721,10 @@ func retryAfter(h http.Header) time.Duration {
 			best = d
 		}
 	}
-	if best == 0 && appUsageFull(h) {
-		// The app's calls are counted over a rolling hour, and Meta
-		// says nothing of when they may go again: asked again then.
+	if best == 0 && platformUsageFull(h) {
+		// The app's and the Page's calls are counted over a rolling
+		// window, and Meta says nothing of when they may go again:
+		// asked again then.
 		best = unknownLimitWait
 	}
 	return best
@@ -769,10 +770,9 @@ func (g *graph) watchUsage(h http.Header) {
 				"type", u.Type, "percent", u.peak(), "regain_minutes", u.Regain)
 		}
 	}
-	if v := h.Get("X-App-Usage"); v != "" {
-		var u usage
-		if json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 80 {
-			g.log.Warn("close to the Graph API rate limit", "header", "X-App-Usage", "percent", u.peak())
+	for _, name := range platformUsageHeaders {
+		if u, ok := platformUsage(h, name); ok && u.peak() >= 80 {
+			g.log.Warn("close to the Graph API rate limit", "header", name, "percent", u.peak())
 		}
 	}
 }
