@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -54,6 +55,8 @@ type fakeGraph struct {
 	windowCalls int
 	// pageRefused counts the calls refused past pageQuota.
 	pageRefused int
+	// hid counts the hides carried out, by comment id.
+	hid map[string]int
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -231,7 +234,7 @@ func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{},
 		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{},
-		sent: map[string][]fakeReply{}, blocked: []string{}}
+		sent: map[string][]fakeReply{}, blocked: []string{}, hid: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -277,6 +280,14 @@ func (f *fakeGraph) quota(calls int, window time.Duration) {
 	f.mu.Lock()
 	f.pageQuota, f.pageWindow, f.windowStart, f.windowCalls = calls, window, time.Time{}, 0
 	f.mu.Unlock()
+}
+
+// hidesDone is how many times each comment was hidden by a call Graph
+// carried out.
+func (f *fakeGraph) hidesDone() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.hid)
 }
 
 // quotaRefused is how many calls were refused past the Page's quota.
@@ -554,6 +565,11 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s_mention_reply%d"}`, call.Params.Get("comment_id"), len(f.Calls())))
 	case r.Method == http.MethodPost && len(parts) == 1:
 		// POST /{comment-id} is_hidden=… (Page) or hide=… (Instagram)
+		if call.Params.Get("is_hidden") == "true" || call.Params.Get("hide") == "true" {
+			f.mu.Lock()
+			f.hid[parts[0]]++
+			f.mu.Unlock()
+		}
 		writeJSON(w, 200, `{"success":true}`)
 	case r.Method == http.MethodDelete && len(parts) == 1:
 		f.mu.Lock()
