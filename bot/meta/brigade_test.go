@@ -87,6 +87,11 @@ func TestBrigadeUnderOnePostHiddenAtMetasPace(t *testing.T) {
 			t.Errorf("insult %s hidden %d times, want once", cid, n)
 		}
 	}
+	// A warning a minute at most, not one a call past 80%: the clock
+	// moved by a window each limit.
+	if n := strings.Count(logs.String(), `msg="close to the Graph API rate limit"`); n > 4 {
+		t.Errorf("%d warnings of the usage headers for %d hides, want one a minute at most:\n%s", n, brigade, logs)
+	}
 	if n := desk.cardCount(); n != 0 {
 		t.Errorf("%d cards on the desk for a brigade vigie hid itself, want none", n)
 	}

@@ -94,6 +94,9 @@ type graph struct {
 	// line of its failures.
 	answers       store.CallKeeper
 	answersLogged bot.Turn
+	// usageLogged spaces the warnings of the usage headers past 80%, by
+	// header: a brigade's hides each carry one.
+	usageLogged bot.Turns
 }
 
 // callState is what is known of an action not to be done twice.
@@ -762,16 +765,17 @@ func bucUsage(h http.Header) []usage {
 }
 
 // watchUsage warns when Meta's usage headers say vigie is close to its limits
-// (the percentages reach 100 when calls start failing).
+// (the percentages reach 100 when calls start failing), once a minute at most
+// for each header (and use case).
 func (g *graph) watchUsage(h http.Header) {
 	for _, u := range bucUsage(h) {
-		if u.peak() >= 80 {
+		if u.peak() >= 80 && g.usageLogged.Take("X-Business-Use-Case-Usage "+u.Type, g.now(), time.Minute) {
 			g.log.Warn("close to the Graph API rate limit", "header", "X-Business-Use-Case-Usage",
 				"type", u.Type, "percent", u.peak(), "regain_minutes", u.Regain)
 		}
 	}
 	for _, name := range platformUsageHeaders {
-		if u, ok := platformUsage(h, name); ok && u.peak() >= 80 {
+		if u, ok := platformUsage(h, name); ok && u.peak() >= 80 && g.usageLogged.Take(name, g.now(), time.Minute) {
 			g.log.Warn("close to the Graph API rate limit", "header", name, "percent", u.peak())
 		}
 	}
