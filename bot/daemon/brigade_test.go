@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/vigie-bot/vigie/bot/daemon"
 	"github.com/vigie-bot/vigie/bot/internal/discordfake"
 	"github.com/vigie-bot/vigie/bot/internal/testsync"
+	"github.com/vigie-bot/vigie/bot/stepclock"
 )
 
 // TestBrigadeCarriedOutNotCases: 500 scams in one channel while Discord
-// holds the first delete (a platform slower than the wave). Every scam
+// holds the deletes there (a platform slower than the wave). Every scam
 // waits in the channel's lane and is deleted once Discord answers; none is
 // left to the desk. Before, the 243 past the lane's 256 were deferred to
 // the desk as cases, left up until a CM pressed each.
@@ -22,14 +23,7 @@ func TestBrigadeCarriedOutNotCases(t *testing.T) {
 	release := f.Hold(func(c discordfake.Call) bool {
 		return c.Method == "DELETE" && strings.HasPrefix(c.Path, "/channels/"+channel+"/messages/")
 	})
-	cl := discordClient(t, f, guild)
-	in := startOnly(t, `timezone: UTC
-rules:
-  - name: scam
-    category: spam
-    when: 'lower(text) contains "free nitro"'
-    do: [delete]
-`, nil, []daemon.Connector{discordConnector(cl)})
+	in := startLimitedDiscord(t, f, guild, stepclock.New(time.Now().UTC().Truncate(time.Second)), nil)
 	const brigade = 500
 	ids := make([]string, brigade)
 	for i := range brigade {
