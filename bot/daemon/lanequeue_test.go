@@ -56,9 +56,10 @@ func TestJobQueue(t *testing.T) {
 	}
 }
 
-// A full lane's jobs go to the spill lane, in order, and submit does not
-// wait for them to be made cases: a flood in one place must not hold up the
-// goroutine that judges its events.
+// A full lane's jobs, once the room shared by the lanes is spent too, go to
+// the spill lane, in order, and submit does not wait for them to be made
+// cases: a flood in one place must not hold up the goroutine that judges its
+// events.
 func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	hold := make(chan struct{})
 	taken := make(chan struct{}, 1)
@@ -90,7 +91,7 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	submitted := make(chan struct{})
 	go func() {
 		defer close(submitted)
-		for i := range laneQueue + extra { // laneQueue waiting, extra spilled
+		for i := range laneQueue + floodRoom + extra { // laneQueue and floodRoom waiting, extra spilled
 			submit(1 + i)
 		}
 	}()
@@ -107,10 +108,67 @@ func TestFullLaneSpillsWithoutWaiting(t *testing.T) {
 	defer mu.Unlock()
 	var want []string
 	for i := range extra {
-		want = append(want, strconv.Itoa(1+laneQueue+i))
+		want = append(want, strconv.Itoa(1+laneQueue+floodRoom+i))
 	}
 	if !slices.Equal(spilled, want) {
 		t.Fatalf("spilled %v, want %v", spilled, want)
+	}
+}
+
+// TestBrigadeWaitsInItsLane: 500 verdicts to hide come for one post while
+// the platform carries out its first (a brigade under a Page post, Graph
+// answering a call at a time). Every one waits in the post's lane and is
+// carried out, in order, none handed to overflow: before, the 243 past the
+// lane's 256 became a case each for the CMs, the insults left up. The room
+// the lane borrowed is given back once it is carried out.
+func TestBrigadeWaitsInItsLane(t *testing.T) {
+	hold := make(chan struct{})
+	taken := make(chan struct{}, 1)
+	var mu sync.Mutex
+	var done, spilled []string
+	ls := newLanes(
+		func(j *job) {
+			select {
+			case taken <- struct{}{}:
+				<-hold
+			default:
+			}
+			mu.Lock()
+			done = append(done, j.ev.ID)
+			mu.Unlock()
+		},
+		func(j *job) {
+			mu.Lock()
+			spilled = append(spilled, j.ev.ID)
+			mu.Unlock()
+		},
+		slog.New(slog.DiscardHandler), guard.New(slog.New(slog.DiscardHandler), prometheus.NewRegistry()), nil)
+	const brigade = 500
+	var want []string
+	for i := range brigade {
+		want = append(want, strconv.Itoa(i))
+		ls.submit(&job{ev: bot.Event{Platform: "facebook", Space: "page", Channel: "page_post", ID: strconv.Itoa(i)}})
+		if i == 0 {
+			<-taken // the first is being carried out while the others come
+		}
+	}
+	if n := ls.borrowed.Load(); n != brigade-1-laneQueue {
+		t.Errorf("the lane borrowed %d of the shared room, want %d", n, brigade-1-laneQueue)
+	}
+	close(hold)
+	if !ls.close(context.Background()) {
+		t.Fatal("lanes did not finish")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(spilled) > 0 {
+		t.Errorf("%d of %d verdicts handed to overflow (made cases), want none: %v", len(spilled), brigade, spilled)
+	}
+	if !slices.Equal(done, want) {
+		t.Errorf("carried out %d verdicts, want all %d in order", len(done), brigade)
+	}
+	if n := ls.borrowed.Load(); n != 0 {
+		t.Errorf("the lanes still hold %d of the shared room once carried out", n)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,9 +23,12 @@ import (
 // A verdict's actions are carried out in the lane of its place (a platform's
 // chat, channel or page), one job after the other: a place's actions keep the
 // order of its events, and a place whose API is rate-limited, failing or hung
-// delays only itself. Each lane has a bounded queue; a job that finds its lane
-// full is not waited for (that would stall the evaluation of every other place)
-// but handed to overflow, which makes it a case for the CMs. Overflow runs in a
+// delays only itself. Each lane has a bounded queue; past it, a lane borrows
+// room from floodRoom, shared by all lanes, so that a brigade of hundreds of
+// comments under one post waits to be hidden at the pace the platform allows
+// rather than a case each for the CMs. A job that finds its lane full and the
+// shared room spent is not waited for (that would stall the evaluation of every
+// other place) but handed to overflow, which makes it a case. Overflow runs in a
 // lane of its own, the spill lane, so that a flood in one place does not make
 // each of its events wait for a case on the goroutine that judged it; only
 // once the spill lane is full too does the judging goroutine wait for it.
@@ -40,6 +44,11 @@ const (
 	sharedLanes = 64
 	// spillQueue is how many verdicts may wait to be made cases.
 	spillQueue = 4096
+	// floodRoom is how many verdicts, over their lanes' laneQueue, may wait
+	// in all the lanes together: a flood in one or a few places, whose
+	// platform carries out their actions slower than they come. A job is
+	// some kilobytes with its event: tens of megabytes at most.
+	floodRoom = 8192
 )
 
 // job is one verdict to carry out.
@@ -109,6 +118,8 @@ type lanes struct {
 	guard *guard.Guard
 	wait  prometheus.Observer
 	seed  maphash.Seed
+	// borrowed is how much of floodRoom the lanes hold now.
+	borrowed atomic.Int64
 
 	mu     sync.Mutex
 	closed bool
@@ -122,8 +133,14 @@ type lane struct {
 	key string
 	// run carries out the lane's jobs: lanes.run, or lanes.overflow for spill.
 	run func(*job)
-	// limit is how many jobs may wait.
+	// limit is how many jobs may wait of the lane's own; past it, the lane
+	// borrows from its lanes' floodRoom (shared), unless it is the spill lane.
 	limit int
+	// shared is the lanes' floodRoom count, nil for the spill lane.
+	shared *atomic.Int64
+	// borrowed is how many of the jobs waiting are over limit, taken from
+	// shared: q.n is limit+borrowed while borrowed > 0.
+	borrowed int
 	// wake tells serve that jobs are waiting, or that the lanes are closed.
 	wake chan struct{}
 
@@ -285,6 +302,7 @@ func (ls *lanes) laneFor(k []byte) *lane {
 		}
 		if l == nil {
 			l = ls.start(key, ls.run, laneQueue)
+			l.shared = &ls.borrowed
 			ls.m[key] = l
 		}
 	}
@@ -298,12 +316,18 @@ func (ls *lanes) start(key string, run func(*job), limit int) *lane {
 	return l
 }
 
-// push queues a copy of j unless l is full.
+// push queues a copy of j unless l is full and the shared room spent.
 func (l *lane) push(j *job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.q.n >= l.limit {
-		return false
+		if l.shared == nil || l.shared.Add(1) > floodRoom {
+			if l.shared != nil {
+				l.shared.Add(-1)
+			}
+			return false
+		}
+		l.borrowed++
 	}
 	l.q.push(j)
 	return true
@@ -327,6 +351,11 @@ func (l *lane) next() (ok, done bool) {
 		return false, false
 	}
 	ok = l.q.pop(&l.cur)
+	if ok && l.borrowed > 0 {
+		// The room the lane borrowed goes back as soon as it is under it.
+		l.borrowed--
+		l.shared.Add(-1)
+	}
 	l.serving = ok
 	return ok, !ok && l.closed
 }

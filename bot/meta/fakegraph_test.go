@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -43,6 +44,19 @@ type fakeGraph struct {
 	// with code 32, and the usage header says access comes back in regain
 	// minutes.
 	regain int
+	// pageQuota, when set, is how many calls the Page's token may make in
+	// pageWindow: every answer says the share used in X-Page-Usage, as
+	// Meta does near the Page's limit, and a call past it is refused
+	// (code 32, X-Page-Usage at 100%, no word of when access comes back)
+	// until the window, which starts at the first call, is over.
+	pageQuota   int
+	pageWindow  time.Duration
+	windowStart time.Time
+	windowCalls int
+	// pageRefused counts the calls refused past pageQuota.
+	pageRefused int
+	// hid counts the hides carried out, by comment id.
+	hid map[string]int
 	// mentions are the comments that @mention the account on another
 	// account's media (those read through mentioned_comment): Meta lets the
 	// account answer them through its mentions edge, and refuses to hide,
@@ -220,7 +234,7 @@ func newFakeGraph(t testing.TB) *fakeGraph {
 	t.Helper()
 	f := &fakeGraph{version: "v25.0", token: "EAAtestpagetoken", failures: map[string][]graphFailure{}, mentions: map[string]bool{}, posts: map[string]bool{},
 		gone: map[string]bool{}, replies: map[string][]fakeReply{}, privately: map[string]bool{}, drop: map[string]int{},
-		sent: map[string][]fakeReply{}, blocked: []string{}}
+		sent: map[string][]fakeReply{}, blocked: []string{}, hid: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -259,6 +273,50 @@ func (f *fakeGraph) limit(minutes int) {
 	f.mu.Lock()
 	f.regain = minutes
 	f.mu.Unlock()
+}
+
+// quota limits the Page's token to calls calls each window (pageQuota).
+func (f *fakeGraph) quota(calls int, window time.Duration) {
+	f.mu.Lock()
+	f.pageQuota, f.pageWindow, f.windowStart, f.windowCalls = calls, window, time.Time{}, 0
+	f.mu.Unlock()
+}
+
+// hidesDone is how many times each comment was hidden by a call Graph
+// carried out.
+func (f *fakeGraph) hidesDone() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.hid)
+}
+
+// quotaRefused is how many calls were refused past the Page's quota.
+func (f *fakeGraph) quotaRefused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pageRefused
+}
+
+// pageUsage counts a call against the Page's quota, on the fake's clock,
+// and says the X-Page-Usage it is answered with ("" without a quota), and
+// whether it is refused.
+func (f *fakeGraph) pageUsage() (header string, refused bool) {
+	if f.pageQuota == 0 {
+		return "", false
+	}
+	now := time.Now()
+	if f.now != nil {
+		now = f.now()
+	}
+	if f.windowStart.IsZero() || now.Sub(f.windowStart) >= f.pageWindow {
+		f.windowStart, f.windowCalls = now, 0
+	}
+	f.windowCalls++
+	if f.windowCalls > f.pageQuota {
+		f.pageRefused++
+		return `{"call_count":100,"total_cputime":9,"total_time":11}`, true
+	}
+	return fmt.Sprintf(`{"call_count":%d,"total_cputime":9,"total_time":11}`, f.windowCalls*100/f.pageQuota), false
 }
 
 // fail makes every call answer 500, as Graph does when it is in trouble
@@ -326,12 +384,20 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	gate, expired, failing, secret, regain := f.gate, f.expired, f.failing, f.secret, f.regain
 	token := f.token
 	held := f.held[r.Method+" "+path]
+	usage, overQuota := f.pageUsage()
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
 	}
 	if held != nil {
 		<-held
+	}
+	if usage != "" {
+		w.Header().Set("X-Page-Usage", usage)
+	}
+	if overQuota {
+		writeJSON(w, http.StatusBadRequest, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"))
+		return
 	}
 	if regain > 0 {
 		w.Header().Set("X-Business-Use-Case-Usage", fmt.Sprintf(
@@ -499,6 +565,11 @@ func (f *fakeGraph) act(w http.ResponseWriter, r *http.Request, call graphCall, 
 		writeJSON(w, 200, fmt.Sprintf(`{"id":"%s_mention_reply%d"}`, call.Params.Get("comment_id"), len(f.Calls())))
 	case r.Method == http.MethodPost && len(parts) == 1:
 		// POST /{comment-id} is_hidden=… (Page) or hide=… (Instagram)
+		if call.Params.Get("is_hidden") == "true" || call.Params.Get("hide") == "true" {
+			f.mu.Lock()
+			f.hid[parts[0]]++
+			f.mu.Unlock()
+		}
 		writeJSON(w, 200, `{"success":true}`)
 	case r.Method == http.MethodDelete && len(parts) == 1:
 		f.mu.Lock()

@@ -94,6 +94,9 @@ type graph struct {
 	// line of its failures.
 	answers       store.CallKeeper
 	answersLogged bot.Turn
+	// usageLogged spaces the warnings of the usage headers past 80%, by
+	// header: a brigade's hides each carry one.
+	usageLogged bot.Turns
 }
 
 // callState is what is known of an action not to be done twice.
@@ -715,7 +718,7 @@ func classify(op bot.ActionKind, resp *http.Response, raw []byte) error {
 
 // retryAfter reads Meta's hint: Retry-After in seconds, or the largest
 // estimated_time_to_regain_access (minutes) of X-Business-Use-Case-Usage,
-// or, with X-App-Usage at 100% and neither, unknownLimitWait.
+// or, with X-App-Usage or X-Page-Usage at 100% and neither, unknownLimitWait.
 func retryAfter(h http.Header) time.Duration {
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
@@ -728,9 +731,10 @@ func retryAfter(h http.Header) time.Duration {
 			best = d
 		}
 	}
-	if best == 0 && appUsageFull(h) {
-		// The app's calls are counted over a rolling hour, and Meta
-		// says nothing of when they may go again: asked again then.
+	if best == 0 && platformUsageFull(h) {
+		// The app's and the Page's calls are counted over a rolling
+		// window, and Meta says nothing of when they may go again:
+		// asked again then.
 		best = unknownLimitWait
 	}
 	return best
@@ -768,18 +772,18 @@ func bucUsage(h http.Header) []usage {
 }
 
 // watchUsage warns when Meta's usage headers say vigie is close to its limits
-// (the percentages reach 100 when calls start failing).
+// (the percentages reach 100 when calls start failing), once a minute at most
+// for each header (and use case).
 func (g *graph) watchUsage(h http.Header) {
 	for _, u := range bucUsage(h) {
-		if u.peak() >= 80 {
+		if u.peak() >= 80 && g.usageLogged.Take("X-Business-Use-Case-Usage "+u.Type, g.now(), time.Minute) {
 			g.log.Warn("close to the Graph API rate limit", "header", "X-Business-Use-Case-Usage",
 				"type", u.Type, "percent", u.peak(), "regain_minutes", u.Regain)
 		}
 	}
-	if v := h.Get("X-App-Usage"); v != "" {
-		var u usage
-		if json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 80 {
-			g.log.Warn("close to the Graph API rate limit", "header", "X-App-Usage", "percent", u.peak())
+	for _, name := range platformUsageHeaders {
+		if u, ok := platformUsage(h, name); ok && u.peak() >= 80 && g.usageLogged.Take(name, g.now(), time.Minute) {
+			g.log.Warn("close to the Graph API rate limit", "header", name, "percent", u.peak())
 		}
 	}
 }

@@ -172,6 +172,10 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		{"page rate limit with business use case estimate", 400, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"),
 			map[string]string{"X-Business-Use-Case-Usage": `{"104523749012345":[{"type":"pages","call_count":100,"total_cputime":40,"total_time":38,"estimated_time_to_regain_access":7}]}`},
 			true, 7 * time.Minute, "code 32"},
+		// The Page's calls are counted over a rolling window, and Meta
+		// says nothing of when they may go again: as for the app's.
+		{"page rate limit with page usage header", 400, graphErrorJSON(32, 0, "OAuthException", "(#32) Page request limit reached"),
+			map[string]string{"X-Page-Usage": `{"call_count":100,"total_cputime":9,"total_time":11}`}, true, 10 * time.Minute, "code 32"},
 		{"user rate limit with Retry-After", 429, graphErrorJSON(17, 0, "OAuthException", "(#17) User request limit reached"),
 			map[string]string{"Retry-After": "30"}, true, 30 * time.Second, "code 17"},
 		{"613", 400, graphErrorJSON(613, 0, "OAuthException", "Calls to this api have exceeded the rate limit."),

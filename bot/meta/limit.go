@@ -383,7 +383,8 @@ func later(a, b time.Time) time.Time {
 // usageLimit is how long the usage headers of an answer Meta carried out
 // say the next calls would be refused: the largest
 // estimated_time_to_regain_access of a use case at 100%, or
-// unknownLimitWait for X-App-Usage at 100%; zero when they are below.
+// unknownLimitWait for X-App-Usage or X-Page-Usage at 100%; zero when they
+// are below.
 func usageLimit(h http.Header) time.Duration {
 	var wait time.Duration
 	for _, u := range bucUsage(h) {
@@ -391,27 +392,49 @@ func usageLimit(h http.Header) time.Duration {
 			wait = d
 		}
 	}
-	if wait == 0 && appUsageFull(h) {
+	if wait == 0 && platformUsageFull(h) {
 		wait = unknownLimitWait
 	}
 	return wait
 }
 
-// appUsageFull reports whether X-App-Usage says the app's calls are at
-// their limit: a percentage at 100.
-func appUsageFull(h http.Header) bool {
-	v := h.Get("X-App-Usage")
+// platformUsageHeaders are Meta's platform rate limits' headers: the app's
+// calls (X-App-Usage), and the Page's, for calls made with its token
+// (X-Page-Usage), each {"call_count", "total_cputime", "total_time"} in
+// percent of the limit, counted over a rolling window Meta does not say the
+// end of.
+var platformUsageHeaders = [...]string{"X-App-Usage", "X-Page-Usage"}
+
+// platformUsageFull reports whether X-App-Usage or X-Page-Usage says the
+// calls are at their limit: a percentage at 100.
+func platformUsageFull(h http.Header) bool {
+	for _, name := range platformUsageHeaders {
+		if u, ok := platformUsage(h, name); ok && u.peak() >= 100 {
+			return true
+		}
+	}
+	return false
+}
+
+// platformUsage reads the platform usage header name.
+func platformUsage(h http.Header, name string) (usage, bool) {
+	v := h.Get(name)
 	if v == "" {
-		return false
+		return usage{}, false
 	}
 	var u usage
-	return json.Unmarshal([]byte(v), &u) == nil && u.peak() >= 100
+	return u, json.Unmarshal([]byte(v), &u) == nil
 }
 
 // usageText is what the usage headers said, for the desk and the log.
 func usageText(h http.Header) string {
 	if v := h.Get("X-Business-Use-Case-Usage"); v != "" {
 		return "X-Business-Use-Case-Usage " + v
+	}
+	for _, name := range platformUsageHeaders {
+		if u, ok := platformUsage(h, name); ok && u.peak() >= 100 {
+			return name + " " + h.Get(name)
+		}
 	}
 	return "X-App-Usage " + h.Get("X-App-Usage")
 }
