@@ -80,13 +80,20 @@ func (h *heldMember) release() {
 // verdict is carried out. A store that offers no lock, or does not answer,
 // says not busy, and holds nothing: the actions take the lock themselves.
 func (m *Moderator) HoldMember(ctx context.Context, ev bot.Event) (held context.Context, release func(), busy bool) {
+	return m.HoldMemberKey(ctx, store.BanKey(ev))
+}
+
+// HoldMemberKey is HoldMember for the member whose store.BanKey is key, for
+// a caller that made the key already (the daemon's member lanes, which key
+// their members by bot.MemberKey, the same string): made once an event
+// rather than twice.
+func (m *Moderator) HoldMemberKey(ctx context.Context, key string) (held context.Context, release func(), busy bool) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
 		return ctx, func() {}, false
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	key := store.BanKey(ev)
 	var unlock func()
 	var still func() bool
 	var err error
