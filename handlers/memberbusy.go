@@ -29,7 +29,11 @@ func LocksMember(v bot.Verdict) bool {
 // actions that asks for that lock (lockMemberWithin): that action has it
 // at once, without asking the store again, and lets it go when done, as
 // one it took itself. An action after it takes the lock anew.
+// It is that context itself: the work's context with the lock as the value
+// of heldMemberKey, in the one allocation (context.WithValue made another,
+// for every verdict that may ban, kick or time out).
 type heldMember struct {
+	context.Context
 	key    string
 	unlock func()
 	// held says whether the lock is still this holder's (nil: it cannot
@@ -39,6 +43,15 @@ type heldMember struct {
 }
 
 type heldMemberKey struct{}
+
+// Value is the held lock for heldMemberKey, the work context's value of
+// any other key: cancelling and deadlines are the work context's own.
+func (h *heldMember) Value(key any) any {
+	if _, ok := key.(heldMemberKey); ok {
+		return h
+	}
+	return h.Context.Value(key)
+}
 
 // take hands the held lock over when it is key's and still there.
 func (h *heldMember) take(key string) (func(), bool) {
@@ -67,13 +80,20 @@ func (h *heldMember) release() {
 // verdict is carried out. A store that offers no lock, or does not answer,
 // says not busy, and holds nothing: the actions take the lock themselves.
 func (m *Moderator) HoldMember(ctx context.Context, ev bot.Event) (held context.Context, release func(), busy bool) {
+	return m.HoldMemberKey(ctx, store.BanKey(ev))
+}
+
+// HoldMemberKey is HoldMember for the member whose store.BanKey is key, for
+// a caller that made the key already (the daemon's member lanes, which key
+// their members by bot.MemberKey, the same string): made once an event
+// rather than twice.
+func (m *Moderator) HoldMemberKey(ctx context.Context, key string) (held context.Context, release func(), busy bool) {
 	ml, ok := m.store.(store.MemberLocker)
 	if !ok {
 		return ctx, func() {}, false
 	}
 	sctx, cancel := m.storeContext(ctx)
 	defer cancel()
-	key := store.BanKey(ev)
 	var unlock func()
 	var still func() bool
 	var err error
@@ -85,8 +105,8 @@ func (m *Moderator) HoldMember(ctx context.Context, ev bot.Event) (held context.
 	if err != nil {
 		return ctx, func() {}, errors.Is(err, store.ErrMemberBusy)
 	}
-	h := &heldMember{key: key, unlock: unlock, held: still}
-	return context.WithValue(ctx, heldMemberKey{}, h), h.release, false
+	h := &heldMember{Context: ctx, key: key, unlock: unlock, held: still}
+	return h, h.release, false
 }
 
 // heldOf is the lock HoldMember left in ctx, or nil.

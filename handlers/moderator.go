@@ -846,10 +846,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 	opened, joined := early.finish()
 	if edited {
 		err := m.showEdit(ctx, own, ev, &vc, forwarded, done)
-		result := resultOf(err)
-		for _, k := range vc.counted {
-			m.count(label, k, result)
-		}
+		vc.countResult(m, label, resultOf(err))
 		return errors.Join(append(errs, err)...)
 	}
 	if c, ok := vc.build(m, rs, ev); ok {
@@ -887,10 +884,7 @@ func (m *Moderator) handle(ctx context.Context, rs *rules.Ruleset, ev bot.Event,
 		if own {
 			m.removedMeanwhile(ctx, p, ev)
 		}
-		result := resultOf(err)
-		for _, k := range vc.counted {
-			m.count(label, k, result)
-		}
+		vc.countResult(m, label, resultOf(err))
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -952,8 +946,10 @@ type verdictCase struct {
 	holds   bool
 	// unverified: the verdict's event may be forged (store.Case.Unverified).
 	unverified bool
-	// counted are the forwards and alerts whose result is the case's.
-	counted []bot.ActionKind
+	// forwards and alerts are the forwards and alerts whose result is the
+	// case's (countResult): counted, not listed, which made a list for
+	// every verdict that forwards.
+	forwards, alerts int
 	// alerted: an alert the desk did not take is in the case, which is
 	// then shown on a card of its own.
 	alerted bool
@@ -1088,7 +1084,17 @@ func (m *Moderator) forward(vc *verdictCase, v bot.Verdict, a bot.Action) {
 			vc.suggested = append(vc.suggested, b)
 		}
 	}
-	vc.counted = append(vc.counted, a.Kind)
+	vc.forwards++
+}
+
+// countResult counts the case's result as its forwards' and alerts'.
+func (vc *verdictCase) countResult(m *Moderator, platform, result string) {
+	for range vc.forwards {
+		m.count(platform, bot.ActForward, result)
+	}
+	for range vc.alerts {
+		m.count(platform, bot.ActAlert, result)
+	}
 }
 
 // ruleText is what the moderator writes of a rule on each of its verdicts:
@@ -1133,7 +1139,7 @@ func (m *Moderator) alert(ctx context.Context, rs *rules.Ruleset, vc *verdictCas
 		reason += " (desk unreachable: " + deskErr.Error() + ")"
 	}
 	vc.add(match.Rule, match.Category, reason, nil, false)
-	vc.counted = append(vc.counted, a.Kind)
+	vc.alerts++
 	vc.alerted = true
 }
 

@@ -59,21 +59,7 @@ func (l *KeyedLock) Lock(ctx context.Context, key string, wait time.Duration) (u
 		l.mu.Lock()
 		ch, busy := l.held[key]
 		if !busy {
-			ch = make(chan struct{})
-			if l.held == nil {
-				l.held = make(map[string]chan struct{})
-			}
-			l.held[key] = ch
-			l.mu.Unlock()
-			var once sync.Once
-			return func() {
-				once.Do(func() {
-					l.mu.Lock()
-					delete(l.held, key)
-					l.mu.Unlock()
-					close(ch)
-				})
-			}, nil
+			return l.take(key), nil
 		}
 		l.mu.Unlock()
 		if timeout == nil {
@@ -90,5 +76,29 @@ func (l *KeyedLock) Lock(ctx context.Context, key string, wait time.Duration) (u
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// take holds key (l.mu held, and let go here) and returns its release. The
+// release is the lock's only record of itself: its channel, still under key
+// in held while it is this holder's (a later holder's is another channel),
+// which makes a second call a no-op without a sync.Once of its own, and the
+// lock two allocations (the channel, the release) rather than three.
+func (l *KeyedLock) take(key string) (unlock func()) {
+	mine := make(chan struct{})
+	if l.held == nil {
+		l.held = make(map[string]chan struct{})
+	}
+	l.held[key] = mine
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		if l.held[key] != mine {
+			l.mu.Unlock()
+			return
+		}
+		delete(l.held, key)
+		l.mu.Unlock()
+		close(mine)
 	}
 }

@@ -683,7 +683,7 @@ func build(ctx context.Context, cfg Config) (d *daemon, err error) {
 	}
 	d.inline = len(d.conns) == 0 && storeKind == "memory"
 	d.lanes = newLanes(d.act, d.laneFull, log, g, met.laneWait)
-	d.members = newMemberLanes(workCtx, d.actApart, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMember, log, g)
+	d.members = newMemberLanes(workCtx, d.actApart, d.memberLaneFull, d.unfolded, d.foldCovered, d.mod.HoldMemberKey, log, g)
 	registry.MustRegister(d.members.counted)
 	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "vigie_lanes",

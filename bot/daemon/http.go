@@ -241,6 +241,8 @@ func (d *daemon) fromThisMachine(w http.ResponseWriter, r *http.Request, secret 
 }
 
 // localHost is bot.LocalHost(host), the last host it found local kept.
+// The host a request names is copied to the heap only when it is kept
+// (keepLocalHost), not for every request that names the one kept already.
 func (d *daemon) localHost(host string) bool {
 	if last := d.lastLocalHost.Load(); last != nil && *last == host {
 		return true
@@ -248,9 +250,14 @@ func (d *daemon) localHost(host string) bool {
 	if !bot.LocalHost(host) {
 		return false
 	}
-	d.lastLocalHost.Store(&host)
+	d.keepLocalHost(host)
 	return true
 }
+
+// keepLocalHost keeps host as the last local host found.
+//
+//go:noinline
+func (d *daemon) keepLocalHost(host string) { d.lastLocalHost.Store(&host) }
 
 type healthReply struct {
 	Status    string      `json:"status"`

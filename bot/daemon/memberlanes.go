@@ -75,8 +75,9 @@ type memberLanes struct {
 	// covered finishes the journal entry of j, the actions a fold dropped,
 	// kept (keepFolded) until the ban that covers them was carried out.
 	covered func(j *job)
-	// hold tries the member's lock once (handlers.Moderator.HoldMember).
-	hold func(ctx context.Context, ev bot.Event) (context.Context, func(), bool)
+	// hold tries the lock of the member of key (bot.MemberKey, which is
+	// store.BanKey) once (handlers.Moderator.HoldMemberKey).
+	hold func(ctx context.Context, key string) (context.Context, func(), bool)
 	log  *slog.Logger
 	ctx  context.Context
 	// guard recovers a panic in a verdict's carrying out, as the place's
@@ -123,7 +124,7 @@ type foldLink struct {
 	settled bool
 }
 
-func newMemberLanes(ctx context.Context, run, overflow func(*job), unfold func(j, cover *job), covered func(*job), hold func(context.Context, bot.Event) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
+func newMemberLanes(ctx context.Context, run, overflow func(*job), unfold func(j, cover *job), covered func(*job), hold func(context.Context, string) (context.Context, func(), bool), log *slog.Logger, g *guard.Guard) *memberLanes {
 	ml := &memberLanes{run: run, overflow: overflow, unfold: unfold, covered: covered, hold: hold, log: log, guard: g, ctx: ctx, lanes: map[string][]*job{}, told: map[string]laneTold{},
 		covers: map[*job]*cover{},
 		counted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -159,7 +160,7 @@ func (ml *memberLanes) take(j *job, locks bool) (held context.Context, release f
 		return nil, nil, apart
 	}
 	ml.mu.Unlock()
-	held, release, busy := ml.hold(ml.ctx, j.ev)
+	held, release, busy := ml.hold(ml.ctx, key)
 	if !busy {
 		// A lane made for the member while the lock was tried (another
 		// place's verdict of theirs found it held) has its verdicts waiting
