@@ -654,7 +654,7 @@ func (c *Client) classify(ctx context.Context, op bot.ActionKind, err error) err
 		// Our own deadline is worth another try; the caller's cancellation is not.
 		return &bot.ActionError{Op: op, Retryable: errors.Is(ctxErr, context.DeadlineExceeded), Err: fmt.Errorf("discord: %w", ctxErr)}
 	}
-	msg := strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>")
+	msg := c.withoutToken(err)
 	if rest, ok := strings.CutPrefix(msg, "Exceeded Max retries HTTP "); ok {
 		// discordgo's error for a 502 carries the whole answer, a proxy's
 		// HTML page of kilobytes, into the case and the log: the status says

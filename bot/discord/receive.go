@@ -103,7 +103,7 @@ func (c *Client) RunShard(ctx context.Context, out chan<- bot.Event, mem Channel
 			return nil
 		}
 		refusal := gatewayRefusal(err)
-		err = fmt.Errorf("discord: connect to the gateway: %s%s", refusal, strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		err = fmt.Errorf("discord: connect to the gateway: %s%s", refusal, c.withoutToken(err))
 		c.link.Down(c.now(), err.Error())
 		if refusal != "" {
 			// Trying again changes nothing until someone acts, and each try

@@ -3,7 +3,6 @@ package discord
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -66,7 +65,7 @@ func (c *Client) keepConnected(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.Debug("gateway reconnection failed", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+			c.log.Debug("gateway reconnection failed", "err", c.withoutToken(err))
 		}
 	}
 }

@@ -132,7 +132,7 @@ func (c *Client) checkToken(ctx context.Context) {
 	var re *discordgo.RESTError
 	refused := errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
 	if err != nil && !refused {
-		c.log.Debug("token check", "err", strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>"))
+		c.log.Debug("token check", "err", c.withoutToken(err))
 		return
 	}
 	// A token taken while the gateway stays down: the intents may be what
@@ -214,4 +214,11 @@ func (c *Client) tokenBack() bool {
 	c.tw.refused, c.tw.told = false, false
 	c.tw.intents, c.tw.intentsTold = "", false
 	return told
+}
+
+// withoutToken is err's text with the bot's token, which discordgo's errors
+// may carry (a URL, a header), written <token>: for the log, the health
+// page and the cases.
+func (c *Client) withoutToken(err error) string {
+	return strings.ReplaceAll(err.Error(), c.cfg.Token, "<token>")
 }
